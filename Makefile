@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh clone:
+#   make run    virtualenv + install + migrations + demo data (SQLite), then serve on :8000
+#   make test   virtualenv + install, then the suite on SQLite, and on PostgreSQL too when
+#               TEST_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-sqlite test-postgres lint format clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/voucher-service migrate
+	$(BIN)/voucher-service demo
+	$(BIN)/voucher-service serve
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+
+test-postgres: install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(BIN)/python -m pytest; \
+	else \
+		echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check voucher_service tests migrations
+	$(BIN)/ruff format --check voucher_service tests migrations
+	$(BIN)/mypy voucher_service
+
+format: install
+	$(BIN)/ruff check --fix voucher_service tests migrations
+	$(BIN)/ruff format voucher_service tests migrations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,110 @@
+"""verify re-derives the books from the postings; a hand-corrupted database fails it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.cli import main
+from voucher_service.config import get_settings
+from voucher_service.db.session import get_engine, normalise_url, transaction
+from voucher_service.ledger.verify import verify_ledger
+from voucher_service.vouchers.service import issue_voucher
+
+
+def books(session: Session):  # type: ignore[no-untyped-def]
+    program = make_program(session)
+    pool = make_pool(session, program, total_fen=1_000_000_00)
+    enterprise = make_enterprise(session)
+    voucher = issue_voucher(session, program=program, year=2026, enterprise=enterprise,
+                            face_value_fen=50_000_00, today=date(2026, 6, 1))
+    return pool, voucher
+
+
+def test_consistent_books_pass(session: Session) -> None:
+    books(session)
+    assert verify_ledger(session) == []
+
+
+def test_pool_counter_out_of_step_with_postings_is_named(session: Session) -> None:
+    pool, _ = books(session)
+    session.execute(text("UPDATE pool SET available_fen = available_fen - 100 WHERE id = :id"), {"id": pool.id})
+    violations = verify_ledger(session)
+    assert any(f"pool {pool.id}" in v and "ledger balance" in v for v in violations), violations
+    assert any(f"pool {pool.id}" in v and "!= available" in v for v in violations), violations
+
+
+def test_voucher_moved_without_a_posting_is_named(session: Session) -> None:
+    _, voucher = books(session)
+    # Keeps the row's own CHECK (face = balance + subsidised + released) but has no posting.
+    session.execute(
+        text("UPDATE voucher SET balance_fen = balance_fen - 7, subsidised_fen = subsidised_fen + 7 WHERE id = :id"),
+        {"id": voucher.id},
+    )
+    violations = verify_ledger(session)
+    assert any(voucher.code in v and "ledger balance" in v for v in violations), violations
+    assert any(voucher.code in v and "net subsidies" in v for v in violations), violations
+    assert any("cap counters" in v for v in violations), violations
+
+
+def test_database_refuses_negative_balances_and_broken_conservation(session: Session) -> None:
+    pool, voucher = books(session)
+    for statement in (
+        "UPDATE voucher SET balance_fen = -1, released_fen = released_fen + balance_fen + 1 WHERE id = :id",
+        "UPDATE voucher SET balance_fen = balance_fen + 1 WHERE id = :id",
+    ):
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(text(statement), {"id": voucher.id})
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(text("UPDATE pool SET available_fen = -1 WHERE id = :id"), {"id": pool.id})
+
+
+def test_postings_are_append_only(session: Session) -> None:
+    books(session)
+    for statement in ("UPDATE ledger_posting SET amount_fen = 1", "DELETE FROM ledger_posting"):
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text(statement))
+
+
+@pytest.fixture
+def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("VOUCHER_DATABASE_URL", scratch_database)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield scratch_database
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def test_cli_demo_verify_and_corruption(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    assert "already loaded" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+    assert "ledger consistent" in capsys.readouterr().out
+    with transaction() as session:
+        session.execute(text("UPDATE pool SET available_fen = available_fen - 1 WHERE year = 2025"))
+    assert main(["verify"]) == 1
+    err = capsys.readouterr().err
+    assert "VIOLATION pool" in err and "2025" in err
+
+
+def test_cli_expire_is_idempotent(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    assert main(["expire", "--today", "2027-01-31"]) == 0
+    assert "expired 4 voucher(s); 370000.00 yuan" in capsys.readouterr().out
+    assert main(["expire", "--today", "2027-02-01"]) == 0
+    assert "expired 0 voucher(s)" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+
+
+def test_normalise_url_uses_psycopg() -> None:
+    assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+    create_engine("sqlite://").dispose()

@@ -1,0 +1,64 @@
+"""The error contract and the OpenAPI schema, as clients depend on them."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.factories import make_enterprise, uscc
+
+
+def assert_error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]["message"]
+
+
+def test_malformed_bodies(client: TestClient) -> None:
+    assert_error(client.post("/v1/admin/enterprises", content=b"{not json", headers={"content-type": "application/json"}), 422, "invalid_input")
+    assert_error(client.post("/v1/admin/enterprises", json=[]), 422, "invalid_input")
+    message = assert_error(client.post("/v1/admin/enterprises", json={"uscc": uscc(), "name": "x", "extra": 1}), 422, "invalid_input")
+    assert "extra" in message
+
+
+def test_credit_codes_are_checked_with_the_position(client: TestClient, session: Session) -> None:
+    good = uscc()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    message = assert_error(client.post("/v1/admin/enterprises", json={"uscc": bad, "name": "x"}), 422, "invalid_input")
+    assert "position 18" in message
+    message = assert_error(client.get(f"/v1/admin/enterprises/{bad}"), 422, "invalid_uscc")
+    assert "position 18" in message
+
+
+def test_enterprise_registration(client: TestClient, session: Session) -> None:
+    code = uscc(division="420111")
+    created = client.post("/v1/admin/enterprises", json={"uscc": code.lower(), "name": "洪山科技"})
+    assert created.status_code == 201
+    assert (created.json()["uscc"], created.json()["district_code"]) == (code, "420111")
+    assert_error(client.post("/v1/admin/enterprises", json={"uscc": code, "name": "again"}), 409, "already_exists")
+    assert_error(client.get(f"/v1/admin/enterprises/{uscc()}"), 404, "enterprise_not_found")
+    make_enterprise(session, division="420102")
+    session.commit()
+    only = client.get("/v1/admin/enterprises", params={"district_code": "420111"}).json()["items"]
+    assert [e["uscc"] for e in only] == [code]
+
+
+def test_unknown_routes_and_methods(client: TestClient) -> None:
+    assert_error(client.get("/v1/nothing-here"), 404, "not_found")
+    assert_error(client.delete("/v1/admin/programs"), 405, "method_not_allowed")
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_openapi_money_is_a_string_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    issue = schema["components"]["schemas"]["VoucherIssue"]
+    assert issue["properties"]["face_value_yuan"]["type"] == "string"
+    assert issue["examples"]
+    out = schema["components"]["schemas"]["VoucherOut"]["properties"]["balance_yuan"]
+    assert out["type"] == "string"
+    assert all(p.startswith(("/v1/", "/healthz")) for p in schema["paths"])

@@ -1,0 +1,114 @@
+"""The FastAPI application: routers by audience, one error shape, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException
+
+from voucher_service import __version__
+from voucher_service.deps import SessionDep
+from voucher_service.enterprises.router import admin_router as enterprises_admin
+from voucher_service.enterprises.router import enterprise_router
+from voucher_service.errors import ServiceError
+from voucher_service.programs.router import admin_router as programs_admin
+from voucher_service.vouchers.router import admin_router as vouchers_admin
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Compute-service vouchers (算力服务券) for small and medium enterprises, after Wuhan's 2025 AI
+policy, measure 2: the city pays **50%** of an SME's compute fees, at most **200,000 CNY** per
+enterprise, for at most **three years**, from annual pools of at least **10,000,000 CNY**.
+
+* Money is a decimal string in yuan with at most two places (`"1234.50"`), never a number.
+* Errors are `{"error": {"code": "...", "message": "..."}}`; clients program against `code`.
+* Lists are `{"items": [...], "next_cursor": "..."}`; pass `cursor` to get the next page.
+"""
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Compute-voucher service",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "programs and pools (bureau)", "description": "Rules and annual budgets."},
+            {"name": "enterprises (bureau)", "description": "SMEs and their standing."},
+            {"name": "vouchers (bureau)", "description": "Issue, revoke, inspect vouchers."},
+            {"name": "my subsidy (enterprise)", "description": "What an SME sees of itself."},
+        ],
+    )
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_input", _describe_validation(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique key or CHECK constraint refused a write that raced another request.
+        log.info("integrity error: %s", exc.orig)
+        return _error(409, "conflict", "the request conflicts with the current data; retry it")
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database error: %s", exc.orig)
+        return _error(503, "database_unavailable", "the database could not complete the request")
+
+    app.include_router(programs_admin, prefix="/v1/admin")
+    app.include_router(enterprises_admin, prefix="/v1/admin")
+    app.include_router(vouchers_admin, prefix="/v1/admin")
+    app.include_router(enterprise_router, prefix="/v1/enterprise")
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(session: SessionDep) -> dict[str, str]:
+        """Liveness and database reachability."""
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+app = create_app()

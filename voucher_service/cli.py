@@ -1,0 +1,115 @@
+"""The command line: ``voucher-service serve|migrate|demo|expire|verify``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from voucher_service.config import get_settings
+
+
+def migrate(database_url: str | None = None) -> None:
+    """Bring the schema to the newest Alembic revision (the only way the schema is made)."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings = get_settings()
+    config = Config()
+    config.set_main_option("script_location", str(settings.migrations_dir))
+    url = database_url or settings.database_url
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def _day(text: str | None) -> date:
+    return date.fromisoformat(text) if text else get_settings().today()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "voucher_service.api:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+    )
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    migrate()
+    print("database is at the newest schema revision")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from voucher_service.db.session import transaction
+    from voucher_service.demo import PROGRAM_CODE, load_demo
+
+    with transaction() as session:
+        result = load_demo(session, today=_day(args.today))
+    if not result.loaded:
+        print(f"demo data already loaded (program {PROGRAM_CODE} exists); nothing changed")
+        return 0
+    print(f"loaded program {PROGRAM_CODE}, pools 2025 and 2026 of 10,000,000.00 yuan")
+    print("enterprises:", ", ".join(result.enterprises))
+    print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
+    return 0
+
+
+def cmd_expire(args: argparse.Namespace) -> int:
+    from voucher_service.db.session import transaction
+    from voucher_service.money import fen_to_yuan
+    from voucher_service.vouchers.service import expire_vouchers
+
+    settings = get_settings()
+    with transaction() as session:
+        run = expire_vouchers(session, today=_day(args.today), grace_days=settings.grace_days)
+    print(f"expired {run.expired} voucher(s); {fen_to_yuan(run.released_fen)} yuan back to pools")
+    return 0
+
+
+def cmd_verify(_: argparse.Namespace) -> int:
+    from voucher_service.db.session import transaction
+    from voucher_service.ledger.verify import verify_ledger
+
+    with transaction() as session:
+        violations = verify_ledger(session)
+    for line in violations:
+        print(f"VIOLATION {line}", file=sys.stderr)
+    if violations:
+        print(f"verify: {len(violations)} violation(s)", file=sys.stderr)
+        return 1
+    print("verify: ledger consistent (conservation, counters, non-negativity, caps)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voucher-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="load demo data (idempotent)")
+    demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
+    demo.set_defaults(func=cmd_demo)
+    expire = sub.add_parser("expire", help="expire vouchers past validity + grace (idempotent)")
+    expire.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
+    expire.set_defaults(func=cmd_expire)
+    sub.add_parser("verify", help="check the ledger invariants").set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Settings, read once from the environment (prefix ``VOUCHER_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOUCHER_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'voucher.db'}",
+        description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The program's timezone: dates, years and periods are counted in it.",
+    )
+    grace_days: int = Field(
+        default=30,
+        ge=0,
+        le=366,
+        description="Days after a voucher's last valid day during which usage may still be "
+        "reported; the voucher expires (and its balance returns to the pool) after them.",
+    )
+    migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size_max: int = 500
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the program's timezone (not the server's)."""
+        return datetime.now(self.tz).date()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

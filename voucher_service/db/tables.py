@@ -1,0 +1,203 @@
+"""The tables. Schema changes go through Alembic only (``migrations/``); a test checks that
+these models and the migrations agree.
+
+Money columns end in ``_fen`` and are 64-bit integers. The database itself refuses what
+must never happen: negative balances, a voucher whose face value does not equal balance +
+net subsidies + released, a pool with more available than its total. Ledger postings are
+append-only: a trigger (in the migration) refuses UPDATE and DELETE on ``ledger_posting``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from voucher_service.db import base  # noqa: F401  (naming convention before any table)
+from voucher_service.db.types import BigInt, UTCDateTime, utcnow
+
+
+def _money(**kw: object) -> object:
+    return Field(sa_column=Column(BigInt, nullable=False, **kw))  # type: ignore[arg-type]
+
+
+def _timestamp(nullable: bool = False) -> object:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_column=Column(UTCDateTime, nullable=nullable),
+    )
+
+
+class Program(SQLModel, table=True):
+    """A subsidy scheme (政策项目). Its numbers live in its rule versions."""
+
+    __tablename__ = "program"
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint("valid_to >= valid_from", name="valid_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(40), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(2000), nullable=False))
+    valid_from: date
+    valid_to: date
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class RuleVersion(SQLModel, table=True):
+    """One version of a program's rules, in force from ``effective_from``."""
+
+    __tablename__ = "rule_version"
+    __table_args__ = (
+        UniqueConstraint("program_id", "version"),
+        UniqueConstraint("program_id", "effective_from"),
+        CheckConstraint("rate_bp > 0 AND rate_bp <= 10000", name="rate_range"),
+        CheckConstraint("cap_fen > 0", name="cap_positive"),
+        CheckConstraint("cap_scope IN ('lifetime', 'per_year')", name="cap_scope_known"),
+        CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
+        CheckConstraint("pool_minimum_fen >= 0", name="pool_minimum_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    version: int
+    effective_from: date
+    rate_bp: int
+    cap_fen: int = _money()  # type: ignore[assignment]
+    cap_scope: str = Field(sa_column=Column(String(16), nullable=False))
+    window_months: int
+    pool_minimum_fen: int = _money()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Pool(SQLModel, table=True):
+    """A program's budget for one year (年度券池). Touched only by issuance, revocation and
+    expiry: never by the usage hot path."""
+
+    __tablename__ = "pool"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year"),
+        CheckConstraint("total_fen > 0", name="total_positive"),
+        CheckConstraint("available_fen >= 0", name="available_nonnegative"),
+        CheckConstraint("available_fen <= total_fen", name="available_within_total"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    year: int
+    total_fen: int = _money()  # type: ignore[assignment]
+    available_fen: int = _money()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Enterprise(SQLModel, table=True):
+    """An SME, identified by its Unified Social Credit Code."""
+
+    __tablename__ = "enterprise"
+    __table_args__ = (UniqueConstraint("uscc"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    district_code: str = Field(sa_column=Column(String(6), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Enrolment(SQLModel, table=True):
+    """An enterprise in a program: fixes its subsidy window at its first voucher."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "program_id"),
+        CheckConstraint("window_end > window_start", name="window_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    window_start: date
+    window_end: date  # exclusive
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class CapUsage(SQLModel, table=True):
+    """Net subsidy counted against an enterprise's cap: period 0 for a lifetime cap, else
+    the subsidy year (1, 2, 3). A counter kept in step with the ledger, re-derivable."""
+
+    __tablename__ = "cap_usage"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "period"),
+        CheckConstraint("used_fen >= 0", name="used_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", nullable=False)
+    period: int
+    used_fen: int = _money()  # type: ignore[assignment]
+
+
+class Voucher(SQLModel, table=True):
+    """A face value reserved from a pool for one enterprise (算力服务券)."""
+
+    __tablename__ = "voucher"
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint("face_value_fen > 0", name="face_positive"),
+        CheckConstraint("balance_fen >= 0", name="balance_nonnegative"),
+        CheckConstraint("subsidised_fen >= 0", name="subsidised_nonnegative"),
+        CheckConstraint("released_fen >= 0", name="released_nonnegative"),
+        CheckConstraint(
+            "face_value_fen = balance_fen + subsidised_fen + released_fen", name="conservation"
+        ),
+        CheckConstraint("valid_to >= valid_from", name="valid_period"),
+        CheckConstraint("status IN ('active', 'revoked', 'expired')", name="status_known"),
+        Index(None, "enterprise_id", "program_id"),
+        Index(None, "pool_id", "status"),
+        Index(None, "status", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(19), nullable=False))
+    pool_id: int = Field(foreign_key="pool.id", nullable=False)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
+    enrolment_id: int = Field(foreign_key="enrolment.id", nullable=False)
+    face_value_fen: int = _money()  # type: ignore[assignment]
+    balance_fen: int = _money()  # type: ignore[assignment]
+    subsidised_fen: int = _money(default=0)  # type: ignore[assignment]
+    released_fen: int = _money(default=0)  # type: ignore[assignment]
+    valid_from: date
+    valid_to: date  # inclusive
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    issued_at: datetime = _timestamp()  # type: ignore[assignment]
+    closed_at: datetime | None = _timestamp(nullable=True)  # type: ignore[assignment]
+    close_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+class LedgerPosting(SQLModel, table=True):
+    """One movement of money between two accounts. Append-only (trigger in the migration)."""
+
+    __tablename__ = "ledger_posting"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("from_account <> to_account", name="distinct_accounts"),
+        CheckConstraint(
+            "kind IN ('fund', 'issue', 'subsidy', 'reversal', 'release', 'settle')",
+            name="kind_known",
+        ),
+        Index(None, "from_account"),
+        Index(None, "to_account"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    from_account: str = Field(sa_column=Column(String(40), nullable=False))
+    to_account: str = Field(sa_column=Column(String(40), nullable=False))
+    amount_fen: int = _money()  # type: ignore[assignment]
+    pool_id: int | None = Field(default=None, foreign_key="pool.id")
+    voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    memo: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]

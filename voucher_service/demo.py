@@ -1,0 +1,106 @@
+"""Demo data: the Wuhan measure-2 program, its 2025 and 2026 pools, a dozen SMEs in Wuhan's
+districts (valid credit codes, division codes 4201xx) and a few vouchers. Loaded once: a
+second run finds the program and changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import Program
+from voucher_service.domain.rules import CapScope
+from voucher_service.domain.uscc import check_character
+from voucher_service.enterprises.service import register_enterprise
+from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.vouchers.service import issue_voucher
+
+PROGRAM_CODE = "WH-AI-M2"
+
+DISTRICTS = {
+    "420102": "江岸区",
+    "420103": "江汉区",
+    "420104": "硚口区",
+    "420105": "汉阳区",
+    "420106": "武昌区",
+    "420107": "青山区",
+    "420111": "洪山区",
+    "420112": "东西湖区",
+    "420113": "汉南区",
+    "420114": "蔡甸区",
+    "420115": "江夏区",
+    "420116": "黄陂区",
+}
+
+NAMES = [
+    "武汉江岸智算数据科技有限公司",
+    "武汉汉江视觉智能有限公司",
+    "武汉硚口工业大模型有限公司",
+    "武汉汉阳车联智能科技有限公司",
+    "武汉武昌语言模型研究有限公司",
+    "武汉青山钢铁智控科技有限公司",
+    "武汉光谷算力应用有限公司",
+    "武汉东西湖医疗影像智能有限公司",
+    "武汉汉南农业遥感科技有限公司",
+    "武汉蔡甸智能制造有限公司",
+    "武汉江夏具身智能机器人有限公司",
+    "武汉黄陂文旅数字人科技有限公司",
+]
+
+
+def demo_uscc(division: str, serial: int) -> str:
+    """A valid credit code for a company (91) registered in ``division``."""
+    first17 = f"91{division}MA4K{serial:05d}"
+    return first17 + check_character(first17)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    loaded: bool
+    enterprises: list[str]
+    vouchers: list[str]
+
+
+def load_demo(session: Session, *, today: date) -> DemoResult:
+    if session.scalar(select(Program.id).where(Program.code == PROGRAM_CODE)) is not None:
+        return DemoResult(loaded=False, enterprises=[], vouchers=[])
+    program = create_program(
+        session,
+        code=PROGRAM_CODE,
+        name="武汉市算力服务券 (Measure 2: inclusive compute supply)",
+        description="武政规〔2025〕3号 第2条: 50% of compute-service fees, at most 200,000 CNY "
+        "per enterprise, at most three years; annual pools of at least 10,000,000 CNY.",
+        valid_from=date(2025, 3, 19),
+        valid_to=date(2027, 3, 18),
+        rules=RuleNumbers(
+            effective_from=date(2025, 3, 19),
+            rate_bp=5000,
+            cap_fen=200_000_00,
+            cap_scope=CapScope.LIFETIME,
+            window_months=36,
+            pool_minimum_fen=10_000_000_00,
+        ),
+    )
+    for year in (2025, 2026):
+        create_pool(session, program, year=year, total_fen=10_000_000_00)
+    enterprises = [
+        register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
+        for i, (division, name) in enumerate(zip(DISTRICTS, NAMES, strict=True))
+    ]
+    vouchers = []
+    if date(2026, 1, 1) <= today <= date(2026, 12, 31):
+        for enterprise, face_fen in zip(
+            enterprises[:4], (50_000_00, 100_000_00, 200_000_00, 20_000_00), strict=True
+        ):
+            voucher = issue_voucher(
+                session,
+                program=program,
+                year=2026,
+                enterprise=enterprise,
+                face_value_fen=face_fen,
+                today=today,
+            )
+            vouchers.append(voucher.code)
+    return DemoResult(loaded=True, enterprises=[e.uscc for e in enterprises], vouchers=vouchers)

@@ -1,0 +1,123 @@
+"""Program rules as data, and the calendar arithmetic of the subsidy window.
+
+A program (measure 2, measure 3, ...) is a row of numbers, not code. Its rules are
+versioned: the yearly review (每年对政策措施执行情况进行动态评估) adds a version that applies
+from a date; a usage record is always priced by the version in force on its service date
+and keeps that version, so a rule change never re-prices anything already priced.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+BASIS_POINTS = 10_000
+
+
+class CapScope(StrEnum):
+    """How the per-enterprise cap is counted.
+
+    LIFETIME: cumulative over the whole subsidy window (measure 2: 最高20万元补助).
+    PER_YEAR: per subsidy year, i.e. each 12 months from the window start.
+    """
+
+    LIFETIME = "lifetime"
+    PER_YEAR = "per_year"
+
+
+class RulesError(ValueError):
+    """Rule numbers that make no sense (rate above 100%, negative cap, ...)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One version of a program's rules.
+
+    Measure 2 (对企业使用算力服务费用给予50%，最高20万元补助，补助期限不超过三年；每年设立总额
+    不低于1000万元的算力服务券): rate_bp=5000, cap_fen=20_000_000, cap_scope=LIFETIME,
+    window_months=36, pool_minimum_fen=1_000_000_000.
+    """
+
+    version: int
+    effective_from: date
+    rate_bp: int
+    cap_fen: int
+    cap_scope: CapScope
+    window_months: int
+    pool_minimum_fen: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.rate_bp <= BASIS_POINTS:
+            raise RulesError(f"rate must be between 0.01% and 100% (1..10000 bp), got {self.rate_bp}")
+        if self.cap_fen <= 0:
+            raise RulesError("the per-enterprise cap must be greater than zero")
+        if not 1 <= self.window_months <= 120:
+            raise RulesError("the subsidy window must be between 1 and 120 months")
+        if self.pool_minimum_fen < 0:
+            raise RulesError("the pool minimum must not be negative")
+        if self.version < 1:
+            raise RulesError("rule versions start at 1")
+
+
+def rules_on(versions: Iterable[Rules], day: date) -> Rules | None:
+    """The version in force on ``day``: the latest whose effective_from is not after it."""
+    in_force = [r for r in versions if r.effective_from <= day]
+    return max(in_force, key=lambda r: r.effective_from) if in_force else None
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole months, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Window:
+    """The subsidy window 补助期限: [start, end), end exclusive.
+
+    It starts on the valid-from date of the enterprise's first voucher in the program and
+    lasts ``window_months`` (36 for measure 2: 补助期限不超过三年).
+    """
+
+    start: date
+    end: date
+
+    @classmethod
+    def starting(cls, start: date, months: int) -> Window:
+        return cls(start=start, end=add_months(start, months))
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+    @property
+    def last_day(self) -> date:
+        return date.fromordinal(self.end.toordinal() - 1)
+
+
+def cap_period(window: Window, day: date, scope: CapScope) -> int:
+    """Which cap counter a service date draws on: 0 for a lifetime cap, else the subsidy
+    year (1, 2, 3, ...) counted in 12-month steps from the window start."""
+    if scope is CapScope.LIFETIME:
+        return 0
+    year = 1
+    while add_months(window.start, 12 * year) <= day:
+        year += 1
+    return year
+
+
+def full_subsidy_fen(fee_fen: int, rate_bp: int) -> int:
+    """The subsidy the rate alone allows: floor(fee x rate), rounded down to the fen so the
+    city never pays a fraction of a fen too much."""
+    if fee_fen < 0:
+        raise ValueError("fee must not be negative")
+    return fee_fen * rate_bp // BASIS_POINTS
+
+
+def issuable_fen(cap_fen: int, cap_used_fen: int, outstanding_fen: int) -> int:
+    """The largest face value a new voucher may have: what the enterprise may still receive
+    under its cap, less what its unspent vouchers in the program already promise."""
+    return max(0, cap_fen - cap_used_fen - outstanding_fen)

@@ -1,0 +1,138 @@
+"""Enterprises (SMEs) and their subsidy status in a program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import CapUsage, Enrolment, Enterprise, Program, Voucher
+from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
+from voucher_service.domain.uscc import division_code
+from voucher_service.errors import AlreadyExists, NotFound, ProgramNotValid
+from voucher_service.pagination import PageParams, paginate
+from voucher_service.programs.service import rules_in_force, rule_versions, to_rules
+
+
+def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise:
+    """Register an SME by its (already validated) credit code."""
+    if session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc)) is not None:
+        raise AlreadyExists(f"enterprise {uscc} is already registered")
+    enterprise = Enterprise(uscc=uscc, name=name, district_code=division_code(uscc))
+    session.add(enterprise)
+    session.flush()
+    return enterprise
+
+
+def get_enterprise(session: Session, uscc: str) -> Enterprise:
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    if enterprise is None:
+        raise NotFound(f"no enterprise with credit code {uscc}", code="enterprise_not_found")
+    return enterprise
+
+
+def list_enterprises(
+    session: Session, params: PageParams, *, district_code: str | None = None
+) -> tuple[list[Enterprise], str | None]:
+    query = select(Enterprise)
+    if district_code is not None:
+        query = query.where(Enterprise.district_code == district_code)
+    return paginate(session, query, Enterprise.id, params)
+
+
+def get_enrolment(session: Session, enterprise_id: int, program_id: int) -> Enrolment | None:
+    return session.scalar(
+        select(Enrolment).where(
+            Enrolment.enterprise_id == enterprise_id, Enrolment.program_id == program_id
+        )
+    )
+
+
+def cap_used_fen(session: Session, enrolment_id: int, period: int) -> int:
+    used = session.scalar(
+        select(CapUsage.used_fen).where(
+            CapUsage.enrolment_id == enrolment_id, CapUsage.period == period
+        )
+    )
+    return int(used or 0)
+
+
+def outstanding_fen(session: Session, enrolment_id: int) -> int:
+    """What the enterprise's active vouchers in the program still promise."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Voucher.balance_fen), 0)).where(
+                Voucher.enrolment_id == enrolment_id, Voucher.status == "active"
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class SubsidyStatus:
+    """How much of its cap an enterprise has used in a program, what is left, until when."""
+
+    program_code: str
+    rules: Rules
+    enrolled: bool
+    window: Window | None
+    window_ended: bool
+    cap_period: int
+    cap_used_fen: int
+    cap_remaining_fen: int
+    outstanding_fen: int
+    issuable_fen: int
+    vouchers: list[Voucher] = field(default_factory=list)
+
+
+def subsidy_status(
+    session: Session, enterprise: Enterprise, program: Program, *, today: date
+) -> SubsidyStatus:
+    """The enterprise's standing in ``program`` today (program timezone)."""
+    day = min(max(today, program.valid_from), program.valid_to)
+    try:
+        rules = rules_in_force(session, program, day)
+    except ProgramNotValid:
+        rules = to_rules(rule_versions(session, program.id)[0])  # type: ignore[arg-type]
+    enrolment = get_enrolment(session, enterprise.id, program.id)  # type: ignore[arg-type]
+    if enrolment is None:
+        return SubsidyStatus(
+            program_code=program.code,
+            rules=rules,
+            enrolled=False,
+            window=None,
+            window_ended=False,
+            cap_period=0 if rules.cap_scope is CapScope.LIFETIME else 1,
+            cap_used_fen=0,
+            cap_remaining_fen=rules.cap_fen,
+            outstanding_fen=0,
+            issuable_fen=rules.cap_fen,
+        )
+    window = Window(enrolment.window_start, enrolment.window_end)
+    period = cap_period(window, max(today, window.start), rules.cap_scope)
+    used = cap_used_fen(session, enrolment.id, period)  # type: ignore[arg-type]
+    outstanding = outstanding_fen(session, enrolment.id)  # type: ignore[arg-type]
+    ended = today >= window.end
+    vouchers = list(
+        session.scalars(
+            select(Voucher)
+            .where(Voucher.enrolment_id == enrolment.id)
+            .order_by(Voucher.id)  # type: ignore[arg-type]
+        )
+    )
+    return SubsidyStatus(
+        program_code=program.code,
+        rules=rules,
+        enrolled=True,
+        window=window,
+        window_ended=ended,
+        cap_period=period,
+        cap_used_fen=used,
+        cap_remaining_fen=max(0, rules.cap_fen - used),
+        outstanding_fen=outstanding,
+        issuable_fen=0 if ended else issuable_fen(rules.cap_fen, used, outstanding),
+        vouchers=vouchers,
+    )

@@ -1,0 +1,155 @@
+"""``verify``: re-derive every counter from the postings and check the invariants.
+
+Reads the database, never the session's cache (``populate_existing``), and runs read-only
+aggregate queries (GROUP BY in the database, so it scales with the ledger)
+and returns one line per violation, naming the row. An empty list means the books hold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import (
+    CapUsage,
+    Enrolment,
+    LedgerPosting,
+    Pool,
+    RuleVersion,
+    Voucher,
+)
+from voucher_service.ledger.service import PostingKind
+
+
+def _account_nets(session: Session) -> dict[str, int]:
+    nets: dict[str, int] = defaultdict(int)
+    incoming = select(LedgerPosting.to_account, func.sum(LedgerPosting.amount_fen)).group_by(
+        LedgerPosting.to_account
+    )
+    outgoing = select(LedgerPosting.from_account, func.sum(LedgerPosting.amount_fen)).group_by(
+        LedgerPosting.from_account
+    )
+    for account, amount in session.execute(incoming):
+        nets[account] += int(amount)
+    for account, amount in session.execute(outgoing):
+        nets[account] -= int(amount)
+    return nets
+
+
+def _voucher_flows(session: Session) -> dict[tuple[int, str], int]:
+    rows = session.execute(
+        select(LedgerPosting.voucher_id, LedgerPosting.kind, func.sum(LedgerPosting.amount_fen))
+        .where(LedgerPosting.voucher_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(LedgerPosting.voucher_id, LedgerPosting.kind)
+    )
+    return {(int(v), kind): int(amount) for v, kind, amount in rows}
+
+
+def verify_ledger(session: Session) -> list[str]:
+    """Check conservation, counters against postings, non-negativity and caps."""
+    violations: list[str] = []
+    nets = _account_nets(session)
+    flows = _voucher_flows(session)
+
+    negative_postings = session.scalar(
+        select(func.count()).select_from(LedgerPosting).where(LedgerPosting.amount_fen <= 0)
+    )
+    if negative_postings:
+        violations.append(f"ledger: {negative_postings} posting(s) with a non-positive amount")
+
+    per_pool: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_enrolment: dict[int, int] = defaultdict(int)
+    for v in session.scalars(select(Voucher).execution_options(populate_existing=True)):
+        label = f"voucher {v.code} (id {v.id})"
+        for column in ("balance_fen", "subsidised_fen", "released_fen"):
+            if getattr(v, column) < 0:
+                violations.append(f"{label}: {column} is negative ({getattr(v, column)})")
+        if v.face_value_fen != v.balance_fen + v.subsidised_fen + v.released_fen:
+            violations.append(
+                f"{label}: face value {v.face_value_fen} != balance {v.balance_fen} + "
+                f"subsidised {v.subsidised_fen} + released {v.released_fen}"
+            )
+        ledger_balance = nets.get(f"voucher:{v.id}", 0)
+        if v.balance_fen != ledger_balance:
+            violations.append(
+                f"{label}: balance {v.balance_fen} != ledger balance {ledger_balance}"
+            )
+        issued = flows.get((v.id, PostingKind.ISSUE), 0)
+        if v.face_value_fen != issued:
+            violations.append(f"{label}: face value {v.face_value_fen} != issued {issued}")
+        net_subsidy = flows.get((v.id, PostingKind.SUBSIDY), 0) - flows.get(
+            (v.id, PostingKind.REVERSAL), 0
+        )
+        if v.subsidised_fen != net_subsidy:
+            violations.append(
+                f"{label}: subsidised {v.subsidised_fen} != ledger net subsidies {net_subsidy}"
+            )
+        released = flows.get((v.id, PostingKind.RELEASE), 0)
+        if v.released_fen != released:
+            violations.append(f"{label}: released {v.released_fen} != ledger releases {released}")
+        if v.status != "active" and v.balance_fen != 0:
+            violations.append(f"{label}: {v.status} but balance is {v.balance_fen}")
+        per_pool[v.pool_id][0] += v.balance_fen
+        per_pool[v.pool_id][1] += v.subsidised_fen
+        per_enrolment[v.enrolment_id] += v.subsidised_fen
+
+    for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
+        label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
+        if pool.available_fen < 0:
+            violations.append(f"{label}: available is negative ({pool.available_fen})")
+        outstanding, consumed = per_pool[pool.id]
+        if pool.total_fen != pool.available_fen + outstanding + consumed:
+            violations.append(
+                f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
+                f"outstanding {outstanding} + consumed {consumed}"
+            )
+        ledger_available = nets.get(f"pool:{pool.id}", 0)
+        if pool.available_fen != ledger_available:
+            violations.append(
+                f"{label}: available {pool.available_fen} != ledger balance {ledger_available}"
+            )
+        funded = -nets.get(f"budget:{pool.id}", 0)
+        if pool.total_fen != funded:
+            violations.append(f"{label}: total {pool.total_fen} != funded {funded}")
+
+    violations.extend(_check_caps(session, per_enrolment))
+    return violations
+
+
+def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> list[str]:
+    """Cap counters equal the vouchers' net subsidies, and stay within the program's cap.
+
+    A lowered cap never claws back what an earlier version allowed, so each counter is held
+    to the largest cap any version of its program has had."""
+    violations: list[str] = []
+    max_cap = dict(
+        session.execute(
+            select(RuleVersion.program_id, func.max(RuleVersion.cap_fen)).group_by(
+                RuleVersion.program_id
+            )
+        ).all()
+    )
+    counted: dict[int, int] = defaultdict(int)
+    for usage, enrolment in session.execute(
+        select(CapUsage, Enrolment)
+        .join(Enrolment, CapUsage.enrolment_id == Enrolment.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    ):
+        counted[enrolment.id] += usage.used_fen
+        label = f"enterprise {enrolment.enterprise_id} in program {enrolment.program_id}"
+        if usage.used_fen < 0:
+            violations.append(f"{label}: cap used is negative ({usage.used_fen})")
+        cap = max_cap.get(enrolment.program_id, 0)
+        if usage.used_fen > cap:
+            violations.append(
+                f"{label}: cap used {usage.used_fen} exceeds the cap {cap} (period {usage.period})"
+            )
+    for enrolment_id in set(counted) | set(subsidised_by_enrolment):
+        if counted[enrolment_id] != subsidised_by_enrolment[enrolment_id]:
+            violations.append(
+                f"enrolment {enrolment_id}: cap counters {counted[enrolment_id]} != net "
+                f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}"
+            )
+    return violations

@@ -1,0 +1,65 @@
+"""One pagination shape for every list: ``{"items": [...], "next_cursor": "..."}``.
+
+Keyset pagination on the id: stable under concurrent inserts, cheap at any depth. The cursor
+is opaque to clients: pass ``next_cursor`` back as ``cursor`` until it is null.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from voucher_service.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageParams(BaseModel):
+    limit: int = 50
+    after_id: int = 0
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = text.split(":", 1)
+        if prefix != "id" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except ValueError as exc:
+        raise InvalidInput("cursor is not one this service issued", code="invalid_cursor") from exc
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")] = 50,
+    cursor: Annotated[
+        str | None, Query(description="Opaque: the next_cursor of the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, after_id=decode_cursor(cursor) if cursor else 0)
+
+
+def paginate(session: Session, query: Select[Any], id_column: Any, params: PageParams) -> tuple[list[Any], str | None]:
+    """Run ``query`` (selecting one entity) one page at a time, ordered by ``id_column``."""
+    rows = list(
+        session.scalars(
+            query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
+        )
+    )
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None

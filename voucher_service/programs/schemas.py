@@ -1,0 +1,141 @@
+"""API models for programs, rule versions and pools."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voucher_service.db.tables import RuleVersion
+from voucher_service.domain.rules import CapScope
+from voucher_service.fields import NonNegativeYuan, PositiveYuan, Yuan
+from voucher_service.programs.service import PoolTotals, RuleNumbers
+
+MEASURE_2_RULES = {
+    "effective_from": "2025-03-19",
+    "rate_bp": 5000,
+    "cap_yuan": "200000.00",
+    "cap_scope": "lifetime",
+    "window_months": 36,
+    "pool_minimum_yuan": "10000000.00",
+}
+
+
+class RuleVersionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MEASURE_2_RULES]})
+
+    effective_from: date = Field(description="First service date this version prices.")
+    rate_bp: int = Field(ge=1, le=10_000, description="Subsidy rate in basis points: 5000 = 50%.")
+    cap_yuan: PositiveYuan = Field(description="Per-enterprise cap (yuan).")
+    cap_scope: CapScope = Field(
+        default=CapScope.LIFETIME,
+        description="lifetime: cumulative over the window; per_year: per subsidy year.",
+    )
+    window_months: int = Field(default=36, ge=1, le=120, description="Subsidy window length.")
+    pool_minimum_yuan: NonNegativeYuan = Field(
+        default=0, description="Smallest annual pool the program allows (yuan)."
+    )
+
+    def numbers(self) -> RuleNumbers:
+        return RuleNumbers(
+            effective_from=self.effective_from,
+            rate_bp=self.rate_bp,
+            cap_fen=self.cap_yuan,
+            cap_scope=self.cap_scope,
+            window_months=self.window_months,
+            pool_minimum_fen=self.pool_minimum_yuan,
+        )
+
+
+class RuleVersionOut(BaseModel):
+    version: int
+    effective_from: date
+    rate_bp: int
+    cap_yuan: Yuan
+    cap_scope: CapScope
+    window_months: int
+    pool_minimum_yuan: Yuan
+
+    @classmethod
+    def of(cls, row: RuleVersion) -> RuleVersionOut:
+        return cls(
+            version=row.version,
+            effective_from=row.effective_from,
+            rate_bp=row.rate_bp,
+            cap_yuan=row.cap_fen,
+            cap_scope=CapScope(row.cap_scope),
+            window_months=row.window_months,
+            pool_minimum_yuan=row.pool_minimum_fen,
+        )
+
+
+class ProgramCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "WH-AI-M2",
+                    "name": "武汉市算力服务券 (Measure 2: inclusive compute supply)",
+                    "description": "50% of compute fees, at most 200,000 CNY, at most 3 years.",
+                    "valid_from": "2025-03-19",
+                    "valid_to": "2027-03-18",
+                    "rules": MEASURE_2_RULES,
+                }
+            ]
+        },
+    )
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$", description="Stable short code.")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    valid_from: date
+    valid_to: date
+    rules: RuleVersionIn
+
+
+class ProgramOut(BaseModel):
+    code: str
+    name: str
+    description: str
+    valid_from: date
+    valid_to: date
+    created_at: datetime
+    rules: list[RuleVersionOut]
+
+
+class PoolCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"year": 2026, "total_yuan": "10000000.00"}]}
+    )
+
+    year: int = Field(ge=2000, le=2100)
+    total_yuan: PositiveYuan
+
+
+class PoolOut(BaseModel):
+    program_code: str
+    year: int
+    total_yuan: Yuan = Field(description="Appropriated for the year.")
+    available_yuan: Yuan = Field(description="Not reserved by any voucher.")
+    outstanding_yuan: Yuan = Field(description="Unspent balances of the pool's vouchers.")
+    consumed_yuan: Yuan = Field(description="Net subsidies applied from the pool's vouchers.")
+    issued_yuan: Yuan = Field(description="Face values of all vouchers ever issued.")
+    released_yuan: Yuan = Field(description="Returned from revoked or expired vouchers.")
+    vouchers_active: int
+    vouchers_closed: int
+
+    @classmethod
+    def of(cls, program_code: str, year: int, totals: PoolTotals) -> PoolOut:
+        return cls(
+            program_code=program_code,
+            year=year,
+            total_yuan=totals.total_fen,
+            available_yuan=totals.available_fen,
+            outstanding_yuan=totals.outstanding_fen,
+            consumed_yuan=totals.consumed_fen,
+            issued_yuan=totals.issued_fen,
+            released_yuan=totals.released_fen,
+            vouchers_active=totals.vouchers_active,
+            vouchers_closed=totals.vouchers_closed,
+        )

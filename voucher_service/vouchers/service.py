@@ -1,0 +1,299 @@
+"""Vouchers: issuance from an annual pool, revocation and expiry.
+
+Issuance (measure 2: 算力服务券, 最高20万元, 补助期限不超过三年) reserves the face value from the
+pool in one conditional UPDATE, after checking, under a lock on the enterprise's enrolment,
+that the face value fits in what the enterprise may still receive. Revocation and expiry
+return the unspent balance to the pool of the voucher's year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables import Enrolment, Enterprise, Pool, Program, Voucher
+from voucher_service.db.types import utcnow
+from voucher_service.domain.codes import new_voucher_code
+from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
+from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
+from voucher_service.errors import (
+    CapExceeded,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    PoolInsufficient,
+    ProgramNotValid,
+    WindowEnded,
+)
+from voucher_service.ledger.service import (
+    PostingKind,
+    draw_from_pool,
+    pool_account,
+    post,
+    return_to_pool,
+    voucher_account,
+)
+from voucher_service.money import fen_to_yuan
+from voucher_service.pagination import PageParams, paginate
+from voucher_service.programs.service import get_pool, rules_in_force
+
+ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
+
+
+def _locked_enrolment(
+    session: Session, enterprise: Enterprise, program: Program, start: date, rules: Rules
+) -> Enrolment:
+    """The enterprise's enrolment in the program, created with its window at the first
+    voucher, and locked for the rest of the transaction (fixed order: enrolment, then pool)."""
+    window = Window.starting(start, rules.window_months)
+    insert_if_absent(
+        session,
+        Enrolment,
+        {
+            "enterprise_id": enterprise.id,
+            "program_id": program.id,
+            "window_start": window.start,
+            "window_end": window.end,
+            "created_at": utcnow(),
+        },
+    )
+    enrolment = session.scalar(
+        select(Enrolment)
+        .where(Enrolment.enterprise_id == enterprise.id, Enrolment.program_id == program.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert enrolment is not None
+    return enrolment
+
+
+def issue_voucher(
+    session: Session,
+    *,
+    program: Program,
+    year: int,
+    enterprise: Enterprise,
+    face_value_fen: int,
+    today: date,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> Voucher:
+    """Issue a voucher from ``program``'s ``year`` pool. Refused, with nothing written, when
+    the pool lacks the amount, when it exceeds the enterprise's remaining cap less its
+    unspent vouchers, when the enterprise's window has ended, or outside the program's
+    validity. Validity defaults to today (or the year's start) until the end of the year,
+    clipped to the program and the subsidy window."""
+    if face_value_fen <= 0:
+        raise InvalidInput("face value must be greater than zero", code="invalid_amount")
+    pool = get_pool(session, program, year)
+    start = valid_from or max(today, date(year, 1, 1), program.valid_from)
+    if start.year != year:
+        raise InvalidInput(
+            f"a voucher from the {year} pool must start in {year}, not on {start}",
+            code="invalid_period",
+        )
+    rules = rules_in_force(session, program, start)
+    enrolment = _locked_enrolment(session, enterprise, program, start, rules)
+    window = Window(enrolment.window_start, enrolment.window_end)
+    if today >= window.end:
+        raise WindowEnded(
+            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
+            f"{window.last_day}"
+        )
+    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
+    end = valid_to or last_day
+    if start < window.start or end > last_day:
+        raise ProgramNotValid(
+            f"a voucher must lie within {year}, the program's validity and the enterprise's "
+            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
+        )
+    if end < start:
+        raise InvalidInput("valid_to must not be before valid_from", code="invalid_period")
+    if end < today:
+        raise InvalidInput(f"the voucher would end on {end}, before today", code="invalid_period")
+
+    used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))  # type: ignore[arg-type]
+    promised = outstanding_fen(session, enrolment.id)  # type: ignore[arg-type]
+    allowed = issuable_fen(rules.cap_fen, used, promised)
+    if face_value_fen > allowed:
+        raise CapExceeded(
+            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
+            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
+            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
+        )
+    if not draw_from_pool(session, pool.id, face_value_fen):  # type: ignore[arg-type]
+        session.refresh(pool)
+        raise PoolInsufficient(
+            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
+            f"available; asked {fen_to_yuan(face_value_fen)}"
+        )
+    voucher = Voucher(
+        code=new_voucher_code(),
+        pool_id=pool.id,  # type: ignore[arg-type]
+        program_id=program.id,  # type: ignore[arg-type]
+        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        enrolment_id=enrolment.id,  # type: ignore[arg-type]
+        face_value_fen=face_value_fen,
+        balance_fen=face_value_fen,
+        subsidised_fen=0,
+        released_fen=0,
+        valid_from=start,
+        valid_to=end,
+    )
+    session.add(voucher)
+    session.flush()
+    post(
+        session,
+        kind=PostingKind.ISSUE,
+        from_account=pool_account(pool.id),  # type: ignore[arg-type]
+        to_account=voucher_account(voucher.id),  # type: ignore[arg-type]
+        amount_fen=face_value_fen,
+        pool_id=pool.id,
+        voucher_id=voucher.id,
+        memo=f"issue {voucher.code} to {enterprise.uscc}",
+    )
+    session.flush()
+    return voucher
+
+
+def get_voucher(session: Session, code: str) -> Voucher:
+    voucher = session.scalar(select(Voucher).where(Voucher.code == code))
+    if voucher is None:
+        raise NotFound(f"no voucher {code}", code="voucher_not_found")
+    return voucher
+
+
+def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tuple[Voucher, int]:
+    """Close an active voucher; its unspent balance (returned) goes back to its pool."""
+    voucher = session.scalar(
+        select(Voucher)
+        .where(Voucher.id == voucher_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert voucher is not None
+    if voucher.status != ACTIVE:
+        raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
+    unspent = voucher.balance_fen
+    voucher.balance_fen = 0
+    voucher.released_fen += unspent
+    voucher.status = status
+    voucher.closed_at = utcnow()
+    voucher.close_reason = reason
+    if unspent:
+        return_to_pool(session, voucher.pool_id, unspent)
+        post(
+            session,
+            kind=PostingKind.RELEASE,
+            from_account=voucher_account(voucher_id),
+            to_account=pool_account(voucher.pool_id),
+            amount_fen=unspent,
+            pool_id=voucher.pool_id,
+            voucher_id=voucher_id,
+            memo=f"{status}: {reason}"[:500],
+        )
+    session.flush()
+    return voucher, unspent
+
+
+def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Voucher:
+    """Revoke a voucher; its unspent balance returns to the pool of its year."""
+    if not reason.strip():
+        raise InvalidInput("a revocation needs a reason", code="reason_required")
+    closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())  # type: ignore[arg-type]
+    return closed
+
+
+@dataclass(frozen=True)
+class ExpiryRun:
+    expired: int
+    released_fen: int
+
+
+def expire_vouchers(session: Session, *, today: date, grace_days: int) -> ExpiryRun:
+    """Expire every active voucher whose last valid day plus the reporting grace period has
+    passed, returning balances to their pools. Idempotent: a second run finds nothing."""
+    cutoff = today - timedelta(days=grace_days)
+    ids = list(
+        session.scalars(
+            select(Voucher.id)
+            .where(Voucher.status == ACTIVE, Voucher.valid_to < cutoff)
+            .order_by(Voucher.id)  # type: ignore[arg-type]
+        )
+    )
+    expired = released = 0
+    for voucher_id in ids:
+        try:
+            _, unspent = _close(
+                session, voucher_id, status=EXPIRED, reason=f"expired after {grace_days} days' grace"
+            )
+        except InvalidState:  # closed by someone else meanwhile
+            continue
+        expired += 1
+        released += unspent
+    return ExpiryRun(expired=expired, released_fen=released)
+
+
+def list_vouchers(
+    session: Session,
+    params: PageParams,
+    *,
+    program: Program | None = None,
+    pool: Pool | None = None,
+    enterprise: Enterprise | None = None,
+    status: str | None = None,
+) -> tuple[list[Voucher], str | None]:
+    query = select(Voucher)
+    if program is not None:
+        query = query.where(Voucher.program_id == program.id)
+    if pool is not None:
+        query = query.where(Voucher.pool_id == pool.id)
+    if enterprise is not None:
+        query = query.where(Voucher.enterprise_id == enterprise.id)
+    if status is not None:
+        if status not in (ACTIVE, REVOKED, EXPIRED):
+            raise InvalidInput("status must be one of active, revoked, expired", code="invalid_status")
+        query = query.where(Voucher.status == status)
+    return paginate(session, query, Voucher.id, params)
+
+
+
+@dataclass(frozen=True)
+class VoucherView:
+    """A voucher with the names clients know it by."""
+
+    voucher: Voucher
+    program_code: str
+    year: int
+    uscc: str
+
+
+def describe_vouchers(session: Session, vouchers: list[Voucher]) -> list[VoucherView]:
+    """Attach program code, pool year and credit code: three IN queries, not one per row."""
+    if not vouchers:
+        return []
+    codes = dict(
+        session.execute(
+            select(Program.id, Program.code).where(Program.id.in_({v.program_id for v in vouchers}))  # type: ignore[union-attr]
+        ).all()
+    )
+    years = dict(
+        session.execute(
+            select(Pool.id, Pool.year).where(Pool.id.in_({v.pool_id for v in vouchers}))  # type: ignore[union-attr]
+        ).all()
+    )
+    usccs = dict(
+        session.execute(
+            select(Enterprise.id, Enterprise.uscc).where(
+                Enterprise.id.in_({v.enterprise_id for v in vouchers})  # type: ignore[union-attr]
+            )
+        ).all()
+    )
+    return [
+        VoucherView(v, codes[v.program_id], years[v.pool_id], usccs[v.enterprise_id])
+        for v in vouchers
+    ]
