@@ -50,9 +50,13 @@ def make_program(
     )
 
 
-def make_pool(session: Session, program: Program, *, year: int = 2026, total_fen: int = 1_000_000_00) -> Pool:
+def make_pool(
+    session: Session, program: Program, *, year: int = 2026, total_fen: int = 1_000_000_00
+) -> Pool:
     return create_pool(session, program, year=year, total_fen=total_fen)
 
 
-def make_enterprise(session: Session, *, name: str = "测试科技有限公司", division: str = "420106") -> Enterprise:
+def make_enterprise(
+    session: Session, *, name: str = "测试科技有限公司", division: str = "420106"
+) -> Enterprise:
     return register_enterprise(session, uscc=uscc(division=division), name=name)

@@ -17,16 +17,30 @@ def assert_error(response, status: int, code: str) -> str:  # type: ignore[no-un
 
 
 def test_malformed_bodies(client: TestClient) -> None:
-    assert_error(client.post("/v1/admin/enterprises", content=b"{not json", headers={"content-type": "application/json"}), 422, "invalid_input")
+    assert_error(
+        client.post(
+            "/v1/admin/enterprises",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        ),
+        422,
+        "invalid_input",
+    )
     assert_error(client.post("/v1/admin/enterprises", json=[]), 422, "invalid_input")
-    message = assert_error(client.post("/v1/admin/enterprises", json={"uscc": uscc(), "name": "x", "extra": 1}), 422, "invalid_input")
+    message = assert_error(
+        client.post("/v1/admin/enterprises", json={"uscc": uscc(), "name": "x", "extra": 1}),
+        422,
+        "invalid_input",
+    )
     assert "extra" in message
 
 
 def test_credit_codes_are_checked_with_the_position(client: TestClient, session: Session) -> None:
     good = uscc()
     bad = good[:17] + ("0" if good[17] != "0" else "1")
-    message = assert_error(client.post("/v1/admin/enterprises", json={"uscc": bad, "name": "x"}), 422, "invalid_input")
+    message = assert_error(
+        client.post("/v1/admin/enterprises", json={"uscc": bad, "name": "x"}), 422, "invalid_input"
+    )
     assert "position 18" in message
     message = assert_error(client.get(f"/v1/admin/enterprises/{bad}"), 422, "invalid_uscc")
     assert "position 18" in message
@@ -37,7 +51,11 @@ def test_enterprise_registration(client: TestClient, session: Session) -> None:
     created = client.post("/v1/admin/enterprises", json={"uscc": code.lower(), "name": "洪山科技"})
     assert created.status_code == 201
     assert (created.json()["uscc"], created.json()["district_code"]) == (code, "420111")
-    assert_error(client.post("/v1/admin/enterprises", json={"uscc": code, "name": "again"}), 409, "already_exists")
+    assert_error(
+        client.post("/v1/admin/enterprises", json={"uscc": code, "name": "again"}),
+        409,
+        "already_exists",
+    )
     assert_error(client.get(f"/v1/admin/enterprises/{uscc()}"), 404, "enterprise_not_found")
     make_enterprise(session, division="420102")
     session.commit()

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'voucher.db'}",
-        description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
+        description="SQLAlchemy URL: a SQLite file by default; postgresql://... in production.",
     )
     timezone: str = Field(
         default="Asia/Shanghai",

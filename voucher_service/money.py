@@ -26,13 +26,13 @@ def yuan_to_fen(text: str, *, allow_negative: bool = False, allow_zero: bool = T
     """Parse a yuan decimal string (at most two places) into integer fen."""
     if not isinstance(text, str):
         raise MoneyError(
-            f"amount must be a decimal string in yuan such as \"1234.50\", got {type(text).__name__}"
+            f'amount must be a decimal string in yuan such as "1234.50", got {type(text).__name__}'
         )
     match = _YUAN.match(text)
     if match is None:
         raise MoneyError(
             f"{text!r} is not an amount in yuan: use digits with at most two decimal places, "
-            "such as \"1234.50\" (no exponent, spaces or separators)"
+            'such as "1234.50" (no exponent, spaces or separators)'
         )
     sign, whole, frac = match.groups()
     fen = int(whole) * FEN_PER_YUAN + int((frac or "").ljust(2, "0"))

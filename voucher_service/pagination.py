@@ -53,7 +53,9 @@ def page_params(
     return PageParams(limit=limit, after_id=decode_cursor(cursor) if cursor else 0)
 
 
-def paginate(session: Session, query: Select[Any], id_column: Any, params: PageParams) -> tuple[list[Any], str | None]:
+def paginate(
+    session: Session, query: Select[Any], id_column: Any, params: PageParams
+) -> tuple[list[Any], str | None]:
     """Run ``query`` (selecting one entity) one page at a time, ordered by ``id_column``."""
     rows = list(
         session.scalars(

@@ -15,7 +15,24 @@ def test_parses_yuan_to_fen(text: str, fen: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1e3", "1E3", "1.234", ".5", "5.", "+5", " 5", "5 ", "1,000", "01", "0x10", "NaN", "inf", "", "¥5", "５"],
+    [
+        "1e3",
+        "1E3",
+        "1.234",
+        ".5",
+        "5.",
+        "+5",
+        " 5",
+        "5 ",
+        "1,000",
+        "01",
+        "0x10",
+        "NaN",
+        "inf",
+        "",
+        "¥5",
+        "５",
+    ],
 )
 def test_refuses_malformed_amounts(text: str) -> None:
     with pytest.raises(MoneyError):

@@ -13,11 +13,25 @@ MEASURE_2 = Rules(1, date(2025, 3, 19), 5000, 20_000_000, CapScope.LIFETIME, 36,
 WINDOW = Window.starting(date(2026, 1, 1), 36)
 
 
-def price(fee: int, *, day: date = date(2026, 6, 1), used: int = 0, balance: int = 10_000_000, rules: Rules = MEASURE_2,
-          valid_from: date = date(2026, 1, 1), valid_to: date = date(2026, 12, 31)):  # type: ignore[no-untyped-def]
+def price(
+    fee: int,
+    *,
+    day: date = date(2026, 6, 1),
+    used: int = 0,
+    balance: int = 10_000_000,
+    rules: Rules = MEASURE_2,
+    valid_from: date = date(2026, 1, 1),
+    valid_to: date = date(2026, 12, 31),
+):  # type: ignore[no-untyped-def]
     return price_fee(
-        fee_fen=fee, service_date=day, rules=rules, window=WINDOW, voucher_valid_from=valid_from,
-        voucher_valid_to=valid_to, cap_used_fen=used, voucher_balance_fen=balance,
+        fee_fen=fee,
+        service_date=day,
+        rules=rules,
+        window=WINDOW,
+        voucher_valid_from=valid_from,
+        voucher_valid_to=valid_to,
+        cap_used_fen=used,
+        voucher_balance_fen=balance,
     )
 
 
@@ -35,11 +49,18 @@ def test_cap_limits_the_subsidy() -> None:
 
 def test_balance_limits_the_subsidy() -> None:
     p = price(1_000_000, balance=123)
-    assert (p.subsidy_fen, p.enterprise_share_fen, p.shortfall) == (123, 999_877, Shortfall.VOUCHER_EXHAUSTED)
+    assert (p.subsidy_fen, p.enterprise_share_fen, p.shortfall) == (
+        123,
+        999_877,
+        Shortfall.VOUCHER_EXHAUSTED,
+    )
 
 
 def test_nothing_outside_the_window_or_validity() -> None:
-    assert price(1000, day=date(2025, 12, 31), valid_from=date(2025, 1, 1)).shortfall is Shortfall.OUTSIDE_WINDOW
+    assert (
+        price(1000, day=date(2025, 12, 31), valid_from=date(2025, 1, 1)).shortfall
+        is Shortfall.OUTSIDE_WINDOW
+    )
     assert price(1000, day=WINDOW.end, valid_to=WINDOW.end).shortfall is Shortfall.OUTSIDE_WINDOW
     late = price(1000, day=date(2027, 1, 1))
     assert (late.subsidy_fen, late.shortfall) == (0, Shortfall.VOUCHER_NOT_VALID)
@@ -64,17 +85,24 @@ states = st.fixed_dictionaries(
 
 def _price(fee: int, s: dict) -> object:  # type: ignore[type-arg]
     rules = replace(MEASURE_2, rate_bp=s["rate"], cap_fen=s["cap"])
-    return price(fee, day=s["day"], used=s["used"], balance=s["balance"], rules=rules,
-                 valid_from=date(2026, 1, 1), valid_to=date(2028, 12, 31))
+    return price(
+        fee,
+        day=s["day"],
+        used=s["used"],
+        balance=s["balance"],
+        rules=rules,
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2028, 12, 31),
+    )
 
 
 @given(fees, states)
 def test_pricing_invariants(fee: int, s: dict) -> None:  # type: ignore[type-arg]
     p = _price(fee, s)
-    assert p.subsidy_fen * 10_000 <= fee * s["rate"]                    # <= floor(fee x rate)
-    assert p.subsidy_fen <= max(0, s["cap"] - s["used"])                  # <= remaining cap
-    assert p.subsidy_fen <= s["balance"]                                  # <= voucher balance
-    assert p.subsidy_fen + p.enterprise_share_fen == fee                  # shares add up
+    assert p.subsidy_fen * 10_000 <= fee * s["rate"]  # <= floor(fee x rate)
+    assert p.subsidy_fen <= max(0, s["cap"] - s["used"])  # <= remaining cap
+    assert p.subsidy_fen <= s["balance"]  # <= voucher balance
+    assert p.subsidy_fen + p.enterprise_share_fen == fee  # shares add up
     assert p.subsidy_fen >= 0 and p.enterprise_share_fen >= 0
     assert (p.shortfall is None) == (p.subsidy_fen == p.full_subsidy_fen)  # a reason iff short
     if not (WINDOW.contains(s["day"]) and date(2026, 1, 1) <= s["day"] <= date(2028, 12, 31)):
@@ -92,9 +120,14 @@ def test_subsidy_is_the_largest_allowed(fee: int, s: dict) -> None:  # type: ign
     """Never short-changes the SME either: inside the window the subsidy is the tightest limit."""
     p = _price(fee, s)
     if p.shortfall not in (Shortfall.OUTSIDE_WINDOW, Shortfall.VOUCHER_NOT_VALID):
-        assert p.subsidy_fen == min(fee * s["rate"] // 10_000, max(0, s["cap"] - s["used"]), s["balance"])
+        assert p.subsidy_fen == min(
+            fee * s["rate"] // 10_000, max(0, s["cap"] - s["used"]), s["balance"]
+        )
 
 
 def test_window_boundary_days() -> None:
     assert price(100, day=WINDOW.start).subsidy_fen == 50
-    assert price(100, day=WINDOW.start - timedelta(days=1), valid_from=date(2025, 1, 1)).subsidy_fen == 0
+    assert (
+        price(100, day=WINDOW.start - timedelta(days=1), valid_from=date(2025, 1, 1)).subsidy_fen
+        == 0
+    )

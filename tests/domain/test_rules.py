@@ -18,7 +18,13 @@ from voucher_service.domain.rules import (
 
 
 def rules(version: int = 1, effective_from: date = date(2025, 3, 19), **kw: object) -> Rules:
-    numbers = dict(rate_bp=5000, cap_fen=20_000_000, cap_scope=CapScope.LIFETIME, window_months=36, pool_minimum_fen=1_000_000_000)
+    numbers = dict(
+        rate_bp=5000,
+        cap_fen=20_000_000,
+        cap_scope=CapScope.LIFETIME,
+        window_months=36,
+        pool_minimum_fen=1_000_000_000,
+    )
     numbers.update(kw)
     return Rules(version=version, effective_from=effective_from, **numbers)  # type: ignore[arg-type]
 
@@ -56,7 +62,14 @@ def test_rules_on_picks_the_version_in_force() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [dict(rate_bp=0), dict(rate_bp=10_001), dict(cap_fen=0), dict(window_months=0), dict(pool_minimum_fen=-1)]
+    "bad",
+    [
+        dict(rate_bp=0),
+        dict(rate_bp=10_001),
+        dict(cap_fen=0),
+        dict(window_months=0),
+        dict(pool_minimum_fen=-1),
+    ],
 )
 def test_nonsense_rules_are_refused(bad: dict[str, int]) -> None:
     with pytest.raises(RulesError):

@@ -2,7 +2,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voucher_service.domain.uscc import ALPHABET, USCCError, check_character, division_code, validate_uscc
+from voucher_service.domain.uscc import (
+    ALPHABET,
+    USCCError,
+    check_character,
+    division_code,
+    validate_uscc,
+)
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "914403001922038216", "91440300708461136T"])

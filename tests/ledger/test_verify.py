@@ -21,8 +21,14 @@ def books(session: Session):  # type: ignore[no-untyped-def]
     program = make_program(session)
     pool = make_pool(session, program, total_fen=1_000_000_00)
     enterprise = make_enterprise(session)
-    voucher = issue_voucher(session, program=program, year=2026, enterprise=enterprise,
-                            face_value_fen=50_000_00, today=date(2026, 6, 1))
+    voucher = issue_voucher(
+        session,
+        program=program,
+        year=2026,
+        enterprise=enterprise,
+        face_value_fen=50_000_00,
+        today=date(2026, 6, 1),
+    )
     return pool, voucher
 
 
@@ -33,7 +39,9 @@ def test_consistent_books_pass(session: Session) -> None:
 
 def test_pool_counter_out_of_step_with_postings_is_named(session: Session) -> None:
     pool, _ = books(session)
-    session.execute(text("UPDATE pool SET available_fen = available_fen - 100 WHERE id = :id"), {"id": pool.id})
+    session.execute(
+        text("UPDATE pool SET available_fen = available_fen - 100 WHERE id = :id"), {"id": pool.id}
+    )
     violations = verify_ledger(session)
     assert any(f"pool {pool.id}" in v and "ledger balance" in v for v in violations), violations
     assert any(f"pool {pool.id}" in v and "!= available" in v for v in violations), violations
@@ -43,7 +51,10 @@ def test_voucher_moved_without_a_posting_is_named(session: Session) -> None:
     _, voucher = books(session)
     # Keeps the row's own CHECK (face = balance + subsidised + released) but has no posting.
     session.execute(
-        text("UPDATE voucher SET balance_fen = balance_fen - 7, subsidised_fen = subsidised_fen + 7 WHERE id = :id"),
+        text(
+            "UPDATE voucher SET balance_fen = balance_fen - 7,"
+            " subsidised_fen = subsidised_fen + 7 WHERE id = :id"
+        ),
         {"id": voucher.id},
     )
     violations = verify_ledger(session)
@@ -55,7 +66,8 @@ def test_voucher_moved_without_a_posting_is_named(session: Session) -> None:
 def test_database_refuses_negative_balances_and_broken_conservation(session: Session) -> None:
     pool, voucher = books(session)
     for statement in (
-        "UPDATE voucher SET balance_fen = -1, released_fen = released_fen + balance_fen + 1 WHERE id = :id",
+        "UPDATE voucher SET balance_fen = -1,"
+        " released_fen = released_fen + balance_fen + 1 WHERE id = :id",
         "UPDATE voucher SET balance_fen = balance_fen + 1 WHERE id = :id",
     ):
         with pytest.raises(IntegrityError), session.begin_nested():
@@ -82,7 +94,9 @@ def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch):  # typ
     get_engine.cache_clear()
 
 
-def test_cli_demo_verify_and_corruption(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_verify_and_corruption(
+    cli_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo", "--today", "2026-06-15"]) == 0
     assert main(["demo", "--today", "2026-06-15"]) == 0
     assert "already loaded" in capsys.readouterr().out

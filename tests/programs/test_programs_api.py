@@ -45,14 +45,26 @@ def test_duplicate_program_is_a_conflict(client: TestClient) -> None:
 
 
 def test_measure_3_is_the_same_engine_with_other_numbers(client: TestClient) -> None:
-    m3 = create(client, code="WH-AI-M3", rules={**MEASURE_2["rules"], "cap_yuan": "5000000.00",  # type: ignore[dict-item]
-                                                  "cap_scope": "lifetime", "pool_minimum_yuan": "0"})
+    m3 = create(
+        client,
+        code="WH-AI-M3",
+        rules={
+            **MEASURE_2["rules"],
+            "cap_yuan": "5000000.00",  # type: ignore[dict-item]
+            "cap_scope": "lifetime",
+            "pool_minimum_yuan": "0",
+        },
+    )
     assert m3["rules"][0]["cap_yuan"] == "5000000.00"
 
 
-def test_pool_below_the_minimum_is_refused_and_writes_nothing(client: TestClient, session: Session) -> None:
+def test_pool_below_the_minimum_is_refused_and_writes_nothing(
+    client: TestClient, session: Session
+) -> None:
     create(client)
-    response = client.post("/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "9999999.99"})
+    response = client.post(
+        "/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "9999999.99"}
+    )
     assert (response.status_code, response.json()["error"]["code"]) == (409, "pool_below_minimum")
     assert "below the program minimum of 10000000.00 yuan" in response.json()["error"]["message"]
     assert session.scalar(select(func.count()).select_from(Pool)) == 0
@@ -61,26 +73,45 @@ def test_pool_below_the_minimum_is_refused_and_writes_nothing(client: TestClient
 
 def test_pool_is_funded_once_per_year(client: TestClient) -> None:
     create(client)
-    pool = client.post("/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "10000000.00"})
+    pool = client.post(
+        "/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "10000000.00"}
+    )
     assert pool.status_code == 201
     assert pool.json() | {} == {
-        "program_code": "WH-AI-M2", "year": 2026, "total_yuan": "10000000.00",
-        "available_yuan": "10000000.00", "outstanding_yuan": "0.00", "consumed_yuan": "0.00",
-        "issued_yuan": "0.00", "released_yuan": "0.00", "vouchers_active": 0, "vouchers_closed": 0,
+        "program_code": "WH-AI-M2",
+        "year": 2026,
+        "total_yuan": "10000000.00",
+        "available_yuan": "10000000.00",
+        "outstanding_yuan": "0.00",
+        "consumed_yuan": "0.00",
+        "issued_yuan": "0.00",
+        "released_yuan": "0.00",
+        "vouchers_active": 0,
+        "vouchers_closed": 0,
     }
-    again = client.post("/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "20000000.00"})
+    again = client.post(
+        "/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "20000000.00"}
+    )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "already_exists")
-    outside = client.post("/v1/admin/programs/WH-AI-M2/pools", json={"year": 2028, "total_yuan": "10000000.00"})
+    outside = client.post(
+        "/v1/admin/programs/WH-AI-M2/pools", json={"year": 2028, "total_yuan": "10000000.00"}
+    )
     assert (outside.status_code, outside.json()["error"]["code"]) == (409, "program_not_valid")
-    assert [p["year"] for p in client.get("/v1/admin/programs/WH-AI-M2/pools").json()["items"]] == [2026]
+    assert [p["year"] for p in client.get("/v1/admin/programs/WH-AI-M2/pools").json()["items"]] == [
+        2026
+    ]
 
 
 def test_rule_versions_only_take_effect_from_today_on(client: TestClient) -> None:
     create(client)
     rules = {**MEASURE_2["rules"], "rate_bp": 4000}  # type: ignore[dict-item]
-    past = client.post("/v1/admin/programs/WH-AI-M2/rules", json={**rules, "effective_from": "2026-01-01"})
+    past = client.post(
+        "/v1/admin/programs/WH-AI-M2/rules", json={**rules, "effective_from": "2026-01-01"}
+    )
     assert (past.status_code, past.json()["error"]["code"]) == (422, "invalid_rules")
-    future = client.post("/v1/admin/programs/WH-AI-M2/rules", json={**rules, "effective_from": "2027-01-01"})
+    future = client.post(
+        "/v1/admin/programs/WH-AI-M2/rules", json={**rules, "effective_from": "2027-01-01"}
+    )
     assert future.status_code == 201, future.text
     assert future.json()["version"] == 2
     versions = client.get("/v1/admin/programs/WH-AI-M2/rules").json()["items"]
@@ -88,7 +119,15 @@ def test_rule_versions_only_take_effect_from_today_on(client: TestClient) -> Non
 
 
 def test_nonsense_rules_are_refused(client: TestClient) -> None:
-    for bad in ({"rate_bp": 10001}, {"rate_bp": 0}, {"cap_yuan": "-1.00"}, {"window_months": 0}, {"cap_scope": "forever"}):
-        response = client.post("/v1/admin/programs", json={**MEASURE_2, "rules": {**MEASURE_2["rules"], **bad}})  # type: ignore[dict-item]
+    for bad in (
+        {"rate_bp": 10001},
+        {"rate_bp": 0},
+        {"cap_yuan": "-1.00"},
+        {"window_months": 0},
+        {"cap_scope": "forever"},
+    ):
+        response = client.post(
+            "/v1/admin/programs", json={**MEASURE_2, "rules": {**MEASURE_2["rules"], **bad}}
+        )  # type: ignore[dict-item]
         assert response.status_code == 422, bad
         assert response.json()["error"]["code"] == "invalid_input"

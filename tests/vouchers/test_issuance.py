@@ -27,11 +27,19 @@ def snapshot(session: Session) -> tuple[int, int, int, int]:
 def issue(client: TestClient, program: str, uscc: str, amount: str, year: int = 2026, **extra: str):  # type: ignore[no-untyped-def]
     return client.post(
         "/v1/admin/vouchers",
-        json={"program_code": program, "year": year, "uscc": uscc, "face_value_yuan": amount, **extra},
+        json={
+            "program_code": program,
+            "year": year,
+            "uscc": uscc,
+            "face_value_yuan": amount,
+            **extra,
+        },
     )
 
 
-def test_issue_until_the_pool_is_exactly_empty_then_refuse(client: TestClient, session: Session) -> None:
+def test_issue_until_the_pool_is_exactly_empty_then_refuse(
+    client: TestClient, session: Session
+) -> None:
     program = make_program(session, cap_fen=300_00)
     make_pool(session, program, total_fen=1_000_00)  # 1,000.00 yuan
     enterprises = [make_enterprise(session) for _ in range(5)]
@@ -64,12 +72,22 @@ def test_revoking_returns_the_unspent_balance(client: TestClient, session: Sessi
     session.commit()
     code = issue(client, program.code, enterprise.uscc, "150000.00").json()["code"]
 
-    revoked = client.post(f"/v1/admin/vouchers/{code}/revoke", json={"reason": "duplicate application"})
+    revoked = client.post(
+        f"/v1/admin/vouchers/{code}/revoke", json={"reason": "duplicate application"}
+    )
     assert revoked.status_code == 200, revoked.text
     body = revoked.json()
-    assert (body["status"], body["balance_yuan"], body["released_yuan"]) == ("revoked", "0.00", "150000.00")
+    assert (body["status"], body["balance_yuan"], body["released_yuan"]) == (
+        "revoked",
+        "0.00",
+        "150000.00",
+    )
     pool = client.get(f"/v1/admin/programs/{program.code}/pools/2026").json()
-    assert (pool["available_yuan"], pool["released_yuan"], pool["outstanding_yuan"]) == ("500000.00", "150000.00", "0.00")
+    assert (pool["available_yuan"], pool["released_yuan"], pool["outstanding_yuan"]) == (
+        "500000.00",
+        "150000.00",
+        "0.00",
+    )
 
     again = client.post(f"/v1/admin/vouchers/{code}/revoke", json={"reason": "twice"})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "invalid_state")
@@ -88,13 +106,19 @@ def test_cap_counts_unspent_vouchers(client: TestClient, session: Session) -> No
     assert "at most 50000.00 yuan more" in over.json()["error"]["message"]
     assert snapshot(session) == before
     assert issue(client, program.code, enterprise.uscc, "50000.00").status_code == 201
-    status = client.get(f"/v1/enterprise/{enterprise.uscc}/status", params={"program": program.code}).json()
+    status = client.get(
+        f"/v1/enterprise/{enterprise.uscc}/status", params={"program": program.code}
+    ).json()
     assert (status["outstanding_yuan"], status["issuable_yuan"], status["cap_remaining_yuan"]) == (
-        "200000.00", "0.00", "200000.00",
+        "200000.00",
+        "0.00",
+        "200000.00",
     )
 
 
-def test_window_is_fixed_by_the_first_voucher_and_ends(client: TestClient, session: Session) -> None:
+def test_window_is_fixed_by_the_first_voucher_and_ends(
+    client: TestClient, session: Session
+) -> None:
     # A 3-month window starting 2026-04-01 ends before "today" (2026-06-15 in tests).
     program = make_program(session, window_months=2)
     make_pool(session, program)
@@ -103,7 +127,9 @@ def test_window_is_fixed_by_the_first_voucher_and_ends(client: TestClient, sessi
     first = issue(client, program.code, enterprise.uscc, "10.00", valid_from="2026-06-01")
     assert first.status_code == 201, first.text
     assert first.json()["valid_to"] == "2026-07-31"  # clipped to the window's last day
-    status = client.get(f"/v1/admin/enterprises/{enterprise.uscc}/status", params={"program": program.code}).json()
+    status = client.get(
+        f"/v1/admin/enterprises/{enterprise.uscc}/status", params={"program": program.code}
+    ).json()
     assert (status["window_start"], status["window_end"]) == ("2026-06-01", "2026-07-31")
     beyond = issue(client, program.code, enterprise.uscc, "10.00", valid_to="2026-08-01")
     assert (beyond.status_code, beyond.json()["error"]["code"]) == (409, "program_not_valid")
@@ -116,9 +142,23 @@ def test_window_ended_is_refused(session: Session) -> None:
     program = make_program(session, window_months=1)
     make_pool(session, program, year=2026)
     enterprise = make_enterprise(session)
-    issue_voucher(session, program=program, year=2026, enterprise=enterprise, face_value_fen=100, today=date(2026, 1, 10))
+    issue_voucher(
+        session,
+        program=program,
+        year=2026,
+        enterprise=enterprise,
+        face_value_fen=100,
+        today=date(2026, 1, 10),
+    )
     with pytest.raises(WindowEnded, match="ended on 2026-02-09"):
-        issue_voucher(session, program=program, year=2026, enterprise=enterprise, face_value_fen=100, today=date(2026, 2, 10))
+        issue_voucher(
+            session,
+            program=program,
+            year=2026,
+            enterprise=enterprise,
+            face_value_fen=100,
+            today=date(2026, 2, 10),
+        )
 
 
 def test_outside_program_validity_is_refused(client: TestClient, session: Session) -> None:
@@ -133,10 +173,17 @@ def test_outside_program_validity_is_refused(client: TestClient, session: Sessio
 
 @pytest.mark.parametrize(
     ("amount", "fragment"),
-    [("-5.00", "negative"), ("0.00", "greater than zero"), ("1e3", "not an amount"),
-     ("10.001", "not an amount"), ("999999999999999", "not an amount")],
+    [
+        ("-5.00", "negative"),
+        ("0.00", "greater than zero"),
+        ("1e3", "not an amount"),
+        ("10.001", "not an amount"),
+        ("999999999999999", "not an amount"),
+    ],
 )
-def test_bad_amounts_are_refused_clearly(client: TestClient, session: Session, amount: str, fragment: str) -> None:
+def test_bad_amounts_are_refused_clearly(
+    client: TestClient, session: Session, amount: str, fragment: str
+) -> None:
     program = make_program(session)
     make_pool(session, program)
     enterprise = make_enterprise(session)
@@ -152,8 +199,14 @@ def test_unknown_things_are_404(client: TestClient, session: Session) -> None:
     make_pool(session, program)
     enterprise = make_enterprise(session)
     session.commit()
-    assert issue(client, "NOPE", enterprise.uscc, "1.00").json()["error"]["code"] == "program_not_found"
-    assert issue(client, program.code, enterprise.uscc, "1.00", year=2030).json()["error"]["code"] == "pool_not_found"
+    assert (
+        issue(client, "NOPE", enterprise.uscc, "1.00").json()["error"]["code"]
+        == "program_not_found"
+    )
+    assert (
+        issue(client, program.code, enterprise.uscc, "1.00", year=2030).json()["error"]["code"]
+        == "pool_not_found"
+    )
     from tests.factories import uscc
 
     missing = issue(client, program.code, uscc(), "1.00")
@@ -168,15 +221,26 @@ def test_expiry_returns_balances_and_is_idempotent(session: Session) -> None:
     program = make_program(session)
     pool = make_pool(session, program, year=2026)
     enterprise = make_enterprise(session)
-    voucher = issue_voucher(session, program=program, year=2026, enterprise=enterprise,
-                            face_value_fen=123_45, today=date(2026, 1, 5), valid_to=date(2026, 3, 31))
+    voucher = issue_voucher(
+        session,
+        program=program,
+        year=2026,
+        enterprise=enterprise,
+        face_value_fen=123_45,
+        today=date(2026, 1, 5),
+        valid_to=date(2026, 3, 31),
+    )
     # Within the grace period nothing expires; one day after it the voucher does.
     assert expire_vouchers(session, today=date(2026, 4, 30), grace_days=30).expired == 0
     run = expire_vouchers(session, today=date(2026, 5, 1), grace_days=30)
     assert (run.expired, run.released_fen) == (1, 123_45)
     session.refresh(voucher)
     session.refresh(pool)
-    assert (voucher.status, voucher.balance_fen, pool.available_fen) == ("expired", 0, pool.total_fen)
+    assert (voucher.status, voucher.balance_fen, pool.available_fen) == (
+        "expired",
+        0,
+        pool.total_fen,
+    )
     assert expire_vouchers(session, today=date(2026, 5, 2), grace_days=30).expired == 0
     assert verify_ledger(session) == []
 

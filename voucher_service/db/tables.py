@@ -19,7 +19,7 @@ from voucher_service.db.types import BigInt, UTCDateTime, utcnow
 
 
 def _money(**kw: object) -> object:
-    return Field(sa_column=Column(BigInt, nullable=False, **kw))  # type: ignore[arg-type]
+    return Field(sa_column=Column(BigInt, nullable=False, **kw))
 
 
 def _timestamp(nullable: bool = False) -> object:

@@ -51,7 +51,9 @@ class Rules:
 
     def __post_init__(self) -> None:
         if not 0 < self.rate_bp <= BASIS_POINTS:
-            raise RulesError(f"rate must be between 0.01% and 100% (1..10000 bp), got {self.rate_bp}")
+            raise RulesError(
+                f"rate must be between 0.01% and 100% (1..10000 bp), got {self.rate_bp}"
+            )
         if self.cap_fen <= 0:
             raise RulesError("the per-enterprise cap must be greater than zero")
         if not 1 <= self.window_months <= 120:

@@ -74,4 +74,6 @@ def my_status(
 def my_vouchers(uscc: str, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
     enterprise = service.get_enterprise(session, parse_uscc_param(uscc))
     rows, cursor = list_vouchers(session, page, enterprise=enterprise)
-    return Page(items=[VoucherOut.of(v) for v in describe_vouchers(session, rows)], next_cursor=cursor)
+    return Page(
+        items=[VoucherOut.of(v) for v in describe_vouchers(session, rows)], next_cursor=cursor
+    )

@@ -13,7 +13,7 @@ from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, is
 from voucher_service.domain.uscc import division_code
 from voucher_service.errors import AlreadyExists, NotFound, ProgramNotValid
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.service import rules_in_force, rule_versions, to_rules
+from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
 
 
 def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise:
@@ -27,7 +27,9 @@ def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise
 
 
 def get_enterprise(session: Session, uscc: str) -> Enterprise:
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    enterprise: Enterprise | None = session.scalar(
+        select(Enterprise).where(Enterprise.uscc == uscc)
+    )
     if enterprise is None:
         raise NotFound(f"no enterprise with credit code {uscc}", code="enterprise_not_found")
     return enterprise
@@ -96,8 +98,8 @@ def subsidy_status(
     try:
         rules = rules_in_force(session, program, day)
     except ProgramNotValid:
-        rules = to_rules(rule_versions(session, program.id)[0])  # type: ignore[arg-type]
-    enrolment = get_enrolment(session, enterprise.id, program.id)  # type: ignore[arg-type]
+        rules = to_rules(rule_versions(session, program.id)[0])
+    enrolment = get_enrolment(session, enterprise.id, program.id)
     if enrolment is None:
         return SubsidyStatus(
             program_code=program.code,
@@ -113,14 +115,12 @@ def subsidy_status(
         )
     window = Window(enrolment.window_start, enrolment.window_end)
     period = cap_period(window, max(today, window.start), rules.cap_scope)
-    used = cap_used_fen(session, enrolment.id, period)  # type: ignore[arg-type]
-    outstanding = outstanding_fen(session, enrolment.id)  # type: ignore[arg-type]
+    used = cap_used_fen(session, enrolment.id, period)
+    outstanding = outstanding_fen(session, enrolment.id)
     ended = today >= window.end
     vouchers = list(
         session.scalars(
-            select(Voucher)
-            .where(Voucher.enrolment_id == enrolment.id)
-            .order_by(Voucher.id)  # type: ignore[arg-type]
+            select(Voucher).where(Voucher.enrolment_id == enrolment.id).order_by(Voucher.id)
         )
     )
     return SubsidyStatus(

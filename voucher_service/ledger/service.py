@@ -88,15 +88,14 @@ def draw_from_pool(session: Session, pool_id: int, amount_fen: int) -> bool:
     One conditional UPDATE: concurrent issuers can never overdraw the pool."""
     result = session.execute(
         update(Pool)
-        .where(Pool.id == pool_id, Pool.available_fen >= amount_fen)  # type: ignore[arg-type]
+        .where(Pool.id == pool_id, Pool.available_fen >= amount_fen)
         .values(available_fen=Pool.available_fen - amount_fen)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    matched: int = result.rowcount  # type: ignore[attr-defined]
+    return matched == 1
 
 
 def return_to_pool(session: Session, pool_id: int, amount_fen: int) -> None:
     session.execute(
-        update(Pool)
-        .where(Pool.id == pool_id)  # type: ignore[arg-type]
-        .values(available_fen=Pool.available_fen + amount_fen)
+        update(Pool).where(Pool.id == pool_id).values(available_fen=Pool.available_fen + amount_fen)
     )

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service.db.tables import (
     CapUsage,
@@ -41,7 +42,7 @@ def _account_nets(session: Session) -> dict[str, int]:
 def _voucher_flows(session: Session) -> dict[tuple[int, str], int]:
     rows = session.execute(
         select(LedgerPosting.voucher_id, LedgerPosting.kind, func.sum(LedgerPosting.amount_fen))
-        .where(LedgerPosting.voucher_id.is_not(None))  # type: ignore[union-attr]
+        .where(col(LedgerPosting.voucher_id).is_not(None))
         .group_by(LedgerPosting.voucher_id, LedgerPosting.kind)
     )
     return {(int(v), kind): int(amount) for v, kind, amount in rows}
@@ -62,6 +63,7 @@ def verify_ledger(session: Session) -> list[str]:
     per_pool: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_enrolment: dict[int, int] = defaultdict(int)
     for v in session.scalars(select(Voucher).execution_options(populate_existing=True)):
+        assert v.id is not None
         label = f"voucher {v.code} (id {v.id})"
         for column in ("balance_fen", "subsidised_fen", "released_fen"):
             if getattr(v, column) < 0:
@@ -96,6 +98,7 @@ def verify_ledger(session: Session) -> list[str]:
         per_enrolment[v.enrolment_id] += v.subsidised_fen
 
     for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
+        assert pool.id is not None
         label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
         if pool.available_fen < 0:
             violations.append(f"{label}: available is negative ({pool.available_fen})")
@@ -124,7 +127,7 @@ def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> li
     A lowered cap never claws back what an earlier version allowed, so each counter is held
     to the largest cap any version of its program has had."""
     violations: list[str] = []
-    max_cap = dict(
+    max_cap: dict[int, int] = dict(
         session.execute(
             select(RuleVersion.program_id, func.max(RuleVersion.cap_fen)).group_by(
                 RuleVersion.program_id
@@ -134,9 +137,10 @@ def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> li
     counted: dict[int, int] = defaultdict(int)
     for usage, enrolment in session.execute(
         select(CapUsage, Enrolment)
-        .join(Enrolment, CapUsage.enrolment_id == Enrolment.id)  # type: ignore[arg-type]
+        .join(Enrolment, CapUsage.enrolment_id == Enrolment.id)
         .execution_options(populate_existing=True)
     ):
+        assert enrolment.id is not None
         counted[enrolment.id] += usage.used_fen
         label = f"enterprise {enrolment.enterprise_id} in program {enrolment.program_id}"
         if usage.used_fen < 0:

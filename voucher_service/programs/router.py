@@ -29,7 +29,7 @@ def _program_out(session: Session, program: Program) -> ProgramOut:
         valid_from=program.valid_from,
         valid_to=program.valid_to,
         created_at=program.created_at,
-        rules=[RuleVersionOut.of(r) for r in service.rule_versions(session, program.id)],  # type: ignore[arg-type]
+        rules=[RuleVersionOut.of(r) for r in service.rule_versions(session, program.id)],
     )
 
 
@@ -66,13 +66,15 @@ def add_rule_version(
     """Add a rule version (the yearly review). It applies from its date on and never
     re-prices anything already priced."""
     program = service.get_program(session, code)
-    return RuleVersionOut.of(service.add_rule_version(session, program, body.numbers(), today=today))
+    return RuleVersionOut.of(
+        service.add_rule_version(session, program, body.numbers(), today=today)
+    )
 
 
 @admin_router.get("/programs/{code}/rules")
 def list_rule_versions(code: str, session: SessionDep) -> Page[RuleVersionOut]:
     program = service.get_program(session, code)
-    rows = service.rule_versions(session, program.id)  # type: ignore[arg-type]
+    rows = service.rule_versions(session, program.id)
     return Page(items=[RuleVersionOut.of(r) for r in rows])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +12,7 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.fields import NonNegativeYuan, PositiveYuan, Yuan
 from voucher_service.programs.service import PoolTotals, RuleNumbers
 
-MEASURE_2_RULES = {
+MEASURE_2_RULES: dict[str, Any] = {
     "effective_from": "2025-03-19",
     "rate_bp": 5000,
     "cap_yuan": "200000.00",
@@ -106,7 +107,8 @@ class ProgramOut(BaseModel):
 
 class PoolCreate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"year": 2026, "total_yuan": "10000000.00"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"year": 2026, "total_yuan": "10000000.00"}]},
     )
 
     year: int = Field(ge=2000, le=2100)

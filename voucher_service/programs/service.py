@@ -47,7 +47,7 @@ def to_rules(row: RuleVersion) -> Rules:
 
 
 def get_program(session: Session, code: str) -> Program:
-    program = session.scalar(select(Program).where(Program.code == code))
+    program: Program | None = session.scalar(select(Program).where(Program.code == code))
     if program is None:
         raise NotFound(f"no program with code {code!r}", code="program_not_found")
     return program
@@ -58,7 +58,7 @@ def rule_versions(session: Session, program_id: int) -> list[RuleVersion]:
         session.scalars(
             select(RuleVersion)
             .where(RuleVersion.program_id == program_id)
-            .order_by(RuleVersion.version)  # type: ignore[arg-type]
+            .order_by(RuleVersion.version)
         )
     )
 
@@ -70,7 +70,7 @@ def rules_in_force(session: Session, program: Program, day: date) -> Rules:
             f"program {program.code} is valid from {program.valid_from} to {program.valid_to}; "
             f"{day} is outside it"
         )
-    rules = rules_on((to_rules(r) for r in rule_versions(session, program.id)), day)  # type: ignore[arg-type]
+    rules = rules_on((to_rules(r) for r in rule_versions(session, program.id)), day)
     if rules is None:
         raise ProgramNotValid(f"program {program.code} has no rules in force on {day}")
     return rules
@@ -123,7 +123,7 @@ def add_rule_version(
 ) -> RuleVersion:
     """Add a rule version (the yearly review). It applies from its date onward only: it must
     start after the latest version and not in the past, so nothing already priced changes."""
-    versions = rule_versions(session, program.id)  # type: ignore[arg-type]
+    versions = rule_versions(session, program.id)
     latest = versions[-1]
     if rules.effective_from <= latest.effective_from:
         raise InvalidInput(
@@ -137,7 +137,9 @@ def add_rule_version(
             code="invalid_rules",
         )
     if rules.effective_from > program.valid_to:
-        raise InvalidInput("the rule version takes effect after the program ends", code="invalid_rules")
+        raise InvalidInput(
+            "the rule version takes effect after the program ends", code="invalid_rules"
+        )
     _checked_rules(latest.version + 1, rules)
     row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
     session.add(row)
@@ -150,7 +152,7 @@ def list_programs(session: Session, params: PageParams) -> tuple[list[Program], 
 
 
 def get_pool(session: Session, program: Program, year: int) -> Pool:
-    pool = session.scalar(
+    pool: Pool | None = session.scalar(
         select(Pool).where(Pool.program_id == program.id, Pool.year == year)
     )
     if pool is None:
@@ -180,14 +182,14 @@ def create_pool(session: Session, program: Program, *, year: int, total_fen: int
     )
     if existing is not None:
         raise AlreadyExists(f"program {program.code} already has a pool for {year}")
-    pool = Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen)  # type: ignore[arg-type]
+    pool = Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen)
     session.add(pool)
     session.flush()
     post(
         session,
         kind=PostingKind.FUND,
-        from_account=budget_account(pool.id),  # type: ignore[arg-type]
-        to_account=pool_account(pool.id),  # type: ignore[arg-type]
+        from_account=budget_account(pool.id),
+        to_account=pool_account(pool.id),
         amount_fen=total_fen,
         pool_id=pool.id,
         memo=f"{program.code} {year} pool",

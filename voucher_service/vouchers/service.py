@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables import Enrolment, Enterprise, Pool, Program, Voucher
@@ -61,7 +62,7 @@ def _locked_enrolment(
             "created_at": utcnow(),
         },
     )
-    enrolment = session.scalar(
+    enrolment: Enrolment | None = session.scalar(
         select(Enrolment)
         .where(Enrolment.enterprise_id == enterprise.id, Enrolment.program_id == program.id)
         .with_for_update()
@@ -116,8 +117,8 @@ def issue_voucher(
     if end < today:
         raise InvalidInput(f"the voucher would end on {end}, before today", code="invalid_period")
 
-    used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))  # type: ignore[arg-type]
-    promised = outstanding_fen(session, enrolment.id)  # type: ignore[arg-type]
+    used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))
+    promised = outstanding_fen(session, enrolment.id)
     allowed = issuable_fen(rules.cap_fen, used, promised)
     if face_value_fen > allowed:
         raise CapExceeded(
@@ -125,7 +126,7 @@ def issue_voucher(
             f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
             f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
         )
-    if not draw_from_pool(session, pool.id, face_value_fen):  # type: ignore[arg-type]
+    if not draw_from_pool(session, pool.id, face_value_fen):
         session.refresh(pool)
         raise PoolInsufficient(
             f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
@@ -133,10 +134,10 @@ def issue_voucher(
         )
     voucher = Voucher(
         code=new_voucher_code(),
-        pool_id=pool.id,  # type: ignore[arg-type]
-        program_id=program.id,  # type: ignore[arg-type]
-        enterprise_id=enterprise.id,  # type: ignore[arg-type]
-        enrolment_id=enrolment.id,  # type: ignore[arg-type]
+        pool_id=pool.id,
+        program_id=program.id,
+        enterprise_id=enterprise.id,
+        enrolment_id=enrolment.id,
         face_value_fen=face_value_fen,
         balance_fen=face_value_fen,
         subsidised_fen=0,
@@ -149,8 +150,8 @@ def issue_voucher(
     post(
         session,
         kind=PostingKind.ISSUE,
-        from_account=pool_account(pool.id),  # type: ignore[arg-type]
-        to_account=voucher_account(voucher.id),  # type: ignore[arg-type]
+        from_account=pool_account(pool.id),
+        to_account=voucher_account(voucher.id),
         amount_fen=face_value_fen,
         pool_id=pool.id,
         voucher_id=voucher.id,
@@ -161,7 +162,7 @@ def issue_voucher(
 
 
 def get_voucher(session: Session, code: str) -> Voucher:
-    voucher = session.scalar(select(Voucher).where(Voucher.code == code))
+    voucher: Voucher | None = session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None:
         raise NotFound(f"no voucher {code}", code="voucher_not_found")
     return voucher
@@ -204,7 +205,7 @@ def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Vouche
     """Revoke a voucher; its unspent balance returns to the pool of its year."""
     if not reason.strip():
         raise InvalidInput("a revocation needs a reason", code="reason_required")
-    closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())  # type: ignore[arg-type]
+    closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())
     return closed
 
 
@@ -222,14 +223,17 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
         session.scalars(
             select(Voucher.id)
             .where(Voucher.status == ACTIVE, Voucher.valid_to < cutoff)
-            .order_by(Voucher.id)  # type: ignore[arg-type]
+            .order_by(Voucher.id)
         )
     )
     expired = released = 0
     for voucher_id in ids:
         try:
             _, unspent = _close(
-                session, voucher_id, status=EXPIRED, reason=f"expired after {grace_days} days' grace"
+                session,
+                voucher_id,
+                status=EXPIRED,
+                reason=f"expired after {grace_days} days' grace",
             )
         except InvalidState:  # closed by someone else meanwhile
             continue
@@ -256,10 +260,11 @@ def list_vouchers(
         query = query.where(Voucher.enterprise_id == enterprise.id)
     if status is not None:
         if status not in (ACTIVE, REVOKED, EXPIRED):
-            raise InvalidInput("status must be one of active, revoked, expired", code="invalid_status")
+            raise InvalidInput(
+                "status must be one of active, revoked, expired", code="invalid_status"
+            )
         query = query.where(Voucher.status == status)
     return paginate(session, query, Voucher.id, params)
-
 
 
 @dataclass(frozen=True)
@@ -276,20 +281,22 @@ def describe_vouchers(session: Session, vouchers: list[Voucher]) -> list[Voucher
     """Attach program code, pool year and credit code: three IN queries, not one per row."""
     if not vouchers:
         return []
-    codes = dict(
+    codes: dict[int, str] = dict(
         session.execute(
-            select(Program.id, Program.code).where(Program.id.in_({v.program_id for v in vouchers}))  # type: ignore[union-attr]
+            select(Program.id, Program.code).where(
+                col(Program.id).in_({v.program_id for v in vouchers})
+            )
         ).all()
     )
-    years = dict(
+    years: dict[int, int] = dict(
         session.execute(
-            select(Pool.id, Pool.year).where(Pool.id.in_({v.pool_id for v in vouchers}))  # type: ignore[union-attr]
+            select(Pool.id, Pool.year).where(col(Pool.id).in_({v.pool_id for v in vouchers}))
         ).all()
     )
-    usccs = dict(
+    usccs: dict[int, str] = dict(
         session.execute(
             select(Enterprise.id, Enterprise.uscc).where(
-                Enterprise.id.in_({v.enterprise_id for v in vouchers})  # type: ignore[union-attr]
+                col(Enterprise.id).in_({v.enterprise_id for v in vouchers})
             )
         ).all()
     )
