@@ -6,11 +6,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from voucher_service.db.tables import Enterprise, Pool, Program
+from voucher_service.db.tables import Enterprise, Pool, Program, Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.vouchers.service import issue_voucher
 
 _serial = iter(range(1, 10**9))
 
@@ -60,3 +61,28 @@ def make_enterprise(
     session: Session, *, name: str = "测试科技有限公司", division: str = "420106"
 ) -> Enterprise:
     return register_enterprise(session, uscc=uscc(division=division), name=name)
+
+
+def make_voucher(
+    session: Session,
+    *,
+    program: Program | None = None,
+    enterprise: Enterprise | None = None,
+    face_value_fen: int = 50_000_00,
+    year: int = 2026,
+    today: date = date(2026, 6, 1),
+    valid_to: date | None = None,
+) -> Voucher:
+    """A voucher, with the program, its pool and the enterprise made as needed."""
+    if program is None:
+        program = make_program(session)
+        make_pool(session, program, year=year)
+    return issue_voucher(
+        session,
+        program=program,
+        year=year,
+        enterprise=enterprise or make_enterprise(session),
+        face_value_fen=face_value_fen,
+        today=today,
+        valid_to=valid_to,
+    )

@@ -6,13 +6,15 @@ JSON numbers are refused for money, so a float can never slip in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-from voucher_service.domain.codes import VoucherCodeError, parse_voucher_code
-from voucher_service.domain.uscc import USCCError, validate_uscc
-from voucher_service.money import MoneyError, fen_to_yuan, yuan_to_fen
+from voucher_service.domain.codes import parse_voucher_code
+from voucher_service.domain.uscc import validate_uscc
+from voucher_service.errors import InvalidInput
+from voucher_service.money import fen_to_yuan, yuan_to_fen
 
 _YUAN_SCHEMA = {
     "type": "string",
@@ -22,39 +24,19 @@ _YUAN_SCHEMA = {
 }
 
 
+# The parsers raise ValueError subclasses, which pydantic reports as validation errors with
+# their message, so they are used as validators directly.
+
+
 def _positive_yuan(value: Any) -> int:
-    try:
-        return yuan_to_fen(value, allow_zero=False)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _non_negative_yuan(value: Any) -> int:
-    try:
-        return yuan_to_fen(value)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _uscc(value: Any) -> str:
-    try:
-        return validate_uscc(value)
-    except USCCError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _voucher_code(value: Any) -> str:
-    try:
-        return parse_voucher_code(value)
-    except VoucherCodeError as exc:
-        raise ValueError(str(exc)) from exc
+    return yuan_to_fen(value, allow_zero=False)
 
 
 # A positive amount in yuan from the client, held as int fen.
 PositiveYuan = Annotated[int, BeforeValidator(_positive_yuan), WithJsonSchema(_YUAN_SCHEMA)]
 
 # Zero or more yuan from the client, held as int fen.
-NonNegativeYuan = Annotated[int, BeforeValidator(_non_negative_yuan), WithJsonSchema(_YUAN_SCHEMA)]
+NonNegativeYuan = Annotated[int, BeforeValidator(yuan_to_fen), WithJsonSchema(_YUAN_SCHEMA)]
 
 # Int fen shown to the client as a yuan string.
 Yuan = Annotated[
@@ -65,7 +47,7 @@ Yuan = Annotated[
 
 USCC = Annotated[
     str,
-    BeforeValidator(_uscc),
+    BeforeValidator(validate_uscc),
     WithJsonSchema(
         {
             "type": "string",
@@ -77,7 +59,7 @@ USCC = Annotated[
 
 VoucherCode = Annotated[
     str,
-    BeforeValidator(_voucher_code),
+    BeforeValidator(parse_voucher_code),
     WithJsonSchema(
         {
             "type": "string",
@@ -88,20 +70,16 @@ VoucherCode = Annotated[
 ]
 
 
-def parse_uscc_param(value: str) -> str:
-    """For path parameters: same rule, error type of the service."""
-    from voucher_service.errors import InvalidInput
+def _as_invalid_input(parse: Callable[[str], str], code: str) -> Callable[[str], str]:
+    def parse_param(value: str) -> str:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), code=code) from exc
 
-    try:
-        return validate_uscc(value)
-    except USCCError as exc:
-        raise InvalidInput(str(exc), code="invalid_uscc") from exc
+    return parse_param
 
 
-def parse_voucher_code_param(value: str) -> str:
-    from voucher_service.errors import InvalidInput
-
-    try:
-        return parse_voucher_code(value)
-    except VoucherCodeError as exc:
-        raise InvalidInput(str(exc), code="invalid_voucher_code") from exc
+# For path and query parameters: the same rules, reported with the service's error codes.
+parse_uscc_param = _as_invalid_input(validate_uscc, "invalid_uscc")
+parse_voucher_code_param = _as_invalid_input(parse_voucher_code, "invalid_voucher_code")

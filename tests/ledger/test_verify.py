@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program
+from tests.factories import make_pool, make_program, make_voucher
 from voucher_service.cli import main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine, normalise_url, transaction
+from voucher_service.db.tables import Pool, Voucher
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.vouchers.service import issue_voucher
 
 
-def books(session: Session):  # type: ignore[no-untyped-def]
+def books(session: Session) -> tuple[Pool, Voucher]:
     program = make_program(session)
     pool = make_pool(session, program, total_fen=1_000_000_00)
-    enterprise = make_enterprise(session)
-    voucher = issue_voucher(
-        session,
-        program=program,
-        year=2026,
-        enterprise=enterprise,
-        face_value_fen=50_000_00,
-        today=date(2026, 6, 1),
-    )
-    return pool, voucher
+    return pool, make_voucher(session, program=program)
 
 
 def test_consistent_books_pass(session: Session) -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program
+from tests.factories import make_enterprise, make_pool, make_program, make_voucher
 from voucher_service.db.tables import Enrolment, LedgerPosting, Pool, Voucher
 from voucher_service.ledger.verify import verify_ledger
 
@@ -216,16 +216,13 @@ def test_unknown_things_are_404(client: TestClient, session: Session) -> None:
 
 
 def test_expiry_returns_balances_and_is_idempotent(session: Session) -> None:
-    from voucher_service.vouchers.service import expire_vouchers, issue_voucher
+    from voucher_service.vouchers.service import expire_vouchers
 
     program = make_program(session)
     pool = make_pool(session, program, year=2026)
-    enterprise = make_enterprise(session)
-    voucher = issue_voucher(
+    voucher = make_voucher(
         session,
         program=program,
-        year=2026,
-        enterprise=enterprise,
         face_value_fen=123_45,
         today=date(2026, 1, 5),
         valid_to=date(2026, 3, 31),
