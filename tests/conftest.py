@@ -4,7 +4,7 @@ its end (API requests included), so tests never see each other's rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from tests.databases import backend, fresh_database
 from voucher_service.api import create_app
 from voucher_service.db.session import create_db_engine, session_dependency
-from voucher_service.deps import today
+from voucher_service.deps import now
 
-# Tests run on a fixed "today" in the program's timezone, so they never depend on the clock.
+# Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
+NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 15)
 
 
@@ -68,7 +69,7 @@ def client(session: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[session_dependency] = request_session
-    app.dependency_overrides[today] = lambda: TODAY
+    app.dependency_overrides[now] = lambda: NOW
     with TestClient(app) as test_client:
         yield test_client
 

@@ -18,6 +18,11 @@ from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
 from voucher_service.errors import ServiceError
 from voucher_service.programs.router import admin_router as programs_admin
+from voucher_service.providers.router import admin_router as providers_admin
+from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
+from voucher_service.redemptions.router import provider_router as redemptions_provider
+from voucher_service.usage.router import enterprise_router as usage_enterprise
+from voucher_service.usage.router import provider_router as usage_provider
 from voucher_service.vouchers.router import admin_router as vouchers_admin
 
 log = logging.getLogger(__name__)
@@ -65,7 +70,9 @@ def create_app() -> FastAPI:
             {"name": "programs and pools (bureau)", "description": "Rules and annual budgets."},
             {"name": "enterprises (bureau)", "description": "SMEs and their standing."},
             {"name": "vouchers (bureau)", "description": "Issue, revoke, inspect vouchers."},
+            {"name": "providers (bureau)", "description": "Register, suspend, reinstate."},
             {"name": "my subsidy (enterprise)", "description": "What an SME sees of itself."},
+            {"name": "metering (provider)", "description": "Post usage, read records."},
         ],
     )
 
@@ -96,7 +103,12 @@ def create_app() -> FastAPI:
     app.include_router(programs_admin, prefix="/v1/admin")
     app.include_router(enterprises_admin, prefix="/v1/admin")
     app.include_router(vouchers_admin, prefix="/v1/admin")
+    app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(enterprise_router, prefix="/v1/enterprise")
+    app.include_router(redemptions_enterprise, prefix="/v1/enterprise")
+    app.include_router(usage_enterprise, prefix="/v1/enterprise")
+    app.include_router(redemptions_provider, prefix="/v1/provider")
+    app.include_router(usage_provider, prefix="/v1/provider")
 
     @app.get("/healthz", tags=["operations"])
     def healthz(session: SessionDep) -> dict[str, str]:

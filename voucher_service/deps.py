@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.config import Settings, get_settings
 from voucher_service.db.session import session_dependency
+from voucher_service.db.types import utcnow
 from voucher_service.pagination import PageParams, page_params
 
 SessionDep = Annotated[Session, Depends(session_dependency)]
@@ -17,9 +18,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def today(settings: SettingsDep) -> date:
+def now() -> datetime:
+    """The current instant (UTC). One dependency, so tests can fix the clock."""
+    return utcnow()
+
+
+NowDep = Annotated[datetime, Depends(now)]
+
+
+def today(settings: SettingsDep, moment: NowDep) -> date:
     """Today in the program's timezone (Asia/Shanghai by default), not the server's."""
-    return settings.today()
+    return moment.astimezone(settings.tz).date()
 
 
 TodayDep = Annotated[date, Depends(today)]

@@ -10,7 +10,10 @@
         ├── CapExceeded               face value above what the enterprise may still receive
         ├── WindowEnded               the enterprise's subsidy window has ended
         ├── ProgramNotValid           date outside the program's validity
-        └── InvalidState              e.g. revoking a voucher that is already revoked
+        ├── InvalidState              e.g. revoking a voucher that is already revoked
+        ├── ProviderSuspended         a suspended provider may not post usage
+        ├── RecordConflict            a record id reused with a different body
+        └── RefundExceedsFee          an adjustment refunds more than is left of the fee
 
 Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -70,3 +73,15 @@ class ProgramNotValid(Conflict):
 
 class InvalidState(Conflict):
     code = "invalid_state"
+
+
+class ProviderSuspended(Conflict):
+    code = "provider_suspended"
+
+
+class RecordConflict(Conflict):
+    code = "record_id_conflict"
+
+
+class RefundExceedsFee(Conflict):
+    code = "refund_exceeds_fee"

@@ -7,6 +7,7 @@ is opaque to clients: pass ``next_cursor`` back as ``cursor`` until it is null.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -57,11 +58,29 @@ def paginate(
     session: Session, query: Select[Any], id_column: Any, params: PageParams
 ) -> tuple[list[Any], str | None]:
     """Run ``query`` (selecting one entity) one page at a time, ordered by ``id_column``."""
-    rows = list(
-        session.scalars(
-            query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
-        )
-    )
+    rows = list(session.scalars(_page_query(query, id_column, params)))
+    return _cut(rows, params, lambda row: row.id)
+
+
+def paginate_rows(
+    session: Session,
+    query: Select[Any],
+    id_column: Any,
+    params: PageParams,
+    id_of: Callable[[Any], int],
+) -> tuple[list[Any], str | None]:
+    """The same for a query selecting several columns; ``id_of`` finds a row's id."""
+    rows = list(session.execute(_page_query(query, id_column, params)))
+    return _cut(rows, params, id_of)
+
+
+def _page_query(query: Select[Any], id_column: Any, params: PageParams) -> Select[Any]:
+    return query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
+
+
+def _cut(
+    rows: list[Any], params: PageParams, id_of: Callable[[Any], int]
+) -> tuple[list[Any], str | None]:
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return rows, encode_cursor(id_of(rows[-1])) if more and rows else None

@@ -190,6 +190,7 @@ class LedgerPosting(SQLModel, table=True):
         ),
         Index(None, "from_account"),
         Index(None, "to_account"),
+        Index(None, "usage_record_id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
@@ -199,5 +200,128 @@ class LedgerPosting(SQLModel, table=True):
     amount_fen: int = _money()  # type: ignore[assignment]
     pool_id: int | None = Field(default=None, foreign_key="pool.id")
     voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    # The usage record or adjustment this posting prices (no foreign key: postings are
+    # written in bulk beside their records, and SQLite cannot add one to this table).
+    usage_record_id: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
     memo: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Provider(SQLModel, table=True):
+    """A registered compute-service provider (算力服务商)."""
+
+    __tablename__ = "provider"
+    __table_args__ = (
+        UniqueConstraint("uscc"),
+        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    status_reason: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class ProviderOffering(SQLModel, table=True):
+    """One line of a provider's catalogue: a resource and its list price per unit."""
+
+    __tablename__ = "provider_offering"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "resource_kind", "resource_model", "unit"),
+        CheckConstraint("list_price_fen >= 0", name="price_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    resource_kind: str = Field(sa_column=Column(String(20), nullable=False))
+    resource_model: str = Field(sa_column=Column(String(100), nullable=False))
+    unit: str = Field(sa_column=Column(String(20), nullable=False))
+    list_price_fen: int = _money()  # type: ignore[assignment]
+
+
+class ProviderStatusChange(SQLModel, table=True):
+    """Suspensions and reinstatements, with their reasons: the history is kept."""
+
+    __tablename__ = "provider_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", nullable=False, index=True)
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Redemption(SQLModel, table=True):
+    """A voucher bound to a provider (兑付): that provider may draw on it."""
+
+    __tablename__ = "redemption"
+    __table_args__ = (
+        UniqueConstraint("voucher_id", "provider_id"),
+        CheckConstraint("status IN ('active', 'ended')", name="status_known"),
+        Index(None, "provider_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    voucher_id: int = Field(foreign_key="voucher.id", nullable=False)
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    ended_at: datetime | None = _timestamp(nullable=True)  # type: ignore[assignment]
+
+
+class UsageRecord(SQLModel, table=True):
+    """A provider's report of metered compute and its fee (计量记录), priced once and never
+    changed: an adjustment (refund) is a new record pointing at its original, with negative
+    fee and subsidy. Refused records are stored too, so a retry gets the same answer."""
+
+    __tablename__ = "usage_record"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "record_id"),
+        CheckConstraint("kind IN ('usage', 'adjustment')", name="kind_known"),
+        CheckConstraint(
+            "outcome IN ('subsidised', 'partial', 'refused', 'adjusted')", name="outcome_known"
+        ),
+        CheckConstraint(
+            "(kind = 'usage' AND fee_fen >= 0 AND subsidy_fen >= 0 AND subsidy_fen <= fee_fen)"
+            " OR (kind = 'adjustment' AND fee_fen <= 0 AND subsidy_fen <= 0"
+            " AND original_id IS NOT NULL)",
+            name="amounts_by_kind",
+        ),
+        CheckConstraint("enterprise_share_fen = fee_fen - subsidy_fen", name="shares_add_up"),
+        Index(None, "provider_id", "service_date"),
+        Index(None, "voucher_id", "service_date"),
+        Index(None, "enterprise_id", "service_date"),
+        Index(None, "original_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    record_id: str = Field(sa_column=Column(String(128), nullable=False))
+    body_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    original_id: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
+    voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id")
+    cap_period: int | None = None
+    voucher_code: str = Field(sa_column=Column(String(19), nullable=False))
+    uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    resource_kind: str = Field(sa_column=Column(String(20), nullable=False))
+    resource_model: str = Field(sa_column=Column(String(100), nullable=False))
+    quantity: str = Field(sa_column=Column(String(24), nullable=False))
+    unit: str = Field(sa_column=Column(String(20), nullable=False))
+    unit_price_fen: int = _money()  # type: ignore[assignment]
+    fee_fen: int = _money()  # type: ignore[assignment]
+    full_subsidy_fen: int = _money()  # type: ignore[assignment]
+    subsidy_fen: int = _money()  # type: ignore[assignment]
+    enterprise_share_fen: int = _money()  # type: ignore[assignment]
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(String(40)))
+    rule_version: int | None = None
+    service_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    service_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    service_date: date
+    attributes: str = Field(default="{}", sa_column=Column(String(4000), nullable=False))
     created_at: datetime = _timestamp()  # type: ignore[assignment]

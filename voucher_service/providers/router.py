@@ -1,0 +1,71 @@
+"""Bureau endpoints for compute providers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import Provider
+from voucher_service.deps import PageDep, SessionDep
+from voucher_service.fields import parse_uscc_param
+from voucher_service.pagination import Page
+from voucher_service.providers import service
+from voucher_service.providers.schemas import ProviderCreate, ProviderOut, StatusChangeIn
+
+admin_router = APIRouter(tags=["providers (bureau)"])
+
+
+def _out(session: Session, provider: Provider) -> ProviderOut:
+    assert provider.id is not None
+    return ProviderOut.of(
+        provider,
+        service.offerings_of(session, provider.id),
+        service.status_history(session, provider.id),
+    )
+
+
+@admin_router.post("/providers", status_code=status.HTTP_201_CREATED)
+def register_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
+    """Register a compute provider with its catalogue and list prices."""
+    offerings = [
+        service.Offering(o.resource_kind.value, o.resource_model, o.unit.value, o.list_price_yuan)
+        for o in body.offerings
+    ]
+    provider = service.register_provider(
+        session, uscc=body.uscc, name=body.name, offerings=offerings
+    )
+    return _out(session, provider)
+
+
+@admin_router.get("/providers")
+def list_providers(
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
+) -> Page[ProviderOut]:
+    rows, cursor = service.list_providers(session, page, status=status)
+    return Page(items=[_out(session, p) for p in rows], next_cursor=cursor)
+
+
+@admin_router.get("/providers/{uscc}")
+def get_provider(uscc: str, session: SessionDep) -> ProviderOut:
+    return _out(session, service.get_provider(session, parse_uscc_param(uscc)))
+
+
+@admin_router.post("/providers/{uscc}/suspend")
+def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
+    """Suspend a provider: its usage posts are refused until it is reinstated."""
+    provider = service.get_provider(session, parse_uscc_param(uscc))
+    return _out(
+        session, service.set_status(session, provider, status=service.SUSPENDED, reason=body.reason)
+    )
+
+
+@admin_router.post("/providers/{uscc}/reinstate")
+def reinstate_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
+    provider = service.get_provider(session, parse_uscc_param(uscc))
+    return _out(
+        session, service.set_status(session, provider, status=service.ACTIVE, reason=body.reason)
+    )

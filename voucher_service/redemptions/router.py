@@ -1,0 +1,50 @@
+"""Redemption endpoints: the enterprise binds and ends; the provider lists its own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from voucher_service.deps import PageDep, SessionDep
+from voucher_service.enterprises.service import get_enterprise
+from voucher_service.fields import parse_uscc_param
+from voucher_service.pagination import Page
+from voucher_service.providers.service import get_provider
+from voucher_service.redemptions import service
+from voucher_service.redemptions.schemas import RedemptionCreate, RedemptionOut
+
+enterprise_router = APIRouter(tags=["my subsidy (enterprise)"])
+provider_router = APIRouter(tags=["metering (provider)"])
+
+
+@enterprise_router.post("/{uscc}/redemptions", status_code=status.HTTP_201_CREATED)
+def redeem(uscc: str, body: RedemptionCreate, session: SessionDep) -> RedemptionOut:
+    """Redeem one of my vouchers with a provider, so it deducts the subsidy at the point of sale."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    provider = get_provider(session, body.provider_uscc)
+    redemption = service.redeem(
+        session, enterprise=enterprise, voucher_code=body.voucher_code, provider=provider
+    )
+    return RedemptionOut.of(service.describe(session, redemption))
+
+
+@enterprise_router.get("/{uscc}/redemptions")
+def my_redemptions(uscc: str, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    rows, cursor = service.list_redemptions(session, page, enterprise=enterprise)
+    return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)
+
+
+@enterprise_router.post("/{uscc}/redemptions/{redemption_id}/end")
+def end_redemption(uscc: str, redemption_id: int, session: SessionDep) -> RedemptionOut:
+    """End a redemption: the provider can no longer draw on the voucher."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    redemption = service.get_redemption(session, redemption_id, enterprise=enterprise)
+    return RedemptionOut.of(service.describe(session, service.end_redemption(session, redemption)))
+
+
+@provider_router.get("/{uscc}/redemptions")
+def provider_redemptions(uscc: str, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
+    """The vouchers redeemed with me."""
+    provider = get_provider(session, parse_uscc_param(uscc))
+    rows, cursor = service.list_redemptions(session, page, provider=provider)
+    return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)

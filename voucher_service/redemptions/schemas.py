@@ -1,0 +1,49 @@
+"""API models for redemptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from voucher_service.fields import USCC, VoucherCode
+from voucher_service.redemptions.service import RedemptionView
+
+
+class RedemptionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"voucher_code": "7KQ3-MZ8D-R2XW-HT4C", "provider_uscc": "91420100MA4K00100E"}
+            ]
+        },
+    )
+
+    voucher_code: VoucherCode
+    provider_uscc: USCC
+
+
+class RedemptionOut(BaseModel):
+    id: int
+    voucher_code: str
+    uscc: str
+    provider_uscc: str
+    provider_name: str
+    status: str
+    created_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, view: RedemptionView) -> RedemptionOut:
+        r = view.redemption
+        return cls(
+            id=r.id,
+            voucher_code=view.voucher_code,
+            uscc=view.uscc,
+            provider_uscc=view.provider_uscc,
+            provider_name=view.provider_name,
+            status=r.status,
+            created_at=r.created_at,
+            ended_at=r.ended_at,
+        )

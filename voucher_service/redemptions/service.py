@@ -1,0 +1,116 @@
+"""Redemption (兑付/核销): an enterprise binds one of its vouchers to a provider, so that the
+provider may deduct the subsidy at the point of sale (即领即用) and draw on the voucher.
+A voucher may be redeemed with several providers; they draw on the same balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import Enterprise, Provider, Redemption, Voucher
+from voucher_service.db.types import utcnow
+from voucher_service.errors import AlreadyExists, InvalidState, NotFound, ProviderSuspended
+from voucher_service.pagination import PageParams, paginate_rows
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def redeem(
+    session: Session, *, enterprise: Enterprise, voucher_code: str, provider: Provider
+) -> Redemption:
+    """Bind the enterprise's voucher to a provider. Another enterprise's voucher is reported
+    as not found: its existence is not revealed."""
+    voucher: Voucher | None = session.scalar(
+        select(Voucher).where(Voucher.code == voucher_code, Voucher.enterprise_id == enterprise.id)
+    )
+    if voucher is None:
+        raise NotFound(f"you have no voucher {voucher_code}", code="voucher_not_found")
+    if voucher.status != "active":
+        raise InvalidState(f"voucher {voucher_code} is {voucher.status}")
+    if provider.status != "active":
+        raise ProviderSuspended(f"provider {provider.uscc} is suspended: {provider.status_reason}")
+    existing: Redemption | None = session.scalar(
+        select(Redemption)
+        .where(Redemption.voucher_id == voucher.id, Redemption.provider_id == provider.id)
+        .with_for_update()
+    )
+    if existing is not None:
+        if existing.status == "active":
+            raise AlreadyExists(f"voucher {voucher_code} is already redeemed with {provider.uscc}")
+        existing.status, existing.ended_at = "active", None
+        session.flush()
+        return existing
+    redemption = Redemption(voucher_id=voucher.id, provider_id=provider.id)
+    session.add(redemption)
+    session.flush()
+    return redemption
+
+
+def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterprise) -> Redemption:
+    redemption: Redemption | None = session.scalar(
+        select(Redemption)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .where(Redemption.id == redemption_id, Voucher.enterprise_id == enterprise.id)
+    )
+    if redemption is None:
+        raise NotFound(f"you have no redemption {redemption_id}", code="redemption_not_found")
+    return redemption
+
+
+def end_redemption(session: Session, redemption: Redemption) -> Redemption:
+    """End a redemption: the provider may no longer draw on the voucher."""
+    if redemption.status != "active":
+        raise InvalidState(f"redemption {redemption.id} has already ended")
+    redemption.status, redemption.ended_at = "ended", utcnow()
+    session.flush()
+    return redemption
+
+
+@dataclass(frozen=True)
+class RedemptionView:
+    redemption: Redemption
+    voucher_code: str
+    uscc: str
+    provider_uscc: str
+    provider_name: str
+
+
+def list_redemptions(
+    session: Session,
+    params: PageParams,
+    *,
+    enterprise: Enterprise | None = None,
+    provider: Provider | None = None,
+) -> tuple[list[RedemptionView], str | None]:
+    query = _described(
+        select(Redemption, Voucher.code, Enterprise.uscc, Provider.uscc, Provider.name)
+    )
+    if enterprise is not None:
+        query = query.where(Voucher.enterprise_id == enterprise.id)
+    if provider is not None:
+        query = query.where(Redemption.provider_id == provider.id)
+    rows, cursor = paginate_rows(session, query, Redemption.id, params, lambda row: row[0].id)
+    return [RedemptionView(*row) for row in rows], cursor
+
+
+def _described(query: _S) -> _S:
+    """Join what a redemption is known by: voucher code, holder, provider."""
+    return (
+        query.join(Voucher, Voucher.id == Redemption.voucher_id)
+        .join(Enterprise, Enterprise.id == Voucher.enterprise_id)
+        .join(Provider, Provider.id == Redemption.provider_id)
+    )
+
+
+def describe(session: Session, redemption: Redemption) -> RedemptionView:
+    row = session.execute(
+        _described(
+            select(Voucher.code, Enterprise.uscc, Provider.uscc, Provider.name).select_from(
+                Redemption
+            )
+        ).where(Redemption.id == redemption.id)
+    ).one()
+    return RedemptionView(redemption, row[0], row[1], row[2], row[3])

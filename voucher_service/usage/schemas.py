@@ -1,0 +1,242 @@
+"""API models for usage records, batches and adjustments."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
+
+from voucher_service.domain.usage import ResourceKind, Unit
+from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, VoucherCode, Yuan
+from voucher_service.usage.service import AdjustmentReport, UsageReport
+
+MAX_BATCH = 10_000
+_QUANTITY_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$"
+
+
+def _quantity(value: Any) -> Decimal:
+    import re
+
+    if not isinstance(value, str) or not re.match(_QUANTITY_PATTERN, value):
+        raise ValueError('quantity must be a decimal string with at most 6 places, such as "12.5"')
+    quantity = Decimal(value)
+    if quantity <= 0:
+        raise ValueError("quantity must be greater than zero")
+    return quantity
+
+
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_quantity),
+    WithJsonSchema({"type": "string", "pattern": _QUANTITY_PATTERN, "examples": ["8.5"]}),
+]
+
+RECORD_EXAMPLE: dict[str, Any] = {
+    "record_id": "job-2026-06-0001",
+    "voucher_code": "7KQ3-MZ8D-R2XW-HT4C",
+    "uscc": "91420106MA4K00005Y",
+    "resource_kind": "accelerator",
+    "resource_model": "Ascend 910B",
+    "quantity": "8",
+    "unit": "card_hour",
+    "unit_price_yuan": "12.50",
+    "fee_yuan": "100.00",
+    "service_start": "2026-06-01T09:00:00+08:00",
+    "service_end": "2026-06-01T10:00:00+08:00",
+    "attributes": {"job_id": "train-42", "region": "wuhan-east"},
+}
+
+
+class UsageRecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RECORD_EXAMPLE]})
+
+    record_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+        description="Your own id for the record, unique among your records: retries reuse it.",
+    )
+    voucher_code: VoucherCode
+    uscc: USCC = Field(description="The enterprise's credit code: must be the voucher holder's.")
+    resource_kind: ResourceKind
+    resource_model: str = Field(min_length=1, max_length=100)
+    quantity: Quantity
+    unit: Unit
+    unit_price_yuan: NonNegativeYuan
+    fee_yuan: NonNegativeYuan = Field(description="quantity x unit price, to the fen.")
+    service_start: AwareDatetime = Field(description="With a timezone; naive times are refused.")
+    service_end: AwareDatetime
+    attributes: dict[str, str | int | bool | None] = Field(
+        default_factory=dict, description="Free-form: job id, region, ... (at most 4,000 bytes)."
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, ensure_ascii=False).encode()) > 4000:
+            raise ValueError("attributes must be at most 4,000 bytes as JSON")
+        return value
+
+    def report(self) -> UsageReport:
+        return UsageReport(
+            record_id=self.record_id,
+            voucher_code=self.voucher_code,
+            uscc=self.uscc,
+            resource_kind=self.resource_kind.value,
+            resource_model=self.resource_model,
+            quantity=self.quantity,
+            unit=self.unit.value,
+            unit_price_fen=self.unit_price_yuan,
+            fee_fen=self.fee_yuan,
+            service_start=self.service_start,
+            service_end=self.service_end,
+            attributes=self.attributes,
+        )
+
+
+RECORD_ADAPTER = TypeAdapter(UsageRecordIn)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"records": [RECORD_EXAMPLE]}]}
+    )
+
+    records: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} usage records; each is checked and priced on its own.",
+    )
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_id": "refund-2026-06-0001",
+                    "adjusts_record_id": "job-2026-06-0001",
+                    "refund_yuan": "40.00",
+                    "reason": "job pre-empted; 40 yuan refunded to the customer",
+                }
+            ]
+        },
+    )
+
+    record_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+    adjusts_record_id: str = Field(min_length=1, max_length=128)
+    refund_yuan: PositiveYuan = Field(description="How much of the original fee is refunded.")
+    reason: str = Field(default="", max_length=480)
+
+    def report(self) -> AdjustmentReport:
+        return AdjustmentReport(
+            record_id=self.record_id,
+            adjusts_record_id=self.adjusts_record_id,
+            refund_fen=self.refund_yuan,
+            reason=self.reason,
+        )
+
+
+class UsageRecordOut(BaseModel):
+    record_id: str
+    kind: str = Field(description="usage, or adjustment (a refund of an earlier record)")
+    adjusts_record_id: str | None = None
+    outcome: str = Field(description="subsidised, partial, refused, or adjusted")
+    reason: str | None = Field(
+        description="Why the subsidy is short or refused: cap_reached, voucher_exhausted, "
+        "outside_window, voucher_not_valid_on_date, unknown_voucher, uscc_mismatch, "
+        "not_redeemed, voucher_not_active, fee_mismatch, invalid_period, service_in_future, "
+        "reported_too_late."
+    )
+    voucher_code: str
+    uscc: str
+    resource_kind: str
+    resource_model: str
+    quantity: str
+    unit: str
+    unit_price_yuan: Yuan
+    fee_yuan: Yuan
+    full_subsidy_yuan: Yuan = Field(description="What the rate alone would give.")
+    subsidy_yuan: Yuan = Field(description="What the city pays: deduct it from the bill.")
+    enterprise_share_yuan: Yuan = Field(description="What the enterprise pays.")
+    rule_version: int | None
+    service_start: datetime
+    service_end: datetime
+    service_date: date
+    attributes: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: dict[str, Any], original_record_id: str | None = None) -> UsageRecordOut:
+        return cls(
+            record_id=row["record_id"],
+            kind=row["kind"],
+            adjusts_record_id=original_record_id,
+            outcome=row["outcome"],
+            reason=row["reason"],
+            voucher_code=row["voucher_code"],
+            uscc=row["uscc"],
+            resource_kind=row["resource_kind"],
+            resource_model=row["resource_model"],
+            quantity=row["quantity"],
+            unit=row["unit"],
+            unit_price_yuan=row["unit_price_fen"],
+            fee_yuan=row["fee_fen"],
+            full_subsidy_yuan=row["full_subsidy_fen"],
+            subsidy_yuan=row["subsidy_fen"],
+            enterprise_share_yuan=row["enterprise_share_fen"],
+            rule_version=row["rule_version"],
+            service_start=row["service_start"],
+            service_end=row["service_end"],
+            service_date=row["service_date"],
+            attributes=json.loads(row["attributes"]),
+            created_at=row["created_at"],
+        )
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    record_id: str | None
+    status: str = Field(description="created, replayed, conflict or invalid")
+    record: UsageRecordOut | None = None
+    error: ErrorOut | None = None
+
+
+class BatchOut(BaseModel):
+    created: int
+    replayed: int
+    conflicts: int
+    invalid: int
+    subsidy_yuan: Yuan = Field(description="Subsidy on the records this request created.")
+    results: list[BatchItemOut]
+
+
+def parse_record(raw: Any) -> UsageRecordIn | ErrorOut:
+    """Validate one record of a batch on its own: a bad one never blocks the others."""
+    try:
+        return RECORD_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "record"
+            parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
+        return ErrorOut(code="invalid_record", message="; ".join(parts))
