@@ -1,0 +1,59 @@
+"""The provider client retries with the same record ids, so lost replies never double-post."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.usage.conftest import Scene
+from voucher_service.client import ProviderClient, ServiceError
+from voucher_service.db.tables import UsageRecord
+
+
+class LosesReplies(httpx.BaseTransport):
+    """Delivers each request to the real service, then loses the first ``n`` replies."""
+
+    def __init__(self, inner: httpx.BaseTransport, n: int) -> None:
+        self.inner, self.n, self.calls = inner, n, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        response = self.inner.handle_request(request)
+        response.read()
+        if self.n:
+            self.n -= 1
+            raise httpx.ReadTimeout("reply lost", request=request)
+        return response
+
+
+def client_for(scene: Scene, lose: int) -> tuple[ProviderClient, LosesReplies]:
+    transport = LosesReplies(scene.client._transport, lose)
+    http = httpx.Client(base_url=str(scene.client.base_url), transport=transport)
+    return ProviderClient("", scene.provider, http=http, backoff=0), transport
+
+
+def test_a_lost_reply_is_retried_without_double_posting(scene: Scene, session: Session) -> None:
+    client, transport = client_for(scene, lose=2)
+    outcome = client.post_usage(scene.record("retry-1"))
+    assert transport.calls == 3
+    assert outcome["subsidy_yuan"] == "50.00"
+    assert scene.voucher_state()["balance_yuan"] == "950.00"  # charged once, not three times
+    assert session.scalar(select(func.count()).select_from(UsageRecord)) == 1
+
+
+def test_batches_are_split_and_retried(scene: Scene) -> None:
+    client, transport = client_for(scene, lose=1)
+    results = client.post_batch([scene.record(f"cb-{i}", "0.02") for i in range(25)])
+    assert [r["index"] for r in results] == list(range(25))
+    assert {r["status"] for r in results} == {"replayed"}  # the lost first attempt created them
+    assert scene.voucher_state()["balance_yuan"] == "999.75"
+
+
+def test_refusals_raise_with_the_error_code(scene: Scene) -> None:
+    client, _ = client_for(scene, lose=0)
+    client.post_usage(scene.record("e-1"))
+    with pytest.raises(ServiceError) as refused:
+        client.post_usage(scene.record("e-1", "200.00"))
+    assert (refused.value.status, refused.value.code) == (409, "record_id_conflict")
