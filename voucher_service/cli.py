@@ -87,6 +87,19 @@ def cmd_verify(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from voucher_service.bench import report, run
+
+    settings = {k: v for k, v in vars(args).items() if k not in ("func", "command", "server_url")}
+    with tempfile.TemporaryDirectory() as log_dir:
+        figures = run(args.server_url, log_dir=Path(log_dir), **settings)
+    print(report(figures, settings))
+    return 0 if figures["verify_violations"] == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voucher-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     expire.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
     expire.set_defaults(func=cmd_expire)
     sub.add_parser("verify", help="check the ledger invariants").set_defaults(func=cmd_verify)
+    bench = sub.add_parser("bench", help="metering throughput against raw SQL (PostgreSQL)")
+    bench.add_argument(
+        "--server-url",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server; a scratch database is made beside this one",
+    )
+    bench.add_argument("--workers", type=int, default=2, help="API processes")
+    bench.add_argument("--clients", type=int, default=16, help="concurrent single-post clients")
+    bench.add_argument("--single", type=int, default=4000, help="records posted one by one")
+    bench.add_argument("--batches", type=int, default=8, help="batches posted")
+    bench.add_argument("--batch-size", type=int, default=10_000)
+    bench.add_argument("--batch-clients", type=int, default=2, help="concurrent batch clients")
+    bench.add_argument("--enterprises", type=int, default=200, help="vouchers to spread load over")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

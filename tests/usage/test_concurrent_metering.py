@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
-from tests.multiprocess import api_processes
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables import UsageRecord, Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
+from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem

@@ -42,6 +42,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
+    # Bulk inserts go to psycopg's executemany, which pipelines one small prepared statement;
+    # SQLAlchemy's multi-row VALUES rendering makes psycopg re-parse huge statements instead.
+    kwargs.setdefault("use_insertmanyvalues", False)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

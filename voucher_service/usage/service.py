@@ -23,13 +23,15 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voucher_service.db.base import metadata
@@ -92,10 +94,11 @@ class UsageReport:
     def quantity_text(self) -> str:
         return format(self.quantity.normalize(), "f")
 
+    @cached_property
     def body_hash(self) -> str:
         """Identity of the body: a retry must carry the same one."""
         canonical = {
-            **self.__dict__,
+            **{k: v for k, v in self.__dict__.items() if k != "body_hash"},
             "quantity": self.quantity_text,
             "service_start": self.service_start.astimezone(ZoneInfo("UTC")).isoformat(),
             "service_end": self.service_end.astimezone(ZoneInfo("UTC")).isoformat(),
@@ -127,6 +130,11 @@ class _VoucherInfo:
     enrolment_id: int
     enterprise_id: int
     window: Window
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, :n)"
+)
 
 
 class _ConcurrentDuplicate(Exception):
@@ -282,13 +290,13 @@ def _ingest(
     if rows:
         _write(session, provider.id, rows, vouchers)
         _apply_counters(session, rows, caps)
-    stored = _existing(session, provider.id, [r.record_id for r in unique]) if rows else existing
+    stored = {**existing, **{row["record_id"]: row for row in rows}}
 
     results: list[Ingested] = []
     created = {row["record_id"] for row in rows}
     for report in reports:
         record = stored[report.record_id]
-        if record["body_hash"] != report.body_hash():
+        if record["body_hash"] != report.body_hash:
             results.append(
                 Ingested(
                     report.record_id,
@@ -309,7 +317,7 @@ def _record_row(
     return {
         "provider_id": provider_id,
         "record_id": report.record_id,
-        "body_hash": report.body_hash(),
+        "body_hash": report.body_hash,
         "kind": "usage",
         "original_id": None,
         "voucher_id": voucher.id if voucher else None,
@@ -330,8 +338,9 @@ def _record_row(
         "outcome": "refused",
         "reason": None,
         "rule_version": None,
-        "service_start": report.service_start,
-        "service_end": report.service_end,
+        # In UTC, as the database gives them back: a replay must read exactly like the reply.
+        "service_start": report.service_start.astimezone(UTC),
+        "service_end": report.service_end.astimezone(UTC),
         "service_date": day,
         "attributes": json.dumps(report.attributes, ensure_ascii=False, sort_keys=True),
         "created_at": now,
@@ -458,15 +467,28 @@ def _write(
     rows: list[dict[str, Any]],
     vouchers: dict[str, _VoucherInfo],
 ) -> None:
-    """Insert the records (claiming their ids) and one subsidy posting per subsidised one."""
-    statement = (
-        _insert(session, RECORDS)
-        .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
-        .returning(RECORDS.c.id, RECORDS.c.record_id)
-    )
-    ids = {record_id: id_ for id_, record_id in session.execute(statement, rows)}
-    if len(ids) != len(rows):
-        raise _ConcurrentDuplicate
+    """Insert the records (claiming their ids) and one subsidy posting per subsidised one.
+
+    A record id stored by a concurrent request since our look-up breaks the unique key:
+    the caller rolls back to its savepoint and starts again, and then sees that record."""
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            # Ids from the sequence, then one pipelined executemany of a small statement:
+            # far cheaper than a multi-row INSERT ... RETURNING for thousands of rows.
+            new_ids = session.scalars(_NEXT_IDS, {"n": len(rows)}).all()
+            for row, new_id in zip(rows, new_ids, strict=True):
+                row["id"] = new_id
+            session.execute(RECORDS.insert(), rows)
+            ids = {row["record_id"]: row["id"] for row in rows}
+        else:
+            statement = RECORDS.insert().returning(RECORDS.c.id, RECORDS.c.record_id)
+            ids = {record_id: id_ for id_, record_id in session.execute(statement, rows)}
+            for row in rows:
+                row["id"] = ids[row["record_id"]]
+    except IntegrityError as exc:
+        if "provider_id" in str(exc.orig) and "record_id" in str(exc.orig):
+            raise _ConcurrentDuplicate from exc
+        raise
     postings = [
         {
             "kind": PostingKind.SUBSIDY.value,

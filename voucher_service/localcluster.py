@@ -1,4 +1,5 @@
-"""Run the real service as several uvicorn processes on one database, for concurrency tests."""
+"""Run the real service as several uvicorn processes on one database: for the multi-process
+tests and the benchmark (the same code starts both)."""
 
 from __future__ import annotations
 
