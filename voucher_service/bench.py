@@ -130,12 +130,12 @@ def load(url: str, enterprises: int) -> tuple[str, int, list[Target]]:
                     voucher.code,
                     enterprise.uscc,
                     voucher.id,
-                    voucher.pool_id,  # type: ignore[arg-type]
+                    voucher.pool_id,
                     enterprise.id,
                     voucher.enrolment_id,
                     cap_id,
                 )
-            )  # type: ignore[arg-type]
+            )
         session.commit()
         provider_uscc, provider_id = provider.uscc, provider.id
     engine.dispose()

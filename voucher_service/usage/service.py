@@ -130,6 +130,7 @@ class _VoucherInfo:
     enrolment_id: int
     enterprise_id: int
     window: Window
+    redeemed: bool
 
 
 _NEXT_IDS = text(
@@ -197,8 +198,7 @@ def _ingest(
         first_index.setdefault(report.record_id, index)
     unique = [reports[i] for i in sorted(first_index.values())]
 
-    vouchers = _resolve_vouchers(session, {r.voucher_code for r in unique})
-    redeemed = _redeemed(session, provider.id, [v.id for v in vouchers.values()])
+    vouchers = _resolve_vouchers(session, provider.id, {r.voucher_code for r in unique})
     rules = _rules(session, {v.program_id for v in vouchers.values()})
 
     plans: list[tuple[UsageReport, _VoucherInfo | None, Refusal | None, Rules | None, date]] = []
@@ -211,7 +211,7 @@ def _ingest(
             refusal = Refusal.UNKNOWN_VOUCHER
         elif voucher.uscc != report.uscc:
             refusal = Refusal.USCC_MISMATCH
-        elif voucher.id not in redeemed:
+        elif not voucher.redeemed:
             refusal = Refusal.NOT_REDEEMED
         elif voucher.status != "active":
             refusal = Refusal.VOUCHER_NOT_ACTIVE
@@ -347,7 +347,10 @@ def _record_row(
     }
 
 
-def _resolve_vouchers(session: Session, codes: set[str]) -> dict[str, _VoucherInfo]:
+def _resolve_vouchers(
+    session: Session, provider_id: int, codes: set[str]
+) -> dict[str, _VoucherInfo]:
+    """The vouchers named, with their holder, window, and whether this provider may draw."""
     found: dict[str, _VoucherInfo] = {}
     for chunk in _chunks(sorted(codes)):
         rows = session.execute(
@@ -364,9 +367,16 @@ def _resolve_vouchers(session: Session, codes: set[str]) -> dict[str, _VoucherIn
                 Voucher.enterprise_id,
                 Enrolment.window_start,
                 Enrolment.window_end,
+                Redemption.id.label("redemption_id"),  # type: ignore[union-attr]
             )
             .join(Enterprise, Enterprise.id == Voucher.enterprise_id)
             .join(Enrolment, Enrolment.id == Voucher.enrolment_id)
+            .outerjoin(
+                Redemption,
+                (Redemption.voucher_id == Voucher.id)
+                & (Redemption.provider_id == provider_id)
+                & (Redemption.status == "active"),
+            )
             .where(Voucher.code.in_(chunk))  # type: ignore[attr-defined]
         )
         for row in rows:
@@ -382,23 +392,9 @@ def _resolve_vouchers(session: Session, codes: set[str]) -> dict[str, _VoucherIn
                 enrolment_id=row.enrolment_id,
                 enterprise_id=row.enterprise_id,
                 window=Window(row.window_start, row.window_end),
+                redeemed=row.redemption_id is not None,
             )
     return found
-
-
-def _redeemed(session: Session, provider_id: int, voucher_ids: list[int]) -> set[int]:
-    redeemed: set[int] = set()
-    for chunk in _chunks(voucher_ids):
-        redeemed.update(
-            session.scalars(
-                select(Redemption.voucher_id).where(
-                    Redemption.provider_id == provider_id,
-                    Redemption.status == "active",
-                    Redemption.voucher_id.in_(chunk),  # type: ignore[attr-defined]
-                )
-            )
-        )
-    return redeemed
 
 
 def _rules(session: Session, program_ids: set[int]) -> dict[int, list[Rules]]:
@@ -414,13 +410,21 @@ def _rules(session: Session, program_ids: set[int]) -> dict[int, list[Rules]]:
 
 
 def _lock_caps(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-    """Create missing cap counters, then lock them in id order: {key: [id, used, delta]}."""
+    """Lock the cap counters in id order, creating missing ones: {key: [id, used, delta]}."""
     if not keys:
         return {}
-    session.execute(
-        _insert(session, CAPS).on_conflict_do_nothing(),
-        [{"enrolment_id": e, "period": p, "used_fen": 0} for e, p in sorted(keys)],
-    )
+    caps = _select_caps(session, keys)
+    missing = keys - caps.keys()
+    if missing:
+        session.execute(
+            _insert(session, CAPS).on_conflict_do_nothing(),
+            [{"enrolment_id": e, "period": p, "used_fen": 0} for e, p in sorted(missing)],
+        )
+        caps = _select_caps(session, keys)
+    return caps
+
+
+def _select_caps(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     enrolments = sorted({e for e, _ in keys})
     caps: dict[tuple[int, int], list[int]] = {}
     for chunk in _chunks(enrolments):
@@ -472,7 +476,7 @@ def _write(
     A record id stored by a concurrent request since our look-up breaks the unique key:
     the caller rolls back to its savepoint and starts again, and then sees that record."""
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql" and len(rows) > 1:
             # Ids from the sequence, then one pipelined executemany of a small statement:
             # far cheaper than a multi-row INSERT ... RETURNING for thousands of rows.
             new_ids = session.scalars(_NEXT_IDS, {"n": len(rows)}).all()
@@ -482,7 +486,9 @@ def _write(
             ids = {row["record_id"]: row["id"] for row in rows}
         else:
             statement = RECORDS.insert().returning(RECORDS.c.id, RECORDS.c.record_id)
-            ids = {record_id: id_ for id_, record_id in session.execute(statement, rows)}
+            # One row is one plain statement (with RETURNING, no separate id fetch).
+            result = session.execute(statement, rows[0] if len(rows) == 1 else rows)
+            ids = {record_id: id_ for id_, record_id in result}
             for row in rows:
                 row["id"] = ids[row["record_id"]]
     except IntegrityError as exc:
