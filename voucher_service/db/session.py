@@ -45,7 +45,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # Bulk inserts go to psycopg's executemany, which pipelines one small prepared statement;
     # SQLAlchemy's multi-row VALUES rendering makes psycopg re-parse huge statements instead.
     kwargs.setdefault("use_insertmanyvalues", False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Recycle connections instead of pinging each one at checkout (a round trip per request).
+    kwargs.setdefault("pool_recycle", 1800)
+    return create_engine(url, **kwargs)
 
 
 def _make_sqlite_serialisable(engine: Engine) -> None:

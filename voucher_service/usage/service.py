@@ -171,6 +171,16 @@ def ingest_usage(
 ) -> list[Ingested]:
     """Price and store usage reports exactly once; one result per report, in order."""
     _require_active(provider)
+    if len(reports) == 1:
+        # The common case, in fewer round trips: no look-up and no savepoint. Nothing is
+        # written before the record claims its id (ON CONFLICT DO NOTHING), so if another
+        # request holds the id, nothing needs undoing: the general path below answers.
+        try:
+            return _ingest(
+                session, provider, reports, now=now, tz=tz, grace_days=grace_days, claim=True
+            )
+        except _ConcurrentDuplicate:
+            pass
     for _ in range(3):
         savepoint = session.begin_nested()
         try:
@@ -191,6 +201,7 @@ def _ingest(
     now: datetime,
     tz: ZoneInfo,
     grace_days: int,
+    claim: bool = False,
 ) -> list[Ingested]:
     assert provider.id is not None
     first_index: dict[str, int] = {}
@@ -240,7 +251,7 @@ def _ingest(
     }
     caps = _lock_caps(session, cap_keys)
     balances = _lock_vouchers(session, sorted({v.id for v, _, _ in priced if v is not None}))
-    existing = _existing(session, provider.id, [r.record_id for r in unique])
+    existing = {} if claim else _existing(session, provider.id, [r.record_id for r in unique])
 
     rows: list[dict[str, Any]] = []
     for report, voucher, refusal, rule, day in plans:
@@ -288,7 +299,7 @@ def _ingest(
         rows.append(row)
 
     if rows:
-        _write(session, provider.id, rows, vouchers)
+        _write(session, provider.id, rows, vouchers, claim=claim)
         _apply_counters(session, rows, caps)
     stored = {**existing, **{row["record_id"]: row for row in rows}}
 
@@ -470,11 +481,32 @@ def _write(
     provider_id: int,
     rows: list[dict[str, Any]],
     vouchers: dict[str, _VoucherInfo],
+    *,
+    claim: bool = False,
 ) -> None:
     """Insert the records (claiming their ids) and one subsidy posting per subsidised one.
 
-    A record id stored by a concurrent request since our look-up breaks the unique key:
-    the caller rolls back to its savepoint and starts again, and then sees that record."""
+    A record id stored by a concurrent request since our look-up breaks the unique key (or,
+    with ``claim``, is skipped by ON CONFLICT): ``_ConcurrentDuplicate`` tells the caller to
+    start again, and then it sees that record."""
+    if claim:
+        [row] = rows
+        claimed = session.execute(
+            _insert(session, RECORDS)
+            .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
+            .returning(RECORDS.c.id),
+            row,
+        ).scalar()
+        if claimed is None:
+            raise _ConcurrentDuplicate
+        row["id"] = claimed
+        ids = {row["record_id"]: claimed}
+    else:
+        ids = _insert_records(session, rows)
+    _post_subsidies(session, provider_id, rows, vouchers, ids)
+
+
+def _insert_records(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     try:
         if session.get_bind().dialect.name == "postgresql" and len(rows) > 1:
             # Ids from the sequence, then one pipelined executemany of a small statement:
@@ -495,6 +527,16 @@ def _write(
         if "provider_id" in str(exc.orig) and "record_id" in str(exc.orig):
             raise _ConcurrentDuplicate from exc
         raise
+    return ids
+
+
+def _post_subsidies(
+    session: Session,
+    provider_id: int,
+    rows: list[dict[str, Any]],
+    vouchers: dict[str, _VoucherInfo],
+    ids: dict[str, int],
+) -> None:
     postings = [
         {
             "kind": PostingKind.SUBSIDY.value,
