@@ -57,6 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"loaded program {PROGRAM_CODE}, pools 2025 and 2026 of 10,000,000.00 yuan")
     print("enterprises:", ", ".join(result.enterprises))
     print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
+    print("provider:", result.provider)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Demo data: the Wuhan measure-2 program, its 2025 and 2026 pools, a dozen SMEs in Wuhan's
-districts (valid credit codes, division codes 4201xx) and a few vouchers. Loaded once: a
-second run finds the program and changes nothing."""
+districts (valid credit codes, division codes 4201xx), a few vouchers and a compute provider.
+Loaded once: a second run finds the program and changes nothing."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.providers.service import Offering, register_provider
 from voucher_service.vouchers.service import issue_voucher
 
 PROGRAM_CODE = "WH-AI-M2"
+PROVIDER_NAME = "武汉人工智能计算中心"
 
 DISTRICTS = {
     "420102": "江岸区",
@@ -61,6 +63,7 @@ class DemoResult:
     loaded: bool
     enterprises: list[str]
     vouchers: list[str]
+    provider: str = ""
 
 
 def load_demo(session: Session, *, today: date) -> DemoResult:
@@ -89,6 +92,16 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
         for i, (division, name) in enumerate(zip(DISTRICTS, NAMES, strict=True))
     ]
+    provider = register_provider(
+        session,
+        uscc=demo_uscc("420100", 100),
+        name=PROVIDER_NAME,
+        offerings=[
+            Offering("accelerator", "Ascend 910B", "card_hour", 12_50),
+            Offering("cpu", "Kunpeng 920", "core_hour", 8),
+            Offering("model_api", "DeepSeek-R1", "million_tokens", 16_00),
+        ],
+    )
     vouchers = []
     if date(2026, 1, 1) <= today <= date(2026, 12, 31):
         for enterprise, face_fen in zip(
@@ -103,4 +116,9 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
                 today=today,
             )
             vouchers.append(voucher.code)
-    return DemoResult(loaded=True, enterprises=[e.uscc for e in enterprises], vouchers=vouchers)
+    return DemoResult(
+        loaded=True,
+        enterprises=[e.uscc for e in enterprises],
+        vouchers=vouchers,
+        provider=provider.uscc,
+    )

@@ -48,7 +48,23 @@ def test_mixed_batch(scene: Scene, session: Session) -> None:
     assert (body["created"], body["replayed"], body["conflicts"], body["invalid"]) == (3, 2, 2, 2)
     assert body["subsidy_yuan"] == "55.00"  # 50.00 + 5.00; b-4 refused
     assert "fee_yuan" in body["results"][2]["error"]["message"]
-    assert body["results"][6]["record"]["reason"] == "uscc_mismatch"
+    assert (body["results"][6]["outcome"], body["results"][6]["reason"]) == (
+        "refused",
+        "uscc_mismatch",
+    )
+    first = body["results"][0]
+    assert (
+        first["outcome"],
+        first["fee_yuan"],
+        first["subsidy_yuan"],
+        first["enterprise_share_yuan"],
+    ) == (
+        "subsidised",
+        "100.00",
+        "50.00",
+        "50.00",
+    )
+    assert body["results"][2]["subsidy_yuan"] is None  # invalid: nothing priced
     assert scene.voucher_state()["balance_yuan"] == "895.00"  # 1000 - 50 (old-1) - 50 - 5
 
     again = batch(scene, records).json()

@@ -97,11 +97,10 @@ def post_usage_batch(
         if isinstance(item, ErrorOut):
             record_id = raw.get("record_id") if isinstance(raw, dict) else None
             items.append(
-                BatchItemOut.model_construct(
+                BatchItemOut(
                     index=index,
                     record_id=record_id if isinstance(record_id, str) else None,
                     status="invalid",
-                    record=None,
                     error=item,
                 )
             )
@@ -109,24 +108,28 @@ def post_usage_batch(
         result = by_index[index]
         if result.conflict is not None:
             items.append(
-                BatchItemOut.model_construct(
+                BatchItemOut(
                     index=index,
                     record_id=result.record_id,
                     status="conflict",
-                    record=None,
                     error=ErrorOut(code=RecordConflict.code, message=result.conflict),
                 )
             )
             continue
-        assert result.record is not None
+        record = result.record
+        assert record is not None
         if not result.replayed:
-            subsidy_fen += result.record["subsidy_fen"]
+            subsidy_fen += record["subsidy_fen"]
         items.append(
             BatchItemOut.model_construct(
                 index=index,
                 record_id=result.record_id,
                 status="replayed" if result.replayed else "created",
-                record=UsageRecordOut.of(result.record),
+                outcome=record["outcome"],
+                reason=record["reason"],
+                fee_yuan=record["fee_fen"],
+                subsidy_yuan=record["subsidy_fen"],
+                enterprise_share_yuan=record["enterprise_share_fen"],
                 error=None,
             )
         )

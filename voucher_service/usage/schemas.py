@@ -216,10 +216,16 @@ class ErrorOut(BaseModel):
 
 
 class BatchItemOut(BaseModel):
+    """One record's result, compact: the full record is at GET .../usage-records/{record_id}."""
+
     index: int
     record_id: str | None
     status: str = Field(description="created, replayed, conflict or invalid")
-    record: UsageRecordOut | None = None
+    outcome: str | None = Field(default=None, description="subsidised, partial or refused")
+    reason: str | None = None
+    fee_yuan: Yuan | None = None
+    subsidy_yuan: Yuan | None = None
+    enterprise_share_yuan: Yuan | None = None
     error: ErrorOut | None = None
 
 
