@@ -203,3 +203,29 @@ def test_suspended_provider_is_refused_until_reinstated(scene: Scene) -> None:
 def test_unknown_provider_is_404(scene: Scene) -> None:
     response = scene.client.post(f"/v1/provider/{uscc()}/usage-records", json=scene.record("u-1"))
     assert (response.status_code, response.json()["error"]["code"]) == (404, "provider_not_found")
+
+
+def test_a_record_may_name_its_redemption_instead_of_the_voucher(scene: Scene) -> None:
+    redemption = scene.client.get(f"/v1/provider/{scene.provider}/redemptions").json()["items"][0]
+    body = {k: v for k, v in scene.record("rd-1").items() if k != "voucher_code"}
+    by_id = scene.client.post(
+        f"/v1/provider/{scene.provider}/usage-records",
+        json={**body, "redemption_id": redemption["id"]},
+    )
+    assert by_id.status_code == 201, by_id.text
+    assert (by_id.json()["voucher_code"], by_id.json()["subsidy_yuan"]) == (scene.voucher, "50.00")
+    # Another provider cannot use that redemption id: to it, it does not exist.
+    other = register_provider(scene.client)
+    stranger = scene.client.post(
+        f"/v1/provider/{other}/usage-records",
+        json={**body, "record_id": "rd-2", "redemption_id": redemption["id"]},
+    )
+    assert (stranger.json()["outcome"], stranger.json()["reason"]) == (
+        "refused",
+        "unknown_redemption",
+    )
+    both = scene.client.post(
+        f"/v1/provider/{scene.provider}/usage-records",
+        json={**scene.record("rd-3"), "redemption_id": redemption["id"]},
+    )
+    assert both.status_code == 422 and "exactly one" in both.json()["error"]["message"]

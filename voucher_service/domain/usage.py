@@ -32,6 +32,7 @@ class Refusal(StrEnum):
     """Why a usage record earns nothing before pricing even starts."""
 
     UNKNOWN_VOUCHER = "unknown_voucher"
+    UNKNOWN_REDEMPTION = "unknown_redemption"
     USCC_MISMATCH = "uscc_mismatch"
     NOT_REDEEMED = "not_redeemed"
     VOUCHER_NOT_ACTIVE = "voucher_not_active"
@@ -43,6 +44,7 @@ class Refusal(StrEnum):
 
 REFUSAL_MESSAGES = {
     Refusal.UNKNOWN_VOUCHER: "no such voucher",
+    Refusal.UNKNOWN_REDEMPTION: "no such redemption with this provider",
     Refusal.USCC_MISMATCH: "the credit code is not the voucher holder's",
     Refusal.NOT_REDEEMED: "the voucher is not redeemed with this provider",
     Refusal.VOUCHER_NOT_ACTIVE: "the voucher is revoked or expired",

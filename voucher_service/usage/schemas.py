@@ -17,6 +17,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from voucher_service.domain.usage import ResourceKind, Unit
@@ -69,7 +70,12 @@ class UsageRecordIn(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
         description="Your own id for the record, unique among your records: retries reuse it.",
     )
-    voucher_code: VoucherCode
+    voucher_code: VoucherCode | None = Field(
+        default=None, description="The voucher drawn on (or give redemption_id instead)."
+    )
+    redemption_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Instead of voucher_code: your redemption."
+    )
     uscc: USCC = Field(description="The enterprise's credit code: must be the voucher holder's.")
     resource_kind: ResourceKind
     resource_model: str = Field(min_length=1, max_length=100)
@@ -83,6 +89,12 @@ class UsageRecordIn(BaseModel):
         default_factory=dict, description="Free-form: job id, region, ... (at most 4,000 bytes)."
     )
 
+    @model_validator(mode="after")
+    def _one_voucher_reference(self) -> UsageRecordIn:
+        if (self.voucher_code is None) == (self.redemption_id is None):
+            raise ValueError("give exactly one of voucher_code and redemption_id")
+        return self
+
     @field_validator("attributes")
     @classmethod
     def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +106,7 @@ class UsageRecordIn(BaseModel):
         return UsageReport(
             record_id=self.record_id,
             voucher_code=self.voucher_code,
+            redemption_id=self.redemption_id,
             uscc=self.uscc,
             resource_kind=self.resource_kind.value,
             resource_model=self.resource_model,
@@ -159,8 +172,8 @@ class UsageRecordOut(BaseModel):
     reason: str | None = Field(
         description="Why the subsidy is short or refused: cap_reached, voucher_exhausted, "
         "outside_window, voucher_not_valid_on_date, unknown_voucher, uscc_mismatch, "
-        "not_redeemed, voucher_not_active, fee_mismatch, invalid_period, service_in_future, "
-        "reported_too_late."
+        "unknown_redemption, not_redeemed, voucher_not_active, fee_mismatch, invalid_period, "
+        "service_in_future, reported_too_late."
     )
     voucher_code: str
     uscc: str

@@ -78,7 +78,7 @@ class UsageReport:
     """One validated usage report, as the provider sent it (money in fen)."""
 
     record_id: str
-    voucher_code: str
+    voucher_code: str | None  # or, instead, the id of a redemption with this provider
     uscc: str
     resource_kind: str
     resource_model: str
@@ -89,6 +89,7 @@ class UsageReport:
     service_start: datetime
     service_end: datetime
     attributes: dict[str, Any] = field(default_factory=dict)
+    redemption_id: int | None = None
 
     @property
     def quantity_text(self) -> str:
@@ -209,16 +210,23 @@ def _ingest(
         first_index.setdefault(report.record_id, index)
     unique = [reports[i] for i in sorted(first_index.values())]
 
-    vouchers = _resolve_vouchers(session, provider.id, {r.voucher_code for r in unique})
+    by_redemption = _redeemed_codes(
+        session, provider.id, {r.redemption_id for r in unique if r.redemption_id is not None}
+    )
+    codes = {r.record_id: r.voucher_code or by_redemption.get(r.redemption_id or 0) for r in unique}
+    vouchers = _resolve_vouchers(session, provider.id, {c for c in codes.values() if c})
     rules = _rules(session, {v.program_id for v in vouchers.values()})
 
     plans: list[tuple[UsageReport, _VoucherInfo | None, Refusal | None, Rules | None, date]] = []
     for report in unique:
-        voucher = vouchers.get(report.voucher_code)
+        code = codes[report.record_id]
+        voucher = vouchers.get(code) if code else None
         day = service_date(report.service_start, tz)
         refusal: Refusal | None = None
         rule: Rules | None = None
-        if voucher is None:
+        if code is None:
+            refusal = Refusal.UNKNOWN_REDEMPTION
+        elif voucher is None:
             refusal = Refusal.UNKNOWN_VOUCHER
         elif voucher.uscc != report.uscc:
             refusal = Refusal.USCC_MISMATCH
@@ -335,7 +343,7 @@ def _record_row(
         "enterprise_id": voucher.enterprise_id if voucher else None,
         "enrolment_id": voucher.enrolment_id if voucher else None,
         "cap_period": None,
-        "voucher_code": report.voucher_code,
+        "voucher_code": voucher.code if voucher else report.voucher_code or "",
         "uscc": report.uscc,
         "resource_kind": report.resource_kind,
         "resource_model": report.resource_model,
@@ -356,6 +364,19 @@ def _record_row(
         "attributes": json.dumps(report.attributes, ensure_ascii=False, sort_keys=True),
         "created_at": now,
     }
+
+
+def _redeemed_codes(session: Session, provider_id: int, ids: set[int]) -> dict[int, str]:
+    """Voucher codes of this provider's redemptions (another provider's are unknown here)."""
+    codes: dict[int, str] = {}
+    for chunk in _chunks(sorted(ids)):
+        for redemption_id, code in session.execute(
+            select(Redemption.id, Voucher.code)
+            .join(Voucher, Voucher.id == Redemption.voucher_id)
+            .where(Redemption.provider_id == provider_id, Redemption.id.in_(chunk))  # type: ignore[union-attr]
+        ):
+            codes[redemption_id] = code
+    return codes
 
 
 def _resolve_vouchers(
