@@ -119,3 +119,25 @@ def test_csv_export(scene: Scene) -> None:
         f"/v1/provider/{scene.provider}/usage-records", params={"outcome": "refused"}
     ).json()
     assert [r["record_id"] for r in refused["items"]] == ["c-2"]
+
+
+def test_listing_filters(scene: Scene) -> None:
+    scene.post("f-1")
+    scene.post(
+        "f-2", service_start="2026-06-14T08:00:00+08:00", service_end="2026-06-14T09:00:00+08:00"
+    )
+    url = f"/v1/provider/{scene.provider}/usage-records"
+
+    def ids(**params: str) -> list[str]:
+        return [r["record_id"] for r in scene.client.get(url, params=params).json()["items"]]
+
+    assert ids() == ["f-1", "f-2"]
+    assert ids(**{"from": "2026-06-15"}) == ["f-1"]
+    assert ids(to="2026-06-14") == ["f-2"]
+    assert ids(voucher=scene.voucher.lower()) == ["f-1", "f-2"]
+    bad = scene.client.get(url, params={"voucher": "0000"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_voucher_code")
+    mine = scene.client.get(
+        f"/v1/enterprise/{scene.enterprise}/usage-records", params={"to": "2026-06-14"}
+    )
+    assert [r["record_id"] for r in mine.json()["items"]] == ["f-2"]

@@ -3,10 +3,11 @@ enterprises read the records priced against their vouchers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
@@ -164,18 +165,16 @@ def post_adjustment(
     return _single(result, response, session)
 
 
-def _filter(
-    *,
-    provider_id: int | None = None,
-    enterprise_id: int | None = None,
-    voucher: str | None,
-    outcome: str | None,
-    date_from: date | None,
-    date_to: date | None,
+def record_filter(
+    voucher: Annotated[str | None, Query(description="Voucher code.")] = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="First service date.")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Last service date.")] = None,
 ) -> listing.RecordFilter:
+    """The filters every record listing takes; the owner is added by the endpoint."""
     return listing.RecordFilter(
-        provider_id=provider_id,
-        enterprise_id=enterprise_id,
         voucher_code=parse_voucher_code_param(voucher) if voucher else None,
         outcome=outcome,
         date_from=date_from,
@@ -183,10 +182,7 @@ def _filter(
     )
 
 
-VoucherQuery = Annotated[str | None, Query(description="Voucher code.")]
-OutcomeQuery = Annotated[Outcome | None, Query()]
-FromQuery = Annotated[date | None, Query(alias="from", description="First service date.")]
-ToQuery = Annotated[date | None, Query(alias="to", description="Last service date.")]
+FilterDep = Annotated[listing.RecordFilter, Depends(record_filter)]
 
 
 def _page(session: Session, rows: list[dict], cursor: str | None) -> Page[UsageRecordOut]:  # type: ignore[type-arg]
@@ -202,19 +198,10 @@ def list_provider_records(
     uscc: str,
     session: SessionDep,
     page: PageDep,
-    voucher: VoucherQuery = None,
-    outcome: OutcomeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
+    where: FilterDep,
 ) -> Page[UsageRecordOut]:
     provider = _provider(session, uscc)
-    where = _filter(
-        provider_id=provider.id,
-        voucher=voucher,
-        outcome=outcome,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    where = replace(where, provider_id=provider.id)
     return _page(session, *listing.list_records(session, page, where))
 
 
@@ -223,22 +210,13 @@ def export_provider_records(
     uscc: str,
     session: SessionDep,
     page: PageDep,
-    voucher: VoucherQuery = None,
-    outcome: OutcomeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
+    where: FilterDep,
     headers: Annotated[Literal["en", "zh"], Query(description="Column headers.")] = "en",
 ) -> Response:
     """CSV export (amounts in yuan). Up to `limit` rows; the `X-Next-Cursor` header gives
     the next page."""
     provider = _provider(session, uscc)
-    where = _filter(
-        provider_id=provider.id,
-        voucher=voucher,
-        outcome=outcome,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    where = replace(where, provider_id=provider.id)
     rows, cursor = listing.list_records(session, page, where)
     body = listing.records_csv(
         rows, listing.original_record_ids(session, rows), chinese=headers == "zh"
@@ -265,18 +243,9 @@ def my_usage_records(
     uscc: str,
     session: SessionDep,
     page: PageDep,
-    voucher: VoucherQuery = None,
-    outcome: OutcomeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
+    where: FilterDep,
 ) -> Page[UsageRecordOut]:
     """Every record priced against my vouchers: what was charged, subsidised, and why."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    where = _filter(
-        enterprise_id=enterprise.id,
-        voucher=voucher,
-        outcome=outcome,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    where = replace(where, enterprise_id=enterprise.id)
     return _page(session, *listing.list_records(session, page, where))
