@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
 from voucher_service.api import create_app
+from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.db.session import create_db_engine, session_dependency
+from voucher_service.db.tables import Enterprise, Provider
 from voucher_service.deps import now
 
 # Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
@@ -54,8 +57,58 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+class KeyedClient(TestClient):
+    """A test client that, unless a request says otherwise, sends the key of whoever owns
+    the path: a bureau admin for /v1/admin, else the enterprise or provider named in it.
+    Keys are made in the test's own transaction, so authentication is real in every test."""
+
+    def __init__(self, app: Any, session: Session) -> None:
+        super().__init__(app)
+        self.session = session
+        self.keys: dict[tuple[str, str], str] = {}
+
+    def key(self, role: Role, subject: str = "test admin") -> str:
+        if (role, subject) not in self.keys:
+            enterprise = provider = None
+            if role is Role.ENTERPRISE:
+                enterprise = self.session.scalar(
+                    select(Enterprise).where(Enterprise.uscc == subject)
+                )
+            if role is Role.PROVIDER:
+                provider = self.session.scalar(select(Provider).where(Provider.uscc == subject))
+            principal = principal_for(
+                self.session, role, name=subject, enterprise=enterprise, provider=provider
+            )
+            self.keys[(role, subject)] = create_key(
+                self.session, principal, name="test", now=NOW
+            ).key
+            self.session.commit()
+        return self.keys[(role, subject)]
+
+    def auth_for(self, path: str) -> dict[str, str]:
+        parts = path.split("?")[0].strip("/").split("/")
+        if parts[:2] == ["v1", "admin"]:
+            return {"Authorization": f"Bearer {self.key(Role.BUREAU_ADMIN)}"}
+        if len(parts) >= 3 and parts[0] == "v1" and parts[1] in ("enterprise", "provider"):
+            role, table = (
+                (Role.ENTERPRISE, Enterprise)
+                if parts[1] == "enterprise"
+                else (Role.PROVIDER, Provider)
+            )
+            uscc = parts[2].upper()
+            if self.session.scalar(select(table.id).where(table.uscc == uscc)) is not None:
+                return {"Authorization": f"Bearer {self.key(role, uscc)}"}
+        return {}
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        headers = dict(kwargs.pop("headers", None) or {})
+        if not any(k.lower() == "authorization" for k in headers):
+            headers.update(self.auth_for(str(url)))
+        return super().request(method, url, headers=headers, **kwargs)
+
+
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def client(session: Session) -> Iterator[KeyedClient]:
     app = create_app()
 
     def request_session() -> Iterator[Session]:
@@ -70,7 +123,7 @@ def client(session: Session) -> Iterator[TestClient]:
 
     app.dependency_overrides[session_dependency] = request_session
     app.dependency_overrides[now] = lambda: NOW
-    with TestClient(app) as test_client:
+    with KeyedClient(app, session) as test_client:
         yield test_client
 
 

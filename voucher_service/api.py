@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from voucher_service import __version__
+from voucher_service.auth import router as keys
 from voucher_service.deps import SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
@@ -35,6 +36,8 @@ enterprise, for at most **three years**, from annual pools of at least **10,000,
 * Money is a decimal string in yuan with at most two places (`"1234.50"`), never a number.
 * Errors are `{"error": {"code": "...", "message": "..."}}`; clients program against `code`.
 * Lists are `{"items": [...], "next_cursor": "..."}`; pass `cursor` to get the next page.
+* Every `/v1` call needs an API key: `Authorization: Bearer vsk_...`. No key or a bad one is
+  401; a key whose role may not do it is 403; another enterprise's or provider's data is 404.
 """
 
 _HTTP_CODES = {
@@ -49,7 +52,12 @@ _HTTP_CODES = {
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message}},
+        headers=headers,
+    )
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -73,6 +81,7 @@ def create_app() -> FastAPI:
             {"name": "providers (bureau)", "description": "Register, suspend, reinstate."},
             {"name": "my subsidy (enterprise)", "description": "What an SME sees of itself."},
             {"name": "metering (provider)", "description": "Post usage, read records."},
+            {"name": "keys", "description": "API keys: create (shown once), list, revoke."},
         ],
     )
 
@@ -104,6 +113,9 @@ def create_app() -> FastAPI:
     app.include_router(enterprises_admin, prefix="/v1/admin")
     app.include_router(vouchers_admin, prefix="/v1/admin")
     app.include_router(providers_admin, prefix="/v1/admin")
+    app.include_router(keys.admin_router, prefix="/v1/admin")
+    app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
+    app.include_router(keys.provider_router, prefix="/v1/provider")
     app.include_router(enterprise_router, prefix="/v1/enterprise")
     app.include_router(redemptions_enterprise, prefix="/v1/enterprise")
     app.include_router(usage_enterprise, prefix="/v1/enterprise")

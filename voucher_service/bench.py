@@ -34,8 +34,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, normalise_url
+from voucher_service.db.types import utcnow
 from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
@@ -75,7 +77,7 @@ def scratch_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def load(url: str, enterprises: int) -> tuple[str, int, list[Target]]:
+def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
     """Program, pool, provider and one redeemed 200,000-yuan voucher per enterprise."""
     from sqlalchemy import select
 
@@ -136,10 +138,12 @@ def load(url: str, enterprises: int) -> tuple[str, int, list[Target]]:
                     cap_id,
                 )
             )
+        principal = principal_for(session, Role.PROVIDER, provider=provider)
+        key = create_key(session, principal, name="bench", now=utcnow()).key
         session.commit()
         provider_uscc, provider_id = provider.uscc, provider.id
     engine.dispose()
-    return provider_uscc, provider_id, targets  # type: ignore[return-value]
+    return provider_uscc, provider_id, key, targets  # type: ignore[return-value]
 
 
 def record(record_id: str, target: Target, end: datetime) -> dict[str, Any]:
@@ -166,11 +170,11 @@ def timed(work: Callable[[], None]) -> float:
 
 
 def http_single(
-    urls: list[str], provider: str, bodies: list[dict[str, Any]], clients: int
+    urls: list[str], provider: str, bodies: list[dict[str, Any]], clients: int, auth: dict[str, str]
 ) -> float:
     def worker(args: tuple[int, str]) -> None:
         index, url = args
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with httpx.Client(base_url=url, timeout=120, headers=auth) as http:
             for body in bodies[index::clients]:
                 response = http.post(f"/v1/provider/{provider}/usage-records", json=body)
                 assert response.status_code == 201, response.text
@@ -180,11 +184,15 @@ def http_single(
 
 
 def http_batched(
-    urls: list[str], provider: str, batches: list[list[dict[str, Any]]], clients: int
+    urls: list[str],
+    provider: str,
+    batches: list[list[dict[str, Any]]],
+    clients: int,
+    auth: dict[str, str],
 ) -> float:
     def worker(args: tuple[int, str]) -> None:
         index, url = args
-        with httpx.Client(base_url=url, timeout=600) as http:
+        with httpx.Client(base_url=url, timeout=600, headers=auth) as http:
             for batch in batches[index::clients]:
                 response = http.post(
                     f"/v1/provider/{provider}/usage-records/batch", json={"records": batch}
@@ -293,7 +301,8 @@ def run(
         from voucher_service.cli import migrate
 
         migrate(url)
-        provider_uscc, provider_id, targets = load(url, enterprises)
+        provider_uscc, provider_id, key, targets = load(url, enterprises)
+        auth = {"Authorization": f"Bearer {key}"}
         end = datetime.now(get_settings().tz).replace(microsecond=0) - timedelta(minutes=5)
         pick = cycle(targets)
         single_bodies = [record(f"s-{i}", next(pick), end) for i in range(single)]
@@ -302,11 +311,10 @@ def run(
             for j in range(batches)
         ]
         with api_processes(url, workers, log_dir) as urls:
-            http_batched(
-                urls, provider_uscc, [[record(f"w-{i}", t, end)] for i, t in enumerate(targets)], 4
-            )
-            t_single = http_single(urls, provider_uscc, single_bodies, clients)
-            t_batch = http_batched(urls, provider_uscc, batch_bodies, batch_clients)
+            warm_up = [[record(f"w-{i}", t, end)] for i, t in enumerate(targets)]
+            http_batched(urls, provider_uscc, warm_up, 4, auth)
+            t_single = http_single(urls, provider_uscc, single_bodies, clients, auth)
+            t_batch = http_batched(urls, provider_uscc, batch_bodies, batch_clients, auth)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         raw_single_params = [
             raw_params(f"rs-{i}", next(pick), provider_id, end) for i in range(single)

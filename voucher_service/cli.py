@@ -58,6 +58,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("enterprises:", ", ".join(result.enterprises))
     print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
     print("provider:", result.provider)
+    if result.keys:
+        print("demo API keys (shown once; create more with `voucher-service create-key`):")
+        for role, key in result.keys.items():
+            print(f"  {role:<16} {key}")
+    return 0
+
+
+def cmd_create_key(args: argparse.Namespace) -> int:
+    """Create a key from the command line: the first bureau admin key of a fresh install."""
+    from voucher_service.auth.service import Role, create_key, principal_for
+    from voucher_service.db.session import transaction
+    from voucher_service.db.types import utcnow
+    from voucher_service.enterprises.service import get_enterprise
+    from voucher_service.providers.service import get_provider
+
+    role = Role(args.role)
+    with transaction() as session:
+        principal = principal_for(
+            session,
+            role,
+            name=args.holder,
+            enterprise=get_enterprise(session, args.uscc) if role is Role.ENTERPRISE else None,
+            provider=get_provider(session, args.uscc) if role is Role.PROVIDER else None,
+        )
+        new = create_key(session, principal, name=args.name, now=utcnow())
+    print(new.key)
+    print(
+        f"{role.value} key {new.row.prefix} for {principal.name}: shown once, store it safely",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -113,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (idempotent)")
     demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
     demo.set_defaults(func=cmd_demo)
+    key = sub.add_parser("create-key", help="create an API key (e.g. the first admin key)")
+    key.add_argument(
+        "--role",
+        default="bureau_admin",
+        choices=["bureau_admin", "bureau_reviewer", "auditor", "enterprise", "provider"],
+    )
+    key.add_argument("--holder", default="administrator", help="bureau keys: person or system")
+    key.add_argument("--uscc", help="enterprise and provider keys: the credit code")
+    key.add_argument("--name", default="created on the command line", help="what the key is for")
+    key.set_defaults(func=cmd_create_key)
     expire = sub.add_parser("expire", help="expire vouchers past validity + grace (idempotent)")
     expire.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
     expire.set_defaults(func=cmd_expire)

@@ -5,7 +5,8 @@ once per id. So the client can retry anything that failed in transit — a timeo
 connection, a 502/503/504 — with the very same body: if the first attempt did reach the
 service, the retry is answered with the first outcome (a replay) and nothing is posted twice.
 
-    client = ProviderClient("https://vouchers.example.gov.cn", "91420100MA4K00100E")
+    client = ProviderClient("https://vouchers.example.gov.cn", "91420100MA4K00100E",
+                            api_key="vsk_...")
     outcome = client.post_usage({...})        # one record
     results = client.post_batch([... 50_000 records ...])   # sent 10,000 at a time
 """
@@ -42,8 +43,8 @@ class ProviderClient:
         backoff: float = 0.2,
         http: httpx.Client | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = http or httpx.Client(base_url=base_url, timeout=timeout, headers=headers)
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self._prefix = f"/v1/provider/{provider_uscc}"
         self._retries = retries
         self._backoff = backoff
@@ -80,7 +81,7 @@ class ProviderClient:
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             try:
-                response = self._http.post(self._prefix + path, json=body)
+                response = self._http.post(self._prefix + path, json=body, headers=self._headers)
             except httpx.TransportError:
                 if last:
                     raise

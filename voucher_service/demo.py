@@ -4,13 +4,15 @@ Loaded once: a second run finds the program and changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.db.tables import Program
+from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.db.tables import Enterprise, Program, Provider
+from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
@@ -64,6 +66,7 @@ class DemoResult:
     enterprises: list[str]
     vouchers: list[str]
     provider: str = ""
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 def load_demo(session: Session, *, today: date) -> DemoResult:
@@ -116,9 +119,27 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
                 today=today,
             )
             vouchers.append(voucher.code)
+    keys = _demo_keys(session, enterprises[0], provider)
     return DemoResult(
+        keys=keys,
         loaded=True,
         enterprises=[e.uscc for e in enterprises],
         vouchers=vouchers,
         provider=provider.uscc,
     )
+
+
+def _demo_keys(session: Session, enterprise: Enterprise, provider: Provider) -> dict[str, str]:
+    """One key per role, so every part of the API can be tried."""
+    now = utcnow()
+    holders = {
+        Role.BUREAU_ADMIN: principal_for(session, Role.BUREAU_ADMIN, name="demo admin"),
+        Role.BUREAU_REVIEWER: principal_for(session, Role.BUREAU_REVIEWER, name="demo reviewer"),
+        Role.AUDITOR: principal_for(session, Role.AUDITOR, name="demo auditor"),
+        Role.ENTERPRISE: principal_for(session, Role.ENTERPRISE, enterprise=enterprise),
+        Role.PROVIDER: principal_for(session, Role.PROVIDER, provider=provider),
+    }
+    return {
+        role.value: create_key(session, principal, name="demo", now=now).key
+        for role, principal in holders.items()
+    }

@@ -2,6 +2,9 @@
 
     ServiceError                      (code, status, message)
     ├── InvalidInput            422   malformed values: money, credit codes, voucher codes, dates
+    ├── Unauthorized            401   no key, or a bad, expired or revoked one
+    ├── Forbidden               403   a valid key whose role may not do this
+    ├── TooManyFailures         429   too many failed authentications from here: wait
     ├── NotFound                404   unknown id, or something the caller may not see
     └── Conflict                409   a business rule refuses the request; nothing was written
         ├── AlreadyExists             duplicate identity (program code, pool year, USCC, ...)
@@ -35,6 +38,21 @@ class ServiceError(Exception):
 class InvalidInput(ServiceError):
     status = 422
     code = "invalid_input"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyFailures(ServiceError):
+    status = 429
+    code = "too_many_failures"
 
 
 class NotFound(ServiceError):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene
+from voucher_service.auth.service import Role
 from voucher_service.client import ProviderClient, ServiceError
 from voucher_service.db.tables import UsageRecord
 
@@ -31,7 +32,8 @@ class LosesReplies(httpx.BaseTransport):
 def client_for(scene: Scene, lose: int) -> tuple[ProviderClient, LosesReplies]:
     transport = LosesReplies(scene.client._transport, lose)
     http = httpx.Client(base_url=str(scene.client.base_url), transport=transport)
-    return ProviderClient("", scene.provider, http=http, backoff=0), transport
+    key = scene.client.key(Role.PROVIDER, scene.provider)  # type: ignore[attr-defined]
+    return ProviderClient("", scene.provider, api_key=key, http=http, backoff=0), transport
 
 
 def test_a_lost_reply_is_retried_without_double_posting(scene: Scene, session: Session) -> None:

@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
+from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables import UsageRecord, Voucher
+from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.localcluster import api_processes
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 PROCESSES, CLIENTS = 3, 32
 K = 40  # full subsidies of 50.00 the voucher in (a) can pay
+KEYS: dict[str, str] = {}  # provider credit code -> its API key
 
 
 def record(record_id: str, voucher: str, holder: str, fee: str = "100.00") -> dict[str, Any]:
@@ -55,7 +58,8 @@ def storm(
     urls: list[str], provider: str, bodies: list[dict[str, Any]]
 ) -> list[tuple[dict[str, Any], int, dict[str, Any]]]:
     """Post every body concurrently across the processes; return (body, status, reply)."""
-    with httpx.Client(timeout=120) as http, ThreadPoolExecutor(CLIENTS) as pool:
+    headers = {"Authorization": f"Bearer {KEYS[provider]}"}
+    with httpx.Client(timeout=120, headers=headers) as http, ThreadPoolExecutor(CLIENTS) as pool:
 
         def post(args: tuple[str, dict[str, Any]]) -> tuple[dict[str, Any], int, dict[str, Any]]:
             url, body = args
@@ -110,6 +114,8 @@ def world(scratch_database: str) -> dict[str, Any]:
             "storm": (voucher_for(load, stormy, 1_000_00), stormy.uscc),
             "provider": provider.uscc,
         }
+        principal = principal_for(session, Role.PROVIDER, provider=provider)
+        KEYS[provider.uscc] = create_key(session, principal, name="load", now=utcnow()).key
         # The yearly review lowers CAPPED's cap to 500.00 from yesterday on: the enterprise
         # holding 1,000.00 of vouchers may now receive only 500.00 for today's usage.
         add_rule_version(

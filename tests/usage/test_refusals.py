@@ -201,7 +201,11 @@ def test_suspended_provider_is_refused_until_reinstated(scene: Scene) -> None:
 
 
 def test_unknown_provider_is_404(scene: Scene) -> None:
-    response = scene.client.post(f"/v1/provider/{uscc()}/usage-records", json=scene.record("u-1"))
+    """A provider's key on another (here: no) provider's path: not found, not forbidden."""
+    mine = scene.client.auth_for(f"/v1/provider/{scene.provider}/")  # type: ignore[attr-defined]
+    response = scene.client.post(
+        f"/v1/provider/{uscc()}/usage-records", json=scene.record("u-1"), headers=mine
+    )
     assert (response.status_code, response.json()["error"]["code"]) == (404, "provider_not_found")
 
 

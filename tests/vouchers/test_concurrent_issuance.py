@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
+from voucher_service.db.types import utcnow
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import get_pool, get_program
@@ -25,9 +27,10 @@ pytestmark = pytest.mark.slow
 PROCESSES, CLIENTS = 3, 32
 
 
-def race(urls: list[str], bodies: list[dict]) -> Counter[str]:  # type: ignore[type-arg]
+def race(urls: list[str], key: str, bodies: list[dict]) -> Counter[str]:  # type: ignore[type-arg]
     """Post every body at once, spread over the processes; count the outcomes by code."""
-    with httpx.Client(timeout=60) as http, ThreadPoolExecutor(CLIENTS) as pool:
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(timeout=60, headers=headers) as http, ThreadPoolExecutor(CLIENTS) as pool:
 
         def post(args: tuple[str, dict]) -> str:  # type: ignore[type-arg]
             url, body = args
@@ -61,11 +64,14 @@ def test_racing_issuers_never_overdraw_the_pool_or_the_cap(
         )
         make_pool(session, capped, year=this_year, total_fen=1_000_000_00)
         lone = make_enterprise(session).uscc
+        admin = principal_for(session, Role.BUREAU_ADMIN, name="race admin")
+        key = create_key(session, admin, name="race", now=utcnow()).key
         session.commit()
 
     with api_processes(scratch_database, PROCESSES, tmp_path) as urls:
         pool_race = race(
             urls,
+            key,
             [
                 {
                     "program_code": "RACE-POOL",
@@ -78,6 +84,7 @@ def test_racing_issuers_never_overdraw_the_pool_or_the_cap(
         )
         cap_race = race(
             urls,
+            key,
             [
                 {
                     "program_code": "RACE-CAP",

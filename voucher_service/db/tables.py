@@ -325,3 +325,49 @@ class UsageRecord(SQLModel, table=True):
     service_date: date
     attributes: str = Field(default="{}", sa_column=Column(String(4000), nullable=False))
     created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class Principal(SQLModel, table=True):
+    """Who acts: a bureau user (admin, reviewer, auditor), an enterprise or a provider."""
+
+    __tablename__ = "principal"
+    __table_args__ = (
+        Index(None, "role", "name"),
+        UniqueConstraint("enterprise_id"),
+        UniqueConstraint("provider_id"),
+        CheckConstraint(
+            "role IN ('bureau_admin', 'bureau_reviewer', 'auditor', 'enterprise', 'provider')",
+            name="role_known",
+        ),
+        CheckConstraint(
+            "(role = 'enterprise') = (enterprise_id IS NOT NULL)"
+            " AND (role = 'provider') = (provider_id IS NOT NULL)",
+            name="subject_matches_role",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id")
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class ApiKey(SQLModel, table=True):
+    """A bearer key of a principal. Only a hash of the secret is kept; several keys per
+    principal allow rotation (create the new one, switch, revoke the old)."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (UniqueConstraint("prefix"), Index(None, "principal_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal_id: int = Field(foreign_key="principal.id", nullable=False)
+    prefix: str = Field(sa_column=Column(String(16), nullable=False))
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by_key_id: int | None = None
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    last_used_at: datetime | None = _timestamp(nullable=True)  # type: ignore[assignment]
+    expires_at: datetime | None = _timestamp(nullable=True)  # type: ignore[assignment]
+    revoked_at: datetime | None = _timestamp(nullable=True)  # type: ignore[assignment]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises import service
 from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut, SubsidyStatusOut
@@ -17,7 +18,7 @@ from voucher_service.vouchers.schemas import VoucherOut
 from voucher_service.vouchers.service import describe_vouchers, list_vouchers
 
 admin_router = APIRouter(tags=["enterprises (bureau)"])
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"])
+enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
 
 ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
 
@@ -33,13 +34,15 @@ def _status(session: Session, uscc: str, program_code: str, today: TodayDep) -> 
     return SubsidyStatusOut.of(enterprise.uscc, state, describe_vouchers(session, state.vouchers))
 
 
-@admin_router.post("/enterprises", status_code=status.HTTP_201_CREATED)
+@admin_router.post(
+    "/enterprises", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
+)
 def register_enterprise(body: EnterpriseCreate, session: SessionDep) -> EnterpriseOut:
     """Register an SME by its Unified Social Credit Code (checked, position by position)."""
     return _out(service.register_enterprise(session, uscc=body.uscc, name=body.name))
 
 
-@admin_router.get("/enterprises")
+@admin_router.get("/enterprises", dependencies=rule(BUREAU_READ))
 def list_enterprises(
     session: SessionDep,
     page: PageDep,
@@ -49,12 +52,12 @@ def list_enterprises(
     return Page(items=[_out(e) for e in rows], next_cursor=cursor)
 
 
-@admin_router.get("/enterprises/{uscc}")
+@admin_router.get("/enterprises/{uscc}", dependencies=rule(BUREAU_READ))
 def get_enterprise(uscc: str, session: SessionDep) -> EnterpriseOut:
     return _out(service.get_enterprise(session, parse_uscc_param(uscc)))
 
 
-@admin_router.get("/enterprises/{uscc}/status")
+@admin_router.get("/enterprises/{uscc}/status", dependencies=rule(BUREAU_READ))
 def enterprise_status(
     uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
 ) -> SubsidyStatusOut:

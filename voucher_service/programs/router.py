@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
+from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, rule
 from voucher_service.db.tables import Program
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.pagination import Page
@@ -33,7 +34,7 @@ def _program_out(session: Session, program: Program) -> ProgramOut:
     )
 
 
-@admin_router.post("/programs", status_code=status.HTTP_201_CREATED)
+@admin_router.post("/programs", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
 def create_program(body: ProgramCreate, session: SessionDep) -> ProgramOut:
     """Define a subsidy program with its first rule version."""
     program = service.create_program(
@@ -48,18 +49,20 @@ def create_program(body: ProgramCreate, session: SessionDep) -> ProgramOut:
     return _program_out(session, program)
 
 
-@admin_router.get("/programs")
+@admin_router.get("/programs", dependencies=rule(BUREAU_READ))
 def list_programs(session: SessionDep, page: PageDep) -> Page[ProgramOut]:
     programs, cursor = service.list_programs(session, page)
     return Page(items=[_program_out(session, p) for p in programs], next_cursor=cursor)
 
 
-@admin_router.get("/programs/{code}")
+@admin_router.get("/programs/{code}", dependencies=rule(BUREAU_READ))
 def get_program(code: str, session: SessionDep) -> ProgramOut:
     return _program_out(session, service.get_program(session, code))
 
 
-@admin_router.post("/programs/{code}/rules", status_code=status.HTTP_201_CREATED)
+@admin_router.post(
+    "/programs/{code}/rules", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
+)
 def add_rule_version(
     code: str, body: RuleVersionIn, session: SessionDep, today: TodayDep
 ) -> RuleVersionOut:
@@ -71,14 +74,16 @@ def add_rule_version(
     )
 
 
-@admin_router.get("/programs/{code}/rules")
+@admin_router.get("/programs/{code}/rules", dependencies=rule(BUREAU_READ))
 def list_rule_versions(code: str, session: SessionDep) -> Page[RuleVersionOut]:
     program = service.get_program(session, code)
     rows = service.rule_versions(session, program.id)
     return Page(items=[RuleVersionOut.of(r) for r in rows])
 
 
-@admin_router.post("/programs/{code}/pools", status_code=status.HTTP_201_CREATED)
+@admin_router.post(
+    "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
+)
 def create_pool(code: str, body: PoolCreate, session: SessionDep) -> PoolOut:
     """Open the program's pool for a year; refused below the program minimum."""
     program = service.get_program(session, code)
@@ -86,7 +91,7 @@ def create_pool(code: str, body: PoolCreate, session: SessionDep) -> PoolOut:
     return PoolOut.of(program.code, pool.year, service.pool_totals(session, pool))
 
 
-@admin_router.get("/programs/{code}/pools")
+@admin_router.get("/programs/{code}/pools", dependencies=rule(BUREAU_READ))
 def list_pools(code: str, session: SessionDep, page: PageDep) -> Page[PoolOut]:
     program = service.get_program(session, code)
     pools, cursor = service.list_pools(session, page, program=program)
@@ -96,7 +101,7 @@ def list_pools(code: str, session: SessionDep, page: PageDep) -> Page[PoolOut]:
     )
 
 
-@admin_router.get("/programs/{code}/pools/{year}")
+@admin_router.get("/programs/{code}/pools/{year}", dependencies=rule(BUREAU_READ))
 def get_pool(code: str, year: int, session: SessionDep) -> PoolOut:
     """A pool's totals: available, outstanding on vouchers, consumed by subsidies."""
     program = service.get_program(session, code)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
 from voucher_service.db.tables import Provider
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import parse_uscc_param
@@ -26,7 +27,9 @@ def _out(session: Session, provider: Provider) -> ProviderOut:
     )
 
 
-@admin_router.post("/providers", status_code=status.HTTP_201_CREATED)
+@admin_router.post(
+    "/providers", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
+)
 def register_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
     """Register a compute provider with its catalogue and list prices."""
     offerings = [
@@ -39,7 +42,7 @@ def register_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
     return _out(session, provider)
 
 
-@admin_router.get("/providers")
+@admin_router.get("/providers", dependencies=rule(BUREAU_READ))
 def list_providers(
     session: SessionDep,
     page: PageDep,
@@ -49,12 +52,12 @@ def list_providers(
     return Page(items=[_out(session, p) for p in rows], next_cursor=cursor)
 
 
-@admin_router.get("/providers/{uscc}")
+@admin_router.get("/providers/{uscc}", dependencies=rule(BUREAU_READ))
 def get_provider(uscc: str, session: SessionDep) -> ProviderOut:
     return _out(session, service.get_provider(session, parse_uscc_param(uscc)))
 
 
-@admin_router.post("/providers/{uscc}/suspend")
+@admin_router.post("/providers/{uscc}/suspend", dependencies=rule(BUREAU_STAFF))
 def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     """Suspend a provider: its usage posts are refused until it is reinstated."""
     provider = service.get_provider(session, parse_uscc_param(uscc))
@@ -63,7 +66,7 @@ def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> Pr
     )
 
 
-@admin_router.post("/providers/{uscc}/reinstate")
+@admin_router.post("/providers/{uscc}/reinstate", dependencies=rule(BUREAU_STAFF))
 def reinstate_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(

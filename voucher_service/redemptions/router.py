@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
@@ -12,8 +13,8 @@ from voucher_service.providers.service import get_provider
 from voucher_service.redemptions import service
 from voucher_service.redemptions.schemas import RedemptionCreate, RedemptionOut
 
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"])
-provider_router = APIRouter(tags=["metering (provider)"])
+enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
+provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
 
 
 @enterprise_router.post("/{uscc}/redemptions", status_code=status.HTTP_201_CREATED)

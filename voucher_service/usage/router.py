@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
+from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
 from voucher_service.db.tables import Provider
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.enterprises.service import get_enterprise
@@ -30,8 +31,8 @@ from voucher_service.usage.schemas import (
     parse_record,
 )
 
-provider_router = APIRouter(tags=["metering (provider)"])
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"])
+provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
+enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
 
 REPLAY_HEADER = "Idempotent-Replay"
 Outcome = Literal["subsidised", "partial", "refused", "adjusted"]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import InvalidInput
@@ -22,7 +23,9 @@ def _out(session: SessionDep, voucher: object) -> VoucherOut:
     return VoucherOut.of(service.describe_vouchers(session, [voucher])[0])  # type: ignore[list-item]
 
 
-@admin_router.post("/vouchers", status_code=status.HTTP_201_CREATED)
+@admin_router.post(
+    "/vouchers", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
+)
 def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> VoucherOut:
     """Issue a voucher: reserves its face value from the year's pool, atomically."""
     voucher = service.issue_voucher(
@@ -38,7 +41,7 @@ def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> V
     return _out(session, voucher)
 
 
-@admin_router.get("/vouchers")
+@admin_router.get("/vouchers", dependencies=rule(BUREAU_READ))
 def list_vouchers(
     session: SessionDep,
     page: PageDep,
@@ -59,12 +62,12 @@ def list_vouchers(
     return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)
 
 
-@admin_router.get("/vouchers/{code}")
+@admin_router.get("/vouchers/{code}", dependencies=rule(BUREAU_READ))
 def get_voucher(code: str, session: SessionDep) -> VoucherOut:
     return _out(session, service.get_voucher(session, parse_voucher_code_param(code)))
 
 
-@admin_router.post("/vouchers/{code}/revoke")
+@admin_router.post("/vouchers/{code}/revoke", dependencies=rule(BUREAU_STAFF))
 def revoke_voucher(code: str, body: VoucherRevoke, session: SessionDep) -> VoucherOut:
     """Revoke a voucher; its unspent balance returns to its pool."""
     voucher = service.get_voucher(session, parse_voucher_code_param(code))

@@ -1,0 +1,127 @@
+"""Key management: the bureau creates keys for anyone; enterprises and providers create,
+list and revoke their own (rotation: create a new key, switch, revoke the old one)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from voucher_service.auth import service
+from voucher_service.auth.access import (
+    ADMIN_ONLY,
+    AUDIT_READ,
+    ENTERPRISE_SELF,
+    PROVIDER_SELF,
+    Access,
+    allow,
+    rule,
+)
+from voucher_service.auth.schemas import KeyCreate, KeyOut, NewKeyOut, SelfKeyCreate
+from voucher_service.auth.service import Caller, KeyView, Role
+from voucher_service.db.tables import Principal
+from voucher_service.deps import NowDep, PageDep, SessionDep
+from voucher_service.enterprises.service import get_enterprise
+from voucher_service.pagination import Page
+from voucher_service.providers.service import get_provider
+
+admin_router = APIRouter(tags=["keys"])
+enterprise_router = APIRouter(tags=["keys"], dependencies=rule(ENTERPRISE_SELF))
+provider_router = APIRouter(tags=["keys"], dependencies=rule(PROVIDER_SELF))
+
+
+def _new(view: KeyView, key: str) -> NewKeyOut:
+    return NewKeyOut(**KeyOut.of(view).model_dump(), key=key)
+
+
+@admin_router.post("/keys", status_code=status.HTTP_201_CREATED)
+def create_key(
+    body: KeyCreate,
+    session: SessionDep,
+    now: NowDep,
+    caller: Annotated[Caller, allow(ADMIN_ONLY)],
+) -> NewKeyOut:
+    """Create a key for a bureau user, an enterprise or a provider. Shown once."""
+    principal = service.principal_for(
+        session,
+        body.role,
+        name=body.holder,
+        enterprise=get_enterprise(session, body.uscc)
+        if body.role is Role.ENTERPRISE and body.uscc
+        else None,
+        provider=get_provider(session, body.uscc)
+        if body.role is Role.PROVIDER and body.uscc
+        else None,
+    )
+    new = service.create_key(
+        session, principal, name=body.name, expires_at=body.expires_at, created_by=caller, now=now
+    )
+    return _new(KeyView(new.row, principal), new.key)
+
+
+@admin_router.get("/keys", dependencies=rule(AUDIT_READ))
+def list_keys(session: SessionDep, page: PageDep) -> Page[KeyOut]:
+    """Every key (never the secrets)."""
+    return Page(items=[KeyOut.of(v) for v in service.list_keys(session)])
+
+
+@admin_router.post("/keys/{prefix}/revoke", dependencies=rule(ADMIN_ONLY))
+def revoke_key(prefix: str, session: SessionDep, now: NowDep) -> KeyOut:
+    return KeyOut.of(service.revoke_key(session, prefix, now=now))
+
+
+def _self_service(router: APIRouter, access: Access, audience: str) -> None:
+    """Create, list and revoke one's own keys: the same three routes for each audience."""
+
+    @router.post(
+        "/{uscc}/keys",
+        status_code=status.HTTP_201_CREATED,
+        name=f"create_{audience}_key",
+        summary="Create one of my keys (shown once)",
+    )
+    def create_own_key(
+        uscc: str,
+        body: SelfKeyCreate,
+        session: SessionDep,
+        now: NowDep,
+        caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)
+    ) -> NewKeyOut:
+        principal = session.get(Principal, caller.principal_id)
+        assert principal is not None
+        new = service.create_key(
+            session,
+            principal,
+            name=body.name,
+            expires_at=body.expires_at,
+            created_by=caller,
+            now=now,
+        )
+        return _new(KeyView(new.row, principal), new.key)
+
+    @router.get("/{uscc}/keys", name=f"list_{audience}_keys", summary="My keys")
+    def list_own_keys(
+        uscc: str,
+        session: SessionDep,
+        caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)
+    ) -> Page[KeyOut]:
+        views = service.list_keys(session, principal_id=caller.principal_id)
+        return Page(items=[KeyOut.of(v) for v in views])
+
+    @router.post(
+        "/{uscc}/keys/{prefix}/revoke",
+        name=f"revoke_{audience}_key",
+        summary="Revoke one of my keys",
+    )
+    def revoke_own_key(
+        uscc: str,
+        prefix: str,
+        session: SessionDep,
+        now: NowDep,
+        caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)
+    ) -> KeyOut:
+        view = service.revoke_key(session, prefix, now=now, principal_id=caller.principal_id)
+        return KeyOut.of(view)
+
+
+_self_service(enterprise_router, ENTERPRISE_SELF, "enterprise")
+_self_service(provider_router, PROVIDER_SELF, "provider")

@@ -1,0 +1,66 @@
+"""API models for keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from voucher_service.auth.service import KeyView, Role
+from voucher_service.fields import USCC
+
+
+class SelfKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "billing system, 2026"}]}
+    )
+
+    name: str = Field(min_length=1, max_length=200, description="What the key is for.")
+    expires_at: AwareDatetime | None = None
+
+
+class KeyCreate(SelfKeyCreate):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"role": "bureau_reviewer", "name": "张三 (service agency)"},
+                {"role": "enterprise", "uscc": "91420106MA4K00005Y", "name": "portal"},
+            ]
+        },
+    )
+
+    role: Role
+    holder: str | None = Field(
+        default=None, max_length=200, description="Bureau keys: the person or system."
+    )
+    uscc: USCC | None = Field(default=None, description="Enterprise and provider keys.")
+
+
+class KeyOut(BaseModel):
+    prefix: str = Field(description="Public part of the key: how it appears in lists and logs.")
+    name: str
+    role: Role
+    holder: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, view: KeyView) -> KeyOut:
+        k, p = view.key, view.principal
+        return cls(
+            prefix=k.prefix,
+            name=k.name,
+            role=Role(p.role),
+            holder=p.name,
+            created_at=k.created_at,
+            last_used_at=k.last_used_at,
+            expires_at=k.expires_at,
+            revoked_at=k.revoked_at,
+        )
+
+
+class NewKeyOut(KeyOut):
+    key: str = Field(description="The key itself. Shown only now: store it safely.")

@@ -1,0 +1,204 @@
+"""API keys and the principals they belong to.
+
+A key looks like ``vsk_k7d2m9qa_Xs8...`` — a public prefix (how it is found and named in
+lists and logs) and a 256-bit secret. Only the SHA-256 of the whole key is stored: the key is
+shown once, at creation. A principal may hold several keys so that they can be rotated
+(create the new key, switch clients over, revoke the old one); keys may expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import ApiKey, Enterprise, Principal, Provider
+from voucher_service.errors import InvalidInput, InvalidState, NotFound, Unauthorized
+
+KEY_PREFIX = "vsk"
+_PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class Role(StrEnum):
+    BUREAU_ADMIN = "bureau_admin"  # everything
+    BUREAU_REVIEWER = "bureau_reviewer"  # enterprises, vouchers, providers; no rules or pools
+    AUDITOR = "auditor"  # reads everything, changes nothing
+    ENTERPRISE = "enterprise"  # its own enterprise only
+    PROVIDER = "provider"  # its own redemptions and records only
+
+
+BUREAU_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal of a request, and the key it used."""
+
+    principal_id: int
+    role: Role
+    name: str
+    key_id: int
+    key_prefix: str
+    enterprise_id: int | None = None
+    enterprise_uscc: str | None = None
+    provider_id: int | None = None
+    provider_uscc: str | None = None
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a well-formed key, else None."""
+    parts = key.split("_", 2)  # the secret may itself contain "_"
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 8 or len(parts[2]) < 32:
+        return None
+    return parts[1], parts[2]
+
+
+def principal_for(
+    session: Session,
+    role: Role,
+    *,
+    name: str | None = None,
+    enterprise: Enterprise | None = None,
+    provider: Provider | None = None,
+) -> Principal:
+    """The principal of an enterprise, a provider, or a named bureau user (made if new)."""
+    if role is Role.ENTERPRISE:
+        if enterprise is None:
+            raise InvalidInput("an enterprise key needs the enterprise's credit code")
+        where = Principal.enterprise_id == enterprise.id
+        name = enterprise.name
+    elif role is Role.PROVIDER:
+        if provider is None:
+            raise InvalidInput("a provider key needs the provider's credit code")
+        where = Principal.provider_id == provider.id
+        name = provider.name
+    else:
+        if not name:
+            raise InvalidInput("a bureau key needs the name of the person or system holding it")
+        where = (Principal.role == role.value) & (Principal.name == name)
+    principal: Principal | None = session.scalar(select(Principal).where(where))
+    if principal is None:
+        principal = Principal(
+            role=role.value,
+            name=name,
+            enterprise_id=enterprise.id if enterprise else None,
+            provider_id=provider.id if provider else None,
+        )
+        session.add(principal)
+        session.flush()
+    return principal
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: str  # shown once
+    row: ApiKey
+
+
+def create_key(
+    session: Session,
+    principal: Principal,
+    *,
+    name: str,
+    expires_at: datetime | None = None,
+    created_by: Caller | None = None,
+    now: datetime,
+) -> NewKey:
+    """A new key for ``principal``; the secret is returned once and stored only as a hash."""
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput("expires_at must be in the future", code="invalid_expiry")
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(8))
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        principal_id=principal.id,
+        prefix=prefix,
+        secret_hash=_hash(key),
+        name=name,
+        created_by_key_id=created_by.key_id if created_by else None,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return NewKey(key=key, row=row)
+
+
+def authenticate(session: Session, key: str, *, now: datetime) -> Caller:
+    """The caller a bearer key stands for, or Unauthorized (never saying which part failed
+    beyond what helps an honest client: malformed, unknown, expired or revoked)."""
+    parts = split_key(key)
+    if parts is None:
+        raise Unauthorized("malformed API key: expected vsk_<prefix>_<secret>")
+    row = session.execute(
+        select(ApiKey, Principal, Enterprise.uscc, Provider.uscc)
+        .join(Principal, Principal.id == ApiKey.principal_id)
+        .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
+        .outerjoin(Provider, Provider.id == Principal.provider_id)
+        .where(ApiKey.prefix == parts[0])
+    ).first()
+    if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(key)):
+        raise Unauthorized("unknown API key")
+    api_key, principal, enterprise_uscc, provider_uscc = row
+    if api_key.revoked_at is not None:
+        raise Unauthorized(f"API key {api_key.prefix} was revoked")
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        raise Unauthorized(f"API key {api_key.prefix} expired at {api_key.expires_at.isoformat()}")
+    if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
+        session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
+    return Caller(
+        principal_id=principal.id,
+        role=Role(principal.role),
+        name=principal.name,
+        key_id=api_key.id,
+        key_prefix=api_key.prefix,
+        enterprise_id=principal.enterprise_id,
+        enterprise_uscc=enterprise_uscc,
+        provider_id=principal.provider_id,
+        provider_uscc=provider_uscc,
+    )
+
+
+@dataclass(frozen=True)
+class KeyView:
+    key: ApiKey
+    principal: Principal
+
+
+def list_keys(session: Session, *, principal_id: int | None = None) -> list[KeyView]:
+    query = select(ApiKey, Principal).join(Principal, Principal.id == ApiKey.principal_id)
+    if principal_id is not None:
+        query = query.where(ApiKey.principal_id == principal_id)
+    return [KeyView(k, p) for k, p in session.execute(query.order_by(ApiKey.id))]
+
+
+def revoke_key(
+    session: Session, prefix: str, *, now: datetime, principal_id: int | None = None
+) -> KeyView:
+    """Revoke a key (of ``principal_id`` only, when given: others' keys are not found)."""
+    query = (
+        select(ApiKey, Principal)
+        .join(Principal, Principal.id == ApiKey.principal_id)
+        .where(ApiKey.prefix == prefix)
+    )
+    if principal_id is not None:
+        query = query.where(ApiKey.principal_id == principal_id)
+    row = session.execute(query.with_for_update(of=ApiKey)).first()
+    if row is None:
+        raise NotFound(f"no API key {prefix}", code="key_not_found")
+    key, principal = row
+    if key.revoked_at is not None:
+        raise InvalidState(f"API key {prefix} is already revoked")
+    key.revoked_at = now
+    session.flush()
+    return KeyView(key, principal)
