@@ -3,6 +3,11 @@ its end (API requests included), so tests never see each other's rows."""
 
 from __future__ import annotations
 
+import os
+
+# In-process apps do not seal the audit log in the background: tests seal when they mean to.
+os.environ["VOUCHER_AUDIT_SEAL_SECONDS"] = "0"
+
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +16,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from voucher_service import __version__
+from voucher_service.audit import service as audit
+from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
+from voucher_service.config import get_settings
+from voucher_service.db.session import transaction
 from voucher_service.deps import SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
@@ -69,8 +76,29 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def _seal_audit_log(stop: threading.Event, every_seconds: float) -> None:
+    """Chain new audit entries in the background, so requests never wait for the chain."""
+    while not stop.wait(every_seconds):
+        try:
+            with transaction() as session:
+                audit.seal(session)
+        except Exception:  # the next round will try again; the entries are safe meanwhile
+            log.exception("sealing the audit log failed")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    every = get_settings().audit_seal_seconds
+    stop = threading.Event()
+    if every > 0:
+        threading.Thread(target=_seal_audit_log, args=(stop, every), daemon=True).start()
+    yield
+    stop.set()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="Compute-voucher service",
         version=__version__,
         description=DESCRIPTION,
@@ -82,6 +110,7 @@ def create_app() -> FastAPI:
             {"name": "my subsidy (enterprise)", "description": "What an SME sees of itself."},
             {"name": "metering (provider)", "description": "Post usage, read records."},
             {"name": "keys", "description": "API keys: create (shown once), list, revoke."},
+            {"name": "audit", "description": "Who did what, when: the hash-chained audit log."},
         ],
     )
 
@@ -114,6 +143,7 @@ def create_app() -> FastAPI:
     app.include_router(vouchers_admin, prefix="/v1/admin")
     app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(keys.admin_router, prefix="/v1/admin")
+    app.include_router(audit_admin, prefix="/v1/admin")
     app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
     app.include_router(keys.provider_router, prefix="/v1/provider")
     app.include_router(enterprise_router, prefix="/v1/enterprise")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import date
 
+from voucher_service.audit.service import CLI, set_actor
 from voucher_service.config import get_settings
 
 
@@ -50,6 +51,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from voucher_service.demo import PROGRAM_CODE, load_demo
 
     with transaction() as session:
+        set_actor(session, CLI)
         result = load_demo(session, today=_day(args.today))
     if not result.loaded:
         print(f"demo data already loaded (program {PROGRAM_CODE} exists); nothing changed")
@@ -75,6 +77,7 @@ def cmd_create_key(args: argparse.Namespace) -> int:
 
     role = Role(args.role)
     with transaction() as session:
+        set_actor(session, CLI)
         principal = principal_for(
             session,
             role,
@@ -98,15 +101,29 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     with transaction() as session:
+        set_actor(session, CLI)
         run = expire_vouchers(session, today=_day(args.today), grace_days=settings.grace_days)
     print(f"expired {run.expired} voucher(s); {fen_to_yuan(run.released_fen)} yuan back to pools")
     return 0
 
 
+def cmd_seal(_: argparse.Namespace) -> int:
+    from voucher_service.audit.service import seal
+    from voucher_service.db.session import transaction
+
+    with transaction() as session:
+        sealed = seal(session)
+    print(f"sealed {sealed} audit entr{'y' if sealed == 1 else 'ies'} into the chain")
+    return 0
+
+
 def cmd_verify(_: argparse.Namespace) -> int:
+    from voucher_service.audit.service import seal
     from voucher_service.db.session import transaction
     from voucher_service.ledger.verify import verify_ledger
 
+    with transaction() as session:
+        seal(session)  # chain what is not chained yet, so the walk covers everything
     with transaction() as session:
         violations = verify_ledger(session)
     for line in violations:
@@ -114,7 +131,7 @@ def cmd_verify(_: argparse.Namespace) -> int:
     if violations:
         print(f"verify: {len(violations)} violation(s)", file=sys.stderr)
         return 1
-    print("verify: ledger consistent (conservation, counters, non-negativity, caps)")
+    print("verify: ledger consistent (conservation, counters, non-negativity, caps, audit chain)")
     return 0
 
 
@@ -156,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     expire = sub.add_parser("expire", help="expire vouchers past validity + grace (idempotent)")
     expire.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
     expire.set_defaults(func=cmd_expire)
-    sub.add_parser("verify", help="check the ledger invariants").set_defaults(func=cmd_verify)
+    sub.add_parser("verify", help="check the ledger invariants and the audit chain").set_defaults(
+        func=cmd_verify
+    )
+    sub.add_parser(
+        "seal", help="chain new audit entries (the API does it every few seconds)"
+    ).set_defaults(func=cmd_seal)
     bench = sub.add_parser("bench", help="metering throughput against raw SQL (PostgreSQL)")
     bench.add_argument(
         "--server-url",

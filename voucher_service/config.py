@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         "reported; the voucher expires (and its balance returns to the pool) after them.",
     )
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
+    audit_seal_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often each API process chains new audit entries (0: never; then run "
+        "`voucher-service seal` on a schedule).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = 500

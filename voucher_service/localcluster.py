@@ -24,7 +24,8 @@ def _free_port() -> int:
 @contextmanager
 def api_processes(database_url: str, count: int, log_dir: Path) -> Iterator[list[str]]:
     """Start ``count`` API processes on ``database_url``; yield their base URLs."""
-    env = {**os.environ, "VOUCHER_DATABASE_URL": database_url}
+    # Each process seals the audit log every second: concurrent sealers, as in production.
+    env = {**os.environ, "VOUCHER_DATABASE_URL": database_url, "VOUCHER_AUDIT_SEAL_SECONDS": "1"}
     procs, urls = [], []
     try:
         for i in range(count):

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 
+from voucher_service.audit import service as audit
 from voucher_service.auth.service import Caller, Role, authenticate
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.domain.uscc import USCCError, validate_uscc
@@ -24,7 +25,12 @@ def current_caller(request: Request, session: SessionDep, now: NowDep) -> Caller
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send an API key: Authorization: Bearer vsk_...")
-    return authenticate(session, key.strip(), now=now)
+    caller = authenticate(session, key.strip(), now=now)
+    who = caller.enterprise_uscc or caller.provider_uscc or caller.name
+    audit.set_actor(
+        session, audit.Actor(caller.principal_id, caller.key_id, f"{caller.role.value}:{who}")
+    )
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.tables import ApiKey, Enterprise, Principal, Provider
 from voucher_service.errors import InvalidInput, InvalidState, NotFound, Unauthorized
 
@@ -131,6 +132,18 @@ def create_key(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        "key.create",
+        "api_key",
+        prefix,
+        after={
+            "role": principal.role,
+            "holder": principal.name,
+            "name": name,
+            "expires_at": expires_at,
+        },
+    )
     return NewKey(key=key, row=row)
 
 
@@ -201,4 +214,5 @@ def revoke_key(
         raise InvalidState(f"API key {prefix} is already revoked")
     key.revoked_at = now
     session.flush()
+    audit.record(session, "key.revoke", "api_key", prefix, after={"holder": principal.name})
     return KeyView(key, principal)

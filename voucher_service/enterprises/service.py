@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.tables import CapUsage, Enrolment, Enterprise, Program, Voucher
 from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
 from voucher_service.domain.uscc import division_code
@@ -23,6 +24,7 @@ def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise
     enterprise = Enterprise(uscc=uscc, name=name, district_code=division_code(uscc))
     session.add(enterprise)
     session.flush()
+    audit.record(session, "enterprise.register", "enterprise", uscc, after={"name": name})
     return enterprise
 
 

@@ -1,4 +1,5 @@
-"""``verify``: re-derive every counter from the postings and check the invariants.
+"""``verify``: re-derive every counter from the postings, check the invariants, and walk
+the audit log's hash chain.
 
 Reads the database, never the session's cache (``populate_existing``), and runs read-only
 aggregate queries (GROUP BY in the database, so it scales with the ledger)
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from voucher_service.audit.service import verify_chain
 from voucher_service.db.tables import (
     CapUsage,
     Enrolment,
@@ -120,6 +122,7 @@ def verify_ledger(session: Session) -> list[str]:
 
     violations.extend(_check_caps(session, per_enrolment))
     violations.extend(_check_usage(session, nets))
+    violations.extend(verify_chain(session))
     return violations
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.tables import Pool, Program, RuleVersion, Voucher
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
@@ -111,6 +112,18 @@ def create_program(
     session.flush()
     session.add(RuleVersion(program_id=program.id, version=1, **_row_numbers(rules)))
     session.flush()
+    audit.record(
+        session,
+        "program.create",
+        "program",
+        code,
+        after={
+            "name": name,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "rules": _row_numbers(rules),
+        },
+    )
     return program
 
 
@@ -144,6 +157,14 @@ def add_rule_version(
     row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        "rules.add",
+        "program",
+        program.code,
+        before={"version": latest.version},
+        after={"version": row.version, **_row_numbers(rules)},
+    )
     return row
 
 
@@ -195,6 +216,9 @@ def create_pool(session: Session, program: Program, *, year: int, total_fen: int
         memo=f"{program.code} {year} pool",
     )
     session.flush()
+    audit.record(
+        session, "pool.create", "pool", f"{program.code}/{year}", after={"total_fen": total_fen}
+    )
     return pool
 
 

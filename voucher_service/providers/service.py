@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.tables import Provider, ProviderOffering, ProviderStatusChange
 from voucher_service.errors import AlreadyExists, InvalidInput, InvalidState, NotFound
 from voucher_service.pagination import PageParams, paginate
@@ -36,6 +37,13 @@ def register_provider(
     session.flush()
     session.add_all(ProviderOffering(provider_id=provider.id, **o.__dict__) for o in offerings)
     session.flush()
+    audit.record(
+        session,
+        "provider.register",
+        "provider",
+        uscc,
+        after={"name": name, "offerings": [o.__dict__ for o in offerings]},
+    )
     return provider
 
 
@@ -78,6 +86,14 @@ def set_status(session: Session, provider: Provider, *, status: str, reason: str
     assert locked is not None
     if locked.status == status:
         raise InvalidState(f"provider {locked.uscc} is already {status}")
+    audit.record(
+        session,
+        "provider.suspend" if status == SUSPENDED else "provider.reinstate",
+        "provider",
+        locked.uscc,
+        before={"status": locked.status},
+        after={"status": status, "reason": reason.strip()},
+    )
     locked.status = status
     locked.status_reason = reason.strip()
     session.add(ProviderStatusChange(provider_id=locked.id, status=status, reason=reason.strip()))

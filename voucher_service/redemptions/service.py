@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.tables import Enterprise, Provider, Redemption, Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.errors import AlreadyExists, InvalidState, NotFound, ProviderSuspended
@@ -42,11 +43,23 @@ def redeem(
             raise AlreadyExists(f"voucher {voucher_code} is already redeemed with {provider.uscc}")
         existing.status, existing.ended_at = "active", None
         session.flush()
+        _audit_redeem(session, existing, voucher_code, provider)
         return existing
     redemption = Redemption(voucher_id=voucher.id, provider_id=provider.id)
     session.add(redemption)
     session.flush()
+    _audit_redeem(session, redemption, voucher_code, provider)
     return redemption
+
+
+def _audit_redeem(session: Session, redemption: Redemption, code: str, provider: Provider) -> None:
+    audit.record(
+        session,
+        "redemption.create",
+        "redemption",
+        redemption.id,
+        after={"voucher": code, "provider": provider.uscc},
+    )
 
 
 def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterprise) -> Redemption:
@@ -66,6 +79,14 @@ def end_redemption(session: Session, redemption: Redemption) -> Redemption:
         raise InvalidState(f"redemption {redemption.id} has already ended")
     redemption.status, redemption.ended_at = "ended", utcnow()
     session.flush()
+    audit.record(
+        session,
+        "redemption.end",
+        "redemption",
+        redemption.id,
+        before={"status": "active"},
+        after={"status": "ended"},
+    )
     return redemption
 
 

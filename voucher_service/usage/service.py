@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
 from voucher_service.db.tables import (
     CapUsage,
@@ -309,6 +310,18 @@ def _ingest(
     if rows:
         _write(session, provider.id, rows, vouchers, claim=claim)
         _apply_counters(session, rows, caps)
+        # One entry per request: which records it priced, and what they cost the city.
+        audit.record(
+            session,
+            "usage.post",
+            "provider",
+            provider.uscc,
+            after={
+                "records": [row["record_id"] for row in rows],
+                "subsidy_fen": sum(row["subsidy_fen"] for row in rows),
+                "refused": sum(1 for row in rows if row["outcome"] == "refused"),
+            },
+        )
     stored = {**existing, **{row["record_id"]: row for row in rows}}
 
     results: list[Ingested] = []
@@ -693,6 +706,17 @@ def adjust_usage(
     record_id = session.execute(RECORDS.insert().returning(RECORDS.c.id), [row]).scalar_one()
     if reverse:
         _return_subsidy(session, provider.id, original, reverse, record_id)
+    audit.record(
+        session,
+        "usage.adjust",
+        "usage_record",
+        f"{provider.uscc}/{original['record_id']}",
+        after={
+            "record_id": adjustment.record_id,
+            "refund_fen": adjustment.refund_fen,
+            "subsidy_returned_fen": reverse,
+        },
+    )
     stored = _existing(session, provider.id, [adjustment.record_id])[adjustment.record_id]
     return Ingested(adjustment.record_id, stored)
 

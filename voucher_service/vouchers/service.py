@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from voucher_service.audit import service as audit
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables import Enrolment, Enterprise, Pool, Program, Voucher
 from voucher_service.db.types import utcnow
@@ -158,6 +159,20 @@ def issue_voucher(
         memo=f"issue {voucher.code} to {enterprise.uscc}",
     )
     session.flush()
+    audit.record(
+        session,
+        "voucher.issue",
+        "voucher",
+        voucher.code,
+        after={
+            "program": program.code,
+            "year": year,
+            "uscc": enterprise.uscc,
+            "face_value_fen": face_value_fen,
+            "valid_from": start,
+            "valid_to": end,
+        },
+    )
     return voucher
 
 
@@ -180,6 +195,14 @@ def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tu
     if voucher.status != ACTIVE:
         raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
     unspent = voucher.balance_fen
+    audit.record(
+        session,
+        "voucher.revoke" if status == REVOKED else "voucher.expire",
+        "voucher",
+        voucher.code,
+        before={"status": voucher.status, "balance_fen": unspent},
+        after={"status": status, "released_fen": unspent, "reason": reason},
+    )
     voucher.balance_fen = 0
     voucher.released_fen += unspent
     voucher.status = status

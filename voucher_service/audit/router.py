@@ -1,0 +1,68 @@
+"""The audit log, for auditors and admins."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from voucher_service.audit import service
+from voucher_service.auth.access import AUDIT_READ, rule
+from voucher_service.deps import PageDep, SessionDep, SettingsDep
+from voucher_service.pagination import Page
+
+admin_router = APIRouter(tags=["audit"])
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    seq: int | None
+    occurred_at: datetime
+    actor: str
+    principal_id: int | None
+    key_id: int | None
+    action: str
+    target_type: str
+    target_id: str
+    before: Any
+    after: Any
+    hash: str | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> AuditEntryOut:
+        return cls(
+            **{k: row[k] for k in cls.model_fields if k not in ("before", "after")},
+            before=json.loads(row["before"]) if row["before"] else None,
+            after=json.loads(row["after"]) if row["after"] else None,
+        )
+
+
+@admin_router.get("/audit", dependencies=rule(AUDIT_READ))
+def list_audit_entries(
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    actor: Annotated[str | None, Query(description="e.g. bureau_admin:Li Wei")] = None,
+    principal_id: int | None = None,
+    action: Annotated[str | None, Query(description="e.g. voucher.issue")] = None,
+    target_type: Annotated[str | None, Query(description="e.g. voucher")] = None,
+    target_id: Annotated[str | None, Query(description="e.g. a voucher code")] = None,
+    date_from: Annotated[date | None, Query(alias="from", description="First day.")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Last day.")] = None,
+) -> Page[AuditEntryOut]:
+    """Who did what and when, oldest first; days count in the program's timezone."""
+    tz = settings.tz
+    where = service.AuditFilter(
+        actor=actor,
+        principal_id=principal_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        since=datetime.combine(date_from, time(), tz) if date_from else None,
+        until=datetime.combine(date_to + timedelta(days=1), time(), tz) if date_to else None,
+    )
+    rows, cursor = service.list_entries(session, page, where)
+    return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)

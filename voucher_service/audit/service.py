@@ -1,0 +1,191 @@
+"""The audit log: who did what, when, and the values before and after.
+
+Writing: ``record`` appends an entry in the caller's transaction, so an action and its entry
+commit or roll back together. The actor is the request's authenticated caller (put on the
+session by the access check) or, for the command line, ``CLI``.
+
+Chaining without serialising the hot path: entries are written unchained. ``seal`` — run
+by a background loop in each API process, by ``voucher-service seal`` and before ``verify``
+— locks the single chain-head row and gives each unsealed entry, in id order, the next
+sequence number and ``hash = sha256(prev_hash | seq | content)``. Many requests append at
+once; only the sealer takes the chain lock. An entry committed late (a lower id than one
+already sealed) is simply sealed in the next run, with a later sequence number.
+
+``verify_chain`` walks the sealed entries in sequence order and names the first whose hash
+does not match its content or whose link to its predecessor is broken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from voucher_service.db.base import metadata
+from voucher_service.db.tables import AuditChainHead, AuditEntry
+from voucher_service.db.types import utcnow
+from voucher_service.pagination import PageParams, paginate_rows
+
+ENTRIES = metadata.tables[AuditEntry.__tablename__]
+GENESIS = "0" * 64
+SEAL_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Actor:
+    principal_id: int | None
+    key_id: int | None
+    name: str
+
+
+CLI = Actor(None, None, "command line")
+SYSTEM = Actor(None, None, "system")
+
+
+def set_actor(session: Session, actor: Actor) -> None:
+    """Who the session's changes are made by: every entry it records names them."""
+    session.info["audit_actor"] = actor
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def record(
+    session: Session,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append an audit entry to the current transaction."""
+    actor: Actor = session.info.get("audit_actor", SYSTEM)
+    session.execute(
+        insert(ENTRIES).values(
+            occurred_at=utcnow(),
+            principal_id=actor.principal_id,
+            key_id=actor.key_id,
+            actor=actor.name,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            before=_json(before),
+            after=_json(after),
+        )
+    )
+
+
+def entry_hash(prev_hash: str, seq: int, row: Any) -> str:
+    """The chain link: covers the previous hash, the position and every content field."""
+    content = [
+        prev_hash,
+        seq,
+        row.occurred_at.isoformat(),
+        row.principal_id,
+        row.key_id,
+        row.actor,
+        row.action,
+        row.target_type,
+        row.target_id,
+        row.before,
+        row.after,
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def seal(session: Session) -> int:
+    """Chain every unsealed entry; returns how many were sealed."""
+    head = session.scalar(
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert head is not None, "the audit chain head is missing: run the migrations"
+    sealed = 0
+    while True:
+        rows = session.execute(
+            select(ENTRIES).where(ENTRIES.c.hash.is_(None)).order_by(ENTRIES.c.id).limit(SEAL_BATCH)
+        ).all()
+        if not rows:
+            break
+        updates = []
+        for row in rows:
+            seq = head.seq + 1
+            digest = entry_hash(head.hash, seq, row)
+            updates.append({"b_id": row.id, "b_seq": seq, "b_prev": head.hash, "b_hash": digest})
+            head.seq, head.hash = seq, digest
+        session.execute(
+            update(ENTRIES)
+            .where(ENTRIES.c.id == bindparam("b_id"))
+            .values(
+                seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")
+            ),
+            updates,
+        )
+        sealed += len(rows)
+    session.flush()
+    return sealed
+
+
+def verify_chain(session: Session) -> list[str]:
+    """Walk the sealed entries in order; name the first broken one (and stop there)."""
+    previous, expected_seq = GENESIS, 1
+    query = select(ENTRIES).where(ENTRIES.c.seq.is_not(None)).order_by(ENTRIES.c.seq)
+    for row in session.execute(query.execution_options(yield_per=2000)):
+        label = (
+            f"audit entry id {row.id} (seq {row.seq}, {row.action} "
+            f"on {row.target_type} {row.target_id})"
+        )
+        if row.seq != expected_seq:
+            return [f"audit chain: entry seq {expected_seq} is missing before {label}"]
+        if row.prev_hash != previous:
+            return [f"{label}: does not link to the entry before it"]
+        if entry_hash(previous, row.seq, row) != row.hash:
+            return [f"{label}: its content does not match its hash (altered)"]
+        previous, expected_seq = row.hash, expected_seq + 1
+    head = session.get(AuditChainHead, 1, populate_existing=True)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != previous):
+        return [f"audit chain: the head (seq {head.seq}) does not match the last sealed entry"]
+    return []
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    principal_id: int | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+def list_entries(
+    session: Session, params: PageParams, where: AuditFilter
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = select(ENTRIES)
+    for column, value in (
+        (ENTRIES.c.actor, where.actor),
+        (ENTRIES.c.principal_id, where.principal_id),
+        (ENTRIES.c.action, where.action),
+        (ENTRIES.c.target_type, where.target_type),
+        (ENTRIES.c.target_id, where.target_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(ENTRIES.c.occurred_at >= where.since)
+    if where.until is not None:
+        query = query.where(ENTRIES.c.occurred_at < where.until)
+    rows, cursor = paginate_rows(session, query, ENTRIES.c.id, params, lambda row: row.id)
+    return [dict(row._mapping) for row in rows], cursor
