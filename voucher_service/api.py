@@ -24,7 +24,7 @@ from voucher_service.db.session import transaction
 from voucher_service.deps import SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
-from voucher_service.errors import ServiceError
+from voucher_service.errors import ServiceError, TooManyFailures
 from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
@@ -116,7 +116,10 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+        response = _error(exc.status, exc.code, exc.message)
+        if isinstance(exc, TooManyFailures):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -54,6 +54,10 @@ class TooManyFailures(ServiceError):
     status = 429
     code = "too_many_failures"
 
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class NotFound(ServiceError):
     status = 404

@@ -17,6 +17,7 @@ from voucher_service.auth.service import Caller, Role, authenticate
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.domain.uscc import USCCError, validate_uscc
 from voucher_service.errors import Forbidden, NotFound, Unauthorized
+from voucher_service.metrics import AUTH_FAILURES
 
 
 def current_caller(request: Request, session: SessionDep, now: NowDep) -> Caller:
@@ -24,8 +25,16 @@ def current_caller(request: Request, session: SessionDep, now: NowDep) -> Caller
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
+        AUTH_FAILURES.labels("missing").inc()
         raise Unauthorized("send an API key: Authorization: Bearer vsk_...")
-    caller = authenticate(session, key.strip(), now=now)
+    client = request.client.host if request.client else "unknown"
+    try:
+        caller = authenticate(session, key.strip(), now=now, client=client)
+    except Unauthorized:
+        # The request is refused, but its failure must count: this dependency owns the
+        # transaction, and nothing else has been written in it yet.
+        session.commit()
+        raise
     who = caller.enterprise_uscc or caller.provider_uscc or caller.name
     audit.set_actor(
         session, audit.Actor(caller.principal_id, caller.key_id, f"{caller.role.value}:{who}")

@@ -14,15 +14,28 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NoReturn
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.db.tables import ApiKey, Enterprise, Principal, Provider
-from voucher_service.errors import InvalidInput, InvalidState, NotFound, Unauthorized
+from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables import ApiKey, AuthFailure, Enterprise, Principal, Provider
+from voucher_service.errors import (
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    TooManyFailures,
+    Unauthorized,
+)
+from voucher_service.metrics import AUTH_FAILURES
 
 KEY_PREFIX = "vsk"
+# Past FAILURE_LIMIT failed authentications from one key prefix and client address within
+# FAILURE_WINDOW, that source is refused until the window has passed.
+FAILURE_LIMIT = 10
+FAILURE_WINDOW = timedelta(minutes=15)
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -147,26 +160,46 @@ def create_key(
     return NewKey(key=key, row=row)
 
 
-def authenticate(session: Session, key: str, *, now: datetime) -> Caller:
-    """The caller a bearer key stands for, or Unauthorized (never saying which part failed
-    beyond what helps an honest client: malformed, unknown, expired or revoked)."""
+def authenticate(session: Session, key: str, *, now: datetime, client: str) -> Caller:
+    """The caller a bearer key stands for, or Unauthorized (malformed, unknown, expired or
+    revoked), or TooManyFailures. A failure is counted before Unauthorized is raised: the
+    caller must commit it (the request itself is refused)."""
     parts = split_key(key)
+    prefix = parts[0] if parts else None
+    source = f"{prefix or '-'}|{client}"[:200]
+    row = None
+    if parts is not None:
+        row = session.execute(
+            select(ApiKey, Principal, Enterprise.uscc, Provider.uscc, AuthFailure)
+            .join(Principal, Principal.id == ApiKey.principal_id)
+            .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
+            .outerjoin(Provider, Provider.id == Principal.provider_id)
+            .outerjoin(AuthFailure, AuthFailure.source == source)
+            .where(ApiKey.prefix == parts[0])
+        ).first()
+    failures = (
+        row[4]
+        if row is not None
+        else session.scalar(select(AuthFailure).where(AuthFailure.source == source))
+    )
+    _refuse_if_throttled(failures, now)
     if parts is None:
-        raise Unauthorized("malformed API key: expected vsk_<prefix>_<secret>")
-    row = session.execute(
-        select(ApiKey, Principal, Enterprise.uscc, Provider.uscc)
-        .join(Principal, Principal.id == ApiKey.principal_id)
-        .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
-        .outerjoin(Provider, Provider.id == Principal.provider_id)
-        .where(ApiKey.prefix == parts[0])
-    ).first()
+        _fail(
+            session, source, now, "malformed", "malformed API key: expected vsk_<prefix>_<secret>"
+        )
     if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(key)):
-        raise Unauthorized("unknown API key")
-    api_key, principal, enterprise_uscc, provider_uscc = row
+        _fail(session, source, now, "unknown", "unknown API key")
+    api_key, principal, enterprise_uscc, provider_uscc, _ = row
     if api_key.revoked_at is not None:
-        raise Unauthorized(f"API key {api_key.prefix} was revoked")
+        _fail(session, source, now, "revoked", f"API key {api_key.prefix} was revoked")
     if api_key.expires_at is not None and api_key.expires_at <= now:
-        raise Unauthorized(f"API key {api_key.prefix} expired at {api_key.expires_at.isoformat()}")
+        _fail(
+            session,
+            source,
+            now,
+            "expired",
+            f"API key {api_key.prefix} expired at {api_key.expires_at.isoformat()}",
+        )
     if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
         session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
     return Caller(
@@ -180,6 +213,35 @@ def authenticate(session: Session, key: str, *, now: datetime) -> Caller:
         provider_id=principal.provider_id,
         provider_uscc=provider_uscc,
     )
+
+
+def _refuse_if_throttled(failures: AuthFailure | None, now: datetime) -> None:
+    if failures is None or failures.failures < FAILURE_LIMIT:
+        return
+    until = failures.window_start + FAILURE_WINDOW
+    if until > now:
+        AUTH_FAILURES.labels("throttled").inc()
+        raise TooManyFailures(
+            f"too many failed authentications from this address with this key; "
+            f"try again after {until.isoformat(timespec='seconds')}",
+            retry_after=int((until - now).total_seconds()) + 1,
+        )
+
+
+def _fail(session: Session, source: str, now: datetime, reason: str, message: str) -> NoReturn:
+    """Count a failure for ``source`` (a fresh window once the old one has passed)."""
+    AUTH_FAILURES.labels(reason).inc()
+    insert_if_absent(session, AuthFailure, {"source": source, "window_start": now, "failures": 0})
+    stale = AuthFailure.window_start <= now - FAILURE_WINDOW
+    session.execute(
+        update(AuthFailure)
+        .where(AuthFailure.source == source)
+        .values(
+            failures=case((stale, 1), else_=AuthFailure.failures + 1),
+            window_start=case((stale, now), else_=AuthFailure.window_start),
+        )
+    )
+    raise Unauthorized(message)
 
 
 @dataclass(frozen=True)

@@ -410,3 +410,16 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(primary_key=True)
     seq: int = Field(sa_column=Column(BigInt, nullable=False))
     hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class AuthFailure(SQLModel, table=True):
+    """Failed authentications per key prefix and client address, in a sliding window: past
+    the limit, that source is refused (429) until the window has passed."""
+
+    __tablename__ = "auth_failure"
+    __table_args__ = (UniqueConstraint("source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(sa_column=Column(String(200), nullable=False))
+    window_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    failures: int
