@@ -29,6 +29,8 @@ from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
 from voucher_service.redemptions.router import provider_router as redemptions_provider
+from voucher_service.settlement.router import admin_router as settlement_admin
+from voucher_service.settlement.router import provider_router as settlement_provider
 from voucher_service.usage.router import enterprise_router as usage_enterprise
 from voucher_service.usage.router import provider_router as usage_provider
 from voucher_service.vouchers.router import admin_router as vouchers_admin
@@ -111,6 +113,10 @@ def create_app() -> FastAPI:
             {"name": "metering (provider)", "description": "Post usage, read records."},
             {"name": "keys", "description": "API keys: create (shown once), list, revoke."},
             {"name": "audit", "description": "Who did what, when: the hash-chained audit log."},
+            {
+                "name": "settlement (bureau)",
+                "description": "Monthly statements: close, approve, pay.",
+            },
         ],
     )
 
@@ -147,6 +153,8 @@ def create_app() -> FastAPI:
     app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(keys.admin_router, prefix="/v1/admin")
     app.include_router(audit_admin, prefix="/v1/admin")
+    app.include_router(settlement_admin, prefix="/v1/admin")
+    app.include_router(settlement_provider, prefix="/v1/provider")
     app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
     app.include_router(keys.provider_router, prefix="/v1/provider")
     app.include_router(enterprise_router, prefix="/v1/enterprise")

@@ -107,6 +107,61 @@ def cmd_expire(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settle(args: argparse.Namespace) -> int:
+    """Settlement from the command line: close, approve, pay, export."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from voucher_service.db.session import transaction
+    from voucher_service.db.tables import Provider
+    from voucher_service.db.types import utcnow
+    from voucher_service.money import fen_to_yuan
+    from voucher_service.providers.service import get_provider
+    from voucher_service.settlement import export, service
+
+    with transaction() as session:
+        set_actor(session, CLI)
+        if args.action == "close":
+            if not args.period:
+                raise SystemExit("settle close needs --period YYYY-MM")
+            providers = (
+                [get_provider(session, args.provider)]
+                if args.provider
+                else list(session.scalars(select(Provider).order_by(Provider.id)))
+            )
+            for provider in providers:
+                statement, created = service.close_statement(
+                    session, provider, args.period, today=_day(args.today), now=utcnow()
+                )
+                state = "closed" if created else "already closed"
+                print(
+                    f"{provider.uscc} {args.period}: statement {statement.id} {state}, "
+                    f"{statement.record_count} records, {fen_to_yuan(statement.subsidy_fen)} yuan"
+                )
+            return 0
+        if args.statement is None:
+            raise SystemExit(f"settle {args.action} needs --statement ID")
+        statement = service.get_statement(session, args.statement)
+        if args.action == "approve":
+            service.approve_statement(session, statement, now=utcnow())
+        elif args.action == "pay":
+            service.pay_statement(session, statement, reference=args.reference or "", now=utcnow())
+        else:
+            holder = session.get(Provider, statement.provider_id)
+            assert holder is not None
+            detail = service.statement_detail(session, statement)
+            zh = args.headers == "zh"
+            data = (
+                export.statement_xlsx(statement, holder, detail, chinese=zh)
+                if args.format == "xlsx"
+                else export.statement_csv(statement, detail, chinese=zh)
+            )
+            Path(args.out).write_bytes(data)
+        print(f"statement {statement.id} ({statement.period}): {statement.status}")
+    return 0
+
+
 def cmd_seal(_: argparse.Namespace) -> int:
     from voucher_service.audit.service import seal
     from voucher_service.db.session import transaction
@@ -160,6 +215,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (idempotent)")
     demo.add_argument("--today", help="pretend today is this date (YYYY-MM-DD)")
     demo.set_defaults(func=cmd_demo)
+    settle = sub.add_parser("settle", help="monthly settlement: close, approve, pay, export")
+    settle.add_argument("action", choices=["close", "approve", "pay", "export"])
+    settle.add_argument("--period", help="close: the month, YYYY-MM")
+    settle.add_argument("--provider", help="close: one provider's credit code (default: all)")
+    settle.add_argument("--statement", type=int, help="approve, pay, export: the statement id")
+    settle.add_argument("--reference", help="pay: the payment reference")
+    settle.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    settle.add_argument("--headers", choices=["en", "zh"], default="en")
+    settle.add_argument("--out", default="statement.csv", help="export: the file to write")
+    settle.add_argument("--today", help="close: pretend today is this date (YYYY-MM-DD)")
+    settle.set_defaults(func=cmd_settle)
     key = sub.add_parser("create-key", help="create an API key (e.g. the first admin key)")
     key.add_argument(
         "--role",

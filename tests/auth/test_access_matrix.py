@@ -92,6 +92,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "record_id": "no-such-record",
         "redemption_id": "999999",
         "prefix": "nosuchkey",
+        "statement_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

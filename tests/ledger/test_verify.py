@@ -111,3 +111,38 @@ def test_normalise_url_uses_psycopg() -> None:
     assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
     create_engine("sqlite://").dispose()
+
+
+def test_cli_settlement(cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    capsys.readouterr()
+    assert main(["settle", "close", "--period", "2026-05", "--today", "2026-06-15"]) == 0
+    first = capsys.readouterr().out
+    assert "91420100MA4K00100E 2026-05: statement 1 closed, 0 records, 0.00 yuan" in first
+    assert main(["settle", "close", "--period", "2026-05", "--today", "2026-06-15"]) == 0
+    assert "already closed" in capsys.readouterr().out
+    assert main(["settle", "approve", "--statement", "1"]) == 0
+    assert main(["settle", "pay", "--statement", "1", "--reference", "T-2026-06-1"]) == 0
+    assert "statement 1 (2026-05): paid" in capsys.readouterr().out
+    out = tmp_path / "s.xlsx"
+    assert (
+        main(
+            [
+                "settle",
+                "export",
+                "--statement",
+                "1",
+                "--format",
+                "xlsx",
+                "--headers",
+                "zh",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert load_workbook(out).sheetnames == ["汇总", "明细"]
+    assert main(["verify"]) == 0

@@ -21,6 +21,8 @@ from voucher_service.db.tables import (
     LedgerPosting,
     Pool,
     RuleVersion,
+    Statement,
+    StatementLine,
     UsageRecord,
     Voucher,
 )
@@ -122,7 +124,39 @@ def verify_ledger(session: Session) -> list[str]:
 
     violations.extend(_check_caps(session, per_enrolment))
     violations.extend(_check_usage(session, nets))
+    violations.extend(_check_statements(session, nets))
     violations.extend(verify_chain(session))
+    return violations
+
+
+def _check_statements(session: Session, nets: dict[str, int]) -> list[str]:
+    """Statement totals equal their lines, and what was paid equals the paid statements."""
+    violations: list[str] = []
+    lines: dict[int, int] = dict(
+        session.execute(
+            select(StatementLine.statement_id, func.sum(UsageRecord.subsidy_fen))
+            .join(UsageRecord, UsageRecord.id == StatementLine.usage_record_id)
+            .group_by(StatementLine.statement_id)
+        ).all()
+    )
+    paid_by_provider: dict[int, int] = defaultdict(int)
+    for statement in session.scalars(select(Statement).execution_options(populate_existing=True)):
+        if int(lines.get(statement.id, 0)) != statement.subsidy_fen:
+            violations.append(
+                f"statement {statement.id} ({statement.period}): total {statement.subsidy_fen} "
+                f"!= its lines {int(lines.get(statement.id, 0))}"
+            )
+        if statement.status == "paid":
+            paid_by_provider[statement.provider_id] += statement.subsidy_fen
+    providers = set(paid_by_provider) | {
+        int(account.split(":")[1]) for account in nets if account.startswith("paid:")
+    }
+    for provider_id in providers:
+        if nets.get(f"paid:{provider_id}", 0) != paid_by_provider[provider_id]:
+            violations.append(
+                f"provider {provider_id}: paid account {nets.get(f'paid:{provider_id}', 0)} != "
+                f"paid statements {paid_by_provider[provider_id]}"
+            )
     return violations
 
 

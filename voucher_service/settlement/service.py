@@ -1,0 +1,255 @@
+"""Settlement (结算): the bureau reimburses providers, month by month, the subsidies they
+deducted at the point of sale.
+
+Closing a provider's month freezes a statement: every usage record and correction with a
+subsidy, of that provider, serviced before the month's end and not yet on any statement.
+A record that arrives after the close (late usage, late corrections) has no statement yet,
+so it lands on the next month's, marked late. Each record is settled at most once (a unique
+key). Closing twice returns the same statement. The bureau approves a statement, then marks
+it paid with a payment reference: the ledger moves its total from payable to paid. A paid
+statement never changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from voucher_service.audit import service as audit
+from voucher_service.db.base import metadata
+from voucher_service.db.tables import (
+    Enterprise,
+    Provider,
+    Statement,
+    StatementLine,
+    UsageRecord,
+)
+from voucher_service.errors import InvalidInput, InvalidState, NotFound
+from voucher_service.ledger.service import PostingKind, post
+from voucher_service.pagination import PageParams, paginate
+from voucher_service.usage.service import payable_account
+
+LINES = metadata.tables[StatementLine.__tablename__]
+RECORDS = metadata.tables[UsageRecord.__tablename__]
+_PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
+
+
+def paid_account(provider_id: int) -> str:
+    return f"paid:{provider_id}"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First day of the month and first day of the next, for ``YYYY-MM``."""
+    match = _PERIOD.match(period)
+    if match is None:
+        raise InvalidInput(
+            f"period must be a month as YYYY-MM, not {period!r}", code="invalid_period"
+        )
+    year, month = int(match.group(1)), int(match.group(2))
+    return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+
+
+def close_statement(
+    session: Session, provider: Provider, period: str, *, today: date, now: datetime
+) -> tuple[Statement, bool]:
+    """Close ``provider``'s month; returns the statement and whether this call made it."""
+    first, following = period_bounds(period)
+    if today < following:
+        raise InvalidState(f"{period} has not ended yet (today is {today})", code="period_open")
+    session.scalar(select(Provider.id).where(Provider.id == provider.id).with_for_update())
+    existing = session.scalar(
+        select(Statement).where(Statement.provider_id == provider.id, Statement.period == period)
+    )
+    if existing is not None:
+        return existing, False
+    statement = Statement(
+        provider_id=provider.id,
+        period=period,
+        record_count=0,
+        fee_fen=0,
+        subsidy_fen=0,
+        enterprise_share_fen=0,
+        closed_at=now,
+    )
+    session.add(statement)
+    session.flush()
+    unsettled = (
+        select(
+            literal(statement.id),
+            RECORDS.c.id,
+            RECORDS.c.service_date < first,
+        )
+        .where(
+            RECORDS.c.provider_id == provider.id,
+            RECORDS.c.service_date < following,
+            RECORDS.c.subsidy_fen != 0,
+            ~select(LINES.c.id).where(LINES.c.usage_record_id == RECORDS.c.id).exists(),
+        )
+        .order_by(RECORDS.c.id)
+    )
+    session.execute(
+        insert(LINES).from_select(["statement_id", "usage_record_id", "late"], unsettled)
+    )
+    count, fee, subsidy, share = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(RECORDS.c.fee_fen), 0),
+            func.coalesce(func.sum(RECORDS.c.subsidy_fen), 0),
+            func.coalesce(func.sum(RECORDS.c.enterprise_share_fen), 0),
+        )
+        .select_from(LINES.join(RECORDS, RECORDS.c.id == LINES.c.usage_record_id))
+        .where(LINES.c.statement_id == statement.id)
+    ).one()
+    statement.record_count, statement.fee_fen = int(count), int(fee)
+    statement.subsidy_fen, statement.enterprise_share_fen = int(subsidy), int(share)
+    session.flush()
+    audit.record(
+        session,
+        "statement.close",
+        "statement",
+        f"{provider.uscc}/{period}",
+        after={
+            "records": statement.record_count,
+            "subsidy_fen": statement.subsidy_fen,
+        },
+    )
+    return statement, True
+
+
+def get_statement(
+    session: Session, statement_id: int, *, provider_id: int | None = None
+) -> Statement:
+    query = select(Statement).where(Statement.id == statement_id)
+    if provider_id is not None:
+        query = query.where(Statement.provider_id == provider_id)
+    statement: Statement | None = session.scalar(query.with_for_update())
+    if statement is None:
+        raise NotFound(f"no statement {statement_id}", code="statement_not_found")
+    return statement
+
+
+def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
+    """closed -> approved."""
+    if statement.status != "closed":
+        raise InvalidState(
+            f"statement {statement.id} is {statement.status}; only a closed one can be approved"
+        )
+    statement.status, statement.approved_at = "approved", now
+    session.flush()
+    audit.record(
+        session,
+        "statement.approve",
+        "statement",
+        statement.id,
+        before={"status": "closed"},
+        after={"status": "approved"},
+    )
+    return statement
+
+
+def pay_statement(
+    session: Session, statement: Statement, *, reference: str, now: datetime
+) -> Statement:
+    """approved -> paid: the ledger moves the total from the provider's payable to paid (a
+    negative total — more corrections than subsidies — moves back the other way)."""
+    if statement.status != "approved":
+        raise InvalidState(
+            f"statement {statement.id} is {statement.status}; only an approved one can be paid"
+        )
+    if not reference.strip():
+        raise InvalidInput(
+            "a payment needs its bank or treasury reference", code="reference_required"
+        )
+    amount = statement.subsidy_fen
+    payable, paid = payable_account(statement.provider_id), paid_account(statement.provider_id)
+    if amount:
+        post(
+            session,
+            kind=PostingKind.SETTLE,
+            from_account=payable if amount > 0 else paid,
+            to_account=paid if amount > 0 else payable,
+            amount_fen=abs(amount),
+            memo=f"statement {statement.id} {statement.period} ref {reference.strip()}"[:500],
+        )
+    statement.status, statement.paid_at = "paid", now
+    statement.payment_reference = reference.strip()
+    session.flush()
+    audit.record(
+        session,
+        "statement.pay",
+        "statement",
+        statement.id,
+        before={"status": "approved"},
+        after={"status": "paid", "reference": reference.strip(), "subsidy_fen": amount},
+    )
+    return statement
+
+
+def list_statements(
+    session: Session,
+    params: PageParams,
+    *,
+    provider_id: int | None = None,
+    period: str | None = None,
+    status: str | None = None,
+) -> tuple[list[Statement], str | None]:
+    query = select(Statement)
+    if provider_id is not None:
+        query = query.where(Statement.provider_id == provider_id)
+    if period is not None:
+        query = query.where(Statement.period == period)
+    if status is not None:
+        query = query.where(Statement.status == status)
+    return paginate(session, query, Statement.id, params)
+
+
+@dataclass(frozen=True)
+class StatementDetail:
+    lines: list[dict[str, Any]]  # one per record, ordered by enterprise, voucher, record
+    groups: list[dict[str, Any]]  # one per enterprise and voucher, with totals
+
+
+def statement_detail(session: Session, statement: Statement) -> StatementDetail:
+    rows = session.execute(
+        select(
+            Enterprise.uscc,
+            Enterprise.name,
+            RECORDS.c.voucher_code,
+            RECORDS.c.record_id,
+            RECORDS.c.kind,
+            RECORDS.c.service_date,
+            RECORDS.c.fee_fen,
+            RECORDS.c.subsidy_fen,
+            RECORDS.c.enterprise_share_fen,
+            LINES.c.late,
+        )
+        .select_from(LINES.join(RECORDS, RECORDS.c.id == LINES.c.usage_record_id))
+        .join(Enterprise, Enterprise.id == RECORDS.c.enterprise_id)
+        .where(LINES.c.statement_id == statement.id)
+        .order_by(Enterprise.uscc, RECORDS.c.voucher_code, RECORDS.c.id)
+    ).all()
+    lines = [dict(row._mapping) for row in rows]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        key = (line["uscc"], line["voucher_code"])
+        group = groups.setdefault(
+            key,
+            {
+                "uscc": line["uscc"],
+                "name": line["name"],
+                "voucher_code": line["voucher_code"],
+                "records": 0,
+                "fee_fen": 0,
+                "subsidy_fen": 0,
+                "enterprise_share_fen": 0,
+            },
+        )
+        group["records"] += 1
+        for column in ("fee_fen", "subsidy_fen", "enterprise_share_fen"):
+            group[column] += line[column]
+    return StatementDetail(lines=lines, groups=list(groups.values()))
