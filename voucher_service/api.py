@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from voucher_service import __version__
+from voucher_service.applications.router import admin_router as applications_admin
+from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
@@ -154,6 +156,8 @@ def create_app() -> FastAPI:
     app.include_router(keys.admin_router, prefix="/v1/admin")
     app.include_router(audit_admin, prefix="/v1/admin")
     app.include_router(settlement_admin, prefix="/v1/admin")
+    app.include_router(applications_admin, prefix="/v1/admin")
+    app.include_router(applications_enterprise, prefix="/v1/enterprise")
     app.include_router(settlement_provider, prefix="/v1/provider")
     app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
     app.include_router(keys.provider_router, prefix="/v1/provider")

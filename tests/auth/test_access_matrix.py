@@ -93,6 +93,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "redemption_id": "999999",
         "prefix": "nosuchkey",
         "statement_id": "999999",
+        "application_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

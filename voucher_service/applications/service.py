@@ -1,0 +1,434 @@
+"""Voucher applications (申领): an enterprise applies, automatic checks give clear reasons,
+a reviewer approves (issuing the voucher, possibly for less), returns it for changes, or
+rejects it.
+
+    submitted --approve--> approved   (voucher issued; final)
+    submitted --return---> returned --resubmit--> submitted
+    submitted --reject---> rejected   (final)
+
+An application failing a hard check is rejected at once by the checks themselves. Approval
+re-runs the checks (the world may have changed) and issues the voucher with the same atomic
+reservation as any issuance, so approvals racing for a nearly empty pool never over-commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voucher_service.audit import service as audit
+from voucher_service.db.tables import (
+    Application,
+    BlacklistEntry,
+    Enterprise,
+    Program,
+    Provider,
+    Voucher,
+)
+from voucher_service.domain.rules import Window, cap_period, issuable_fen
+from voucher_service.enterprises.service import cap_used_fen, get_enrolment, outstanding_fen
+from voucher_service.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    ServiceError,
+)
+from voucher_service.money import fen_to_yuan
+from voucher_service.pagination import PageParams, paginate
+from voucher_service.programs.service import rules_in_force
+from voucher_service.vouchers.service import issue_voucher
+
+SIZE_CLASSES = ("micro", "small", "medium")
+_VERBS = {"approved": "approve", "returned": "return", "rejected": "reject"}
+
+
+class NotEligible(Conflict):
+    code = "not_eligible"
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    program: Program
+    year: int
+    requested_fen: int
+    planned_use: str
+    intended_providers: list[str]
+    size_class: str
+    headcount: int
+    revenue_fen: int
+    declares_no_related_party: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    ok: bool
+    message: str
+
+
+def evaluate(
+    session: Session,
+    enterprise: Enterprise,
+    application: ApplicationInput,
+    *,
+    amount_fen: int,
+    today: date,
+) -> tuple[list[Check], list[str]]:
+    """The hard checks (all must pass) and the flags (for the reviewer's eyes)."""
+    program = application.program
+    checks: list[Check] = []
+    prefix = program.region_prefix
+    checks.append(
+        Check(
+            "region",
+            not prefix or enterprise.district_code.startswith(prefix),
+            f"registered in division {enterprise.district_code}"
+            + ("" if not prefix else f"; the program requires {prefix}xx"),
+        )
+    )
+    sme_ok = (
+        application.size_class in SIZE_CLASSES
+        and application.headcount <= program.sme_max_headcount
+        and application.revenue_fen <= program.sme_max_revenue_fen
+    )
+    checks.append(
+        Check(
+            "sme",
+            sme_ok,
+            f"declared {application.size_class}, {application.headcount} staff, revenue "
+            f"{fen_to_yuan(application.revenue_fen)} yuan; the program's SME limits are "
+            f"{program.sme_max_headcount} staff and "
+            f"{fen_to_yuan(program.sme_max_revenue_fen)} yuan",
+        )
+    )
+    barred = session.scalar(
+        select(BlacklistEntry).where(BlacklistEntry.enterprise_id == enterprise.id)
+    )
+    checks.append(
+        Check(
+            "blacklist",
+            barred is None,
+            f"blacklisted: {barred.reason}" if barred else "not blacklisted",
+        )
+    )
+    enrolment = get_enrolment(session, enterprise.id, program.id)
+    if enrolment is not None and today >= enrolment.window_end:
+        checks.append(Check("window", False, f"subsidy window ended on {enrolment.window_end}"))
+    else:
+        checks.append(
+            Check(
+                "window",
+                True,
+                "subsidy window open" if enrolment else "first voucher: the window starts with it",
+            )
+        )
+    try:
+        rules = rules_in_force(session, program, max(today, date(application.year, 1, 1)))
+        used = outstanding = 0
+        if enrolment is not None:
+            window = Window(enrolment.window_start, enrolment.window_end)
+            used = cap_used_fen(
+                session, enrolment.id, cap_period(window, max(today, window.start), rules.cap_scope)
+            )
+            outstanding = outstanding_fen(session, enrolment.id)
+        allowed = issuable_fen(rules.cap_fen, used, outstanding)
+        checks.append(
+            Check(
+                "amount",
+                amount_fen <= allowed,
+                f"may still receive {fen_to_yuan(allowed)} yuan; asks {fen_to_yuan(amount_fen)}",
+            )
+        )
+    except Conflict as exc:
+        checks.append(Check("amount", False, exc.message))
+    flags = []
+    for uscc in application.intended_providers:
+        if uscc == enterprise.uscc:
+            flags.append(f"intended provider {uscc} shares the applicant's credit code")
+        elif session.scalar(select(Provider.id).where(Provider.uscc == uscc)) is None:
+            flags.append(f"intended provider {uscc} is not a registered provider")
+    if not application.declares_no_related_party:
+        flags.append("the applicant did not declare the absence of related-party relationships")
+    return checks, flags
+
+
+def _actor(session: Session) -> str:
+    actor: audit.Actor = session.info.get("audit_actor", audit.SYSTEM)
+    return actor.name
+
+
+def _failed(checks: list[Check]) -> str:
+    return "; ".join(f"{c.check}: {c.message}" for c in checks if not c.ok)
+
+
+def _fields(
+    session: Session, enterprise: Enterprise, inp: ApplicationInput, *, today: date, now: datetime
+) -> dict[str, Any]:
+    """An application's columns from its input and its checks; failing a hard check rejects
+    it at once, with the reasons."""
+    if inp.requested_fen <= 0:
+        raise InvalidInput("the requested amount must be greater than zero", code="invalid_amount")
+    checks, flags = evaluate(session, enterprise, inp, amount_fen=inp.requested_fen, today=today)
+    eligible = all(c.ok for c in checks)
+    return {
+        "program_id": inp.program.id,
+        "year": inp.year,
+        "requested_fen": inp.requested_fen,
+        "planned_use": inp.planned_use,
+        "intended_providers": json.dumps(inp.intended_providers),
+        "size_class": inp.size_class,
+        "headcount": inp.headcount,
+        "revenue_fen": inp.revenue_fen,
+        "declares_no_related_party": inp.declares_no_related_party,
+        "checks": json.dumps([c.__dict__ for c in checks], ensure_ascii=False),
+        "flags": json.dumps(flags, ensure_ascii=False),
+        "eligible": eligible,
+        "status": "submitted" if eligible else "rejected",
+        "decision_reason": None if eligible else _failed(checks),
+        "decided_by": None if eligible else "automatic checks",
+        "decided_at": None if eligible else now,
+        "updated_at": now,
+    }
+
+
+def submit(
+    session: Session, enterprise: Enterprise, inp: ApplicationInput, *, today: date, now: datetime
+) -> Application:
+    """File an application; one that fails a hard check is rejected at once, with reasons."""
+    if inp.year < today.year:
+        raise InvalidInput(f"applications for {inp.year} are closed", code="invalid_year")
+    open_one = session.scalar(
+        select(Application.id).where(
+            Application.enterprise_id == enterprise.id,
+            Application.program_id == inp.program.id,
+            Application.status.in_(("submitted", "returned")),  # type: ignore[attr-defined]
+        )
+    )
+    if open_one is not None:
+        raise AlreadyExists(f"application {open_one} is still open: resubmit or wait for it")
+    fields = _fields(session, enterprise, inp, today=today, now=now)
+    row = Application(enterprise_id=enterprise.id, created_at=now, **fields)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        "application.submit",
+        "application",
+        row.id,
+        after={"status": row.status, "requested_fen": row.requested_fen, "eligible": row.eligible},
+    )
+    return row
+
+
+def resubmit(
+    session: Session,
+    row: Application,
+    enterprise: Enterprise,
+    inp: ApplicationInput,
+    *,
+    today: date,
+    now: datetime,
+) -> Application:
+    """returned -> submitted, with the changes the reviewer asked for (checks run again)."""
+    if row.status != "returned":
+        raise InvalidState(
+            f"application {row.id} is {row.status}; only a returned one can be resubmitted"
+        )
+    for column, value in _fields(session, enterprise, inp, today=today, now=now).items():
+        setattr(row, column, value)
+    session.flush()
+    audit.record(
+        session, "application.resubmit", "application", row.id, after={"status": row.status}
+    )
+    return row
+
+
+def _decide(session: Session, row: Application, status: str, reason: str, now: datetime) -> None:
+    if row.status != "submitted":
+        raise InvalidState(
+            f"application {row.id} is {row.status}; only a submitted one can be decided"
+        )
+    if status != "approved" and not reason.strip():
+        raise InvalidInput("a reason is required", code="reason_required")
+    before = row.status
+    row.status, row.decision_reason = status, reason.strip() or None
+    row.decided_by, row.decided_at, row.updated_at = _actor(session), now, now
+    session.flush()
+    audit.record(
+        session,
+        f"application.{_VERBS[status]}",
+        "application",
+        row.id,
+        before={"status": before},
+        after={"status": status, "reason": row.decision_reason, "approved_fen": row.approved_fen},
+    )
+
+
+def approve(
+    session: Session,
+    row: Application,
+    *,
+    amount_fen: int | None,
+    reason: str,
+    today: date,
+    now: datetime,
+) -> Application:
+    """Approve and issue the voucher (for ``amount_fen`` if smaller than requested). Refused,
+    with nothing written, when the checks no longer pass or the pool lacks the amount."""
+    if row.status != "submitted":
+        raise InvalidState(
+            f"application {row.id} is {row.status}; only a submitted one can be approved"
+        )
+    amount = row.requested_fen if amount_fen is None else amount_fen
+    if not 0 < amount <= row.requested_fen:
+        raise InvalidInput(
+            f"the approved amount must be between 0.01 and {fen_to_yuan(row.requested_fen)} yuan",
+            code="invalid_amount",
+        )
+    enterprise = session.get(Enterprise, row.enterprise_id)
+    program = session.get(Program, row.program_id)
+    assert enterprise is not None and program is not None
+    checks, _ = evaluate(
+        session, enterprise, _input_of(row, program), amount_fen=amount, today=today
+    )
+    if not all(c.ok for c in checks):
+        raise NotEligible(f"application {row.id} no longer passes its checks: {_failed(checks)}")
+    voucher = issue_voucher(
+        session,
+        program=program,
+        year=row.year,
+        enterprise=enterprise,
+        face_value_fen=amount,
+        today=today,
+    )
+    row.voucher_id, row.approved_fen = voucher.id, amount
+    _decide(session, row, "approved", reason, now)
+    return row
+
+
+def approve_many(
+    session: Session, ids: list[int], *, reason: str, today: date, now: datetime
+) -> list[tuple[int, Application | None, ServiceError | None]]:
+    """Bulk approval: each in its own savepoint, so one refusal rolls back only itself."""
+    outcomes: list[tuple[int, Application | None, ServiceError | None]] = []
+    for application_id in ids:
+        savepoint = session.begin_nested()
+        try:
+            row = get_application(session, application_id)
+            approve(session, row, amount_fen=None, reason=reason, today=today, now=now)
+        except ServiceError as exc:
+            savepoint.rollback()
+            outcomes.append((application_id, None, exc))
+            continue
+        savepoint.commit()
+        outcomes.append((application_id, row, None))
+    return outcomes
+
+
+def return_for_changes(
+    session: Session, row: Application, *, reason: str, now: datetime
+) -> Application:
+    _decide(session, row, "returned", reason, now)
+    return row
+
+
+def reject(session: Session, row: Application, *, reason: str, now: datetime) -> Application:
+    _decide(session, row, "rejected", reason, now)
+    return row
+
+
+def _input_of(row: Application, program: Program) -> ApplicationInput:
+    return ApplicationInput(
+        program=program,
+        year=row.year,
+        requested_fen=row.requested_fen,
+        planned_use=row.planned_use,
+        intended_providers=json.loads(row.intended_providers),
+        size_class=row.size_class,
+        headcount=row.headcount,
+        revenue_fen=row.revenue_fen,
+        declares_no_related_party=row.declares_no_related_party,
+    )
+
+
+def get_application(
+    session: Session, application_id: int, *, enterprise_id: int | None = None
+) -> Application:
+    query = select(Application).where(Application.id == application_id)
+    if enterprise_id is not None:
+        query = query.where(Application.enterprise_id == enterprise_id)
+    row: Application | None = session.scalar(query.with_for_update())
+    if row is None:
+        raise NotFound(f"no application {application_id}", code="application_not_found")
+    return row
+
+
+def list_applications(
+    session: Session,
+    params: PageParams,
+    *,
+    enterprise_id: int | None = None,
+    status: str | None = None,
+    program_id: int | None = None,
+    year: int | None = None,
+    eligible: bool | None = None,
+    district_code: str | None = None,
+) -> tuple[list[Application], str | None]:
+    query = select(Application)
+    if district_code is not None:
+        query = query.join(Enterprise, Enterprise.id == Application.enterprise_id).where(
+            Enterprise.district_code == district_code
+        )
+    for column, value in (
+        (Application.enterprise_id, enterprise_id),
+        (Application.status, status),
+        (Application.program_id, program_id),
+        (Application.year, year),
+        (Application.eligible, eligible),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return paginate(session, query, Application.id, params)
+
+
+def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> BlacklistEntry:
+    if not reason.strip():
+        raise InvalidInput("a reason is required", code="reason_required")
+    if session.scalar(
+        select(BlacklistEntry.id).where(BlacklistEntry.enterprise_id == enterprise.id)
+    ):
+        raise AlreadyExists(f"enterprise {enterprise.uscc} is already blacklisted")
+    entry = BlacklistEntry(enterprise_id=enterprise.id, reason=reason.strip())
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        "enterprise.blacklist",
+        "enterprise",
+        enterprise.uscc,
+        after={"reason": reason.strip()},
+    )
+    return entry
+
+
+def voucher_code_of(session: Session, row: Application) -> str | None:
+    return (
+        session.scalar(select(Voucher.code).where(Voucher.id == row.voucher_id))
+        if row.voucher_id
+        else None
+    )
+
+
+def describe(row: Application) -> dict[str, Any]:
+    return {
+        "checks": json.loads(row.checks),
+        "flags": json.loads(row.flags),
+        "intended_providers": json.loads(row.intended_providers),
+    }
