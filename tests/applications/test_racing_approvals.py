@@ -1,0 +1,84 @@
+"""Approvals racing for a nearly empty pool across several API processes: the pool holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from itertools import cycle
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.applications.service import ApplicationInput, submit
+from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.config import get_settings
+from voucher_service.db.session import create_db_engine
+from voucher_service.db.types import utcnow
+from voucher_service.ledger.verify import verify_ledger
+from voucher_service.localcluster import api_processes
+from voucher_service.programs.service import get_pool, get_program
+
+pytestmark = pytest.mark.slow
+
+ROOM = 10  # applications of 100.00 the pool can still fund
+
+
+def test_racing_approvals(scratch_database: str, tmp_path: Path) -> None:
+    engine = create_db_engine(scratch_database)
+    today = get_settings().today()
+    with Session(engine) as session:
+        program = make_program(
+            session,
+            code="RACE-APPS",
+            valid_from=date(today.year - 1, 1, 1),
+            valid_to=date(today.year + 1, 12, 31),
+        )
+        make_pool(session, program, year=today.year, total_fen=ROOM * 100_00)
+        ids = []
+        for _ in range(ROOM * 3):
+            enterprise = make_enterprise(session)
+            application = submit(
+                session,
+                enterprise,
+                ApplicationInput(
+                    program=program,
+                    year=today.year,
+                    requested_fen=100_00,
+                    planned_use="race",
+                    intended_providers=[],
+                    size_class="micro",
+                    headcount=5,
+                    revenue_fen=1_000_00,
+                    declares_no_related_party=True,
+                ),
+                today=today,
+                now=utcnow(),
+            )
+            assert application.status == "submitted"
+            ids.append(application.id)
+        admin = principal_for(session, Role.BUREAU_ADMIN, name="race reviewer")
+        key = create_key(session, admin, name="race", now=utcnow()).key
+        session.commit()
+
+    with (
+        api_processes(scratch_database, 3, tmp_path) as urls,
+        httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}"}) as http,
+        ThreadPoolExecutor(32) as pool,
+    ):
+
+        def approve(args: tuple[str, int]) -> str:
+            url, application_id = args
+            response = http.post(f"{url}/v1/admin/applications/{application_id}/approve", json={})
+            return "approved" if response.status_code == 200 else response.json()["error"]["code"]
+
+        outcomes = Counter(pool.map(approve, zip(cycle(urls), ids)))
+
+    assert outcomes == {"approved": ROOM, "pool_insufficient": 2 * ROOM}, outcomes
+    with Session(engine) as session:
+        assert get_pool(session, get_program(session, "RACE-APPS"), today.year).available_fen == 0
+        assert verify_ledger(session) == []
+    engine.dispose()
