@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
@@ -27,6 +36,8 @@ from voucher_service.deps import SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
 from voucher_service.errors import ServiceError, TooManyFailures
+from voucher_service.metrics import REQUESTS
+from voucher_service.monitoring.collector import LedgerCollector
 from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
@@ -98,6 +109,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=_seal_audit_log, args=(stop, every), daemon=True).start()
     yield
     stop.set()
+
+
+def _route_template(request: Request) -> str:
+    """The matched route as a template (``/v1/provider/{uscc}/usage-records``): one series per
+    route, never one per enterprise or voucher; ``unmatched`` for unknown paths."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    path = request.url.path
+    for name, value in request.path_params.items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
 
 
 def create_app() -> FastAPI:
@@ -173,9 +195,28 @@ def create_app() -> FastAPI:
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    @app.middleware("http")
+    async def time_requests(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        REQUESTS.labels(
+            _route_template(request), request.method, str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        return response
+
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(session: SessionDep) -> Response:
+        """Service metrics (all worker processes, in multiprocess mode) and the program's
+        money and metering figures, read from the database now."""
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            service_registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(service_registry)  # type: ignore[no-untyped-call]
+        else:
+            service_registry = REGISTRY
+        ledger = CollectorRegistry(auto_describe=False)
+        ledger.register(LedgerCollector(session))
+        body = generate_latest(service_registry) + generate_latest(ledger)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -353,3 +353,48 @@ def report(figures: dict[str, Any], settings: dict[str, Any]) -> str:
         f"verify after the run: {figures['verify_violations']} violation(s)",
     ]
     return "\n".join(lines)
+
+
+def scrape_cost(server_url: str, rows: int, repeats: int = 5) -> dict[str, float]:
+    """Seconds to build /metrics' ledger figures over ``rows`` usage records (PostgreSQL)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from voucher_service.cli import migrate
+    from voucher_service.monitoring.collector import LedgerCollector
+
+    with scratch_database(server_url) as url:
+        migrate(url)
+        provider_uscc, provider_id, _key, targets = load(url, 200)
+        engine = create_db_engine(url)
+        with engine.begin() as conn:
+            # rows records spread over the 200 vouchers: one INSERT ... SELECT in the database.
+            conn.execute(
+                text("""
+                INSERT INTO usage_record (provider_id, record_id, body_hash, kind, voucher_id,
+                  enterprise_id, enrolment_id, cap_period, voucher_code, uscc, resource_kind,
+                  resource_model, quantity, unit, unit_price_fen, fee_fen, full_subsidy_fen,
+                  subsidy_fen, enterprise_share_fen, outcome, rule_version, service_start,
+                  service_end, service_date, attributes, created_at)
+                SELECT :provider, 'm-' || g, 'x', 'usage', v.id, v.enterprise_id, v.enrolment_id, 0,
+                  v.code, '', 'accelerator', 'Ascend 910B', '1', 'card_hour', 2, 2, 1,
+                  CASE WHEN g % 10 = 0 THEN 0 ELSE 1 END, CASE WHEN g % 10 = 0 THEN 2 ELSE 1 END,
+                  CASE WHEN g % 10 = 0 THEN 'refused' ELSE 'subsidised' END, 1,
+                  now() - interval '2 hours', now() - interval '1 hour', current_date, '{}', now()
+                FROM generate_series(1, :rows) AS g
+                JOIN (SELECT id, enterprise_id, enrolment_id, code,
+                             row_number() OVER (ORDER BY id) - 1 AS n FROM voucher) v
+                  ON v.n = g % (SELECT count(*) FROM voucher)
+            """),
+                {"provider": provider_id, "rows": rows},
+            )
+            conn.execute(text("ANALYZE"))
+        timings = []
+        with Session(engine) as session:
+            for _ in range(repeats):
+                registry = CollectorRegistry(auto_describe=False)
+                registry.register(LedgerCollector(session))
+                started = time.perf_counter()
+                generate_latest(registry)
+                timings.append(time.perf_counter() - started)
+        engine.dispose()
+    return {"rows": rows, "best_s": min(timings), "median_s": sorted(timings)[len(timings) // 2]}

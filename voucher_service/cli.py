@@ -203,6 +203,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if figures["verify_violations"] == 0 else 1
 
 
+def cmd_bench_scrape(args: argparse.Namespace) -> int:
+    from voucher_service.bench import scrape_cost
+
+    figures = scrape_cost(args.server_url, args.rows)
+    print(
+        f"/metrics ledger figures over {figures['rows']:,} usage records: "
+        f"best {figures['best_s'] * 1000:.0f} ms, median {figures['median_s'] * 1000:.0f} ms"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voucher-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-clients", type=int, default=2, help="concurrent batch clients")
     bench.add_argument("--enterprises", type=int, default=200, help="vouchers to spread load over")
     bench.set_defaults(func=cmd_bench)
+    scrape = sub.add_parser("bench-scrape", help="the cost of /metrics over many usage records")
+    scrape.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    scrape.add_argument("--rows", type=int, default=1_000_000)
+    scrape.set_defaults(func=cmd_bench_scrape)
     return parser
 
 

@@ -17,6 +17,7 @@ from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import RecordConflict
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.usage import listing, service
@@ -69,9 +70,15 @@ def post_usage(
     """Post one usage record and get its subsidy. Retrying with the same record id and body
     returns the first outcome; the same id with another body is refused (409)."""
     provider = _provider(session, uscc)
-    [result] = service.ingest_usage(
-        session, provider, [body.report()], now=now, tz=settings.tz, grace_days=settings.grace_days
-    )
+    with INGEST.labels("single").time():
+        [result] = service.ingest_usage(
+            session,
+            provider,
+            [body.report()],
+            now=now,
+            tz=settings.tz,
+            grace_days=settings.grace_days,
+        )
     return _single(result, response, session)
 
 
@@ -84,14 +91,16 @@ def post_usage_batch(
     provider = _provider(session, uscc)
     parsed = [parse_record(raw) for raw in body.records]
     valid = [(i, p) for i, p in enumerate(parsed) if isinstance(p, UsageRecordIn)]
-    results = service.ingest_usage(
-        session,
-        provider,
-        [p.report() for _, p in valid],
-        now=now,
-        tz=settings.tz,
-        grace_days=settings.grace_days,
-    )
+    BATCH_RECORDS.observe(len(body.records))
+    with INGEST.labels("batch").time():
+        results = service.ingest_usage(
+            session,
+            provider,
+            [p.report() for _, p in valid],
+            now=now,
+            tz=settings.tz,
+            grace_days=settings.grace_days,
+        )
     by_index = dict(zip((i for i, _ in valid), results, strict=True))
     items: list[BatchItemOut] = []
     subsidy_fen = 0

@@ -1,0 +1,187 @@
+"""Program money and metering, read from the database at scrape time.
+
+Every API process answers a scrape with the same figures, because they come from the
+database, not from process memory; there are no counters to keep in step with the ledger.
+Labels stay low-cardinality: program, year, status, provider, district, outcome — never an
+enterprise or a voucher. Each scrape is a handful of GROUP BY queries; ``docs/monitoring.md``
+reports their cost with a million usage records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from voucher_service.db.tables import (
+    CapUsage,
+    Enrolment,
+    Enterprise,
+    Pool,
+    Program,
+    Provider,
+    RuleVersion,
+    UsageRecord,
+    Voucher,
+)
+
+
+def _yuan(fen: int | None) -> float:
+    """Metrics are floats by nature; yuan with two decimals is exact enough for a dashboard
+    (the API and the ledger never use floats)."""
+    return int(fen or 0) / 100
+
+
+class LedgerCollector(Collector):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def describe(self) -> list[Metric]:
+        return []  # collected live; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        started = time.perf_counter()
+        session = self._session
+        yield from self._pools(session)
+        yield from self._vouchers(session)
+        yield from self._usage(session)
+        yield from self._districts(session)
+        yield from self._caps(session)
+        took = GaugeMetricFamily(
+            "voucher_metrics_scrape_seconds", "Time spent reading the ledger for this scrape."
+        )
+        took.add_metric([], time.perf_counter() - started)
+        yield took
+
+    def _pools(self, session: Session) -> Iterator[Metric]:
+        families = {
+            name: GaugeMetricFamily(f"voucher_pool_{name}_yuan", help_, labels=["program", "year"])
+            for name, help_ in (
+                ("total", "Appropriated for the year."),
+                ("available", "Not reserved by any voucher."),
+                ("outstanding", "Unspent balances of the pool's vouchers."),
+                ("consumed", "Net subsidies applied from the pool's vouchers."),
+            )
+        }
+        rows = session.execute(
+            select(
+                Program.code,
+                Pool.year,
+                Pool.total_fen,
+                Pool.available_fen,
+                func.coalesce(func.sum(Voucher.balance_fen), 0),
+                func.coalesce(func.sum(Voucher.subsidised_fen), 0),
+            )
+            .join(Program, Program.id == Pool.program_id)
+            .outerjoin(Voucher, Voucher.pool_id == Pool.id)
+            .group_by(Program.code, Pool.year, Pool.total_fen, Pool.available_fen)
+        )
+        for code, year, total, available, outstanding, consumed in rows:
+            labels = [code, str(year)]
+            for name, value in (
+                ("total", total),
+                ("available", available),
+                ("outstanding", outstanding),
+                ("consumed", consumed),
+            ):
+                families[name].add_metric(labels, _yuan(value))
+        yield from families.values()
+
+    def _vouchers(self, session: Session) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "voucher_vouchers", "Vouchers by status.", labels=["program", "status"]
+        )
+        for code, status, count in session.execute(
+            select(Program.code, Voucher.status, func.count())
+            .join(Program, Program.id == Voucher.program_id)
+            .group_by(Program.code, Voucher.status)
+        ):
+            family.add_metric([code, status], count)
+        yield family
+
+    def _usage(self, session: Session) -> Iterator[Metric]:
+        records = CounterMetricFamily(
+            "voucher_usage_records",
+            "Usage records and adjustments stored, by provider and outcome.",
+            labels=["provider", "outcome"],
+        )
+        fees = GaugeMetricFamily(
+            "voucher_fees_yuan", "Fees reported, net of refunds, by provider.", labels=["provider"]
+        )
+        subsidies = GaugeMetricFamily(
+            "voucher_subsidies_yuan",
+            "Subsidies applied, net of reversals, by provider.",
+            labels=["provider"],
+        )
+        fee_by: dict[str, int] = {}
+        subsidy_by: dict[str, int] = {}
+        for uscc, outcome, count, fee, subsidy in session.execute(
+            select(
+                Provider.uscc,
+                UsageRecord.outcome,
+                func.count(),
+                func.sum(UsageRecord.fee_fen),
+                func.sum(UsageRecord.subsidy_fen),
+            )
+            .join(Provider, Provider.id == UsageRecord.provider_id)
+            .group_by(Provider.uscc, UsageRecord.outcome)
+        ):
+            records.add_metric([uscc, outcome], count)
+            fee_by[uscc] = fee_by.get(uscc, 0) + int(fee or 0)
+            subsidy_by[uscc] = subsidy_by.get(uscc, 0) + int(subsidy or 0)
+        for uscc in fee_by:
+            fees.add_metric([uscc], _yuan(fee_by[uscc]))
+            subsidies.add_metric([uscc], _yuan(subsidy_by[uscc]))
+        yield from (records, fees, subsidies)
+
+    def _districts(self, session: Session) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "voucher_district_subsidies_yuan",
+            "Subsidies applied, by the enterprises' district.",
+            labels=["district"],
+        )
+        for district, subsidy in session.execute(
+            select(Enterprise.district_code, func.sum(Voucher.subsidised_fen))
+            .join(Voucher, Voucher.enterprise_id == Enterprise.id)
+            .group_by(Enterprise.district_code)
+        ):
+            family.add_metric([district], _yuan(subsidy))
+        yield family
+
+    def _caps(self, session: Session) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "voucher_enterprises_near_cap",
+            "Enterprises whose net subsidies reached a share of the program's cap.",
+            labels=["program", "share"],
+        )
+        cap = (
+            select(RuleVersion.program_id, func.max(RuleVersion.cap_fen).label("cap_fen"))
+            .group_by(RuleVersion.program_id)
+            .subquery()
+        )
+        used = (
+            select(
+                Enrolment.program_id, Enrolment.id, func.sum(CapUsage.used_fen).label("used_fen")
+            )
+            .join(CapUsage, CapUsage.enrolment_id == Enrolment.id)
+            .group_by(Enrolment.program_id, Enrolment.id)
+            .subquery()
+        )
+        counts: dict[tuple[str, str], int] = {}
+        for code, used_fen, cap_fen in session.execute(
+            select(Program.code, used.c.used_fen, cap.c.cap_fen)
+            .join(used, used.c.program_id == Program.id)
+            .join(cap, cap.c.program_id == Program.id)
+        ):
+            for share, threshold in (("0.8", 0.8), ("1.0", 1.0)):
+                key = (code, share)
+                counts.setdefault(key, 0)
+                if used_fen >= cap_fen * threshold:
+                    counts[key] += 1
+        for (code, share), count in counts.items():
+            family.add_metric([code, share], count)
+        yield family
