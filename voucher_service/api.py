@@ -32,12 +32,14 @@ from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.config import get_settings
 from voucher_service.db.session import transaction
-from voucher_service.deps import SessionDep
+from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
 from voucher_service.errors import ServiceError, TooManyFailures
 from voucher_service.metrics import REQUESTS
 from voucher_service.monitoring.collector import LedgerCollector
+from voucher_service.monitoring.router import admin_router as network_admin
+from voucher_service.monitoring.router import provider_router as network_provider
 from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
@@ -179,6 +181,8 @@ def create_app() -> FastAPI:
     app.include_router(audit_admin, prefix="/v1/admin")
     app.include_router(settlement_admin, prefix="/v1/admin")
     app.include_router(applications_admin, prefix="/v1/admin")
+    app.include_router(network_admin, prefix="/v1/admin")
+    app.include_router(network_provider, prefix="/v1/provider")
     app.include_router(applications_enterprise, prefix="/v1/enterprise")
     app.include_router(settlement_provider, prefix="/v1/provider")
     app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
@@ -205,7 +209,7 @@ def create_app() -> FastAPI:
         return response
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics(session: SessionDep) -> Response:
+    def metrics(session: SessionDep, now: NowDep) -> Response:
         """Service metrics (all worker processes, in multiprocess mode) and the program's
         money and metering figures, read from the database now."""
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -214,7 +218,7 @@ def create_app() -> FastAPI:
         else:
             service_registry = REGISTRY
         ledger = CollectorRegistry(auto_describe=False)
-        ledger.register(LedgerCollector(session))
+        ledger.register(LedgerCollector(session, now))
         body = generate_latest(service_registry) + generate_latest(ledger)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

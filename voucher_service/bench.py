@@ -392,7 +392,7 @@ def scrape_cost(server_url: str, rows: int, repeats: int = 5) -> dict[str, float
         with Session(engine) as session:
             for _ in range(repeats):
                 registry = CollectorRegistry(auto_describe=False)
-                registry.register(LedgerCollector(session))
+                registry.register(LedgerCollector(session, utcnow()))
                 started = time.perf_counter()
                 generate_latest(registry)
                 timings.append(time.perf_counter() - started)

@@ -162,6 +162,27 @@ def cmd_settle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Probe providers' health endpoints: once, or every --every seconds (a sidecar or cron).
+    A round waits for its probes (each bounded by --timeout) before the next: no pile-up."""
+    import time
+
+    from voucher_service.db.session import transaction
+    from voucher_service.db.types import utcnow
+    from voucher_service.monitoring.network import probe_providers
+
+    rounds = 0
+    while True:
+        with transaction() as session:
+            probes = probe_providers(session, now=utcnow(), timeout_s=args.timeout)
+        up = sum(1 for p in probes if p.ok)
+        print(f"probed {len(probes)} provider(s): {up} up, {len(probes) - up} down", flush=True)
+        rounds += 1
+        if not args.every or (args.rounds and rounds >= args.rounds):
+            return 0
+        time.sleep(args.every)
+
+
 def cmd_seal(_: argparse.Namespace) -> int:
     from voucher_service.audit.service import seal
     from voucher_service.db.session import transaction
@@ -270,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-clients", type=int, default=2, help="concurrent batch clients")
     bench.add_argument("--enterprises", type=int, default=200, help="vouchers to spread load over")
     bench.set_defaults(func=cmd_bench)
+    probe = sub.add_parser("probe", help="probe providers' health endpoints")
+    probe.add_argument("--every", type=float, default=0, help="seconds between rounds (0: once)")
+    probe.add_argument(
+        "--rounds", type=int, default=0, help="stop after this many rounds (0: never)"
+    )
+    probe.add_argument("--timeout", type=float, default=2.0, help="seconds per probe")
+    probe.set_defaults(func=cmd_probe)
     scrape = sub.add_parser("bench-scrape", help="the cost of /metrics over many usage records")
     scrape.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/test")
     scrape.add_argument("--rows", type=int, default=1_000_000)

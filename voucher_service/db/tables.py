@@ -233,6 +233,7 @@ class Provider(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(200), nullable=False))
     status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
     status_reason: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    health_url: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     created_at: datetime = _timestamp()  # type: ignore[assignment]
 
 
@@ -527,3 +528,41 @@ class Application(SQLModel, table=True):
     voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class TelemetrySnapshot(SQLModel, table=True):
+    """A provider's report of its capacity for one accelerator model at one moment."""
+
+    __tablename__ = "telemetry_snapshot"
+    __table_args__ = (
+        Index(None, "provider_id", "resource_model", "observed_at"),
+        CheckConstraint("available >= 0 AND available <= total", name="available_within_total"),
+        CheckConstraint("utilisation_bp BETWEEN 0 AND 10000", name="utilisation_range"),
+        CheckConstraint("queue_wait_seconds >= 0", name="wait_nonnegative"),
+        CheckConstraint("list_price_fen >= 0", name="price_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    observed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    resource_model: str = Field(sa_column=Column(String(100), nullable=False))
+    total: int
+    available: int
+    utilisation_bp: int
+    queue_wait_seconds: int
+    list_price_fen: int = _money()  # type: ignore[assignment]
+
+
+class ProbeResult(SQLModel, table=True):
+    """One health probe of a provider's registered endpoint."""
+
+    __tablename__ = "probe_result"
+    __table_args__ = (Index(None, "provider_id", "probed_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    probed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ok: bool
+    latency_ms: int | None = None
+    status_code: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))

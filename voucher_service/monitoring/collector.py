@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -37,8 +38,9 @@ def _yuan(fen: int | None) -> float:
 
 
 class LedgerCollector(Collector):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self._session = session
+        self._now = now
 
     def describe(self) -> list[Metric]:
         return []  # collected live; nothing to check at registration
@@ -51,6 +53,7 @@ class LedgerCollector(Collector):
         yield from self._usage(session)
         yield from self._districts(session)
         yield from self._caps(session)
+        yield from self._network(session)
         took = GaugeMetricFamily(
             "voucher_metrics_scrape_seconds", "Time spent reading the ledger for this scrape."
         )
@@ -185,3 +188,50 @@ class LedgerCollector(Collector):
         for (code, share), count in counts.items():
             family.add_metric([code, share], count)
         yield family
+
+    def _network(self, session: Session) -> Iterator[Metric]:
+        from voucher_service.monitoring import network
+
+        capacity = GaugeMetricFamily(
+            "voucher_provider_accelerators",
+            "Accelerators by provider, model and state (latest telemetry).",
+            labels=["provider", "model", "state"],
+        )
+        utilisation = GaugeMetricFamily(
+            "voucher_provider_utilisation_ratio",
+            "Utilisation (0..1), latest telemetry.",
+            labels=["provider", "model"],
+        )
+        wait = GaugeMetricFamily(
+            "voucher_provider_queue_wait_seconds",
+            "Queue wait, latest telemetry.",
+            labels=["provider", "model"],
+        )
+        price = GaugeMetricFamily(
+            "voucher_provider_list_price_yuan",
+            "List price per card-hour, latest telemetry.",
+            labels=["provider", "model"],
+        )
+        for row in network.latest_telemetry(session):
+            labels = [row["uscc"], row["resource_model"]]
+            capacity.add_metric([*labels, "total"], row["total"])
+            capacity.add_metric([*labels, "available"], row["available"])
+            utilisation.add_metric(labels, row["utilisation_bp"] / 10_000)
+            wait.add_metric(labels, row["queue_wait_seconds"])
+            price.add_metric(labels, _yuan(row["list_price_fen"]))
+        index = GaugeMetricFamily(
+            "voucher_price_index_yuan",
+            "Median list price per card-hour by accelerator model.",
+            labels=["model"],
+        )
+        for model, fen in network.price_index(session).items():
+            index.add_metric([model], _yuan(fen))
+        score = GaugeMetricFamily(
+            "voucher_provider_quality_score",
+            "Provider quality score (0..1) and its parts.",
+            labels=["provider", "part"],
+        )
+        for provider in session.scalars(select(Provider).where(Provider.status == "active")):
+            for part, value in network.quality(session, provider, now=self._now).items():
+                score.add_metric([provider.uscc, part], value)
+        yield from (capacity, utilisation, wait, price, index, score)
