@@ -37,7 +37,7 @@ from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.enterprises.router import enterprise_router
 from voucher_service.errors import ServiceError, TooManyFailures
 from voucher_service.metrics import REQUESTS
-from voucher_service.monitoring.collector import LedgerCollector
+from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
 from voucher_service.programs.router import admin_router as programs_admin
@@ -219,6 +219,7 @@ def create_app() -> FastAPI:
             service_registry = REGISTRY
         ledger = CollectorRegistry(auto_describe=False)
         ledger.register(LedgerCollector(session, now))
+        ledger.register(PoolCollector(session.get_bind().engine))
         body = generate_latest(service_registry) + generate_latest(ledger)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -19,7 +19,7 @@ def test_alert_rules_are_valid() -> None:
         timeout=30,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 9 rules found" in checked.stdout
+    assert "SUCCESS: 10 rules found" in checked.stdout
 
 
 def test_scrape_config_is_valid() -> None:

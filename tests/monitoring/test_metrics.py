@@ -49,6 +49,7 @@ def test_ledger_figures_are_exposed(scene: Scene) -> None:
     # Service metrics: the requests just made, by route template (never by id).
     assert 'route="/v1/provider/{uscc}/usage-records"' in text
     assert "voucher_ingest_seconds_count" in text
+    assert sample(text, "voucher_db_pool_connections", state="size") is not None
 
 
 def test_promtool_accepts_the_exposition(scene: Scene) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.db.tables import (
@@ -235,3 +235,30 @@ class LedgerCollector(Collector):
             for part, value in network.quality(session, provider, now=self._now).items():
                 score.add_metric([provider.uscc, part], value)
         yield from (capacity, utilisation, wait, price, index, score)
+
+
+class PoolCollector(Collector):
+    """The answering process's database connection pool."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._engine.pool
+        family = GaugeMetricFamily(
+            "voucher_db_pool_connections",
+            "Database connections of this process, by state.",
+            labels=["state"],
+        )
+        for state, reader in (
+            ("checked_out", "checkedout"),
+            ("idle", "checkedin"),
+            ("size", "size"),
+        ):
+            value = getattr(pool, reader, None)
+            if callable(value):
+                family.add_metric([state], value())
+        yield family
