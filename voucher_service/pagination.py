@@ -54,6 +54,15 @@ def page_params(
     return PageParams(limit=limit, after_id=decode_cursor(cursor) if cursor else 0)
 
 
+def where_given(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
+    """``column == value`` for each (column, value) whose value was given (not None): the
+    optional equality filters every listing takes."""
+    for column, value in conditions:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
 def paginate(
     session: Session, query: Select[Any], id_column: Any, params: PageParams
 ) -> tuple[list[Any], str | None]:

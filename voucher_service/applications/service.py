@@ -41,7 +41,7 @@ from voucher_service.errors import (
     ServiceError,
 )
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import rules_in_force
 from voucher_service.vouchers.service import issue_voucher
 
@@ -386,15 +386,14 @@ def list_applications(
         query = query.join(Enterprise, Enterprise.id == Application.enterprise_id).where(
             Enterprise.district_code == district_code
         )
-    for column, value in (
+    query = where_given(
+        query,
         (Application.enterprise_id, enterprise_id),
         (Application.status, status),
         (Application.program_id, program_id),
         (Application.year, year),
         (Application.eligible, eligible),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    )
     return paginate(session, query, Application.id, params)
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from voucher_service.db.base import metadata
 from voucher_service.db.tables import AuditChainHead, AuditEntry
 from voucher_service.db.types import utcnow
-from voucher_service.pagination import PageParams, paginate_rows
+from voucher_service.pagination import PageParams, paginate_rows, where_given
 
 ENTRIES = metadata.tables[AuditEntry.__tablename__]
 GENESIS = "0" * 64
@@ -174,15 +174,14 @@ def list_entries(
     session: Session, params: PageParams, where: AuditFilter
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = select(ENTRIES)
-    for column, value in (
+    query = where_given(
+        query,
         (ENTRIES.c.actor, where.actor),
         (ENTRIES.c.principal_id, where.principal_id),
         (ENTRIES.c.action, where.action),
         (ENTRIES.c.target_type, where.target_type),
         (ENTRIES.c.target_id, where.target_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    )
     if where.since is not None:
         query = query.where(ENTRIES.c.occurred_at >= where.since)
     if where.until is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.errors import NotFound
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate_rows
+from voucher_service.pagination import PageParams, paginate_rows, where_given
 from voucher_service.usage.service import RECORDS
 
 
@@ -32,14 +32,13 @@ def list_records(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Records matching ``where``, oldest first, one page at a time."""
     query = select(RECORDS)
-    for column, value in (
+    query = where_given(
+        query,
         (RECORDS.c.provider_id, where.provider_id),
         (RECORDS.c.enterprise_id, where.enterprise_id),
         (RECORDS.c.voucher_code, where.voucher_code),
         (RECORDS.c.outcome, where.outcome),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    )
     if where.date_from is not None:
         query = query.where(RECORDS.c.service_date >= where.date_from)
     if where.date_to is not None:
