@@ -1,5 +1,6 @@
 """Demo data: the Wuhan measure-2 program, its 2025 and 2026 pools, a dozen SMEs in Wuhan's
-districts (valid credit codes, division codes 4201xx), a few vouchers and a compute provider.
+districts (valid credit codes, division codes 4201xx), a few vouchers, a compute provider with
+its first telemetry, and an application waiting for review.
 Loaded once: a second run finds the program and changes nothing."""
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.db.tables import Enterprise, Program, Provider
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
+from voucher_service.monitoring.network import Snapshot, record_telemetry
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.vouchers.service import issue_voucher
@@ -119,6 +122,31 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
                 today=today,
             )
             vouchers.append(voucher.code)
+    if date(2026, 1, 1) <= today <= date(2026, 12, 31):
+        # One application waiting in the reviewers' queue.
+        submit(
+            session,
+            enterprises[5],
+            ApplicationInput(
+                program=program,
+                year=2026,
+                requested_fen=60_000_00,
+                planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
+                intended_providers=[provider.uscc],
+                size_class="small",
+                headcount=48,
+                revenue_fen=18_000_000_00,
+                declares_no_related_party=True,
+            ),
+            today=today,
+            now=utcnow(),
+        )
+    record_telemetry(
+        session,
+        provider,
+        [Snapshot(utcnow(), "Ascend 910B", 512, 64, 8700, 300, 12_50)],
+        now=utcnow(),
+    )
     keys = _demo_keys(session, enterprises[0], provider)
     return DemoResult(
         keys=keys,
