@@ -83,6 +83,14 @@ def paginate_rows(
     return _cut(rows, params, id_of)
 
 
+def paginate_table(
+    session: Session, query: Select[Any], id_column: Any, params: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Page a query over a table's columns; each row as a dict of its columns."""
+    rows, cursor = paginate_rows(session, query, id_column, params, lambda row: row.id)
+    return [dict(row._mapping) for row in rows], cursor
+
+
 def _page_query(query: Select[Any], id_column: Any, params: PageParams) -> Select[Any]:
     return query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
 

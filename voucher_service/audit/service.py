@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from voucher_service.db.base import metadata
 from voucher_service.db.tables import AuditChainHead, AuditEntry
 from voucher_service.db.types import utcnow
-from voucher_service.pagination import PageParams, paginate_rows, where_given
+from voucher_service.pagination import PageParams, paginate_table, where_given
 
 ENTRIES = metadata.tables[AuditEntry.__tablename__]
 GENESIS = "0" * 64
@@ -186,5 +186,4 @@ def list_entries(
         query = query.where(ENTRIES.c.occurred_at >= where.since)
     if where.until is not None:
         query = query.where(ENTRIES.c.occurred_at < where.until)
-    rows, cursor = paginate_rows(session, query, ENTRIES.c.id, params, lambda row: row.id)
-    return [dict(row._mapping) for row in rows], cursor
+    return paginate_table(session, query, ENTRIES.c.id, params)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.errors import NotFound
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate_rows, where_given
+from voucher_service.pagination import PageParams, paginate_table, where_given
 from voucher_service.usage.service import RECORDS
 
 
@@ -43,8 +43,7 @@ def list_records(
         query = query.where(RECORDS.c.service_date >= where.date_from)
     if where.date_to is not None:
         query = query.where(RECORDS.c.service_date <= where.date_to)
-    rows, cursor = paginate_rows(session, query, RECORDS.c.id, params, lambda row: row.id)
-    return [dict(row._mapping) for row in rows], cursor
+    return paginate_table(session, query, RECORDS.c.id, params)
 
 
 def get_record(session: Session, provider_id: int, record_id: str) -> dict[str, Any]:
