@@ -81,7 +81,7 @@ def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
     """Program, pool, provider and one redeemed 200,000-yuan voucher per enterprise."""
     from sqlalchemy import select
 
-    from voucher_service.db.tables import CapUsage
+    from voucher_service.ledger.models import CapUsage
 
     today = get_settings().today()
     start = today - timedelta(days=30)

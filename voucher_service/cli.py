@@ -114,9 +114,9 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from voucher_service.db.session import transaction
-    from voucher_service.db.tables import Provider
     from voucher_service.db.types import utcnow
     from voucher_service.money import fen_to_yuan
+    from voucher_service.providers.models import Provider
     from voucher_service.providers.service import get_provider
     from voucher_service.settlement import export, service
 

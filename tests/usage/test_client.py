@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tests.usage.conftest import Scene
 from voucher_service.auth.service import Role
 from voucher_service.client import ProviderClient, ServiceError
-from voucher_service.db.tables import UsageRecord
+from voucher_service.usage.models import UsageRecord
 
 
 class LosesReplies(httpx.BaseTransport):

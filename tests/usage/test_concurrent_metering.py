@@ -20,7 +20,6 @@ from tests.factories import make_enterprise, make_pool, make_program, uscc
 from voucher_service.auth.service import Role, create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
-from voucher_service.db.tables import UsageRecord, Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
@@ -28,6 +27,8 @@ from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
+from voucher_service.usage.models import UsageRecord
+from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 pytestmark = pytest.mark.slow

@@ -32,7 +32,8 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from voucher_service.db.tables import LedgerPosting, Pool
+from voucher_service.ledger.models import LedgerPosting
+from voucher_service.programs.models import Pool
 
 
 class PostingKind(StrEnum):

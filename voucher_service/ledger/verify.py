@@ -15,18 +15,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service.audit.service import verify_chain
-from voucher_service.db.tables import (
-    CapUsage,
-    Enrolment,
-    LedgerPosting,
-    Pool,
-    RuleVersion,
-    Statement,
-    StatementLine,
-    UsageRecord,
-    Voucher,
-)
+from voucher_service.enterprises.models import Enrolment
+from voucher_service.ledger.models import CapUsage, LedgerPosting
 from voucher_service.ledger.service import PostingKind
+from voucher_service.programs.models import Pool, RuleVersion
+from voucher_service.settlement.models import Statement, StatementLine
+from voucher_service.usage.models import UsageRecord
+from voucher_service.vouchers.models import Voucher
 
 
 def _account_nets(session: Session) -> dict[str, int]:

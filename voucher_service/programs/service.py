@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.db.tables import Pool, Program, RuleVersion, Voucher
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
     AlreadyExists,
@@ -21,6 +20,8 @@ from voucher_service.errors import (
 from voucher_service.ledger.service import PostingKind, budget_account, pool_account, post
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
+from voucher_service.programs.models import Pool, Program, RuleVersion
+from voucher_service.vouchers.models import Voucher
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,13 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
-from voucher_service.db.tables import (
-    Enterprise,
-    Provider,
-    Statement,
-    StatementLine,
-    UsageRecord,
-)
+from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import InvalidInput, InvalidState, NotFound
 from voucher_service.ledger.service import PostingKind, post
 from voucher_service.pagination import PageParams, paginate
+from voucher_service.providers.models import Provider
+from voucher_service.settlement.models import Statement, StatementLine
+from voucher_service.usage.models import UsageRecord
 from voucher_service.usage.service import payable_account
 
 LINES = metadata.tables[StatementLine.__tablename__]

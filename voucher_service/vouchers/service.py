@@ -17,10 +17,10 @@ from sqlmodel import col
 
 from voucher_service.audit import service as audit
 from voucher_service.db.statements import insert_if_absent
-from voucher_service.db.tables import Enrolment, Enterprise, Pool, Program, Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
 from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
+from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
 from voucher_service.errors import (
     CapExceeded,
@@ -41,7 +41,9 @@ from voucher_service.ledger.service import (
 )
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
+from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import get_pool, rules_in_force
+from voucher_service.vouchers.models import Voucher
 
 ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
 

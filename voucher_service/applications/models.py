@@ -1,0 +1,65 @@
+"""Voucher applications and the blacklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from voucher_service.db import base  # noqa: F401  (naming convention before any table)
+from voucher_service.db.columns import money, timestamp
+from voucher_service.db.types import BigInt
+
+
+class BlacklistEntry(SQLModel, table=True):
+    """An enterprise barred from applying (失信 or earlier abuse), with the reason."""
+
+    __tablename__ = "blacklist_entry"
+    __table_args__ = (UniqueConstraint("enterprise_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+
+
+class Application(SQLModel, table=True):
+    """An enterprise's application for a voucher (申领), its automatic checks and review."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('submitted', 'returned', 'approved', 'rejected')", name="status_known"
+        ),
+        CheckConstraint("size_class IN ('micro', 'small', 'medium')", name="size_known"),
+        CheckConstraint("requested_fen > 0", name="requested_positive"),
+        CheckConstraint(
+            "(status = 'approved') = (voucher_id IS NOT NULL)", name="approved_has_voucher"
+        ),
+        Index(None, "status", "program_id", "year"),
+        Index(None, "enterprise_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    year: int
+    requested_fen: int = money()  # type: ignore[assignment]
+    approved_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
+    planned_use: str = Field(sa_column=Column(String(2000), nullable=False))
+    intended_providers: str = Field(sa_column=Column(String(2000), nullable=False))  # JSON
+    size_class: str = Field(sa_column=Column(String(10), nullable=False))
+    headcount: int
+    revenue_fen: int = money()  # type: ignore[assignment]
+    declares_no_related_party: bool
+    eligible: bool
+    checks: str = Field(sa_column=Column(Text, nullable=False))  # JSON: [{check, ok, message}]
+    flags: str = Field(sa_column=Column(Text, nullable=False))  # JSON: [message]
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    decision_reason: str | None = Field(default=None, sa_column=Column(String(1000)))
+    decided_by: str | None = Field(default=None, sa_column=Column(String(250)))
+    decided_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
+    voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+    updated_at: datetime = timestamp()  # type: ignore[assignment]

@@ -1,0 +1,58 @@
+"""The ledger's tables: postings, and the cap counters it keeps beside them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from voucher_service.db import base  # noqa: F401  (naming convention before any table)
+from voucher_service.db.columns import money, timestamp
+from voucher_service.db.types import BigInt
+
+
+class CapUsage(SQLModel, table=True):
+    """Net subsidy counted against an enterprise's cap: period 0 for a lifetime cap, else
+    the subsidy year (1, 2, 3). A counter kept in step with the ledger, re-derivable."""
+
+    __tablename__ = "cap_usage"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "period"),
+        CheckConstraint("used_fen >= 0", name="used_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", nullable=False)
+    period: int
+    used_fen: int = money()  # type: ignore[assignment]
+
+
+class LedgerPosting(SQLModel, table=True):
+    """One movement of money between two accounts. Append-only (trigger in the migration)."""
+
+    __tablename__ = "ledger_posting"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("from_account <> to_account", name="distinct_accounts"),
+        CheckConstraint(
+            "kind IN ('fund', 'issue', 'subsidy', 'reversal', 'release', 'settle')",
+            name="kind_known",
+        ),
+        Index(None, "from_account"),
+        Index(None, "to_account"),
+        Index(None, "usage_record_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    from_account: str = Field(sa_column=Column(String(40), nullable=False))
+    to_account: str = Field(sa_column=Column(String(40), nullable=False))
+    amount_fen: int = money()  # type: ignore[assignment]
+    pool_id: int | None = Field(default=None, foreign_key="pool.id")
+    voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    # The usage record or adjustment this posting prices (no foreign key: postings are
+    # written in bulk beside their records, and SQLite cannot add one to this table).
+    usage_record_id: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
+    memo: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = timestamp()  # type: ignore[assignment]

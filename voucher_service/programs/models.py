@@ -1,0 +1,88 @@
+"""Programs, their versioned rules, and annual pools."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from voucher_service.db import base  # noqa: F401  (naming convention before any table)
+from voucher_service.db.columns import money, timestamp
+from voucher_service.db.types import BigInt
+
+
+class Program(SQLModel, table=True):
+    """A subsidy scheme (政策项目). Its numbers live in its rule versions."""
+
+    __tablename__ = "program"
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint("valid_to >= valid_from", name="valid_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(40), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(2000), nullable=False))
+    valid_from: date
+    valid_to: date
+    # Eligibility for applications: registered in this region (a prefix of the division code,
+    # "4201" for Wuhan; empty for anywhere), and an SME by these declared thresholds.
+    region_prefix: str = Field(
+        default="4201", sa_column=Column(String(6), nullable=False, server_default="4201")
+    )
+    sme_max_headcount: int = Field(
+        default=1000, sa_column=Column(Integer, nullable=False, server_default="1000")
+    )
+    sme_max_revenue_fen: int = Field(
+        default=40_000_000_000,
+        sa_column=Column(BigInt, nullable=False, server_default="40000000000"),
+    )
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+
+
+class RuleVersion(SQLModel, table=True):
+    """One version of a program's rules, in force from ``effective_from``."""
+
+    __tablename__ = "rule_version"
+    __table_args__ = (
+        UniqueConstraint("program_id", "version"),
+        UniqueConstraint("program_id", "effective_from"),
+        CheckConstraint("rate_bp > 0 AND rate_bp <= 10000", name="rate_range"),
+        CheckConstraint("cap_fen > 0", name="cap_positive"),
+        CheckConstraint("cap_scope IN ('lifetime', 'per_year')", name="cap_scope_known"),
+        CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
+        CheckConstraint("pool_minimum_fen >= 0", name="pool_minimum_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    version: int
+    effective_from: date
+    rate_bp: int
+    cap_fen: int = money()  # type: ignore[assignment]
+    cap_scope: str = Field(sa_column=Column(String(16), nullable=False))
+    window_months: int
+    pool_minimum_fen: int = money()  # type: ignore[assignment]
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+
+
+class Pool(SQLModel, table=True):
+    """A program's budget for one year (年度券池). Touched only by issuance, revocation and
+    expiry: never by the usage hot path."""
+
+    __tablename__ = "pool"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year"),
+        CheckConstraint("total_fen > 0", name="total_positive"),
+        CheckConstraint("available_fen >= 0", name="available_nonnegative"),
+        CheckConstraint("available_fen <= total_fen", name="available_within_total"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    year: int
+    total_fen: int = money()  # type: ignore[assignment]
+    available_fen: int = money()  # type: ignore[assignment]
+    created_at: datetime = timestamp()  # type: ignore[assignment]

@@ -1,0 +1,51 @@
+"""Monthly settlement statements and their lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from voucher_service.db import base  # noqa: F401  (naming convention before any table)
+from voucher_service.db.columns import money, timestamp
+from voucher_service.db.types import BigInt, UTCDateTime
+
+
+class Statement(SQLModel, table=True):
+    """A provider's settlement statement (结算单) for one calendar month: frozen at close,
+    approved by the bureau, then paid (the ledger moves the total from payable to paid)."""
+
+    __tablename__ = "statement"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "period"),
+        CheckConstraint("status IN ('closed', 'approved', 'paid')", name="status_known"),
+        CheckConstraint(
+            "(status = 'paid') = (payment_reference IS NOT NULL)", name="paid_has_reference"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    period: str = Field(sa_column=Column(String(7), nullable=False))  # YYYY-MM
+    status: str = Field(default="closed", sa_column=Column(String(16), nullable=False))
+    record_count: int
+    fee_fen: int = money()  # type: ignore[assignment]
+    subsidy_fen: int = money()  # type: ignore[assignment]
+    enterprise_share_fen: int = money()  # type: ignore[assignment]
+    closed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    approved_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
+    paid_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
+    payment_reference: str | None = Field(default=None, sa_column=Column(String(100)))
+
+
+class StatementLine(SQLModel, table=True):
+    """One usage record (or correction) in a statement: each record is settled once."""
+
+    __tablename__ = "statement_line"
+    __table_args__ = (UniqueConstraint("usage_record_id"), Index(None, "statement_id"))
+
+    id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
+    statement_id: int = Field(foreign_key="statement.id", nullable=False)
+    usage_record_id: int = Field(sa_column=Column(BigInt, nullable=False))
+    late: bool = Field(default=False, description="serviced before the statement's month")
