@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
 from voucher_service.api import create_app
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.models import Role
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.session import create_db_engine, session_dependency
 from voucher_service.deps import now
 from voucher_service.enterprises.models import Enterprise

@@ -34,7 +34,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.models import Role
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, normalise_url
 from voucher_service.db.types import utcnow

@@ -69,7 +69,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_key(args: argparse.Namespace) -> int:
     """Create a key from the command line: the first bureau admin key of a fresh install."""
-    from voucher_service.auth.service import Role, create_key, principal_for
+    from voucher_service.auth.models import Role
+    from voucher_service.auth.service import create_key, principal_for
     from voucher_service.db.session import transaction
     from voucher_service.db.types import utcnow
     from voucher_service.enterprises.service import get_enterprise

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.applications.service import ApplicationInput, submit
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.models import Role
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene
-from voucher_service.auth.service import Role
+from voucher_service.auth.models import Role
 from voucher_service.client import ProviderClient, ServiceError
 from voucher_service.usage.models import UsageRecord
 

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.models import Role
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.types import utcnow

@@ -13,14 +13,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import NoReturn
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.auth.models import ApiKey, AuthFailure, Principal
+from voucher_service.auth.models import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import (
@@ -40,17 +39,6 @@ FAILURE_LIMIT = 10
 FAILURE_WINDOW = timedelta(minutes=15)
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class Role(StrEnum):
-    BUREAU_ADMIN = "bureau_admin"  # everything
-    BUREAU_REVIEWER = "bureau_reviewer"  # enterprises, vouchers, providers; no rules or pools
-    AUDITOR = "auditor"  # reads everything, changes nothing
-    ENTERPRISE = "enterprise"  # its own enterprise only
-    PROVIDER = "provider"  # its own redemptions and records only
-
-
-BUREAU_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
 
 
 @dataclass(frozen=True)

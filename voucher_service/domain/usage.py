@@ -28,6 +28,15 @@ class Unit(StrEnum):
     MILLION_TOKENS = "million_tokens"
 
 
+class Outcome(StrEnum):
+    """What a usage record earned."""
+
+    SUBSIDISED = "subsidised"  # the full rate
+    PARTIAL = "partial"  # less than the full rate: a cap or the voucher's balance ran out
+    REFUSED = "refused"  # nothing: a refusal or a shortfall before any subsidy
+    ADJUSTED = "adjusted"  # a correction (refund) of an earlier record
+
+
 class Refusal(StrEnum):
     """Why a usage record earns nothing before pricing even starts."""
 

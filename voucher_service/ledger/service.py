@@ -27,22 +27,11 @@ reading a value in Python and writing it back, so concurrent transactions cannot
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from voucher_service.ledger.models import LedgerPosting
+from voucher_service.ledger.models import LedgerPosting, PostingKind
 from voucher_service.programs.models import Pool
-
-
-class PostingKind(StrEnum):
-    FUND = "fund"
-    ISSUE = "issue"
-    SUBSIDY = "subsidy"
-    REVERSAL = "reversal"
-    RELEASE = "release"
-    SETTLE = "settle"
 
 
 def budget_account(pool_id: int) -> str:

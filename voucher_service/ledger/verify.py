@@ -16,8 +16,7 @@ from sqlmodel import col
 
 from voucher_service.audit.service import verify_chain
 from voucher_service.enterprises.models import Enrolment
-from voucher_service.ledger.models import CapUsage, LedgerPosting
-from voucher_service.ledger.service import PostingKind
+from voucher_service.ledger.models import CapUsage, LedgerPosting, PostingKind
 from voucher_service.programs.models import Pool, RuleVersion
 from voucher_service.settlement.models import Statement, StatementLine
 from voucher_service.usage.models import UsageRecord

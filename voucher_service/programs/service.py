@@ -17,7 +17,8 @@ from voucher_service.errors import (
     PoolBelowMinimum,
     ProgramNotValid,
 )
-from voucher_service.ledger.service import PostingKind, budget_account, pool_account, post
+from voucher_service.ledger.models import PostingKind
+from voucher_service.ledger.service import budget_account, pool_account, post
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
 from voucher_service.programs.models import Pool, Program, RuleVersion

@@ -24,7 +24,8 @@ from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
 from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import InvalidInput, InvalidState, NotFound
-from voucher_service.ledger.service import PostingKind, post
+from voucher_service.ledger.models import PostingKind
+from voucher_service.ledger.service import post
 from voucher_service.pagination import PageParams, paginate
 from voucher_service.providers.models import Provider
 from voucher_service.settlement.models import Statement, StatementLine

@@ -48,8 +48,8 @@ from voucher_service.domain.rules import (
 from voucher_service.domain.usage import Refusal, check_report, service_date
 from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.errors import NotFound, ProviderSuspended, RecordConflict, RefundExceedsFee
-from voucher_service.ledger.models import CapUsage, LedgerPosting
-from voucher_service.ledger.service import PostingKind, pool_account, voucher_account
+from voucher_service.ledger.models import CapUsage, LedgerPosting, PostingKind
+from voucher_service.ledger.service import pool_account, voucher_account
 from voucher_service.money import fen_to_yuan
 from voucher_service.programs.models import Pool, RuleVersion
 from voucher_service.programs.service import to_rules

@@ -31,8 +31,8 @@ from voucher_service.errors import (
     ProgramNotValid,
     WindowEnded,
 )
+from voucher_service.ledger.models import PostingKind
 from voucher_service.ledger.service import (
-    PostingKind,
     draw_from_pool,
     pool_account,
     post,
