@@ -23,6 +23,7 @@ from voucher_service.auth.models import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import (
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -121,7 +122,7 @@ def create_key(
 ) -> NewKey:
     """A new key for ``principal``; the secret is returned once and stored only as a hash."""
     if expires_at is not None and expires_at <= now:
-        raise InvalidInput("expires_at must be in the future", code="invalid_expiry")
+        raise InvalidInput("expires_at must be in the future", code=ErrorCode.INVALID_EXPIRY)
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(8))
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
@@ -260,7 +261,7 @@ def revoke_key(
         query = query.where(ApiKey.principal_id == principal_id)
     row = session.execute(query.with_for_update(of=ApiKey)).first()
     if row is None:
-        raise NotFound(f"no API key {prefix}", code="key_not_found")
+        raise NotFound(f"no API key {prefix}", code=ErrorCode.KEY_NOT_FOUND)
     key, principal = row
     if key.revoked_at is not None:
         raise InvalidState(f"API key {prefix} is already revoked")

@@ -12,7 +12,7 @@ from voucher_service.audit import service as audit
 from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
 from voucher_service.domain.uscc import division_code
 from voucher_service.enterprises.models import Enrolment, Enterprise
-from voucher_service.errors import AlreadyExists, NotFound, ProgramNotValid
+from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
 from voucher_service.ledger.models import CapUsage
 from voucher_service.pagination import PageParams, paginate
 from voucher_service.programs.models import Program
@@ -36,7 +36,9 @@ def get_enterprise(session: Session, uscc: str) -> Enterprise:
         select(Enterprise).where(Enterprise.uscc == uscc)
     )
     if enterprise is None:
-        raise NotFound(f"no enterprise with credit code {uscc}", code="enterprise_not_found")
+        raise NotFound(
+            f"no enterprise with credit code {uscc}", code=ErrorCode.ENTERPRISE_NOT_FOUND
+        )
     return enterprise
 
 

@@ -12,6 +12,7 @@ from voucher_service.audit import service as audit
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
     AlreadyExists,
+    ErrorCode,
     InvalidInput,
     NotFound,
     PoolBelowMinimum,
@@ -52,7 +53,7 @@ def to_rules(row: RuleVersion) -> Rules:
 def get_program(session: Session, code: str) -> Program:
     program: Program | None = session.scalar(select(Program).where(Program.code == code))
     if program is None:
-        raise NotFound(f"no program with code {code!r}", code="program_not_found")
+        raise NotFound(f"no program with code {code!r}", code=ErrorCode.PROGRAM_NOT_FOUND)
     return program
 
 
@@ -83,7 +84,7 @@ def _checked_rules(version: int, numbers: RuleNumbers) -> Rules:
     try:
         return Rules(version=version, **numbers.__dict__)
     except RulesError as exc:
-        raise InvalidInput(str(exc), code="invalid_rules") from exc
+        raise InvalidInput(str(exc), code=ErrorCode.INVALID_RULES) from exc
 
 
 def create_program(
@@ -98,11 +99,11 @@ def create_program(
 ) -> Program:
     """Define a program with its first rule version (in force from ``rules.effective_from``)."""
     if valid_to < valid_from:
-        raise InvalidInput("valid_to must not be before valid_from", code="invalid_period")
+        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
         raise InvalidInput(
             "the first rule version must take effect within the program's validity",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     _checked_rules(1, rules)
     if session.scalar(select(Program.id).where(Program.code == code)) is not None:
@@ -144,16 +145,16 @@ def add_rule_version(
         raise InvalidInput(
             f"a new version must take effect after version {latest.version} "
             f"({latest.effective_from})",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     if rules.effective_from < today:
         raise InvalidInput(
             "a new rule version cannot take effect in the past: it would re-price usage",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     if rules.effective_from > program.valid_to:
         raise InvalidInput(
-            "the rule version takes effect after the program ends", code="invalid_rules"
+            "the rule version takes effect after the program ends", code=ErrorCode.INVALID_RULES
         )
     _checked_rules(latest.version + 1, rules)
     row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
@@ -179,7 +180,9 @@ def get_pool(session: Session, program: Program, year: int) -> Pool:
         select(Pool).where(Pool.program_id == program.id, Pool.year == year)
     )
     if pool is None:
-        raise NotFound(f"program {program.code} has no pool for {year}", code="pool_not_found")
+        raise NotFound(
+            f"program {program.code} has no pool for {year}", code=ErrorCode.POOL_NOT_FOUND
+        )
     return pool
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
 from voucher_service.enterprises.models import Enterprise
-from voucher_service.errors import InvalidInput, InvalidState, NotFound
+from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.ledger.models import PostingKind
 from voucher_service.ledger.service import post
 from voucher_service.pagination import PageParams, paginate
@@ -46,7 +46,7 @@ def period_bounds(period: str) -> tuple[date, date]:
     match = _PERIOD.match(period)
     if match is None:
         raise InvalidInput(
-            f"period must be a month as YYYY-MM, not {period!r}", code="invalid_period"
+            f"period must be a month as YYYY-MM, not {period!r}", code=ErrorCode.INVALID_PERIOD
         )
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
@@ -58,7 +58,9 @@ def close_statement(
     """Close ``provider``'s month; returns the statement and whether this call made it."""
     first, following = period_bounds(period)
     if today < following:
-        raise InvalidState(f"{period} has not ended yet (today is {today})", code="period_open")
+        raise InvalidState(
+            f"{period} has not ended yet (today is {today})", code=ErrorCode.PERIOD_OPEN
+        )
     session.scalar(select(Provider.id).where(Provider.id == provider.id).with_for_update())
     existing = session.scalar(
         select(Statement).where(Statement.provider_id == provider.id, Statement.period == period)
@@ -127,7 +129,7 @@ def get_statement(
         query = query.where(Statement.provider_id == provider_id)
     statement: Statement | None = session.scalar(query.with_for_update())
     if statement is None:
-        raise NotFound(f"no statement {statement_id}", code="statement_not_found")
+        raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
     return statement
 
 
@@ -161,7 +163,7 @@ def pay_statement(
         )
     if not reference.strip():
         raise InvalidInput(
-            "a payment needs its bank or treasury reference", code="reference_required"
+            "a payment needs its bank or treasury reference", code=ErrorCode.REFERENCE_REQUIRED
         )
     amount = statement.subsidy_fen
     payable, paid = payable_account(statement.provider_id), paid_account(statement.provider_id)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.errors import NotFound
+from voucher_service.errors import ErrorCode, NotFound
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate_table, where_given
 from voucher_service.usage.service import RECORDS
@@ -53,7 +53,7 @@ def get_record(session: Session, provider_id: int, record_id: str) -> dict[str, 
         )
     ).first()
     if row is None:
-        raise NotFound(f"you have no usage record {record_id!r}", code="record_not_found")
+        raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
     return dict(row._mapping)
 
 

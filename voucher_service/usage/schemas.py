@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from voucher_service.domain.usage import ResourceKind, Unit
+from voucher_service.errors import ErrorCode
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, VoucherCode, Yuan
 from voucher_service.usage.service import AdjustmentReport, UsageReport
 
@@ -260,4 +261,4 @@ def parse_record(raw: Any) -> UsageRecordIn | ErrorOut:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ())) or "record"
             parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
-        return ErrorOut(code="invalid_record", message="; ".join(parts))
+        return ErrorOut(code=ErrorCode.INVALID_RECORD, message="; ".join(parts))

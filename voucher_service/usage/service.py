@@ -47,7 +47,13 @@ from voucher_service.domain.rules import (
 )
 from voucher_service.domain.usage import Refusal, check_report, service_date
 from voucher_service.enterprises.models import Enrolment, Enterprise
-from voucher_service.errors import NotFound, ProviderSuspended, RecordConflict, RefundExceedsFee
+from voucher_service.errors import (
+    ErrorCode,
+    NotFound,
+    ProviderSuspended,
+    RecordConflict,
+    RefundExceedsFee,
+)
 from voucher_service.ledger.models import CapUsage, LedgerPosting, PostingKind
 from voucher_service.ledger.service import pool_account, voucher_account
 from voucher_service.money import fen_to_yuan
@@ -640,7 +646,8 @@ def adjust_usage(
     )
     if original is None or original["kind"] != "usage":
         raise NotFound(
-            f"you have no usage record {adjustment.adjusts_record_id!r}", code="record_not_found"
+            f"you have no usage record {adjustment.adjusts_record_id!r}",
+            code=ErrorCode.RECORD_NOT_FOUND,
         )
     if original["enrolment_id"] is not None and original["cap_period"] is not None:
         _lock_caps(session, {(original["enrolment_id"], original["cap_period"])})

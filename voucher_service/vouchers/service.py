@@ -24,6 +24,7 @@ from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
 from voucher_service.errors import (
     CapExceeded,
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -92,13 +93,13 @@ def issue_voucher(
     validity. Validity defaults to today (or the year's start) until the end of the year,
     clipped to the program and the subsidy window."""
     if face_value_fen <= 0:
-        raise InvalidInput("face value must be greater than zero", code="invalid_amount")
+        raise InvalidInput("face value must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
     pool = get_pool(session, program, year)
     start = valid_from or max(today, date(year, 1, 1), program.valid_from)
     if start.year != year:
         raise InvalidInput(
             f"a voucher from the {year} pool must start in {year}, not on {start}",
-            code="invalid_period",
+            code=ErrorCode.INVALID_PERIOD,
         )
     rules = rules_in_force(session, program, start)
     enrolment = _locked_enrolment(session, enterprise, program, start, rules)
@@ -116,9 +117,11 @@ def issue_voucher(
             f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
         )
     if end < start:
-        raise InvalidInput("valid_to must not be before valid_from", code="invalid_period")
+        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if end < today:
-        raise InvalidInput(f"the voucher would end on {end}, before today", code="invalid_period")
+        raise InvalidInput(
+            f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
+        )
 
     used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))
     promised = outstanding_fen(session, enrolment.id)
@@ -181,7 +184,7 @@ def issue_voucher(
 def get_voucher(session: Session, code: str) -> Voucher:
     voucher: Voucher | None = session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None:
-        raise NotFound(f"no voucher {code}", code="voucher_not_found")
+        raise NotFound(f"no voucher {code}", code=ErrorCode.VOUCHER_NOT_FOUND)
     return voucher
 
 
@@ -229,7 +232,7 @@ def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tu
 def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Voucher:
     """Revoke a voucher; its unspent balance returns to the pool of its year."""
     if not reason.strip():
-        raise InvalidInput("a revocation needs a reason", code="reason_required")
+        raise InvalidInput("a revocation needs a reason", code=ErrorCode.REASON_REQUIRED)
     closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())
     return closed
 
@@ -286,7 +289,7 @@ def list_vouchers(
     if status is not None:
         if status not in (ACTIVE, REVOKED, EXPIRED):
             raise InvalidInput(
-                "status must be one of active, revoked, expired", code="invalid_status"
+                "status must be one of active, revoked, expired", code=ErrorCode.INVALID_STATUS
             )
         query = query.where(Voucher.status == status)
     return paginate(session, query, Voucher.id, params)
