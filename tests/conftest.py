@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
 from voucher_service.api import create_app
-from voucher_service.auth.models import Role
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.session import create_db_engine, session_dependency
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import now
-from voucher_service.enterprises.models import Enterprise
-from voucher_service.providers.models import Provider
 
 # Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)

@@ -6,13 +6,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import register_enterprise
-from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 _serial = iter(range(1, 10**9))

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from voucher_service import models  # noqa: F401  (registers every table)
+from voucher_service.db import tables  # noqa: F401  (registers every table)
 from voucher_service.db.base import metadata
 
 

@@ -34,10 +34,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.models import Role
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, normalise_url
+from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
@@ -82,7 +82,7 @@ def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
     """Program, pool, provider and one redeemed 200,000-yuan voucher per enterprise."""
     from sqlalchemy import select
 
-    from voucher_service.ledger.models import CapUsage
+    from voucher_service.db.tables.ledger import CapUsage
 
     today = get_settings().today()
     start = today - timedelta(days=30)

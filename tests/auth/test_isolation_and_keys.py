@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
 from tests.usage.conftest import Scene, register_provider
-from voucher_service.auth.models import ApiKey, Role
+from voucher_service.db.tables.auth import ApiKey, Role
 from voucher_service.deps import now
 
 

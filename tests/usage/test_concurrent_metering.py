@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
-from voucher_service.auth.models import Role
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
@@ -28,8 +30,6 @@ from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 pytestmark = pytest.mark.slow

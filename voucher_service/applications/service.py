@@ -21,10 +21,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.applications.models import Application, BlacklistEntry
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.applications import Application, BlacklistEntry
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import Window, cap_period, issuable_fen
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import cap_used_fen, get_enrolment, outstanding_fen
 from voucher_service.errors import (
     AlreadyExists,
@@ -37,10 +40,7 @@ from voucher_service.errors import (
 )
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate, where_given
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import rules_in_force
-from voucher_service.providers.models import Provider
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 SIZE_CLASSES = ("micro", "small", "medium")

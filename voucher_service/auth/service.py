@@ -19,9 +19,10 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.auth.models import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.statements import insert_if_absent
-from voucher_service.enterprises.models import Enterprise
+from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
 from voucher_service.errors import (
     ErrorCode,
     InvalidInput,
@@ -31,7 +32,6 @@ from voucher_service.errors import (
     Unauthorized,
 )
 from voucher_service.metrics import AUTH_FAILURES
-from voucher_service.providers.models import Provider
 
 KEY_PREFIX = "vsk"
 # Past FAILURE_LIMIT failed authentications from one key prefix and client address within

@@ -9,15 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.ledger import CapUsage
+from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
 from voucher_service.domain.uscc import division_code
-from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
-from voucher_service.ledger.models import CapUsage
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
-from voucher_service.vouchers.models import Voucher
 
 
 def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise:

@@ -30,8 +30,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from voucher_service.ledger.models import LedgerPosting, PostingKind
-from voucher_service.programs.models import Pool
+from voucher_service.db.tables.ledger import LedgerPosting, PostingKind
+from voucher_service.db.tables.programs import Pool
 
 
 def budget_account(pool_id: int) -> str:

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service.audit.service import verify_chain
-from voucher_service.enterprises.models import Enrolment
-from voucher_service.ledger.models import CapUsage, LedgerPosting, PostingKind
-from voucher_service.programs.models import Pool, RuleVersion
-from voucher_service.settlement.models import Statement, StatementLine
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
+from voucher_service.db.tables.enterprises import Enrolment
+from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
+from voucher_service.db.tables.programs import Pool, RuleVersion
+from voucher_service.db.tables.settlement import Statement, StatementLine
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 
 
 def _account_nets(session: Session) -> dict[str, int]:

@@ -30,10 +30,10 @@ from sqlmodel import col
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
+from voucher_service.db.tables.monitoring import ProbeResult, TelemetrySnapshot
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.errors import ErrorCode, InvalidInput
-from voucher_service.monitoring.models import ProbeResult, TelemetrySnapshot
-from voucher_service.providers.models import Provider
-from voucher_service.usage.models import UsageRecord
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
 PROBES = metadata.tables[ProbeResult.__tablename__]

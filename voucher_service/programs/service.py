@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.ledger import PostingKind
+from voucher_service.db.tables.programs import Pool, Program, RuleVersion
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
     AlreadyExists,
@@ -18,12 +21,9 @@ from voucher_service.errors import (
     PoolBelowMinimum,
     ProgramNotValid,
 )
-from voucher_service.ledger.models import PostingKind
 from voucher_service.ledger.service import budget_account, pool_account, post
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Pool, Program, RuleVersion
-from voucher_service.vouchers.models import Voucher
 
 
 @dataclass(frozen=True)

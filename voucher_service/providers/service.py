@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
 from voucher_service.errors import AlreadyExists, ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.providers.models import Provider, ProviderOffering, ProviderStatusChange
 
 ACTIVE, SUSPENDED = "active", "suspended"
 

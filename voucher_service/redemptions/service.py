@@ -11,8 +11,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.redemptions import Redemption
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import (
     AlreadyExists,
     ErrorCode,
@@ -21,9 +24,6 @@ from voucher_service.errors import (
     ProviderSuspended,
 )
 from voucher_service.pagination import PageParams, paginate_rows
-from voucher_service.providers.models import Provider
-from voucher_service.redemptions.models import Redemption
-from voucher_service.vouchers.models import Voucher
 
 _S = TypeVar("_S", bound=Select[Any])
 

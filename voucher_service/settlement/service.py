@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
-from voucher_service.enterprises.models import Enterprise
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.ledger import PostingKind
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.settlement import Statement, StatementLine
+from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
-from voucher_service.ledger.models import PostingKind
 from voucher_service.ledger.service import post
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.providers.models import Provider
-from voucher_service.settlement.models import Statement, StatementLine
-from voucher_service.usage.models import UsageRecord
 from voucher_service.usage.service import payable_account
 
 LINES = metadata.tables[StatementLine.__tablename__]

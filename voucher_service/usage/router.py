@@ -12,13 +12,13 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
+from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import RecordConflict
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page
-from voucher_service.providers.models import Provider
 from voucher_service.providers.service import get_provider
 from voucher_service.usage import listing, service
 from voucher_service.usage.schemas import (

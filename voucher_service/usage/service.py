@@ -36,6 +36,13 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
+from voucher_service.db.tables.programs import Pool, RuleVersion
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.redemptions import Redemption
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.pricing import price_fee
 from voucher_service.domain.rules import (
@@ -46,7 +53,6 @@ from voucher_service.domain.rules import (
     rules_on,
 )
 from voucher_service.domain.usage import Refusal, check_report, service_date
-from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.errors import (
     ErrorCode,
     NotFound,
@@ -54,15 +60,9 @@ from voucher_service.errors import (
     RecordConflict,
     RefundExceedsFee,
 )
-from voucher_service.ledger.models import CapUsage, LedgerPosting, PostingKind
 from voucher_service.ledger.service import pool_account, voucher_account
 from voucher_service.money import fen_to_yuan
-from voucher_service.programs.models import Pool, RuleVersion
 from voucher_service.programs.service import to_rules
-from voucher_service.providers.models import Provider
-from voucher_service.redemptions.models import Redemption
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
 
 RECORDS = metadata.tables[UsageRecord.__tablename__]
 POSTINGS = metadata.tables[LedgerPosting.__tablename__]

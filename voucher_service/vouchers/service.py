@@ -17,10 +17,13 @@ from sqlmodel import col
 
 from voucher_service.audit import service as audit
 from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.ledger import PostingKind
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
 from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
-from voucher_service.enterprises.models import Enrolment, Enterprise
 from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
 from voucher_service.errors import (
     CapExceeded,
@@ -32,7 +35,6 @@ from voucher_service.errors import (
     ProgramNotValid,
     WindowEnded,
 )
-from voucher_service.ledger.models import PostingKind
 from voucher_service.ledger.service import (
     draw_from_pool,
     pool_account,
@@ -42,9 +44,7 @@ from voucher_service.ledger.service import (
 )
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import get_pool, rules_in_force
-from voucher_service.vouchers.models import Voucher
 
 ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
 
