@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from voucher_service.cli import migrate
+from voucher_service.db.migrate import migrate
 from voucher_service.db.session import normalise_url
 
 

@@ -27,8 +27,8 @@ def test_downgrade_then_upgrade(scratch_database: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from voucher_service.cli import migrate
     from voucher_service.config import get_settings
+    from voucher_service.db.migrate import migrate
 
     config = Config()
     config.set_main_option("script_location", str(get_settings().migrations_dir))

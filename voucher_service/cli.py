@@ -10,19 +10,6 @@ from voucher_service.audit.service import CLI, set_actor
 from voucher_service.config import get_settings
 
 
-def migrate(database_url: str | None = None) -> None:
-    """Bring the schema to the newest Alembic revision (the only way the schema is made)."""
-    from alembic import command
-    from alembic.config import Config
-
-    settings = get_settings()
-    config = Config()
-    config.set_main_option("script_location", str(settings.migrations_dir))
-    url = database_url or settings.database_url
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
-
-
 def _day(text: str | None) -> date:
     return date.fromisoformat(text) if text else get_settings().today()
 
@@ -41,6 +28,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
+    from voucher_service.db.migrate import migrate
+
     migrate()
     print("database is at the newest schema revision")
     return 0
@@ -48,7 +37,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from voucher_service.db.session import transaction
-    from voucher_service.demo import PROGRAM_CODE, load_demo
+    from voucher_service.tools.demo import PROGRAM_CODE, load_demo
 
     with transaction() as session:
         set_actor(session, CLI)
@@ -216,7 +205,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from voucher_service.bench import report, run
+    from voucher_service.tools.bench import report, run
 
     settings = {k: v for k, v in vars(args).items() if k not in ("func", "command", "server_url")}
     with tempfile.TemporaryDirectory() as log_dir:
@@ -226,7 +215,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_scrape(args: argparse.Namespace) -> int:
-    from voucher_service.bench import scrape_cost
+    from voucher_service.tools.bench import scrape_cost
 
     figures = scrape_cost(args.server_url, args.rows)
     print(

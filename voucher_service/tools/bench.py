@@ -36,17 +36,18 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
+from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine, normalise_url
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
-from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
+from voucher_service.tools.demo import demo_uscc
+from voucher_service.tools.localcluster import api_processes
 from voucher_service.vouchers.service import issue_voucher
 
 
@@ -299,8 +300,6 @@ def run(
     log_dir: Path,
 ) -> dict[str, Any]:
     with scratch_database(server_url) as url:
-        from voucher_service.cli import migrate
-
         migrate(url)
         provider_uscc, provider_id, key, targets = load(url, enterprises)
         auth = {"Authorization": f"Bearer {key}"}
@@ -360,7 +359,6 @@ def scrape_cost(server_url: str, rows: int, repeats: int = 5) -> dict[str, float
     """Seconds to build /metrics' ledger figures over ``rows`` usage records (PostgreSQL)."""
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from voucher_service.cli import migrate
     from voucher_service.monitoring.collector import LedgerCollector
 
     with scratch_database(server_url) as url:
