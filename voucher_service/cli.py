@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date
 
-from voucher_service.audit.service import CLI, set_actor
+from voucher_service.audit_log import CLI, set_actor
 from voucher_service.config import get_settings
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.tables.applications import Application, BlacklistEntry
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
@@ -157,11 +157,6 @@ def evaluate(
     return checks, flags
 
 
-def _actor(session: Session) -> str:
-    actor: audit.Actor = session.info.get("audit_actor", audit.SYSTEM)
-    return actor.name
-
-
 def _failed(checks: list[Check]) -> str:
     return "; ".join(f"{c.check}: {c.message}" for c in checks if not c.ok)
 
@@ -217,7 +212,7 @@ def submit(
     row = Application(enterprise_id=enterprise.id, created_at=now, **fields)
     session.add(row)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         "application.submit",
         "application",
@@ -244,7 +239,7 @@ def resubmit(
     for column, value in _fields(session, enterprise, inp, today=today, now=now).items():
         setattr(row, column, value)
     session.flush()
-    audit.record(
+    audit_log.record(
         session, "application.resubmit", "application", row.id, after={"status": row.status}
     )
     return row
@@ -259,9 +254,9 @@ def _decide(session: Session, row: Application, status: str, reason: str, now: d
         raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
     before = row.status
     row.status, row.decision_reason = status, reason.strip() or None
-    row.decided_by, row.decided_at, row.updated_at = _actor(session), now, now
+    row.decided_by, row.decided_at, row.updated_at = audit_log.actor_of(session).name, now, now
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         f"application.{_VERBS[status]}",
         "application",
@@ -407,7 +402,7 @@ def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> Black
     entry = BlacklistEntry(enterprise_id=enterprise.id, reason=reason.strip())
     session.add(entry)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         "enterprise.blacklist",
         "enterprise",

@@ -1,12 +1,9 @@
-"""The audit log: who did what, when, and the values before and after.
+"""The audit log's hash chain, and reading the log back.
 
-Writing: ``record`` appends an entry in the caller's transaction, so an action and its entry
-commit or roll back together. The actor is the request's authenticated caller (put on the
-session by the access check) or, for the command line, ``CLI``.
-
-Chaining without serialising the hot path: entries are written unchained. ``seal`` — run
-by a background loop in each API process, by ``voucher-service seal`` and before ``verify``
-— locks the single chain-head row and gives each unsealed entry, in id order, the next
+Entries are written by ``voucher_service.audit_log.record`` in each action's own
+transaction, unchained. Chaining without serialising the hot path: ``seal`` — run by a
+background loop in each API process, by ``voucher-service seal`` and before ``verify`` —
+locks the single chain-head row and gives each unsealed entry, in id order, the next
 sequence number and ``hash = sha256(prev_hash | seq | content)``. Many requests append at
 once; only the sealer takes the chain lock. An entry committed late (a lower id than one
 already sealed) is simply sealed in the next run, with a later sequence number.
@@ -23,65 +20,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from voucher_service.db.base import metadata
-from voucher_service.db.tables.audit import AuditChainHead, AuditEntry
-from voucher_service.db.types import utcnow
+# CLI, SYSTEM, Actor, record and set_actor are re-exported only for the services that still
+# import the writer from here (usage, vouchers, programs, settlement: being rewritten with the
+# ledger change); everything else imports voucher_service.audit_log.
+from voucher_service.audit_log import CLI as CLI
+from voucher_service.audit_log import ENTRIES
+from voucher_service.audit_log import SYSTEM as SYSTEM
+from voucher_service.audit_log import Actor as Actor
+from voucher_service.audit_log import record as record
+from voucher_service.audit_log import set_actor as set_actor
+from voucher_service.db.tables.audit import AuditChainHead
 from voucher_service.pagination import PageParams, paginate_table, where_given
 
-ENTRIES = metadata.tables[AuditEntry.__tablename__]
 GENESIS = "0" * 64
 SEAL_BATCH = 5000
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal_id: int | None
-    key_id: int | None
-    name: str
-
-
-CLI = Actor(None, None, "command line")
-SYSTEM = Actor(None, None, "system")
-
-
-def set_actor(session: Session, actor: Actor) -> None:
-    """Who the session's changes are made by: every entry it records names them."""
-    session.info["audit_actor"] = actor
-
-
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def record(
-    session: Session,
-    action: str,
-    target_type: str,
-    target_id: object,
-    *,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    """Append an audit entry to the current transaction."""
-    actor: Actor = session.info.get("audit_actor", SYSTEM)
-    session.execute(
-        insert(ENTRIES).values(
-            occurred_at=utcnow(),
-            principal_id=actor.principal_id,
-            key_id=actor.key_id,
-            actor=actor.name,
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id),
-            before=_json(before),
-            after=_json(after),
-        )
-    )
 
 
 def entry_hash(prev_hash: str, seq: int, row: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.auth.service import Caller, authenticate
 from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, SessionDep
@@ -37,8 +37,8 @@ def current_caller(request: Request, session: SessionDep, now: NowDep) -> Caller
         session.commit()
         raise
     who = caller.enterprise_uscc or caller.provider_uscc or caller.name
-    audit.set_actor(
-        session, audit.Actor(caller.principal_id, caller.key_id, f"{caller.role.value}:{who}")
+    audit_log.set_actor(
+        session, audit_log.Actor(caller.principal_id, caller.key_id, f"{caller.role.value}:{who}")
     )
     return caller
 

@@ -18,7 +18,7 @@ from typing import NoReturn
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
@@ -136,7 +136,7 @@ def create_key(
     )
     session.add(row)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         "key.create",
         "api_key",
@@ -267,5 +267,5 @@ def revoke_key(
         raise InvalidState(f"API key {prefix} is already revoked")
     key.revoked_at = now
     session.flush()
-    audit.record(session, "key.revoke", "api_key", prefix, after={"holder": principal.name})
+    audit_log.record(session, "key.revoke", "api_key", prefix, after={"holder": principal.name})
     return KeyView(key, principal)

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.programs import Program
@@ -27,7 +27,7 @@ def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise
     enterprise = Enterprise(uscc=uscc, name=name, district_code=division_code(uscc))
     session.add(enterprise)
     session.flush()
-    audit.record(session, "enterprise.register", "enterprise", uscc, after={"name": name})
+    audit_log.record(session, "enterprise.register", "enterprise", uscc, after={"name": name})
     return enterprise
 
 

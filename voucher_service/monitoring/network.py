@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.base import metadata
 from voucher_service.db.tables.monitoring import ProbeResult, TelemetrySnapshot
 from voucher_service.db.tables.providers import Provider
@@ -229,7 +229,7 @@ def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str,
 def set_health_url(session: Session, provider: Provider, url: str | None) -> Provider:
     if url is not None and not url.startswith(("http://", "https://")):
         raise InvalidInput("the health endpoint must be an http(s) URL", code=ErrorCode.INVALID_URL)
-    audit.record(
+    audit_log.record(
         session,
         "provider.health_url",
         "provider",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
 from voucher_service.errors import AlreadyExists, ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.pagination import PageParams, paginate
@@ -37,7 +37,7 @@ def register_provider(
     session.flush()
     session.add_all(ProviderOffering(provider_id=provider.id, **o.__dict__) for o in offerings)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         "provider.register",
         "provider",
@@ -86,7 +86,7 @@ def set_status(session: Session, provider: Provider, *, status: str, reason: str
     assert locked is not None
     if locked.status == status:
         raise InvalidState(f"provider {locked.uscc} is already {status}")
-    audit.record(
+    audit_log.record(
         session,
         "provider.suspend" if status == SUSPENDED else "provider.reinstate",
         "provider",

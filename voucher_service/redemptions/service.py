@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.redemptions import Redemption
@@ -62,7 +62,7 @@ def redeem(
 
 
 def _audit_redeem(session: Session, redemption: Redemption, code: str, provider: Provider) -> None:
-    audit.record(
+    audit_log.record(
         session,
         "redemption.create",
         "redemption",
@@ -90,7 +90,7 @@ def end_redemption(session: Session, redemption: Redemption) -> Redemption:
         raise InvalidState(f"redemption {redemption.id} has already ended")
     redemption.status, redemption.ended_at = "ended", utcnow()
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         "redemption.end",
         "redemption",
