@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
 from voucher_service.api import create_app
-from voucher_service.auth.service import create_key, principal_for
+from voucher_service.auth.service import create_key, key_holder
 from voucher_service.db.session import create_db_engine, session_dependency
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
@@ -76,16 +76,8 @@ class KeyedClient(TestClient):
 
     def key(self, role: Role, subject: str = "test admin") -> str:
         if (role, subject) not in self.keys:
-            enterprise = provider = None
-            if role is Role.ENTERPRISE:
-                enterprise = self.session.scalar(
-                    select(Enterprise).where(Enterprise.uscc == subject)
-                )
-            if role is Role.PROVIDER:
-                provider = self.session.scalar(select(Provider).where(Provider.uscc == subject))
-            principal = principal_for(
-                self.session, role, name=subject, enterprise=enterprise, provider=provider
-            )
+            holder = subject if role in (Role.ENTERPRISE, Role.PROVIDER) else None
+            principal = key_holder(self.session, role, name=subject, uscc=holder)
             self.keys[(role, subject)] = create_key(
                 self.session, principal, name="test", now=NOW
             ).key

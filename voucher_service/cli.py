@@ -58,27 +58,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_key(args: argparse.Namespace) -> int:
     """Create a key from the command line: the first bureau admin key of a fresh install."""
-    from voucher_service.auth.service import create_key, principal_for
+    from voucher_service.auth.service import create_key, key_holder
     from voucher_service.db.session import transaction
     from voucher_service.db.tables.auth import Role
     from voucher_service.db.types import utcnow
-    from voucher_service.enterprises.service import get_enterprise
-    from voucher_service.providers.service import get_provider
 
     role = Role(args.role)
     with transaction() as session:
         set_actor(session, CLI)
-        principal = principal_for(
-            session,
-            role,
-            name=args.holder,
-            enterprise=get_enterprise(session, args.uscc) if role is Role.ENTERPRISE else None,
-            provider=get_provider(session, args.uscc) if role is Role.PROVIDER else None,
-        )
+        principal = key_holder(session, role, name=args.holder, uscc=args.uscc)
         new = create_key(session, principal, name=args.name, now=utcnow())
     print(new.key)
     print(
-        f"{role.value} key {new.row.prefix} for {principal.name}: shown once, store it safely",
+        f"{role.value} key {new.view.key.prefix} for {principal.name}: shown once, store it safely",
         file=sys.stderr,
     )
     return 0

@@ -128,3 +128,12 @@ def test_bureau_creates_keys_for_every_role(client: TestClient, scene: Scene) ->
     )
     missing = client.post("/v1/admin/keys", json={"role": "enterprise", "name": "x"})
     assert missing.status_code == 422
+
+
+def test_keys_for_unknown_holders_are_not_found(client: TestClient) -> None:
+    from tests.factories import uscc
+
+    for role, code in (("enterprise", "enterprise_not_found"), ("provider", "provider_not_found")):
+        response = client.post("/v1/admin/keys", json={"role": role, "uscc": uscc(), "name": "x"})
+        assert (response.status_code, response.json()["error"]["code"]) == (404, code)
+        assert "with credit code" in response.json()["error"]["message"]

@@ -18,20 +18,13 @@ from voucher_service.auth.access import (
     rule,
 )
 from voucher_service.auth.schemas import KeyCreate, KeyOut, NewKeyOut, SelfKeyCreate
-from voucher_service.auth.service import Caller, KeyView
-from voucher_service.db.tables.auth import Principal, Role
+from voucher_service.auth.service import Caller
 from voucher_service.deps import NowDep, PageDep, SessionDep
-from voucher_service.enterprises.service import get_enterprise
 from voucher_service.pagination import Page
-from voucher_service.providers.service import get_provider
 
 admin_router = APIRouter(tags=["keys"])
 enterprise_router = APIRouter(tags=["keys"], dependencies=rule(ENTERPRISE_SELF))
 provider_router = APIRouter(tags=["keys"], dependencies=rule(PROVIDER_SELF))
-
-
-def _new(view: KeyView, key: str) -> NewKeyOut:
-    return NewKeyOut(**KeyOut.of(view).model_dump(), key=key)
 
 
 @admin_router.post("/keys", status_code=status.HTTP_201_CREATED)
@@ -42,21 +35,11 @@ def create_key(
     caller: Annotated[Caller, allow(ADMIN_ONLY)],
 ) -> NewKeyOut:
     """Create a key for a bureau user, an enterprise or a provider. Shown once."""
-    principal = service.principal_for(
-        session,
-        body.role,
-        name=body.holder,
-        enterprise=get_enterprise(session, body.uscc)
-        if body.role is Role.ENTERPRISE and body.uscc
-        else None,
-        provider=get_provider(session, body.uscc)
-        if body.role is Role.PROVIDER and body.uscc
-        else None,
-    )
+    principal = service.key_holder(session, body.role, name=body.holder, uscc=body.uscc)
     new = service.create_key(
         session, principal, name=body.name, expires_at=body.expires_at, created_by=caller, now=now
     )
-    return _new(KeyView(new.row, principal), new.key)
+    return NewKeyOut.of_new(new)
 
 
 @admin_router.get("/keys", dependencies=rule(AUDIT_READ))
@@ -86,17 +69,10 @@ def _self_service(router: APIRouter, access: Access, audience: str) -> None:
         now: NowDep,
         caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> NewKeyOut:
-        principal = session.get(Principal, caller.principal_id)
-        assert principal is not None
-        new = service.create_key(
-            session,
-            principal,
-            name=body.name,
-            expires_at=body.expires_at,
-            created_by=caller,
-            now=now,
+        new = service.create_own_key(
+            session, caller, name=body.name, expires_at=body.expires_at, now=now
         )
-        return _new(KeyView(new.row, principal), new.key)
+        return NewKeyOut.of_new(new)
 
     @router.get("/{uscc}/keys", name=f"list_{audience}_keys", summary="My keys")
     def list_own_keys(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from voucher_service.auth.service import KeyView
+from voucher_service.auth.service import KeyView, NewKey
 from voucher_service.db.tables.auth import Role
 from voucher_service.fields import USCC
 
@@ -65,3 +65,7 @@ class KeyOut(BaseModel):
 
 class NewKeyOut(KeyOut):
     key: str = Field(description="The key itself. Shown only now: store it safely.")
+
+    @classmethod
+    def of_new(cls, new: NewKey) -> NewKeyOut:
+        return cls(**KeyOut.of(new.view).model_dump(), key=new.key)

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
@@ -105,10 +105,37 @@ def principal_for(
     return principal
 
 
+def key_holder(
+    session: Session, role: Role, *, name: str | None = None, uscc: str | None = None
+) -> Principal:
+    """The principal a new key is for: the bureau user or system called ``name``, or the
+    enterprise or provider whose credit code is ``uscc`` (looked up in its table here, so that
+    access control needs none of the capabilities built on it)."""
+    enterprise = provider = None
+    if role is Role.ENTERPRISE and uscc:
+        enterprise = _by_credit_code(session, Enterprise, uscc, ErrorCode.ENTERPRISE_NOT_FOUND)
+    if role is Role.PROVIDER and uscc:
+        provider = _by_credit_code(session, Provider, uscc, ErrorCode.PROVIDER_NOT_FOUND)
+    return principal_for(session, role, name=name, enterprise=enterprise, provider=provider)
+
+
+def _by_credit_code(session: Session, table: Any, uscc: str, code: ErrorCode) -> Any:
+    row = session.scalar(select(table).where(table.uscc == uscc))
+    if row is None:
+        raise NotFound(f"no {table.__tablename__} with credit code {uscc}", code=code)
+    return row
+
+
+@dataclass(frozen=True)
+class KeyView:
+    key: ApiKey
+    principal: Principal
+
+
 @dataclass(frozen=True)
 class NewKey:
     key: str  # shown once
-    row: ApiKey
+    view: KeyView
 
 
 def create_key(
@@ -148,7 +175,18 @@ def create_key(
             "expires_at": expires_at,
         },
     )
-    return NewKey(key=key, row=row)
+    return NewKey(key=key, view=KeyView(row, principal))
+
+
+def create_own_key(
+    session: Session, caller: Caller, *, name: str, expires_at: datetime | None, now: datetime
+) -> NewKey:
+    """A new key for the caller's own principal (rotation: create, switch, revoke the old)."""
+    principal = session.get(Principal, caller.principal_id)
+    assert principal is not None
+    return create_key(
+        session, principal, name=name, expires_at=expires_at, created_by=caller, now=now
+    )
 
 
 def authenticate(session: Session, key: str, *, now: datetime, client: str) -> Caller:
@@ -233,12 +271,6 @@ def _fail(session: Session, source: str, now: datetime, reason: str, message: st
         )
     )
     raise Unauthorized(message)
-
-
-@dataclass(frozen=True)
-class KeyView:
-    key: ApiKey
-    principal: Principal
 
 
 def list_keys(session: Session, *, principal_id: int | None = None) -> list[KeyView]:
