@@ -34,7 +34,6 @@ from voucher_service.config import get_settings
 from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
-from voucher_service.enterprises.router import enterprise_router
 from voucher_service.errors import ServiceError, TooManyFailures
 from voucher_service.metrics import REQUESTS
 from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
@@ -49,6 +48,8 @@ from voucher_service.settlement.router import provider_router as settlement_prov
 from voucher_service.usage.router import enterprise_router as usage_enterprise
 from voucher_service.usage.router import provider_router as usage_provider
 from voucher_service.vouchers.router import admin_router as vouchers_admin
+from voucher_service.vouchers.router import enterprise_router as vouchers_enterprise
+from voucher_service.vouchers.router import standing_router as enterprise_standing
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ def create_app() -> FastAPI:
 
     app.include_router(programs_admin, prefix="/v1/admin")
     app.include_router(enterprises_admin, prefix="/v1/admin")
+    app.include_router(enterprise_standing, prefix="/v1/admin")
     app.include_router(vouchers_admin, prefix="/v1/admin")
     app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(keys.admin_router, prefix="/v1/admin")
@@ -187,7 +189,7 @@ def create_app() -> FastAPI:
     app.include_router(settlement_provider, prefix="/v1/provider")
     app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
     app.include_router(keys.provider_router, prefix="/v1/provider")
-    app.include_router(enterprise_router, prefix="/v1/enterprise")
+    app.include_router(vouchers_enterprise, prefix="/v1/enterprise")
     app.include_router(redemptions_enterprise, prefix="/v1/enterprise")
     app.include_router(usage_enterprise, prefix="/v1/enterprise")
     app.include_router(redemptions_provider, prefix="/v1/provider")

@@ -1,37 +1,26 @@
-"""Enterprise endpoints: registration (bureau) and subsidy status (bureau and the SME)."""
+"""Enterprise endpoints for the bureau: register, list, read.
+
+An enterprise's subsidy status and its vouchers are served by ``vouchers/router.py``: they
+show vouchers, and vouchers depend on enterprises, not the reverse."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy.orm import Session
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
-from voucher_service.deps import PageDep, SessionDep, TodayDep
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises import service
-from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut, SubsidyStatusOut
+from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
-from voucher_service.programs.service import get_program
-from voucher_service.vouchers.schemas import VoucherOut
-from voucher_service.vouchers.service import describe_vouchers, list_vouchers
 
 admin_router = APIRouter(tags=["enterprises (bureau)"])
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
-
-ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
 
 
 def _out(e: object) -> EnterpriseOut:
     return EnterpriseOut.model_validate(e, from_attributes=True)
-
-
-def _status(session: Session, uscc: str, program_code: str, today: TodayDep) -> SubsidyStatusOut:
-    enterprise = service.get_enterprise(session, parse_uscc_param(uscc))
-    program = get_program(session, program_code)
-    state = service.subsidy_status(session, enterprise, program, today=today)
-    return SubsidyStatusOut.of(enterprise.uscc, state, describe_vouchers(session, state.vouchers))
 
 
 @admin_router.post(
@@ -55,28 +44,3 @@ def list_enterprises(
 @admin_router.get("/enterprises/{uscc}", dependencies=rule(BUREAU_READ))
 def get_enterprise(uscc: str, session: SessionDep) -> EnterpriseOut:
     return _out(service.get_enterprise(session, parse_uscc_param(uscc)))
-
-
-@admin_router.get("/enterprises/{uscc}/status", dependencies=rule(BUREAU_READ))
-def enterprise_status(
-    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
-) -> SubsidyStatusOut:
-    """Cap used and remaining, subsidy window, and vouchers of an enterprise in a program."""
-    return _status(session, uscc, program_code, today)
-
-
-@enterprise_router.get("/{uscc}/status")
-def my_status(
-    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
-) -> SubsidyStatusOut:
-    """How much of my 200,000 CNY I have used, how much is left, and until when."""
-    return _status(session, uscc, program_code, today)
-
-
-@enterprise_router.get("/{uscc}/vouchers")
-def my_vouchers(uscc: str, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
-    enterprise = service.get_enterprise(session, parse_uscc_param(uscc))
-    rows, cursor = list_vouchers(session, page, enterprise=enterprise)
-    return Page(
-        items=[VoucherOut.of(v) for v in describe_vouchers(session, rows)], next_cursor=cursor
-    )

@@ -1,4 +1,6 @@
-"""Bureau endpoints for vouchers: issue, list, read, revoke."""
+"""Voucher endpoints: the bureau issues, lists, reads and revokes; an enterprise sees its
+own. And an enterprise's subsidy status in a program (cap used, window, its vouchers), for
+the bureau and for the enterprise itself."""
 
 from __future__ import annotations
 
@@ -6,17 +8,26 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
 from voucher_service.deps import PageDep, SessionDep, TodayDep
-from voucher_service.enterprises.service import get_enterprise
+from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.vouchers import service
-from voucher_service.vouchers.schemas import VoucherIssue, VoucherOut, VoucherRevoke
+from voucher_service.vouchers.schemas import (
+    SubsidyStatusOut,
+    VoucherIssue,
+    VoucherOut,
+    VoucherRevoke,
+)
 
 admin_router = APIRouter(tags=["vouchers (bureau)"])
+standing_router = APIRouter(tags=["enterprises (bureau)"])
+enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
+
+ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
 
 
 def _out(session: SessionDep, voucher: object) -> VoucherOut:
@@ -72,3 +83,36 @@ def revoke_voucher(code: str, body: VoucherRevoke, session: SessionDep) -> Vouch
     """Revoke a voucher; its unspent balance returns to its pool."""
     voucher = service.get_voucher(session, parse_voucher_code_param(code))
     return _out(session, service.revoke_voucher(session, voucher, reason=body.reason))
+
+
+def _status(session: SessionDep, uscc: str, program_code: str, today: TodayDep) -> SubsidyStatusOut:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    program = get_program(session, program_code)
+    state = subsidy_status(session, enterprise, program, today=today)
+    return SubsidyStatusOut.of(
+        enterprise.uscc, state, service.describe_vouchers(session, state.vouchers)
+    )
+
+
+@standing_router.get("/enterprises/{uscc}/status", dependencies=rule(BUREAU_READ))
+def enterprise_status(
+    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
+) -> SubsidyStatusOut:
+    """Cap used and remaining, subsidy window, and vouchers of an enterprise in a program."""
+    return _status(session, uscc, program_code, today)
+
+
+@enterprise_router.get("/{uscc}/status")
+def my_status(
+    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
+) -> SubsidyStatusOut:
+    """How much of my 200,000 CNY I have used, how much is left, and until when."""
+    return _status(session, uscc, program_code, today)
+
+
+@enterprise_router.get("/{uscc}/vouchers")
+def my_vouchers(uscc: str, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    rows, cursor = service.list_vouchers(session, page, enterprise=enterprise)
+    views = service.describe_vouchers(session, rows)
+    return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)

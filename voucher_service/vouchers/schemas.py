@@ -1,4 +1,4 @@
-"""API models for vouchers."""
+"""API models for vouchers, and for an enterprise's subsidy status (which lists them)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.domain.rules import CapScope
+from voucher_service.enterprises.service import SubsidyStatus
 from voucher_service.fields import USCC, PositiveYuan, Yuan
 from voucher_service.vouchers.service import VoucherView
 
@@ -81,4 +83,42 @@ class VoucherOut(BaseModel):
             issued_at=v.issued_at,
             closed_at=v.closed_at,
             close_reason=v.close_reason,
+        )
+
+
+class SubsidyStatusOut(BaseModel):
+    """How much of its cap the enterprise has used, what is left, and until when."""
+
+    uscc: str
+    program_code: str
+    enrolled: bool = Field(description="False until the enterprise's first voucher.")
+    rate_bp: int
+    cap_scope: CapScope
+    cap_yuan: Yuan
+    cap_used_yuan: Yuan = Field(description="Net subsidies counted against the cap.")
+    cap_remaining_yuan: Yuan
+    outstanding_yuan: Yuan = Field(description="Unspent balances of active vouchers.")
+    issuable_yuan: Yuan = Field(description="Largest face value a new voucher may have.")
+    window_start: date | None
+    window_end: date | None = Field(description="Last day of the subsidy window (inclusive).")
+    window_ended: bool
+    vouchers: list[VoucherOut]
+
+    @classmethod
+    def of(cls, uscc: str, status: SubsidyStatus, views: list[VoucherView]) -> SubsidyStatusOut:
+        return cls(
+            uscc=uscc,
+            program_code=status.program_code,
+            enrolled=status.enrolled,
+            rate_bp=status.rules.rate_bp,
+            cap_scope=status.rules.cap_scope,
+            cap_yuan=status.rules.cap_fen,
+            cap_used_yuan=status.cap_used_fen,
+            cap_remaining_yuan=status.cap_remaining_fen,
+            outstanding_yuan=status.outstanding_fen,
+            issuable_yuan=status.issuable_fen,
+            window_start=status.window.start if status.window else None,
+            window_end=status.window.last_day if status.window else None,
+            window_ended=status.window_ended,
+            vouchers=[VoucherOut.of(v) for v in views],
         )
