@@ -28,7 +28,7 @@ from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import Window, cap_period, issuable_fen
-from voucher_service.enterprises.service import cap_used_fen, get_enrolment, outstanding_fen
+from voucher_service.enterprises.service import get_enrolment
 from voucher_service.errors import (
     AlreadyExists,
     Conflict,
@@ -38,6 +38,8 @@ from voucher_service.errors import (
     NotFound,
     ServiceError,
 )
+from voucher_service.ledger import counters
+from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import rules_in_force
@@ -132,10 +134,9 @@ def evaluate(
         used = outstanding = 0
         if enrolment is not None:
             window = Window(enrolment.window_start, enrolment.window_end)
-            used = cap_used_fen(
-                session, enrolment.id, cap_period(window, max(today, window.start), rules.cap_scope)
-            )
-            outstanding = outstanding_fen(session, enrolment.id)
+            period = cap_period(window, max(today, window.start), rules.cap_scope)
+            used = counters.cap_used_fen(session, CapKey(enrolment.id, period))
+            outstanding = counters.outstanding_fen(session, enrolment.id)
         allowed = issuable_fen(rules.cap_fen, used, outstanding)
         checks.append(
             Check(

@@ -18,23 +18,25 @@ from voucher_service.audit.service import verify_chain
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
-from voucher_service.db.tables.settlement import Statement, StatementLine
-from voucher_service.db.tables.usage import UsageRecord
-from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
+from voucher_service.db.tables.usage import RecordKind, UsageRecord
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
+from voucher_service.ledger import accounts
+from voucher_service.ledger.accounts import Account, AccountKind
 
 
-def _account_nets(session: Session) -> dict[str, int]:
-    nets: dict[str, int] = defaultdict(int)
+def _account_nets(session: Session) -> dict[Account, int]:
+    nets: dict[Account, int] = defaultdict(int)
     incoming = select(LedgerPosting.to_account, func.sum(LedgerPosting.amount_fen)).group_by(
         LedgerPosting.to_account
     )
     outgoing = select(LedgerPosting.from_account, func.sum(LedgerPosting.amount_fen)).group_by(
         LedgerPosting.from_account
     )
-    for account, amount in session.execute(incoming):
-        nets[account] += int(amount)
-    for account, amount in session.execute(outgoing):
-        nets[account] -= int(amount)
+    for name, amount in session.execute(incoming):
+        nets[Account.parse(name)] += int(amount)
+    for name, amount in session.execute(outgoing):
+        nets[Account.parse(name)] -= int(amount)
     return nets
 
 
@@ -72,7 +74,7 @@ def verify_ledger(session: Session) -> list[str]:
                 f"{label}: face value {v.face_value_fen} != balance {v.balance_fen} + "
                 f"subsidised {v.subsidised_fen} + released {v.released_fen}"
             )
-        ledger_balance = nets.get(f"voucher:{v.id}", 0)
+        ledger_balance = nets.get(accounts.voucher(v.id), 0)
         if v.balance_fen != ledger_balance:
             violations.append(
                 f"{label}: balance {v.balance_fen} != ledger balance {ledger_balance}"
@@ -90,7 +92,7 @@ def verify_ledger(session: Session) -> list[str]:
         released = flows.get((v.id, PostingKind.RELEASE), 0)
         if v.released_fen != released:
             violations.append(f"{label}: released {v.released_fen} != ledger releases {released}")
-        if v.status != "active" and v.balance_fen != 0:
+        if v.status != VoucherStatus.ACTIVE and v.balance_fen != 0:
             violations.append(f"{label}: {v.status} but balance is {v.balance_fen}")
         per_pool[v.pool_id][0] += v.balance_fen
         per_pool[v.pool_id][1] += v.subsidised_fen
@@ -107,12 +109,12 @@ def verify_ledger(session: Session) -> list[str]:
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
                 f"outstanding {outstanding} + consumed {consumed}"
             )
-        ledger_available = nets.get(f"pool:{pool.id}", 0)
+        ledger_available = nets.get(accounts.pool(pool.id), 0)
         if pool.available_fen != ledger_available:
             violations.append(
                 f"{label}: available {pool.available_fen} != ledger balance {ledger_available}"
             )
-        funded = -nets.get(f"budget:{pool.id}", 0)
+        funded = -nets.get(accounts.budget(pool.id), 0)
         if pool.total_fen != funded:
             violations.append(f"{label}: total {pool.total_fen} != funded {funded}")
 
@@ -123,7 +125,7 @@ def verify_ledger(session: Session) -> list[str]:
     return violations
 
 
-def _check_statements(session: Session, nets: dict[str, int]) -> list[str]:
+def _check_statements(session: Session, nets: dict[Account, int]) -> list[str]:
     """Statement totals equal their lines, and what was paid equals the paid statements."""
     violations: list[str] = []
     lines: dict[int, int] = dict(
@@ -140,21 +142,22 @@ def _check_statements(session: Session, nets: dict[str, int]) -> list[str]:
                 f"statement {statement.id} ({statement.period}): total {statement.subsidy_fen} "
                 f"!= its lines {int(lines.get(statement.id, 0))}"
             )
-        if statement.status == "paid":
+        if statement.status == StatementStatus.PAID:
             paid_by_provider[statement.provider_id] += statement.subsidy_fen
     providers = set(paid_by_provider) | {
-        int(account.split(":")[1]) for account in nets if account.startswith("paid:")
+        account.owner_id for account in nets if account.kind is AccountKind.PAID
     }
     for provider_id in providers:
-        if nets.get(f"paid:{provider_id}", 0) != paid_by_provider[provider_id]:
+        paid = nets.get(accounts.paid(provider_id), 0)
+        if paid != paid_by_provider[provider_id]:
             violations.append(
-                f"provider {provider_id}: paid account {nets.get(f'paid:{provider_id}', 0)} != "
+                f"provider {provider_id}: paid account {paid} != "
                 f"paid statements {paid_by_provider[provider_id]}"
             )
     return violations
 
 
-def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
+def _check_usage(session: Session, nets: dict[Account, int]) -> list[str]:
     """Usage records agree with the ledger, and none is subsidised above its rate.
 
     Per voucher, the net subsidy of its records equals its subsidised counter; per provider,
@@ -178,7 +181,9 @@ def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
             UsageRecord.provider_id
         )
     ):
-        account = nets.get(f"payable:{provider_id}", 0) + nets.get(f"paid:{provider_id}", 0)
+        account = nets.get(accounts.payable(provider_id), 0) + nets.get(
+            accounts.paid(provider_id), 0
+        )
         if account != int(total):
             violations.append(
                 f"provider {provider_id}: payable and paid {account} != subsidies on its "
@@ -193,7 +198,7 @@ def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
             & (RuleVersion.version == UsageRecord.rule_version),
         )
         .where(
-            UsageRecord.kind == "usage",
+            UsageRecord.kind == RecordKind.USAGE,
             UsageRecord.subsidy_fen * 10_000 > UsageRecord.fee_fen * RuleVersion.rate_bp,
         )
         .limit(100)

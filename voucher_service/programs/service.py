@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.db.tables.ledger import PostingKind
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion
-from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
     AlreadyExists,
@@ -21,7 +20,7 @@ from voucher_service.errors import (
     PoolBelowMinimum,
     ProgramNotValid,
 )
-from voucher_service.ledger.service import budget_account, pool_account, post
+from voucher_service.ledger import service as ledger
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
 
@@ -208,19 +207,11 @@ def create_pool(session: Session, program: Program, *, year: int, total_fen: int
     )
     if existing is not None:
         raise AlreadyExists(f"program {program.code} already has a pool for {year}")
-    pool = Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen)
-    session.add(pool)
-    session.flush()
-    post(
+    pool = ledger.open_pool(
         session,
-        kind=PostingKind.FUND,
-        from_account=budget_account(pool.id),
-        to_account=pool_account(pool.id),
-        amount_fen=total_fen,
-        pool_id=pool.id,
+        Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen),
         memo=f"{program.code} {year} pool",
     )
-    session.flush()
     audit.record(
         session, "pool.create", "pool", f"{program.code}/{year}", after={"total_fen": total_fen}
     )
@@ -248,8 +239,8 @@ def pool_totals(session: Session, pool: Pool) -> PoolTotals:
             func.coalesce(func.sum(Voucher.subsidised_fen), 0),
             func.coalesce(func.sum(Voucher.face_value_fen), 0),
             func.coalesce(func.sum(Voucher.released_fen), 0),
-            func.count().filter(Voucher.status == "active"),
-            func.count().filter(Voucher.status != "active"),
+            func.count().filter(Voucher.status == VoucherStatus.ACTIVE),
+            func.count().filter(Voucher.status != VoucherStatus.ACTIVE),
         ).where(Voucher.pool_id == pool.id)
     ).one()
     outstanding, consumed, issued, released, active, closed = (int(x) for x in row)

@@ -23,22 +23,16 @@ from sqlalchemy.orm import Session
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
 from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.db.tables.ledger import PostingKind
 from voucher_service.db.tables.providers import Provider
-from voucher_service.db.tables.settlement import Statement, StatementLine
+from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
-from voucher_service.ledger.service import post
+from voucher_service.ledger import service as ledger
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.usage.service import payable_account
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
 _PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
-
-
-def paid_account(provider_id: int) -> str:
-    return f"paid:{provider_id}"
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -135,19 +129,19 @@ def get_statement(
 
 def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
     """closed -> approved."""
-    if statement.status != "closed":
+    if statement.status != StatementStatus.CLOSED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only a closed one can be approved"
         )
-    statement.status, statement.approved_at = "approved", now
+    statement.status, statement.approved_at = StatementStatus.APPROVED, now
     session.flush()
     audit.record(
         session,
         "statement.approve",
         "statement",
         statement.id,
-        before={"status": "closed"},
-        after={"status": "approved"},
+        before={"status": StatementStatus.CLOSED},
+        after={"status": StatementStatus.APPROVED},
     )
     return statement
 
@@ -157,7 +151,7 @@ def pay_statement(
 ) -> Statement:
     """approved -> paid: the ledger moves the total from the provider's payable to paid (a
     negative total — more corrections than subsidies — moves back the other way)."""
-    if statement.status != "approved":
+    if statement.status != StatementStatus.APPROVED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only an approved one can be paid"
         )
@@ -166,17 +160,9 @@ def pay_statement(
             "a payment needs its bank or treasury reference", code=ErrorCode.REFERENCE_REQUIRED
         )
     amount = statement.subsidy_fen
-    payable, paid = payable_account(statement.provider_id), paid_account(statement.provider_id)
-    if amount:
-        post(
-            session,
-            kind=PostingKind.SETTLE,
-            from_account=payable if amount > 0 else paid,
-            to_account=paid if amount > 0 else payable,
-            amount_fen=abs(amount),
-            memo=f"statement {statement.id} {statement.period} ref {reference.strip()}"[:500],
-        )
-    statement.status, statement.paid_at = "paid", now
+    memo = f"statement {statement.id} {statement.period} ref {reference.strip()}"
+    ledger.settle(session, statement.provider_id, amount, memo=memo)
+    statement.status, statement.paid_at = StatementStatus.PAID, now
     statement.payment_reference = reference.strip()
     session.flush()
     audit.record(
@@ -184,8 +170,12 @@ def pay_statement(
         "statement.pay",
         "statement",
         statement.id,
-        before={"status": "approved"},
-        after={"status": "paid", "reference": reference.strip(), "subsidy_fen": amount},
+        before={"status": StatementStatus.APPROVED},
+        after={
+            "status": StatementStatus.PAID,
+            "reference": reference.strip(),
+            "subsidy_fen": amount,
+        },
     )
     return statement
 

@@ -42,6 +42,7 @@ from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
+from voucher_service.ledger import accounts
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
@@ -236,8 +237,8 @@ def raw_params(record_id: str, target: Target, provider_id: int, end: datetime) 
         "start": end - timedelta(hours=1),
         "end": end,
         "day": end.date(),
-        "from": f"voucher:{target.voucher_id}",
-        "to": f"payable:{provider_id}",
+        "from": str(accounts.voucher(target.voucher_id)),
+        "to": str(accounts.payable(provider_id)),
         "pool_id": target.pool_id,
         "cap_id": target.cap_id,
         "amount": 50,

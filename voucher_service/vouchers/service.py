@@ -18,13 +18,11 @@ from sqlmodel import col
 from voucher_service.audit import service as audit
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
-from voucher_service.db.tables.ledger import PostingKind
 from voucher_service.db.tables.programs import Pool, Program
-from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
 from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
-from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
 from voucher_service.errors import (
     CapExceeded,
     ErrorCode,
@@ -35,18 +33,12 @@ from voucher_service.errors import (
     ProgramNotValid,
     WindowEnded,
 )
-from voucher_service.ledger.service import (
-    draw_from_pool,
-    pool_account,
-    post,
-    return_to_pool,
-    voucher_account,
-)
+from voucher_service.ledger import counters
+from voucher_service.ledger import service as ledger
+from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
 from voucher_service.programs.service import get_pool, rules_in_force
-
-ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
 
 
 def _locked_enrolment(
@@ -123,20 +115,16 @@ def issue_voucher(
             f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
         )
 
-    used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))
-    promised = outstanding_fen(session, enrolment.id)
+    used = counters.cap_used_fen(
+        session, CapKey(enrolment.id, cap_period(window, start, rules.cap_scope))
+    )
+    promised = counters.outstanding_fen(session, enrolment.id)
     allowed = issuable_fen(rules.cap_fen, used, promised)
     if face_value_fen > allowed:
         raise CapExceeded(
             f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
             f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
             f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
-        )
-    if not draw_from_pool(session, pool.id, face_value_fen):
-        session.refresh(pool)
-        raise PoolInsufficient(
-            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
-            f"available; asked {fen_to_yuan(face_value_fen)}"
         )
     voucher = Voucher(
         code=new_voucher_code(),
@@ -151,19 +139,14 @@ def issue_voucher(
         valid_from=start,
         valid_to=end,
     )
-    session.add(voucher)
-    session.flush()
-    post(
-        session,
-        kind=PostingKind.ISSUE,
-        from_account=pool_account(pool.id),
-        to_account=voucher_account(voucher.id),
-        amount_fen=face_value_fen,
-        pool_id=pool.id,
-        voucher_id=voucher.id,
-        memo=f"issue {voucher.code} to {enterprise.uscc}",
-    )
-    session.flush()
+    if not ledger.issue_voucher(
+        session, voucher, memo=f"issue {voucher.code} to {enterprise.uscc}"
+    ):
+        session.refresh(pool)
+        raise PoolInsufficient(
+            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
+            f"available; asked {fen_to_yuan(face_value_fen)}"
+        )
     audit.record(
         session,
         "voucher.issue",
@@ -188,7 +171,9 @@ def get_voucher(session: Session, code: str) -> Voucher:
     return voucher
 
 
-def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tuple[Voucher, int]:
+def _close(
+    session: Session, voucher_id: int, *, status: VoucherStatus, reason: str
+) -> tuple[Voucher, int]:
     """Close an active voucher; its unspent balance (returned) goes back to its pool."""
     voucher = session.scalar(
         select(Voucher)
@@ -197,35 +182,22 @@ def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tu
         .execution_options(populate_existing=True)
     )
     assert voucher is not None
-    if voucher.status != ACTIVE:
+    if voucher.status != VoucherStatus.ACTIVE:
         raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
-    unspent = voucher.balance_fen
-    audit.record(
-        session,
-        "voucher.revoke" if status == REVOKED else "voucher.expire",
-        "voucher",
-        voucher.code,
-        before={"status": voucher.status, "balance_fen": unspent},
-        after={"status": status, "released_fen": unspent, "reason": reason},
-    )
-    voucher.balance_fen = 0
-    voucher.released_fen += unspent
+    before = {"status": voucher.status, "balance_fen": voucher.balance_fen}
+    unspent = ledger.release_voucher(session, voucher, memo=f"{status}: {reason}")
     voucher.status = status
     voucher.closed_at = utcnow()
     voucher.close_reason = reason
-    if unspent:
-        return_to_pool(session, voucher.pool_id, unspent)
-        post(
-            session,
-            kind=PostingKind.RELEASE,
-            from_account=voucher_account(voucher_id),
-            to_account=pool_account(voucher.pool_id),
-            amount_fen=unspent,
-            pool_id=voucher.pool_id,
-            voucher_id=voucher_id,
-            memo=f"{status}: {reason}"[:500],
-        )
     session.flush()
+    audit.record(
+        session,
+        "voucher.revoke" if status == VoucherStatus.REVOKED else "voucher.expire",
+        "voucher",
+        voucher.code,
+        before=before,
+        after={"status": status, "released_fen": unspent, "reason": reason},
+    )
     return voucher, unspent
 
 
@@ -233,7 +205,7 @@ def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Vouche
     """Revoke a voucher; its unspent balance returns to the pool of its year."""
     if not reason.strip():
         raise InvalidInput("a revocation needs a reason", code=ErrorCode.REASON_REQUIRED)
-    closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())
+    closed, _ = _close(session, voucher.id, status=VoucherStatus.REVOKED, reason=reason.strip())
     return closed
 
 
@@ -250,7 +222,7 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
     ids = list(
         session.scalars(
             select(Voucher.id)
-            .where(Voucher.status == ACTIVE, Voucher.valid_to < cutoff)
+            .where(Voucher.status == VoucherStatus.ACTIVE, Voucher.valid_to < cutoff)
             .order_by(Voucher.id)
         )
     )
@@ -260,7 +232,7 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
             _, unspent = _close(
                 session,
                 voucher_id,
-                status=EXPIRED,
+                status=VoucherStatus.EXPIRED,
                 reason=f"expired after {grace_days} days' grace",
             )
         except InvalidState:  # closed by someone else meanwhile
@@ -287,9 +259,9 @@ def list_vouchers(
     if enterprise is not None:
         query = query.where(Voucher.enterprise_id == enterprise.id)
     if status is not None:
-        if status not in (ACTIVE, REVOKED, EXPIRED):
+        if status not in set(VoucherStatus):
             raise InvalidInput(
-                "status must be one of active, revoked, expired", code=ErrorCode.INVALID_STATUS
+                f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
             )
         query = query.where(Voucher.status == status)
     return paginate(session, query, Voucher.id, params)
