@@ -1,0 +1,182 @@
+"""The packages depend one way: foundation below, capabilities above it, tools on top.
+
+The source is read with ``ast`` (nothing is imported). Every import inside voucher_service is
+an edge between packages; a top-level module (``cli``, ``api``, ``audit_log`` ...) counts as a
+package of its own. The rules:
+
+1. no cycle among packages (two that import each other, or a longer ring);
+2. the foundation (settings, money, errors, API edge types, paging, the database and its
+   tables, the pure rules, the audit writer) imports nothing above it;
+3. the service never imports ``tools/``: only the command line does.
+
+``PENDING`` lists the imports still allowed to break a rule, each with the change that removes
+it. Empty it as those land: a test fails when an entry names an import that no longer exists.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import voucher_service
+
+SOURCE = Path(voucher_service.__file__).parent
+ROOT = SOURCE.name
+
+# (importing module, imported module): why it may still break a rule.
+PENDING: dict[tuple[str, str], str] = {
+    (
+        "voucher_service.localcluster",
+        "voucher_service.tools.localcluster",
+    ): "the old name, kept until tests/usage/test_concurrent_metering.py imports the new one",
+}
+
+FOUNDATION = {
+    "config",
+    "money",
+    "errors",
+    "fields",
+    "pagination",
+    "deps",
+    "metrics",
+    "db",
+    "domain",
+    "audit_log",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_module(name: str) -> bool:
+    path = SOURCE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    """The voucher_service modules an import statement names."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == ROOT]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module or ""
+    if node.level:  # relative: from the importing module's package upwards
+        package = module.split(".")[: len(module.split(".")) - node.level + is_package]
+        base = ".".join([*package, base] if base else package)
+    if base.split(".")[0] != ROOT:
+        return []
+    # ``from package import module`` names the module; ``from module import name``, the module.
+    return [f"{base}.{a.name}" if is_module(f"{base}.{a.name}") else base for a in node.names]
+
+
+def imports() -> set[tuple[str, str]]:
+    """Every (importing module, imported module) pair inside voucher_service, function-level
+    imports included."""
+    found = set()
+    for path in SOURCE.rglob("*.py"):
+        module = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            for target in imported(node, module, path.name == "__init__.py"):
+                found.add((module, target))
+    return found
+
+
+def package(module: str) -> str | None:
+    """The first name below voucher_service (None for voucher_service itself)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def package_edges() -> dict[tuple[str, str], list[str]]:
+    """(package, package it imports) -> the module imports behind it, PENDING left out."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for source, target in sorted(imports()):
+        a, b = package(source), package(target)
+        if a and b and a != b and (source, target) not in PENDING:
+            edges[(a, b)].append(f"{source} imports {target}")
+    return edges
+
+
+def cycles(edges: dict[tuple[str, str], list[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one package (Tarjan)."""
+    graph: dict[str, list[str]] = defaultdict(list)
+    for a, b in edges:
+        graph[a].append(b)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in list(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_no_import_cycle_between_packages() -> None:
+    edges = package_edges()
+    report = [
+        f"{a} -> {b}: {'; '.join(why)}"
+        for group in cycles(edges)
+        for (a, b), why in sorted(edges.items())
+        if a in group and b in group
+    ]
+    assert report == [], "packages importing each other:\n" + "\n".join(report)
+
+
+def test_the_foundation_imports_nothing_above_it() -> None:
+    upward = [
+        why
+        for (a, b), whys in sorted(package_edges().items())
+        if a in FOUNDATION and b not in FOUNDATION
+        for why in whys
+    ]
+    assert upward == [], "the foundation imports a capability:\n" + "\n".join(upward)
+
+
+def test_only_the_command_line_imports_tools() -> None:
+    users = [
+        why
+        for (a, b), whys in sorted(package_edges().items())
+        if b == "tools" and a != "cli"
+        for why in whys
+    ]
+    assert users == [], "the service imports tools/:\n" + "\n".join(users)
+
+
+def test_pending_exceptions_still_exist() -> None:
+    stale = sorted(f"{a} -> {b}" for a, b in set(PENDING) - imports())
+    assert stale == [], "gone: remove from PENDING in tests/test_layers.py:\n" + "\n".join(stale)
+
+
+def test_the_walk_sees_the_imports() -> None:
+    """A guard for the walk itself: a known import, and a function-level one, are found."""
+    found = imports()
+    assert ("voucher_service.api", "voucher_service.auth.router") in found
+    assert ("voucher_service.cli", "voucher_service.tools.bench") in found
+    assert cycles({("a", "b"): [], ("b", "c"): [], ("c", "a"): [], ("c", "d"): []}) == [
+        ["a", "b", "c"]
+    ]
