@@ -34,7 +34,7 @@ from voucher_service.config import get_settings
 from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
-from voucher_service.errors import ServiceError, TooManyFailures
+from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
 from voucher_service.metrics import REQUESTS
 from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
 from voucher_service.monitoring.router import admin_router as network_admin
@@ -66,17 +66,17 @@ enterprise, for at most **three years**, from annual pools of at least **10,000,
 """
 
 _HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    415: "unsupported_media_type",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         status_code=status,
@@ -156,23 +156,27 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, "invalid_input", _describe_validation(exc))
+        return _error(422, ErrorCode.INVALID_INPUT, _describe_validation(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
         # A unique key or CHECK constraint refused a write that raced another request.
         log.info("integrity error: %s", exc.orig)
-        return _error(409, "conflict", "the request conflicts with the current data; retry it")
+        return _error(
+            409, ErrorCode.CONFLICT, "the request conflicts with the current data; retry it"
+        )
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         log.warning("database error: %s", exc.orig)
-        return _error(503, "database_unavailable", "the database could not complete the request")
+        return _error(
+            503, ErrorCode.DATABASE_UNAVAILABLE, "the database could not complete the request"
+        )
 
     app.include_router(programs_admin, prefix="/v1/admin")
     app.include_router(enterprises_admin, prefix="/v1/admin")

@@ -8,6 +8,7 @@ from datetime import date
 
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.config import get_settings
+from voucher_service.db.tables.auth import Role
 
 
 def _day(text: str | None) -> date:
@@ -60,7 +61,6 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     """Create a key from the command line: the first bureau admin key of a fresh install."""
     from voucher_service.auth.service import create_key, key_holder
     from voucher_service.db.session import transaction
-    from voucher_service.db.tables.auth import Role
     from voucher_service.db.types import utcnow
 
     role = Role(args.role)
@@ -243,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("create-key", help="create an API key (e.g. the first admin key)")
     key.add_argument(
         "--role",
-        default="bureau_admin",
-        choices=["bureau_admin", "bureau_reviewer", "auditor", "enterprise", "provider"],
+        default=Role.BUREAU_ADMIN.value,
+        choices=[role.value for role in Role],
     )
     key.add_argument("--holder", default="administrator", help="bureau keys: person or system")
     key.add_argument("--uscc", help="enterprise and provider keys: the credit code")

@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     HTTP_ERROR = "http_error"
     TOO_MANY_FAILURES = "too_many_failures"
+    # 503: the database could not answer
+    DATABASE_UNAVAILABLE = "database_unavailable"
     # 422: malformed values
     INVALID_INPUT = "invalid_input"
     INVALID_AMOUNT = "invalid_amount"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
-from voucher_service.db.tables.applications import Application
+from voucher_service.db.tables.applications import Application, ApplicationStatus, SizeClass
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
@@ -49,7 +49,7 @@ class ApplicationIn(BaseModel):
     requested_yuan: PositiveYuan
     planned_use: str = Field(min_length=1, max_length=2000)
     intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
-    size_class: Literal["micro", "small", "medium"]
+    size_class: SizeClass
     headcount: int = Field(ge=0, le=10_000_000)
     revenue_yuan: NonNegativeYuan
     declares_no_related_party: bool = Field(
@@ -81,7 +81,7 @@ class ApplicationOut(BaseModel):
     uscc: str
     program_code: str
     year: int
-    status: str = Field(description="submitted, returned, approved or rejected")
+    status: ApplicationStatus
     eligible: bool = Field(description="Whether every automatic check passed.")
     checks: list[CheckOut]
     flags: list[str] = Field(description="For the reviewer: related parties, unknown providers.")
@@ -90,7 +90,7 @@ class ApplicationOut(BaseModel):
     voucher_code: str | None
     planned_use: str
     intended_providers: list[str]
-    size_class: str
+    size_class: SizeClass
     headcount: int
     revenue_yuan: Yuan
     declares_no_related_party: bool
@@ -112,13 +112,13 @@ def _out(session: Session, row: Application) -> ApplicationOut:
         uscc=enterprise.uscc,
         program_code=program.code,
         year=row.year,
-        status=row.status,
+        status=ApplicationStatus(row.status),
         eligible=row.eligible,
         requested_yuan=row.requested_fen,
         approved_yuan=row.approved_fen,
         voucher_code=service.voucher_code_of(session, row),
         planned_use=row.planned_use,
-        size_class=row.size_class,
+        size_class=SizeClass(row.size_class),
         headcount=row.headcount,
         revenue_yuan=row.revenue_fen,
         declares_no_related_party=row.declares_no_related_party,
@@ -210,9 +210,7 @@ class BulkResultOut(BaseModel):
 def review_queue(
     session: SessionDep,
     page: PageDep,
-    status: Annotated[
-        Literal["submitted", "returned", "approved", "rejected"] | None, Query()
-    ] = "submitted",
+    status: Annotated[ApplicationStatus | None, Query()] = ApplicationStatus.SUBMITTED,
     program: Annotated[str | None, Query(description="Program code.")] = None,
     year: int | None = None,
     eligible: bool | None = None,

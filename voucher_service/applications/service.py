@@ -22,7 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
-from voucher_service.db.tables.applications import Application, BlacklistEntry
+from voucher_service.db.tables.applications import (
+    Application,
+    ApplicationStatus,
+    BlacklistEntry,
+    SizeClass,
+)
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
@@ -45,8 +50,11 @@ from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import rules_in_force
 from voucher_service.vouchers.service import issue_voucher
 
-SIZE_CLASSES = ("micro", "small", "medium")
-_VERBS = {"approved": "approve", "returned": "return", "rejected": "reject"}
+_VERBS = {
+    ApplicationStatus.APPROVED: "approve",
+    ApplicationStatus.RETURNED: "return",
+    ApplicationStatus.REJECTED: "reject",
+}
 
 
 class NotEligible(Conflict):
@@ -60,7 +68,7 @@ class ApplicationInput:
     requested_fen: int
     planned_use: str
     intended_providers: list[str]
-    size_class: str
+    size_class: SizeClass
     headcount: int
     revenue_fen: int
     declares_no_related_party: bool
@@ -94,7 +102,7 @@ def evaluate(
         )
     )
     sme_ok = (
-        application.size_class in SIZE_CLASSES
+        application.size_class in set(SizeClass)
         and application.headcount <= program.sme_max_headcount
         and application.revenue_fen <= program.sme_max_revenue_fen
     )
@@ -186,7 +194,7 @@ def _fields(
         "checks": json.dumps([c.__dict__ for c in checks], ensure_ascii=False),
         "flags": json.dumps(flags, ensure_ascii=False),
         "eligible": eligible,
-        "status": "submitted" if eligible else "rejected",
+        "status": ApplicationStatus.SUBMITTED if eligible else ApplicationStatus.REJECTED,
         "decision_reason": None if eligible else _failed(checks),
         "decided_by": None if eligible else "automatic checks",
         "decided_at": None if eligible else now,
@@ -204,7 +212,9 @@ def submit(
         select(Application.id).where(
             Application.enterprise_id == enterprise.id,
             Application.program_id == inp.program.id,
-            Application.status.in_(("submitted", "returned")),  # type: ignore[attr-defined]
+            Application.status.in_(  # type: ignore[attr-defined]
+                (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
+            ),
         )
     )
     if open_one is not None:
@@ -233,7 +243,7 @@ def resubmit(
     now: datetime,
 ) -> Application:
     """returned -> submitted, with the changes the reviewer asked for (checks run again)."""
-    if row.status != "returned":
+    if row.status != ApplicationStatus.RETURNED:
         raise InvalidState(
             f"application {row.id} is {row.status}; only a returned one can be resubmitted"
         )
@@ -246,12 +256,14 @@ def resubmit(
     return row
 
 
-def _decide(session: Session, row: Application, status: str, reason: str, now: datetime) -> None:
-    if row.status != "submitted":
+def _decide(
+    session: Session, row: Application, status: ApplicationStatus, reason: str, now: datetime
+) -> None:
+    if row.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(
             f"application {row.id} is {row.status}; only a submitted one can be decided"
         )
-    if status != "approved" and not reason.strip():
+    if status is not ApplicationStatus.APPROVED and not reason.strip():
         raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
     before = row.status
     row.status, row.decision_reason = status, reason.strip() or None
@@ -278,7 +290,7 @@ def approve(
 ) -> Application:
     """Approve and issue the voucher (for ``amount_fen`` if smaller than requested). Refused,
     with nothing written, when the checks no longer pass or the pool lacks the amount."""
-    if row.status != "submitted":
+    if row.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(
             f"application {row.id} is {row.status}; only a submitted one can be approved"
         )
@@ -305,7 +317,7 @@ def approve(
         today=today,
     )
     row.voucher_id, row.approved_fen = voucher.id, amount
-    _decide(session, row, "approved", reason, now)
+    _decide(session, row, ApplicationStatus.APPROVED, reason, now)
     return row
 
 
@@ -331,12 +343,12 @@ def approve_many(
 def return_for_changes(
     session: Session, row: Application, *, reason: str, now: datetime
 ) -> Application:
-    _decide(session, row, "returned", reason, now)
+    _decide(session, row, ApplicationStatus.RETURNED, reason, now)
     return row
 
 
 def reject(session: Session, row: Application, *, reason: str, now: datetime) -> Application:
-    _decide(session, row, "rejected", reason, now)
+    _decide(session, row, ApplicationStatus.REJECTED, reason, now)
     return row
 
 
@@ -347,7 +359,7 @@ def _input_of(row: Application, program: Program) -> ApplicationInput:
         requested_fen=row.requested_fen,
         planned_use=row.planned_use,
         intended_providers=json.loads(row.intended_providers),
-        size_class=row.size_class,
+        size_class=SizeClass(row.size_class),
         headcount=row.headcount,
         revenue_fen=row.revenue_fen,
         declares_no_related_party=row.declares_no_related_party,
@@ -371,7 +383,7 @@ def list_applications(
     params: PageParams,
     *,
     enterprise_id: int | None = None,
-    status: str | None = None,
+    status: ApplicationStatus | None = None,
     program_id: int | None = None,
     year: int | None = None,
     eligible: bool | None = None,

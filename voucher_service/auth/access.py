@@ -8,7 +8,7 @@ another principal's enterprise or provider -> 404 (its existence is not revealed
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -17,7 +17,7 @@ from voucher_service.auth.service import Caller, authenticate
 from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.domain.uscc import USCCError, validate_uscc
-from voucher_service.errors import Forbidden, NotFound, Unauthorized
+from voucher_service.errors import ErrorCode, Forbidden, NotFound, Unauthorized
 from voucher_service.metrics import AUTH_FAILURES
 
 
@@ -48,9 +48,10 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 class Access:
     """An access rule: the roles allowed, and whether the path's ``{uscc}`` must be the
-    caller's own enterprise or provider."""
+    caller's own enterprise (``owner=Role.ENTERPRISE``) or provider (``Role.PROVIDER``)."""
 
-    def __init__(self, *roles: Role, owner: Literal["enterprise", "provider"] | None = None):
+    def __init__(self, *roles: Role, owner: Role | None = None):
+        assert owner in (None, Role.ENTERPRISE, Role.PROVIDER), owner
         self.roles = frozenset(roles)
         self.owner = owner
 
@@ -60,13 +61,17 @@ class Access:
                 f"a {caller.role.value} key may not {request.method} {request.url.path}"
             )
         if self.owner is not None:
-            own = caller.enterprise_uscc if self.owner == "enterprise" else caller.provider_uscc
+            enterprise = self.owner is Role.ENTERPRISE
+            own = caller.enterprise_uscc if enterprise else caller.provider_uscc
             try:
                 asked = validate_uscc(request.path_params.get("uscc", ""))
             except USCCError:
                 asked = None
             if asked is not None and asked != own:
-                raise NotFound(f"no {self.owner} {asked}", code=f"{self.owner}_not_found")
+                code = (
+                    ErrorCode.ENTERPRISE_NOT_FOUND if enterprise else ErrorCode.PROVIDER_NOT_FOUND
+                )
+                raise NotFound(f"no {self.owner} {asked}", code=code)
         return caller
 
     def __repr__(self) -> str:
@@ -78,8 +83,8 @@ ADMIN_ONLY = Access(Role.BUREAU_ADMIN)
 BUREAU_STAFF = Access(Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER)
 BUREAU_READ = Access(Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
 AUDIT_READ = Access(Role.BUREAU_ADMIN, Role.AUDITOR)
-ENTERPRISE_SELF = Access(Role.ENTERPRISE, owner="enterprise")
-PROVIDER_SELF = Access(Role.PROVIDER, owner="provider")
+ENTERPRISE_SELF = Access(Role.ENTERPRISE, owner=Role.ENTERPRISE)
+PROVIDER_SELF = Access(Role.PROVIDER, owner=Role.PROVIDER)
 
 
 def rule(access: Access) -> list[Callable[..., Caller]]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion
-from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 
@@ -226,7 +226,9 @@ class LedgerCollector(Collector):
             "Provider quality score (0..1) and its parts.",
             labels=["provider", "part"],
         )
-        for provider in session.scalars(select(Provider).where(Provider.status == "active")):
+        for provider in session.scalars(
+            select(Provider).where(Provider.status == ProviderStatus.ACTIVE)
+        ):
             for part, value in network.quality(session, provider, now=self._now).items():
                 score.add_metric([provider.uscc, part], value)
         yield from (capacity, utilisation, wait, price, index, score)

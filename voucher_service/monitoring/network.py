@@ -31,8 +31,9 @@ from sqlmodel import col
 from voucher_service import audit_log
 from voucher_service.db.base import metadata
 from voucher_service.db.tables.monitoring import ProbeResult, TelemetrySnapshot
-from voucher_service.db.tables.providers import Provider
-from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.providers import Provider, ProviderStatus
+from voucher_service.db.tables.usage import RecordKind, UsageRecord
+from voucher_service.domain.usage import Outcome
 from voucher_service.errors import ErrorCode, InvalidInput
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
@@ -122,7 +123,7 @@ def flagged_records(session: Session, *, since: datetime, limit: int = 500) -> l
             .join(Provider, Provider.id == UsageRecord.provider_id)
             .where(
                 UsageRecord.resource_model == model,
-                UsageRecord.kind == "usage",
+                UsageRecord.kind == RecordKind.USAGE,
                 UsageRecord.created_at >= since,
                 UsageRecord.unit_price_fen * 2 > median * 3,
             )
@@ -161,7 +162,7 @@ def probe_providers(
     ``timeout_s``, so a provider that hangs delays nobody but itself."""
     targets = session.execute(
         select(Provider.id, Provider.health_url).where(
-            col(Provider.health_url).is_not(None), Provider.status == "active"
+            col(Provider.health_url).is_not(None), Provider.status == ProviderStatus.ACTIVE
         )
     ).all()
     if not targets:
@@ -214,7 +215,9 @@ def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str,
     )
     total = sum(counts.values())
     records = (
-        1.0 if not total else 1 - (counts.get("refused", 0) + counts.get("adjusted", 0)) / total
+        1.0
+        if not total
+        else 1 - (counts.get(Outcome.REFUSED, 0) + counts.get(Outcome.ADJUSTED, 0)) / total
     )
     score = 0.4 * availability + 0.2 * latency + 0.2 * freshness + 0.2 * records
     return {

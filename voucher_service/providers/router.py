@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
-from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
@@ -46,7 +46,7 @@ def register_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
 def list_providers(
     session: SessionDep,
     page: PageDep,
-    status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
+    status: Annotated[ProviderStatus | None, Query()] = None,
 ) -> Page[ProviderOut]:
     rows, cursor = service.list_providers(session, page, status=status)
     return Page(items=[_out(session, p) for p in rows], next_cursor=cursor)
@@ -62,7 +62,8 @@ def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> Pr
     """Suspend a provider: its usage posts are refused until it is reinstated."""
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(
-        session, service.set_status(session, provider, status=service.SUSPENDED, reason=body.reason)
+        session,
+        service.set_status(session, provider, status=ProviderStatus.SUSPENDED, reason=body.reason),
     )
 
 
@@ -70,5 +71,6 @@ def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> Pr
 def reinstate_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(
-        session, service.set_status(session, provider, status=service.ACTIVE, reason=body.reason)
+        session,
+        service.set_status(session, provider, status=ProviderStatus.ACTIVE, reason=body.reason),
     )

@@ -6,7 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
+from voucher_service.db.tables.providers import (
+    Provider,
+    ProviderOffering,
+    ProviderStatus,
+    ProviderStatusChange,
+)
 from voucher_service.domain.usage import ResourceKind, Unit
 from voucher_service.fields import USCC, NonNegativeYuan, Yuan
 
@@ -71,19 +76,19 @@ class StatusChangeIn(BaseModel):
 
 
 class StatusChangeOut(BaseModel):
-    status: str
+    status: ProviderStatus
     reason: str
     created_at: datetime
 
     @classmethod
     def of(cls, row: ProviderStatusChange) -> StatusChangeOut:
-        return cls(status=row.status, reason=row.reason, created_at=row.created_at)
+        return cls(status=ProviderStatus(row.status), reason=row.reason, created_at=row.created_at)
 
 
 class ProviderOut(BaseModel):
     uscc: str
     name: str
-    status: str = Field(description="active or suspended")
+    status: ProviderStatus
     status_reason: str
     created_at: datetime
     offerings: list[OfferingOut]
@@ -99,7 +104,7 @@ class ProviderOut(BaseModel):
         return cls(
             uscc=provider.uscc,
             name=provider.name,
-            status=provider.status,
+            status=ProviderStatus(provider.status),
             status_reason=provider.status_reason,
             created_at=provider.created_at,
             offerings=[OfferingOut.of(o) for o in offerings],

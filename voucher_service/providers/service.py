@@ -8,11 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
-from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
+from voucher_service.db.tables.providers import (
+    Provider,
+    ProviderOffering,
+    ProviderStatus,
+    ProviderStatusChange,
+)
 from voucher_service.errors import AlreadyExists, ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.pagination import PageParams, paginate
-
-ACTIVE, SUSPENDED = "active", "suspended"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def offerings_of(session: Session, provider_id: int) -> list[ProviderOffering]:
 
 
 def list_providers(
-    session: Session, params: PageParams, *, status: str | None = None
+    session: Session, params: PageParams, *, status: ProviderStatus | None = None
 ) -> tuple[list[Provider], str | None]:
     query = select(Provider)
     if status is not None:
@@ -73,7 +76,9 @@ def list_providers(
     return paginate(session, query, Provider.id, params)
 
 
-def set_status(session: Session, provider: Provider, *, status: str, reason: str) -> Provider:
+def set_status(
+    session: Session, provider: Provider, *, status: ProviderStatus, reason: str
+) -> Provider:
     """Suspend or reinstate a provider; the reason is kept in its status history."""
     if not reason.strip():
         raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
@@ -88,7 +93,7 @@ def set_status(session: Session, provider: Provider, *, status: str, reason: str
         raise InvalidState(f"provider {locked.uscc} is already {status}")
     audit_log.record(
         session,
-        "provider.suspend" if status == SUSPENDED else "provider.reinstate",
+        "provider.suspend" if status is ProviderStatus.SUSPENDED else "provider.reinstate",
         "provider",
         locked.uscc,
         before={"status": locked.status},

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from voucher_service.db.tables.redemptions import RedemptionStatus
 from voucher_service.fields import USCC, VoucherCode
 from voucher_service.redemptions.service import RedemptionView
 
@@ -30,7 +31,7 @@ class RedemptionOut(BaseModel):
     uscc: str
     provider_uscc: str
     provider_name: str
-    status: str
+    status: RedemptionStatus
     created_at: datetime
     ended_at: datetime | None
 
@@ -43,7 +44,7 @@ class RedemptionOut(BaseModel):
             uscc=view.uscc,
             provider_uscc=view.provider_uscc,
             provider_name=view.provider_name,
-            status=r.status,
+            status=RedemptionStatus(r.status),
             created_at=r.created_at,
             ended_at=r.ended_at,
         )

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
 from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.db.tables.providers import Provider
-from voucher_service.db.tables.redemptions import Redemption
-from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.tables.providers import Provider, ProviderStatus
+from voucher_service.db.tables.redemptions import Redemption, RedemptionStatus
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
 from voucher_service.errors import (
     AlreadyExists,
@@ -38,9 +38,9 @@ def redeem(
     )
     if voucher is None:
         raise NotFound(f"you have no voucher {voucher_code}", code=ErrorCode.VOUCHER_NOT_FOUND)
-    if voucher.status != "active":
+    if voucher.status != VoucherStatus.ACTIVE:
         raise InvalidState(f"voucher {voucher_code} is {voucher.status}")
-    if provider.status != "active":
+    if provider.status != ProviderStatus.ACTIVE:
         raise ProviderSuspended(f"provider {provider.uscc} is suspended: {provider.status_reason}")
     existing: Redemption | None = session.scalar(
         select(Redemption)
@@ -48,9 +48,9 @@ def redeem(
         .with_for_update()
     )
     if existing is not None:
-        if existing.status == "active":
+        if existing.status == RedemptionStatus.ACTIVE:
             raise AlreadyExists(f"voucher {voucher_code} is already redeemed with {provider.uscc}")
-        existing.status, existing.ended_at = "active", None
+        existing.status, existing.ended_at = RedemptionStatus.ACTIVE, None
         session.flush()
         _audit_redeem(session, existing, voucher_code, provider)
         return existing
@@ -86,17 +86,17 @@ def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterpri
 
 def end_redemption(session: Session, redemption: Redemption) -> Redemption:
     """End a redemption: the provider may no longer draw on the voucher."""
-    if redemption.status != "active":
+    if redemption.status != RedemptionStatus.ACTIVE:
         raise InvalidState(f"redemption {redemption.id} has already ended")
-    redemption.status, redemption.ended_at = "ended", utcnow()
+    redemption.status, redemption.ended_at = RedemptionStatus.ENDED, utcnow()
     session.flush()
     audit_log.record(
         session,
         "redemption.end",
         "redemption",
         redemption.id,
-        before={"status": "active"},
-        after={"status": "ended"},
+        before={"status": RedemptionStatus.ACTIVE},
+        after={"status": RedemptionStatus.ENDED},
     )
     return redemption
 

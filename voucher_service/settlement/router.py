@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.db.tables.providers import Provider
-from voucher_service.db.tables.settlement import Statement
+from voucher_service.db.tables.settlement import Statement, StatementStatus
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import USCC, Yuan, parse_uscc_param
 from voucher_service.pagination import Page
@@ -49,7 +49,7 @@ class StatementOut(BaseModel):
     id: int
     provider_uscc: str
     period: str
-    status: str = Field(description="closed, approved or paid")
+    status: StatementStatus
     record_count: int
     fee_yuan: Yuan
     subsidy_yuan: Yuan = Field(description="What the bureau owes the provider for the month.")
@@ -65,7 +65,7 @@ class StatementOut(BaseModel):
             id=statement.id,
             provider_uscc=provider_uscc,
             period=statement.period,
-            status=statement.status,
+            status=StatementStatus(statement.status),
             record_count=statement.record_count,
             fee_yuan=statement.fee_fen,
             subsidy_yuan=statement.subsidy_fen,
@@ -108,7 +108,7 @@ def list_statements(
     page: PageDep,
     provider: Annotated[str | None, Query(description="Provider credit code.")] = None,
     period: Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = None,
-    status: Annotated[Literal["closed", "approved", "paid"] | None, Query()] = None,
+    status: Annotated[StatementStatus | None, Query()] = None,
 ) -> Page[StatementOut]:
     provider_id = get_provider(session, parse_uscc_param(provider)).id if provider else None
     rows, cursor = service.list_statements(

@@ -186,7 +186,7 @@ def list_statements(
     *,
     provider_id: int | None = None,
     period: str | None = None,
-    status: str | None = None,
+    status: StatementStatus | None = None,
 ) -> tuple[list[Statement], str | None]:
     query = select(Statement)
     if provider_id is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import create_key, principal_for
+from voucher_service.db.tables.applications import SizeClass
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
@@ -136,7 +137,7 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
                 requested_fen=60_000_00,
                 planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
                 intended_providers=[provider.uscc],
-                size_class="small",
+                size_class=SizeClass.SMALL,
                 headcount=48,
                 revenue_fen=18_000_000_00,
                 declares_no_related_party=True,

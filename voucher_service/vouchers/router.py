@@ -4,11 +4,12 @@ the bureau and for the enterprise itself."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
+from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.errors import ErrorCode, InvalidInput
@@ -59,7 +60,7 @@ def list_vouchers(
     program: Annotated[str | None, Query(description="Program code.")] = None,
     year: Annotated[int | None, Query(description="Pool year (needs program).")] = None,
     uscc: Annotated[str | None, Query(description="Enterprise credit code.")] = None,
-    status: Annotated[Literal["active", "revoked", "expired"] | None, Query()] = None,
+    status: Annotated[VoucherStatus | None, Query()] = None,
 ) -> Page[VoucherOut]:
     if year is not None and program is None:
         raise InvalidInput("filtering by year needs a program", code=ErrorCode.INVALID_FILTER)

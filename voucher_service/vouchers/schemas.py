@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import SubsidyStatus
 from voucher_service.fields import USCC, PositiveYuan, Yuan
@@ -54,7 +55,7 @@ class VoucherOut(BaseModel):
     program_code: str
     year: int
     uscc: str
-    status: str = Field(description="active, revoked or expired")
+    status: VoucherStatus
     face_value_yuan: Yuan
     balance_yuan: Yuan = Field(description="Left to draw.")
     subsidised_yuan: Yuan = Field(description="Net subsidies applied.")
@@ -73,7 +74,7 @@ class VoucherOut(BaseModel):
             program_code=view.program_code,
             year=view.year,
             uscc=view.uscc,
-            status=v.status,
+            status=VoucherStatus(v.status),
             face_value_yuan=v.face_value_fen,
             balance_yuan=v.balance_fen,
             subsidised_yuan=v.subsidised_fen,
