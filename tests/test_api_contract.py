@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, uscc
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.ledger import LedgerPosting, PostingKind
+from voucher_service.deps import SessionDep
+from voucher_service.enterprises import service as enterprises
 
 
 def assert_error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
@@ -80,3 +86,39 @@ def test_openapi_money_is_a_string_with_examples(client: TestClient) -> None:
     out = schema["components"]["schemas"]["VoucherOut"]["properties"]["balance_yuan"]
     assert out["type"] == "string"
     assert all(p.startswith(("/v1/", "/healthz")) for p in schema["paths"])
+
+
+def test_a_unique_key_lost_to_a_concurrent_request_is_409(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two registrations of one credit code at once both find it free; the second insert
+    runs into the unique key and is told the enterprise now exists."""
+    real = enterprises.division_code
+
+    def rival_registers_first(code: str) -> str:
+        # Between this request's check and its insert, another request writes the same code.
+        session.add(Enterprise(uscc=code, name="rival", district_code=real(code)))
+        session.flush()
+        return real(code)
+
+    monkeypatch.setattr(enterprises, "division_code", rival_registers_first)
+    response = client.post("/v1/admin/enterprises", json={"uscc": uscc(), "name": "x"})
+    message = assert_error(response, 409, "already_exists")
+    assert message.startswith("enterprise with this uscc already exists")
+
+
+def test_a_broken_check_is_a_bug_not_a_conflict(client: TestClient) -> None:
+    """A write the schema forbids (here a posting of zero) surfaces as a server error, never
+    as a 409 the client would retry."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+
+    @app.post("/test/zero-posting")
+    def zero_posting(session: SessionDep) -> None:
+        posting = LedgerPosting(
+            kind=PostingKind.FUND, from_account="budget:0", to_account="pool:0", amount_fen=0
+        )
+        session.add(posting)
+        session.flush()
+
+    response = TestClient(app, raise_server_exceptions=False).post("/test/zero-posting")
+    assert response.status_code == 500

@@ -31,6 +31,7 @@ from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.config import get_settings
+from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
@@ -165,10 +166,17 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
-        # A unique key or CHECK constraint refused a write that raced another request.
-        log.info("integrity error: %s", exc.orig)
+        """A unique key refused a row that a concurrent request wrote first: 409, nothing
+        written. Any other integrity error (a CHECK, a foreign key) is a bug: re-raised, it
+        reaches the server's error handling as one (500), never a 409 to retry."""
+        taken = unique_violation(exc)
+        if taken is None:
+            raise exc
+        log.info("unique key race: %s", exc.orig)
         return _error(
-            409, ErrorCode.CONFLICT, "the request conflicts with the current data; retry it"
+            409,
+            ErrorCode.ALREADY_EXISTS,
+            f"{taken.describe()} already exists: another request created it at the same time",
         )
 
     @app.exception_handler(DBAPIError)
