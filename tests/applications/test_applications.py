@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
@@ -185,3 +185,33 @@ def test_other_enterprises_applications_are_not_found(client: TestClient, sessio
         404,
         "application_not_found",
     )
+
+
+def test_a_page_of_applications_is_read_in_one_query(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    """No query per listed application: the queue costs the same for one as for four."""
+    program, uscc = setup(session)
+    apply(client, uscc, program)
+    client.get("/v1/admin/applications")  # the admin key is made and used once before counting
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            items = client.get("/v1/admin/applications").json()["items"]
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert all(a["uscc"] and a["program_code"] for a in items)
+        return len(seen)
+
+    one = statements()
+    for _ in range(3):
+        other = make_enterprise(session)
+        session.commit()
+        apply(client, other.uscc, program)
+    assert statements() == one

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
+from voucher_service.applications.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    ApproveIn,
+    BlacklistIn,
+    BulkApproveIn,
+    BulkResultOut,
+    DecisionIn,
+)
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
-from voucher_service.db.tables.applications import Application, ApplicationStatus, SizeClass
-from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.applications import Application, ApplicationStatus
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan, parse_uscc_param
+from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_program
 
@@ -24,111 +28,8 @@ admin_router = APIRouter(tags=["applications (bureau)"])
 enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
 
 
-class ApplicationIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "program_code": "WH-AI-M2",
-                    "year": 2026,
-                    "requested_yuan": "100000.00",
-                    "planned_use": "fine-tuning a visual inspection model for steel plates",
-                    "intended_providers": ["91420100MA4K00100E"],
-                    "size_class": "small",
-                    "headcount": 45,
-                    "revenue_yuan": "12000000.00",
-                    "declares_no_related_party": True,
-                }
-            ]
-        },
-    )
-
-    program_code: str
-    year: int = Field(ge=2000, le=2100)
-    requested_yuan: PositiveYuan
-    planned_use: str = Field(min_length=1, max_length=2000)
-    intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
-    size_class: SizeClass
-    headcount: int = Field(ge=0, le=10_000_000)
-    revenue_yuan: NonNegativeYuan
-    declares_no_related_party: bool = Field(
-        description="That the enterprise has no related-party relationship with those providers."
-    )
-
-    def to_input(self, program: Program) -> service.ApplicationInput:
-        return service.ApplicationInput(
-            program=program,
-            year=self.year,
-            requested_fen=self.requested_yuan,
-            planned_use=self.planned_use,
-            intended_providers=list(self.intended_providers),
-            size_class=self.size_class,
-            headcount=self.headcount,
-            revenue_fen=self.revenue_yuan,
-            declares_no_related_party=self.declares_no_related_party,
-        )
-
-
-class CheckOut(BaseModel):
-    check: str
-    ok: bool
-    message: str
-
-
-class ApplicationOut(BaseModel):
-    id: int
-    uscc: str
-    program_code: str
-    year: int
-    status: ApplicationStatus
-    eligible: bool = Field(description="Whether every automatic check passed.")
-    checks: list[CheckOut]
-    flags: list[str] = Field(description="For the reviewer: related parties, unknown providers.")
-    requested_yuan: Yuan
-    approved_yuan: Yuan | None
-    voucher_code: str | None
-    planned_use: str
-    intended_providers: list[str]
-    size_class: SizeClass
-    headcount: int
-    revenue_yuan: Yuan
-    declares_no_related_party: bool
-    decision_reason: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-def _out(session: Session, row: Application) -> ApplicationOut:
-    enterprise, program = (
-        session.get(Enterprise, row.enterprise_id),
-        session.get(Program, row.program_id),
-    )
-    assert enterprise is not None and program is not None
-    return ApplicationOut(
-        id=row.id,
-        uscc=enterprise.uscc,
-        program_code=program.code,
-        year=row.year,
-        status=ApplicationStatus(row.status),
-        eligible=row.eligible,
-        requested_yuan=row.requested_fen,
-        approved_yuan=row.approved_fen,
-        voucher_code=service.voucher_code_of(session, row),
-        planned_use=row.planned_use,
-        size_class=SizeClass(row.size_class),
-        headcount=row.headcount,
-        revenue_yuan=row.revenue_fen,
-        declares_no_related_party=row.declares_no_related_party,
-        decision_reason=row.decision_reason,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        **service.describe(row),
-    )
+def _out(session: SessionDep, row: Application) -> ApplicationOut:
+    return ApplicationOut.of(service.describe(session, [row])[0])
 
 
 @enterprise_router.post("/{uscc}/applications", status_code=status.HTTP_201_CREATED)
@@ -144,8 +45,8 @@ def apply(
 @enterprise_router.get("/{uscc}/applications")
 def my_applications(uscc: str, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    rows, cursor = service.list_applications(session, page, enterprise_id=enterprise.id)
-    return Page(items=[_out(session, r) for r in rows], next_cursor=cursor)
+    views, cursor = service.list_applications(session, page, enterprise_id=enterprise.id)
+    return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 
 @enterprise_router.get("/{uscc}/applications/{application_id}")
@@ -172,40 +73,6 @@ def resubmit(
     return _out(session, service.resubmit(session, row, enterprise, inp, today=today, now=now))
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "planned use too vague"}]}
-    )
-
-    reason: str = Field(default="", max_length=1000)
-
-
-class ApproveIn(DecisionIn):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"amount_yuan": "80000.00"}]}
-    )
-
-    amount_yuan: PositiveYuan | None = Field(
-        default=None, description="Less than requested, if need be."
-    )
-
-
-class BulkApproveIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13, 14]}]}
-    )
-
-    ids: list[int] = Field(min_length=1, max_length=500)
-    reason: str = Field(default="", max_length=1000)
-
-
-class BulkResultOut(BaseModel):
-    id: int
-    ok: bool
-    application: ApplicationOut | None = None
-    error: dict[str, str] | None = None
-
-
 @admin_router.get("/applications", dependencies=rule(BUREAU_READ))
 def review_queue(
     session: SessionDep,
@@ -218,7 +85,7 @@ def review_queue(
 ) -> Page[ApplicationOut]:
     """The reviewers' queue: submitted applications by default, oldest first."""
     program_id = get_program(session, program).id if program else None
-    rows, cursor = service.list_applications(
+    views, cursor = service.list_applications(
         session,
         page,
         status=status,
@@ -227,7 +94,7 @@ def review_queue(
         eligible=eligible,
         district_code=district_code,
     )
-    return Page(items=[_out(session, r) for r in rows], next_cursor=cursor)
+    return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 
 @admin_router.get("/applications/{application_id}", dependencies=rule(BUREAU_READ))
@@ -272,19 +139,7 @@ def approve_bulk(
 ) -> list[BulkResultOut]:
     """Approve a list; each approval stands or fails on its own."""
     outcomes = service.approve_many(session, body.ids, reason=body.reason, today=today, now=now)
-    return [
-        BulkResultOut(id=i, ok=True, application=_out(session, row))
-        if row is not None
-        else BulkResultOut(id=i, ok=False, error={"code": error.code, "message": error.message})  # type: ignore[union-attr]
-        for i, row, error in outcomes
-    ]
-
-
-class BlacklistIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    uscc: USCC
-    reason: str = Field(min_length=1, max_length=480)
+    return [BulkResultOut.of(outcome) for outcome in outcomes]
 
 
 @admin_router.post("/blacklist", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
@@ -46,7 +46,7 @@ from voucher_service.errors import (
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate, where_given
+from voucher_service.pagination import PageParams, paginate_rows, where_given
 from voucher_service.programs.service import rules_in_force
 from voucher_service.vouchers.service import issue_voucher
 
@@ -321,11 +321,21 @@ def approve(
     return row
 
 
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One application of a bulk approval: approved, or the error that refused it."""
+
+    application_id: int
+    approved: ApplicationView | None = None
+    error: ServiceError | None = None
+
+
 def approve_many(
     session: Session, ids: list[int], *, reason: str, today: date, now: datetime
-) -> list[tuple[int, Application | None, ServiceError | None]]:
+) -> list[BulkOutcome]:
     """Bulk approval: each in its own savepoint, so one refusal rolls back only itself."""
-    outcomes: list[tuple[int, Application | None, ServiceError | None]] = []
+    approved: dict[int, Application] = {}
+    errors: dict[int, ServiceError] = {}
     for application_id in ids:
         savepoint = session.begin_nested()
         try:
@@ -333,11 +343,12 @@ def approve_many(
             approve(session, row, amount_fen=None, reason=reason, today=today, now=now)
         except ServiceError as exc:
             savepoint.rollback()
-            outcomes.append((application_id, None, exc))
+            errors[application_id] = exc
             continue
         savepoint.commit()
-        outcomes.append((application_id, row, None))
-    return outcomes
+        approved[application_id] = row
+    views = dict(zip(approved, describe(session, list(approved.values())), strict=True))
+    return [BulkOutcome(i, views.get(i), errors.get(i)) for i in ids]
 
 
 def return_for_changes(
@@ -378,6 +389,54 @@ def get_application(
     return row
 
 
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application with what it is known by (the applicant's credit code, the program's
+    code, the voucher's once issued), and its JSON columns read back."""
+
+    application: Application
+    uscc: str
+    program_code: str
+    voucher_code: str | None
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.application.checks))
+
+    @property
+    def flags(self) -> list[str]:
+        return list(json.loads(self.application.flags))
+
+    @property
+    def intended_providers(self) -> list[str]:
+        return list(json.loads(self.application.intended_providers))
+
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def _described(query: _S) -> _S:
+    """Join what an application is known by (see ApplicationView)."""
+    return (
+        query.join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .join(Program, Program.id == Application.program_id)
+        .outerjoin(Voucher, Voucher.id == Application.voucher_id)
+    )
+
+
+def _viewed() -> Select[Any]:
+    return _described(select(Application, Enterprise.uscc, Program.code, Voucher.code))
+
+
+def describe(session: Session, rows: list[Application]) -> list[ApplicationView]:
+    """The views of ``rows``, in their order: one query for any number of them."""
+    if not rows:
+        return []
+    query = _viewed().where(Application.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+    views = {row[0].id: ApplicationView(*row) for row in session.execute(query)}
+    return [views[r.id] for r in rows]
+
+
 def list_applications(
     session: Session,
     params: PageParams,
@@ -388,21 +447,19 @@ def list_applications(
     year: int | None = None,
     eligible: bool | None = None,
     district_code: str | None = None,
-) -> tuple[list[Application], str | None]:
-    query = select(Application)
-    if district_code is not None:
-        query = query.join(Enterprise, Enterprise.id == Application.enterprise_id).where(
-            Enterprise.district_code == district_code
-        )
+) -> tuple[list[ApplicationView], str | None]:
+    """Applications matching the filters given, oldest first, one page (one query) at a time."""
     query = where_given(
-        query,
+        _viewed(),
         (Application.enterprise_id, enterprise_id),
         (Application.status, status),
         (Application.program_id, program_id),
         (Application.year, year),
         (Application.eligible, eligible),
+        (Enterprise.district_code, district_code),
     )
-    return paginate(session, query, Application.id, params)
+    rows, cursor = paginate_rows(session, query, Application.id, params, lambda row: row[0].id)
+    return [ApplicationView(*row) for row in rows], cursor
 
 
 def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> BlacklistEntry:
@@ -423,19 +480,3 @@ def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> Black
         after={"reason": reason.strip()},
     )
     return entry
-
-
-def voucher_code_of(session: Session, row: Application) -> str | None:
-    return (
-        session.scalar(select(Voucher.code).where(Voucher.id == row.voucher_id))
-        if row.voucher_id
-        else None
-    )
-
-
-def describe(row: Application) -> dict[str, Any]:
-    return {
-        "checks": json.loads(row.checks),
-        "flags": json.loads(row.flags),
-        "intended_providers": json.loads(row.intended_providers),
-    }

@@ -1,0 +1,168 @@
+"""API models for applications, their review and the blacklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voucher_service.applications import service
+from voucher_service.db.tables.applications import ApplicationStatus, SizeClass
+from voucher_service.db.tables.programs import Program
+from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan
+
+
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "program_code": "WH-AI-M2",
+                    "year": 2026,
+                    "requested_yuan": "100000.00",
+                    "planned_use": "fine-tuning a visual inspection model for steel plates",
+                    "intended_providers": ["91420100MA4K00100E"],
+                    "size_class": "small",
+                    "headcount": 45,
+                    "revenue_yuan": "12000000.00",
+                    "declares_no_related_party": True,
+                }
+            ]
+        },
+    )
+
+    program_code: str
+    year: int = Field(ge=2000, le=2100)
+    requested_yuan: PositiveYuan
+    planned_use: str = Field(min_length=1, max_length=2000)
+    intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
+    size_class: SizeClass
+    headcount: int = Field(ge=0, le=10_000_000)
+    revenue_yuan: NonNegativeYuan
+    declares_no_related_party: bool = Field(
+        description="That the enterprise has no related-party relationship with those providers."
+    )
+
+    def to_input(self, program: Program) -> service.ApplicationInput:
+        return service.ApplicationInput(
+            program=program,
+            year=self.year,
+            requested_fen=self.requested_yuan,
+            planned_use=self.planned_use,
+            intended_providers=list(self.intended_providers),
+            size_class=self.size_class,
+            headcount=self.headcount,
+            revenue_fen=self.revenue_yuan,
+            declares_no_related_party=self.declares_no_related_party,
+        )
+
+
+class CheckOut(BaseModel):
+    check: str
+    ok: bool
+    message: str
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    uscc: str
+    program_code: str
+    year: int
+    status: ApplicationStatus
+    eligible: bool = Field(description="Whether every automatic check passed.")
+    checks: list[CheckOut]
+    flags: list[str] = Field(description="For the reviewer: related parties, unknown providers.")
+    requested_yuan: Yuan
+    approved_yuan: Yuan | None
+    voucher_code: str | None
+    planned_use: str
+    intended_providers: list[str]
+    size_class: SizeClass
+    headcount: int
+    revenue_yuan: Yuan
+    declares_no_related_party: bool
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: service.ApplicationView) -> ApplicationOut:
+        row = view.application
+        return cls(
+            id=row.id,
+            uscc=view.uscc,
+            program_code=view.program_code,
+            year=row.year,
+            status=ApplicationStatus(row.status),
+            eligible=row.eligible,
+            checks=[CheckOut(**c) for c in view.checks],
+            flags=view.flags,
+            requested_yuan=row.requested_fen,
+            approved_yuan=row.approved_fen,
+            voucher_code=view.voucher_code,
+            planned_use=row.planned_use,
+            intended_providers=view.intended_providers,
+            size_class=SizeClass(row.size_class),
+            headcount=row.headcount,
+            revenue_yuan=row.revenue_fen,
+            declares_no_related_party=row.declares_no_related_party,
+            decision_reason=row.decision_reason,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "planned use too vague"}]}
+    )
+
+    reason: str = Field(default="", max_length=1000)
+
+
+class ApproveIn(DecisionIn):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount_yuan": "80000.00"}]}
+    )
+
+    amount_yuan: PositiveYuan | None = Field(
+        default=None, description="Less than requested, if need be."
+    )
+
+
+class BulkApproveIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13, 14]}]}
+    )
+
+    ids: list[int] = Field(min_length=1, max_length=500)
+    reason: str = Field(default="", max_length=1000)
+
+
+class BulkResultOut(BaseModel):
+    id: int
+    ok: bool
+    application: ApplicationOut | None = None
+    error: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, outcome: service.BulkOutcome) -> BulkResultOut:
+        if outcome.approved is not None:
+            return cls(
+                id=outcome.application_id, ok=True, application=ApplicationOut.of(outcome.approved)
+            )
+        assert outcome.error is not None
+        error = {"code": outcome.error.code, "message": outcome.error.message}
+        return cls(id=outcome.application_id, ok=False, error=error)
+
+
+class BlacklistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: USCC
+    reason: str = Field(min_length=1, max_length=480)
