@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
 from voucher_service.db.tables.providers import Provider, ProviderStatus
@@ -18,13 +17,8 @@ from voucher_service.providers.schemas import ProviderCreate, ProviderOut, Statu
 admin_router = APIRouter(tags=["providers (bureau)"])
 
 
-def _out(session: Session, provider: Provider) -> ProviderOut:
-    assert provider.id is not None
-    return ProviderOut.of(
-        provider,
-        service.offerings_of(session, provider.id),
-        service.status_history(session, provider.id),
-    )
+def _out(session: SessionDep, provider: Provider) -> ProviderOut:
+    return ProviderOut.of(service.describe(session, [provider])[0])
 
 
 @admin_router.post(
@@ -49,7 +43,9 @@ def list_providers(
     status: Annotated[ProviderStatus | None, Query()] = None,
 ) -> Page[ProviderOut]:
     rows, cursor = service.list_providers(session, page, status=status)
-    return Page(items=[_out(session, p) for p in rows], next_cursor=cursor)
+    return Page(
+        items=[ProviderOut.of(v) for v in service.describe(session, rows)], next_cursor=cursor
+    )
 
 
 @admin_router.get("/providers/{uscc}", dependencies=rule(BUREAU_READ))

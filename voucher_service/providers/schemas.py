@@ -7,13 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.db.tables.providers import (
-    Provider,
     ProviderOffering,
     ProviderStatus,
     ProviderStatusChange,
 )
 from voucher_service.domain.usage import ResourceKind, Unit
 from voucher_service.fields import USCC, NonNegativeYuan, Yuan
+from voucher_service.providers.service import ProviderView
 
 
 class OfferingIn(BaseModel):
@@ -95,18 +95,14 @@ class ProviderOut(BaseModel):
     status_history: list[StatusChangeOut]
 
     @classmethod
-    def of(
-        cls,
-        provider: Provider,
-        offerings: list[ProviderOffering],
-        history: list[ProviderStatusChange],
-    ) -> ProviderOut:
+    def of(cls, view: ProviderView) -> ProviderOut:
+        provider = view.provider
         return cls(
             uscc=provider.uscc,
             name=provider.name,
             status=ProviderStatus(provider.status),
             status_reason=provider.status_reason,
             created_at=provider.created_at,
-            offerings=[OfferingOut.of(o) for o in offerings],
-            status_history=[StatusChangeOut.of(h) for h in history],
+            offerings=[OfferingOut.of(o) for o in view.offerings],
+            status_history=[StatusChangeOut.of(h) for h in view.history],
         )

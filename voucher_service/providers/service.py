@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service import audit_log
 from voucher_service.db.tables.providers import (
@@ -57,14 +59,10 @@ def get_provider(session: Session, uscc: str) -> Provider:
     return provider
 
 
-def offerings_of(session: Session, provider_id: int) -> list[ProviderOffering]:
-    return list(
-        session.scalars(
-            select(ProviderOffering)
-            .where(ProviderOffering.provider_id == provider_id)
-            .order_by(ProviderOffering.id)
-        )
-    )
+def all_providers(session: Session) -> list[Provider]:
+    """Every provider, in the order they were registered (for the command line and the
+    network view: a few dozen, never a page's worth)."""
+    return list(session.scalars(select(Provider).order_by(Provider.id)))
 
 
 def list_providers(
@@ -106,11 +104,30 @@ def set_status(
     return locked
 
 
-def status_history(session: Session, provider_id: int) -> list[ProviderStatusChange]:
-    return list(
-        session.scalars(
-            select(ProviderStatusChange)
-            .where(ProviderStatusChange.provider_id == provider_id)
-            .order_by(ProviderStatusChange.id)
-        )
-    )
+@dataclass(frozen=True)
+class ProviderView:
+    """A provider with its price list and its status history (oldest first)."""
+
+    provider: Provider
+    offerings: list[ProviderOffering]
+    history: list[ProviderStatusChange]
+
+
+def describe(session: Session, providers: list[Provider]) -> list[ProviderView]:
+    """The views of ``providers``, in their order: two queries for any number of them."""
+    ids = [p.id for p in providers]
+    offerings: dict[int | None, list[ProviderOffering]] = defaultdict(list)
+    for offering in session.scalars(
+        select(ProviderOffering)
+        .where(col(ProviderOffering.provider_id).in_(ids))
+        .order_by(ProviderOffering.id)
+    ):
+        offerings[offering.provider_id].append(offering)
+    history: dict[int | None, list[ProviderStatusChange]] = defaultdict(list)
+    for change in session.scalars(
+        select(ProviderStatusChange)
+        .where(col(ProviderStatusChange.provider_id).in_(ids))
+        .order_by(ProviderStatusChange.id)
+    ):
+        history[change.provider_id].append(change)
+    return [ProviderView(p, offerings[p.id], history[p.id]) for p in providers]
