@@ -93,13 +93,10 @@ def cmd_settle(args: argparse.Namespace) -> int:
     """Settlement from the command line: close, approve, pay, export."""
     from pathlib import Path
 
-    from sqlalchemy import select
-
     from voucher_service.db.session import transaction
-    from voucher_service.db.tables.providers import Provider
     from voucher_service.db.types import utcnow
     from voucher_service.money import fen_to_yuan
-    from voucher_service.providers.service import get_provider
+    from voucher_service.providers.service import all_providers, get_provider
     from voucher_service.settlement import export, service
 
     with transaction() as session:
@@ -108,9 +105,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
             if not args.period:
                 raise SystemExit("settle close needs --period YYYY-MM")
             providers = (
-                [get_provider(session, args.provider)]
-                if args.provider
-                else list(session.scalars(select(Provider).order_by(Provider.id)))
+                [get_provider(session, args.provider)] if args.provider else all_providers(session)
             )
             for provider in providers:
                 statement, created = service.close_statement(
@@ -130,16 +125,10 @@ def cmd_settle(args: argparse.Namespace) -> int:
         elif args.action == "pay":
             service.pay_statement(session, statement, reference=args.reference or "", now=utcnow())
         else:
-            holder = session.get(Provider, statement.provider_id)
-            assert holder is not None
             detail = service.statement_detail(session, statement)
-            zh = args.headers == "zh"
-            data = (
-                export.statement_xlsx(statement, holder, detail, chinese=zh)
-                if args.format == "xlsx"
-                else export.statement_csv(statement, detail, chinese=zh)
-            )
-            Path(args.out).write_bytes(data)
+            chinese = args.headers == "zh"
+            file = export.statement_file(statement, detail, fmt=args.format, chinese=chinese)
+            Path(args.out).write_bytes(file.body)
         print(f"statement {statement.id} ({statement.period}): {statement.status}")
     return 0
 

@@ -5,15 +5,38 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 
-from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.settlement import Statement
 from voucher_service.money import fen_to_yuan
 from voucher_service.settlement.service import StatementDetail
+
+Format = Literal["csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    media_type: str
+    body: bytes
+
+
+def statement_file(
+    statement: Statement, detail: StatementDetail, *, fmt: Format, chinese: bool
+) -> ExportFile:
+    """The statement as a file to hand over: CSV, or XLSX with a summary sheet."""
+    name = f"statement-{detail.provider.uscc}-{statement.period}.{fmt}"
+    if fmt == "xlsx":
+        return ExportFile(name, XLSX, statement_xlsx(statement, detail, chinese=chinese))
+    return ExportFile(
+        name, "text/csv; charset=utf-8", statement_csv(statement, detail, chinese=chinese)
+    )
+
 
 DETAIL = [
     ("uscc", "统一社会信用代码"),
@@ -74,9 +97,8 @@ def statement_csv(statement: Statement, detail: StatementDetail, *, chinese: boo
     return out.getvalue().encode("utf-8-sig")
 
 
-def statement_xlsx(
-    statement: Statement, provider: Provider, detail: StatementDetail, *, chinese: bool
-) -> bytes:
+def statement_xlsx(statement: Statement, detail: StatementDetail, *, chinese: bool) -> bytes:
+    provider = detail.provider
     book = Workbook()
     summary = book.active
     assert summary is not None

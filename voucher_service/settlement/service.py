@@ -28,7 +28,7 @@ from voucher_service.db.tables.settlement import Statement, StatementLine, State
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.ledger import service as ledger
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate_rows, where_given
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
@@ -187,24 +187,43 @@ def list_statements(
     provider_id: int | None = None,
     period: str | None = None,
     status: StatementStatus | None = None,
-) -> tuple[list[Statement], str | None]:
-    query = select(Statement)
-    if provider_id is not None:
-        query = query.where(Statement.provider_id == provider_id)
-    if period is not None:
-        query = query.where(Statement.period == period)
-    if status is not None:
-        query = query.where(Statement.status == status)
-    return paginate(session, query, Statement.id, params)
+) -> tuple[list[StatementView], str | None]:
+    """Statements matching the filters given, oldest first, one page (one query) at a time."""
+    query = where_given(
+        select(Statement, Provider.uscc).join(Provider, Provider.id == Statement.provider_id),
+        (Statement.provider_id, provider_id),
+        (Statement.period, period),
+        (Statement.status, status),
+    )
+    rows, cursor = paginate_rows(session, query, Statement.id, params, lambda row: row[0].id)
+    return [StatementView(*row) for row in rows], cursor
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """A statement with the credit code of the provider it pays."""
+
+    statement: Statement
+    provider_uscc: str
+
+
+def describe(session: Session, statement: Statement) -> StatementView:
+    uscc = session.scalar(select(Provider.uscc).where(Provider.id == statement.provider_id))
+    assert uscc is not None
+    return StatementView(statement, uscc)
 
 
 @dataclass(frozen=True)
 class StatementDetail:
+    provider: Provider  # whom the statement pays
     lines: list[dict[str, Any]]  # one per record, ordered by enterprise, voucher, record
     groups: list[dict[str, Any]]  # one per enterprise and voucher, with totals
 
 
 def statement_detail(session: Session, statement: Statement) -> StatementDetail:
+    """The statement's records and its totals per enterprise and voucher, for the exports."""
+    provider = session.get(Provider, statement.provider_id)
+    assert provider is not None
     rows = session.execute(
         select(
             Enterprise.uscc,
@@ -242,4 +261,4 @@ def statement_detail(session: Session, statement: Statement) -> StatementDetail:
         group["records"] += 1
         for column in ("fee_fen", "subsidy_fen", "enterprise_share_fen"):
             group[column] += line[column]
-    return StatementDetail(lines=lines, groups=list(groups.values()))
+    return StatementDetail(provider=provider, lines=lines, groups=list(groups.values()))

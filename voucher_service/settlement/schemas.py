@@ -1,0 +1,68 @@
+"""API models for settlement statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voucher_service.db.tables.settlement import Statement, StatementStatus
+from voucher_service.fields import USCC, Yuan
+from voucher_service.settlement.service import StatementView
+
+Period = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-06"])]
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"provider_uscc": "91420100MA4K00100E", "period": "2026-06"}]
+        },
+    )
+
+    provider_uscc: USCC
+    period: Period
+
+
+class PayIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"payment_reference": "WH-TREAS-2026-0715-001"}]},
+    )
+
+    payment_reference: str = Field(min_length=1, max_length=100)
+
+
+class StatementOut(BaseModel):
+    id: int
+    provider_uscc: str
+    period: str
+    status: StatementStatus
+    record_count: int
+    fee_yuan: Yuan
+    subsidy_yuan: Yuan = Field(description="What the bureau owes the provider for the month.")
+    enterprise_share_yuan: Yuan
+    closed_at: datetime
+    approved_at: datetime | None
+    paid_at: datetime | None
+    payment_reference: str | None
+
+    @classmethod
+    def of(cls, view: StatementView) -> StatementOut:
+        statement: Statement = view.statement
+        return cls(
+            id=statement.id,
+            provider_uscc=view.provider_uscc,
+            period=statement.period,
+            status=StatementStatus(statement.status),
+            record_count=statement.record_count,
+            fee_yuan=statement.fee_fen,
+            subsidy_yuan=statement.subsidy_fen,
+            enterprise_share_yuan=statement.enterprise_share_fen,
+            closed_at=statement.closed_at,
+            approved_at=statement.approved_at,
+            paid_at=statement.paid_at,
+            payment_reference=statement.payment_reference,
+        )
