@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from voucher_service.audit import service
+from voucher_service.audit.schemas import AuditEntryOut
 from voucher_service.auth.access import AUDIT_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
 from voucher_service.pagination import Page
 
 admin_router = APIRouter(tags=["audit"])
-
-
-class AuditEntryOut(BaseModel):
-    id: int
-    seq: int | None
-    occurred_at: datetime
-    actor: str
-    principal_id: int | None
-    key_id: int | None
-    action: str
-    target_type: str
-    target_id: str
-    before: Any
-    after: Any
-    hash: str | None
-
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> AuditEntryOut:
-        return cls(
-            **{k: row[k] for k in cls.model_fields if k not in ("before", "after")},
-            before=json.loads(row["before"]) if row["before"] else None,
-            after=json.loads(row["after"]) if row["after"] else None,
-        )
 
 
 @admin_router.get("/audit", dependencies=rule(AUDIT_READ))

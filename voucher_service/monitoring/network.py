@@ -35,6 +35,7 @@ from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.domain.usage import Outcome
 from voucher_service.errors import ErrorCode, InvalidInput
+from voucher_service.providers.service import all_providers
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
 PROBES = metadata.tables[ProbeResult.__tablename__]
@@ -227,6 +228,27 @@ def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str,
         "freshness": round(freshness, 4),
         "records": round(records, 4),
     }
+
+
+@dataclass(frozen=True)
+class ProviderOverview:
+    """A provider as the network view shows it: its quality score (with its parts) and the
+    latest capacity snapshot of each of its accelerator models."""
+
+    provider: Provider
+    quality: dict[str, float]
+    capacity: list[dict[str, Any]]
+
+
+def overview(session: Session, *, now: datetime) -> list[ProviderOverview]:
+    """Every provider, in registration order, with its quality and latest capacity."""
+    latest: dict[int, list[dict[str, Any]]] = {}
+    for row in latest_telemetry(session):
+        latest.setdefault(row["provider_id"], []).append(row)
+    return [
+        ProviderOverview(p, quality(session, p, now=now), latest.get(p.id, []))
+        for p in all_providers(session)
+    ]
 
 
 def set_health_url(session: Session, provider: Provider, url: str | None) -> Provider:

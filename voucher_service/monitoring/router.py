@@ -6,55 +6,17 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.deps import NowDep, SessionDep
-from voucher_service.fields import NonNegativeYuan, parse_uscc_param
+from voucher_service.fields import parse_uscc_param
 from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring import network
-from voucher_service.pagination import PageParams
-from voucher_service.providers.service import get_provider, list_providers
+from voucher_service.monitoring.schemas import HealthEndpointIn, TelemetryIn
+from voucher_service.providers.service import get_provider
 
 admin_router = APIRouter(tags=["compute network (bureau)"])
 provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
-
-
-class SnapshotIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    observed_at: AwareDatetime
-    resource_model: str = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
-    total: int = Field(ge=0, le=10_000_000, description="Accelerators of this model.")
-    available: int = Field(ge=0, le=10_000_000, description="Of which free now.")
-    utilisation_percent: int = Field(ge=0, le=100)
-    queue_wait_seconds: int = Field(ge=0, le=30 * 86400)
-    list_price_yuan: NonNegativeYuan = Field(description="Current list price per card-hour.")
-
-
-class TelemetryIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "snapshots": [
-                        {
-                            "observed_at": "2026-06-15T10:00:00+08:00",
-                            "resource_model": "Ascend 910B",
-                            "total": 512,
-                            "available": 64,
-                            "utilisation_percent": 87,
-                            "queue_wait_seconds": 300,
-                            "list_price_yuan": "12.50",
-                        }
-                    ]
-                }
-            ]
-        },
-    )
-
-    snapshots: list[SnapshotIn] = Field(min_length=1, max_length=1000)
 
 
 @provider_router.post("/{uscc}/telemetry")
@@ -63,27 +25,8 @@ def post_telemetry(
 ) -> dict[str, int]:
     """Report capacity, utilisation, queue wait and list price per accelerator model."""
     provider = get_provider(session, parse_uscc_param(uscc))
-    snapshots = [
-        network.Snapshot(
-            s.observed_at,
-            s.resource_model,
-            s.total,
-            s.available,
-            s.utilisation_percent * 100,
-            s.queue_wait_seconds,
-            s.list_price_yuan,
-        )
-        for s in body.snapshots
-    ]
+    snapshots = [s.to_snapshot() for s in body.snapshots]
     return {"stored": network.record_telemetry(session, provider, snapshots, now=now)}
-
-
-class HealthEndpointIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"url": "https://ai.example.cn/healthz"}]}
-    )
-
-    url: str | None = Field(default=None, max_length=500, description="null to stop probing")
 
 
 @admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(BUREAU_STAFF))
@@ -112,20 +55,16 @@ def _snapshot_out(row: dict[str, Any]) -> dict[str, Any]:
 @admin_router.get("/network", dependencies=rule(BUREAU_READ))
 def network_view(session: SessionDep, now: NowDep) -> list[dict[str, Any]]:
     """Every provider's quality score (with its parts) and latest capacity."""
-    latest: dict[str, list[dict[str, Any]]] = {}
-    for row in network.latest_telemetry(session):
-        latest.setdefault(row["uscc"], []).append(_snapshot_out(row))
-    providers, _ = list_providers(session, PageParams(limit=10_000))
     return [
         {
-            "uscc": p.uscc,
-            "name": p.name,
-            "status": p.status,
-            "health_url": p.health_url,
-            "quality": network.quality(session, p, now=now),
-            "capacity": latest.get(p.uscc, []),
+            "uscc": s.provider.uscc,
+            "name": s.provider.name,
+            "status": s.provider.status,
+            "health_url": s.provider.health_url,
+            "quality": s.quality,
+            "capacity": [_snapshot_out(row) for row in s.capacity],
         }
-        for p in providers
+        for s in network.overview(session, now=now)
     ]
 
 

@@ -1,0 +1,64 @@
+"""API models for the compute network: provider telemetry and health endpoints."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from voucher_service.fields import NonNegativeYuan
+from voucher_service.monitoring.network import Snapshot
+
+
+class SnapshotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    observed_at: AwareDatetime
+    resource_model: str = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
+    total: int = Field(ge=0, le=10_000_000, description="Accelerators of this model.")
+    available: int = Field(ge=0, le=10_000_000, description="Of which free now.")
+    utilisation_percent: int = Field(ge=0, le=100)
+    queue_wait_seconds: int = Field(ge=0, le=30 * 86400)
+    list_price_yuan: NonNegativeYuan = Field(description="Current list price per card-hour.")
+
+    def to_snapshot(self) -> Snapshot:
+        return Snapshot(
+            self.observed_at,
+            self.resource_model,
+            self.total,
+            self.available,
+            self.utilisation_percent * 100,
+            self.queue_wait_seconds,
+            self.list_price_yuan,
+        )
+
+
+class TelemetryIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "snapshots": [
+                        {
+                            "observed_at": "2026-06-15T10:00:00+08:00",
+                            "resource_model": "Ascend 910B",
+                            "total": 512,
+                            "available": 64,
+                            "utilisation_percent": 87,
+                            "queue_wait_seconds": 300,
+                            "list_price_yuan": "12.50",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    snapshots: list[SnapshotIn] = Field(min_length=1, max_length=1000)
+
+
+class HealthEndpointIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"url": "https://ai.example.cn/healthz"}]}
+    )
+
+    url: str | None = Field(default=None, max_length=500, description="null to stop probing")
