@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, uscc
+from voucher_service.config import get_settings
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.ledger import LedgerPosting, PostingKind
 from voucher_service.deps import SessionDep
@@ -122,3 +123,10 @@ def test_a_broken_check_is_a_bug_not_a_conflict(client: TestClient) -> None:
 
     response = TestClient(app, raise_server_exceptions=False).post("/test/zero-posting")
     assert response.status_code == 500
+
+
+def test_a_page_is_at_most_the_configured_size(client: TestClient) -> None:
+    largest = get_settings().page_size_max
+    assert client.get("/v1/admin/vouchers", params={"limit": largest}).status_code == 200
+    too_many = client.get("/v1/admin/vouchers", params={"limit": largest + 1})
+    assert "limit" in assert_error(too_many, 422, "invalid_input")

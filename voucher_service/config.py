@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,15 +40,18 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    page_size_max: int = 500
+    page_size_max: int = Field(
+        default=500, ge=1, description="The most items a list returns per page (its limit)."
+    )
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def today(self) -> date:
-        """Today's date in the program's timezone (not the server's)."""
-        return datetime.now(self.tz).date()
+    def today(self, moment: datetime | None = None) -> date:
+        """The date in the program's timezone (not the server's) at ``moment`` (default: now).
+        The one definition of "today": the API's TodayDep passes the request's clock."""
+        return (moment or datetime.now(UTC)).astimezone(self.tz).date()
 
 
 @lru_cache

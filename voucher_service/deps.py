@@ -27,8 +27,8 @@ NowDep = Annotated[datetime, Depends(now)]
 
 
 def today(settings: SettingsDep, moment: NowDep) -> date:
-    """Today in the program's timezone (Asia/Shanghai by default), not the server's."""
-    return moment.astimezone(settings.tz).date()
+    """Today in the program's timezone, by the request's clock (fixed in tests)."""
+    return settings.today(moment)
 
 
 TodayDep = Annotated[date, Depends(today)]

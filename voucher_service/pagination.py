@@ -15,9 +15,11 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from voucher_service.config import get_settings
 from voucher_service.errors import ErrorCode, InvalidInput
 
 T = TypeVar("T")
+PAGE_SIZE_MAX = get_settings().page_size_max  # VOUCHER_PAGE_SIZE_MAX, read at start-up
 
 
 class Page(BaseModel, Generic[T]):
@@ -48,7 +50,9 @@ def decode_cursor(cursor: str) -> int:
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")] = 50,
+    limit: Annotated[
+        int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page (1-{PAGE_SIZE_MAX}).")
+    ] = 50,
     cursor: Annotated[
         str | None, Query(description="Opaque: the next_cursor of the previous page.")
     ] = None,

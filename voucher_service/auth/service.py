@@ -50,7 +50,6 @@ class Caller:
     role: Role
     name: str
     key_id: int
-    key_prefix: str
     enterprise_id: int | None = None
     enterprise_uscc: str | None = None
     provider_id: int | None = None
@@ -236,7 +235,6 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         role=Role(principal.role),
         name=principal.name,
         key_id=api_key.id,
-        key_prefix=api_key.prefix,
         enterprise_id=principal.enterprise_id,
         enterprise_uscc=enterprise_uscc,
         provider_id=principal.provider_id,

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import httpx
@@ -39,7 +40,7 @@ from voucher_service.providers.service import all_providers
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
 PROBES = metadata.tables[ProbeResult.__tablename__]
-OVERPRICED = 1.5
+OVERPRICED = Fraction(3, 2)  # a unit price above this times its model's index is flagged
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def price_index(session: Session) -> dict[str, int]:
 
 
 def flagged_records(session: Session, *, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
-    """Usage records priced above 1.5 x the index of their model, newest first."""
+    """Usage records priced above OVERPRICED x the index of their model, newest first."""
     index = price_index(session)
     if not index:
         return []
@@ -126,7 +127,7 @@ def flagged_records(session: Session, *, since: datetime, limit: int = 500) -> l
                 UsageRecord.resource_model == model,
                 UsageRecord.kind == RecordKind.USAGE,
                 UsageRecord.created_at >= since,
-                UsageRecord.unit_price_fen * 2 > median * 3,
+                UsageRecord.unit_price_fen * OVERPRICED.denominator > median * OVERPRICED.numerator,
             )
             .order_by(UsageRecord.created_at.desc())  # type: ignore[attr-defined]
             .limit(limit)
