@@ -30,7 +30,3 @@ def test_kubernetes_manifests_run_real_commands() -> None:
         parts = command if command[0] == "voucher-service" else command[-1].split(" && ")[0].split()
         parser.parse_args(parts[1:])  # exits (fails the test) on an unknown command or flag
 
-
-def test_compose_file_parses() -> None:
-    compose = yaml.safe_load((ROOT / "deploy/compose.yaml").read_text())
-    assert set(compose["services"]) == {"db", "api"}
