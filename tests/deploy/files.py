@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,30 @@ def kubernetes() -> list[tuple[str, dict[str, Any]]]:
         for document in yaml.safe_load_all(path.read_text())
         if document is not None
     ]
+
+
+def pod_template(workload: dict[str, Any]) -> dict[str, Any]:
+    """The pod template of a Deployment, Job or CronJob."""
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]  # type: ignore[no-any-return]
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    return pod_template(workload)["spec"]  # type: ignore[no-any-return]
+
+
+def workloads() -> Iterator[dict[str, Any]]:
+    for _, document in kubernetes():
+        if document["kind"] in ("Deployment", "Job", "CronJob"):
+            yield document
+
+
+def containers() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for workload in workloads():
+        for container in pod_spec(workload)["containers"]:
+            yield workload, container
 
 
 def assert_real_command(command: list[str]) -> None:

@@ -172,6 +172,7 @@ def backed_up_and_restored(url: str, tmp_path: Path) -> Iterator[str]:
     if backend() == "sqlite":
         copy = tmp_path / "restored.db"
         source = make_url(url).database
+        assert source is not None
         sqlite3 = require("sqlite3")
         subprocess.run([sqlite3, source, f".backup '{copy}'"], check=True, timeout=60)
         yield f"sqlite:///{copy}"

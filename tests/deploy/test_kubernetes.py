@@ -6,7 +6,6 @@ scheduled jobs, and network policies that let in only the ingress and Prometheus
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import kubernetes_validate
@@ -18,7 +17,11 @@ from tests.deploy.files import (
     KUBERNETES,
     assert_metrics_can_aggregate,
     assert_real_command,
+    containers,
     kubernetes,
+    pod_spec,
+    pod_template,
+    workloads,
 )
 
 # The oldest Kubernetes release still maintained when these manifests were written.
@@ -29,30 +32,8 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for _, d in kubernetes() if d["kind"] == kind}
 
 
-def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
-    spec = workload["spec"]
-    if workload["kind"] == "CronJob":
-        spec = spec["jobTemplate"]["spec"]
-    return spec["template"]["spec"]  # type: ignore[no-any-return]
-
-
 def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
-    spec = workload["spec"]
-    if workload["kind"] == "CronJob":
-        spec = spec["jobTemplate"]["spec"]
-    return spec["template"]["metadata"]["labels"]  # type: ignore[no-any-return]
-
-
-def workloads() -> Iterator[dict[str, Any]]:
-    for _, document in kubernetes():
-        if document["kind"] in ("Deployment", "Job", "CronJob"):
-            yield document
-
-
-def containers() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    for workload in workloads():
-        for container in pod_spec(workload)["containers"]:
-            yield workload, container
+    return pod_template(workload)["metadata"]["labels"]  # type: ignore[no-any-return]
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
