@@ -3,6 +3,10 @@ migration must undo itself (docs/operations.md: rolling back an upgrade)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -16,6 +20,8 @@ from voucher_service import models  # noqa: F401  (registers every table)
 from voucher_service.config import get_settings
 from voucher_service.db.base import metadata
 from voucher_service.db.session import create_db_engine
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_models_match_migrations(engine: Engine) -> None:
@@ -108,3 +114,28 @@ def test_every_migration_downgrades_and_upgrades_step_by_step(scratch_database: 
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
+
+
+def test_alembic_command_line_rolls_back_the_service_database(scratch_database: str) -> None:
+    """As docs/operations.md says: alembic.ini at the top of the checkout, the database from
+    the service's own setting; `alembic downgrade -1` steps back, `alembic current` says where
+    it is."""
+    script = ScriptDirectory.from_config(alembic_config(scratch_database))
+    head = script.get_revision(script.get_current_head())
+    alembic = Path(sys.executable).parent / "alembic"
+    environment = {**os.environ, "VOUCHER_DATABASE_URL": scratch_database}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [str(alembic), *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("downgrade", "-1")
+    assert run("current").split() == [head.down_revision]
