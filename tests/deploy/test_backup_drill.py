@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, TODAY
 from tests.databases import backend, empty_postgres_database
+from tests.factories import usage_body
 from tests.monitoring.tools import require
 from voucher_service.api import create_app
 from voucher_service.audit.service import CLI, set_actor
@@ -35,6 +36,10 @@ from voucher_service.demo import DemoResult, load_demo
 from voucher_service.deps import now
 
 CLOSE_OF_JUNE = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
+SERVICE_START, SERVICE_END = (
+    datetime(2026, 6, 15, 0, 0, tzinfo=UTC),
+    datetime(2026, 6, 15, 1, 0, tzinfo=UTC),
+)
 POSTING_KINDS = {"fund", "issue", "subsidy", "reversal", "release", "settle"}
 
 
@@ -57,20 +62,9 @@ def api(url: str, clock: list[datetime]) -> Iterator[TestClient]:
         engine.dispose()
 
 
-def usage(record_id: str, voucher: str, uscc: str, fee: str) -> dict[str, Any]:
-    return {
-        "record_id": record_id,
-        "voucher_code": voucher,
-        "uscc": uscc,
-        "resource_kind": "accelerator",
-        "resource_model": "Ascend 910B",
-        "quantity": "1",
-        "unit": "card_hour",
-        "unit_price_yuan": fee,
-        "fee_yuan": fee,
-        "service_start": "2026-06-15T08:00:00+08:00",
-        "service_end": "2026-06-15T09:00:00+08:00",
-    }
+def usage(record_id: str, voucher: str, holder: str, fee: str) -> dict[str, Any]:
+    """A card-hour on the morning of the test's day (June 15, 2026, in Wuhan)."""
+    return usage_body(record_id, voucher, holder, fee, start=SERVICE_START, end=SERVICE_END)
 
 
 def bearer(key: str) -> dict[str, str]:
