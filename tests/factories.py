@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -88,3 +89,22 @@ def make_voucher(
         today=today,
         valid_to=valid_to,
     )
+
+
+def usage_body(
+    record_id: str, voucher: str, holder: str, fee: str, *, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """A usage record as a provider posts it: one card-hour of Ascend 910B at ``fee`` yuan."""
+    return {
+        "record_id": record_id,
+        "voucher_code": voucher,
+        "uscc": holder,
+        "resource_kind": "accelerator",
+        "resource_model": "Ascend 910B",
+        "quantity": "1",
+        "unit": "card_hour",
+        "unit_price_yuan": fee,
+        "fee_yuan": fee,
+        "service_start": start.isoformat(),
+        "service_end": end.isoformat(),
+    }

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, uscc
+from tests.factories import make_enterprise, make_pool, make_program, usage_body, uscc
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
@@ -41,19 +41,7 @@ KEYS: dict[str, str] = {}  # provider credit code -> its API key
 
 def record(record_id: str, voucher: str, holder: str, fee: str = "100.00") -> dict[str, Any]:
     end = datetime.now(get_settings().tz) - timedelta(minutes=5)
-    return {
-        "record_id": record_id,
-        "voucher_code": voucher,
-        "uscc": holder,
-        "resource_kind": "accelerator",
-        "resource_model": "Ascend 910B",
-        "quantity": "1",
-        "unit": "card_hour",
-        "unit_price_yuan": fee,
-        "fee_yuan": fee,
-        "service_start": (end - timedelta(minutes=50)).isoformat(),
-        "service_end": end.isoformat(),
-    }
+    return usage_body(record_id, voucher, holder, fee, start=end - timedelta(minutes=50), end=end)
 
 
 def storm(

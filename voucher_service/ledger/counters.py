@@ -39,6 +39,10 @@ class CapCounter:
     id: int
     used_fen: int
 
+    def count(self, subsidy_fen: int) -> None:
+        """Follow a subsidy priced under the lock (``ledger.subsidise`` writes it)."""
+        self.used_fen += subsidy_fen
+
 
 @dataclass
 class VoucherCounter:
@@ -47,6 +51,10 @@ class VoucherCounter:
     id: int
     balance_fen: int
     active: bool
+
+    def draw(self, subsidy_fen: int) -> None:
+        """Follow a subsidy priced under the lock (``ledger.subsidise`` writes it)."""
+        self.balance_fen -= subsidy_fen
 
 
 def lock_caps(session: Session, keys: Iterable[CapKey]) -> dict[CapKey, CapCounter]:

@@ -178,6 +178,18 @@ class Draw:
     usage_record_id: int
     memo: str
 
+    def posting(self, kind: PostingKind, source: Account, target: Account) -> Posting:
+        return Posting(
+            kind,
+            source,
+            target,
+            self.amount_fen,
+            pool_id=self.pool_id,
+            voucher_id=self.voucher_id,
+            usage_record_id=self.usage_record_id,
+            memo=self.memo,
+        )
+
 
 def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None:
     """Post each draw voucher->payable and move the voucher balances and cap counters by
@@ -189,15 +201,8 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
     post_many(
         session,
         [
-            Posting(
-                PostingKind.SUBSIDY,
-                accounts.voucher(d.voucher_id),
-                accounts.payable(d.provider_id),
-                d.amount_fen,
-                pool_id=d.pool_id,
-                voucher_id=d.voucher_id,
-                usage_record_id=d.usage_record_id,
-                memo=d.memo,
+            d.posting(
+                PostingKind.SUBSIDY, accounts.voucher(d.voucher_id), accounts.payable(d.provider_id)
             )
             for d in draws
         ],
@@ -224,22 +229,8 @@ def reverse_subsidy(session: Session, draw: Draw, *, voucher_open: bool, now: da
     """Give back part of a subsidy (a refund): payable->voucher, and the cap counter down by
     as much. On a voucher still open the balance grows; on a closed one the amount goes on
     to the pool of its year (voucher->pool), as its unspent balance did."""
-    post_many(
-        session,
-        [
-            Posting(
-                PostingKind.REVERSAL,
-                accounts.payable(draw.provider_id),
-                accounts.voucher(draw.voucher_id),
-                draw.amount_fen,
-                pool_id=draw.pool_id,
-                voucher_id=draw.voucher_id,
-                usage_record_id=draw.usage_record_id,
-                memo=draw.memo,
-            )
-        ],
-        now=now,
-    )
+    source, target = accounts.payable(draw.provider_id), accounts.voucher(draw.voucher_id)
+    post_many(session, [draw.posting(PostingKind.REVERSAL, source, target)], now=now)
     if voucher_open:
         _move_voucher(
             session, draw.voucher_id, balance_fen=draw.amount_fen, subsidised_fen=-draw.amount_fen

@@ -9,6 +9,7 @@ and returns one line per violation, naming the row. An empty list means the book
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -53,16 +54,34 @@ def verify_ledger(session: Session) -> list[str]:
     """Check conservation, counters against postings, non-negativity and caps."""
     violations: list[str] = []
     nets = _account_nets(session)
-    flows = _voucher_flows(session)
-
     negative_postings = session.scalar(
         select(func.count()).select_from(LedgerPosting).where(LedgerPosting.amount_fen <= 0)
     )
     if negative_postings:
         violations.append(f"ledger: {negative_postings} posting(s) with a non-positive amount")
+    sums = _VoucherSums()
+    violations.extend(_check_vouchers(session, nets, sums))
+    violations.extend(_check_pools(session, nets, sums))
+    violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
+    violations.extend(_check_usage(session, nets))
+    violations.extend(_check_statements(session, nets))
+    violations.extend(verify_chain(session))
+    return violations
 
-    per_pool: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    per_enrolment: dict[int, int] = defaultdict(int)
+
+@dataclass
+class _VoucherSums:
+    """What the vouchers add up to, per pool and per enrolment, for the checks after them."""
+
+    balance_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    subsidised_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    subsidised_by_enrolment: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _check_vouchers(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
+    """Each voucher conserves its face value and agrees with the postings on it."""
+    violations: list[str] = []
+    flows = _voucher_flows(session)
     for v in session.scalars(select(Voucher).execution_options(populate_existing=True)):
         assert v.id is not None
         label = f"voucher {v.code} (id {v.id})"
@@ -74,36 +93,42 @@ def verify_ledger(session: Session) -> list[str]:
                 f"{label}: face value {v.face_value_fen} != balance {v.balance_fen} + "
                 f"subsidised {v.subsidised_fen} + released {v.released_fen}"
             )
-        ledger_balance = nets.get(accounts.voucher(v.id), 0)
-        if v.balance_fen != ledger_balance:
-            violations.append(
-                f"{label}: balance {v.balance_fen} != ledger balance {ledger_balance}"
-            )
-        issued = flows.get((v.id, PostingKind.ISSUE), 0)
-        if v.face_value_fen != issued:
-            violations.append(f"{label}: face value {v.face_value_fen} != issued {issued}")
-        net_subsidy = flows.get((v.id, PostingKind.SUBSIDY), 0) - flows.get(
-            (v.id, PostingKind.REVERSAL), 0
-        )
-        if v.subsidised_fen != net_subsidy:
-            violations.append(
-                f"{label}: subsidised {v.subsidised_fen} != ledger net subsidies {net_subsidy}"
-            )
-        released = flows.get((v.id, PostingKind.RELEASE), 0)
-        if v.released_fen != released:
-            violations.append(f"{label}: released {v.released_fen} != ledger releases {released}")
+        expected = {
+            "balance": (v.balance_fen, nets.get(accounts.voucher(v.id), 0), "ledger balance"),
+            "face value": (v.face_value_fen, flows.get((v.id, PostingKind.ISSUE), 0), "issued"),
+            "subsidised": (
+                v.subsidised_fen,
+                flows.get((v.id, PostingKind.SUBSIDY), 0)
+                - flows.get((v.id, PostingKind.REVERSAL), 0),
+                "ledger net subsidies",
+            ),
+            "released": (
+                v.released_fen,
+                flows.get((v.id, PostingKind.RELEASE), 0),
+                "ledger releases",
+            ),
+        }
+        for name, (counter, ledger, what) in expected.items():
+            if counter != ledger:
+                violations.append(f"{label}: {name} {counter} != {what} {ledger}")
         if v.status != VoucherStatus.ACTIVE and v.balance_fen != 0:
             violations.append(f"{label}: {v.status} but balance is {v.balance_fen}")
-        per_pool[v.pool_id][0] += v.balance_fen
-        per_pool[v.pool_id][1] += v.subsidised_fen
-        per_enrolment[v.enrolment_id] += v.subsidised_fen
+        sums.balance_by_pool[v.pool_id] += v.balance_fen
+        sums.subsidised_by_pool[v.pool_id] += v.subsidised_fen
+        sums.subsidised_by_enrolment[v.enrolment_id] += v.subsidised_fen
+    return violations
 
+
+def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
+    """Each pool conserves its total and agrees with the postings on it."""
+    violations: list[str] = []
     for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
         assert pool.id is not None
         label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
         if pool.available_fen < 0:
             violations.append(f"{label}: available is negative ({pool.available_fen})")
-        outstanding, consumed = per_pool[pool.id]
+        outstanding = sums.balance_by_pool[pool.id]
+        consumed = sums.subsidised_by_pool[pool.id]
         if pool.total_fen != pool.available_fen + outstanding + consumed:
             violations.append(
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
@@ -117,11 +142,6 @@ def verify_ledger(session: Session) -> list[str]:
         funded = -nets.get(accounts.budget(pool.id), 0)
         if pool.total_fen != funded:
             violations.append(f"{label}: total {pool.total_fen} != funded {funded}")
-
-    violations.extend(_check_caps(session, per_enrolment))
-    violations.extend(_check_usage(session, nets))
-    violations.extend(_check_statements(session, nets))
-    violations.extend(verify_chain(session))
     return violations
 
 

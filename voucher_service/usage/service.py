@@ -164,8 +164,8 @@ def _price(
             cap_used_fen=cap.used_fen,
             voucher_balance_fen=balance.balance_fen,
         )
-        cap.used_fen += pricing.subsidy_fen
-        balance.balance_fen -= pricing.subsidy_fen
+        cap.count(pricing.subsidy_fen)
+        balance.draw(pricing.subsidy_fen)
         row.update(_priced_columns(pricing, key.period))
         if pricing.subsidy_fen:
             draws.append(_PendingDraw(row, voucher, cap.id))

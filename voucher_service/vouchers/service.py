@@ -96,36 +96,8 @@ def issue_voucher(
     rules = rules_in_force(session, program, start)
     enrolment = _locked_enrolment(session, enterprise, program, start, rules)
     window = Window(enrolment.window_start, enrolment.window_end)
-    if today >= window.end:
-        raise WindowEnded(
-            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
-            f"{window.last_day}"
-        )
-    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
-    end = valid_to or last_day
-    if start < window.start or end > last_day:
-        raise ProgramNotValid(
-            f"a voucher must lie within {year}, the program's validity and the enterprise's "
-            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
-        )
-    if end < start:
-        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
-    if end < today:
-        raise InvalidInput(
-            f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
-        )
-
-    used = counters.cap_used_fen(
-        session, CapKey(enrolment.id, cap_period(window, start, rules.cap_scope))
-    )
-    promised = counters.outstanding_fen(session, enrolment.id)
-    allowed = issuable_fen(rules.cap_fen, used, promised)
-    if face_value_fen > allowed:
-        raise CapExceeded(
-            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
-            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
-            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
-        )
+    end = _last_valid_day(enterprise, program, year, window, start, today, valid_to)
+    _check_cap(session, enterprise, program, enrolment, window, rules, start, face_value_fen)
     voucher = Voucher(
         code=new_voucher_code(),
         pool_id=pool.id,
@@ -162,6 +134,65 @@ def issue_voucher(
         },
     )
     return voucher
+
+
+def _last_valid_day(
+    enterprise: Enterprise,
+    program: Program,
+    year: int,
+    window: Window,
+    start: date,
+    today: date,
+    valid_to: date | None,
+) -> date:
+    """The voucher's last valid day: as asked, or the latest it may be (the end of its
+    year, of the program and of the enterprise's subsidy window)."""
+    if today >= window.end:
+        raise WindowEnded(
+            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
+            f"{window.last_day}"
+        )
+    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
+    end = valid_to or last_day
+    if start < window.start or end > last_day:
+        raise ProgramNotValid(
+            f"a voucher must lie within {year}, the program's validity and the enterprise's "
+            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
+        )
+    if end < start:
+        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
+    if end < today:
+        raise InvalidInput(
+            f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
+        )
+    return end
+
+
+def _check_cap(
+    session: Session,
+    enterprise: Enterprise,
+    program: Program,
+    enrolment: Enrolment,
+    window: Window,
+    rules: Rules,
+    start: date,
+    face_value_fen: int,
+) -> None:
+    """The face value must fit in what the enterprise may still receive: its cap, less what
+    it has used and what its unspent vouchers already promise (read under the enrolment's
+    lock, so concurrent issuances never promise more than the cap)."""
+    assert enrolment.id is not None
+    used = counters.cap_used_fen(
+        session, CapKey(enrolment.id, cap_period(window, start, rules.cap_scope))
+    )
+    promised = counters.outstanding_fen(session, enrolment.id)
+    allowed = issuable_fen(rules.cap_fen, used, promised)
+    if face_value_fen > allowed:
+        raise CapExceeded(
+            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
+            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
+            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
+        )
 
 
 def get_voucher(session: Session, code: str) -> Voucher:
