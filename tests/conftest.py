@@ -19,9 +19,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
+from tests.factories import make_key
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
-from voucher_service.auth.service import create_key, key_holder
 from voucher_service.db.session import create_db_engine, session_dependency
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
@@ -88,11 +88,7 @@ class KeyedClient(TestClient):
 
     def key(self, role: Role, subject: str = "test admin") -> str:
         if (role, subject) not in self.keys:
-            holder = subject if role in (Role.ENTERPRISE, Role.PROVIDER) else None
-            principal = key_holder(self.session, role, name=subject, uscc=holder)
-            self.keys[(role, subject)] = create_key(
-                self.session, principal, name="test", now=NOW
-            ).key
+            self.keys[(role, subject)] = make_key(self.session, role, holder=subject, now=NOW)
             self.session.commit()
         return self.keys[(role, subject)]
 

@@ -7,13 +7,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from voucher_service.applications.service import ApplicationInput, submit
+from voucher_service.auth.service import create_key, key_holder
+from voucher_service.db.tables.applications import Application, SizeClass
+from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.redemptions import Redemption
 from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.providers.service import Offering, register_provider
+from voucher_service.redemptions.service import redeem
 from voucher_service.vouchers.service import issue_voucher
 
 _serial = iter(range(1, 10**9))
@@ -89,6 +98,80 @@ def make_voucher(
         today=today,
         valid_to=valid_to,
     )
+
+
+def make_provider(
+    session: Session,
+    *,
+    name: str = "武汉智算中心",
+    offerings: tuple[Offering, ...] = (Offering("accelerator", "Ascend 910B", "card_hour", 12_50),),
+) -> Provider:
+    """A provider (division 420100) with a one-line price list unless given another."""
+    return register_provider(
+        session, uscc=uscc(division="420100"), name=name, offerings=list(offerings)
+    )
+
+
+def make_redemption(
+    session: Session, *, voucher: Voucher | None = None, provider: Provider | None = None
+) -> Redemption:
+    """A voucher redeemed with a provider, each made as needed."""
+    voucher = voucher or make_voucher(session)
+    holder = session.get(Enterprise, voucher.enterprise_id)
+    assert holder is not None
+    return redeem(
+        session,
+        enterprise=holder,
+        voucher_code=voucher.code,
+        provider=provider or make_provider(session),
+    )
+
+
+def make_application(
+    session: Session,
+    *,
+    program: Program,
+    enterprise: Enterprise | None = None,
+    year: int = 2026,
+    requested_fen: int = 100_00,
+    size_class: SizeClass = SizeClass.SMALL,
+    headcount: int = 40,
+    revenue_fen: int = 5_000_000_00,
+    today: date = date(2026, 6, 15),
+) -> Application:
+    """An application (checked on submission: one failing a check is rejected at once)."""
+    return submit(
+        session,
+        enterprise or make_enterprise(session),
+        ApplicationInput(
+            program=program,
+            year=year,
+            requested_fen=requested_fen,
+            planned_use="training a defect-detection model",
+            intended_providers=[],
+            size_class=size_class,
+            headcount=headcount,
+            revenue_fen=revenue_fen,
+            declares_no_related_party=True,
+        ),
+        today=today,
+        now=utcnow(),
+    )
+
+
+def make_key(
+    session: Session,
+    role: Role,
+    *,
+    holder: str = "test admin",
+    name: str = "test",
+    now: datetime | None = None,
+) -> str:
+    """An API key (the secret) of the bureau user called ``holder``, or of the enterprise or
+    provider whose credit code ``holder`` is."""
+    uscc = holder if role in (Role.ENTERPRISE, Role.PROVIDER) else None
+    principal = key_holder(session, role, name=holder, uscc=uscc)
+    return create_key(session, principal, name=name, now=now or utcnow()).key
 
 
 def usage_body(

@@ -12,13 +12,11 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program
-from voucher_service.applications.service import ApplicationInput, submit
-from voucher_service.auth.service import create_key, principal_for
+from tests.factories import make_application, make_key, make_pool, make_program
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
+from voucher_service.db.tables.applications import SizeClass
 from voucher_service.db.tables.auth import Role
-from voucher_service.db.types import utcnow
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.tools.localcluster import api_processes
@@ -41,28 +39,19 @@ def test_racing_approvals(scratch_database: str, tmp_path: Path) -> None:
         make_pool(session, program, year=today.year, total_fen=ROOM * 100_00)
         ids = []
         for _ in range(ROOM * 3):
-            enterprise = make_enterprise(session)
-            application = submit(
+            application = make_application(
                 session,
-                enterprise,
-                ApplicationInput(
-                    program=program,
-                    year=today.year,
-                    requested_fen=100_00,
-                    planned_use="race",
-                    intended_providers=[],
-                    size_class="micro",
-                    headcount=5,
-                    revenue_fen=1_000_00,
-                    declares_no_related_party=True,
-                ),
+                program=program,
+                year=today.year,
+                requested_fen=100_00,
+                size_class=SizeClass.MICRO,
+                headcount=5,
+                revenue_fen=1_000_00,
                 today=today,
-                now=utcnow(),
             )
             assert application.status == "submitted"
             ids.append(application.id)
-        admin = principal_for(session, Role.BUREAU_ADMIN, name="race reviewer")
-        key = create_key(session, admin, name="race", now=utcnow()).key
+        key = make_key(session, Role.BUREAU_ADMIN, holder="race reviewer", name="race")
         session.commit()
 
     with (

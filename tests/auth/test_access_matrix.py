@@ -11,11 +11,16 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, make_voucher, uscc
+from tests.factories import (
+    make_enterprise,
+    make_pool,
+    make_program,
+    make_provider,
+    make_voucher,
+)
 from voucher_service.api import create_app
 from voucher_service.auth.access import Access
 from voucher_service.db.tables.auth import Role
-from voucher_service.providers.service import register_provider
 
 PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -58,8 +63,8 @@ def world(client: TestClient, session: Session) -> dict[str, Any]:
     make_pool(session, program)
     mine, other = make_enterprise(session), make_enterprise(session)
     voucher = make_voucher(session, program=program, enterprise=mine)
-    provider = register_provider(session, uscc=uscc(division="420100"), name="P", offerings=[])
-    rival = register_provider(session, uscc=uscc(division="420100"), name="Q", offerings=[])
+    provider = make_provider(session, name="P", offerings=())
+    rival = make_provider(session, name="Q", offerings=())
     session.commit()
     keys = {
         Role.BUREAU_ADMIN: client.key(Role.BUREAU_ADMIN, "matrix admin"),  # type: ignore[attr-defined]

@@ -13,12 +13,10 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program
-from voucher_service.auth.service import create_key, principal_for
+from tests.factories import make_enterprise, make_key, make_pool, make_program
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
-from voucher_service.db.types import utcnow
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.tools.localcluster import api_processes
@@ -65,8 +63,7 @@ def test_racing_issuers_never_overdraw_the_pool_or_the_cap(
         )
         make_pool(session, capped, year=this_year, total_fen=1_000_000_00)
         lone = make_enterprise(session).uscc
-        admin = principal_for(session, Role.BUREAU_ADMIN, name="race admin")
-        key = create_key(session, admin, name="race", now=utcnow()).key
+        key = make_key(session, Role.BUREAU_ADMIN, holder="race admin", name="race")
         session.commit()
 
     with api_processes(scratch_database, PROCESSES, tmp_path) as urls:

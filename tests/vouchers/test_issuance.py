@@ -140,24 +140,17 @@ def test_window_is_fixed_by_the_first_voucher_and_ends(
 
 def test_window_ended_is_refused(session: Session) -> None:
     from voucher_service.errors import WindowEnded
-    from voucher_service.vouchers.service import issue_voucher
 
     program = make_program(session, window_months=1)
     make_pool(session, program, year=2026)
     enterprise = make_enterprise(session)
-    issue_voucher(
-        session,
-        program=program,
-        year=2026,
-        enterprise=enterprise,
-        face_value_fen=100,
-        today=date(2026, 1, 10),
+    make_voucher(
+        session, program=program, enterprise=enterprise, face_value_fen=100, today=date(2026, 1, 10)
     )
     with pytest.raises(WindowEnded, match="ended on 2026-02-09"):
-        issue_voucher(
+        make_voucher(
             session,
             program=program,
-            year=2026,
             enterprise=enterprise,
             face_value_fen=100,
             today=date(2026, 2, 10),
