@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, uscc
+from tests.factories import uscc
 from voucher_service.config import get_settings
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.ledger import LedgerPosting, PostingKind
@@ -51,23 +51,6 @@ def test_credit_codes_are_checked_with_the_position(client: TestClient, session:
     assert "position 18" in message
     message = assert_error(client.get(f"/v1/admin/enterprises/{bad}"), 422, "invalid_uscc")
     assert "position 18" in message
-
-
-def test_enterprise_registration(client: TestClient, session: Session) -> None:
-    code = uscc(division="420111")
-    created = client.post("/v1/admin/enterprises", json={"uscc": code.lower(), "name": "洪山科技"})
-    assert created.status_code == 201
-    assert (created.json()["uscc"], created.json()["district_code"]) == (code, "420111")
-    assert_error(
-        client.post("/v1/admin/enterprises", json={"uscc": code, "name": "again"}),
-        409,
-        "already_exists",
-    )
-    assert_error(client.get(f"/v1/admin/enterprises/{uscc()}"), 404, "enterprise_not_found")
-    make_enterprise(session, division="420102")
-    session.commit()
-    only = client.get("/v1/admin/enterprises", params={"district_code": "420111"}).json()["items"]
-    assert [e["uscc"] for e in only] == [code]
 
 
 def test_unknown_routes_and_methods(client: TestClient) -> None:
