@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from voucher_service.db.migrate import migrate
-from voucher_service.db.session import normalise_url
+from voucher_service.tools.scratch import empty_postgres_database
+
+__all__ = ["backend", "empty_postgres_database", "fresh_database"]
 
 
 def backend() -> str:
@@ -33,20 +32,3 @@ def fresh_database(tmp_dir: Path) -> Iterator[str]:
     with empty_postgres_database(server_url) as url:
         migrate(url)
         yield url
-
-
-@contextmanager
-def empty_postgres_database(server_url: str) -> Iterator[str]:
-    """Yield the URL of a new, empty database beside the one ``server_url`` names; drop it
-    afterwards, whoever is still connected."""
-    server_url = normalise_url(server_url)
-    name = f"voucher_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

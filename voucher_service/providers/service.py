@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,18 +117,15 @@ class ProviderView:
 def describe(session: Session, providers: list[Provider]) -> list[ProviderView]:
     """The views of ``providers``, in their order: two queries for any number of them."""
     ids = [p.id for p in providers]
-    offerings: dict[int | None, list[ProviderOffering]] = defaultdict(list)
-    for offering in session.scalars(
-        select(ProviderOffering)
-        .where(col(ProviderOffering.provider_id).in_(ids))
-        .order_by(ProviderOffering.id)
-    ):
-        offerings[offering.provider_id].append(offering)
-    history: dict[int | None, list[ProviderStatusChange]] = defaultdict(list)
-    for change in session.scalars(
-        select(ProviderStatusChange)
-        .where(col(ProviderStatusChange.provider_id).in_(ids))
-        .order_by(ProviderStatusChange.id)
-    ):
-        history[change.provider_id].append(change)
+    offerings = _per_provider(session, ProviderOffering, ids)
+    history = _per_provider(session, ProviderStatusChange, ids)
     return [ProviderView(p, offerings[p.id], history[p.id]) for p in providers]
+
+
+def _per_provider(session: Session, model: Any, ids: list[int | None]) -> dict[Any, list[Any]]:
+    """The rows of ``model`` belonging to each of the providers ``ids``, oldest first."""
+    found: dict[Any, list[Any]] = defaultdict(list)
+    query = select(model).where(col(model.provider_id).in_(ids)).order_by(model.id)
+    for row in session.scalars(query):
+        found[row.provider_id].append(row)
+    return found

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import cycle
@@ -30,14 +28,14 @@ from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
-from voucher_service.db.session import create_db_engine, normalise_url
+from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
@@ -49,6 +47,7 @@ from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.tools.demo import demo_uscc
 from voucher_service.tools.localcluster import api_processes
+from voucher_service.tools.scratch import empty_postgres_database
 from voucher_service.vouchers.service import issue_voucher
 
 
@@ -63,21 +62,6 @@ class Target:
     enterprise_id: int
     enrolment_id: int
     cap_id: int
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    server_url = normalise_url(server_url)
-    name = f"voucher_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
@@ -300,7 +284,7 @@ def run(
     enterprises: int,
     log_dir: Path,
 ) -> dict[str, Any]:
-    with scratch_database(server_url) as url:
+    with empty_postgres_database(server_url, prefix="voucher_bench") as url:
         migrate(url)
         provider_uscc, provider_id, key, targets = load(url, enterprises)
         auth = {"Authorization": f"Bearer {key}"}
@@ -362,7 +346,7 @@ def scrape_cost(server_url: str, rows: int, repeats: int = 5) -> dict[str, float
 
     from voucher_service.monitoring.collector import LedgerCollector
 
-    with scratch_database(server_url) as url:
+    with empty_postgres_database(server_url, prefix="voucher_bench") as url:
         migrate(url)
         provider_uscc, provider_id, _key, targets = load(url, 200)
         engine = create_db_engine(url)
