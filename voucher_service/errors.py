@@ -16,11 +16,14 @@
         ├── InvalidState              e.g. revoking a voucher that is already revoked
         ├── ProviderSuspended         a suspended provider may not post usage
         ├── RecordConflict            a record id reused with a different body
-        └── RefundExceedsFee          an adjustment refunds more than is left of the fee
+        ├── RefundExceedsFee          an adjustment refunds more than is left of the fee
+        └── NotEligible               an application no longer passes its checks
 
 Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. Every
 code a client can see is a member of ``ErrorCode``, written once, here: a class's default
 code, or a more precise one given where it is raised (``NotFound(..., code=ErrorCode.X)``).
+A unique key lost to a concurrent request is answered as ``already_exists`` too (409); any
+other integrity error the database raises (a CHECK, a foreign key) is a bug, a 500.
 """
 
 from __future__ import annotations
@@ -170,3 +173,7 @@ class RecordConflict(Conflict):
 
 class RefundExceedsFee(Conflict):
     code = ErrorCode.REFUND_EXCEEDS_FEE
+
+
+class NotEligible(Conflict):
+    code = ErrorCode.NOT_ELIGIBLE

@@ -40,6 +40,7 @@ from voucher_service.errors import (
     ErrorCode,
     InvalidInput,
     InvalidState,
+    NotEligible,
     NotFound,
     ServiceError,
 )
@@ -55,10 +56,6 @@ _VERBS = {
     ApplicationStatus.RETURNED: "return",
     ApplicationStatus.REJECTED: "reject",
 }
-
-
-class NotEligible(Conflict):
-    code = ErrorCode.NOT_ELIGIBLE
 
 
 @dataclass(frozen=True)
