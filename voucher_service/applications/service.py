@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service import audit_log
 from voucher_service.db.tables.applications import (
@@ -209,9 +210,7 @@ def submit(
         select(Application.id).where(
             Application.enterprise_id == enterprise.id,
             Application.program_id == inp.program.id,
-            Application.status.in_(  # type: ignore[attr-defined]
-                (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
-            ),
+            col(Application.status).in_((ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)),
         )
     )
     if open_one is not None:
@@ -429,7 +428,7 @@ def describe(session: Session, rows: list[Application]) -> list[ApplicationView]
     """The views of ``rows``, in their order: one query for any number of them."""
     if not rows:
         return []
-    query = _viewed().where(Application.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+    query = _viewed().where(col(Application.id).in_([r.id for r in rows]))
     views = {row[0].id: ApplicationView(*row) for row in session.execute(query)}
     return [views[r.id] for r in rows]
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises import service
 from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut
@@ -19,7 +20,7 @@ from voucher_service.pagination import Page
 admin_router = APIRouter(tags=["enterprises (bureau)"])
 
 
-def _out(e: object) -> EnterpriseOut:
+def _out(e: Enterprise) -> EnterpriseOut:
     return EnterpriseOut.model_validate(e, from_attributes=True)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
-from voucher_service.db.tables.vouchers import VoucherStatus
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.errors import ErrorCode, InvalidInput
@@ -31,8 +31,8 @@ enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rul
 ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
 
 
-def _out(session: SessionDep, voucher: object) -> VoucherOut:
-    return VoucherOut.of(service.describe_vouchers(session, [voucher])[0])  # type: ignore[list-item]
+def _out(session: SessionDep, voucher: Voucher) -> VoucherOut:
+    return VoucherOut.of(service.describe_vouchers(session, [voucher])[0])
 
 
 @admin_router.post(
