@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -408,20 +408,15 @@ class ApplicationView:
         return list(json.loads(self.application.intended_providers))
 
 
-_S = TypeVar("_S", bound=Select[Any])
-
-
-def _described(query: _S) -> _S:
-    """Join what an application is known by (see ApplicationView)."""
-    return (
-        query.join(Enterprise, Enterprise.id == Application.enterprise_id)
+def _viewed() -> Select[Any]:
+    """Applications joined with what they are known by (see ApplicationView)."""
+    query: Select[Any] = (
+        select(Application, Enterprise.uscc, Program.code, Voucher.code)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .join(Program, Program.id == Application.program_id)
         .outerjoin(Voucher, Voucher.id == Application.voucher_id)
     )
-
-
-def _viewed() -> Select[Any]:
-    return _described(select(Application, Enterprise.uscc, Program.code, Voucher.code))
+    return query
 
 
 def describe(session: Session, rows: list[Application]) -> list[ApplicationView]:
