@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite test-postgres lint format clean
+.PHONY: install run test test-sqlite test-postgres lint format clean vendor-assets
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
@@ -43,6 +43,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix voucher_service tests migrations
 	$(BIN)/ruff format voucher_service tests migrations
+
+# Re-fetch the console's pinned browser assets (htmx, ECharts, Swagger UI, ReDoc) from npm.
+vendor-assets:
+	scripts/vendor-assets.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
