@@ -29,7 +29,7 @@ fetch() {
         local base sum
         base=$(basename "$file")
         sum=$(sha256sum "$vendor/$dir/$base" | cut -c1-64)
-        rows+=("| \`$dir/$base\` | $name $version | npm \`$name@$version\`: \`package/$file\` | $licence | \`${sum:0:16}\` |")
+        rows+=("| \`$dir/$base\` | $name $version | npm \`$name@$version\`: \`package/$file\` | $licence | \`$sum\` |")
     done
 }
 
