@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from voucher_service import __version__
+from voucher_service.accounts.router import admin_router as accounts_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
@@ -178,6 +179,7 @@ def create_app() -> FastAPI:
     app.include_router(vouchers_admin, prefix="/v1/admin")
     app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(keys.admin_router, prefix="/v1/admin")
+    app.include_router(accounts_admin, prefix="/v1/admin")
     app.include_router(audit_admin, prefix="/v1/admin")
     app.include_router(settlement_admin, prefix="/v1/admin")
     app.include_router(applications_admin, prefix="/v1/admin")

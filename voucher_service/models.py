@@ -1,6 +1,7 @@
 """Every table of the service, for Alembic and the schema test: importing this module
 registers them all on the one metadata."""
 
+from voucher_service.accounts import models as _accounts  # noqa: F401
 from voucher_service.applications import models as _applications  # noqa: F401
 from voucher_service.audit import models as _audit  # noqa: F401
 from voucher_service.auth import models as _auth  # noqa: F401

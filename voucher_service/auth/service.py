@@ -55,13 +55,14 @@ BUREAU_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated principal of a request, and the key it used."""
+    """The authenticated principal of a request, and the key it used (no key: a person
+    signed in to the console, see accounts/)."""
 
     principal_id: int
     role: Role
     name: str
-    key_id: int
-    key_prefix: str
+    key_id: int | None
+    key_prefix: str | None
     enterprise_id: int | None = None
     enterprise_uscc: str | None = None
     provider_id: int | None = None
