@@ -5,15 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
+from voucher_service.accounts import service
 from voucher_service.accounts.service import Person, create_account
 from voucher_service.auth.service import Role
 from voucher_service.providers.service import register_provider
 
 PASSWORD = "长江大桥-1957-wuhan"
+PRODUCTION_HASHER = service.PASSWORD_HASHER
+# Real argon2id, with the cost turned down: the tests sign in hundreds of times.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "PASSWORD_HASHER", FAST_HASHER)
 
 
 @dataclass

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, People, make_person
+from tests.accounts.conftest import PASSWORD, PRODUCTION_HASHER, People, make_person
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
 from voucher_service.accounts import service
@@ -15,6 +15,11 @@ from voucher_service.audit.models import AuditEntry
 from voucher_service.auth.service import Role, principal_for
 from voucher_service.enterprises.models import Enterprise
 from voucher_service.errors import AlreadyExists, InvalidInput, NotFound, Unauthorized
+
+
+def test_the_service_hashes_with_argon2_s_recommended_parameters() -> None:
+    hasher = PRODUCTION_HASHER  # the tests run with a cheaper one (conftest)
+    assert hasher.type is Type.ID and hasher.time_cost >= 3 and hasher.memory_cost >= 64 * 1024
 
 
 def test_passwords_are_salted_argon2id_hashes() -> None:
@@ -32,7 +37,7 @@ def test_a_weaker_hash_is_upgraded_at_sign_in(session: Session, people: People) 
     service.sign_in(session, login="reviewer.li", password=PASSWORD, address="10.0.0.1", now=NOW)
     upgraded = people.reviewer.account.password_hash
     assert upgraded != weak and service.verify_password(upgraded, PASSWORD)
-    assert not PasswordHasher().check_needs_rehash(upgraded)
+    assert not service.PASSWORD_HASHER.check_needs_rehash(upgraded)
 
 
 def test_password_and_login_rules() -> None:
