@@ -32,6 +32,7 @@ from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.config import get_settings
+from voucher_service.console import mount_console, mount_docs
 from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
@@ -131,6 +132,8 @@ def create_app() -> FastAPI:
         title="Compute-voucher service",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "programs and pools (bureau)", "description": "Rules and annual budgets."},
             {"name": "enterprises (bureau)", "description": "SMEs and their standing."},
@@ -225,6 +228,8 @@ def create_app() -> FastAPI:
         body = generate_latest(service_registry) + generate_latest(ledger)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    mount_docs(app)
+    mount_console(app)
     return app
 
 
