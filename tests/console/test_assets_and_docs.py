@@ -88,3 +88,13 @@ def test_console_pages_use_local_assets_only(client: TestClient) -> None:
     assets = [u for u in _asset_urls(html) if not u.startswith(("/console", "#", "?"))]
     assert assets and all(u.startswith("/static/") for u in assets), assets
     assert not any(Path(u).suffix == ".woff2" for u in assets)
+
+
+def test_pages_forbid_anything_from_elsewhere(client: TestClient) -> None:
+    """A content security policy: even a vendored script that tried to reach a CDN (ReDoc
+    fetches its maker's logo) is stopped by the browser."""
+    for path in ("/docs", "/redoc", "/console/sign-in", "/console/no-such-page"):
+        policy = client.get(path).headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+    console = client.get("/console/sign-in").headers["content-security-policy"]
+    assert "script-src 'self';" in console  # no inline script on console pages

@@ -82,6 +82,7 @@ def create_console_app() -> FastAPI:
 
     @console.exception_handler(RequestValidationError)
     async def invalid_form(request: Request, exc: RequestValidationError) -> Response:
+        log.info("invalid request to %s: %s", request.url.path, exc.errors())
         return error_page(request, 422)
 
     @console.exception_handler(DBAPIError)

@@ -53,28 +53,32 @@ def mount_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     favicon = static_url("vendor/swagger-ui/favicon-32x32.png")
 
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} · API",
-            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
-            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
-            swagger_favicon_url=favicon,
-            # validatorUrl None: Swagger UI would otherwise ask an outside validator about us.
-            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
-        )
+    def locked(page: HTMLResponse) -> HTMLResponse:
         page.headers["Content-Security-Policy"] = DOCS_CSP
         return page
 
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return locked(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} · API",
+                swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+                swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+                swagger_favicon_url=favicon,
+                # validatorUrl None: Swagger UI would otherwise ask an outside validator about us.
+                swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
+            )
+        )
+
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} · API",
-            redoc_js_url=static_url("vendor/redoc/redoc.standalone.js"),
-            redoc_favicon_url=favicon,
-            with_google_fonts=False,
+        return locked(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} · API",
+                redoc_js_url=static_url("vendor/redoc/redoc.standalone.js"),
+                redoc_favicon_url=favicon,
+                with_google_fonts=False,
+            )
         )
-        page.headers["Content-Security-Policy"] = DOCS_CSP
-        return page

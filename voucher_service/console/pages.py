@@ -10,6 +10,7 @@ refused is shown again with the reason; the call ran in a savepoint, so nothing 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from voucher_service.auth.access import (
     BUREAU_READ,
     ENTERPRISE_SELF,
     PROVIDER_SELF,
+    Access,
 )
 from voucher_service.auth.service import Caller, Role
 from voucher_service.console.auth import (
@@ -42,6 +44,7 @@ from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.errors import ServiceError, TooManyFailures, Unauthorized
+from voucher_service.pagination import PageParams
 
 router = APIRouter()
 
@@ -243,7 +246,8 @@ ACCOUNT_COLUMNS = (
     Column("status", "accounts.status", "status"),
     Column("created_at", "accounts.created_at", "datetime"),
 )
-ROLE_FILTER = Filter("role", "accounts.role", tuple((r.value, f"role.{r.value}") for r in Role))
+ROLES = [r.value for r in Role]
+ROLE_FILTER = Filter("role", "accounts.role", tuple((r, f"role.{r}") for r in ROLES))
 BLANK_FORM = {"login": "", "display_name": "", "role": Role.ENTERPRISE.value, "uscc": ""}
 
 
@@ -267,56 +271,74 @@ def _account_row(person: Person) -> dict[str, Any]:
     }
 
 
-def _accounts_page(
-    request: Request,
-    session: Session,
-    params: PageDep,
-    caller: Caller,
-    *,
-    role: Role | None = None,
-    status_code: int = 200,
-    **context: Any,
-) -> Any:
-    people, cursor = accounts.list_people(session, params, role=role)
-    table = Table.page(
-        request,
-        id="accounts",
-        caption="accounts.caption",
-        columns=ACCOUNT_COLUMNS,
-        rows=[_account_row(p) for p in people],
-        next_cursor=cursor,
-        filters=[ROLE_FILTER],
-    )
-    values = {"form": BLANK_FORM, "shown_once": None, "notice": None, "error": None} | context
-    return render(
-        request,
-        "accounts.html",
-        status_code=status_code,
-        table=table,
-        may_change=caller.role in ADMIN_ONLY.roles,
-        roles=[r.value for r in Role],
-        **values,
-    )
+@dataclass(frozen=True)
+class AccountsPage:
+    """The account management page, as a request shows it: its listing (filtered and paged
+    from the query string), what its caller may change, and a message after an action."""
+
+    request: Request
+    session: Session
+    params: PageParams
+    caller: Caller
+
+    def show(self, *, status_code: int = 200, **context: Any) -> Any:
+        role = self.request.query_params.get("role")
+        people, cursor = accounts.list_people(
+            self.session, self.params, role=Role(role) if role in ROLES else None
+        )
+        table = Table.page(
+            self.request,
+            id="accounts",
+            caption="accounts.caption",
+            columns=ACCOUNT_COLUMNS,
+            rows=[_account_row(p) for p in people],
+            next_cursor=cursor,
+            filters=[ROLE_FILTER],
+        )
+        values = {"form": BLANK_FORM, "shown_once": None, "notice": None, "error": None}
+        return render(
+            self.request,
+            "accounts.html",
+            status_code=status_code,
+            table=table,
+            may_change=self.caller.role in ADMIN_ONLY.roles,
+            roles=ROLES,
+            **(values | context),
+        )
+
+    def refused(self, exc: ServiceError, **context: Any) -> Any:
+        error = describe(exc, translator(self.request))
+        return self.show(status_code=exc.status, error=error, **context)
+
+
+def accounts_page_for(access: Access) -> Any:
+    """The page, for callers that ``access`` lets in (reading: AUDIT_READ; changing:
+    ADMIN_ONLY, the rules of GET and POST /v1/admin/accounts)."""
+
+    def page(
+        request: Request,
+        session: SessionDep,
+        params: PageDep,
+        caller: Caller = guard(access),  # noqa: B008 (a closure: no Annotated alias)
+    ) -> AccountsPage:
+        return AccountsPage(request, session, params, caller)
+
+    return Depends(page)
+
+
+AccountsReader = Annotated[AccountsPage, accounts_page_for(AUDIT_READ)]
+AccountsAdmin = Annotated[AccountsPage, accounts_page_for(ADMIN_ONLY)]
 
 
 @router.get("/admin/accounts")
-def accounts_page(
-    request: Request,
-    session: SessionDep,
-    params: PageDep,
-    caller: Annotated[Caller, guard(AUDIT_READ)],
-    role: Role | None = None,
-) -> Any:
-    return _accounts_page(request, session, params, caller, role=role)
+def accounts_page(page: AccountsReader, role: Role | None = None) -> Any:
+    return page.show()
 
 
 @router.post("/admin/accounts")
 def create_account(
-    request: Request,
-    session: SessionDep,
+    page: AccountsAdmin,
     now: NowDep,
-    params: PageDep,
-    caller: Annotated[Caller, guard(ADMIN_ONLY)],
     login: Annotated[str, Form(max_length=200)],
     display_name: Annotated[str, Form(max_length=1000)],
     role: Annotated[Role, Form()],
@@ -325,10 +347,10 @@ def create_account(
     password = accounts.new_password()
     created: list[Person] = []
     refused = attempt(
-        session,
+        page.session,
         lambda: created.append(
             accounts.create_account(
-                session,
+                page.session,
                 login=login,
                 display_name=display_name,
                 role=role,
@@ -341,44 +363,23 @@ def create_account(
     )
     if refused is not None:
         form = {"login": login, "display_name": display_name, "role": role.value, "uscc": uscc}
-        error = describe(refused, translator(request))
-        return _accounts_page(
-            request, session, params, caller, status_code=refused.status, error=error, form=form
-        )
-    shown = {"login": created[0].account.login, "password": password}
-    return _accounts_page(request, session, params, caller, shown_once=shown)
+        return page.refused(refused, form=form)
+    return page.show(shown_once={"login": created[0].account.login, "password": password})
 
 
 @router.post("/admin/accounts/{account_id}/reset-password")
-def reset_password(
-    account_id: int,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    params: PageDep,
-    caller: Annotated[Caller, guard(ADMIN_ONLY)],
-) -> Any:
+def reset_password(account_id: int, page: AccountsAdmin, now: NowDep) -> Any:
     password = accounts.new_password()
-    person = accounts.reset_password(session, account_id, password=password, now=now)
-    shown = {"login": person.account.login, "password": password}
-    return _accounts_page(request, session, params, caller, shown_once=shown)
+    person = accounts.reset_password(page.session, account_id, password=password, now=now)
+    return page.show(shown_once={"login": person.account.login, "password": password})
 
 
 @router.post("/admin/accounts/{account_id}/disable")
-def disable_account(
-    account_id: int,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    params: PageDep,
-    caller: Annotated[Caller, guard(ADMIN_ONLY)],
-) -> Any:
-    refused = attempt(session, lambda: accounts.disable_account(session, account_id, now=now))
-    t = translator(request)
+def disable_account(account_id: int, page: AccountsAdmin, now: NowDep) -> Any:
+    refused = attempt(
+        page.session, lambda: accounts.disable_account(page.session, account_id, now=now)
+    )
     if refused is not None:
-        return _accounts_page(
-            request, session, params, caller, status_code=refused.status, error=describe(refused, t)
-        )
-    person = accounts.get_person(session, account_id)
-    notice_text = t("accounts.disabled", login=person.account.login)
-    return _accounts_page(request, session, params, caller, notice=notice_text)
+        return page.refused(refused)
+    login = accounts.get_person(page.session, account_id).account.login
+    return page.show(notice=translator(page.request)("accounts.disabled", login=login))
