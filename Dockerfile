@@ -14,6 +14,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY voucher_service ./voucher_service
 COPY migrations ./migrations
+COPY alembic.ini ./
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app voucher \
     && mkdir -p /data && chown voucher /data

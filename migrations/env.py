@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from voucher_service import models  # noqa: F401  (registers every table)
+from voucher_service.db import tables  # noqa: F401  (registers every table)
 from voucher_service.db.base import metadata
 from voucher_service.db.session import create_db_engine, get_engine
 

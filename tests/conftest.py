@@ -19,12 +19,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend, fresh_database
+from tests.ledger.one_door import watching
 from voucher_service.api import create_app
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.session import create_db_engine, session_dependency
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import now
-from voucher_service.enterprises.models import Enterprise
-from voucher_service.providers.models import Provider
 
 # Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
@@ -33,6 +35,17 @@ TODAY = date(2026, 6, 15)
 
 def pytest_report_header() -> str:
     return f"database backend: {backend()}"
+
+
+@pytest.fixture(autouse=True)
+def only_the_ledger_writes_money(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every statement every test runs is watched: money is written by the ledger alone."""
+    if request.node.get_closest_marker("rogue_writes"):
+        yield
+        return
+    with watching() as watcher:
+        yield
+    assert watcher.violations == [], "money written outside voucher_service.ledger"
 
 
 @pytest.fixture(scope="session")

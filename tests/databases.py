@@ -30,15 +30,22 @@ def fresh_database(tmp_dir: Path) -> Iterator[str]:
         migrate(url)
         yield url
         return
+    with empty_postgres_database(server_url) as url:
+        migrate(url)
+        yield url
+
+
+@contextmanager
+def empty_postgres_database(server_url: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database beside the one ``server_url`` names; drop it
+    afterwards, whoever is still connected."""
     server_url = normalise_url(server_url)
     name = f"voucher_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
-        yield url
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import register_enterprise
-from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 _serial = iter(range(1, 10**9))
@@ -88,3 +89,22 @@ def make_voucher(
         today=today,
         valid_to=valid_to,
     )
+
+
+def usage_body(
+    record_id: str, voucher: str, holder: str, fee: str, *, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """A usage record as a provider posts it: one card-hour of Ascend 910B at ``fee`` yuan."""
+    return {
+        "record_id": record_id,
+        "voucher_code": voucher,
+        "uscc": holder,
+        "resource_kind": "accelerator",
+        "resource_model": "Ascend 910B",
+        "quantity": "1",
+        "unit": "card_hour",
+        "unit_price_yuan": fee,
+        "fee_yuan": fee,
+        "service_start": start.isoformat(),
+        "service_end": end.isoformat(),
+    }

@@ -34,13 +34,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, normalise_url
+from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
+from voucher_service.ledger import accounts
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
@@ -81,7 +83,7 @@ def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
     """Program, pool, provider and one redeemed 200,000-yuan voucher per enterprise."""
     from sqlalchemy import select
 
-    from voucher_service.ledger.models import CapUsage
+    from voucher_service.db.tables.ledger import CapUsage
 
     today = get_settings().today()
     start = today - timedelta(days=30)
@@ -234,8 +236,8 @@ def raw_params(record_id: str, target: Target, provider_id: int, end: datetime) 
         "start": end - timedelta(hours=1),
         "end": end,
         "day": end.date(),
-        "from": f"voucher:{target.voucher_id}",
-        "to": f"payable:{provider_id}",
+        "from": str(accounts.voucher(target.voucher_id)),
+        "to": str(accounts.payable(provider_id)),
         "pool_id": target.pool_id,
         "cap_id": target.cap_id,
         "amount": 50,

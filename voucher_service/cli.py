@@ -69,8 +69,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_key(args: argparse.Namespace) -> int:
     """Create a key from the command line: the first bureau admin key of a fresh install."""
-    from voucher_service.auth.service import Role, create_key, principal_for
+    from voucher_service.auth.service import create_key, principal_for
     from voucher_service.db.session import transaction
+    from voucher_service.db.tables.auth import Role
     from voucher_service.db.types import utcnow
     from voucher_service.enterprises.service import get_enterprise
     from voucher_service.providers.service import get_provider
@@ -114,9 +115,9 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from voucher_service.db.session import transaction
+    from voucher_service.db.tables.providers import Provider
     from voucher_service.db.types import utcnow
     from voucher_service.money import fen_to_yuan
-    from voucher_service.providers.models import Provider
     from voucher_service.providers.service import get_provider
     from voucher_service.settlement import export, service
 

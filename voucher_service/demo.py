@@ -12,16 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.applications.service import ApplicationInput, submit
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.service import create_key, principal_for
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.providers import Provider
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.monitoring.network import Snapshot, record_telemetry
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
-from voucher_service.providers.models import Provider
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.vouchers.service import issue_voucher
 

@@ -18,17 +18,88 @@
         ├── RecordConflict            a record id reused with a different body
         └── RefundExceedsFee          an adjustment refunds more than is left of the fee
 
-Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``.
+Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. Every
+code a client can see is a member of ``ErrorCode``, written once, here: a class's default
+code, or a more precise one given where it is raised (``NotFound(..., code=ErrorCode.X)``).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every error code the service answers with. Clients program against these."""
+
+    # 400/401/403/405/413/415/429: the request itself
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    HTTP_ERROR = "http_error"
+    TOO_MANY_FAILURES = "too_many_failures"
+    WRONG_PASSWORD = "wrong_password"  # sign-in (401), or the current password (422)
+    ACCOUNT_DISABLED = "account_disabled"
+    CSRF = "csrf"  # a console form without its token (403)
+    # 422: malformed values
+    INVALID_INPUT = "invalid_input"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_PERIOD = "invalid_period"
+    INVALID_RULES = "invalid_rules"
+    INVALID_STATUS = "invalid_status"
+    INVALID_FILTER = "invalid_filter"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_YEAR = "invalid_year"
+    INVALID_TIME = "invalid_time"
+    INVALID_CAPACITY = "invalid_capacity"
+    INVALID_URL = "invalid_url"
+    INVALID_EXPIRY = "invalid_expiry"
+    INVALID_USCC = "invalid_uscc"
+    INVALID_VOUCHER_CODE = "invalid_voucher_code"
+    INVALID_RECORD = "invalid_record"
+    REASON_REQUIRED = "reason_required"
+    REFERENCE_REQUIRED = "reference_required"
+    INVALID_LOGIN = "invalid_login"
+    INVALID_DISPLAY_NAME = "invalid_display_name"
+    WEAK_PASSWORD = "weak_password"
+    SAME_PASSWORD = "same_password"
+    USCC_REQUIRED = "uscc_required"
+    # 404: unknown, or not the caller's to see
+    NOT_FOUND = "not_found"
+    PROGRAM_NOT_FOUND = "program_not_found"
+    POOL_NOT_FOUND = "pool_not_found"
+    ENTERPRISE_NOT_FOUND = "enterprise_not_found"
+    PROVIDER_NOT_FOUND = "provider_not_found"
+    VOUCHER_NOT_FOUND = "voucher_not_found"
+    REDEMPTION_NOT_FOUND = "redemption_not_found"
+    RECORD_NOT_FOUND = "record_not_found"
+    STATEMENT_NOT_FOUND = "statement_not_found"
+    APPLICATION_NOT_FOUND = "application_not_found"
+    KEY_NOT_FOUND = "key_not_found"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    # 409: a business rule refuses the request
+    CONFLICT = "conflict"
+    ALREADY_EXISTS = "already_exists"
+    ACCOUNT_EXISTS = "account_exists"
+    POOL_BELOW_MINIMUM = "pool_below_minimum"
+    POOL_INSUFFICIENT = "pool_insufficient"
+    CAP_EXCEEDED = "cap_exceeded"
+    WINDOW_ENDED = "window_ended"
+    PROGRAM_NOT_VALID = "program_not_valid"
+    INVALID_STATE = "invalid_state"
+    PERIOD_OPEN = "period_open"
+    PROVIDER_SUSPENDED = "provider_suspended"
+    RECORD_ID_CONFLICT = "record_id_conflict"
+    REFUND_EXCEEDS_FEE = "refund_exceeds_fee"
+    NOT_ELIGIBLE = "not_eligible"
+
 
 class ServiceError(Exception):
     status = 400
-    code = "bad_request"
+    code = ErrorCode.BAD_REQUEST
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -37,22 +108,22 @@ class ServiceError(Exception):
 
 class InvalidInput(ServiceError):
     status = 422
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
 
 class Unauthorized(ServiceError):
     status = 401
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
 
 
 class Forbidden(ServiceError):
     status = 403
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
 
 
 class TooManyFailures(ServiceError):
     status = 429
-    code = "too_many_failures"
+    code = ErrorCode.TOO_MANY_FAILURES
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
@@ -61,49 +132,49 @@ class TooManyFailures(ServiceError):
 
 class NotFound(ServiceError):
     status = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(ServiceError):
     status = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class AlreadyExists(Conflict):
-    code = "already_exists"
+    code = ErrorCode.ALREADY_EXISTS
 
 
 class PoolBelowMinimum(Conflict):
-    code = "pool_below_minimum"
+    code = ErrorCode.POOL_BELOW_MINIMUM
 
 
 class PoolInsufficient(Conflict):
-    code = "pool_insufficient"
+    code = ErrorCode.POOL_INSUFFICIENT
 
 
 class CapExceeded(Conflict):
-    code = "cap_exceeded"
+    code = ErrorCode.CAP_EXCEEDED
 
 
 class WindowEnded(Conflict):
-    code = "window_ended"
+    code = ErrorCode.WINDOW_ENDED
 
 
 class ProgramNotValid(Conflict):
-    code = "program_not_valid"
+    code = ErrorCode.PROGRAM_NOT_VALID
 
 
 class InvalidState(Conflict):
-    code = "invalid_state"
+    code = ErrorCode.INVALID_STATE
 
 
 class ProviderSuspended(Conflict):
-    code = "provider_suspended"
+    code = ErrorCode.PROVIDER_SUSPENDED
 
 
 class RecordConflict(Conflict):
-    code = "record_id_conflict"
+    code = ErrorCode.RECORD_ID_CONFLICT
 
 
 class RefundExceedsFee(Conflict):
-    code = "refund_exceeds_fee"
+    code = ErrorCode.REFUND_EXCEEDS_FEE

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from voucher_service.domain.codes import parse_voucher_code
 from voucher_service.domain.uscc import validate_uscc
-from voucher_service.errors import InvalidInput
+from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.money import fen_to_yuan, yuan_to_fen
 
 _YUAN_SCHEMA = {
@@ -70,7 +70,7 @@ VoucherCode = Annotated[
 ]
 
 
-def _as_invalid_input(parse: Callable[[str], str], code: str) -> Callable[[str], str]:
+def _as_invalid_input(parse: Callable[[str], str], code: ErrorCode) -> Callable[[str], str]:
     def parse_param(value: str) -> str:
         try:
             return parse(value)
@@ -81,5 +81,5 @@ def _as_invalid_input(parse: Callable[[str], str], code: str) -> Callable[[str],
 
 
 # For path and query parameters: the same rules, reported with the service's error codes.
-parse_uscc_param = _as_invalid_input(validate_uscc, "invalid_uscc")
-parse_voucher_code_param = _as_invalid_input(parse_voucher_code, "invalid_voucher_code")
+parse_uscc_param = _as_invalid_input(validate_uscc, ErrorCode.INVALID_USCC)
+parse_voucher_code_param = _as_invalid_input(parse_voucher_code, ErrorCode.INVALID_VOUCHER_CODE)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from voucher_service.errors import InvalidInput
+from voucher_service.errors import ErrorCode, InvalidInput
 
 T = TypeVar("T")
 
@@ -42,7 +42,9 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return int(value)
     except ValueError as exc:
-        raise InvalidInput("cursor is not one this service issued", code="invalid_cursor") from exc
+        raise InvalidInput(
+            "cursor is not one this service issued", code=ErrorCode.INVALID_CURSOR
+        ) from exc
 
 
 def page_params(

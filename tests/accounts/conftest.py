@@ -12,7 +12,7 @@ from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
 from voucher_service.accounts import service
 from voucher_service.accounts.service import Person, create_account
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.providers.service import register_provider
 
 PASSWORD = "长江大桥-1957-wuhan"

@@ -11,9 +11,10 @@ from tests.accounts.conftest import PASSWORD, PRODUCTION_HASHER, People, make_pe
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
 from voucher_service.accounts import service
-from voucher_service.audit.models import AuditEntry
-from voucher_service.auth.service import Role, principal_for
-from voucher_service.enterprises.models import Enterprise
+from voucher_service.auth.service import principal_for
+from voucher_service.db.tables.audit import AuditEntry
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.errors import AlreadyExists, InvalidInput, NotFound, Unauthorized
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from tests.accounts.conftest import People
 from tests.conftest import NOW, KeyedClient
 from voucher_service.accounts import service
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 
 
 def test_create_list_reset_disable(client: KeyedClient, session: Session, people: People) -> None:

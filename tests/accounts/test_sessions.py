@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tests.accounts.conftest import PASSWORD, People
 from tests.conftest import NOW
 from voucher_service.accounts import service
-from voucher_service.accounts.models import AccountSession
-from voucher_service.audit.models import AuditEntry
+from voucher_service.db.tables.accounts import AccountSession
+from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.errors import InvalidInput
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.accounts.conftest import PASSWORD, People
 from tests.conftest import NOW
 from voucher_service.accounts import service
-from voucher_service.accounts.models import SignInFailure
+from voucher_service.db.tables.accounts import SignInFailure
 from voucher_service.errors import TooManyFailures, Unauthorized
 
 

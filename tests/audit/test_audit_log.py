@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene
 from voucher_service.audit.service import seal, verify_chain
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.ledger.verify import verify_ledger
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_enterprise, make_pool, make_program, make_voucher, uscc
 from voucher_service.api import create_app
 from voucher_service.auth.access import Access
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.providers.service import register_provider
 
 PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
 from tests.usage.conftest import Scene, register_provider
-from voucher_service.auth.models import ApiKey
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import ApiKey, Role
 from voucher_service.deps import now
 
 

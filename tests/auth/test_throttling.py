@@ -8,7 +8,8 @@ from prometheus_client import REGISTRY
 
 from tests.conftest import NOW
 from tests.usage.conftest import Scene
-from voucher_service.auth.service import FAILURE_LIMIT, FAILURE_WINDOW, Role
+from voucher_service.auth.service import FAILURE_LIMIT, FAILURE_WINDOW
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import now
 
 

@@ -17,7 +17,7 @@ from tests.accounts.conftest import (  # noqa: F401 (fixtures)
     people,
 )
 from tests.conftest import KeyedClient
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voucher_service.auth.service import Role
 from voucher_service.console import i18n
 from voucher_service.console.i18n import CATALOGUE, MESSAGES, Translator
+from voucher_service.db.tables.auth import Role
 
 CONSOLE = Path(i18n.__file__).parent
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")

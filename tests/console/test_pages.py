@@ -13,8 +13,8 @@ from tests.accounts.conftest import PASSWORD, People
 from tests.conftest import NOW, KeyedClient
 from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import service
-from voucher_service.audit.models import AuditEntry
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.audit import AuditEntry
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import now
 
 

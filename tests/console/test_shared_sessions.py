@@ -15,8 +15,9 @@ from tests.accounts.conftest import PASSWORD
 from tests.console.conftest import csrf_of, sign_in
 from voucher_service.accounts.service import create_account
 from voucher_service.api import create_app
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.session import create_db_engine, session_dependency, transaction
+from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.db.tables.ledger import LedgerPosting
+from voucher_service.db.tables.programs import Pool
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import Conflict
-from voucher_service.ledger.models import LedgerPosting
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.programs.models import Pool
 from voucher_service.programs.service import pool_totals
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import expire_vouchers, issue_voucher, revoke_voucher
 
 CAP_FEN, POOL_FEN = 600_00, 900_00

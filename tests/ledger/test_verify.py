@@ -11,9 +11,9 @@ from tests.factories import make_pool, make_program, make_voucher
 from voucher_service.cli import main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine, normalise_url, transaction
+from voucher_service.db.tables.programs import Pool
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.programs.models import Pool
-from voucher_service.vouchers.models import Voucher
 
 
 def books(session: Session) -> tuple[Pool, Voucher]:

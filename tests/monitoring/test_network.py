@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from tests.monitoring.test_metrics import sample, scrape
 from tests.usage.conftest import Scene, register_provider
+from voucher_service.db.tables.providers import Provider
 from voucher_service.monitoring.network import probe_providers, quality
-from voucher_service.providers.models import Provider
 
 
 def snapshot(price: str, *, available: int = 64, at: str = "2026-06-15T11:50:00+08:00") -> dict:  # type: ignore[type-arg]

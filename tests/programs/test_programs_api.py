@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from voucher_service.ledger.models import LedgerPosting
-from voucher_service.programs.models import Pool
+from voucher_service.db.tables.ledger import LedgerPosting
+from voucher_service.db.tables.programs import Pool
 
 MEASURE_2 = {
     "code": "WH-AI-M2",

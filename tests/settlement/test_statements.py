@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene, register_provider
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import now
 from voucher_service.ledger.verify import verify_ledger
 

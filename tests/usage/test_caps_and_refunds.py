@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope
+from voucher_service.domain.usage import AdjustmentReport, UsageReport
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import RuleNumbers, add_rule_version
-from voucher_service.providers.models import Provider
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.usage.service import AdjustmentReport, UsageReport, adjust_usage, ingest_usage
-from voucher_service.vouchers.models import Voucher
+from voucher_service.usage.adjustments import adjust_usage
+from voucher_service.usage.service import ingest_usage
 from voucher_service.vouchers.service import expire_vouchers, issue_voucher
 
 TZ = ZoneInfo("Asia/Shanghai")

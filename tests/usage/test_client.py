@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene
-from voucher_service.auth.service import Role
 from voucher_service.client import ProviderClient, ServiceError
-from voucher_service.usage.models import UsageRecord
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.usage import UsageRecord
 
 
 class LosesReplies(httpx.BaseTransport):

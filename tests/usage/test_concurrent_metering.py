@@ -16,10 +16,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, uscc
-from voucher_service.auth.service import Role, create_key, principal_for
+from tests.factories import make_enterprise, make_pool, make_program, usage_body, uscc
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
+from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
@@ -27,8 +30,6 @@ from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 pytestmark = pytest.mark.slow
@@ -40,19 +41,7 @@ KEYS: dict[str, str] = {}  # provider credit code -> its API key
 
 def record(record_id: str, voucher: str, holder: str, fee: str = "100.00") -> dict[str, Any]:
     end = datetime.now(get_settings().tz) - timedelta(minutes=5)
-    return {
-        "record_id": record_id,
-        "voucher_code": voucher,
-        "uscc": holder,
-        "resource_kind": "accelerator",
-        "resource_model": "Ascend 910B",
-        "quantity": "1",
-        "unit": "card_hour",
-        "unit_price_yuan": fee,
-        "fee_yuan": fee,
-        "service_start": (end - timedelta(minutes=50)).isoformat(),
-        "service_end": end.isoformat(),
-    }
+    return usage_body(record_id, voucher, holder, fee, start=end - timedelta(minutes=50), end=end)
 
 
 def storm(

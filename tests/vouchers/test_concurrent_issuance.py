@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
-from voucher_service.auth.service import Role, create_key, principal_for
+from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
+from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.localcluster import api_processes

@@ -11,7 +11,7 @@ from voucher_service.accounts import service
 from voucher_service.accounts.schemas import AccountCreate, AccountOut, AccountWithPassword
 from voucher_service.accounts.service import Person
 from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.pagination import Page
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.accounts.service import Person
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 from voucher_service.fields import USCC
 
 

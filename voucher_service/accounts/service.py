@@ -33,21 +33,23 @@ from sqlalchemy import Select, case, delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from voucher_service.accounts.models import (
+from voucher_service.audit import service as audit
+from voucher_service.auth.service import Caller, principal_for
+from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables.accounts import (
     Account,
     AccountSession,
     ConsoleSecret,
     SignInFailure,
 )
-from voucher_service.audit import service as audit
-from voucher_service.auth.models import Principal
-from voucher_service.auth.service import BUREAU_ROLES, Caller, Role, principal_for
-from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables.auth import Principal, Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
 from voucher_service.domain.uscc import USCCError, validate_uscc
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import (
     AlreadyExists,
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -56,7 +58,6 @@ from voucher_service.errors import (
 )
 from voucher_service.metrics import AUTH_FAILURES
 from voucher_service.pagination import PageParams, paginate_rows, where_given
-from voucher_service.providers.models import Provider
 from voucher_service.providers.service import get_provider
 
 SESSION_LIFETIME = timedelta(hours=12)  # signed in at 8:00, signed out by 20:00 at the latest
@@ -99,7 +100,7 @@ def normalise_login(text: str) -> str:
         raise InvalidInput(
             f"{text!r} is not a login name: use 3-64 letters, digits and . _ @ - "
             "(starting with a letter or digit)",
-            code="invalid_login",
+            code=ErrorCode.INVALID_LOGIN,
         )
     return login
 
@@ -108,14 +109,17 @@ def check_new_password(password: str, login: str) -> None:
     """Refuse a password that is too short, too long or contains the login name."""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise InvalidInput(
-            f"a password needs at least {PASSWORD_MIN_LENGTH} characters", code="weak_password"
+            f"a password needs at least {PASSWORD_MIN_LENGTH} characters",
+            code=ErrorCode.WEAK_PASSWORD,
         )
     if len(password) > PASSWORD_MAX_LENGTH:
         raise InvalidInput(
-            f"a password has at most {PASSWORD_MAX_LENGTH} characters", code="weak_password"
+            f"a password has at most {PASSWORD_MAX_LENGTH} characters", code=ErrorCode.WEAK_PASSWORD
         )
     if login in password.lower():
-        raise InvalidInput("a password must not contain the login name", code="weak_password")
+        raise InvalidInput(
+            "a password must not contain the login name", code=ErrorCode.WEAK_PASSWORD
+        )
 
 
 def new_password() -> str:
@@ -179,7 +183,7 @@ def get_person(session: Session, account_id: int, *, lock: bool = False) -> Pers
         query = query.with_for_update(of=Account)
     row = session.execute(query).first()
     if row is None:
-        raise NotFound(f"no account {account_id}", code="account_not_found")
+        raise NotFound(f"no account {account_id}", code=ErrorCode.ACCOUNT_NOT_FOUND)
     return _person(row)
 
 
@@ -209,23 +213,27 @@ def create_account(
     check_new_password(password, login)
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 200:
-        raise InvalidInput("a display name has 1-200 characters", code="invalid_display_name")
+        raise InvalidInput(
+            "a display name has 1-200 characters", code=ErrorCode.INVALID_DISPLAY_NAME
+        )
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
-        raise AlreadyExists(f"an account named {login} already exists", code="account_exists")
+        raise AlreadyExists(
+            f"an account named {login} already exists", code=ErrorCode.ACCOUNT_EXISTS
+        )
     enterprise = provider = None
-    if role in BUREAU_ROLES:
+    if role not in (Role.ENTERPRISE, Role.PROVIDER):
         if uscc:
-            raise InvalidInput("a bureau account has no credit code", code="invalid_input")
+            raise InvalidInput("a bureau account has no credit code")
     else:
         if not uscc:
             raise InvalidInput(
                 f"an {role.value} account needs the {role.value}'s credit code",
-                code="uscc_required",
+                code=ErrorCode.USCC_REQUIRED,
             )
         try:
             uscc = validate_uscc(uscc)
         except USCCError as exc:
-            raise InvalidInput(str(exc), code="invalid_uscc") from exc
+            raise InvalidInput(str(exc), code=ErrorCode.INVALID_USCC) from exc
         if role is Role.ENTERPRISE:
             enterprise = get_enterprise(session, uscc)
         else:
@@ -280,11 +288,11 @@ def change_password(
     starts a new one for the browser that made the change)."""
     person = get_person(session, account_id, lock=True)
     if not verify_password(person.account.password_hash, current):
-        raise InvalidInput("the current password is wrong", code="wrong_password")
+        raise InvalidInput("the current password is wrong", code=ErrorCode.WRONG_PASSWORD)
     check_new_password(new, person.account.login)
     if new == current:
         raise InvalidInput(
-            "the new password must differ from the current one", code="same_password"
+            "the new password must differ from the current one", code=ErrorCode.SAME_PASSWORD
         )
     _set_password(session, person.account, new, must_change=False, now=now)
     audit.record(session, "account.change_password", "account", person.account.login)
@@ -323,10 +331,10 @@ def sign_in(session: Session, *, login: str, password: str, address: str, now: d
     row = session.execute(_people().where(Account.login == name)).first()
     if not verify_password(row[0].password_hash if row else _dummy_hash(), password) or not row:
         _count_failure(session, sources, now)
-        raise Unauthorized("wrong login name or password", code="wrong_password")
+        raise Unauthorized("wrong login name or password", code=ErrorCode.WRONG_PASSWORD)
     person = _person(row)
     if person.account.disabled_at is not None:
-        raise Unauthorized(f"account {name} is disabled", code="account_disabled")
+        raise Unauthorized(f"account {name} is disabled", code=ErrorCode.ACCOUNT_DISABLED)
     if PASSWORD_HASHER.check_needs_rehash(person.account.password_hash):
         person.account.password_hash = hash_password(password)
     session.execute(delete(SignInFailure).where(SignInFailure.source == sources[0]))

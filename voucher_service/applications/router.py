@@ -10,14 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
-from voucher_service.applications.models import Application
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
+from voucher_service.db.tables.applications import Application
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Program
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
-from voucher_service.enterprises.models import Enterprise
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan, parse_uscc_param
 from voucher_service.pagination import Page
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import get_program
 
 admin_router = APIRouter(tags=["applications (bureau)"])

@@ -21,25 +21,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voucher_service.applications.models import Application, BlacklistEntry
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.applications import Application, BlacklistEntry
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import Window, cap_period, issuable_fen
-from voucher_service.enterprises.models import Enterprise
-from voucher_service.enterprises.service import cap_used_fen, get_enrolment, outstanding_fen
+from voucher_service.enterprises.service import get_enrolment
 from voucher_service.errors import (
     AlreadyExists,
     Conflict,
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
     ServiceError,
 )
+from voucher_service.ledger import counters
+from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate, where_given
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import rules_in_force
-from voucher_service.providers.models import Provider
-from voucher_service.vouchers.models import Voucher
 from voucher_service.vouchers.service import issue_voucher
 
 SIZE_CLASSES = ("micro", "small", "medium")
@@ -47,7 +50,7 @@ _VERBS = {"approved": "approve", "returned": "return", "rejected": "reject"}
 
 
 class NotEligible(Conflict):
-    code = "not_eligible"
+    code = ErrorCode.NOT_ELIGIBLE
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,9 @@ def evaluate(
         used = outstanding = 0
         if enrolment is not None:
             window = Window(enrolment.window_start, enrolment.window_end)
-            used = cap_used_fen(
-                session, enrolment.id, cap_period(window, max(today, window.start), rules.cap_scope)
-            )
-            outstanding = outstanding_fen(session, enrolment.id)
+            period = cap_period(window, max(today, window.start), rules.cap_scope)
+            used = counters.cap_used_fen(session, CapKey(enrolment.id, period))
+            outstanding = counters.outstanding_fen(session, enrolment.id)
         allowed = issuable_fen(rules.cap_fen, used, outstanding)
         checks.append(
             Check(
@@ -171,7 +173,9 @@ def _fields(
     """An application's columns from its input and its checks; failing a hard check rejects
     it at once, with the reasons."""
     if inp.requested_fen <= 0:
-        raise InvalidInput("the requested amount must be greater than zero", code="invalid_amount")
+        raise InvalidInput(
+            "the requested amount must be greater than zero", code=ErrorCode.INVALID_AMOUNT
+        )
     checks, flags = evaluate(session, enterprise, inp, amount_fen=inp.requested_fen, today=today)
     eligible = all(c.ok for c in checks)
     return {
@@ -200,7 +204,7 @@ def submit(
 ) -> Application:
     """File an application; one that fails a hard check is rejected at once, with reasons."""
     if inp.year < today.year:
-        raise InvalidInput(f"applications for {inp.year} are closed", code="invalid_year")
+        raise InvalidInput(f"applications for {inp.year} are closed", code=ErrorCode.INVALID_YEAR)
     open_one = session.scalar(
         select(Application.id).where(
             Application.enterprise_id == enterprise.id,
@@ -253,7 +257,7 @@ def _decide(session: Session, row: Application, status: str, reason: str, now: d
             f"application {row.id} is {row.status}; only a submitted one can be decided"
         )
     if status != "approved" and not reason.strip():
-        raise InvalidInput("a reason is required", code="reason_required")
+        raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
     before = row.status
     row.status, row.decision_reason = status, reason.strip() or None
     row.decided_by, row.decided_at, row.updated_at = _actor(session), now, now
@@ -287,7 +291,7 @@ def approve(
     if not 0 < amount <= row.requested_fen:
         raise InvalidInput(
             f"the approved amount must be between 0.01 and {fen_to_yuan(row.requested_fen)} yuan",
-            code="invalid_amount",
+            code=ErrorCode.INVALID_AMOUNT,
         )
     enterprise = session.get(Enterprise, row.enterprise_id)
     program = session.get(Program, row.program_id)
@@ -363,7 +367,7 @@ def get_application(
         query = query.where(Application.enterprise_id == enterprise_id)
     row: Application | None = session.scalar(query.with_for_update())
     if row is None:
-        raise NotFound(f"no application {application_id}", code="application_not_found")
+        raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
     return row
 
 
@@ -396,7 +400,7 @@ def list_applications(
 
 def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> BlacklistEntry:
     if not reason.strip():
-        raise InvalidInput("a reason is required", code="reason_required")
+        raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
     if session.scalar(
         select(BlacklistEntry.id).where(BlacklistEntry.enterprise_id == enterprise.id)
     ):

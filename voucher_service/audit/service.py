@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from voucher_service.audit.models import AuditChainHead, AuditEntry
 from voucher_service.db.base import metadata
+from voucher_service.db.tables.audit import AuditChainHead, AuditEntry
 from voucher_service.db.types import utcnow
 from voucher_service.pagination import PageParams, paginate_table, where_given
 

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 
 from voucher_service.audit import service as audit
-from voucher_service.auth.service import Caller, Role, authenticate
+from voucher_service.auth.service import Caller, authenticate
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.domain.uscc import USCCError, validate_uscc
 from voucher_service.errors import Forbidden, NotFound, Unauthorized

@@ -17,9 +17,9 @@ from voucher_service.auth.access import (
     allow,
     rule,
 )
-from voucher_service.auth.models import Principal
 from voucher_service.auth.schemas import KeyCreate, KeyOut, NewKeyOut, SelfKeyCreate
-from voucher_service.auth.service import Caller, KeyView, Role
+from voucher_service.auth.service import Caller, KeyView
+from voucher_service.db.tables.auth import Principal, Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.pagination import Page

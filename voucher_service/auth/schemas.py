@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from voucher_service.auth.service import KeyView, Role
+from voucher_service.auth.service import KeyView
+from voucher_service.db.tables.auth import Role
 from voucher_service.fields import USCC
 
 

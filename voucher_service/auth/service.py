@@ -13,17 +13,18 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import NoReturn
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.auth.models import ApiKey, AuthFailure, Principal
 from voucher_service.db.statements import insert_if_absent
-from voucher_service.enterprises.models import Enterprise
+from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
 from voucher_service.errors import (
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -31,7 +32,6 @@ from voucher_service.errors import (
     Unauthorized,
 )
 from voucher_service.metrics import AUTH_FAILURES
-from voucher_service.providers.models import Provider
 
 KEY_PREFIX = "vsk"
 # Past FAILURE_LIMIT failed authentications from one key prefix and client address within
@@ -40,17 +40,6 @@ FAILURE_LIMIT = 10
 FAILURE_WINDOW = timedelta(minutes=15)
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class Role(StrEnum):
-    BUREAU_ADMIN = "bureau_admin"  # everything
-    BUREAU_REVIEWER = "bureau_reviewer"  # enterprises, vouchers, providers; no rules or pools
-    AUDITOR = "auditor"  # reads everything, changes nothing
-    ENTERPRISE = "enterprise"  # its own enterprise only
-    PROVIDER = "provider"  # its own redemptions and records only
-
-
-BUREAU_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
 
 
 @dataclass(frozen=True)
@@ -134,7 +123,7 @@ def create_key(
 ) -> NewKey:
     """A new key for ``principal``; the secret is returned once and stored only as a hash."""
     if expires_at is not None and expires_at <= now:
-        raise InvalidInput("expires_at must be in the future", code="invalid_expiry")
+        raise InvalidInput("expires_at must be in the future", code=ErrorCode.INVALID_EXPIRY)
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(8))
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
@@ -273,7 +262,7 @@ def revoke_key(
         query = query.where(ApiKey.principal_id == principal_id)
     row = session.execute(query.with_for_update(of=ApiKey)).first()
     if row is None:
-        raise NotFound(f"no API key {prefix}", code="key_not_found")
+        raise NotFound(f"no API key {prefix}", code=ErrorCode.KEY_NOT_FOUND)
     key, principal = row
     if key.revoked_at is not None:
         raise InvalidState(f"API key {prefix} is already revoked")

@@ -35,7 +35,7 @@ from voucher_service.auth.access import Access
 from voucher_service.auth.service import Caller
 from voucher_service.console.viewer import CONSOLE, Viewer
 from voucher_service.deps import NowDep, SessionDep
-from voucher_service.errors import Forbidden, Unauthorized
+from voucher_service.errors import ErrorCode, Forbidden, Unauthorized
 
 SESSION_COOKIE = "vs_session"
 ANCHOR_COOKIE = "vs_anchor"
@@ -50,7 +50,7 @@ class PasswordChangeRequired(Exception):
 
 
 class CsrfRefused(Forbidden):
-    code = "csrf"
+    code = ErrorCode.CSRF
 
 
 def _mac(secret: bytes, purpose: str, value: str) -> str:

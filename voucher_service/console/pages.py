@@ -28,7 +28,7 @@ from voucher_service.auth.access import (
     PROVIDER_SELF,
     Access,
 )
-from voucher_service.auth.service import Caller, Role
+from voucher_service.auth.service import Caller
 from voucher_service.console.auth import (
     SecretDep,
     SignedInDep,
@@ -42,8 +42,9 @@ from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
+from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
-from voucher_service.errors import ServiceError, TooManyFailures, Unauthorized
+from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
 
 router = APIRouter()
@@ -165,7 +166,7 @@ def sign_in(
         refusal.headers["Retry-After"] = str(exc.retry_after)
         return refusal
     except Unauthorized as exc:  # the failure is counted: this request commits normally
-        key = "sign_in.disabled" if exc.code == "account_disabled" else "sign_in.wrong"
+        key = "sign_in.disabled" if exc.code is ErrorCode.ACCOUNT_DISABLED else "sign_in.wrong"
         return render(request, "sign_in.html", status_code=401, error=t(key), **again)
     new = accounts.start_session(session, person, now=now)
     response = redirect(safe_next(next) or Viewer.of(person).overview_path)

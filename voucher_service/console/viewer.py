@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voucher_service.accounts.service import Person
-from voucher_service.auth.service import Role
+from voucher_service.db.tables.auth import Role
 
 CONSOLE = "/console"
 

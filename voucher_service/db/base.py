@@ -1,6 +1,7 @@
 """Metadata with a naming convention, so constraints have the same names on SQLite and
 PostgreSQL and Alembic migrations can refer to them."""
 
+from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -13,3 +14,9 @@ NAMING_CONVENTION = {
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata = SQLModel.metadata
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A model's Core table, for the set-based statements of the hot paths."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found

@@ -1,15 +1,29 @@
-"""Statements whose SQL differs between PostgreSQL and SQLite."""
+"""Statements whose SQL differs between PostgreSQL and SQLite, and helpers for bulk ones."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+T = TypeVar("T")
+CHUNK = 1000  # values per IN list: well inside SQLite's and PostgreSQL's parameter limits
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` on both databases."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
 
 def insert_if_absent(session: Session, table: Any, values: dict[str, Any]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: concurrent creators of the same row never fail."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing())
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``: one IN list each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,4 +1,5 @@
-"""Pure checks on a provider's usage report, before it is priced.
+"""Pure rules of metering: a provider's usage report, the checks it must pass before it is
+priced, the outcome of its pricing, and what a refund gives back.
 
 Each refusal has its own stable code. A refused record is stored with its code (so a retry
 of the same record gets the same answer) and earns no subsidy.
@@ -6,10 +7,18 @@ of the same record gets the same answer) and earns no subsidy.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
+from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from voucher_service.domain.pricing import Pricing
+from voucher_service.domain.rules import full_subsidy_fen
 
 
 class ResourceKind(StrEnum):
@@ -28,6 +37,15 @@ class Unit(StrEnum):
     MILLION_TOKENS = "million_tokens"
 
 
+class Outcome(StrEnum):
+    """What a usage record earned."""
+
+    SUBSIDISED = "subsidised"  # the full rate
+    PARTIAL = "partial"  # less than the full rate: a cap or the voucher's balance ran out
+    REFUSED = "refused"  # nothing: a refusal or a shortfall before any subsidy
+    ADJUSTED = "adjusted"  # a correction (refund) of an earlier record
+
+
 class Refusal(StrEnum):
     """Why a usage record earns nothing before pricing even starts."""
 
@@ -40,19 +58,6 @@ class Refusal(StrEnum):
     INVALID_PERIOD = "invalid_period"
     SERVICE_IN_FUTURE = "service_in_future"
     REPORTED_TOO_LATE = "reported_too_late"
-
-
-REFUSAL_MESSAGES = {
-    Refusal.UNKNOWN_VOUCHER: "no such voucher",
-    Refusal.UNKNOWN_REDEMPTION: "no such redemption with this provider",
-    Refusal.USCC_MISMATCH: "the credit code is not the voucher holder's",
-    Refusal.NOT_REDEEMED: "the voucher is not redeemed with this provider",
-    Refusal.VOUCHER_NOT_ACTIVE: "the voucher is revoked or expired",
-    Refusal.FEE_MISMATCH: "fee is not quantity x unit price (to the fen)",
-    Refusal.INVALID_PERIOD: "service period must end after it starts",
-    Refusal.SERVICE_IN_FUTURE: "service period ends in the future",
-    Refusal.REPORTED_TOO_LATE: "reported after the voucher's validity plus the grace period",
-}
 
 
 def fee_matches(quantity: Decimal, unit_price_fen: int, fee_fen: int) -> bool:
@@ -92,3 +97,124 @@ def check_report(
     if now >= last_report:
         return Refusal.REPORTED_TOO_LATE
     return None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """One well-formed usage report, as the provider sent it (money in fen). It names the
+    voucher drawn on by its code or, instead, by the id of a redemption with this provider."""
+
+    record_id: str
+    voucher_code: str | None
+    uscc: str
+    resource_kind: str
+    resource_model: str
+    quantity: Decimal
+    unit: str
+    unit_price_fen: int
+    fee_fen: int
+    service_start: datetime
+    service_end: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    redemption_id: int | None = None
+
+    @property
+    def quantity_text(self) -> str:
+        return format(self.quantity.normalize(), "f")
+
+    @cached_property
+    def body_hash(self) -> str:
+        """Identity of the body: a retry must carry the same one (instants compared in UTC)."""
+        canonical = {
+            **{k: v for k, v in self.__dict__.items() if k != "body_hash"},
+            "quantity": self.quantity_text,
+            "service_start": self.service_start.astimezone(UTC).isoformat(),
+            "service_end": self.service_end.astimezone(UTC).isoformat(),
+        }
+        return _digest(canonical)
+
+
+@dataclass(frozen=True)
+class AdjustmentReport:
+    """A correction of an earlier record: part or all of its fee refunded."""
+
+    record_id: str
+    adjusts_record_id: str
+    refund_fen: int
+    reason: str
+
+    @property
+    def body_hash(self) -> str:
+        # Hashed with json's default separators since the first release: stored adjustments
+        # keep these hashes, so changing the form would make every replay a conflict.
+        return _digest(self.__dict__, separators=(", ", ": "))
+
+
+def _digest(canonical: dict[str, Any], separators: tuple[str, str] = (",", ":")) -> str:
+    text = json.dumps(canonical, sort_keys=True, separators=separators, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class VoucherFacts:
+    """What the checks need to know of the voucher a report names, as the posting provider
+    may see it."""
+
+    holder_uscc: str
+    active: bool
+    redeemed_here: bool  # an active redemption with the posting provider
+    valid_to: date
+
+
+def refusal_of(
+    report: UsageReport,
+    voucher: VoucherFacts | None,
+    *,
+    reference_known: bool,
+    now: datetime,
+    tz: ZoneInfo,
+    grace_days: int,
+) -> Refusal | None:
+    """The first rule a report breaks before pricing, or None. ``reference_known`` is False
+    when the report names a redemption this provider does not have; ``voucher`` is None when
+    no voucher has the code it names."""
+    if not reference_known:
+        return Refusal.UNKNOWN_REDEMPTION
+    if voucher is None:
+        return Refusal.UNKNOWN_VOUCHER
+    if voucher.holder_uscc != report.uscc:
+        return Refusal.USCC_MISMATCH
+    if not voucher.redeemed_here:
+        return Refusal.NOT_REDEEMED
+    if not voucher.active:
+        return Refusal.VOUCHER_NOT_ACTIVE
+    return check_report(
+        quantity=report.quantity,
+        unit_price_fen=report.unit_price_fen,
+        fee_fen=report.fee_fen,
+        start=report.service_start,
+        end=report.service_end,
+        now=now,
+        voucher_valid_to=voucher.valid_to,
+        grace_days=grace_days,
+        tz=tz,
+    )
+
+
+def outcome_of(pricing: Pricing) -> Outcome:
+    """Subsidised at the full rate, partly (a cap or the balance ran short), or not at all."""
+    if pricing.shortfall is None:
+        return Outcome.SUBSIDISED
+    return Outcome.PARTIAL if pricing.subsidy_fen else Outcome.REFUSED
+
+
+def reversal_fen(*, fee_left_fen: int, subsidy_left_fen: int, refund_fen: int, rate_bp: int) -> int:
+    """The subsidy a refund gives back: what stands of the record's subsidy, less what the
+    fee left after the refund still earns at the rate that priced it. A partly-capped
+    record keeps its subsidy until the refund takes the fee below what it covers."""
+    if not 0 <= refund_fen <= fee_left_fen:
+        raise ValueError("a refund is between zero and the fee left to refund")
+    if subsidy_left_fen < 0:
+        raise ValueError("the subsidy left must not be negative")
+    still_earned = full_subsidy_fen(fee_left_fen - refund_fen, rate_bp)
+    return subsidy_left_fen - min(subsidy_left_fen, still_earned)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.programs import Program
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
 from voucher_service.domain.uscc import division_code
-from voucher_service.enterprises.models import Enrolment, Enterprise
-from voucher_service.errors import AlreadyExists, NotFound, ProgramNotValid
-from voucher_service.ledger.models import CapUsage
+from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
+from voucher_service.ledger import counters
+from voucher_service.ledger.counters import CapKey
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Program
 from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
-from voucher_service.vouchers.models import Voucher
 
 
 def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise:
@@ -36,7 +37,9 @@ def get_enterprise(session: Session, uscc: str) -> Enterprise:
         select(Enterprise).where(Enterprise.uscc == uscc)
     )
     if enterprise is None:
-        raise NotFound(f"no enterprise with credit code {uscc}", code="enterprise_not_found")
+        raise NotFound(
+            f"no enterprise with credit code {uscc}", code=ErrorCode.ENTERPRISE_NOT_FOUND
+        )
     return enterprise
 
 
@@ -54,27 +57,6 @@ def get_enrolment(session: Session, enterprise_id: int, program_id: int) -> Enro
         select(Enrolment).where(
             Enrolment.enterprise_id == enterprise_id, Enrolment.program_id == program_id
         )
-    )
-
-
-def cap_used_fen(session: Session, enrolment_id: int, period: int) -> int:
-    used = session.scalar(
-        select(CapUsage.used_fen).where(
-            CapUsage.enrolment_id == enrolment_id, CapUsage.period == period
-        )
-    )
-    return int(used or 0)
-
-
-def outstanding_fen(session: Session, enrolment_id: int) -> int:
-    """What the enterprise's active vouchers in the program still promise."""
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(Voucher.balance_fen), 0)).where(
-                Voucher.enrolment_id == enrolment_id, Voucher.status == "active"
-            )
-        )
-        or 0
     )
 
 
@@ -120,8 +102,8 @@ def subsidy_status(
         )
     window = Window(enrolment.window_start, enrolment.window_end)
     period = cap_period(window, max(today, window.start), rules.cap_scope)
-    used = cap_used_fen(session, enrolment.id, period)
-    outstanding = outstanding_fen(session, enrolment.id)
+    used = counters.cap_used_fen(session, CapKey(enrolment.id, period))
+    outstanding = counters.outstanding_fen(session, enrolment.id)
     ended = today >= window.end
     vouchers = list(
         session.scalars(

@@ -1,15 +1,13 @@
-"""The ledger: every change of money is an append-only posting between two accounts.
-
-Accounts (all amounts integer fen)::
-
-    budget:<pool>     the city's appropriation for a pool (source of its total)
-    pool:<pool>       a program's annual pool; its balance is Pool.available_fen
-    voucher:<v>       a voucher; its balance is Voucher.balance_fen
-    payable:<p>       subsidies owed to provider p        (metering, settlement)
-    paid:<p>          subsidies paid to provider p        (settlement)
+"""The ledger: the one door through which money moves. Every change of money is an
+append-only posting between two accounts (``ledger.accounts``), and the counters kept beside
+the postings for speed — a pool's available balance, a voucher's balance, subsidised and
+released amounts, an enterprise's cap used — move only here, in the same statements as
+their postings. No other module inserts a posting or updates one of those columns (a test
+watches every statement the suite runs).
 
 Postings (DESIGN.md): fund budget->pool; issue pool->voucher; subsidy voucher->payable;
-reversal payable->voucher; release voucher->pool (revoke, expire); settle payable->paid.
+reversal payable->voucher; release voucher->pool (revoke, expire, a refund on a closed
+voucher); settle payable->paid.
 
 Invariants this module keeps and ``verify`` checks on a live database:
 
@@ -17,86 +15,303 @@ Invariants this module keeps and ``verify`` checks on a live database:
    Per voucher: face value = balance + net subsidies + released (also a CHECK constraint).
    No balance is ever negative (CHECK constraints, not only code).
 2. Counters equal the postings: each pool's available and each voucher's balance equal the
-   net of the postings on their accounts.
+   net of the postings on their accounts; each cap counter equals the net subsidies drawn
+   against it.
 3. Cap: each enterprise's net subsidy in a program is within the cap of its rules.
 5. Immutability: postings are never updated or deleted (a database trigger refuses it).
 
-Counters move by single conditional UPDATEs (``... WHERE available_fen >= :x``), never by
-reading a value in Python and writing it back, so concurrent transactions cannot overdraw.
+Counters move by UPDATEs relative to the stored value (``balance_fen = balance_fen - :x``)
+under row locks taken in a fixed order (cap counters, then vouchers: ``ledger.counters``),
+or by single conditional UPDATEs (``... WHERE available_fen >= :x``): never by reading a
+value in Python and writing it back, so concurrent transactions cannot overdraw.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from voucher_service.ledger.models import LedgerPosting
-from voucher_service.programs.models import Pool
+from voucher_service.db.base import table
+from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
+from voucher_service.db.tables.programs import Pool
+from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.db.types import utcnow
+from voucher_service.ledger import accounts
+from voucher_service.ledger.accounts import Account
 
-
-class PostingKind(StrEnum):
-    FUND = "fund"
-    ISSUE = "issue"
-    SUBSIDY = "subsidy"
-    REVERSAL = "reversal"
-    RELEASE = "release"
-    SETTLE = "settle"
-
-
-def budget_account(pool_id: int) -> str:
-    return f"budget:{pool_id}"
+POSTINGS = table(LedgerPosting)
+POOLS = table(Pool)
+VOUCHERS = table(Voucher)
+CAPS = table(CapUsage)
 
 
-def pool_account(pool_id: int) -> str:
-    return f"pool:{pool_id}"
+@dataclass(frozen=True)
+class Posting:
+    """One movement of a positive amount from ``source`` to ``target``."""
+
+    kind: PostingKind
+    source: Account
+    target: Account
+    amount_fen: int
+    pool_id: int | None = None
+    voucher_id: int | None = None
+    usage_record_id: int | None = None
+    memo: str = ""
 
 
-def voucher_account(voucher_id: int) -> str:
-    return f"voucher:{voucher_id}"
+def post_many(session: Session, postings: Sequence[Posting], *, now: datetime) -> None:
+    """Append postings in one statement. Amounts are positive: the direction says which
+    way money moves (a CHECK refuses anything else)."""
+    rows = []
+    for posting in postings:
+        if posting.amount_fen <= 0:
+            raise ValueError(f"a posting moves a positive amount, not {posting.amount_fen}")
+        rows.append(
+            {
+                "kind": posting.kind.value,
+                "from_account": str(posting.source),
+                "to_account": str(posting.target),
+                "amount_fen": posting.amount_fen,
+                "pool_id": posting.pool_id,
+                "voucher_id": posting.voucher_id,
+                "usage_record_id": posting.usage_record_id,
+                "memo": posting.memo[:500],
+                "created_at": now,
+            }
+        )
+    if rows:
+        session.execute(insert(POSTINGS), rows)
 
 
-def post(
-    session: Session,
-    *,
-    kind: PostingKind,
-    from_account: str,
-    to_account: str,
-    amount_fen: int,
-    pool_id: int | None = None,
-    voucher_id: int | None = None,
-    memo: str = "",
-) -> LedgerPosting:
-    """Append one posting. Amounts are positive: the direction says which way money moves."""
-    if amount_fen <= 0:
-        raise ValueError("a posting moves a positive amount")
-    posting = LedgerPosting(
-        kind=kind.value,
-        from_account=from_account,
-        to_account=to_account,
-        amount_fen=amount_fen,
-        pool_id=pool_id,
-        voucher_id=voucher_id,
-        memo=memo,
+def open_pool(session: Session, pool: Pool, *, memo: str) -> Pool:
+    """Store a new annual pool, funded from the budget: its available balance starts at its
+    total, and one posting says where the money came from."""
+    if pool.available_fen != pool.total_fen or pool.total_fen <= 0:
+        raise ValueError("a new pool starts with its whole total available")
+    session.add(pool)
+    session.flush()
+    assert pool.id is not None
+    post_many(
+        session,
+        [
+            Posting(
+                PostingKind.FUND,
+                accounts.budget(pool.id),
+                accounts.pool(pool.id),
+                pool.total_fen,
+                pool_id=pool.id,
+                memo=memo,
+            )
+        ],
+        now=utcnow(),
     )
-    session.add(posting)
-    return posting
+    return pool
 
 
-def draw_from_pool(session: Session, pool_id: int, amount_fen: int) -> bool:
-    """Take ``amount_fen`` from a pool's available balance if, and only if, it is there.
-    One conditional UPDATE: concurrent issuers can never overdraw the pool."""
-    result = session.execute(
-        update(Pool)
-        .where(Pool.id == pool_id, Pool.available_fen >= amount_fen)
-        .values(available_fen=Pool.available_fen - amount_fen)
+def issue_voucher(session: Session, voucher: Voucher, *, memo: str) -> bool:
+    """Reserve a new voucher's face value from its pool and store the voucher, or return
+    False with nothing written when the pool lacks the amount. One conditional UPDATE:
+    concurrent issuers can never overdraw the pool."""
+    face = voucher.face_value_fen
+    if face <= 0 or (voucher.balance_fen, voucher.subsidised_fen, voucher.released_fen) != (
+        face,
+        0,
+        0,
+    ):
+        raise ValueError("a new voucher holds its whole face value")
+    drawn = session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == voucher.pool_id, POOLS.c.available_fen >= face)
+        .values(available_fen=POOLS.c.available_fen - face)
     )
-    matched: int = result.rowcount  # type: ignore[attr-defined]
-    return matched == 1
+    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(voucher)
+    session.flush()
+    assert voucher.id is not None
+    post_many(
+        session,
+        [
+            Posting(
+                PostingKind.ISSUE,
+                accounts.pool(voucher.pool_id),
+                accounts.voucher(voucher.id),
+                face,
+                pool_id=voucher.pool_id,
+                voucher_id=voucher.id,
+                memo=memo,
+            )
+        ],
+        now=utcnow(),
+    )
+    return True
 
 
-def return_to_pool(session: Session, pool_id: int, amount_fen: int) -> None:
+def release_voucher(session: Session, voucher: Voucher, *, memo: str) -> int:
+    """Move a closing voucher's unspent balance back to the pool of its year; returns the
+    amount. The caller holds the voucher's row lock and read it under that lock."""
+    unspent = voucher.balance_fen
+    assert voucher.id is not None
+    if unspent:
+        _move_voucher(session, voucher.id, balance_fen=-unspent, released_fen=unspent)
+        _release(session, voucher.id, voucher.pool_id, unspent, memo=memo, usage_record_id=None)
+    set_committed_value(voucher, "balance_fen", 0)
+    set_committed_value(voucher, "released_fen", voucher.released_fen + unspent)
+    return unspent
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A subsidy one usage record draws from a voucher, counted against a cap counter."""
+
+    voucher_id: int
+    pool_id: int
+    provider_id: int
+    cap_id: int
+    amount_fen: int
+    usage_record_id: int
+    memo: str
+
+    def posting(self, kind: PostingKind, source: Account, target: Account) -> Posting:
+        return Posting(
+            kind,
+            source,
+            target,
+            self.amount_fen,
+            pool_id=self.pool_id,
+            voucher_id=self.voucher_id,
+            usage_record_id=self.usage_record_id,
+            memo=self.memo,
+        )
+
+
+def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None:
+    """Post each draw voucher->payable and move the voucher balances and cap counters by
+    the totals: one statement each for postings, vouchers and caps. The caller holds the
+    locks of ``ledger.counters`` and priced the draws under them."""
+    draws = [d for d in draws if d.amount_fen]
+    if not draws:
+        return
+    post_many(
+        session,
+        [
+            d.posting(
+                PostingKind.SUBSIDY, accounts.voucher(d.voucher_id), accounts.payable(d.provider_id)
+            )
+            for d in draws
+        ],
+        now=now,
+    )
+    per_voucher: dict[int, int] = defaultdict(int)
+    per_cap: dict[int, int] = defaultdict(int)
+    for draw in draws:
+        per_voucher[draw.voucher_id] += draw.amount_fen
+        per_cap[draw.cap_id] += draw.amount_fen
     session.execute(
-        update(Pool).where(Pool.id == pool_id).values(available_fen=Pool.available_fen + amount_fen)
+        update(VOUCHERS)
+        .where(VOUCHERS.c.id == bindparam("b_id"))
+        .values(
+            balance_fen=VOUCHERS.c.balance_fen - bindparam("b_amount"),
+            subsidised_fen=VOUCHERS.c.subsidised_fen + bindparam("b_amount"),
+        ),
+        [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
+    )
+    _move_caps(session, per_cap)
+
+
+def reverse_subsidy(session: Session, draw: Draw, *, voucher_open: bool, now: datetime) -> None:
+    """Give back part of a subsidy (a refund): payable->voucher, and the cap counter down by
+    as much. On a voucher still open the balance grows; on a closed one the amount goes on
+    to the pool of its year (voucher->pool), as its unspent balance did."""
+    source, target = accounts.payable(draw.provider_id), accounts.voucher(draw.voucher_id)
+    post_many(session, [draw.posting(PostingKind.REVERSAL, source, target)], now=now)
+    if voucher_open:
+        _move_voucher(
+            session, draw.voucher_id, balance_fen=draw.amount_fen, subsidised_fen=-draw.amount_fen
+        )
+    else:
+        _move_voucher(
+            session, draw.voucher_id, released_fen=draw.amount_fen, subsidised_fen=-draw.amount_fen
+        )
+        _release(
+            session,
+            draw.voucher_id,
+            draw.pool_id,
+            draw.amount_fen,
+            memo=draw.memo,
+            usage_record_id=draw.usage_record_id,
+        )
+    _move_caps(session, {draw.cap_id: -draw.amount_fen})
+
+
+def settle(session: Session, provider_id: int, amount_fen: int, *, memo: str) -> None:
+    """Pay a provider's settled subsidies: payable->paid. A negative amount (more refunds
+    than subsidies in the period) moves back the other way."""
+    if not amount_fen:
+        return
+    payable, paid = accounts.payable(provider_id), accounts.paid(provider_id)
+    source, target = (payable, paid) if amount_fen > 0 else (paid, payable)
+    post_many(
+        session,
+        [Posting(PostingKind.SETTLE, source, target, abs(amount_fen), memo=memo)],
+        now=utcnow(),
+    )
+
+
+def _move_voucher(session: Session, voucher_id: int, **deltas: int) -> None:
+    session.execute(
+        update(VOUCHERS)
+        .where(VOUCHERS.c.id == voucher_id)
+        .values(
+            {VOUCHERS.c[column]: VOUCHERS.c[column] + delta for column, delta in deltas.items()}
+        )
+    )
+
+
+def _move_caps(session: Session, deltas: dict[int, int]) -> None:
+    moves = [{"b_id": cap_id, "b_amount": d} for cap_id, d in sorted(deltas.items()) if d]
+    if moves:
+        session.execute(
+            update(CAPS)
+            .where(CAPS.c.id == bindparam("b_id"))
+            .values(used_fen=CAPS.c.used_fen + bindparam("b_amount")),
+            moves,
+        )
+
+
+def _release(
+    session: Session,
+    voucher_id: int,
+    pool_id: int,
+    amount_fen: int,
+    *,
+    memo: str,
+    usage_record_id: int | None,
+) -> None:
+    session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == pool_id)
+        .values(available_fen=POOLS.c.available_fen + amount_fen)
+    )
+    post_many(
+        session,
+        [
+            Posting(
+                PostingKind.RELEASE,
+                accounts.voucher(voucher_id),
+                accounts.pool(pool_id),
+                amount_fen,
+                pool_id=pool_id,
+                voucher_id=voucher_id,
+                usage_record_id=usage_record_id,
+                memo=memo,
+            )
+        ],
+        now=utcnow(),
     )

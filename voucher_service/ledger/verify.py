@@ -9,33 +9,35 @@ and returns one line per violation, naming the row. An empty list means the book
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service.audit.service import verify_chain
-from voucher_service.enterprises.models import Enrolment
-from voucher_service.ledger.models import CapUsage, LedgerPosting
-from voucher_service.ledger.service import PostingKind
-from voucher_service.programs.models import Pool, RuleVersion
-from voucher_service.settlement.models import Statement, StatementLine
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
+from voucher_service.db.tables.enterprises import Enrolment
+from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
+from voucher_service.db.tables.programs import Pool, RuleVersion
+from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
+from voucher_service.db.tables.usage import RecordKind, UsageRecord
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
+from voucher_service.ledger import accounts
+from voucher_service.ledger.accounts import Account, AccountKind
 
 
-def _account_nets(session: Session) -> dict[str, int]:
-    nets: dict[str, int] = defaultdict(int)
+def _account_nets(session: Session) -> dict[Account, int]:
+    nets: dict[Account, int] = defaultdict(int)
     incoming = select(LedgerPosting.to_account, func.sum(LedgerPosting.amount_fen)).group_by(
         LedgerPosting.to_account
     )
     outgoing = select(LedgerPosting.from_account, func.sum(LedgerPosting.amount_fen)).group_by(
         LedgerPosting.from_account
     )
-    for account, amount in session.execute(incoming):
-        nets[account] += int(amount)
-    for account, amount in session.execute(outgoing):
-        nets[account] -= int(amount)
+    for name, amount in session.execute(incoming):
+        nets[Account.parse(name)] += int(amount)
+    for name, amount in session.execute(outgoing):
+        nets[Account.parse(name)] -= int(amount)
     return nets
 
 
@@ -52,16 +54,34 @@ def verify_ledger(session: Session) -> list[str]:
     """Check conservation, counters against postings, non-negativity and caps."""
     violations: list[str] = []
     nets = _account_nets(session)
-    flows = _voucher_flows(session)
-
     negative_postings = session.scalar(
         select(func.count()).select_from(LedgerPosting).where(LedgerPosting.amount_fen <= 0)
     )
     if negative_postings:
         violations.append(f"ledger: {negative_postings} posting(s) with a non-positive amount")
+    sums = _VoucherSums()
+    violations.extend(_check_vouchers(session, nets, sums))
+    violations.extend(_check_pools(session, nets, sums))
+    violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
+    violations.extend(_check_usage(session, nets))
+    violations.extend(_check_statements(session, nets))
+    violations.extend(verify_chain(session))
+    return violations
 
-    per_pool: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    per_enrolment: dict[int, int] = defaultdict(int)
+
+@dataclass
+class _VoucherSums:
+    """What the vouchers add up to, per pool and per enrolment, for the checks after them."""
+
+    balance_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    subsidised_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    subsidised_by_enrolment: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _check_vouchers(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
+    """Each voucher conserves its face value and agrees with the postings on it."""
+    violations: list[str] = []
+    flows = _voucher_flows(session)
     for v in session.scalars(select(Voucher).execution_options(populate_existing=True)):
         assert v.id is not None
         label = f"voucher {v.code} (id {v.id})"
@@ -73,58 +93,59 @@ def verify_ledger(session: Session) -> list[str]:
                 f"{label}: face value {v.face_value_fen} != balance {v.balance_fen} + "
                 f"subsidised {v.subsidised_fen} + released {v.released_fen}"
             )
-        ledger_balance = nets.get(f"voucher:{v.id}", 0)
-        if v.balance_fen != ledger_balance:
-            violations.append(
-                f"{label}: balance {v.balance_fen} != ledger balance {ledger_balance}"
-            )
-        issued = flows.get((v.id, PostingKind.ISSUE), 0)
-        if v.face_value_fen != issued:
-            violations.append(f"{label}: face value {v.face_value_fen} != issued {issued}")
-        net_subsidy = flows.get((v.id, PostingKind.SUBSIDY), 0) - flows.get(
-            (v.id, PostingKind.REVERSAL), 0
-        )
-        if v.subsidised_fen != net_subsidy:
-            violations.append(
-                f"{label}: subsidised {v.subsidised_fen} != ledger net subsidies {net_subsidy}"
-            )
-        released = flows.get((v.id, PostingKind.RELEASE), 0)
-        if v.released_fen != released:
-            violations.append(f"{label}: released {v.released_fen} != ledger releases {released}")
-        if v.status != "active" and v.balance_fen != 0:
+        expected = {
+            "balance": (v.balance_fen, nets.get(accounts.voucher(v.id), 0), "ledger balance"),
+            "face value": (v.face_value_fen, flows.get((v.id, PostingKind.ISSUE), 0), "issued"),
+            "subsidised": (
+                v.subsidised_fen,
+                flows.get((v.id, PostingKind.SUBSIDY), 0)
+                - flows.get((v.id, PostingKind.REVERSAL), 0),
+                "ledger net subsidies",
+            ),
+            "released": (
+                v.released_fen,
+                flows.get((v.id, PostingKind.RELEASE), 0),
+                "ledger releases",
+            ),
+        }
+        for name, (counter, ledger, what) in expected.items():
+            if counter != ledger:
+                violations.append(f"{label}: {name} {counter} != {what} {ledger}")
+        if v.status != VoucherStatus.ACTIVE and v.balance_fen != 0:
             violations.append(f"{label}: {v.status} but balance is {v.balance_fen}")
-        per_pool[v.pool_id][0] += v.balance_fen
-        per_pool[v.pool_id][1] += v.subsidised_fen
-        per_enrolment[v.enrolment_id] += v.subsidised_fen
+        sums.balance_by_pool[v.pool_id] += v.balance_fen
+        sums.subsidised_by_pool[v.pool_id] += v.subsidised_fen
+        sums.subsidised_by_enrolment[v.enrolment_id] += v.subsidised_fen
+    return violations
 
+
+def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
+    """Each pool conserves its total and agrees with the postings on it."""
+    violations: list[str] = []
     for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
         assert pool.id is not None
         label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
         if pool.available_fen < 0:
             violations.append(f"{label}: available is negative ({pool.available_fen})")
-        outstanding, consumed = per_pool[pool.id]
+        outstanding = sums.balance_by_pool[pool.id]
+        consumed = sums.subsidised_by_pool[pool.id]
         if pool.total_fen != pool.available_fen + outstanding + consumed:
             violations.append(
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
                 f"outstanding {outstanding} + consumed {consumed}"
             )
-        ledger_available = nets.get(f"pool:{pool.id}", 0)
+        ledger_available = nets.get(accounts.pool(pool.id), 0)
         if pool.available_fen != ledger_available:
             violations.append(
                 f"{label}: available {pool.available_fen} != ledger balance {ledger_available}"
             )
-        funded = -nets.get(f"budget:{pool.id}", 0)
+        funded = -nets.get(accounts.budget(pool.id), 0)
         if pool.total_fen != funded:
             violations.append(f"{label}: total {pool.total_fen} != funded {funded}")
-
-    violations.extend(_check_caps(session, per_enrolment))
-    violations.extend(_check_usage(session, nets))
-    violations.extend(_check_statements(session, nets))
-    violations.extend(verify_chain(session))
     return violations
 
 
-def _check_statements(session: Session, nets: dict[str, int]) -> list[str]:
+def _check_statements(session: Session, nets: dict[Account, int]) -> list[str]:
     """Statement totals equal their lines, and what was paid equals the paid statements."""
     violations: list[str] = []
     lines: dict[int, int] = dict(
@@ -141,21 +162,22 @@ def _check_statements(session: Session, nets: dict[str, int]) -> list[str]:
                 f"statement {statement.id} ({statement.period}): total {statement.subsidy_fen} "
                 f"!= its lines {int(lines.get(statement.id, 0))}"
             )
-        if statement.status == "paid":
+        if statement.status == StatementStatus.PAID:
             paid_by_provider[statement.provider_id] += statement.subsidy_fen
     providers = set(paid_by_provider) | {
-        int(account.split(":")[1]) for account in nets if account.startswith("paid:")
+        account.owner_id for account in nets if account.kind is AccountKind.PAID
     }
     for provider_id in providers:
-        if nets.get(f"paid:{provider_id}", 0) != paid_by_provider[provider_id]:
+        paid = nets.get(accounts.paid(provider_id), 0)
+        if paid != paid_by_provider[provider_id]:
             violations.append(
-                f"provider {provider_id}: paid account {nets.get(f'paid:{provider_id}', 0)} != "
+                f"provider {provider_id}: paid account {paid} != "
                 f"paid statements {paid_by_provider[provider_id]}"
             )
     return violations
 
 
-def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
+def _check_usage(session: Session, nets: dict[Account, int]) -> list[str]:
     """Usage records agree with the ledger, and none is subsidised above its rate.
 
     Per voucher, the net subsidy of its records equals its subsidised counter; per provider,
@@ -179,7 +201,9 @@ def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
             UsageRecord.provider_id
         )
     ):
-        account = nets.get(f"payable:{provider_id}", 0) + nets.get(f"paid:{provider_id}", 0)
+        account = nets.get(accounts.payable(provider_id), 0) + nets.get(
+            accounts.paid(provider_id), 0
+        )
         if account != int(total):
             violations.append(
                 f"provider {provider_id}: payable and paid {account} != subsidies on its "
@@ -194,7 +218,7 @@ def _check_usage(session: Session, nets: dict[str, int]) -> list[str]:
             & (RuleVersion.version == UsageRecord.rule_version),
         )
         .where(
-            UsageRecord.kind == "usage",
+            UsageRecord.kind == RecordKind.USAGE,
             UsageRecord.subsidy_fen * 10_000 > UsageRecord.fee_fen * RuleVersion.rate_bp,
         )
         .limit(100)

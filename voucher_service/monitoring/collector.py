@@ -18,12 +18,12 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from voucher_service.enterprises.models import Enrolment, Enterprise
-from voucher_service.ledger.models import CapUsage
-from voucher_service.programs.models import Pool, Program, RuleVersion
-from voucher_service.providers.models import Provider
-from voucher_service.usage.models import UsageRecord
-from voucher_service.vouchers.models import Voucher
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.ledger import CapUsage
+from voucher_service.db.tables.programs import Pool, Program, RuleVersion
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 
 
 def _yuan(fen: int | None) -> float:

@@ -30,10 +30,10 @@ from sqlmodel import col
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
-from voucher_service.errors import InvalidInput
-from voucher_service.monitoring.models import ProbeResult, TelemetrySnapshot
-from voucher_service.providers.models import Provider
-from voucher_service.usage.models import UsageRecord
+from voucher_service.db.tables.monitoring import ProbeResult, TelemetrySnapshot
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.errors import ErrorCode, InvalidInput
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
 PROBES = metadata.tables[ProbeResult.__tablename__]
@@ -59,11 +59,11 @@ def record_telemetry(
         if s.observed_at > now + timedelta(minutes=5):
             raise InvalidInput(
                 f"snapshot of {s.resource_model} is in the future: {s.observed_at}",
-                code="invalid_time",
+                code=ErrorCode.INVALID_TIME,
             )
         if s.available > s.total:
             raise InvalidInput(
-                f"{s.resource_model}: available exceeds total", code="invalid_capacity"
+                f"{s.resource_model}: available exceeds total", code=ErrorCode.INVALID_CAPACITY
             )
     session.execute(
         insert(SNAPSHOTS), [{"provider_id": provider.id, **s.__dict__} for s in snapshots]
@@ -228,7 +228,7 @@ def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str,
 
 def set_health_url(session: Session, provider: Provider, url: str | None) -> Provider:
     if url is not None and not url.startswith(("http://", "https://")):
-        raise InvalidInput("the health endpoint must be an http(s) URL", code="invalid_url")
+        raise InvalidInput("the health endpoint must be an http(s) URL", code=ErrorCode.INVALID_URL)
     audit.record(
         session,
         "provider.health_url",

@@ -6,10 +6,10 @@ from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, rule
+from voucher_service.db.tables.programs import Program
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.pagination import Page
 from voucher_service.programs import service
-from voucher_service.programs.models import Program
 from voucher_service.programs.schemas import (
     PoolCreate,
     PoolOut,

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.db.tables.programs import RuleVersion
 from voucher_service.domain.rules import CapScope
 from voucher_service.fields import NonNegativeYuan, PositiveYuan, Yuan
-from voucher_service.programs.models import RuleVersion
 from voucher_service.programs.service import PoolTotals, RuleNumbers
 
 MEASURE_2_RULES: dict[str, Any] = {

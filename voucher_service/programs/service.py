@@ -9,19 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.programs import Pool, Program, RuleVersion
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
 from voucher_service.errors import (
     AlreadyExists,
+    ErrorCode,
     InvalidInput,
     NotFound,
     PoolBelowMinimum,
     ProgramNotValid,
 )
-from voucher_service.ledger.service import PostingKind, budget_account, pool_account, post
+from voucher_service.ledger import service as ledger
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Pool, Program, RuleVersion
-from voucher_service.vouchers.models import Voucher
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def to_rules(row: RuleVersion) -> Rules:
 def get_program(session: Session, code: str) -> Program:
     program: Program | None = session.scalar(select(Program).where(Program.code == code))
     if program is None:
-        raise NotFound(f"no program with code {code!r}", code="program_not_found")
+        raise NotFound(f"no program with code {code!r}", code=ErrorCode.PROGRAM_NOT_FOUND)
     return program
 
 
@@ -82,7 +83,7 @@ def _checked_rules(version: int, numbers: RuleNumbers) -> Rules:
     try:
         return Rules(version=version, **numbers.__dict__)
     except RulesError as exc:
-        raise InvalidInput(str(exc), code="invalid_rules") from exc
+        raise InvalidInput(str(exc), code=ErrorCode.INVALID_RULES) from exc
 
 
 def create_program(
@@ -97,11 +98,11 @@ def create_program(
 ) -> Program:
     """Define a program with its first rule version (in force from ``rules.effective_from``)."""
     if valid_to < valid_from:
-        raise InvalidInput("valid_to must not be before valid_from", code="invalid_period")
+        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
         raise InvalidInput(
             "the first rule version must take effect within the program's validity",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     _checked_rules(1, rules)
     if session.scalar(select(Program.id).where(Program.code == code)) is not None:
@@ -143,16 +144,16 @@ def add_rule_version(
         raise InvalidInput(
             f"a new version must take effect after version {latest.version} "
             f"({latest.effective_from})",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     if rules.effective_from < today:
         raise InvalidInput(
             "a new rule version cannot take effect in the past: it would re-price usage",
-            code="invalid_rules",
+            code=ErrorCode.INVALID_RULES,
         )
     if rules.effective_from > program.valid_to:
         raise InvalidInput(
-            "the rule version takes effect after the program ends", code="invalid_rules"
+            "the rule version takes effect after the program ends", code=ErrorCode.INVALID_RULES
         )
     _checked_rules(latest.version + 1, rules)
     row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
@@ -178,7 +179,9 @@ def get_pool(session: Session, program: Program, year: int) -> Pool:
         select(Pool).where(Pool.program_id == program.id, Pool.year == year)
     )
     if pool is None:
-        raise NotFound(f"program {program.code} has no pool for {year}", code="pool_not_found")
+        raise NotFound(
+            f"program {program.code} has no pool for {year}", code=ErrorCode.POOL_NOT_FOUND
+        )
     return pool
 
 
@@ -204,19 +207,11 @@ def create_pool(session: Session, program: Program, *, year: int, total_fen: int
     )
     if existing is not None:
         raise AlreadyExists(f"program {program.code} already has a pool for {year}")
-    pool = Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen)
-    session.add(pool)
-    session.flush()
-    post(
+    pool = ledger.open_pool(
         session,
-        kind=PostingKind.FUND,
-        from_account=budget_account(pool.id),
-        to_account=pool_account(pool.id),
-        amount_fen=total_fen,
-        pool_id=pool.id,
+        Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen),
         memo=f"{program.code} {year} pool",
     )
-    session.flush()
     audit.record(
         session, "pool.create", "pool", f"{program.code}/{year}", after={"total_fen": total_fen}
     )
@@ -244,8 +239,8 @@ def pool_totals(session: Session, pool: Pool) -> PoolTotals:
             func.coalesce(func.sum(Voucher.subsidised_fen), 0),
             func.coalesce(func.sum(Voucher.face_value_fen), 0),
             func.coalesce(func.sum(Voucher.released_fen), 0),
-            func.count().filter(Voucher.status == "active"),
-            func.count().filter(Voucher.status != "active"),
+            func.count().filter(Voucher.status == VoucherStatus.ACTIVE),
+            func.count().filter(Voucher.status != VoucherStatus.ACTIVE),
         ).where(Voucher.pool_id == pool.id)
     ).one()
     outstanding, consumed, issued, released, active, closed = (int(x) for x in row)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers import service
-from voucher_service.providers.models import Provider
 from voucher_service.providers.schemas import ProviderCreate, ProviderOut, StatusChangeIn
 
 admin_router = APIRouter(tags=["providers (bureau)"])

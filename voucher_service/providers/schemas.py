@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
 from voucher_service.domain.usage import ResourceKind, Unit
 from voucher_service.fields import USCC, NonNegativeYuan, Yuan
-from voucher_service.providers.models import Provider, ProviderOffering, ProviderStatusChange
 
 
 class OfferingIn(BaseModel):

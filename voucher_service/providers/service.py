@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.errors import AlreadyExists, InvalidInput, InvalidState, NotFound
+from voucher_service.db.tables.providers import Provider, ProviderOffering, ProviderStatusChange
+from voucher_service.errors import AlreadyExists, ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.providers.models import Provider, ProviderOffering, ProviderStatusChange
 
 ACTIVE, SUSPENDED = "active", "suspended"
 
@@ -50,7 +50,7 @@ def register_provider(
 def get_provider(session: Session, uscc: str) -> Provider:
     provider: Provider | None = session.scalar(select(Provider).where(Provider.uscc == uscc))
     if provider is None:
-        raise NotFound(f"no provider with credit code {uscc}", code="provider_not_found")
+        raise NotFound(f"no provider with credit code {uscc}", code=ErrorCode.PROVIDER_NOT_FOUND)
     return provider
 
 
@@ -76,7 +76,7 @@ def list_providers(
 def set_status(session: Session, provider: Provider, *, status: str, reason: str) -> Provider:
     """Suspend or reinstate a provider; the reason is kept in its status history."""
     if not reason.strip():
-        raise InvalidInput("a reason is required", code="reason_required")
+        raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
     locked: Provider | None = session.scalar(
         select(Provider)
         .where(Provider.id == provider.id)

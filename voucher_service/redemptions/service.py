@@ -11,13 +11,19 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.redemptions import Redemption
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
-from voucher_service.enterprises.models import Enterprise
-from voucher_service.errors import AlreadyExists, InvalidState, NotFound, ProviderSuspended
+from voucher_service.errors import (
+    AlreadyExists,
+    ErrorCode,
+    InvalidState,
+    NotFound,
+    ProviderSuspended,
+)
 from voucher_service.pagination import PageParams, paginate_rows
-from voucher_service.providers.models import Provider
-from voucher_service.redemptions.models import Redemption
-from voucher_service.vouchers.models import Voucher
 
 _S = TypeVar("_S", bound=Select[Any])
 
@@ -31,7 +37,7 @@ def redeem(
         select(Voucher).where(Voucher.code == voucher_code, Voucher.enterprise_id == enterprise.id)
     )
     if voucher is None:
-        raise NotFound(f"you have no voucher {voucher_code}", code="voucher_not_found")
+        raise NotFound(f"you have no voucher {voucher_code}", code=ErrorCode.VOUCHER_NOT_FOUND)
     if voucher.status != "active":
         raise InvalidState(f"voucher {voucher_code} is {voucher.status}")
     if provider.status != "active":
@@ -72,7 +78,9 @@ def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterpri
         .where(Redemption.id == redemption_id, Voucher.enterprise_id == enterprise.id)
     )
     if redemption is None:
-        raise NotFound(f"you have no redemption {redemption_id}", code="redemption_not_found")
+        raise NotFound(
+            f"you have no redemption {redemption_id}", code=ErrorCode.REDEMPTION_NOT_FOUND
+        )
     return redemption
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.settlement import Statement
 from voucher_service.money import fen_to_yuan
-from voucher_service.providers.models import Provider
-from voucher_service.settlement.models import Statement
 from voucher_service.settlement.service import StatementDetail
 
 DETAIL = [

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.settlement import Statement
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import USCC, Yuan, parse_uscc_param
 from voucher_service.pagination import Page
-from voucher_service.providers.models import Provider
 from voucher_service.providers.service import get_provider
 from voucher_service.settlement import export, service
-from voucher_service.settlement.models import Statement
 
 admin_router = APIRouter(tags=["settlement (bureau)"])
 provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))

@@ -22,22 +22,17 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
 from voucher_service.db.base import metadata
-from voucher_service.enterprises.models import Enterprise
-from voucher_service.errors import InvalidInput, InvalidState, NotFound
-from voucher_service.ledger.service import PostingKind, post
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
+from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
+from voucher_service.ledger import service as ledger
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.providers.models import Provider
-from voucher_service.settlement.models import Statement, StatementLine
-from voucher_service.usage.models import UsageRecord
-from voucher_service.usage.service import payable_account
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
 _PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
-
-
-def paid_account(provider_id: int) -> str:
-    return f"paid:{provider_id}"
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -45,7 +40,7 @@ def period_bounds(period: str) -> tuple[date, date]:
     match = _PERIOD.match(period)
     if match is None:
         raise InvalidInput(
-            f"period must be a month as YYYY-MM, not {period!r}", code="invalid_period"
+            f"period must be a month as YYYY-MM, not {period!r}", code=ErrorCode.INVALID_PERIOD
         )
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
@@ -57,7 +52,9 @@ def close_statement(
     """Close ``provider``'s month; returns the statement and whether this call made it."""
     first, following = period_bounds(period)
     if today < following:
-        raise InvalidState(f"{period} has not ended yet (today is {today})", code="period_open")
+        raise InvalidState(
+            f"{period} has not ended yet (today is {today})", code=ErrorCode.PERIOD_OPEN
+        )
     session.scalar(select(Provider.id).where(Provider.id == provider.id).with_for_update())
     existing = session.scalar(
         select(Statement).where(Statement.provider_id == provider.id, Statement.period == period)
@@ -126,25 +123,25 @@ def get_statement(
         query = query.where(Statement.provider_id == provider_id)
     statement: Statement | None = session.scalar(query.with_for_update())
     if statement is None:
-        raise NotFound(f"no statement {statement_id}", code="statement_not_found")
+        raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
     return statement
 
 
 def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
     """closed -> approved."""
-    if statement.status != "closed":
+    if statement.status != StatementStatus.CLOSED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only a closed one can be approved"
         )
-    statement.status, statement.approved_at = "approved", now
+    statement.status, statement.approved_at = StatementStatus.APPROVED, now
     session.flush()
     audit.record(
         session,
         "statement.approve",
         "statement",
         statement.id,
-        before={"status": "closed"},
-        after={"status": "approved"},
+        before={"status": StatementStatus.CLOSED},
+        after={"status": StatementStatus.APPROVED},
     )
     return statement
 
@@ -154,26 +151,18 @@ def pay_statement(
 ) -> Statement:
     """approved -> paid: the ledger moves the total from the provider's payable to paid (a
     negative total — more corrections than subsidies — moves back the other way)."""
-    if statement.status != "approved":
+    if statement.status != StatementStatus.APPROVED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only an approved one can be paid"
         )
     if not reference.strip():
         raise InvalidInput(
-            "a payment needs its bank or treasury reference", code="reference_required"
+            "a payment needs its bank or treasury reference", code=ErrorCode.REFERENCE_REQUIRED
         )
     amount = statement.subsidy_fen
-    payable, paid = payable_account(statement.provider_id), paid_account(statement.provider_id)
-    if amount:
-        post(
-            session,
-            kind=PostingKind.SETTLE,
-            from_account=payable if amount > 0 else paid,
-            to_account=paid if amount > 0 else payable,
-            amount_fen=abs(amount),
-            memo=f"statement {statement.id} {statement.period} ref {reference.strip()}"[:500],
-        )
-    statement.status, statement.paid_at = "paid", now
+    memo = f"statement {statement.id} {statement.period} ref {reference.strip()}"
+    ledger.settle(session, statement.provider_id, amount, memo=memo)
+    statement.status, statement.paid_at = StatementStatus.PAID, now
     statement.payment_reference = reference.strip()
     session.flush()
     audit.record(
@@ -181,8 +170,12 @@ def pay_statement(
         "statement.pay",
         "statement",
         statement.id,
-        before={"status": "approved"},
-        after={"status": "paid", "reference": reference.strip(), "subsidy_fen": amount},
+        before={"status": StatementStatus.APPROVED},
+        after={
+            "status": StatementStatus.PAID,
+            "reference": reference.strip(),
+            "subsidy_fen": amount,
+        },
     )
     return statement
 

@@ -20,9 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from voucher_service.domain.usage import ResourceKind, Unit
+from voucher_service.domain.usage import AdjustmentReport, ResourceKind, Unit, UsageReport
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, VoucherCode, Yuan
-from voucher_service.usage.service import AdjustmentReport, UsageReport
+from voucher_service.usage.batches import BatchResult, InvalidReport, ItemStatus
 
 MAX_BATCH = 10_000
 _QUANTITY_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$"
@@ -250,14 +250,45 @@ class BatchOut(BaseModel):
     subsidy_yuan: Yuan = Field(description="Subsidy on the records this request created.")
     results: list[BatchItemOut]
 
+    @classmethod
+    def of(cls, result: BatchResult) -> BatchOut:
+        """Built without re-validation: rows come from the database or were just written."""
+        items = []
+        for item in result.items:
+            record = item.record or {}
+            items.append(
+                BatchItemOut.model_construct(
+                    index=item.index,
+                    record_id=item.record_id,
+                    status=item.status.value,
+                    outcome=record.get("outcome"),
+                    reason=record.get("reason"),
+                    fee_yuan=record.get("fee_fen"),
+                    subsidy_yuan=record.get("subsidy_fen"),
+                    enterprise_share_yuan=record.get("enterprise_share_fen"),
+                    error=ErrorOut(code=item.error_code, message=item.error)
+                    if item.error_code and item.error
+                    else None,
+                )
+            )
+        return cls.model_construct(
+            created=result.count(ItemStatus.CREATED),
+            replayed=result.count(ItemStatus.REPLAYED),
+            conflicts=result.count(ItemStatus.CONFLICT),
+            invalid=result.count(ItemStatus.INVALID),
+            subsidy_yuan=result.subsidy_fen,
+            results=items,
+        )
 
-def parse_record(raw: Any) -> UsageRecordIn | ErrorOut:
+
+def parse_record(raw: Any) -> UsageReport | InvalidReport:
     """Validate one record of a batch on its own: a bad one never blocks the others."""
     try:
-        return RECORD_ADAPTER.validate_python(raw)
+        return RECORD_ADAPTER.validate_python(raw).report()
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ())) or "record"
             parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
-        return ErrorOut(code="invalid_record", message="; ".join(parts))
+        record_id = raw.get("record_id") if isinstance(raw, dict) else None
+        return InvalidReport(record_id if isinstance(record_id, str) else None, "; ".join(parts))

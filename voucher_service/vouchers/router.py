@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.errors import InvalidInput
+from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
@@ -51,7 +51,7 @@ def list_vouchers(
     status: Annotated[Literal["active", "revoked", "expired"] | None, Query()] = None,
 ) -> Page[VoucherOut]:
     if year is not None and program is None:
-        raise InvalidInput("filtering by year needs a program", code="invalid_filter")
+        raise InvalidInput("filtering by year needs a program", code=ErrorCode.INVALID_FILTER)
     program_row = get_program(session, program) if program else None
     pool = get_pool(session, program_row, year) if program_row and year else None
     enterprise = get_enterprise(session, parse_uscc_param(uscc)) if uscc else None

@@ -17,13 +17,15 @@ from sqlmodel import col
 
 from voucher_service.audit import service as audit
 from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
 from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
-from voucher_service.enterprises.models import Enrolment, Enterprise
-from voucher_service.enterprises.service import cap_used_fen, outstanding_fen
 from voucher_service.errors import (
     CapExceeded,
+    ErrorCode,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -31,21 +33,12 @@ from voucher_service.errors import (
     ProgramNotValid,
     WindowEnded,
 )
-from voucher_service.ledger.service import (
-    PostingKind,
-    draw_from_pool,
-    pool_account,
-    post,
-    return_to_pool,
-    voucher_account,
-)
+from voucher_service.ledger import counters
+from voucher_service.ledger import service as ledger
+from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.models import Pool, Program
 from voucher_service.programs.service import get_pool, rules_in_force
-from voucher_service.vouchers.models import Voucher
-
-ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
 
 
 def _locked_enrolment(
@@ -92,49 +85,19 @@ def issue_voucher(
     validity. Validity defaults to today (or the year's start) until the end of the year,
     clipped to the program and the subsidy window."""
     if face_value_fen <= 0:
-        raise InvalidInput("face value must be greater than zero", code="invalid_amount")
+        raise InvalidInput("face value must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
     pool = get_pool(session, program, year)
     start = valid_from or max(today, date(year, 1, 1), program.valid_from)
     if start.year != year:
         raise InvalidInput(
             f"a voucher from the {year} pool must start in {year}, not on {start}",
-            code="invalid_period",
+            code=ErrorCode.INVALID_PERIOD,
         )
     rules = rules_in_force(session, program, start)
     enrolment = _locked_enrolment(session, enterprise, program, start, rules)
     window = Window(enrolment.window_start, enrolment.window_end)
-    if today >= window.end:
-        raise WindowEnded(
-            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
-            f"{window.last_day}"
-        )
-    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
-    end = valid_to or last_day
-    if start < window.start or end > last_day:
-        raise ProgramNotValid(
-            f"a voucher must lie within {year}, the program's validity and the enterprise's "
-            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
-        )
-    if end < start:
-        raise InvalidInput("valid_to must not be before valid_from", code="invalid_period")
-    if end < today:
-        raise InvalidInput(f"the voucher would end on {end}, before today", code="invalid_period")
-
-    used = cap_used_fen(session, enrolment.id, cap_period(window, start, rules.cap_scope))
-    promised = outstanding_fen(session, enrolment.id)
-    allowed = issuable_fen(rules.cap_fen, used, promised)
-    if face_value_fen > allowed:
-        raise CapExceeded(
-            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
-            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
-            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
-        )
-    if not draw_from_pool(session, pool.id, face_value_fen):
-        session.refresh(pool)
-        raise PoolInsufficient(
-            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
-            f"available; asked {fen_to_yuan(face_value_fen)}"
-        )
+    end = _last_valid_day(enterprise, program, year, window, start, today, valid_to)
+    _check_cap(session, enterprise, program, enrolment, window, rules, start, face_value_fen)
     voucher = Voucher(
         code=new_voucher_code(),
         pool_id=pool.id,
@@ -148,19 +111,14 @@ def issue_voucher(
         valid_from=start,
         valid_to=end,
     )
-    session.add(voucher)
-    session.flush()
-    post(
-        session,
-        kind=PostingKind.ISSUE,
-        from_account=pool_account(pool.id),
-        to_account=voucher_account(voucher.id),
-        amount_fen=face_value_fen,
-        pool_id=pool.id,
-        voucher_id=voucher.id,
-        memo=f"issue {voucher.code} to {enterprise.uscc}",
-    )
-    session.flush()
+    if not ledger.issue_voucher(
+        session, voucher, memo=f"issue {voucher.code} to {enterprise.uscc}"
+    ):
+        session.refresh(pool)
+        raise PoolInsufficient(
+            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
+            f"available; asked {fen_to_yuan(face_value_fen)}"
+        )
     audit.record(
         session,
         "voucher.issue",
@@ -178,14 +136,75 @@ def issue_voucher(
     return voucher
 
 
+def _last_valid_day(
+    enterprise: Enterprise,
+    program: Program,
+    year: int,
+    window: Window,
+    start: date,
+    today: date,
+    valid_to: date | None,
+) -> date:
+    """The voucher's last valid day: as asked, or the latest it may be (the end of its
+    year, of the program and of the enterprise's subsidy window)."""
+    if today >= window.end:
+        raise WindowEnded(
+            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
+            f"{window.last_day}"
+        )
+    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
+    end = valid_to or last_day
+    if start < window.start or end > last_day:
+        raise ProgramNotValid(
+            f"a voucher must lie within {year}, the program's validity and the enterprise's "
+            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
+        )
+    if end < start:
+        raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
+    if end < today:
+        raise InvalidInput(
+            f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
+        )
+    return end
+
+
+def _check_cap(
+    session: Session,
+    enterprise: Enterprise,
+    program: Program,
+    enrolment: Enrolment,
+    window: Window,
+    rules: Rules,
+    start: date,
+    face_value_fen: int,
+) -> None:
+    """The face value must fit in what the enterprise may still receive: its cap, less what
+    it has used and what its unspent vouchers already promise (read under the enrolment's
+    lock, so concurrent issuances never promise more than the cap)."""
+    assert enrolment.id is not None
+    used = counters.cap_used_fen(
+        session, CapKey(enrolment.id, cap_period(window, start, rules.cap_scope))
+    )
+    promised = counters.outstanding_fen(session, enrolment.id)
+    allowed = issuable_fen(rules.cap_fen, used, promised)
+    if face_value_fen > allowed:
+        raise CapExceeded(
+            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
+            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
+            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
+        )
+
+
 def get_voucher(session: Session, code: str) -> Voucher:
     voucher: Voucher | None = session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None:
-        raise NotFound(f"no voucher {code}", code="voucher_not_found")
+        raise NotFound(f"no voucher {code}", code=ErrorCode.VOUCHER_NOT_FOUND)
     return voucher
 
 
-def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tuple[Voucher, int]:
+def _close(
+    session: Session, voucher_id: int, *, status: VoucherStatus, reason: str
+) -> tuple[Voucher, int]:
     """Close an active voucher; its unspent balance (returned) goes back to its pool."""
     voucher = session.scalar(
         select(Voucher)
@@ -194,43 +213,30 @@ def _close(session: Session, voucher_id: int, *, status: str, reason: str) -> tu
         .execution_options(populate_existing=True)
     )
     assert voucher is not None
-    if voucher.status != ACTIVE:
+    if voucher.status != VoucherStatus.ACTIVE:
         raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
-    unspent = voucher.balance_fen
-    audit.record(
-        session,
-        "voucher.revoke" if status == REVOKED else "voucher.expire",
-        "voucher",
-        voucher.code,
-        before={"status": voucher.status, "balance_fen": unspent},
-        after={"status": status, "released_fen": unspent, "reason": reason},
-    )
-    voucher.balance_fen = 0
-    voucher.released_fen += unspent
+    before = {"status": voucher.status, "balance_fen": voucher.balance_fen}
+    unspent = ledger.release_voucher(session, voucher, memo=f"{status}: {reason}")
     voucher.status = status
     voucher.closed_at = utcnow()
     voucher.close_reason = reason
-    if unspent:
-        return_to_pool(session, voucher.pool_id, unspent)
-        post(
-            session,
-            kind=PostingKind.RELEASE,
-            from_account=voucher_account(voucher_id),
-            to_account=pool_account(voucher.pool_id),
-            amount_fen=unspent,
-            pool_id=voucher.pool_id,
-            voucher_id=voucher_id,
-            memo=f"{status}: {reason}"[:500],
-        )
     session.flush()
+    audit.record(
+        session,
+        "voucher.revoke" if status == VoucherStatus.REVOKED else "voucher.expire",
+        "voucher",
+        voucher.code,
+        before=before,
+        after={"status": status, "released_fen": unspent, "reason": reason},
+    )
     return voucher, unspent
 
 
 def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Voucher:
     """Revoke a voucher; its unspent balance returns to the pool of its year."""
     if not reason.strip():
-        raise InvalidInput("a revocation needs a reason", code="reason_required")
-    closed, _ = _close(session, voucher.id, status=REVOKED, reason=reason.strip())
+        raise InvalidInput("a revocation needs a reason", code=ErrorCode.REASON_REQUIRED)
+    closed, _ = _close(session, voucher.id, status=VoucherStatus.REVOKED, reason=reason.strip())
     return closed
 
 
@@ -247,7 +253,7 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
     ids = list(
         session.scalars(
             select(Voucher.id)
-            .where(Voucher.status == ACTIVE, Voucher.valid_to < cutoff)
+            .where(Voucher.status == VoucherStatus.ACTIVE, Voucher.valid_to < cutoff)
             .order_by(Voucher.id)
         )
     )
@@ -257,7 +263,7 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
             _, unspent = _close(
                 session,
                 voucher_id,
-                status=EXPIRED,
+                status=VoucherStatus.EXPIRED,
                 reason=f"expired after {grace_days} days' grace",
             )
         except InvalidState:  # closed by someone else meanwhile
@@ -284,9 +290,9 @@ def list_vouchers(
     if enterprise is not None:
         query = query.where(Voucher.enterprise_id == enterprise.id)
     if status is not None:
-        if status not in (ACTIVE, REVOKED, EXPIRED):
+        if status not in set(VoucherStatus):
             raise InvalidInput(
-                "status must be one of active, revoked, expired", code="invalid_status"
+                f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
             )
         query = query.where(Voucher.status == status)
     return paginate(session, query, Voucher.id, params)

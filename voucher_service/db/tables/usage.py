@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, timestamp
 from voucher_service.db.types import BigInt, UTCDateTime
+from voucher_service.domain.usage import Outcome
+
+
+class RecordKind(StrEnum):
+    USAGE = "usage"  # metered compute and its fee, priced once
+    ADJUSTMENT = "adjustment"  # a refund of part of an earlier record's fee
 
 
 class UsageRecord(SQLModel, table=True):
@@ -20,10 +27,8 @@ class UsageRecord(SQLModel, table=True):
     __tablename__ = "usage_record"
     __table_args__ = (
         UniqueConstraint("provider_id", "record_id"),
-        CheckConstraint("kind IN ('usage', 'adjustment')", name="kind_known"),
-        CheckConstraint(
-            "outcome IN ('subsidised', 'partial', 'refused', 'adjusted')", name="outcome_known"
-        ),
+        one_of("kind", RecordKind, name="kind_known"),
+        one_of("outcome", Outcome, name="outcome_known"),
         CheckConstraint(
             "(kind = 'usage' AND fee_fen >= 0 AND subsidy_fen >= 0 AND subsidy_fen <= fee_fen)"
             " OR (kind = 'adjustment' AND fee_fen <= 0 AND subsidy_fen <= 0"

@@ -1,7 +1,7 @@
 """Accounts of people (beside the API keys of machines), their sessions, the sign-in failure
 counters, and the secret that signs the console's cookies.
 
-An account is bound to a principal (auth/models.py), so a person acts with exactly the role
+An account is bound to a principal (db/tables/auth.py), so a person acts with exactly the role
 and the isolation of that principal's API keys: an enterprise user is the enterprise's
 principal, a bureau person has a principal of their own.
 """

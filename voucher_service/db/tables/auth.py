@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import timestamp
+from voucher_service.db.columns import one_of, timestamp
 from voucher_service.db.types import UTCDateTime
+
+
+class Role(StrEnum):
+    BUREAU_ADMIN = "bureau_admin"  # everything
+    BUREAU_REVIEWER = "bureau_reviewer"  # enterprises, vouchers, providers; no rules or pools
+    AUDITOR = "auditor"  # reads everything, changes nothing
+    ENTERPRISE = "enterprise"  # its own enterprise only
+    PROVIDER = "provider"  # its own redemptions and records only
 
 
 class Principal(SQLModel, table=True):
@@ -20,10 +29,7 @@ class Principal(SQLModel, table=True):
         Index(None, "role", "name"),
         UniqueConstraint("enterprise_id"),
         UniqueConstraint("provider_id"),
-        CheckConstraint(
-            "role IN ('bureau_admin', 'bureau_reviewer', 'auditor', 'enterprise', 'provider')",
-            name="role_known",
-        ),
+        one_of("role", Role, name="role_known"),
         CheckConstraint(
             "(role = 'enterprise') = (enterprise_id IS NOT NULL)"
             " AND (role = 'provider') = (provider_id IS NOT NULL)",

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import timestamp
+from voucher_service.db.columns import one_of, status_column, timestamp
+
+
+class RedemptionStatus(StrEnum):
+    ACTIVE = "active"  # the provider may draw on the voucher
+    ENDED = "ended"
 
 
 class Redemption(SQLModel, table=True):
@@ -17,13 +23,13 @@ class Redemption(SQLModel, table=True):
     __tablename__ = "redemption"
     __table_args__ = (
         UniqueConstraint("voucher_id", "provider_id"),
-        CheckConstraint("status IN ('active', 'ended')", name="status_known"),
+        one_of("status", RedemptionStatus),
         Index(None, "provider_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     voucher_id: int = Field(foreign_key="voucher.id", nullable=False)
     provider_id: int = Field(foreign_key="provider.id", nullable=False)
-    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    status: str = status_column(RedemptionStatus.ACTIVE)  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
     ended_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, status_column, timestamp
 from voucher_service.db.types import BigInt, UTCDateTime
+
+
+class StatementStatus(StrEnum):
+    CLOSED = "closed"  # frozen: its lines never change
+    APPROVED = "approved"
+    PAID = "paid"  # the ledger moved its total from payable to paid
 
 
 class Statement(SQLModel, table=True):
@@ -19,7 +26,7 @@ class Statement(SQLModel, table=True):
     __tablename__ = "statement"
     __table_args__ = (
         UniqueConstraint("provider_id", "period"),
-        CheckConstraint("status IN ('closed', 'approved', 'paid')", name="status_known"),
+        one_of("status", StatementStatus),
         CheckConstraint(
             "(status = 'paid') = (payment_reference IS NOT NULL)", name="paid_has_reference"
         ),
@@ -28,7 +35,7 @@ class Statement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="provider.id", nullable=False)
     period: str = Field(sa_column=Column(String(7), nullable=False))  # YYYY-MM
-    status: str = Field(default="closed", sa_column=Column(String(16), nullable=False))
+    status: str = status_column(StatementStatus.CLOSED)  # type: ignore[assignment]
     record_count: int
     fee_fen: int = money()  # type: ignore[assignment]
     subsidy_fen: int = money()  # type: ignore[assignment]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, status_column, timestamp
+
+
+class VoucherStatus(StrEnum):
+    ACTIVE = "active"  # may be drawn on
+    REVOKED = "revoked"  # closed by the bureau; unspent balance back to the pool
+    EXPIRED = "expired"  # closed after validity + grace; unspent balance back to the pool
 
 
 class Voucher(SQLModel, table=True):
@@ -25,7 +32,7 @@ class Voucher(SQLModel, table=True):
             "face_value_fen = balance_fen + subsidised_fen + released_fen", name="conservation"
         ),
         CheckConstraint("valid_to >= valid_from", name="valid_period"),
-        CheckConstraint("status IN ('active', 'revoked', 'expired')", name="status_known"),
+        one_of("status", VoucherStatus),
         Index(None, "enterprise_id", "program_id"),
         Index(None, "pool_id", "status"),
         Index(None, "status", "valid_to"),
@@ -43,7 +50,7 @@ class Voucher(SQLModel, table=True):
     released_fen: int = money(default=0)  # type: ignore[assignment]
     valid_from: date
     valid_to: date  # inclusive
-    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    status: str = status_column(VoucherStatus.ACTIVE)  # type: ignore[assignment]
     issued_at: datetime = timestamp()  # type: ignore[assignment]
     closed_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     close_reason: str | None = Field(default=None, sa_column=Column(String(500)))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, status_column, timestamp
+
+
+class ProviderStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # its usage records and new redemptions are refused
 
 
 class Provider(SQLModel, table=True):
@@ -17,13 +23,13 @@ class Provider(SQLModel, table=True):
     __tablename__ = "provider"
     __table_args__ = (
         UniqueConstraint("uscc"),
-        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+        one_of("status", ProviderStatus),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(sa_column=Column(String(18), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
-    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    status: str = status_column(ProviderStatus.ACTIVE)  # type: ignore[assignment]
     status_reason: str = Field(default="", sa_column=Column(String(500), nullable=False))
     health_url: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     created_at: datetime = timestamp()  # type: ignore[assignment]

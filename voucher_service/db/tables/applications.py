@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, timestamp
 from voucher_service.db.types import BigInt
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for review
+    RETURNED = "returned"  # back with the enterprise for changes
+    APPROVED = "approved"  # a voucher was issued
+    REJECTED = "rejected"
+
+
+class SizeClass(StrEnum):
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
 
 
 class BlacklistEntry(SQLModel, table=True):
@@ -29,10 +43,8 @@ class Application(SQLModel, table=True):
 
     __tablename__ = "application"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('submitted', 'returned', 'approved', 'rejected')", name="status_known"
-        ),
-        CheckConstraint("size_class IN ('micro', 'small', 'medium')", name="size_known"),
+        one_of("status", ApplicationStatus),
+        one_of("size_class", SizeClass, name="size_known"),
         CheckConstraint("requested_fen > 0", name="requested_positive"),
         CheckConstraint(
             "(status = 'approved') = (voucher_id IS NOT NULL)", name="approved_has_voucher"

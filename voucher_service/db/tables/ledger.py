@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
-from voucher_service.db.columns import money, timestamp
+from voucher_service.db.columns import money, one_of, timestamp
 from voucher_service.db.types import BigInt
+
+
+class PostingKind(StrEnum):
+    """What a posting does (DESIGN.md, the money flow)."""
+
+    FUND = "fund"  # budget -> pool: a pool is opened
+    ISSUE = "issue"  # pool -> voucher: face value reserved
+    SUBSIDY = "subsidy"  # voucher -> payable: usage priced
+    REVERSAL = "reversal"  # payable -> voucher: a refund gives subsidy back
+    RELEASE = "release"  # voucher -> pool: unspent balance of a closed voucher
+    SETTLE = "settle"  # payable -> paid: a statement paid
 
 
 class CapUsage(SQLModel, table=True):
@@ -35,10 +47,7 @@ class LedgerPosting(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("from_account <> to_account", name="distinct_accounts"),
-        CheckConstraint(
-            "kind IN ('fund', 'issue', 'subsidy', 'reversal', 'release', 'settle')",
-            name="kind_known",
-        ),
+        one_of("kind", PostingKind, name="kind_known"),
         Index(None, "from_account"),
         Index(None, "to_account"),
         Index(None, "usage_record_id"),

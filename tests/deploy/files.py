@@ -1,0 +1,98 @@
+"""The deployment files as the tests read them, and the checks they share: every command is a
+real CLI command, and a process with several workers has somewhere to put its metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from voucher_service.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+KUBERNETES = DEPLOY / "kubernetes"
+IMAGE = "voucher-service"
+
+
+@cache
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())  # type: ignore[no-any-return]
+
+
+@cache
+def kubernetes() -> list[tuple[str, dict[str, Any]]]:
+    """Every resource of deploy/kubernetes/ (the kustomization aside), with its file name."""
+    return [
+        (path.name, document)
+        for path in sorted(KUBERNETES.glob("*.yaml"))
+        if path.name != "kustomization.yaml"
+        for document in yaml.safe_load_all(path.read_text())
+        if document is not None
+    ]
+
+
+def pod_template(workload: dict[str, Any]) -> dict[str, Any]:
+    """The pod template of a Deployment, Job or CronJob."""
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]  # type: ignore[no-any-return]
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    return pod_template(workload)["spec"]  # type: ignore[no-any-return]
+
+
+def workloads() -> Iterator[dict[str, Any]]:
+    for _, document in kubernetes():
+        if document["kind"] in ("Deployment", "Job", "CronJob"):
+            yield document
+
+
+def containers() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for workload in workloads():
+        for container in pod_spec(workload)["containers"]:
+            yield workload, container
+
+
+def assert_real_command(command: list[str]) -> None:
+    """``command`` runs voucher-service with a subcommand and options its parser accepts."""
+    assert command[0] == "voucher-service", command
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):
+            build_parser().parse_args(command[1:])
+    except SystemExit:
+        pytest.fail(f"not a voucher-service command: {command}: {errors.getvalue()}")
+
+
+def assert_metrics_can_aggregate(command: list[str], environment: set[str]) -> None:
+    """Several uvicorn workers in one container need PROMETHEUS_MULTIPROC_DIR set before
+    Python starts (prometheus-client's multiprocess mode); one worker needs nothing."""
+    if "serve" not in command or "--workers" not in command:
+        return
+    workers = int(command[command.index("--workers") + 1])
+    assert workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in environment, command
+
+
+def stage_binds(binds: list[tuple[Path, str]], root: Path) -> Path:
+    """Copy each (host path, container path) under ``root``, so that a tool run on the copy
+    sees the files where the container would. Every host path must exist: a container engine
+    mounts a missing one as an empty directory, silently."""
+    for host, target in binds:
+        assert host.exists(), f"{host} is mounted at {target} but does not exist"
+        copy = root / target.lstrip("/")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if host.is_dir():
+            shutil.copytree(host, copy)
+        else:
+            shutil.copy2(host, copy)
+    return root

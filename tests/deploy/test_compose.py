@@ -1,0 +1,194 @@
+"""deploy/compose.yaml: valid per the Compose Specification, every command a real one, two
+replicas behind nginx that the API trusts for client addresses, Prometheus and Grafana
+wired to files that exist (Prometheus's as promtool sees them in the container)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+
+from tests.deploy.files import (
+    DEPLOY,
+    IMAGE,
+    assert_metrics_can_aggregate,
+    assert_real_command,
+    compose,
+    stage_binds,
+)
+from tests.monitoring.tools import require
+
+SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
+
+
+def services() -> dict[str, dict[str, Any]]:
+    return compose()["services"]  # type: ignore[no-any-return]
+
+
+def ours() -> dict[str, dict[str, Any]]:
+    """The services that run the voucher-service image."""
+    return {n: s for n, s in services().items() if s["image"].split(":")[0] == IMAGE}
+
+
+def api_replicas() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in ours().items() if s["command"][1] == "serve"}
+
+
+def port_of(service: dict[str, Any]) -> str:
+    command = service["command"]
+    return command[command.index("--port") + 1]  # type: ignore[no-any-return]
+
+
+def binds(service: dict[str, Any]) -> list[tuple[Path, str]]:
+    """A service's bind mounts (short syntax) as (host path, container path)."""
+    found = []
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith((".", "/")):
+            found.append(((DEPLOY / source).resolve(), target))
+    return found
+
+
+def share_a_network(client: str, server: str) -> bool:
+    return bool(set(services()[client]["networks"]) & set(services()[server]["networks"]))
+
+
+def validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA.read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    errors = [f"{error.json_path}: {error.message}" for error in validator().iter_errors(compose())]
+    assert errors == []
+
+
+def test_the_schema_refuses_what_a_container_engine_would() -> None:
+    mistyped = copy.deepcopy(compose())
+    mistyped["services"]["db"]["helthcheck"] = mistyped["services"]["db"].pop("healthcheck")
+    unknown_condition = copy.deepcopy(compose())
+    unknown_condition["services"]["migrate"]["depends_on"]["db"]["condition"] = "service_ready"
+    for broken in (mistyped, unknown_condition):
+        assert list(validator().iter_errors(broken)) != []
+
+
+def test_every_service_of_ours_runs_a_real_command() -> None:
+    assert set(ours()) == {"migrate", "api-1", "api-2", "prober"}
+    for service in ours().values():
+        assert_real_command(service["command"])
+        assert_metrics_can_aggregate(service["command"], set(service["environment"]))
+
+
+def test_migrations_run_once_before_the_api() -> None:
+    assert ours()["migrate"]["command"] == ["voucher-service", "migrate"]
+    assert ours()["migrate"]["restart"] == "no"
+    for name, service in ours().items():
+        if name == "migrate":
+            continue
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_two_replicas_behind_the_proxy_which_alone_they_trust() -> None:
+    replicas = api_replicas()
+    assert len(replicas) == 2
+    conf = (DEPLOY / "nginx" / "voucher.conf").read_text()
+    upstream = re.search(r"upstream voucher_api \{(.*?)\}", conf, re.S)
+    assert upstream is not None
+    servers = set(re.findall(r"^\s*server\s+(\S+)", upstream.group(1), re.M))
+    assert servers == {f"{name}:{port_of(s)}" for name, s in replicas.items()}
+    # nginx is the edge: it replaces whatever X-Forwarded-For a client sent.
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf)
+    assert re.search(r"location = /metrics \{\s*return 404;", conf)
+
+    proxy = services()["proxy"]
+    assert binds(proxy) == [
+        ((DEPLOY / "nginx" / "voucher.conf").resolve(), "/etc/nginx/conf.d/default.conf")
+    ]
+    (proxy_network,) = proxy["networks"]
+    (subnet,) = compose()["networks"][proxy_network]["ipam"]["config"]
+    on_proxy_network = {n for n, s in services().items() if proxy_network in s["networks"]}
+    assert on_proxy_network == {"proxy", *replicas}
+    for name, service in replicas.items():
+        assert service["environment"]["VOUCHER_TRUSTED_PROXIES"] == subnet["subnet"]
+        assert service["depends_on"]["db"] == {"condition": "service_healthy"}
+        assert "/readyz" in " ".join(service["healthcheck"]["test"])
+        assert share_a_network(name, "db")
+    assert set(proxy["depends_on"]) == set(replicas)
+
+
+def test_long_running_services_have_healthchecks_and_data_lives_in_named_volumes() -> None:
+    for name, service in services().items():
+        if service.get("restart") != "no":
+            assert "healthcheck" in service, name
+    # The image's own HEALTHCHECK asks the API: only the API may keep it.
+    for name, service in ours().items():
+        if name not in api_replicas():
+            assert service["healthcheck"] == {"disable": True}, name
+    named = {
+        volume.split(":")[0]
+        for service in services().values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith((".", "/"))
+    }
+    assert named == set(compose()["volumes"])
+    assert "pgdata:/var/lib/postgresql/data" in services()["db"]["volumes"]
+
+
+def test_prometheus_config_as_mounted_passes_promtool(tmp_path: Path) -> None:
+    promtool = require("promtool")
+    prometheus = services()["prometheus"]
+    (config,) = [a.split("=", 1)[1] for a in prometheus["command"] if a.startswith("--config.file")]
+    root = stage_binds(binds(prometheus), tmp_path)
+    checked = subprocess.run(
+        [promtool, "check", "config", str(root / config.lstrip("/"))],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    count = sum(len(group["rules"]) for group in rules["groups"])
+    assert f"SUCCESS: {count} rules found" in checked.stdout, checked.stdout
+
+
+def test_prometheus_scrapes_each_replica_as_the_alerts_expect() -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    assert targets == {f"{name}:{port_of(s)}" for name, s in api_replicas().items()}
+    for name in api_replicas():
+        assert share_a_network("prometheus", name)
+    alerts = (DEPLOY / "prometheus" / "alerts.yml").read_text()
+    assert set(re.findall(r'job="([^"]+)"', alerts)) == {job["job_name"]}
+
+
+def test_grafana_provisions_the_datasource_and_the_dashboard(tmp_path: Path) -> None:
+    grafana = services()["grafana"]
+    root = stage_binds(binds(grafana), tmp_path)
+    provisioning = root / "etc/grafana/provisioning"
+
+    (datasources_file,) = (provisioning / "datasources").glob("*.yaml")
+    (datasource,) = yaml.safe_load(datasources_file.read_text())["datasources"]
+    url = urlsplit(datasource["url"])
+    assert url.hostname == "prometheus" and url.port == 9090
+    assert share_a_network("grafana", "prometheus")
+    assert datasource["isDefault"] is True
+
+    (providers_file,) = (provisioning / "dashboards").glob("*.yaml")
+    (provider,) = yaml.safe_load(providers_file.read_text())["providers"]
+    dashboards = list((root / provider["options"]["path"].lstrip("/")).glob("*.json"))
+    assert [d.read_text() for d in dashboards] == [
+        (DEPLOY / "grafana" / "voucher-bureau.json").read_text()
+    ]
+    dashboard = json.loads(dashboards[0].read_text())
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
+    assert variable["query"] == datasource["type"]

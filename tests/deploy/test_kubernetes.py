@@ -1,0 +1,190 @@
+"""deploy/kubernetes/: valid per the Kubernetes schemas (kubernetes-validate, strict), every
+command a real CLI command, and the properties an operator relies on: replicas that survive a
+drain, probes, resources, a locked-down container, the database URL only from a Secret, the
+scheduled jobs, and network policies that let in only the ingress and Prometheus."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.deploy.files import (
+    IMAGE,
+    KUBERNETES,
+    assert_metrics_can_aggregate,
+    assert_real_command,
+    containers,
+    kubernetes,
+    pod_spec,
+    pod_template,
+    workloads,
+)
+
+# The oldest Kubernetes release still maintained when these manifests were written.
+KUBERNETES_VERSION = "1.30.0"
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for _, d in kubernetes() if d["kind"] == kind}
+
+
+def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    return pod_template(workload)["metadata"]["labels"]  # type: ignore[no-any-return]
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return bool(selector.get("matchLabels", {}).items() <= labels.items())
+
+
+def api() -> dict[str, Any]:
+    return resources("Deployment")["voucher-api"]
+
+
+def test_kustomization_applies_every_file() -> None:
+    kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted({name for name, _ in kubernetes()})
+
+
+@pytest.mark.parametrize(
+    "document", [d for _, d in kubernetes()], ids=lambda d: f"{d['kind']}/{d['metadata']['name']}"
+)
+def test_manifest_matches_the_kubernetes_schema(document: dict[str, Any]) -> None:
+    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_schema_refuses_a_misspelt_or_mistyped_field() -> None:
+    misspelt = copy.deepcopy(api())
+    container = pod_spec(misspelt)["containers"][0]
+    container["readinessprobe"] = container.pop("readinessProbe")
+    mistyped = copy.deepcopy(api())
+    mistyped["spec"]["replicas"] = "two"
+    for broken in (misspelt, mistyped):
+        with pytest.raises(kubernetes_validate.ValidationError):
+            kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_container_runs_a_real_command_of_one_image() -> None:
+    images = set()
+    for _, container in containers():
+        images.add(container["image"])
+        assert_real_command(container["command"])
+        assert_metrics_can_aggregate(container["command"], {e["name"] for e in container["env"]})
+    assert len(images) == 1 and images.pop().split(":")[0] == IMAGE
+
+
+def test_scheduled_and_one_off_work() -> None:
+    scheduled = {
+        name: pod_spec(job)["containers"][0]["command"]
+        for name, job in resources("CronJob").items()
+    }
+    assert sorted(command[1:] for command in scheduled.values()) == [
+        ["expire"],
+        ["seal"],
+        ["verify"],
+    ]
+    for job in resources("CronJob").values():
+        assert job["spec"]["timeZone"] == "Asia/Shanghai"
+        assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    (migrate,) = resources("Job").values()
+    assert pod_spec(migrate)["containers"][0]["command"] == ["voucher-service", "migrate"]
+
+
+def test_containers_are_locked_down_and_sized() -> None:
+    for workload, container in containers():
+        where = f"{workload['metadata']['name']}/{container['name']}"
+        pod = pod_spec(workload)
+        assert pod["securityContext"]["runAsNonRoot"] is True, where
+        assert pod["automountServiceAccountToken"] is False, where
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }, where
+        for bound in ("requests", "limits"):
+            assert set(container["resources"][bound]) == {"cpu", "memory"}, where
+        # A read-only root: the only writable place is a volume.
+        mounts = {m["name"] for m in container["volumeMounts"]}
+        assert mounts <= {v["name"] for v in pod["volumes"] if "emptyDir" in v}, where
+
+
+def test_the_database_url_comes_from_a_secret_only() -> None:
+    assert resources("Secret") == {}
+    for workload, container in containers():
+        variables = {e["name"]: e for e in container["env"]}
+        url = variables["VOUCHER_DATABASE_URL"]
+        assert set(url) == {"name", "valueFrom"}, workload["metadata"]["name"]
+        assert set(url["valueFrom"]["secretKeyRef"]) == {"name", "key"}
+        for variable in variables.values():
+            assert "://" not in str(variable.get("value", "")), variable
+
+
+def test_the_api_survives_drains_and_is_probed() -> None:
+    deployment = api()
+    labels = pod_labels(deployment)
+    assert deployment["spec"]["replicas"] >= 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    (container,) = pod_spec(deployment)["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert container["command"][-2:] == ["--port", str(ports["http"])]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+
+    (budget,) = resources("PodDisruptionBudget").values()
+    assert selects(budget["spec"]["selector"], labels)
+    (autoscaler,) = resources("HorizontalPodAutoscaler").values()
+    target = autoscaler["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", "voucher-api")
+    assert autoscaler["spec"]["minReplicas"] >= deployment["spec"]["replicas"]
+    # A drain may take a pod only while another still serves.
+    assert budget["spec"]["minAvailable"] < autoscaler["spec"]["minReplicas"]
+
+    (service,) = resources("Service").values()
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= set(ports)
+    (ingress,) = resources("Ingress").values()
+    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert {p["backend"]["service"]["name"] for p in paths} == {service["metadata"]["name"]}
+    assert not any("/metrics".startswith(p["path"]) for p in paths)
+
+
+def policies_for(labels: dict[str, str], policy_type: str) -> list[dict[str, Any]]:
+    return [
+        p
+        for p in resources("NetworkPolicy").values()
+        if policy_type in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], labels)
+    ]
+
+
+def allowed_ports(policies: list[dict[str, Any]], direction: str) -> set[tuple[str, Any]]:
+    return {
+        (port["protocol"], port["port"])
+        for policy in policies
+        for rule in policy["spec"].get(direction, [])
+        for port in rule["ports"]
+    }
+
+
+def test_network_policies_isolate_every_pod() -> None:
+    for workload in workloads():
+        labels = pod_labels(workload)
+        name = workload["metadata"]["name"]
+        assert policies_for(labels, "Ingress") and policies_for(labels, "Egress"), name
+        egress = allowed_ports(policies_for(labels, "Egress"), "egress")
+        assert {("UDP", 53), ("TCP", 53), ("TCP", 5432)} <= egress, name
+        ingress = allowed_ports(policies_for(labels, "Ingress"), "ingress")
+        assert ingress == ({("TCP", "http")} if name == "voucher-api" else set()), name
+
+
+def test_only_the_ingress_controller_and_prometheus_reach_the_api() -> None:
+    (policy,) = [p for p in policies_for(pod_labels(api()), "Ingress") if p["spec"].get("ingress")]
+    (rule,) = policy["spec"]["ingress"]
+    sources = {
+        (peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],)
+        + tuple(peer["podSelector"]["matchLabels"].values())
+        for peer in rule["from"]
+    }
+    assert sources == {("ingress-nginx", "ingress-nginx"), ("monitoring", "prometheus")}

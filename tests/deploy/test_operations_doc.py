@@ -1,0 +1,55 @@
+"""docs/operations.md as written: every voucher-service command it tells an operator to run is
+one the CLI accepts, and every file it names exists."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from tests.deploy.files import ROOT, assert_real_command
+
+GUIDE = ROOT / "docs" / "operations.md"
+
+
+def commands() -> list[list[str]]:
+    """Each `voucher-service ...` command line of the guide, up to the end of the command:
+    a closing backquote, a shell operator or the end of a (continued) line."""
+    text = GUIDE.read_text().replace("\\\n", " ")
+    found = []
+    for match in re.finditer(r"\bvoucher-service (?=[a-z])[^`\n]*", text):
+        line = re.split(r"\s(?:\|\|?|&&|;|>|<)\s|\)", match.group(0))[0]
+        found.append(shlex.split(line))
+    return found
+
+
+def test_every_command_in_the_guide_is_a_real_one() -> None:
+    found = commands()
+    subcommands = {command[1] for command in found}
+    assert {"migrate", "create-key", "verify", "expire"} <= subcommands, subcommands
+    for command in found:
+        assert_real_command(command)
+
+
+def test_every_file_the_guide_names_exists() -> None:
+    names = set(
+        re.findall(
+            r"\b((?:deploy|tests|docs)/[\w/-]*\w\.(?:ya?ml|json|conf|md|py))", GUIDE.read_text()
+        )
+    )
+    assert "deploy/compose.yaml" in names
+    missing = [name for name in sorted(names) if not (ROOT / name).exists()]
+    assert missing == []
+
+
+def test_every_link_of_the_guide_leads_somewhere() -> None:
+    text = GUIDE.read_text()
+    headings = re.findall(r"^#+ (.+)$", text, re.M)
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert "#5-backup-and-restore" in links
+    for link in links:
+        page, _, anchor = link.partition("#")
+        if page.startswith("http"):
+            continue
+        assert page == "" or (GUIDE.parent / page).exists(), link
+        assert page != "" or anchor in anchors, link

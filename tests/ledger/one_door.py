@@ -1,0 +1,73 @@
+"""The ledger is the only code that writes money: a watcher on every statement the suite runs.
+
+A statement writes money if it inserts a posting, a pool, a voucher or a cap counter, or
+updates a balance column (pool available, voucher balance / subsidised / released, cap
+used). The module that asked for it is the innermost ``voucher_service`` frame on the stack
+outside ``voucher_service.db`` (the engine, session and statement helpers everyone uses);
+it must be in ``voucher_service.ledger``. Statements issued by tests themselves (no
+``voucher_service`` frame: a test tampering with the books on purpose) are not the
+service's, and are allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+MONEY_TABLES = ("ledger_posting", "pool", "voucher", "cap_usage")
+MONEY_COLUMNS = ("available_fen", "balance_fen", "subsidised_fen", "released_fen", "used_fen")
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
+_UPDATE = re.compile(
+    r"^\s*UPDATE\s+\"?(\w+)\"?\s+SET\s+(.*?)(\s+WHERE\s|\s+RETURNING\s|$)", re.I | re.S
+)
+LEDGER = "voucher_service.ledger"
+
+
+def writes_money(statement: str) -> bool:
+    insert = _INSERT.match(statement)
+    if insert:
+        return insert.group(1) in MONEY_TABLES
+    update = _UPDATE.match(statement)
+    if update and update.group(1) in MONEY_TABLES:
+        assigned = {part.split("=")[0].strip().strip('"') for part in update.group(2).split(",")}
+        return bool(assigned & set(MONEY_COLUMNS))
+    return False
+
+
+def writer() -> str | None:
+    """The innermost service module on the stack, outside the database plumbing."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("voucher_service.") and not module.startswith("voucher_service.db"):
+            return str(module)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+class Watcher:
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not writes_money(statement):
+            return
+        module = writer()
+        if module is not None and not module.startswith(LEDGER):
+            self.violations.append(f"{module}: {' '.join(statement.split())[:160]}")
+
+
+@contextmanager
+def watching() -> Iterator[Watcher]:
+    """Watch every engine of this process while the block runs."""
+    watcher = Watcher()
+    event.listen(Engine, "before_cursor_execute", watcher)
+    try:
+        yield watcher
+    finally:
+        event.remove(Engine, "before_cursor_execute", watcher)

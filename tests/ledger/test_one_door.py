@@ -1,0 +1,99 @@
+"""Only ``voucher_service.ledger`` writes money. The watcher of ``one_door`` runs around every
+test of the suite (``tests/conftest.py``); these tests show that it sees what it must."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.factories import make_pool, make_program, make_voucher
+from tests.ledger.one_door import watching, writes_money
+
+PACKAGE = Path(__file__).resolve().parents[2] / "voucher_service"
+
+
+@pytest.mark.parametrize(
+    ("statement", "money"),
+    [
+        ("INSERT INTO ledger_posting (kind) VALUES (?)", True),
+        ("INSERT INTO voucher (code, balance_fen) VALUES (?, ?)", True),
+        ("INSERT INTO cap_usage (enrolment_id) VALUES (?)", True),
+        ("UPDATE voucher SET balance_fen=(voucher.balance_fen - ?) WHERE voucher.id = ?", True),
+        ("UPDATE pool SET available_fen=(pool.available_fen + %(x)s) WHERE pool.id = 1", True),
+        ("UPDATE cap_usage SET used_fen=(cap_usage.used_fen + ?) WHERE cap_usage.id = ?", True),
+        ("UPDATE voucher SET status=?, closed_at=? WHERE voucher.id = ?", False),
+        ("UPDATE provider SET status=? WHERE provider.id = ?", False),
+        ("INSERT INTO usage_record (record_id) VALUES (?)", False),
+        ("SELECT balance_fen FROM voucher WHERE id = 1 FOR UPDATE", False),
+    ],
+)
+def test_what_counts_as_writing_money(statement: str, money: bool) -> None:
+    assert writes_money(statement) is money
+
+
+@pytest.mark.rogue_writes
+def test_a_write_from_outside_the_ledger_is_caught(session: Session) -> None:
+    voucher = make_voucher(session)
+    # The same UPDATE the ledger makes, issued from a module of the service that is not
+    # the ledger (as if usage/ moved a balance itself).
+    rogue = {"__name__": "voucher_service.usage.rogue", "text": text, "session": session}
+    exec(
+        compile(
+            "def move(voucher_id):\n"
+            "    session.execute(text('UPDATE voucher SET balance_fen = balance_fen - 1,"
+            " subsidised_fen = subsidised_fen + 1 WHERE id = :id'), {'id': voucher_id})\n",
+            "rogue.py",
+            "exec",
+        ),
+        rogue,
+    )
+    with watching() as watcher:
+        rogue["move"](voucher.id)
+    assert len(watcher.violations) == 1
+    assert watcher.violations[0].startswith("voucher_service.usage.rogue: UPDATE voucher")
+
+
+def test_the_ledger_moving_money_is_not_a_violation(session: Session) -> None:
+    with watching() as watcher:
+        program = make_program(session)
+        make_pool(session, program)
+        make_voucher(session, program=program, today=date(2026, 6, 1))
+    assert watcher.violations == []
+
+
+MONEY_ATTRIBUTES = {"available_fen", "balance_fen", "subsidised_fen", "released_fen", "used_fen"}
+MONEY_TABLES = {"LedgerPosting", "CapUsage", "POSTINGS", "CAPS"}
+# The benchmark's floor is raw SQL on purpose: it measures the database doing the same writes
+# without the service, so it writes the tables itself.
+FLOOR = {"voucher_service/tools/bench.py", "voucher_service/bench.py"}
+
+
+def test_no_module_outside_the_ledger_writes_money_in_its_source() -> None:
+    """A walk of the source for what the statement watcher can miss on untested paths:
+    money attributes assigned, postings or cap counters built or inserted or updated."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).as_posix()
+        if relative.startswith("voucher_service/ledger/") or relative in FLOOR:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and target.attr in MONEY_ATTRIBUTES:
+                        found.append(f"{relative}:{node.lineno} assigns .{target.attr}")
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                args = [getattr(a, "id", "") for a in node.args]
+                if name == "LedgerPosting" or (
+                    name in ("insert", "update", "dialect_insert") and set(args) & MONEY_TABLES
+                ):
+                    found.append(f"{relative}:{node.lineno} writes {name}({', '.join(args)})")
+                if name == "values" and {k.arg for k in node.keywords} & MONEY_ATTRIBUTES:
+                    found.append(f"{relative}:{node.lineno} sets a money column")
+    assert found == []

@@ -1,0 +1,48 @@
+"""Usage records as CSV, for providers' accounting."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from voucher_service.money import fen_to_yuan
+from voucher_service.usage.repository import Record
+
+CSV_COLUMNS = [
+    ("record_id", "记录编号"),
+    ("kind", "类型"),
+    ("adjusts_record_id", "原记录编号"),
+    ("service_date", "服务日期"),
+    ("voucher_code", "算力券编号"),
+    ("uscc", "统一社会信用代码"),
+    ("resource_kind", "资源类别"),
+    ("resource_model", "资源型号"),
+    ("quantity", "数量"),
+    ("unit", "单位"),
+    ("unit_price_yuan", "单价(元)"),
+    ("fee_yuan", "费用(元)"),
+    ("subsidy_yuan", "补贴(元)"),
+    ("enterprise_share_yuan", "企业自付(元)"),
+    ("outcome", "结果"),
+    ("reason", "原因"),
+    ("rule_version", "规则版本"),
+]
+
+
+def records_csv(described: list[tuple[Record, str | None]], *, chinese: bool) -> str:
+    """CSV of records (each with the record id it adjusts), amounts in yuan with two
+    decimals; Chinese headers on request."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([zh if chinese else en for en, zh in CSV_COLUMNS])
+    for row, adjusts_record_id in described:
+        values = {
+            **row,
+            "adjusts_record_id": adjusts_record_id or "",
+            "unit_price_yuan": fen_to_yuan(row["unit_price_fen"]),
+            "fee_yuan": fen_to_yuan(row["fee_fen"]),
+            "subsidy_yuan": fen_to_yuan(row["subsidy_fen"]),
+            "enterprise_share_yuan": fen_to_yuan(row["enterprise_share_fen"]),
+        }
+        writer.writerow(["" if values[en] is None else values[en] for en, _ in CSV_COLUMNS])
+    return out.getvalue()

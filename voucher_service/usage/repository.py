@@ -1,0 +1,337 @@
+"""The queries of metering, in one style: SQLAlchemy Core over the tables (the hot path
+needs no ORM identity map), each returning plain rows or small dataclasses.
+
+Ingest reads the vouchers a batch names (with their holder, window and whether the posting
+provider holds a redemption), the rule versions of their programs, and the record ids
+already stored; it writes the records. Listing reads records back a page at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voucher_service.db.base import table
+from voucher_service.db.statements import chunks, dialect_insert
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.programs import RuleVersion
+from voucher_service.db.tables.redemptions import Redemption, RedemptionStatus
+from voucher_service.db.tables.usage import RecordKind, UsageRecord
+from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
+from voucher_service.domain.rules import Rules, Window
+from voucher_service.domain.usage import AdjustmentReport, Outcome, UsageReport, VoucherFacts
+from voucher_service.errors import ErrorCode, NotFound
+from voucher_service.pagination import PageParams, paginate_table, where_given
+from voucher_service.programs.service import to_rules
+
+RECORDS = table(UsageRecord)
+VOUCHERS = table(Voucher)
+ENTERPRISES = table(Enterprise)
+ENROLMENTS = table(Enrolment)
+REDEMPTIONS = table(Redemption)
+RULES = table(RuleVersion)
+
+Record = dict[str, Any]  # a usage_record row, column by column
+
+
+class DuplicateRecordId(Exception):
+    """A record id was stored by a concurrent request between our look-up and our insert."""
+
+
+@dataclass(frozen=True)
+class NamedVoucher:
+    """A voucher named by a report, with what pricing and the checks need of it."""
+
+    id: int
+    code: str
+    program_id: int
+    pool_id: int
+    enrolment_id: int
+    enterprise_id: int
+    valid_from: date
+    window: Window
+    facts: VoucherFacts
+
+
+def redeemed_codes(session: Session, provider_id: int, redemption_ids: set[int]) -> dict[int, str]:
+    """Voucher codes of this provider's redemptions (another provider's are unknown here)."""
+    codes: dict[int, str] = {}
+    for chunk in chunks(sorted(redemption_ids)):
+        for redemption_id, code in session.execute(
+            select(REDEMPTIONS.c.id, VOUCHERS.c.code)
+            .join(VOUCHERS, VOUCHERS.c.id == REDEMPTIONS.c.voucher_id)
+            .where(REDEMPTIONS.c.provider_id == provider_id, REDEMPTIONS.c.id.in_(chunk))
+        ):
+            codes[redemption_id] = code
+    return codes
+
+
+def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[str, NamedVoucher]:
+    """The vouchers with these codes, their holder and window, and whether this provider
+    holds an active redemption of each."""
+    found: dict[str, NamedVoucher] = {}
+    for chunk in chunks(sorted(codes)):
+        for row in session.execute(
+            select(
+                VOUCHERS.c.id,
+                VOUCHERS.c.code,
+                VOUCHERS.c.status,
+                VOUCHERS.c.valid_from,
+                VOUCHERS.c.valid_to,
+                VOUCHERS.c.program_id,
+                VOUCHERS.c.pool_id,
+                VOUCHERS.c.enrolment_id,
+                VOUCHERS.c.enterprise_id,
+                ENTERPRISES.c.uscc,
+                ENROLMENTS.c.window_start,
+                ENROLMENTS.c.window_end,
+                REDEMPTIONS.c.id.label("redemption_id"),
+            )
+            .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
+            .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
+            .outerjoin(
+                REDEMPTIONS,
+                (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
+                & (REDEMPTIONS.c.provider_id == provider_id)
+                & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
+            )
+            .where(VOUCHERS.c.code.in_(chunk))
+        ):
+            found[row.code] = NamedVoucher(
+                id=row.id,
+                code=row.code,
+                program_id=row.program_id,
+                pool_id=row.pool_id,
+                enrolment_id=row.enrolment_id,
+                enterprise_id=row.enterprise_id,
+                valid_from=row.valid_from,
+                window=Window(row.window_start, row.window_end),
+                facts=VoucherFacts(
+                    holder_uscc=row.uscc,
+                    active=row.status == VoucherStatus.ACTIVE,
+                    redeemed_here=row.redemption_id is not None,
+                    valid_to=row.valid_to,
+                ),
+            )
+    return found
+
+
+def rule_versions(session: Session, program_ids: set[int]) -> dict[int, list[Rules]]:
+    """Every rule version of these programs, oldest first."""
+    by_program: dict[int, list[Rules]] = defaultdict(list)
+    if program_ids:
+        for row in session.execute(
+            select(RULES).where(RULES.c.program_id.in_(program_ids)).order_by(RULES.c.version)
+        ):
+            by_program[row.program_id].append(to_rules(row))
+    return by_program
+
+
+def stored_records(
+    session: Session, provider_id: int, record_ids: Sequence[str]
+) -> dict[str, Record]:
+    """This provider's records with these ids, by id."""
+    found: dict[str, Record] = {}
+    for chunk in chunks(record_ids):
+        for row in session.execute(
+            select(RECORDS).where(
+                RECORDS.c.provider_id == provider_id, RECORDS.c.record_id.in_(chunk)
+            )
+        ):
+            found[row.record_id] = dict(row._mapping)
+    return found
+
+
+def new_record(
+    provider_id: int,
+    report: UsageReport,
+    voucher: NamedVoucher | None,
+    service_date: date,
+    now: datetime,
+) -> Record:
+    """The row of a new usage record, refused until it is priced."""
+    return {
+        "provider_id": provider_id,
+        "record_id": report.record_id,
+        "body_hash": report.body_hash,
+        "kind": RecordKind.USAGE.value,
+        "original_id": None,
+        "voucher_id": voucher.id if voucher else None,
+        "enterprise_id": voucher.enterprise_id if voucher else None,
+        "enrolment_id": voucher.enrolment_id if voucher else None,
+        "cap_period": None,
+        "voucher_code": voucher.code if voucher else report.voucher_code or "",
+        "uscc": report.uscc,
+        "resource_kind": report.resource_kind,
+        "resource_model": report.resource_model,
+        "quantity": report.quantity_text,
+        "unit": report.unit,
+        "unit_price_fen": report.unit_price_fen,
+        "fee_fen": report.fee_fen,
+        "full_subsidy_fen": 0,
+        "subsidy_fen": 0,
+        "enterprise_share_fen": report.fee_fen,
+        "outcome": Outcome.REFUSED.value,
+        "reason": None,
+        "rule_version": None,
+        # In UTC, as the database gives them back: a replay must read exactly like the reply.
+        "service_start": report.service_start.astimezone(UTC),
+        "service_end": report.service_end.astimezone(UTC),
+        "service_date": service_date,
+        "attributes": json.dumps(report.attributes, ensure_ascii=False, sort_keys=True),
+        "created_at": now,
+    }
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, :n)"
+)
+
+
+def claim_record(session: Session, row: Record) -> int:
+    """Insert one record unless its id is taken (ON CONFLICT DO NOTHING): nothing is written
+    before the record claims its id, so a concurrent duplicate needs no undoing."""
+    claimed = session.execute(
+        dialect_insert(session, RECORDS)
+        .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
+        .returning(RECORDS.c.id),
+        row,
+    ).scalar()
+    if claimed is None:
+        raise DuplicateRecordId
+    row["id"] = record_id = int(claimed)
+    return record_id
+
+
+def insert_records(session: Session, rows: list[Record]) -> None:
+    """Insert records, setting each row's ``id``; DuplicateRecordId if a concurrent request
+    stored one of their ids since the look-up."""
+    try:
+        if session.get_bind().dialect.name == "postgresql" and len(rows) > 1:
+            # Ids from the sequence, then one pipelined executemany of a small statement:
+            # far cheaper than a multi-row INSERT ... RETURNING for thousands of rows.
+            ids = session.scalars(_NEXT_IDS, {"n": len(rows)}).all()
+            for row, new_id in zip(rows, ids, strict=True):
+                row["id"] = new_id
+            session.execute(RECORDS.insert(), rows)
+            return
+        statement = RECORDS.insert().returning(RECORDS.c.id, RECORDS.c.record_id)
+        # One row is one plain statement (with RETURNING, no separate id fetch).
+        result = session.execute(statement, rows[0] if len(rows) == 1 else rows)
+        ids_by_record = {record_id: id_ for id_, record_id in result}
+        for row in rows:
+            row["id"] = ids_by_record[row["record_id"]]
+    except IntegrityError as exc:
+        if "provider_id" in str(exc.orig) and "record_id" in str(exc.orig):
+            raise DuplicateRecordId from exc
+        raise
+
+
+def insert_record(session: Session, row: Record) -> int:
+    """Insert one record (an adjustment, under its original's locks); its id."""
+    record_id = int(session.execute(RECORDS.insert().returning(RECORDS.c.id), row).scalar_one())
+    row["id"] = record_id
+    return record_id
+
+
+def adjusted_so_far(session: Session, original_id: int) -> tuple[int, int]:
+    """Fee refunded and subsidy given back by the adjustments of a record (both >= 0)."""
+    fee, subsidy = session.execute(
+        select(
+            func.coalesce(func.sum(RECORDS.c.fee_fen), 0),
+            func.coalesce(func.sum(RECORDS.c.subsidy_fen), 0),
+        ).where(RECORDS.c.original_id == original_id)
+    ).one()
+    return -int(fee), -int(subsidy)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    provider_id: int | None = None
+    enterprise_id: int | None = None
+    voucher_code: str | None = None
+    outcome: Outcome | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_records(
+    session: Session, params: PageParams, where: RecordFilter
+) -> tuple[list[Record], str | None]:
+    """Records matching ``where``, oldest first, one page at a time."""
+    query = where_given(
+        select(RECORDS),
+        (RECORDS.c.provider_id, where.provider_id),
+        (RECORDS.c.enterprise_id, where.enterprise_id),
+        (RECORDS.c.voucher_code, where.voucher_code),
+        (RECORDS.c.outcome, where.outcome),
+    )
+    if where.date_from is not None:
+        query = query.where(RECORDS.c.service_date >= where.date_from)
+    if where.date_to is not None:
+        query = query.where(RECORDS.c.service_date <= where.date_to)
+    return paginate_table(session, query, RECORDS.c.id, params)
+
+
+def get_record(session: Session, provider_id: int, record_id: str) -> Record:
+    """One of this provider's records, or NotFound."""
+    found = stored_records(session, provider_id, [record_id]).get(record_id)
+    if found is None:
+        raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
+    return found
+
+
+def original_record_ids(session: Session, rows: list[Record]) -> dict[int, str]:
+    """The provider's record ids of the originals that adjustments point at."""
+    ids = {row["original_id"] for row in rows if row["original_id"] is not None}
+    if not ids:
+        return {}
+    query = select(RECORDS.c.id, RECORDS.c.record_id).where(RECORDS.c.id.in_(ids))
+    return {id_: record_id for id_, record_id in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class VoucherTerms:
+    """What a refund needs of the voucher an original record drew on."""
+
+    pool_id: int
+    rate_bp: int  # of the rule version that priced the original
+
+
+def voucher_terms(session: Session, voucher_id: int, rule_version: int) -> VoucherTerms:
+    row = session.execute(
+        select(VOUCHERS.c.pool_id, RULES.c.rate_bp)
+        .join(RULES, RULES.c.program_id == VOUCHERS.c.program_id)
+        .where(VOUCHERS.c.id == voucher_id, RULES.c.version == rule_version)
+    ).one()
+    return VoucherTerms(pool_id=row.pool_id, rate_bp=row.rate_bp)
+
+
+def adjustment_record(
+    original: Record, adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
+) -> Record:
+    """The row of an adjustment: the original's references, with negative fee and subsidy."""
+    return {
+        **{k: v for k, v in original.items() if k not in ("id", "created_at")},
+        "record_id": adjustment.record_id,
+        "body_hash": adjustment.body_hash,
+        "kind": RecordKind.ADJUSTMENT.value,
+        "original_id": original["id"],
+        "quantity": "0",
+        "fee_fen": -adjustment.refund_fen,
+        "full_subsidy_fen": 0,
+        "subsidy_fen": -subsidy_returned_fen,
+        "enterprise_share_fen": -adjustment.refund_fen + subsidy_returned_fen,
+        "outcome": Outcome.ADJUSTED.value,
+        "reason": None,
+        "attributes": json.dumps({"reason": adjustment.reason}, ensure_ascii=False),
+        "created_at": now,
+    }
