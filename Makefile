@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite test-postgres lint format clean
+.PHONY: install run test test-sqlite test-postgres lint format clean vendor-assets screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
@@ -43,6 +43,14 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix voucher_service tests migrations
 	$(BIN)/ruff format voucher_service tests migrations
+
+# Retake the console's screenshots in docs/images/ (browser tests against the real service).
+screenshots: install
+	CONSOLE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -m browser tests/console/test_browser.py
+
+# Re-fetch the console's pinned browser assets (htmx, ECharts, Swagger UI, ReDoc) from npm.
+vendor-assets:
+	scripts/vendor-assets.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

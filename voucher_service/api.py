@@ -25,12 +25,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from voucher_service import __version__
+from voucher_service.accounts.router import admin_router as accounts_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.config import get_settings
+from voucher_service.console import mount_console, mount_docs
 from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
@@ -132,6 +134,8 @@ def create_app() -> FastAPI:
         title="Compute-voucher service",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "programs and pools (bureau)", "description": "Rules and annual budgets."},
             {"name": "enterprises (bureau)", "description": "SMEs and their standing."},
@@ -192,6 +196,7 @@ def create_app() -> FastAPI:
     app.include_router(vouchers_admin, prefix="/v1/admin")
     app.include_router(providers_admin, prefix="/v1/admin")
     app.include_router(keys.admin_router, prefix="/v1/admin")
+    app.include_router(accounts_admin, prefix="/v1/admin")
     app.include_router(audit_admin, prefix="/v1/admin")
     app.include_router(settlement_admin, prefix="/v1/admin")
     app.include_router(applications_admin, prefix="/v1/admin")
@@ -237,6 +242,8 @@ def create_app() -> FastAPI:
         body = generate_latest(service_registry) + generate_latest(ledger)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    mount_docs(app)
+    mount_console(app)
     return app
 
 

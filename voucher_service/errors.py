@@ -42,6 +42,9 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     HTTP_ERROR = "http_error"
     TOO_MANY_FAILURES = "too_many_failures"
+    WRONG_PASSWORD = "wrong_password"  # sign-in (401), or the current password (422)
+    ACCOUNT_DISABLED = "account_disabled"
+    CSRF = "csrf"  # a console form without its token (403)
     # 503: the database could not answer
     DATABASE_UNAVAILABLE = "database_unavailable"
     # 422: malformed values
@@ -62,6 +65,11 @@ class ErrorCode(StrEnum):
     INVALID_RECORD = "invalid_record"
     REASON_REQUIRED = "reason_required"
     REFERENCE_REQUIRED = "reference_required"
+    INVALID_LOGIN = "invalid_login"
+    INVALID_DISPLAY_NAME = "invalid_display_name"
+    WEAK_PASSWORD = "weak_password"
+    SAME_PASSWORD = "same_password"
+    USCC_REQUIRED = "uscc_required"
     # 404: unknown, or not the caller's to see
     NOT_FOUND = "not_found"
     PROGRAM_NOT_FOUND = "program_not_found"
@@ -74,9 +82,11 @@ class ErrorCode(StrEnum):
     STATEMENT_NOT_FOUND = "statement_not_found"
     APPLICATION_NOT_FOUND = "application_not_found"
     KEY_NOT_FOUND = "key_not_found"
+    ACCOUNT_NOT_FOUND = "account_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
+    ACCOUNT_EXISTS = "account_exists"
     POOL_BELOW_MINIMUM = "pool_below_minimum"
     POOL_INSUFFICIENT = "pool_insufficient"
     CAP_EXCEEDED = "cap_exceeded"

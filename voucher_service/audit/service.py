@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-# CLI, SYSTEM, Actor, record and set_actor are re-exported only for the services that still
-# import the writer from here (usage, vouchers, programs, settlement: being rewritten with the
-# ledger change); everything else imports voucher_service.audit_log.
+# CLI, SYSTEM, Actor, record and set_actor are re-exported only for the modules that still
+# import the writer from here (the usage, vouchers, programs and settlement services, console/
+# and accounts/); everything else imports voucher_service.audit_log.
 from voucher_service.audit_log import CLI as CLI
 from voucher_service.audit_log import ENTRIES
 from voucher_service.audit_log import SYSTEM as SYSTEM

@@ -44,12 +44,14 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated principal of a request, and the key it used."""
+    """The authenticated principal of a request, and the key it used (no key: a person
+    signed in to the console, see accounts/)."""
 
     principal_id: int
     role: Role
     name: str
-    key_id: int
+    key_id: int | None
+    key_prefix: str | None
     enterprise_id: int | None = None
     enterprise_uscc: str | None = None
     provider_id: int | None = None
@@ -235,6 +237,7 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         role=Role(principal.role),
         name=principal.name,
         key_id=api_key.id,
+        key_prefix=api_key.prefix,
         enterprise_id=principal.enterprise_id,
         enterprise_uscc=enterprise_uscc,
         provider_id=principal.provider_id,

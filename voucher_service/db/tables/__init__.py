@@ -14,6 +14,7 @@ Importing this package registers every table on the one metadata.
 
 from voucher_service.db.base import metadata
 from voucher_service.db.tables import (  # noqa: F401  (each registers its tables)
+    accounts,
     applications,
     audit,
     auth,

@@ -1,0 +1,73 @@
+"""Every visible string goes through the catalogue, in both languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from voucher_service.console import i18n
+from voucher_service.console.i18n import CATALOGUE, MESSAGES, Translator
+from voucher_service.db.tables.auth import Role
+
+CONSOLE = Path(i18n.__file__).parent
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# English texts that keep Chinese on purpose: proper names, and the way back to Chinese.
+CHINESE_IN_ENGLISH = {"app.name", "app.footer", "lang.switch"}
+
+
+def test_each_key_once_and_both_languages() -> None:
+    keys = [row[0] for row in CATALOGUE]
+    assert len(keys) == len(set(keys))
+    assert MESSAGES["zh-CN"].keys() == MESSAGES["en"].keys()
+    assert all(row[1].strip() and row[2].strip() for row in CATALOGUE)
+
+
+def test_english_is_english_and_chinese_is_chinese() -> None:
+    untranslated = [
+        key
+        for key, text in MESSAGES["en"].items()
+        if key not in CHINESE_IN_ENGLISH and _CJK.search(text)
+    ]
+    assert untranslated == []
+    not_chinese = [
+        key
+        for key, text in MESSAGES["zh-CN"].items()
+        if not _CJK.search(text)
+        and key not in {"lang.switch", "table.download_csv", "table.download_xlsx"}
+    ]
+    assert not_chinese == []
+
+
+def test_both_languages_take_the_same_fields() -> None:
+    fields = re.compile(r"\{(\w+)\}")
+    for key, zh, en in CATALOGUE:
+        assert set(fields.findall(zh)) == set(fields.findall(en)), key
+
+
+def test_every_key_a_template_or_page_names_exists() -> None:
+    named = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
+    sources = [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("*.py")]
+    used = {
+        key for path in sources if path.name != "i18n.py" for key in named.findall(path.read_text())
+    }
+    assert len(used) > 40
+    # a key ending in "." or "_" is completed at run time (t("role." ~ role)): some must exist
+    prefixes = {key for key in used if key.endswith((".", "_"))}
+    assert prefixes == {"role.", "status.", "table.download_"}
+    for prefix in prefixes:
+        assert any(key.startswith(prefix) for key in MESSAGES["en"]), prefix
+    assert used - prefixes - MESSAGES["en"].keys() == set()
+
+
+def test_unknown_keys_fail_loudly() -> None:
+    t = Translator("en")
+    with pytest.raises(KeyError):
+        t("no.such.key")
+    assert t("overview.welcome", name="Li") == "Welcome, Li"
+    assert "sign_in.title" in t and "nope" not in t
+
+
+def test_every_role_has_a_name() -> None:
+    assert all(f"role.{role.value}" in MESSAGES["zh-CN"] for role in Role)

@@ -1,0 +1,65 @@
+"""Accounts of people, managed by the bureau admin: create (with a temporary password shown
+once), list, reset a password (shown once), disable."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from voucher_service.accounts import service
+from voucher_service.accounts.schemas import AccountCreate, AccountOut, AccountWithPassword
+from voucher_service.accounts.service import Person
+from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
+from voucher_service.db.tables.auth import Role
+from voucher_service.deps import NowDep, PageDep, SessionDep
+from voucher_service.pagination import Page
+
+admin_router = APIRouter(tags=["accounts"])
+
+
+def _shown_once(person: Person, password: str) -> AccountWithPassword:
+    return AccountWithPassword(**AccountOut.of(person).model_dump(), temporary_password=password)
+
+
+@admin_router.post("/accounts", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
+def create_account(body: AccountCreate, session: SessionDep, now: NowDep) -> AccountWithPassword:
+    """An account for a person of the bureau, an enterprise or a provider, with a temporary
+    password (shown once) that must be changed at the first sign-in."""
+    password = service.new_password()
+    person = service.create_account(
+        session,
+        login=body.login,
+        display_name=body.display_name,
+        role=body.role,
+        uscc=body.uscc,
+        password=password,
+        must_change_password=True,
+        now=now,
+    )
+    return _shown_once(person, password)
+
+
+@admin_router.get("/accounts", dependencies=rule(AUDIT_READ))
+def list_accounts(
+    session: SessionDep,
+    page: PageDep,
+    role: Annotated[Role | None, Query(description="Only accounts of this role.")] = None,
+) -> Page[AccountOut]:
+    """Every account (never a password or its hash)."""
+    people, cursor = service.list_people(session, page, role=role)
+    return Page(items=[AccountOut.of(p) for p in people], next_cursor=cursor)
+
+
+@admin_router.post("/accounts/{account_id}/reset-password", dependencies=rule(ADMIN_ONLY))
+def reset_password(account_id: int, session: SessionDep, now: NowDep) -> AccountWithPassword:
+    """A new temporary password (shown once); the person's sessions end now."""
+    password = service.new_password()
+    person = service.reset_password(session, account_id, password=password, now=now)
+    return _shown_once(person, password)
+
+
+@admin_router.post("/accounts/{account_id}/disable", dependencies=rule(ADMIN_ONLY))
+def disable_account(account_id: int, session: SessionDep, now: NowDep) -> AccountOut:
+    """The person can no longer sign in; their sessions end now."""
+    return AccountOut.of(service.disable_account(session, account_id, now=now))

@@ -1,0 +1,70 @@
+"""API models for accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voucher_service.accounts.service import Person
+from voucher_service.db.tables.auth import Role
+from voucher_service.fields import USCC
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"login": "zhangsan", "display_name": "张三", "role": "bureau_reviewer"},
+                {
+                    "login": "lisi.finance",
+                    "display_name": "李四 (财务)",
+                    "role": "enterprise",
+                    "uscc": "91420111MA4K00020Q",
+                },
+            ]
+        },
+    )
+
+    login: str = Field(
+        min_length=3, max_length=64, description="3-64 letters, digits and . _ @ - (lower-cased)."
+    )
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    uscc: USCC | None = Field(default=None, description="Enterprise and provider accounts.")
+
+
+class AccountOut(BaseModel):
+    id: int
+    login: str
+    display_name: str
+    role: Role
+    holder: str = Field(description="The principal the person acts as (its API keys' holder).")
+    uscc: str | None
+    must_change_password: bool
+    created_at: datetime
+    password_changed_at: datetime
+    disabled_at: datetime | None
+
+    @classmethod
+    def of(cls, person: Person) -> AccountOut:
+        a = person.account
+        return cls(
+            id=a.id,
+            login=a.login,
+            display_name=a.display_name,
+            role=person.role,
+            holder=person.principal.name,
+            uscc=person.enterprise_uscc or person.provider_uscc,
+            must_change_password=a.must_change_password,
+            created_at=a.created_at,
+            password_changed_at=a.password_changed_at,
+            disabled_at=a.disabled_at,
+        )
+
+
+class AccountWithPassword(AccountOut):
+    temporary_password: str = Field(
+        description="Shown only now: hand it to the person, who must change it at sign-in."
+    )

@@ -1,0 +1,173 @@
+"""Who is signed in to the console, and the CSRF check on its forms.
+
+The session cookie holds the session's random token plus an HMAC of it (signed with the
+database's console secret, so any API process can check it); it is HttpOnly, SameSite=Lax
+(Strict would sign people out when they follow a link to the console from the bureau's mail
+or OA system; no state changes on GET, and every POST needs the CSRF token), Secure on
+https, and scoped to /console. The token is then looked up in the database (accounts/):
+sign-out anywhere ends the session everywhere.
+
+``console_caller`` gives the same ``Caller`` for a person as ``auth.access.current_caller``
+gives for an API key, and ``guard(ACCESS_RULE)`` guards a page with the very rule object that
+guards the API endpoint, so a page and its endpoint cannot disagree about who may see what.
+
+CSRF (synchronizer token, derived rather than stored): every form carries
+``HMAC(secret, "csrf|" + anchor)``, where the anchor is the session token (signed in) or a
+random per-browser cookie (the sign-in form). An attacker's page can make the browser send
+the cookies but cannot read them, so it cannot compute the token. htmx requests send the same
+token in the ``X-CSRF-Token`` header.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from voucher_service.accounts.service import SignedIn, resolve_session, signing_secret
+from voucher_service.audit import service as audit
+from voucher_service.auth.access import Access
+from voucher_service.auth.service import Caller
+from voucher_service.console.viewer import CONSOLE, Viewer
+from voucher_service.deps import NowDep, SessionDep
+from voucher_service.errors import ErrorCode, Forbidden, Unauthorized
+
+SESSION_COOKIE = "vs_session"
+ANCHOR_COOKIE = "vs_anchor"
+COOKIE_PATH = CONSOLE
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PasswordChangeRequired(Exception):
+    """The bureau set this person's password: they must choose their own before anything else."""
+
+
+class CsrfRefused(Forbidden):
+    code = ErrorCode.CSRF
+
+
+def _mac(secret: bytes, purpose: str, value: str) -> str:
+    digest = hmac.new(secret, f"{purpose}|{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def sign(secret: bytes, value: str) -> str:
+    return f"{value}.{_mac(secret, 'cookie', value)}"
+
+
+def unsign(secret: bytes, signed: str) -> str | None:
+    """The value of a signed cookie, or None if it was not signed with ``secret``."""
+    value, _, mac = signed.rpartition(".")
+    if value and hmac.compare_digest(mac, _mac(secret, "cookie", value)):
+        return value
+    return None
+
+
+def _secret(request: Request, session: SessionDep) -> bytes:
+    if not hasattr(request.state, "console_secret"):
+        request.state.console_secret = signing_secret(session)
+    secret: bytes = request.state.console_secret
+    return secret
+
+
+SecretDep = Annotated[bytes, Depends(_secret)]
+
+
+def _session_token(request: Request, secret: bytes) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    return unsign(secret, raw) if raw else None
+
+
+def signed_in_or_none(
+    request: Request, session: SessionDep, now: NowDep, secret: SecretDep
+) -> SignedIn | None:
+    """The person signed in with this request's cookie, if any. Their changes in this request
+    are recorded in the audit log as theirs."""
+    token = _session_token(request, secret)
+    signed = resolve_session(session, token, now=now) if token else None
+    request.state.viewer = Viewer.of(signed.person) if signed else None
+    if signed is not None:
+        audit.set_actor(session, signed.person.actor())
+    return signed
+
+
+def signed_in(signed: Annotated[SignedIn | None, Depends(signed_in_or_none)]) -> SignedIn:
+    """The signed-in person, or Unauthorized (the console sends the browser to sign in)."""
+    if signed is None:
+        raise Unauthorized("sign in to the console first")
+    return signed
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+def console_caller(signed: SignedInDep) -> Caller:
+    """The signed-in person as a ``Caller``: what ``current_caller`` gives for an API key."""
+    if signed.person.account.must_change_password:
+        raise PasswordChangeRequired
+    return signed.person.caller()
+
+
+def guard(access: Access) -> Any:
+    """A page's guard: the API's access rule object, applied to the signed-in person.
+    ``@router.get(..., dependencies=[guard(ENTERPRISE_SELF)])`` or as a parameter."""
+
+    def check(request: Request, caller: Annotated[Caller, Depends(console_caller)]) -> Caller:
+        return access(request, caller)
+
+    return Depends(check)
+
+
+def csrf_token(request: Request, secret: bytes) -> str:
+    """The token this browser's forms must carry. Before sign-in it is anchored in a random
+    cookie, made here if the browser has none yet (``set_cookies`` sends it)."""
+    anchor = _session_token(request, secret) or request.cookies.get(ANCHOR_COOKIE)
+    if not anchor:
+        anchor = request.state.new_anchor = secrets.token_urlsafe(32)
+    return _mac(secret, "csrf", anchor)
+
+
+async def require_csrf(request: Request, secret: SecretDep) -> None:
+    """Refuse any state-changing request without this browser's CSRF token (403)."""
+    if request.method in _SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    anchor = _session_token(request, secret) or request.cookies.get(ANCHOR_COOKIE)
+    if not sent or not anchor or not hmac.compare_digest(sent, _mac(secret, "csrf", anchor)):
+        raise CsrfRefused("the form's security token is missing or stale: reload the page")
+
+
+def _cookie(response: Response, request: Request, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def set_session_cookie(response: Response, request: Request, secret: bytes, token: str) -> None:
+    _cookie(response, request, SESSION_COOKIE, sign(secret, token))
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+
+
+def set_cookies(response: Response, request: Request) -> None:
+    """Send the CSRF anchor cookie made while rendering, if one was."""
+    anchor = getattr(request.state, "new_anchor", None)
+    if anchor:
+        _cookie(response, request, ANCHOR_COOKIE, anchor)

@@ -1,0 +1,84 @@
+"""The interactive API documentation from the vendored assets, so it works with no internet:
+Swagger UI at ``/docs`` (with an Authorize button that takes an API key and keeps it across
+reloads) and ReDoc at ``/redoc``. The app must be made with ``docs_url=None, redoc_url=None``
+so FastAPI's CDN pages are not registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from voucher_service.console.assets import mount_static, static_url
+
+API_KEY_SCHEME = "apiKey"
+# The browser itself refuses anything from elsewhere: ReDoc, for one, would fetch its maker's
+# logo from a CDN. (The inline script is FastAPI's page starting Swagger UI; ReDoc runs a
+# worker from a blob.)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _declare_api_keys(app: FastAPI) -> None:
+    """Declare the bearer API key in the OpenAPI, on every /v1 operation: Swagger UI then
+    shows Authorize and sends the key. (The check itself is auth.access.current_caller.)"""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # FastAPI builds it once and keeps it; the changes below are idempotent
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[API_KEY_SCHEME] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key, `vsk_<prefix>_<secret>` (see docs/access.md).",
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith("/v1/"):
+                for operation in operations.values():
+                    operation.setdefault("security", [{API_KEY_SCHEME: []}])
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def mount_docs(app: FastAPI) -> None:
+    """Serve /static, and /docs and /redoc from it."""
+    mount_static(app)
+    _declare_api_keys(app)
+    openapi_url = app.openapi_url or "/openapi.json"
+    favicon = static_url("vendor/swagger-ui/favicon-32x32.png")
+
+    def locked(page: HTMLResponse) -> HTMLResponse:
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return locked(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} · API",
+                swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+                swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+                swagger_favicon_url=favicon,
+                # validatorUrl None: Swagger UI would otherwise ask an outside validator about us.
+                swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
+            )
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return locked(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} · API",
+                redoc_js_url=static_url("vendor/redoc/redoc.standalone.js"),
+                redoc_favicon_url=favicon,
+                with_google_fonts=False,
+            )
+        )

@@ -1,0 +1,43 @@
+"""The signed-in person as the pages show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voucher_service.accounts.service import Person
+from voucher_service.db.tables.auth import Role
+
+CONSOLE = "/console"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Plain values, read when the session is resolved: an error page can still show them
+    after the request's transaction has rolled back (which expires the database rows)."""
+
+    login: str
+    display_name: str
+    role: Role
+    holder: str  # the principal acted as: the enterprise's or provider's name, or the login
+    subject_uscc: str | None  # the enterprise's or provider's credit code
+    must_change_password: bool
+
+    @classmethod
+    def of(cls, person: Person) -> Viewer:
+        return cls(
+            login=person.account.login,
+            display_name=person.account.display_name,
+            role=person.role,
+            holder=person.principal.name,
+            subject_uscc=person.enterprise_uscc or person.provider_uscc,
+            must_change_password=person.account.must_change_password,
+        )
+
+    @property
+    def overview_path(self) -> str:
+        """Each role's landing page: the bureau's, or the enterprise's or provider's own."""
+        if self.role is Role.ENTERPRISE:
+            return f"{CONSOLE}/enterprise/{self.subject_uscc}"
+        if self.role is Role.PROVIDER:
+            return f"{CONSOLE}/provider/{self.subject_uscc}"
+        return f"{CONSOLE}/bureau"
