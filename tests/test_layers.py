@@ -29,7 +29,8 @@ PENDING: dict[tuple[str, str], str] = {
     (
         "voucher_service.localcluster",
         "voucher_service.tools.localcluster",
-    ): "the old name, kept until tests/usage/test_concurrent_metering.py imports the new one",
+    ): "the old name, kept until tests/usage/test_concurrent_metering.py and "
+    "tests/console/test_browser.py import the new one",
 }
 
 FOUNDATION = {
