@@ -25,13 +25,7 @@ SOURCE = Path(voucher_service.__file__).parent
 ROOT = SOURCE.name
 
 # (importing module, imported module): why it may still break a rule.
-PENDING: dict[tuple[str, str], str] = {
-    (
-        "voucher_service.localcluster",
-        "voucher_service.tools.localcluster",
-    ): "the old name, kept until tests/usage/test_concurrent_metering.py and "
-    "tests/console/test_browser.py import the new one",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 FOUNDATION = {
     "config",

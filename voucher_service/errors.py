@@ -45,8 +45,11 @@ class ErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"  # sign-in (401), or the current password (422)
     ACCOUNT_DISABLED = "account_disabled"
     CSRF = "csrf"  # a console form without its token (403)
-    # 503: the database could not answer
-    DATABASE_UNAVAILABLE = "database_unavailable"
+    BODY_TOO_LARGE = "body_too_large"
+    # 5xx: the service
+    DATABASE_UNAVAILABLE = "database_unavailable"  # the database could not answer
+    OVERLOADED = "overloaded"
+    INTERNAL = "internal"
     # 422: malformed values
     INVALID_INPUT = "invalid_input"
     INVALID_AMOUNT = "invalid_amount"

@@ -8,7 +8,7 @@ figures come from ``monitoring.collector`` instead: they are read from the datab
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 AUTH_FAILURES = Counter(
     "voucher_auth_failures_total",
@@ -31,4 +31,18 @@ BATCH_RECORDS = Histogram(
     "voucher_batch_records",
     "Records per batch post.",
     buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000),
+)
+IN_FLIGHT = Gauge(
+    "voucher_requests_in_flight",
+    "Requests admitted by the gate and not yet answered (summed over live processes).",
+    multiprocess_mode="livesum",
+)
+ADMISSION_WAIT = Histogram(
+    "voucher_admission_wait_seconds",
+    "Time a request waited for a place at the gate before it was admitted.",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+)
+ADMISSION_REJECTED = Counter(
+    "voucher_admission_rejected_total",
+    "Requests answered 503 overloaded: no place was free within the queue time.",
 )

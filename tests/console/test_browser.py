@@ -24,13 +24,13 @@ from playwright.sync_api import (
 
 from tests.databases import fresh_database
 from voucher_service.accounts.service import LOGIN_FAILURE_LIMIT, create_account
-from voucher_service.audit.service import CLI, set_actor
+from voucher_service.audit_log import CLI, set_actor
 from voucher_service.console.i18n import Translator
 from voucher_service.console.templating import environment
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
-from voucher_service.localcluster import api_processes
+from voucher_service.tools.localcluster import api_processes
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,7 @@ from tests.databases import backend, empty_postgres_database
 from tests.factories import usage_body
 from tests.monitoring.tools import require
 from voucher_service.api import create_app
-from voucher_service.audit.service import CLI, set_actor
+from voucher_service.audit_log import CLI, set_actor
 from voucher_service.db.session import create_db_engine, session_dependency, transaction
 from voucher_service.deps import now
 from voucher_service.tools.demo import DemoResult, load_demo

@@ -26,10 +26,10 @@ from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.ledger.verify import verify_ledger
-from voucher_service.localcluster import api_processes
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
+from voucher_service.tools.localcluster import api_processes
 from voucher_service.vouchers.service import issue_voucher
 
 pytestmark = pytest.mark.slow

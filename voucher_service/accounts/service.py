@@ -33,7 +33,7 @@ from sqlalchemy import Select, case, delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log as audit
 from voucher_service.auth.service import Caller, principal_for
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.accounts import (

@@ -23,15 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-# CLI, SYSTEM, Actor, record and set_actor are re-exported only for the modules that still
-# import the writer from here (the usage, vouchers, programs and settlement services, console/
-# and accounts/); everything else imports voucher_service.audit_log.
-from voucher_service.audit_log import CLI as CLI
 from voucher_service.audit_log import ENTRIES
-from voucher_service.audit_log import SYSTEM as SYSTEM
-from voucher_service.audit_log import Actor as Actor
-from voucher_service.audit_log import record as record
-from voucher_service.audit_log import set_actor as set_actor
 from voucher_service.db.tables.audit import AuditChainHead
 from voucher_service.pagination import PageParams, paginate_table, where_given
 

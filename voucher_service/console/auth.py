@@ -29,8 +29,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from voucher_service import audit_log as audit
 from voucher_service.accounts.service import SignedIn, resolve_session, signing_secret
-from voucher_service.audit import service as audit
 from voucher_service.auth.access import Access
 from voucher_service.auth.service import Caller
 from voucher_service.console.viewer import CONSOLE, Viewer

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log as audit
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on

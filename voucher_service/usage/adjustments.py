@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log as audit
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.usage import AdjustmentReport, reversal_fen

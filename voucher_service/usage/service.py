@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log as audit
 from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.domain.pricing import Pricing, price_fee
 from voucher_service.domain.usage import (

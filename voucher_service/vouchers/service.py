@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from voucher_service.audit import service as audit
+from voucher_service import audit_log as audit
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Pool, Program
