@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,8 +88,13 @@ class Limits:
     max_batch_body_bytes: int
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from the body stream once it passes the limit. An HTTPException, so that the
+    framework's body parsing lets it through (it turns anything else into a 400) and the
+    error handler answers 413 in the error shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_message(limit))
 
 
 class Gate:
@@ -268,15 +274,15 @@ def _bounded(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(limit)
         return message
 
     return bounded_receive
 
 
+def _too_large_message(limit: int) -> str:
+    return f"the request body is larger than this route's limit of {limit:,} bytes"
+
+
 def _too_large(limit: int) -> JSONResponse:
-    return error_response(
-        413,
-        ErrorCode.BODY_TOO_LARGE,
-        f"the request body is larger than this route's limit of {limit:,} bytes",
-    )
+    return error_response(413, ErrorCode.BODY_TOO_LARGE, _too_large_message(limit))
