@@ -129,7 +129,7 @@ def client(session: Session) -> Iterator[KeyedClient]:
             session.rollback()
             raise
 
-    app.state.sessions = request_session
+    app.state.sessions = app.state.auth_sessions = request_session
     app.state.clock = lambda: NOW
     with KeyedClient(app, session) as test_client:
         yield test_client

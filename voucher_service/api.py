@@ -27,7 +27,7 @@ from voucher_service.console import mount_console, mount_docs
 from voucher_service.console.auth import authenticate_cookie
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.integrity import unique_violation
-from voucher_service.db.session import transaction
+from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError
@@ -150,6 +150,7 @@ def create_app() -> FastAPI:
     )
 
     app.state.sessions = transaction  # tests run requests inside their own transaction
+    app.state.auth_sessions = autocommit
     app.state.clock = utcnow  # ... and on a fixed clock
     _handle_errors(app)
     for router, prefix in ROUTERS:

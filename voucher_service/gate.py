@@ -163,6 +163,7 @@ class Gate:
         app_state = scope["app"].state
         state = scope["state"]
         state["sessions"] = app_state.sessions
+        state["auth_sessions"] = app_state.auth_sessions
         state["now"] = now = app_state.clock()
         limit = self._body_limit(scope)
         declared = _content_length(scope)
@@ -221,11 +222,12 @@ class Gate:
 
 
 def _authenticate(authenticator: Authenticator, scope: Scope, now: datetime) -> dict[str, Any]:
-    """Run ``authenticator`` in its own short transaction. A refusal still commits: the
-    failure is counted (throttling), then the request is answered."""
+    """Run ``authenticator`` in a short session of its own (autocommitting on PostgreSQL: a
+    look-up is one round trip). A refusal still commits: the failure is counted (throttling),
+    then the request is answered."""
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     client = scope["state"].get("client") or (scope["client"][0] if scope.get("client") else "")
-    sessions: Callable[[], AbstractContextManager[Session]] = scope["state"]["sessions"]
+    sessions: Callable[[], AbstractContextManager[Session]] = scope["state"]["auth_sessions"]
     refusal: ServiceError | None = None
     with sessions() as session:
         try:

@@ -20,7 +20,7 @@ from voucher_service.db.types import utcnow
 
 def app_on(engine: Engine) -> FastAPI:
     app = create_app()
-    app.state.sessions = lambda: transaction(engine)
+    app.state.sessions = app.state.auth_sessions = lambda: transaction(engine)
     return app
 
 

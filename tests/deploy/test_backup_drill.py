@@ -47,7 +47,7 @@ def api(url: str, clock: list[datetime]) -> Iterator[TestClient]:
     engine = create_db_engine(url)
 
     app = create_app()
-    app.state.sessions = lambda: transaction(engine)
+    app.state.sessions = app.state.auth_sessions = lambda: transaction(engine)
     app.state.clock = lambda: clock[0]
     try:
         with TestClient(app) as client:

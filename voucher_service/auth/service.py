@@ -56,6 +56,10 @@ class Caller:
     enterprise_uscc: str | None = None
     provider_id: int | None = None
     provider_uscc: str | None = None
+    # A provider's standing, read with the key: metering refuses a suspended provider's
+    # records without looking the provider up again.
+    provider_status: str | None = None
+    provider_status_reason: str = ""
 
 
 def _hash(key: str) -> str:
@@ -200,7 +204,15 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
     row = None
     if parts is not None:
         row = session.execute(
-            select(ApiKey, Principal, Enterprise.uscc, Provider.uscc, AuthFailure)
+            select(
+                ApiKey,
+                Principal,
+                Enterprise.uscc,
+                Provider.uscc,
+                AuthFailure,
+                Provider.status,
+                Provider.status_reason,
+            )
             .join(Principal, Principal.id == ApiKey.principal_id)
             .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
             .outerjoin(Provider, Provider.id == Principal.provider_id)
@@ -219,7 +231,7 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         )
     if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(key)):
         _fail(session, source, now, "unknown", "unknown API key")
-    api_key, principal, enterprise_uscc, provider_uscc, _ = row
+    api_key, principal, enterprise_uscc, provider_uscc, _, provider_status, reason = row
     if api_key.revoked_at is not None:
         _fail(session, source, now, "revoked", f"API key {api_key.prefix} was revoked")
     if api_key.expires_at is not None and api_key.expires_at <= now:
@@ -242,6 +254,8 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         enterprise_uscc=enterprise_uscc,
         provider_id=principal.provider_id,
         provider_uscc=provider_uscc,
+        provider_status=provider_status,
+        provider_status_reason=reason or "",
     )
 
 

@@ -91,3 +91,22 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def autocommit(engine: Engine | None = None) -> Iterator[Session]:
+    """A session whose statements each commit on their own, for short independent reads and
+    writes such as authentication: on PostgreSQL no BEGIN and no COMMIT, one round trip a
+    statement. (SQLite: a transaction, as ever.)"""
+    engine = engine or get_engine()
+    if engine.dialect.name != "postgresql":
+        with transaction(engine) as session:
+            yield session
+        return
+    with Session(_autocommitting(engine), expire_on_commit=False) as session:
+        yield session
+
+
+@lru_cache
+def _autocommitting(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

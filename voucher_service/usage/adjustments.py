@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log as audit
-from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.usage import AdjustmentReport, reversal_fen
 from voucher_service.errors import ErrorCode, NotFound, RecordConflict, RefundExceedsFee
@@ -26,7 +25,7 @@ from voucher_service.ledger.service import Draw
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage import repository
 from voucher_service.usage.repository import Record
-from voucher_service.usage.service import Ingested, require_active
+from voucher_service.usage.service import Ingested, PostingProvider, require_active
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class _Original:
 
 
 def adjust_usage(
-    session: Session, provider: Provider, adjustment: AdjustmentReport, *, now: datetime
+    session: Session, provider: PostingProvider, adjustment: AdjustmentReport, *, now: datetime
 ) -> Ingested:
     """Refund part or all of a record's fee; the subsidy it no longer earns goes back."""
     require_active(provider)

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from voucher_service.db.tables.providers import Provider
 from voucher_service.domain.usage import UsageReport
 from voucher_service.errors import ErrorCode
 from voucher_service.usage.repository import Record
-from voucher_service.usage.service import ingest_usage
+from voucher_service.usage.service import PostingProvider, ingest_usage
 
 
 class ItemStatus(StrEnum):
@@ -64,7 +63,7 @@ class BatchResult:
 
 def ingest_batch(
     session: Session,
-    provider: Provider,
+    provider: PostingProvider,
     entries: Sequence[UsageReport | InvalidReport],
     *,
     now: datetime,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
+from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, CallerDep, rule
 from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.domain.usage import Outcome
@@ -48,6 +48,16 @@ def _provider(session: Session, uscc: str) -> Provider:
     return get_provider(session, parse_uscc_param(uscc))
 
 
+async def calling_provider(uscc: str, caller: CallerDep) -> service.CallingProvider:
+    """The provider posting: the caller itself (the access rule made sure a well-formed
+    credit code in the path is the caller's), with no second look-up."""
+    parse_uscc_param(uscc)  # a malformed one is refused here, as everywhere (422)
+    return service.CallingProvider.of(caller)
+
+
+Poster = Annotated[service.CallingProvider, Depends(calling_provider)]
+
+
 def _single(result: service.Ingested, response: Response, session: Session) -> UsageRecordOut:
     if result.conflict is not None:
         raise RecordConflict(result.conflict)
@@ -65,16 +75,15 @@ def _single(result: service.Ingested, response: Response, session: Session) -> U
     responses={200: {"description": f"A replay: the first outcome, with `{REPLAY_HEADER}: true`."}},
 )
 def post_usage(
-    uscc: str,
     body: UsageRecordIn,
     response: Response,
+    provider: Poster,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
 ) -> UsageRecordOut:
     """Post one usage record and get its subsidy. Retrying with the same record id and body
     returns the first outcome; the same id with another body is refused (409)."""
-    provider = _provider(session, uscc)
     with INGEST.labels("single").time():
         [result] = service.ingest_usage(
             session,
@@ -89,11 +98,10 @@ def post_usage(
 
 @provider_router.post("/{uscc}/usage-records/batch", response_model=BatchOut)
 def post_usage_batch(
-    uscc: str, body: BatchIn, session: SessionDep, settings: SettingsDep, now: NowDep
+    body: BatchIn, provider: Poster, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> Response:
     """Post up to 10,000 records at once; each gets its own outcome, and a bad record never
     blocks or rolls back the others."""
-    provider = _provider(session, uscc)
     BATCH_RECORDS.observe(len(body.records))
     with INGEST.labels("batch").time():
         result = batches.ingest_batch(
@@ -114,11 +122,10 @@ def post_usage_batch(
     responses={200: {"description": f"A replay: the first outcome, with `{REPLAY_HEADER}: true`."}},
 )
 def post_adjustment(
-    uscc: str, body: AdjustmentIn, response: Response, session: SessionDep, now: NowDep
+    body: AdjustmentIn, response: Response, provider: Poster, session: SessionDep, now: NowDep
 ) -> UsageRecordOut:
     """Refund part or all of an earlier record's fee. The subsidy the reduced fee no longer
     earns goes back to the voucher, and the enterprise's cap is restored by as much."""
-    provider = _provider(session, uscc)
     result = adjustments.adjust_usage(session, provider, body.report(), now=now)
     return _single(result, response, session)
 

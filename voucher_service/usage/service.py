@@ -21,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
-from voucher_service.db.tables.providers import Provider, ProviderStatus
+from voucher_service.auth.service import Caller
+from voucher_service.db.tables.providers import ProviderStatus
 from voucher_service.domain.pricing import Pricing, price_fee
 from voucher_service.domain.usage import (
     Outcome,
@@ -58,7 +59,37 @@ class Ingested:
     conflict: str | None = None
 
 
-def require_active(provider: Provider) -> None:
+class PostingProvider(Protocol):
+    """The provider a post is for: its row, or the request's caller (``auth.Caller`` carries
+    the provider's id, credit code and standing, so metering looks nothing up again)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def uscc(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_reason(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CallingProvider:
+    """A provider as its authenticated key names it."""
+
+    id: int
+    uscc: str
+    status: str
+    status_reason: str
+
+    @classmethod
+    def of(cls, caller: Caller) -> CallingProvider:
+        assert caller.provider_id is not None and caller.provider_uscc is not None
+        status = caller.provider_status or ProviderStatus.ACTIVE
+        return cls(caller.provider_id, caller.provider_uscc, status, caller.provider_status_reason)
+
+
+def require_active(provider: PostingProvider) -> None:
     if provider.status != ProviderStatus.ACTIVE:
         raise ProviderSuspended(
             f"provider {provider.uscc} is suspended ({provider.status_reason}); "
@@ -68,7 +99,7 @@ def require_active(provider: Provider) -> None:
 
 def ingest_usage(
     session: Session,
-    provider: Provider,
+    provider: PostingProvider,
     reports: Sequence[UsageReport],
     *,
     now: datetime,
@@ -99,7 +130,7 @@ def ingest_usage(
 
 def _ingest(
     session: Session,
-    provider: Provider,
+    provider: PostingProvider,
     reports: Sequence[UsageReport],
     now: datetime,
     tz: ZoneInfo,
@@ -189,7 +220,7 @@ def _priced_columns(pricing: Pricing, period: int) -> dict[str, Any]:
 
 def _store(
     session: Session,
-    provider: Provider,
+    provider: PostingProvider,
     rows: list[Record],
     draws: list[_PendingDraw],
     *,
