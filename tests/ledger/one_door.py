@@ -24,7 +24,7 @@ MONEY_COLUMNS = ("available_fen", "balance_fen", "subsidised_fen", "released_fen
 LEDGER = "voucher_service.ledger"
 
 
-_INSERT_ANYWHERE = re.compile(r"\bINSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
+_INSERT_ANYWHERE = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+\"?(\w+)\"?", re.IGNORECASE)
 _UPDATE_ANYWHERE = re.compile(
     r"\bUPDATE\s+\"?(\w+)\"?\s+SET\s+(.*?)(?=\s+WHERE\s|\s+RETURNING\s|\)|$)", re.I | re.S
 )

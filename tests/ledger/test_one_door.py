@@ -29,6 +29,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "voucher_service"
         ("UPDATE voucher SET status=?, closed_at=? WHERE voucher.id = ?", False),
         ("UPDATE provider SET status=? WHERE provider.id = ?", False),
         ("INSERT INTO usage_record (record_id) VALUES (?)", False),
+        ("COPY ledger_posting (kind, amount_fen) FROM STDIN", True),
+        ("COPY usage_record (id, record_id) FROM STDIN", False),
         ("SELECT balance_fen FROM voucher WHERE id = 1 FOR UPDATE", False),
         ("WITH r AS (INSERT INTO usage_record (x) VALUES (1) RETURNING id) SELECT 1", False),
         ("WITH r AS (SELECT 1), p AS (INSERT INTO ledger_posting (kind) SELECT 1) SELECT 1", True),

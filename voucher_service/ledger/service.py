@@ -195,38 +195,77 @@ class Draw:
         )
 
 
+_PG_COPY_POSTINGS = (
+    "COPY ledger_posting (kind, from_account, to_account, amount_fen, pool_id, voucher_id, "
+    "usage_record_id, memo, created_at) FROM STDIN"
+)
+_PG_DRAW_VOUCHERS = """
+UPDATE voucher SET balance_fen = voucher.balance_fen - moved.amount,
+                   subsidised_fen = voucher.subsidised_fen + moved.amount
+  FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS moved(id, amount)
+ WHERE voucher.id = moved.id
+"""
+_PG_COUNT_CAPS = """
+UPDATE cap_usage SET used_fen = cap_usage.used_fen + moved.amount
+  FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS moved(id, amount)
+ WHERE cap_usage.id = moved.id
+"""
+
+
 def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None:
     """Post each draw voucher->payable and move the voucher balances and cap counters by
-    the totals: one statement each for postings, vouchers and caps. The caller holds the
-    locks of ``ledger.counters`` and priced the draws under them."""
+    the totals: one statement each for postings, vouchers and caps (on PostgreSQL a COPY
+    and two joins on unnested arrays). The caller holds the locks of ``ledger.counters``
+    and priced the draws under them."""
     draws = [d for d in draws if d.amount_fen]
     if not draws:
         return
-    post_many(
-        session,
-        [
-            d.posting(
-                PostingKind.SUBSIDY, accounts.voucher(d.voucher_id), accounts.payable(d.provider_id)
-            )
-            for d in draws
-        ],
-        now=now,
-    )
+    postings = [
+        d.posting(
+            PostingKind.SUBSIDY, accounts.voucher(d.voucher_id), accounts.payable(d.provider_id)
+        )
+        for d in draws
+    ]
     per_voucher: dict[int, int] = defaultdict(int)
     per_cap: dict[int, int] = defaultdict(int)
     for draw in draws:
         per_voucher[draw.voucher_id] += draw.amount_fen
         per_cap[draw.cap_id] += draw.amount_fen
-    session.execute(
-        update(VOUCHERS)
-        .where(VOUCHERS.c.id == bindparam("b_id"))
-        .values(
-            balance_fen=VOUCHERS.c.balance_fen - bindparam("b_amount"),
-            subsidised_fen=VOUCHERS.c.subsidised_fen + bindparam("b_amount"),
-        ),
-        [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
-    )
-    _move_caps(session, per_cap)
+    pg = postgres_connection(session)
+    if pg is None:
+        post_many(session, postings, now=now)
+        session.execute(
+            update(VOUCHERS)
+            .where(VOUCHERS.c.id == bindparam("b_id"))
+            .values(
+                balance_fen=VOUCHERS.c.balance_fen - bindparam("b_amount"),
+                subsidised_fen=VOUCHERS.c.subsidised_fen + bindparam("b_amount"),
+            ),
+            [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
+        )
+        _move_caps(session, per_cap)
+        return
+    with pg.cursor() as cursor:
+        with cursor.copy(_PG_COPY_POSTINGS) as copy:
+            for posting in postings:
+                copy.write_row(
+                    (
+                        posting.kind.value,
+                        str(posting.source),
+                        str(posting.target),
+                        posting.amount_fen,
+                        posting.pool_id,
+                        posting.voucher_id,
+                        posting.usage_record_id,
+                        posting.memo[:500],
+                        now,
+                    )
+                )
+        for statement, moves in ((_PG_DRAW_VOUCHERS, per_voucher), (_PG_COUNT_CAPS, per_cap)):
+            ordered = sorted(moves.items())
+            cursor.execute(
+                statement, {"ids": [i for i, _ in ordered], "amounts": [a for _, a in ordered]}
+            )
 
 
 @dataclass(frozen=True)

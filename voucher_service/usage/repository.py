@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from psycopg.rows import namedtuple_row
-from sqlalchemy import func, select, text
+import psycopg
+from psycopg.rows import dict_row, namedtuple_row
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,11 +181,26 @@ def _named_vouchers_core(
     }
 
 
+_PG_STORED = """
+SELECT r.* FROM unnest(%(record_ids)s::text[]) AS wanted(record_id)
+  JOIN usage_record r ON r.provider_id = %(provider_id)s AND r.record_id = wanted.record_id
+"""
+
+
 def stored_records(
     session: Session, provider_id: int, record_ids: Sequence[str]
 ) -> dict[str, Record]:
-    """This provider's records with these ids, by id."""
+    """This provider's records with these ids, by id. On PostgreSQL a join on the unnested
+    ids: it keeps the unique index's plan even when the table's statistics are stale (an IN
+    list of a thousand ids can turn into a scan of all the provider's records)."""
     found: dict[str, Record] = {}
+    pg = postgres_connection(session)
+    if pg is not None:
+        with pg.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(_PG_STORED, {"provider_id": provider_id, "record_ids": list(record_ids)})
+            for row in cursor:
+                found[row["record_id"]] = _in_utc(row)
+        return found
     for chunk in chunks(record_ids):
         for row in session.execute(
             select(RECORDS).where(
@@ -193,6 +209,14 @@ def stored_records(
         ):
             found[row.record_id] = dict(row._mapping)
     return found
+
+
+def _in_utc(row: Record) -> Record:
+    """Instants in UTC, as the tables' own type gives them (psycopg gives the session's
+    time zone): a replay must read exactly like the first reply."""
+    for name in ("service_start", "service_end", "created_at"):
+        row[name] = row[name].astimezone(UTC)
+    return row
 
 
 def new_record(
@@ -236,11 +260,6 @@ def new_record(
     }
 
 
-_NEXT_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, :n)"
-)
-
-
 RECORD_COLUMNS = tuple(c.name for c in RECORDS.columns if c.name != "id")
 _PG_CLAIM = (
     f"INSERT INTO usage_record ({', '.join(RECORD_COLUMNS)}) "
@@ -267,18 +286,30 @@ def claim(session: Session, row: Record) -> NewRecord:
     return NewRecord(pg_insert=_PG_CLAIM, params=params, insert=insert)
 
 
+_PG_NEXT_IDS = (
+    "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, %s)"
+)
+_PG_COPY_RECORDS = f"COPY usage_record (id, {', '.join(RECORD_COLUMNS)}) FROM STDIN"
+
+
 def insert_records(session: Session, rows: list[Record]) -> None:
     """Insert records, setting each row's ``id``; DuplicateRecordId if a concurrent request
-    stored one of their ids since the look-up."""
-    try:
-        if session.get_bind().dialect.name == "postgresql" and len(rows) > 1:
-            # Ids from the sequence, then one pipelined executemany of a small statement:
-            # far cheaper than a multi-row INSERT ... RETURNING for thousands of rows.
-            ids = session.scalars(_NEXT_IDS, {"n": len(rows)}).all()
-            for row, new_id in zip(rows, ids, strict=True):
+    stored one of their ids since the look-up. On PostgreSQL: ids from the sequence in one
+    query, then one COPY (the fastest way in; every constraint still checked)."""
+    pg = postgres_connection(session)
+    if pg is not None:
+        with pg.cursor() as cursor:
+            cursor.execute(_PG_NEXT_IDS, (len(rows),))
+            for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
                 row["id"] = new_id
-            session.execute(RECORDS.insert(), rows)
-            return
+            try:
+                with cursor.copy(_PG_COPY_RECORDS) as copy:
+                    for row in rows:
+                        copy.write_row([row["id"], *(row[name] for name in RECORD_COLUMNS)])
+            except psycopg.errors.UniqueViolation as exc:
+                raise DuplicateRecordId from exc
+        return
+    try:
         statement = RECORDS.insert().returning(RECORDS.c.id, RECORDS.c.record_id)
         # One row is one plain statement (with RETURNING, no separate id fetch).
         result = session.execute(statement, rows[0] if len(rows) == 1 else rows)
