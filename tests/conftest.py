@@ -37,6 +37,17 @@ def pytest_report_header() -> str:
     return f"database backend: {backend()}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # addopts has -q; one more (`pytest -q`, an editor's runner) makes -qq, at which pytest
+    # drops its closing "N passed, M skipped in T s" line, the one people and CI read.
+    config.option.verbose = max(config.option.verbose, -1)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Quiet runs show no header: say which database this run used, before its summary line.
+    terminalreporter.write_line(f"database backend: {backend()}")
+
+
 @pytest.fixture(autouse=True)
 def only_the_ledger_writes_money(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every statement every test runs is watched: money is written by the ledger alone."""
