@@ -22,7 +22,8 @@ from tests.databases import backend, fresh_database
 from tests.factories import make_key
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
-from voucher_service.db.session import create_db_engine, session_dependency
+from voucher_service.config import get_settings
+from voucher_service.db.session import create_db_engine, get_engine, session_dependency
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
@@ -150,3 +151,15 @@ def scratch_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own (committed writes, other processes): for CLI tests."""
     with fresh_database(tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A scratch database that the command line (``voucher_service.cli.main``) works on."""
+    monkeypatch.setenv("VOUCHER_DATABASE_URL", scratch_database)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield scratch_database
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
