@@ -6,6 +6,8 @@ Typer builds its own command classes (``typer.core.TyperGroup`` for a group such
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +54,14 @@ def usage_error(args: list[str]) -> str | None:
     except typer.TyperException as error:
         return error.format_message()
     return None
+
+
+def commands_in(text: str) -> list[list[str]]:
+    """Each ``voucher-service ...`` command line a text names, up to the end of the command:
+    a closing backquote, a shell operator, a comment or the end of a (continued) line."""
+    text = text.replace("\\\n", " ")
+    found = []
+    for match in re.finditer(r"\bvoucher-service (?=[a-z])[^`\n]*", text):
+        line = re.split(r"\s(?:\|\|?|&&|;|>|<|#)\s|\)", match.group(0))[0]
+        found.append(shlex.split(line))
+    return found
