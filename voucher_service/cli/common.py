@@ -19,7 +19,9 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -110,41 +112,36 @@ class Update(Protocol):
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Update]:
-    """A progress bar on standard error (a terminal only); yields ``update(done, total)``,
-    which may also say what is being done ``now``."""
-    bar = Progress(
+def _live(description: str, *columns: ProgressColumn) -> Iterator[tuple[Progress, TaskID]]:
+    """A spinner, the description and ``columns`` on standard error: on a terminal only, and
+    gone once the work is done (the result says what happened)."""
+    with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        *columns,
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    )
-    with bar:
-        task = bar.add_task(description, total=None)
+    ) as live:
+        yield live, live.add_task(description, total=None)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Update]:
+    """A progress bar; yields ``update(done, total)``, which may also say what is being done
+    ``now``."""
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with _live(description, *columns) as (live, task):
 
         def update(done: int, total: int, now: str | None = None) -> None:
-            bar.update(task, completed=done, total=total, description=now or description)
+            live.update(task, completed=done, total=total, description=now or description)
 
         yield update
 
 
 @contextmanager
 def working(description: str) -> Iterator[Callable[[str], None]]:
-    """A spinner with the elapsed time, for work whose size is unknown in advance; yields
+    """A spinner with the time spent, for work whose size is unknown in advance; yields
     ``step(description)`` to say what it is doing now."""
-    bar = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-    with bar:
-        task = bar.add_task(description, total=None)
-        yield lambda now: bar.update(task, description=now)
+    with _live(description, TimeElapsedColumn()) as (live, task):
+        yield lambda now: live.update(task, description=now)
