@@ -9,6 +9,7 @@ import os
 os.environ["VOUCHER_AUDIT_SEAL_SECONDS"] = "0"
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,10 @@ from tests.factories import make_key
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
 from voucher_service.config import get_settings
-from voucher_service.db.session import create_db_engine, get_engine, session_dependency
+from voucher_service.db.session import create_db_engine, get_engine
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
-from voucher_service.deps import now
 
 # Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
@@ -130,9 +130,10 @@ class KeyedClient(TestClient):
 def client(session: Session) -> Iterator[KeyedClient]:
     app = create_app()
 
+    @contextmanager
     def request_session() -> Iterator[Session]:
-        # Same contract as the real dependency: commit on success, roll back on error. Here
-        # "commit" releases a savepoint inside the test's outer transaction.
+        # Same contract as db.session.transaction: commit on success, roll back on error.
+        # Here "commit" releases a savepoint inside the test's outer transaction.
         try:
             yield session
             session.commit()
@@ -140,8 +141,8 @@ def client(session: Session) -> Iterator[KeyedClient]:
             session.rollback()
             raise
 
-    app.dependency_overrides[session_dependency] = request_session
-    app.dependency_overrides[now] = lambda: NOW
+    app.state.sessions = request_session
+    app.state.clock = lambda: NOW
     with KeyedClient(app, session) as test_client:
         yield test_client
 

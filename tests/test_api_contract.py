@@ -54,7 +54,9 @@ def test_credit_codes_are_checked_with_the_position(client: TestClient, session:
 
 
 def test_unknown_routes_and_methods(client: TestClient) -> None:
-    assert_error(client.get("/v1/nothing-here"), 404, "not_found")
+    # The key is checked before anything else, the route included: without one, 401.
+    assert_error(client.get("/v1/nothing-here"), 401, "unauthorized")
+    assert_error(client.get("/v1/admin/nothing-here"), 404, "not_found")
     assert_error(client.delete("/v1/admin/programs"), 405, "method_not_allowed")
 
 
@@ -69,7 +71,7 @@ def test_openapi_money_is_a_string_with_examples(client: TestClient) -> None:
     assert issue["examples"]
     out = schema["components"]["schemas"]["VoucherOut"]["properties"]["balance_yuan"]
     assert out["type"] == "string"
-    assert all(p.startswith(("/v1/", "/healthz")) for p in schema["paths"])
+    assert all(p.startswith(("/v1/", "/healthz", "/readyz")) for p in schema["paths"])
 
 
 def test_a_unique_key_lost_to_a_concurrent_request_is_409(

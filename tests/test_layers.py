@@ -34,6 +34,7 @@ FOUNDATION = {
     "fields",
     "pagination",
     "deps",
+    "routing",
     "metrics",
     "db",
     "domain",

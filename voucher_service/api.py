@@ -3,43 +3,35 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    generate_latest,
-    multiprocess,
-)
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from voucher_service import __version__
+from voucher_service import __version__, operations
 from voucher_service.accounts.router import admin_router as accounts_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
+from voucher_service.auth.access import authenticate_key
 from voucher_service.config import get_settings
 from voucher_service.console import mount_console, mount_docs
+from voucher_service.console.auth import authenticate_cookie
+from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import transaction
-from voucher_service.deps import NowDep, SessionDep
+from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
-from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
-from voucher_service.metrics import REQUESTS
-from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
+from voucher_service.errors import ErrorCode, ServiceError
+from voucher_service.gate import Gate, Limits, error_response, service_error_response
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
 from voucher_service.programs.router import admin_router as programs_admin
@@ -68,6 +60,30 @@ enterprise, for at most **three years**, from annual pools of at least **10,000,
   401; a key whose role may not do it is 403; another enterprise's or provider's data is 404.
 """
 
+ROUTERS: list[tuple[APIRouter, str]] = [
+    (programs_admin, "/v1/admin"),
+    (enterprises_admin, "/v1/admin"),
+    (enterprise_standing, "/v1/admin"),
+    (vouchers_admin, "/v1/admin"),
+    (providers_admin, "/v1/admin"),
+    (keys.admin_router, "/v1/admin"),
+    (accounts_admin, "/v1/admin"),
+    (audit_admin, "/v1/admin"),
+    (settlement_admin, "/v1/admin"),
+    (applications_admin, "/v1/admin"),
+    (network_admin, "/v1/admin"),
+    (network_provider, "/v1/provider"),
+    (applications_enterprise, "/v1/enterprise"),
+    (settlement_provider, "/v1/provider"),
+    (keys.enterprise_router, "/v1/enterprise"),
+    (keys.provider_router, "/v1/provider"),
+    (vouchers_enterprise, "/v1/enterprise"),
+    (redemptions_enterprise, "/v1/enterprise"),
+    (usage_enterprise, "/v1/enterprise"),
+    (redemptions_provider, "/v1/provider"),
+    (usage_provider, "/v1/provider"),
+]
+
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
     401: ErrorCode.UNAUTHORIZED,
@@ -75,17 +91,9 @@ _HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     409: ErrorCode.CONFLICT,
+    413: ErrorCode.BODY_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
-
-
-def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(
-        status_code=status,
-        content={"error": {"code": code, "message": message}},
-        headers=headers,
-    )
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -117,17 +125,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop.set()
 
 
-def _route_template(request: Request) -> str:
-    """The matched route as a template (``/v1/provider/{uscc}/usage-records``): one series per
-    route, never one per enterprise or voucher; ``unmatched`` for unknown paths."""
-    if request.scope.get("route") is None:
-        return "unmatched"
-    path = request.url.path
-    for name, value in request.path_params.items():
-        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
-    return path
-
-
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
@@ -152,21 +149,43 @@ def create_app() -> FastAPI:
         ],
     )
 
+    app.state.sessions = transaction  # tests run requests inside their own transaction
+    app.state.clock = utcnow  # ... and on a fixed clock
+    _handle_errors(app)
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=prefix)
+    app.include_router(operations.router)
+    mount_docs(app)
+    mount_console(app)
+    settings = get_settings()
+    app.add_middleware(
+        Gate,
+        limits=Limits(
+            max_in_flight=settings.max_in_flight,
+            queue_seconds=settings.queue_seconds,
+            max_body_bytes=settings.max_body_bytes,
+            max_batch_body_bytes=settings.max_batch_body_bytes,
+        ),
+        authenticators={"/v1/": authenticate_key, f"{CONSOLE}/": authenticate_cookie},
+    )
+    return app
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Every error answers in the one shape, ``{"error": {"code", "message"}}``."""
+
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        response = _error(exc.status, exc.code, exc.message)
-        if isinstance(exc, TooManyFailures):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return service_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, ErrorCode.INVALID_INPUT, _describe_validation(exc))
+        return error_response(422, ErrorCode.INVALID_INPUT, _describe_validation(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -177,7 +196,7 @@ def create_app() -> FastAPI:
         if taken is None:
             raise exc
         log.info("unique key race: %s", exc.orig)
-        return _error(
+        return error_response(
             409,
             ErrorCode.ALREADY_EXISTS,
             f"{taken.describe()} already exists: another request created it at the same time",
@@ -186,65 +205,32 @@ def create_app() -> FastAPI:
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         log.warning("database error: %s", exc.orig)
-        return _error(
+        return error_response(
             503, ErrorCode.DATABASE_UNAVAILABLE, "the database could not complete the request"
         )
 
-    app.include_router(programs_admin, prefix="/v1/admin")
-    app.include_router(enterprises_admin, prefix="/v1/admin")
-    app.include_router(enterprise_standing, prefix="/v1/admin")
-    app.include_router(vouchers_admin, prefix="/v1/admin")
-    app.include_router(providers_admin, prefix="/v1/admin")
-    app.include_router(keys.admin_router, prefix="/v1/admin")
-    app.include_router(accounts_admin, prefix="/v1/admin")
-    app.include_router(audit_admin, prefix="/v1/admin")
-    app.include_router(settlement_admin, prefix="/v1/admin")
-    app.include_router(applications_admin, prefix="/v1/admin")
-    app.include_router(network_admin, prefix="/v1/admin")
-    app.include_router(network_provider, prefix="/v1/provider")
-    app.include_router(applications_enterprise, prefix="/v1/enterprise")
-    app.include_router(settlement_provider, prefix="/v1/provider")
-    app.include_router(keys.enterprise_router, prefix="/v1/enterprise")
-    app.include_router(keys.provider_router, prefix="/v1/provider")
-    app.include_router(vouchers_enterprise, prefix="/v1/enterprise")
-    app.include_router(redemptions_enterprise, prefix="/v1/enterprise")
-    app.include_router(usage_enterprise, prefix="/v1/enterprise")
-    app.include_router(redemptions_provider, prefix="/v1/provider")
-    app.include_router(usage_provider, prefix="/v1/provider")
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection was free: %s", exc)
+        return error_response(
+            503,
+            ErrorCode.OVERLOADED,
+            "no database connection was free in time; retry after 1 s",
+            {"Retry-After": "1"},
+        )
 
-    @app.get("/healthz", tags=["operations"])
-    def healthz(session: SessionDep) -> dict[str, str]:
-        """Liveness and database reachability."""
-        session.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
-    @app.middleware("http")
-    async def time_requests(request: Request, call_next: Any) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        REQUESTS.labels(
-            _route_template(request), request.method, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
-
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics(session: SessionDep, now: NowDep) -> Response:
-        """Service metrics (all worker processes, in multiprocess mode) and the program's
-        money and metering figures, read from the database now."""
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-            service_registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(service_registry)  # type: ignore[no-untyped-call]
-        else:
-            service_registry = REGISTRY
-        ledger = CollectorRegistry(auto_describe=False)
-        ledger.register(LedgerCollector(session, now))
-        ledger.register(PoolCollector(session.get_bind().engine))
-        body = generate_latest(service_registry) + generate_latest(ledger)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    mount_docs(app)
-    mount_console(app)
-    return app
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        """Anything unexpected: a 500 in the error shape, with the id to quote; the
+        traceback goes to the log under the same id."""
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("unexpected error in request %s", request_id, exc_info=exc)
+        return error_response(
+            500,
+            ErrorCode.INTERNAL,
+            f"an unexpected error; quote request id {request_id} when you report it",
+            request_id=request_id,
+        )
 
 
 app = create_app()

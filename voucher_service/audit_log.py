@@ -53,6 +53,30 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def entry(
+    session: Session,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> dict[str, Any]:
+    """An audit entry's row, by the session's actor, now (``record`` writes it)."""
+    actor = actor_of(session)
+    return {
+        "occurred_at": utcnow(),
+        "principal_id": actor.principal_id,
+        "key_id": actor.key_id,
+        "actor": actor.name,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "before": _json(before),
+        "after": _json(after),
+    }
+
+
 def record(
     session: Session,
     action: str,
@@ -63,17 +87,20 @@ def record(
     after: Any = None,
 ) -> None:
     """Append an audit entry to the current transaction."""
-    actor = actor_of(session)
-    session.execute(
-        insert(ENTRIES).values(
-            occurred_at=utcnow(),
-            principal_id=actor.principal_id,
-            key_id=actor.key_id,
-            actor=actor.name,
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id),
-            before=_json(before),
-            after=_json(after),
-        )
-    )
+    write(session, entry(session, action, target_type, target_id, before=before, after=after))
+
+
+def write(session: Session, row: dict[str, Any]) -> None:
+    """Append an ``entry`` row to the current transaction."""
+    session.execute(insert(ENTRIES).values(**row))
+
+
+# An entry written in the same statement as the change it records (PostgreSQL: a data-
+# modifying CTE, ``... FROM <source>``), so the hot path pays no round trip for it. The
+# parameters are an ``entry`` row's, prefixed ``a_``.
+PG_INSERT_FROM = (
+    "INSERT INTO audit_entry (occurred_at, principal_id, key_id, actor, action, target_type, "
+    "target_id, before, after) SELECT %(a_occurred_at)s, %(a_principal_id)s, %(a_key_id)s, "
+    "%(a_actor)s, %(a_action)s, %(a_target_type)s, %(a_target_id)s, %(a_before)s, %(a_after)s "
+    "FROM {source}"
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -38,11 +39,59 @@ class Settings(BaseSettings):
         description="How often each API process chains new audit entries (0: never; then run "
         "`voucher-service seal` on a schedule).",
     )
+    max_in_flight: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Requests one API process works on at once; more wait at the gate. Each "
+        "holds at most one database connection, so it is sized with db_pool_size "
+        "(docs/architecture.md: the request model).",
+    )
+    queue_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request may wait for a place at the gate before it is "
+        "answered 503 overloaded with Retry-After.",
+    )
+    db_pool_size: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Database connections per API process (0: max_in_flight + 2, the two for "
+        "the audit sealer and /metrics' pool figures). Processes x pool size must stay below "
+        "PostgreSQL's max_connections.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a thread waits for a free connection before the request fails "
+        "with 503 (only a pool smaller than max_in_flight can make one wait).",
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="Largest request body (bytes) for every route but batches: 413 above it.",
+    )
+    max_batch_body_bytes: int = Field(
+        default=16 << 20,
+        ge=1024,
+        description="Largest body (bytes) of a batch post (10,000 records are about 4 MB).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Access and application logs as plain text, or one JSON object a line "
+        "(with request id, principal and latency) for a log pipeline.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = Field(
         default=500, ge=1, description="The most items a list returns per page (its limit)."
     )
+
+    @property
+    def pool_size(self) -> int:
+        return self.db_pool_size or self.max_in_flight + 2
 
     @property
     def tz(self) -> ZoneInfo:

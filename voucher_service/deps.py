@@ -1,32 +1,43 @@
-"""Typed dependencies, declared once and reused by every router."""
+"""Typed dependencies, declared once and reused by every router.
+
+None of them does I/O, so all are ``async``: they run in the event loop with no thread hop
+(``routing.py``). The request's session is a placeholder until the handler's thread opens the
+real one; the clock is the instant the gate admitted the request (fixed in tests)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.config import Settings, get_settings
-from voucher_service.db.session import session_dependency
-from voucher_service.db.types import utcnow
 from voucher_service.pagination import PageParams, page_params
+from voucher_service.routing import request_session
 
-SessionDep = Annotated[Session, Depends(session_dependency)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(request_session)]
+
+
+async def settings() -> Settings:
+    """The service's settings (one dependency, so tests can change them)."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def now() -> datetime:
-    """The current instant (UTC). One dependency, so tests can fix the clock."""
-    return utcnow()
+async def now(request: Request) -> datetime:
+    """The request's instant (UTC), read once by the gate from the app's clock."""
+    moment: datetime = request.state.now
+    return moment
 
 
 NowDep = Annotated[datetime, Depends(now)]
 
 
-def today(settings: SettingsDep, moment: NowDep) -> date:
+async def today(settings: SettingsDep, moment: NowDep) -> date:
     """Today in the program's timezone, by the request's clock (fixed in tests)."""
     return settings.today(moment)
 

@@ -49,7 +49,7 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page (1-{PAGE_SIZE_MAX}).")
     ] = 50,

@@ -22,7 +22,15 @@ from voucher_service.api import create_app
 from voucher_service.auth.access import Access
 from voucher_service.db.tables.auth import Role
 
-PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
 
 
 def access_rule(route: Any) -> Access | None:

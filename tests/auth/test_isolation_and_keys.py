@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from tests.conftest import NOW
 from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.auth import ApiKey, Role
-from voucher_service.deps import now
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -103,7 +102,7 @@ def test_key_rotation_expiry_and_revocation(scene: Scene, session: Session) -> N
         headers=bearer(new.json()["key"]),
     ).json()["key"]
     assert c.get(f"{path}/redemptions", headers=bearer(soon)).status_code == 200
-    c.app.dependency_overrides[now] = lambda: NOW + timedelta(hours=2)  # type: ignore[attr-defined]
+    c.app.state.clock = lambda: NOW + timedelta(hours=2)  # type: ignore[attr-defined]
     expired = c.get(f"{path}/redemptions", headers=bearer(soon))
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
 

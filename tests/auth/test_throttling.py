@@ -10,7 +10,6 @@ from tests.conftest import NOW
 from tests.usage.conftest import Scene
 from voucher_service.auth.service import FAILURE_LIMIT, FAILURE_WINDOW
 from voucher_service.db.tables.auth import Role
-from voucher_service.deps import now
 
 
 def failures(reason: str) -> float:
@@ -39,7 +38,7 @@ def test_guessing_a_key_is_refused_after_the_limit(scene: Scene) -> None:
     )
     assert ok.status_code == 200
     # Once the window has passed, the right key works again.
-    c.app.dependency_overrides[now] = lambda: NOW + FAILURE_WINDOW + timedelta(seconds=1)  # type: ignore[attr-defined]
+    c.app.state.clock = lambda: NOW + FAILURE_WINDOW + timedelta(seconds=1)  # type: ignore[attr-defined]
     assert c.get(path, headers={"Authorization": f"Bearer {real}"}).status_code == 200
 
 

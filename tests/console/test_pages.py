@@ -13,9 +13,9 @@ from tests.accounts.conftest import PASSWORD, People
 from tests.conftest import NOW, KeyedClient
 from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import service
+from voucher_service.console.auth import signed_in_or_none
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role
-from voucher_service.deps import now
 
 
 def test_sign_in_sets_a_locked_down_session_cookie(browser: Browser, people: People) -> None:
@@ -61,9 +61,7 @@ def test_sign_in_is_throttled_after_repeated_failures(
     assert refused.status_code == 429 and "登录失败次数过多" in refused.text
     # until when, in Wuhan's time: NOW is 12:00 there
     assert int(refused.headers["Retry-After"]) > 0 and "2026-06-15 12:15" in refused.text
-    client.app.dependency_overrides[now] = lambda: (
-        NOW + service.FAILURE_WINDOW + timedelta(seconds=1)
-    )  # type: ignore[attr-defined]
+    client.app.state.clock = lambda: NOW + service.FAILURE_WINDOW + timedelta(seconds=1)  # type: ignore[attr-defined]
     assert sign_in(guesser, "finance.chen").status_code == 303
 
 
@@ -255,12 +253,12 @@ def test_errors_are_pages_in_the_console_look(client: KeyedClient, browser: Brow
     assert missing.status_code == 404 and "页面不存在" in missing.text
     assert "武汉市算力服务券" in missing.text
     # the API keeps its JSON errors
-    assert client.get("/v1/no-such-thing").json()["error"]["code"] == "not_found"
+    assert client.get("/v1/admin/no-such-thing").json()["error"]["code"] == "not_found"
 
     def broken() -> None:
-        raise RuntimeError("the clock fell off the wall")
+        raise RuntimeError("the session store fell off the wall")
 
-    client.app.dependency_overrides[now] = broken  # type: ignore[attr-defined]
+    client.app.dependency_overrides[signed_in_or_none] = broken  # type: ignore[attr-defined]
     failing = TestClient(client.app, raise_server_exceptions=False).get("/console/sign-in")
     assert failing.status_code == 500 and "服务出错" in failing.text
-    assert "the clock fell off" not in failing.text
+    assert "fell off the wall" not in failing.text

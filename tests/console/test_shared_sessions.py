@@ -4,31 +4,23 @@ connection pools) on a committed database stand for two processes here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from tests.accounts.conftest import PASSWORD
 from tests.console.conftest import csrf_of, sign_in
 from voucher_service.accounts.service import create_account
 from voucher_service.api import create_app
 from voucher_service.auth.service import create_key, principal_for
-from voucher_service.db.session import create_db_engine, session_dependency, transaction
+from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 
 
 def app_on(engine: Engine) -> FastAPI:
     app = create_app()
-
-    def request_session() -> Iterator[Session]:
-        with transaction(engine) as session:
-            yield session
-
-    app.dependency_overrides[session_dependency] = request_session
+    app.state.sessions = lambda: transaction(engine)
     return app
 
 

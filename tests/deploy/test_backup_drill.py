@@ -23,7 +23,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, TODAY
 from tests.databases import backend, empty_postgres_database
@@ -31,8 +30,7 @@ from tests.factories import usage_body
 from tests.monitoring.tools import require
 from voucher_service.api import create_app
 from voucher_service.audit_log import CLI, set_actor
-from voucher_service.db.session import create_db_engine, session_dependency, transaction
-from voucher_service.deps import now
+from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.tools.demo import DemoResult, load_demo
 
 CLOSE_OF_JUNE = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
@@ -48,13 +46,9 @@ def api(url: str, clock: list[datetime]) -> Iterator[TestClient]:
     """The real app on the database at ``url``: each request commits, at ``clock[0]``."""
     engine = create_db_engine(url)
 
-    def request_session() -> Iterator[Session]:
-        with transaction(engine) as session:
-            yield session
-
     app = create_app()
-    app.dependency_overrides[session_dependency] = request_session
-    app.dependency_overrides[now] = lambda: clock[0]
+    app.state.sessions = lambda: transaction(engine)
+    app.state.clock = lambda: clock[0]
     try:
         with TestClient(app) as client:
             yield client

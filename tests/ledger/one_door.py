@@ -21,21 +21,27 @@ from sqlalchemy import Engine, event
 
 MONEY_TABLES = ("ledger_posting", "pool", "voucher", "cap_usage")
 MONEY_COLUMNS = ("available_fen", "balance_fen", "subsidised_fen", "released_fen", "used_fen")
-_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
-_UPDATE = re.compile(
-    r"^\s*UPDATE\s+\"?(\w+)\"?\s+SET\s+(.*?)(\s+WHERE\s|\s+RETURNING\s|$)", re.I | re.S
-)
 LEDGER = "voucher_service.ledger"
 
 
+_INSERT_ANYWHERE = re.compile(r"\bINSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
+_UPDATE_ANYWHERE = re.compile(
+    r"\bUPDATE\s+\"?(\w+)\"?\s+SET\s+(.*?)(?=\s+WHERE\s|\s+RETURNING\s|\)|$)", re.I | re.S
+)
+
+
 def writes_money(statement: str) -> bool:
-    insert = _INSERT.match(statement)
-    if insert:
-        return insert.group(1) in MONEY_TABLES
-    update = _UPDATE.match(statement)
-    if update and update.group(1) in MONEY_TABLES:
-        assigned = {part.split("=")[0].strip().strip('"') for part in update.group(2).split(",")}
-        return bool(assigned & set(MONEY_COLUMNS))
+    """Whether a statement (or any part of one, such as a data-modifying CTE) writes a
+    posting, a money-bearing row or a balance column."""
+    if any(m.group(1) in MONEY_TABLES for m in _INSERT_ANYWHERE.finditer(statement)):
+        return True
+    for update in _UPDATE_ANYWHERE.finditer(statement):
+        if update.group(1) in MONEY_TABLES:
+            assigned = {
+                part.split("=")[0].strip().strip('"') for part in update.group(2).split(",")
+            }
+            if assigned & set(MONEY_COLUMNS):
+                return True
     return False
 
 

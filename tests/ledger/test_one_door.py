@@ -30,6 +30,12 @@ PACKAGE = Path(__file__).resolve().parents[2] / "voucher_service"
         ("UPDATE provider SET status=? WHERE provider.id = ?", False),
         ("INSERT INTO usage_record (record_id) VALUES (?)", False),
         ("SELECT balance_fen FROM voucher WHERE id = 1 FOR UPDATE", False),
+        ("WITH r AS (INSERT INTO usage_record (x) VALUES (1) RETURNING id) SELECT 1", False),
+        ("WITH r AS (SELECT 1), p AS (INSERT INTO ledger_posting (kind) SELECT 1) SELECT 1", True),
+        (
+            "WITH d AS (UPDATE voucher SET balance_fen = balance_fen - 1 WHERE id = 2) SELECT 1",
+            True,
+        ),
     ],
 )
 def test_what_counts_as_writing_money(statement: str, money: bool) -> None:
@@ -96,4 +102,9 @@ def test_no_module_outside_the_ledger_writes_money_in_its_source() -> None:
                     found.append(f"{relative}:{node.lineno} writes {name}({', '.join(args)})")
                 if name == "values" and {k.arg for k in node.keywords} & MONEY_ATTRIBUTES:
                     found.append(f"{relative}:{node.lineno} sets a money column")
+            # Hand-written SQL (the PostgreSQL hot paths run it through psycopg, unseen by
+            # the statement watcher): no string outside the ledger may write money.
+            sql = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(sql, str) and writes_money(sql):
+                found.append(f"{relative}:{node.lineno} has SQL that writes money")
     assert found == []

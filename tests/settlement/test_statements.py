@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.auth import Role
-from voucher_service.deps import now
 from voucher_service.ledger.verify import verify_ledger
 
 
 def at(scene: Scene, moment: datetime) -> None:
-    scene.client.app.dependency_overrides[now] = lambda: moment  # type: ignore[attr-defined]
+    scene.client.app.state.clock = lambda: moment  # type: ignore[attr-defined]
 
 
 def close(scene: Scene, period: str):  # type: ignore[no-untyped-def]

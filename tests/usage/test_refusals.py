@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import uscc
 from tests.usage.conftest import Scene, register_provider
-from voucher_service.config import Settings, get_settings
+from voucher_service.config import Settings
+from voucher_service.deps import settings
 from voucher_service.ledger.verify import verify_ledger
 
 
@@ -150,10 +151,10 @@ def test_reported_too_late(scene: Scene, session: Session) -> None:
         service_end="2026-06-10T09:00:00+08:00",
     )
     app = scene.client.app
-    app.dependency_overrides[get_settings] = lambda: Settings(grace_days=4)  # type: ignore[attr-defined]
+    app.dependency_overrides[settings] = lambda: Settings(grace_days=4)  # type: ignore[attr-defined]
     late = scene.client.post(f"/v1/provider/{scene.provider}/usage-records", json=body)
     assert (late.json()["outcome"], late.json()["reason"]) == ("refused", "reported_too_late")
-    app.dependency_overrides[get_settings] = lambda: Settings(grace_days=5)  # type: ignore[attr-defined]
+    app.dependency_overrides[settings] = lambda: Settings(grace_days=5)  # type: ignore[attr-defined]
     on_time = scene.client.post(
         f"/v1/provider/{scene.provider}/usage-records", json={**body, "record_id": "late-2"}
     )

@@ -14,8 +14,9 @@ from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
 from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.pagination import Page
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["accounts"])
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["accounts"])
 
 
 def _shown_once(person: Person, password: str) -> AccountWithPassword:

@@ -23,9 +23,12 @@ from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_program
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["applications (bureau)"])
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["applications (bureau)"])
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
+)
 
 
 def _out(session: SessionDep, row: Application) -> ApplicationOut:

@@ -12,8 +12,9 @@ from voucher_service.audit.schemas import AuditEntryOut
 from voucher_service.auth.access import AUDIT_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
 from voucher_service.pagination import Page
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["audit"])
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["audit"])
 
 
 @admin_router.get("/audit", dependencies=rule(AUDIT_READ))

@@ -21,10 +21,15 @@ from voucher_service.auth.schemas import KeyCreate, KeyOut, NewKeyOut, SelfKeyCr
 from voucher_service.auth.service import Caller
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.pagination import Page
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["keys"])
-enterprise_router = APIRouter(tags=["keys"], dependencies=rule(ENTERPRISE_SELF))
-provider_router = APIRouter(tags=["keys"], dependencies=rule(PROVIDER_SELF))
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["keys"])
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["keys"], dependencies=rule(ENTERPRISE_SELF)
+)
+provider_router = APIRouter(
+    route_class=DatabaseRoute, tags=["keys"], dependencies=rule(PROVIDER_SELF)
+)
 
 
 @admin_router.post("/keys", status_code=status.HTTP_201_CREATED)

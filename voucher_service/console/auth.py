@@ -7,9 +7,10 @@ or OA system; no state changes on GET, and every POST needs the CSRF token), Sec
 https, and scoped to /console. The token is then looked up in the database (accounts/):
 sign-out anywhere ends the session everywhere.
 
-``console_caller`` gives the same ``Caller`` for a person as ``auth.access.current_caller``
-gives for an API key, and ``guard(ACCESS_RULE)`` guards a page with the very rule object that
-guards the API endpoint, so a page and its endpoint cannot disagree about who may see what.
+The gate (``gate.py``) checks the cookie before the body is read (``authenticate_cookie``).
+``console_caller`` gives the same ``Caller`` for a person as the gate finds for an API key,
+and ``guard(ACCESS_RULE)`` guards a page with the very rule object that guards the API
+endpoint, so a page and its endpoint cannot disagree about who may see what.
 
 CSRF (synchronizer token, derived rather than stored): every form carries
 ``HMAC(secret, "csrf|" + anchor)``, where the anchor is the session token (signed in) or a
@@ -24,17 +25,18 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.requests import cookie_parser
 from starlette.responses import Response
 
-from voucher_service import audit_log as audit
 from voucher_service.accounts.service import SignedIn, resolve_session, signing_secret
 from voucher_service.auth.access import Access
 from voucher_service.auth.service import Caller
 from voucher_service.console.viewer import CONSOLE, Viewer
-from voucher_service.deps import NowDep, SessionDep
 from voucher_service.errors import ErrorCode, Forbidden, Unauthorized
 
 SESSION_COOKIE = "vs_session"
@@ -70,9 +72,28 @@ def unsign(secret: bytes, signed: str) -> str | None:
     return None
 
 
-def _secret(request: Request, session: SessionDep) -> bytes:
-    if not hasattr(request.state, "console_secret"):
-        request.state.console_secret = signing_secret(session)
+def authenticate_cookie(
+    session: Session, headers: dict[str, str], *, client: str, now: datetime
+) -> dict[str, Any]:
+    """The gate's check of a console request (in its short transaction, before the body is
+    read): the signing secret, and the person its session cookie signs in — or nobody. It
+    never refuses: pages that need a person say so (``signed_in``)."""
+    secret = signing_secret(session)
+    raw = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+    token = unsign(secret, raw) if raw else None
+    signed = resolve_session(session, token, now=now) if token else None
+    found: dict[str, Any] = {
+        "console_secret": secret,
+        "signed": signed,
+        "viewer": Viewer.of(signed.person) if signed else None,
+    }
+    if signed is not None:
+        # Their changes in this request are recorded in the audit log as theirs.
+        found["actor"] = signed.person.actor()
+    return found
+
+
+async def _secret(request: Request) -> bytes:
     secret: bytes = request.state.console_secret
     return secret
 
@@ -85,20 +106,15 @@ def _session_token(request: Request, secret: bytes) -> str | None:
     return unsign(secret, raw) if raw else None
 
 
-def signed_in_or_none(
-    request: Request, session: SessionDep, now: NowDep, secret: SecretDep
-) -> SignedIn | None:
-    """The person signed in with this request's cookie, if any. Their changes in this request
-    are recorded in the audit log as theirs."""
-    token = _session_token(request, secret)
-    signed = resolve_session(session, token, now=now) if token else None
-    request.state.viewer = Viewer.of(signed.person) if signed else None
-    if signed is not None:
-        audit.set_actor(session, signed.person.actor())
+async def signed_in_or_none(request: Request) -> SignedIn | None:
+    """The person signed in with this request's cookie, if any (found by the gate)."""
+    signed: SignedIn | None = getattr(request.state, "signed", None)
     return signed
 
 
-def signed_in(signed: Annotated[SignedIn | None, Depends(signed_in_or_none)]) -> SignedIn:
+async def signed_in(
+    signed: Annotated[SignedIn | None, Depends(signed_in_or_none)],
+) -> SignedIn:
     """The signed-in person, or Unauthorized (the console sends the browser to sign in)."""
     if signed is None:
         raise Unauthorized("sign in to the console first")
@@ -108,8 +124,8 @@ def signed_in(signed: Annotated[SignedIn | None, Depends(signed_in_or_none)]) ->
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
 
-def console_caller(signed: SignedInDep) -> Caller:
-    """The signed-in person as a ``Caller``: what ``current_caller`` gives for an API key."""
+async def console_caller(signed: SignedInDep) -> Caller:
+    """The signed-in person as a ``Caller``: what the gate finds for an API key."""
     if signed.person.account.must_change_password:
         raise PasswordChangeRequired
     return signed.person.caller()
@@ -119,8 +135,9 @@ def guard(access: Access) -> Any:
     """A page's guard: the API's access rule object, applied to the signed-in person.
     ``@router.get(..., dependencies=[guard(ENTERPRISE_SELF)])`` or as a parameter."""
 
-    def check(request: Request, caller: Annotated[Caller, Depends(console_caller)]) -> Caller:
-        return access(request, caller)
+    async def check(request: Request, caller: Annotated[Caller, Depends(console_caller)]) -> Caller:
+        access.check(request, caller)
+        return caller
 
     return Depends(check)
 

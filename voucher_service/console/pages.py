@@ -46,8 +46,11 @@ from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
+from voucher_service.routing import DatabaseRoute
 
-router = APIRouter()
+router = APIRouter(
+    route_class=DatabaseRoute,
+)
 
 MaybeSignedIn = Annotated[SignedIn | None, Depends(signed_in_or_none)]
 
@@ -278,14 +281,13 @@ class AccountsPage:
     from the query string), what its caller may change, and a message after an action."""
 
     request: Request
-    session: Session
     params: PageParams
     caller: Caller
 
-    def show(self, *, status_code: int = 200, **context: Any) -> Any:
+    def show(self, session: Session, *, status_code: int = 200, **context: Any) -> Any:
         role = self.request.query_params.get("role")
         people, cursor = accounts.list_people(
-            self.session, self.params, role=Role(role) if role in ROLES else None
+            session, self.params, role=Role(role) if role in ROLES else None
         )
         table = Table.page(
             self.request,
@@ -307,22 +309,21 @@ class AccountsPage:
             **(values | context),
         )
 
-    def refused(self, exc: ServiceError, **context: Any) -> Any:
+    def refused(self, session: Session, exc: ServiceError, **context: Any) -> Any:
         error = describe(exc, translator(self.request))
-        return self.show(status_code=exc.status, error=error, **context)
+        return self.show(session, status_code=exc.status, error=error, **context)
 
 
 def accounts_page_for(access: Access) -> Any:
     """The page, for callers that ``access`` lets in (reading: AUDIT_READ; changing:
     ADMIN_ONLY, the rules of GET and POST /v1/admin/accounts)."""
 
-    def page(
+    async def page(
         request: Request,
-        session: SessionDep,
         params: PageDep,
         caller: Caller = guard(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> AccountsPage:
-        return AccountsPage(request, session, params, caller)
+        return AccountsPage(request, params, caller)
 
     return Depends(page)
 
@@ -332,13 +333,14 @@ AccountsAdmin = Annotated[AccountsPage, accounts_page_for(ADMIN_ONLY)]
 
 
 @router.get("/admin/accounts")
-def accounts_page(page: AccountsReader, role: Role | None = None) -> Any:
-    return page.show()
+def accounts_page(page: AccountsReader, session: SessionDep, role: Role | None = None) -> Any:
+    return page.show(session)
 
 
 @router.post("/admin/accounts")
 def create_account(
     page: AccountsAdmin,
+    session: SessionDep,
     now: NowDep,
     login: Annotated[str, Form(max_length=200)],
     display_name: Annotated[str, Form(max_length=1000)],
@@ -348,10 +350,10 @@ def create_account(
     password = accounts.new_password()
     created: list[Person] = []
     refused = attempt(
-        page.session,
+        session,
         lambda: created.append(
             accounts.create_account(
-                page.session,
+                session,
                 login=login,
                 display_name=display_name,
                 role=role,
@@ -364,23 +366,21 @@ def create_account(
     )
     if refused is not None:
         form = {"login": login, "display_name": display_name, "role": role.value, "uscc": uscc}
-        return page.refused(refused, form=form)
-    return page.show(shown_once={"login": created[0].account.login, "password": password})
+        return page.refused(session, refused, form=form)
+    return page.show(session, shown_once={"login": created[0].account.login, "password": password})
 
 
 @router.post("/admin/accounts/{account_id}/reset-password")
-def reset_password(account_id: int, page: AccountsAdmin, now: NowDep) -> Any:
+def reset_password(account_id: int, page: AccountsAdmin, session: SessionDep, now: NowDep) -> Any:
     password = accounts.new_password()
-    person = accounts.reset_password(page.session, account_id, password=password, now=now)
-    return page.show(shown_once={"login": person.account.login, "password": password})
+    person = accounts.reset_password(session, account_id, password=password, now=now)
+    return page.show(session, shown_once={"login": person.account.login, "password": password})
 
 
 @router.post("/admin/accounts/{account_id}/disable")
-def disable_account(account_id: int, page: AccountsAdmin, now: NowDep) -> Any:
-    refused = attempt(
-        page.session, lambda: accounts.disable_account(page.session, account_id, now=now)
-    )
+def disable_account(account_id: int, page: AccountsAdmin, session: SessionDep, now: NowDep) -> Any:
+    refused = attempt(session, lambda: accounts.disable_account(session, account_id, now=now))
     if refused is not None:
-        return page.refused(refused)
-    login = accounts.get_person(page.session, account_id).account.login
-    return page.show(notice=translator(page.request)("accounts.disabled", login=login))
+        return page.refused(session, refused)
+    login = accounts.get_person(session, account_id).account.login
+    return page.show(session, notice=translator(page.request)("accounts.disabled", login=login))

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
+from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
+from sqlalchemy import Connection
 
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
@@ -59,3 +61,21 @@ def current_revision(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+def schema_state(connection: Connection) -> tuple[str | None, set[str]]:
+    """The database's revision, and the revisions the code knows it must be at or past:
+    ``(current, behind)`` where ``behind`` is empty when the database is at the code's head
+    or past it (a newer release migrated it already: still fine to serve)."""
+    script = ScriptDirectory(str(get_settings().migrations_dir))
+    current = MigrationContext.configure(connection).get_current_revision()
+    heads = set(script.get_heads())
+    if current is None:
+        return None, heads
+    if current in heads:
+        return current, set()
+    try:
+        ahead = {r.revision for r in script.iterate_revisions(current, "base")}
+    except RevisionError:  # a revision this code does not know: a newer release's
+        return current, set()
+    return current, heads - ahead

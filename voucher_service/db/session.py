@@ -1,4 +1,4 @@
-"""Engine and sessions: one transaction per request (or CLI command), owned here.
+"""Engine and sessions: one transaction per request (``routing.py``) or CLI command.
 
 Service functions ``flush()`` and never ``commit()``: the caller that opened the session
 commits once, so an issuance, its postings and its counters succeed or fail together.
@@ -69,7 +69,16 @@ def _make_sqlite_serialisable(engine: Engine) -> None:
 
 @lru_cache
 def get_engine() -> Engine:
-    return create_db_engine(get_settings().database_url)
+    """The process's engine. Its pool is sized for the request model (``routing.py``): an
+    admitted request holds at most one connection, so the pool never needs to overflow; a
+    thread that waits longer than the pool time-out fails its request with a 503."""
+    settings = get_settings()
+    return create_db_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=0,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
 
 
 @contextmanager
@@ -82,9 +91,3 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def session_dependency() -> Iterator[Session]:
-    """FastAPI dependency: the request's one transaction."""
-    with transaction() as session:
-        yield session

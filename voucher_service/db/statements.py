@@ -27,3 +27,14 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     """``values`` in slices of at most ``size``: one IN list each."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def postgres_connection(session: Session) -> Any | None:
+    """The psycopg connection under the session's transaction on PostgreSQL (None on
+    SQLite): the hot paths send their few fixed statements through it directly — prepared by
+    psycopg after a few uses, with none of the ORM's per-statement work — inside the same
+    transaction as everything else the session does."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.connection.driver_connection

@@ -16,8 +16,9 @@ from voucher_service.enterprises import service
 from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["enterprises (bureau)"])
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["enterprises (bureau)"])
 
 
 def _out(e: Enterprise) -> EnterpriseOut:

@@ -1,9 +1,11 @@
 """Reading and locking the counters the ledger keeps: cap used per enterprise, program and
 cap period, and voucher balances.
 
-Lock order (DESIGN.md): an enterprise's cap counters first, then its vouchers, each in id
-order, so concurrent transactions never overdraw and never deadlock. The counters read
-under a lock are the ones pricing uses; ``ledger.service`` then moves them.
+Lock order: the vouchers first, then the enterprises' cap counters, each in id order, so
+concurrent transactions never overdraw and never deadlock. (Vouchers first, because a cap
+counter is made on an enterprise's first subsidy in a cap period: made and locked after the
+vouchers, it keeps the order; made before, the vouchers' locks would come after a cap's.)
+The counters read under a lock are the ones pricing uses; ``ledger.service`` moves them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voucher_service.db.base import table
-from voucher_service.db.statements import chunks, dialect_insert
+from voucher_service.db.statements import chunks, dialect_insert, postgres_connection
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 
@@ -57,6 +59,53 @@ class VoucherCounter:
         self.balance_fen -= subsidy_fen
 
 
+_PG_LOCK = """
+WITH vouchers AS MATERIALIZED (
+    SELECT id, balance_fen, status FROM voucher
+     WHERE id = ANY(%(vouchers)s) ORDER BY id FOR UPDATE
+), caps AS MATERIALIZED (
+    SELECT id, enrolment_id, period, used_fen FROM cap_usage
+     WHERE enrolment_id = ANY(%(enrolments)s) ORDER BY id FOR UPDATE
+)
+SELECT 'voucher' AS counter, id, NULL AS enrolment_id, NULL AS period, balance_fen AS fen,
+       status
+  FROM vouchers
+UNION ALL
+SELECT 'cap', id, enrolment_id, period, used_fen, NULL FROM caps
+"""
+
+
+def lock(
+    session: Session, keys: Iterable[CapKey], voucher_ids: Iterable[int]
+) -> tuple[dict[CapKey, CapCounter], dict[int, VoucherCounter]]:
+    """Lock the vouchers, then the cap counters of ``keys`` (creating missing ones), each in
+    id order; on PostgreSQL in one statement (the UNION reads its first branch to the end
+    before the second, so the vouchers' rows are locked before the caps')."""
+    wanted = set(keys)
+    vouchers: dict[int, VoucherCounter] = {}
+    pg = postgres_connection(session)
+    if pg is None:
+        vouchers = lock_vouchers(session, voucher_ids)
+        return lock_caps(session, wanted), vouchers
+    caps: dict[CapKey, CapCounter] = {}
+    params = {
+        "vouchers": sorted(set(voucher_ids)),
+        "enrolments": sorted({k.enrolment_id for k in wanted}),
+    }
+    with pg.cursor() as cursor:
+        cursor.execute(_PG_LOCK, params)
+        for counter, id_, enrolment_id, period, fen, status in cursor:
+            if counter == "voucher":
+                vouchers[id_] = VoucherCounter(id_, fen, status == VoucherStatus.ACTIVE)
+            elif (key := CapKey(enrolment_id, period)) in wanted:
+                caps[key] = CapCounter(id_, fen)
+    if wanted - caps.keys():
+        # A first subsidy in a cap period: its counter is made now. Caps come after vouchers
+        # in the lock order, so making and locking it while holding the vouchers is safe.
+        caps = lock_caps(session, wanted)
+    return caps, vouchers
+
+
 def lock_caps(session: Session, keys: Iterable[CapKey]) -> dict[CapKey, CapCounter]:
     """Lock the cap counters of ``keys`` in id order, creating the missing ones (concurrent
     creators never fail: ON CONFLICT DO NOTHING, then read again under the lock)."""
@@ -66,15 +115,17 @@ def lock_caps(session: Session, keys: Iterable[CapKey]) -> dict[CapKey, CapCount
     counters = _select_caps(session, wanted)
     missing = wanted - counters.keys()
     if missing:
-        session.execute(
-            dialect_insert(session, CAPS).on_conflict_do_nothing(),
-            [
-                {"enrolment_id": k.enrolment_id, "period": k.period, "used_fen": 0}
-                for k in sorted(missing)
-            ],
-        )
+        _create_caps(session, missing)
         counters = _select_caps(session, wanted)
     return counters
+
+
+def _create_caps(session: Session, keys: set[CapKey]) -> None:
+    """Create cap counters at zero; concurrent creators never fail (ON CONFLICT DO NOTHING)."""
+    session.execute(
+        dialect_insert(session, CAPS).on_conflict_do_nothing(),
+        [{"enrolment_id": k.enrolment_id, "period": k.period, "used_fen": 0} for k in sorted(keys)],
+    )
 
 
 def _select_caps(session: Session, keys: set[CapKey]) -> dict[CapKey, CapCounter]:

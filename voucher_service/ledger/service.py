@@ -21,7 +21,7 @@ Invariants this module keeps and ``verify`` checks on a live database:
 5. Immutability: postings are never updated or deleted (a database trigger refuses it).
 
 Counters move by UPDATEs relative to the stored value (``balance_fen = balance_fen - :x``)
-under row locks taken in a fixed order (cap counters, then vouchers: ``ledger.counters``),
+under row locks taken in a fixed order (vouchers, then cap counters: ``ledger.counters``),
 or by single conditional UPDATEs (``... WHERE available_fen >= :x``): never by reading a
 value in Python and writing it back, so concurrent transactions cannot overdraw.
 """
@@ -29,15 +29,19 @@ value in Python and writing it back, so concurrent transactions cannot overdraw.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from voucher_service import audit_log
 from voucher_service.db.base import table
+from voucher_service.db.statements import postgres_connection
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
@@ -175,7 +179,7 @@ class Draw:
     provider_id: int
     cap_id: int
     amount_fen: int
-    usage_record_id: int
+    usage_record_id: int | None  # None until the record is stored (``record_with_subsidy``)
     memo: str
 
     def posting(self, kind: PostingKind, source: Account, target: Account) -> Posting:
@@ -223,6 +227,79 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
         [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
     )
     _move_caps(session, per_cap)
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A usage record to store with its subsidy. On PostgreSQL, ``pg_insert`` is its
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (parameters prefixed ``r_``, in
+    ``params``); elsewhere ``insert`` stores it and returns its id, or None if taken."""
+
+    pg_insert: str
+    params: dict[str, Any]
+    insert: Callable[[], int | None]
+
+
+_PG_RECORD_WITH_SUBSIDY = """
+WITH rec AS ({record}),
+posted AS (
+    INSERT INTO ledger_posting (kind, from_account, to_account, amount_fen, pool_id,
+                                voucher_id, usage_record_id, memo, created_at)
+    SELECT 'subsidy', %(p_from)s, %(p_to)s, %(p_amount)s, %(p_pool_id)s, %(p_voucher_id)s,
+           rec.id, %(p_memo)s, %(p_created_at)s
+      FROM rec WHERE %(p_amount)s > 0
+),
+drawn AS (
+    UPDATE voucher SET balance_fen = balance_fen - %(p_amount)s,
+                       subsidised_fen = subsidised_fen + %(p_amount)s
+     WHERE id = %(p_voucher_id)s AND %(p_amount)s > 0 AND EXISTS (SELECT FROM rec)
+),
+counted AS (
+    UPDATE cap_usage SET used_fen = used_fen + %(p_amount)s
+     WHERE id = %(p_cap_id)s AND %(p_amount)s > 0 AND EXISTS (SELECT FROM rec)
+),
+audited AS ({audit})
+SELECT id FROM rec
+"""
+
+
+@cache
+def _record_with_subsidy_sql(record_insert: str) -> str:
+    audit = audit_log.PG_INSERT_FROM.format(source="rec")
+    return _PG_RECORD_WITH_SUBSIDY.format(record=record_insert, audit=audit)
+
+
+def record_with_subsidy(
+    session: Session, record: NewRecord, draw: Draw | None, audit: dict[str, Any], *, now: datetime
+) -> int | None:
+    """Store one new usage record with its subsidy (posting voucher->payable, voucher and cap
+    counters moved) and its audit entry — on PostgreSQL in one statement, a single round
+    trip. Returns the record's id, or None with nothing written if its id is taken. The
+    caller holds the counters' locks and priced the draw under them."""
+    pg = postgres_connection(session)
+    if pg is None:
+        record_id = record.insert()
+        if record_id is not None:
+            if draw is not None:
+                subsidise(session, [replace(draw, usage_record_id=record_id)], now=now)
+            audit_log.write(session, audit)
+        return record_id
+    params = {
+        **record.params,
+        **{f"a_{name}": value for name, value in audit.items()},
+        "p_amount": draw.amount_fen if draw else 0,
+        "p_from": str(accounts.voucher(draw.voucher_id)) if draw else None,
+        "p_to": str(accounts.payable(draw.provider_id)) if draw else None,
+        "p_pool_id": draw.pool_id if draw else None,
+        "p_voucher_id": draw.voucher_id if draw else None,
+        "p_cap_id": draw.cap_id if draw else None,
+        "p_memo": draw.memo[:500] if draw else None,
+        "p_created_at": now,
+    }
+    with pg.cursor() as cursor:
+        cursor.execute(_record_with_subsidy_sql(record.pg_insert), params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def reverse_subsidy(session: Session, draw: Draw, *, voucher_open: bool, now: datetime) -> None:

@@ -14,9 +14,12 @@ from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring import network
 from voucher_service.monitoring.schemas import HealthEndpointIn, TelemetryIn
 from voucher_service.providers.service import get_provider
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["compute network (bureau)"])
-provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["compute network (bureau)"])
+provider_router = APIRouter(
+    route_class=DatabaseRoute, tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF)
+)
 
 
 @provider_router.post("/{uscc}/telemetry")

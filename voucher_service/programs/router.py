@@ -18,8 +18,9 @@ from voucher_service.programs.schemas import (
     RuleVersionIn,
     RuleVersionOut,
 )
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["programs and pools (bureau)"])
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["programs and pools (bureau)"])
 
 
 def _program_out(session: Session, program: Program) -> ProgramOut:

@@ -13,8 +13,9 @@ from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers import service
 from voucher_service.providers.schemas import ProviderCreate, ProviderOut, StatusChangeIn
+from voucher_service.routing import DatabaseRoute
 
-admin_router = APIRouter(tags=["providers (bureau)"])
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["providers (bureau)"])
 
 
 def _out(session: SessionDep, provider: Provider) -> ProviderOut:

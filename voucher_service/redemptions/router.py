@@ -12,9 +12,14 @@ from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.redemptions import service
 from voucher_service.redemptions.schemas import RedemptionCreate, RedemptionOut
+from voucher_service.routing import DatabaseRoute
 
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
-provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
+)
+provider_router = APIRouter(
+    route_class=DatabaseRoute, tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF)
+)
 
 
 @enterprise_router.post("/{uscc}/redemptions", status_code=status.HTTP_201_CREATED)

@@ -12,11 +12,14 @@ from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
+from voucher_service.routing import DatabaseRoute
 from voucher_service.settlement import export, service
 from voucher_service.settlement.schemas import CloseIn, PayIn, StatementOut
 
-admin_router = APIRouter(tags=["settlement (bureau)"])
-provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["settlement (bureau)"])
+provider_router = APIRouter(
+    route_class=DatabaseRoute, tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF)
+)
 
 
 def _out(session: SessionDep, statement: Statement) -> StatementOut:

@@ -31,7 +31,7 @@ from voucher_service.usage.service import Ingested, require_active
 
 @dataclass(frozen=True)
 class _Original:
-    """The record being adjusted, with its counters locked (cap, then voucher)."""
+    """The record being adjusted, with its counters locked (voucher, then cap)."""
 
     record: Record
     cap: CapCounter | None
@@ -83,11 +83,11 @@ def _lock_original(session: Session, provider_id: int, record_id: str) -> _Origi
     if record is None or record["kind"] != RecordKind.USAGE:
         raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
     cap = voucher = None
+    if record["voucher_id"] is not None:
+        voucher = counters.lock_vouchers(session, {record["voucher_id"]})[record["voucher_id"]]
     if record["enrolment_id"] is not None and record["cap_period"] is not None:
         key = CapKey(record["enrolment_id"], record["cap_period"])
         cap = counters.lock_caps(session, {key})[key]
-    if record["voucher_id"] is not None:
-        voucher = counters.lock_vouchers(session, {record["voucher_id"]})[record["voucher_id"]]
     return _Original(record, cap, voucher)
 
 

@@ -54,7 +54,6 @@ def plan_reports(
         r.record_id: r.voucher_code or by_redemption.get(r.redemption_id or 0) for r in reports
     }
     vouchers = repository.named_vouchers(session, provider_id, {c for c in codes.values() if c})
-    versions = repository.rule_versions(session, {v.program_id for v in vouchers.values()})
     plans = []
     for report in reports:
         code = codes[report.record_id]
@@ -70,7 +69,6 @@ def plan_reports(
         )
         rules = None
         if voucher is not None and refusal is None:
-            program_rules = versions[voucher.program_id]
-            rules = rules_on(program_rules, day) or program_rules[0]
+            rules = rules_on(voucher.rules, day) or voucher.rules[0]
         plans.append(Plan(report, voucher, refusal, rules, day))
     return plans

@@ -15,20 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voucher_service.db.base import table
-from voucher_service.db.statements import chunks, dialect_insert
+from voucher_service.db.statements import chunks, dialect_insert, postgres_connection
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import RuleVersion
 from voucher_service.db.tables.redemptions import Redemption, RedemptionStatus
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
-from voucher_service.domain.rules import Rules, Window
+from voucher_service.domain.rules import CapScope, Rules, Window
 from voucher_service.domain.usage import AdjustmentReport, Outcome, UsageReport, VoucherFacts
 from voucher_service.errors import ErrorCode, NotFound
+from voucher_service.ledger.service import NewRecord
 from voucher_service.pagination import PageParams, paginate_table, where_given
 from voucher_service.programs.service import to_rules
 
@@ -59,6 +61,7 @@ class NamedVoucher:
     valid_from: date
     window: Window
     facts: VoucherFacts
+    rules: tuple[Rules, ...]  # its program's rule versions, oldest first
 
 
 def redeemed_codes(session: Session, provider_id: int, redemption_ids: set[int]) -> dict[int, str]:
@@ -74,65 +77,107 @@ def redeemed_codes(session: Session, provider_id: int, redemption_ids: set[int])
     return codes
 
 
+_PG_NAMED_VOUCHERS = """
+SELECT v.id, v.code, v.status, v.valid_from, v.valid_to, v.program_id, v.pool_id,
+       v.enrolment_id, v.enterprise_id, e.uscc, en.window_start, en.window_end,
+       r.id IS NOT NULL AS redeemed,
+       (SELECT json_agg(json_build_array(rv.version, rv.effective_from, rv.rate_bp, rv.cap_fen,
+                                         rv.cap_scope, rv.window_months, rv.pool_minimum_fen)
+                        ORDER BY rv.version)
+          FROM rule_version rv WHERE rv.program_id = v.program_id) AS rules
+  FROM voucher v
+  JOIN enterprise e ON e.id = v.enterprise_id
+  JOIN enrolment en ON en.id = v.enrolment_id
+  LEFT JOIN redemption r
+    ON r.voucher_id = v.id AND r.provider_id = %(provider_id)s AND r.status = 'active'
+ WHERE v.code = ANY(%(codes)s)
+"""
+
+
 def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[str, NamedVoucher]:
-    """The vouchers with these codes, their holder and window, and whether this provider
-    holds an active redemption of each."""
+    """The vouchers with these codes, their holder, window and program rules, and whether
+    this provider holds an active redemption of each: one statement on PostgreSQL."""
+    if not codes:
+        return {}
+    pg = postgres_connection(session)
+    if pg is None:
+        return _named_vouchers_core(session, provider_id, codes)
     found: dict[str, NamedVoucher] = {}
-    for chunk in chunks(sorted(codes)):
-        for row in session.execute(
-            select(
-                VOUCHERS.c.id,
-                VOUCHERS.c.code,
-                VOUCHERS.c.status,
-                VOUCHERS.c.valid_from,
-                VOUCHERS.c.valid_to,
-                VOUCHERS.c.program_id,
-                VOUCHERS.c.pool_id,
-                VOUCHERS.c.enrolment_id,
-                VOUCHERS.c.enterprise_id,
-                ENTERPRISES.c.uscc,
-                ENROLMENTS.c.window_start,
-                ENROLMENTS.c.window_end,
-                REDEMPTIONS.c.id.label("redemption_id"),
+    with pg.cursor(row_factory=namedtuple_row) as cursor:
+        cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
+        for row in cursor:
+            rules = tuple(
+                Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum)
+                for v, d, rate, cap, scope, months, minimum in row.rules
             )
-            .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
-            .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
-            .outerjoin(
-                REDEMPTIONS,
-                (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
-                & (REDEMPTIONS.c.provider_id == provider_id)
-                & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
-            )
-            .where(VOUCHERS.c.code.in_(chunk))
-        ):
-            found[row.code] = NamedVoucher(
-                id=row.id,
-                code=row.code,
-                program_id=row.program_id,
-                pool_id=row.pool_id,
-                enrolment_id=row.enrolment_id,
-                enterprise_id=row.enterprise_id,
-                valid_from=row.valid_from,
-                window=Window(row.window_start, row.window_end),
-                facts=VoucherFacts(
-                    holder_uscc=row.uscc,
-                    active=row.status == VoucherStatus.ACTIVE,
-                    redeemed_here=row.redemption_id is not None,
-                    valid_to=row.valid_to,
-                ),
-            )
+            found[row.code] = _named(row, row.redeemed, rules)
     return found
 
 
-def rule_versions(session: Session, program_ids: set[int]) -> dict[int, list[Rules]]:
-    """Every rule version of these programs, oldest first."""
-    by_program: dict[int, list[Rules]] = defaultdict(list)
-    if program_ids:
-        for row in session.execute(
-            select(RULES).where(RULES.c.program_id.in_(program_ids)).order_by(RULES.c.version)
-        ):
-            by_program[row.program_id].append(to_rules(row))
-    return by_program
+def _named(row: Any, redeemed: bool, rules: tuple[Rules, ...]) -> NamedVoucher:
+    return NamedVoucher(
+        id=row.id,
+        code=row.code,
+        program_id=row.program_id,
+        pool_id=row.pool_id,
+        enrolment_id=row.enrolment_id,
+        enterprise_id=row.enterprise_id,
+        valid_from=row.valid_from,
+        window=Window(row.window_start, row.window_end),
+        facts=VoucherFacts(
+            holder_uscc=row.uscc,
+            active=row.status == VoucherStatus.ACTIVE,
+            redeemed_here=redeemed,
+            valid_to=row.valid_to,
+        ),
+        rules=rules,
+    )
+
+
+def _named_vouchers_core(
+    session: Session, provider_id: int, codes: set[str]
+) -> dict[str, NamedVoucher]:
+    rows: list[Any] = []
+    for chunk in chunks(sorted(codes)):
+        rows.extend(
+            session.execute(
+                select(
+                    VOUCHERS.c.id,
+                    VOUCHERS.c.code,
+                    VOUCHERS.c.status,
+                    VOUCHERS.c.valid_from,
+                    VOUCHERS.c.valid_to,
+                    VOUCHERS.c.program_id,
+                    VOUCHERS.c.pool_id,
+                    VOUCHERS.c.enrolment_id,
+                    VOUCHERS.c.enterprise_id,
+                    ENTERPRISES.c.uscc,
+                    ENROLMENTS.c.window_start,
+                    ENROLMENTS.c.window_end,
+                    REDEMPTIONS.c.id.label("redemption_id"),
+                )
+                .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
+                .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
+                .outerjoin(
+                    REDEMPTIONS,
+                    (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
+                    & (REDEMPTIONS.c.provider_id == provider_id)
+                    & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
+                )
+                .where(VOUCHERS.c.code.in_(chunk))
+            )
+        )
+    versions: dict[int, list[Rules]] = defaultdict(list)
+    for rule in session.execute(
+        select(RULES)
+        .where(RULES.c.program_id.in_({row.program_id for row in rows}))
+        .order_by(RULES.c.version)
+    ):
+        versions[rule.program_id].append(to_rules(rule))
+    return {
+        row.code: _named(row, row.redemption_id is not None, tuple(versions[row.program_id]))
+        for row in rows
+    }
 
 
 def stored_records(
@@ -196,19 +241,30 @@ _NEXT_IDS = text(
 )
 
 
-def claim_record(session: Session, row: Record) -> int:
-    """Insert one record unless its id is taken (ON CONFLICT DO NOTHING): nothing is written
-    before the record claims its id, so a concurrent duplicate needs no undoing."""
-    claimed = session.execute(
-        dialect_insert(session, RECORDS)
-        .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
-        .returning(RECORDS.c.id),
-        row,
-    ).scalar()
-    if claimed is None:
-        raise DuplicateRecordId
-    row["id"] = record_id = int(claimed)
-    return record_id
+RECORD_COLUMNS = tuple(c.name for c in RECORDS.columns if c.name != "id")
+_PG_CLAIM = (
+    f"INSERT INTO usage_record ({', '.join(RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%(r_{name})s' for name in RECORD_COLUMNS)}) "
+    "ON CONFLICT (provider_id, record_id) DO NOTHING RETURNING id"
+)
+
+
+def claim(session: Session, row: Record) -> NewRecord:
+    """One new record, to be stored with its subsidy (``ledger.record_with_subsidy``) unless
+    its id is taken (ON CONFLICT DO NOTHING): nothing is written before the record claims
+    its id, so a concurrent duplicate needs no undoing."""
+
+    def insert() -> int | None:
+        claimed = session.execute(
+            dialect_insert(session, RECORDS)
+            .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
+            .returning(RECORDS.c.id),
+            row,
+        ).scalar()
+        return None if claimed is None else int(claimed)
+
+    params = {f"r_{name}": row[name] for name in RECORD_COLUMNS}
+    return NewRecord(pg_insert=_PG_CLAIM, params=params, insert=insert)
 
 
 def insert_records(session: Session, rows: list[Record]) -> None:

@@ -21,6 +21,7 @@ from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
+from voucher_service.routing import DatabaseRoute
 from voucher_service.usage import adjustments, batches, records, service
 from voucher_service.usage.export import records_csv
 from voucher_service.usage.repository import Record, RecordFilter
@@ -33,8 +34,12 @@ from voucher_service.usage.schemas import (
     parse_record,
 )
 
-provider_router = APIRouter(tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF))
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
+provider_router = APIRouter(
+    route_class=DatabaseRoute, tags=["metering (provider)"], dependencies=rule(PROVIDER_SELF)
+)
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
+)
 
 REPLAY_HEADER = "Idempotent-Replay"
 

@@ -4,8 +4,8 @@ One code path prices one record or ten thousand (a single post is a batch of one
 
 1. Plan: resolve the vouchers the reports name, the windows and rule versions, and check
    each report (``domain.usage.refusal_of``): a broken rule refuses it with a code.
-2. Lock the enterprises' cap counters, then the vouchers, in id order (``ledger.counters``:
-   the fixed lock order of DESIGN.md), so concurrent posts never overdraw or deadlock.
+2. Lock the vouchers, then the enterprises' cap counters, in id order (``ledger.counters``:
+   the fixed lock order), so concurrent posts never overdraw or deadlock.
 3. Under those locks, look the record ids up: a record already stored is a replay (same
    body) or a conflict (another body). Concurrent duplicates of a record draw on the same
    voucher, so the second waits for the first and then sees it.
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from voucher_service import audit_log as audit
+from voucher_service import audit_log
 from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.domain.pricing import Pricing, price_fee
 from voucher_service.domain.usage import (
@@ -114,8 +114,11 @@ def _ingest(
     unique = [reports[i] for i in sorted(first.values())]
     plans = plan_reports(session, provider.id, unique, now=now, tz=tz, grace_days=grace_days)
     priceable = [p for p in plans if p.cap_key is not None]
-    caps = counters.lock_caps(session, {p.cap_key for p in priceable if p.cap_key})
-    vouchers = counters.lock_vouchers(session, {p.voucher.id for p in priceable if p.voucher})
+    caps, vouchers = counters.lock(
+        session,
+        {p.cap_key for p in priceable if p.cap_key},
+        {p.voucher.id for p in priceable if p.voucher},
+    )
     stored = {} if claim else repository.stored_records(session, provider.id, list(first))
     fresh = [p for p in plans if p.report.record_id not in stored]
     rows, draws = _price(provider.id, fresh, caps, vouchers, now)
@@ -193,31 +196,11 @@ def _store(
     claim: bool,
     now: datetime,
 ) -> None:
-    """Write the records, then the ledger's postings and counter moves, then one audit
-    entry for the request: which records it priced, and what they cost the city."""
+    """Write the records, the ledger's postings and counter moves, and one audit entry for
+    the request: which records it priced, and what they cost the city. A single post claims
+    its id and does it all in one statement (``ledger.record_with_subsidy``)."""
     assert provider.id is not None
-    if claim:
-        [row] = rows
-        repository.claim_record(session, row)
-    else:
-        repository.insert_records(session, rows)
-    ledger.subsidise(
-        session,
-        [
-            Draw(
-                voucher_id=d.voucher.id,
-                pool_id=d.voucher.pool_id,
-                provider_id=provider.id,
-                cap_id=d.cap_id,
-                amount_fen=d.row["subsidy_fen"],
-                usage_record_id=d.row["id"],
-                memo=d.row["record_id"],
-            )
-            for d in draws
-        ],
-        now=now,
-    )
-    audit.record(
+    audit = audit_log.entry(
         session,
         "usage.post",
         "provider",
@@ -227,6 +210,31 @@ def _store(
             "subsidy_fen": sum(row["subsidy_fen"] for row in rows),
             "refused": sum(1 for row in rows if row["outcome"] == Outcome.REFUSED),
         },
+    )
+    if claim:
+        [row] = rows
+        draw = _draw(draws[0], provider.id) if draws else None
+        record_id = ledger.record_with_subsidy(
+            session, repository.claim(session, row), draw, audit, now=now
+        )
+        if record_id is None:
+            raise DuplicateRecordId
+        row["id"] = record_id
+        return
+    repository.insert_records(session, rows)
+    ledger.subsidise(session, [_draw(d, provider.id) for d in draws], now=now)
+    audit_log.write(session, audit)
+
+
+def _draw(pending: _PendingDraw, provider_id: int) -> Draw:
+    return Draw(
+        voucher_id=pending.voucher.id,
+        pool_id=pending.voucher.pool_id,
+        provider_id=provider_id,
+        cap_id=pending.cap_id,
+        amount_fen=pending.row["subsidy_fen"],
+        usage_record_id=pending.row.get("id"),
+        memo=pending.row["record_id"],
     )
 
 

@@ -16,6 +16,7 @@ from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
+from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers import service
 from voucher_service.vouchers.schemas import (
     SubsidyStatusOut,
@@ -24,9 +25,11 @@ from voucher_service.vouchers.schemas import (
     VoucherRevoke,
 )
 
-admin_router = APIRouter(tags=["vouchers (bureau)"])
-standing_router = APIRouter(tags=["enterprises (bureau)"])
-enterprise_router = APIRouter(tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF))
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["vouchers (bureau)"])
+standing_router = APIRouter(route_class=DatabaseRoute, tags=["enterprises (bureau)"])
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
+)
 
 ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
 
