@@ -23,7 +23,8 @@ from tests.databases import backend, fresh_database
 from tests.factories import make_key
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
-from voucher_service.db.session import create_db_engine
+from voucher_service.config import get_settings
+from voucher_service.db.session import create_db_engine, get_engine
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
@@ -35,6 +36,17 @@ TODAY = date(2026, 6, 15)
 
 def pytest_report_header() -> str:
     return f"database backend: {backend()}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # addopts has -q; one more (`pytest -q`, an editor's runner) makes -qq, at which pytest
+    # drops its closing "N passed, M skipped in T s" line, the one people and CI read.
+    config.option.verbose = max(config.option.verbose, -1)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Quiet runs show no header: say which database this run used, before its summary line.
+    terminalreporter.write_line(f"database backend: {backend()}")
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +152,15 @@ def scratch_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own (committed writes, other processes): for CLI tests."""
     with fresh_database(tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A scratch database that the command line (``voucher_service.cli.main``) works on."""
+    monkeypatch.setenv("VOUCHER_DATABASE_URL", scratch_database)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield scratch_database
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()

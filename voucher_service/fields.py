@@ -64,7 +64,7 @@ VoucherCode = Annotated[
         {
             "type": "string",
             "description": "Voucher code: 16 characters in groups of four, with a check character.",
-            "examples": ["7KQ3-MZ8D-R2XW-HT4C"],
+            "examples": ["7KQ3-MZ8D-R2XW-HT4T"],
         }
     ),
 ]

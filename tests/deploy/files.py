@@ -3,8 +3,6 @@ real CLI command, and a process with several workers has somewhere to put its me
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from collections.abc import Iterator
 from functools import cache
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from voucher_service.cli import build_parser
+from tests.cli.tree import usage_error
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -66,12 +64,9 @@ def containers() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
 def assert_real_command(command: list[str]) -> None:
     """``command`` runs voucher-service with a subcommand and options its parser accepts."""
     assert command[0] == "voucher-service", command
-    errors = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(errors):
-            build_parser().parse_args(command[1:])
-    except SystemExit:
-        pytest.fail(f"not a voucher-service command: {command}: {errors.getvalue()}")
+    error = usage_error(command[1:])
+    if error is not None:
+        pytest.fail(f"not a voucher-service command: {command}: {error}")
 
 
 def assert_metrics_can_aggregate(command: list[str], environment: set[str]) -> None:

@@ -82,8 +82,8 @@ def test_scheduled_and_one_off_work() -> None:
         for name, job in resources("CronJob").items()
     }
     assert sorted(command[1:] for command in scheduled.values()) == [
+        ["audit", "seal"],
         ["expire"],
-        ["seal"],
         ["verify"],
     ]
     for job in resources("CronJob").values():

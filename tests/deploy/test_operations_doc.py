@@ -4,26 +4,15 @@ one the CLI accepts, and every file it names exists."""
 from __future__ import annotations
 
 import re
-import shlex
 
+from tests.cli.tree import commands_in
 from tests.deploy.files import ROOT, assert_real_command
 
 GUIDE = ROOT / "docs" / "operations.md"
 
 
-def commands() -> list[list[str]]:
-    """Each `voucher-service ...` command line of the guide, up to the end of the command:
-    a closing backquote, a shell operator or the end of a (continued) line."""
-    text = GUIDE.read_text().replace("\\\n", " ")
-    found = []
-    for match in re.finditer(r"\bvoucher-service (?=[a-z])[^`\n]*", text):
-        line = re.split(r"\s(?:\|\|?|&&|;|>|<)\s|\)", match.group(0))[0]
-        found.append(shlex.split(line))
-    return found
-
-
 def test_every_command_in_the_guide_is_a_real_one() -> None:
-    found = commands()
+    found = commands_in(GUIDE.read_text())
     subcommands = {command[1] for command in found}
     assert {"migrate", "create-key", "verify", "expire"} <= subcommands, subcommands
     for command in found:

@@ -55,3 +55,22 @@ def test_adjacent_swap_is_detected(body: str, position: int) -> None:
         except VoucherCodeError:
             return
         assert {ALPHABET.index(a), ALPHABET.index(b)} == {0, len(ALPHABET) - 1}
+
+
+def test_every_code_shown_as_an_example_passes_its_own_check() -> None:
+    """The docs' and the API's sample codes are real codes: pasted into a request, they are
+    refused for being unknown (404), never for being malformed (422)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "README.md", *(root / "docs").glob("*.md")]
+    sources += (root / "voucher_service").rglob("*.py")
+    shown = {
+        code
+        for path in sources
+        for code in re.findall(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b", path.read_text("utf-8"))
+    }
+    assert "7KQ3-MZ8D-R2XW-HT4T" in shown
+    for code in shown:
+        assert parse_voucher_code(code) == code

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import make_pool, make_program, make_voucher
 from voucher_service.cli import main
-from voucher_service.config import get_settings
-from voucher_service.db.session import get_engine, normalise_url, transaction
+from voucher_service.db.session import normalise_url, transaction
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.ledger.verify import verify_ledger
@@ -73,17 +72,6 @@ def test_postings_are_append_only(session: Session) -> None:
             session.execute(text(statement))
 
 
-@pytest.fixture
-def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("VOUCHER_DATABASE_URL", scratch_database)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield scratch_database
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-
-
 def test_cli_demo_verify_and_corruption(
     cli_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,9 +89,9 @@ def test_cli_demo_verify_and_corruption(
 
 def test_cli_expire_is_idempotent(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--today", "2026-06-15"]) == 0
-    assert main(["expire", "--today", "2027-01-31"]) == 0
+    assert main(["expire", "--today", "2027-01-31", "--force"]) == 0
     assert "expired 4 voucher(s); 370000.00 yuan" in capsys.readouterr().out
-    assert main(["expire", "--today", "2027-02-01"]) == 0
+    assert main(["expire", "--today", "2027-02-01", "--force"]) == 0
     assert "expired 0 voucher(s)" in capsys.readouterr().out
     assert main(["verify"]) == 0
 

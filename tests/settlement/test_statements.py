@@ -100,11 +100,16 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
         "utf-8-sig"
     )
     assert zh.startswith("统一社会信用代码,企业名称,算力券编号") and "TOTAL 合计" in zh
+    # ... and Chinese values: the kind and the late flag by name, never a code or a boolean.
+    first_line = zh.splitlines()[1].split(",")
+    assert (first_line[4], first_line[6]) == ("计量", "否")
+    assert not {"usage", "adjustment", "True", "False"} & set(zh.replace("\n", ",").split(","))
     xlsx = c.get(f"/v1/admin/statements/{sid}/export", params={"format": "xlsx", "headers": "zh"})
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["汇总", "明细"]
     summary = list(book["汇总"].iter_rows(values_only=True))
     assert summary[2][2] == scene.voucher and Decimal(str(summary[2][5])) == Decimal("60.00")
+    assert summary[0][2] == "已支付"
 
     # The provider sees its statements; another provider does not.
     mine = c.get(f"/v1/provider/{scene.provider}/statements").json()["items"]

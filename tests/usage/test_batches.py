@@ -114,7 +114,10 @@ def test_csv_export(scene: Scene) -> None:
     chinese = scene.client.get(
         f"/v1/provider/{scene.provider}/usage-records.csv", params={"headers": "zh"}
     )
-    assert chinese.content.decode("utf-8-sig").startswith("记录编号,类型")
+    zh_lines = chinese.content.decode("utf-8-sig").splitlines()
+    assert zh_lines[0].startswith("记录编号,类型")
+    assert zh_lines[1].split(",")[1] == "计量" and "全额补贴" in zh_lines[1]
+    assert "不予补贴" in zh_lines[2] and "信用代码与持券企业不符" in zh_lines[2]
     refused = scene.client.get(
         f"/v1/provider/{scene.provider}/usage-records", params={"outcome": "refused"}
     ).json()

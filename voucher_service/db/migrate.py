@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from sqlalchemy import Connection
 
 from voucher_service.config import get_settings
+from voucher_service.db.session import create_db_engine
 
 
-def migrate(database_url: str | None = None) -> None:
+@dataclass(frozen=True)
+class Revision:
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    """What ``migrate`` did: the revisions it applied (oldest first) and where it left the
+    database."""
+
+    applied: list[Revision]
+    head: Revision
+
+
+def migrate(database_url: str | None = None) -> MigrationRun:
     """Upgrade ``database_url`` (default: the configured database) to the newest revision."""
     settings = get_settings()
+    url = database_url or settings.database_url
     config = Config()
     config.set_main_option("script_location", str(settings.migrations_dir))
-    url = database_url or settings.database_url
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    before = current_revision(url)
     command.upgrade(config, "head")
+    script = ScriptDirectory.from_config(config)
+    applied = [
+        _revision(script_revision)
+        for script_revision in script.iterate_revisions("heads", before or "base")
+    ]
+    head = script.get_revision("head")
+    assert head is not None
+    return MigrationRun(applied=applied[::-1], head=_revision(head))
+
+
+def _revision(script_revision: Script) -> Revision:
+    return Revision(script_revision.revision, " ".join(script_revision.doc.split()))
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is at (None: an empty database)."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def schema_state(connection: Connection) -> tuple[str | None, set[str]]:

@@ -5,7 +5,7 @@ aloud or typed. A code is 15 random characters (75 bits from the OS's CSPRNG) an
 check character computed with the Luhn mod N algorithm, which catches every single
 mistyped character and every swap of two adjacent characters but one (the characters worth
 0 and N-1, ``2`` and ``Z``, like 09/90 in decimal Luhn). It is shown in groups of
-four: ``7KQ3-MZ8D-R2XW-HT4C``.
+four: ``7KQ3-MZ8D-R2XW-HT4T``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ class RedemptionCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"voucher_code": "7KQ3-MZ8D-R2XW-HT4C", "provider_uscc": "91420100MA4K00100E"}
+                {"voucher_code": "7KQ3-MZ8D-R2XW-HT4T", "provider_uscc": "91420100MA4K00100E"}
             ]
         },
     )

@@ -1,5 +1,6 @@
-"""Statement exports: CSV and XLSX, amounts in yuan with two decimals, English or Chinese
-headers. The XLSX has a summary sheet (per enterprise and voucher) and a detail sheet."""
+"""Statement exports: CSV and XLSX, amounts in yuan with two decimals, in English or in
+Chinese (headers and coded values). The XLSX has a summary sheet (per enterprise and
+voucher) and a detail sheet."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Literal
 from openpyxl import Workbook
 
 from voucher_service.db.tables.settlement import Statement
+from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
 from voucher_service.settlement.service import StatementDetail
 
@@ -88,12 +90,18 @@ def _totals(statement: Statement) -> dict[str, Any]:
     )
 
 
+def _values(row: dict[str, Any], columns: list[tuple[str, str]], *, chinese: bool) -> list[Any]:
+    """The row's values in the columns' order; coded values by their Chinese names in a
+    Chinese export."""
+    return [in_chinese(en, row[en]) if chinese else row[en] for en, _ in columns]
+
+
 def statement_csv(statement: Statement, detail: StatementDetail, *, chinese: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([zh if chinese else en for en, zh in DETAIL])
     for row in [*map(_yuan, detail.lines), _totals(statement)]:
-        writer.writerow([row[en] for en, _ in DETAIL])
+        writer.writerow(_values(row, DETAIL, chinese=chinese))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -103,14 +111,15 @@ def statement_xlsx(statement: Statement, detail: StatementDetail, *, chinese: bo
     summary = book.active
     assert summary is not None
     summary.title = "汇总" if chinese else "summary"
-    summary.append([f"{provider.name} ({provider.uscc})", statement.period, statement.status])
+    status = in_chinese("status", statement.status) if chinese else statement.status
+    summary.append([f"{provider.name} ({provider.uscc})", statement.period, status])
     for sheet, columns, rows in (
         (summary, SUMMARY, detail.groups),
         (book.create_sheet("明细" if chinese else "lines"), DETAIL, detail.lines),
     ):
         sheet.append([zh if chinese else en for en, zh in columns])
         for row in [*map(_yuan, rows), _totals(statement)]:
-            sheet.append([_cell(row[en]) for en, _ in columns])
+            sheet.append([_cell(value) for value in _values(row, columns, chinese=chinese)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -272,6 +272,16 @@ def raw_batched(dsn: str, batches: list[list[dict[str, Any]]], clients: int) -> 
         return timed(lambda: list(pool.map(worker, range(clients))))
 
 
+BENCH_PHASES = (
+    "loading the scratch database",
+    "single posts over HTTP",
+    "batched posts over HTTP",
+    "single posts in raw SQL",
+    "batched posts in raw SQL",
+    "verify",
+)
+
+
 def run(
     server_url: str,
     *,
@@ -283,8 +293,11 @@ def run(
     batch_clients: int,
     enterprises: int,
     log_dir: Path,
+    progress: Callable[[str], None] = lambda phase: None,
 ) -> dict[str, Any]:
+    """One benchmark run; ``progress`` is told each of ``BENCH_PHASES`` as it starts."""
     with empty_postgres_database(server_url, prefix="voucher_bench") as url:
+        progress(BENCH_PHASES[0])
         migrate(url)
         provider_uscc, provider_id, key, targets = load(url, enterprises)
         auth = {"Authorization": f"Bearer {key}"}
@@ -298,7 +311,9 @@ def run(
         with api_processes(url, workers, log_dir) as urls:
             warm_up = [[record(f"w-{i}", t, end)] for i, t in enumerate(targets)]
             http_batched(urls, provider_uscc, warm_up, 4, auth)
+            progress(BENCH_PHASES[1])
             t_single = http_single(urls, provider_uscc, single_bodies, clients, auth)
+            progress(BENCH_PHASES[2])
             t_batch = http_batched(urls, provider_uscc, batch_bodies, batch_clients, auth)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         raw_single_params = [
@@ -308,8 +323,11 @@ def run(
             [raw_params(f"rb-{j}-{i}", next(pick), provider_id, end) for i in range(batch_size)]
             for j in range(batches)
         ]
+        progress(BENCH_PHASES[3])
         t_raw_single = raw_single(dsn, raw_single_params, clients)
+        progress(BENCH_PHASES[4])
         t_raw_batch = raw_batched(dsn, raw_batch_params, batch_clients)
+        progress(BENCH_PHASES[5])
         engine = create_db_engine(url)
         with Session(engine) as session:
             violations = verify_ledger(session)

@@ -1,16 +1,20 @@
 """Demo data: the Wuhan measure-2 program, its 2025 and 2026 pools, a dozen SMEs in Wuhan's
 districts (valid credit codes, division codes 4201xx), a few vouchers, a compute provider with
 its first telemetry, and an application waiting for review.
-Loaded once: a second run finds the program and changes nothing."""
+Loaded once: a second run finds the program and changes nothing. The first run makes an API
+key and a console account for each role, and returns them (shown once) with whom each
+belongs to."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voucher_service.accounts.service import create_account
 from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.tables.applications import SizeClass
@@ -68,12 +72,24 @@ def demo_uscc(division: str, serial: int) -> str:
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    """A console account of the demo: who signs in, with what, on behalf of whom."""
+
+    role: Role
+    login: str
+    password: str
+    holder: str
+
+
+@dataclass(frozen=True)
 class DemoResult:
     loaded: bool
     enterprises: list[str]
     vouchers: list[str]
     provider: str = ""
-    keys: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # role: key
+    holders: dict[str, str] = field(default_factory=dict)  # role: whom its key belongs to
+    accounts: list[DemoAccount] = field(default_factory=list)
 
 
 def load_demo(session: Session, *, today: date) -> DemoResult:
@@ -151,9 +167,11 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         [Snapshot(utcnow(), "Ascend 910B", 512, 64, 8700, 300, 12_50)],
         now=utcnow(),
     )
-    keys = _demo_keys(session, enterprises[0], provider)
+    keys, holders = _demo_keys(session, enterprises[0], provider)
     return DemoResult(
         keys=keys,
+        holders=holders,
+        accounts=_demo_accounts(session, enterprises[0], provider),
         loaded=True,
         enterprises=[e.uscc for e in enterprises],
         vouchers=vouchers,
@@ -161,17 +179,69 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
     )
 
 
-def _demo_keys(session: Session, enterprise: Enterprise, provider: Provider) -> dict[str, str]:
-    """One key per role, so every part of the API can be tried."""
+BUREAU = "the bureau (市经信局)"
+
+
+def _company(company: Enterprise | Provider) -> str:
+    return f"{company.name} ({company.uscc})"
+
+
+def _demo_keys(
+    session: Session, enterprise: Enterprise, provider: Provider
+) -> tuple[dict[str, str], dict[str, str]]:
+    """One key per role, so every part of the API can be tried; and whom each belongs to."""
     now = utcnow()
     holders = {
-        Role.BUREAU_ADMIN: principal_for(session, Role.BUREAU_ADMIN, name="demo admin"),
-        Role.BUREAU_REVIEWER: principal_for(session, Role.BUREAU_REVIEWER, name="demo reviewer"),
-        Role.AUDITOR: principal_for(session, Role.AUDITOR, name="demo auditor"),
-        Role.ENTERPRISE: principal_for(session, Role.ENTERPRISE, enterprise=enterprise),
-        Role.PROVIDER: principal_for(session, Role.PROVIDER, provider=provider),
+        Role.BUREAU_ADMIN: (
+            principal_for(session, Role.BUREAU_ADMIN, name="demo admin"),
+            f"demo admin, {BUREAU}",
+        ),
+        Role.BUREAU_REVIEWER: (
+            principal_for(session, Role.BUREAU_REVIEWER, name="demo reviewer"),
+            f"demo reviewer, {BUREAU}",
+        ),
+        Role.AUDITOR: (
+            principal_for(session, Role.AUDITOR, name="demo auditor"),
+            f"demo auditor, {BUREAU}",
+        ),
+        Role.ENTERPRISE: (
+            principal_for(session, Role.ENTERPRISE, enterprise=enterprise),
+            _company(enterprise),
+        ),
+        Role.PROVIDER: (
+            principal_for(session, Role.PROVIDER, provider=provider),
+            _company(provider),
+        ),
     }
-    return {
+    keys = {
         role.value: create_key(session, principal, name="demo", now=now).key
-        for role, principal in holders.items()
+        for role, (principal, _) in holders.items()
     }
+    return keys, {role.value: holder for role, (_, holder) in holders.items()}
+
+
+def _demo_accounts(
+    session: Session, enterprise: Enterprise, provider: Provider
+) -> list[DemoAccount]:
+    """One console account per role, with a random password (shown once, like the keys)."""
+    people = [
+        (Role.BUREAU_ADMIN, "demo.admin", "演示管理员", None, BUREAU),
+        (Role.BUREAU_REVIEWER, "demo.reviewer", "演示审核员", None, BUREAU),
+        (Role.AUDITOR, "demo.auditor", "演示审计员", None, BUREAU),
+        (Role.ENTERPRISE, "demo.enterprise", "演示企业用户", enterprise.uscc, _company(enterprise)),
+        (Role.PROVIDER, "demo.provider", "演示服务商用户", provider.uscc, _company(provider)),
+    ]
+    accounts = []
+    for role, login, display_name, uscc, holder in people:
+        password = secrets.token_urlsafe(12)
+        create_account(
+            session,
+            login=login,
+            display_name=display_name,
+            role=role,
+            password=password,
+            uscc=uscc,
+            now=utcnow(),
+        )
+        accounts.append(DemoAccount(role, login, password, holder))
+    return accounts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage.repository import Record
 
@@ -31,7 +32,7 @@ CSV_COLUMNS = [
 
 def records_csv(described: list[tuple[Record, str | None]], *, chinese: bool) -> str:
     """CSV of records (each with the record id it adjusts), amounts in yuan with two
-    decimals; Chinese headers on request."""
+    decimals; on request in Chinese, headers and coded values (kinds, outcomes, reasons)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([zh if chinese else en for en, zh in CSV_COLUMNS])
@@ -44,5 +45,10 @@ def records_csv(described: list[tuple[Record, str | None]], *, chinese: bool) ->
             "subsidy_yuan": fen_to_yuan(row["subsidy_fen"]),
             "enterprise_share_yuan": fen_to_yuan(row["enterprise_share_fen"]),
         }
-        writer.writerow(["" if values[en] is None else values[en] for en, _ in CSV_COLUMNS])
+        writer.writerow(
+            [
+                "" if values[en] is None else in_chinese(en, values[en]) if chinese else values[en]
+                for en, _ in CSV_COLUMNS
+            ]
+        )
     return out.getvalue()

@@ -47,7 +47,7 @@ Quantity = Annotated[
 
 RECORD_EXAMPLE: dict[str, Any] = {
     "record_id": "job-2026-06-0001",
-    "voucher_code": "7KQ3-MZ8D-R2XW-HT4C",
+    "voucher_code": "7KQ3-MZ8D-R2XW-HT4T",
     "uscc": "91420106MA4K00005Y",
     "resource_kind": "accelerator",
     "resource_model": "Ascend 910B",

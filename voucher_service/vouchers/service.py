@@ -8,6 +8,7 @@ return the unspent balance to the pool of the voucher's year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -246,9 +247,16 @@ class ExpiryRun:
     released_fen: int
 
 
-def expire_vouchers(session: Session, *, today: date, grace_days: int) -> ExpiryRun:
+def expire_vouchers(
+    session: Session,
+    *,
+    today: date,
+    grace_days: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExpiryRun:
     """Expire every active voucher whose last valid day plus the reporting grace period has
-    passed, returning balances to their pools. Idempotent: a second run finds nothing."""
+    passed, returning balances to their pools. Idempotent: a second run finds nothing.
+    ``progress(done, total)`` is called after each voucher (the command line's progress bar)."""
     cutoff = today - timedelta(days=grace_days)
     ids = list(
         session.scalars(
@@ -258,7 +266,9 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
         )
     )
     expired = released = 0
-    for voucher_id in ids:
+    if progress is not None:
+        progress(0, len(ids))
+    for done, voucher_id in enumerate(ids, start=1):
         try:
             _, unspent = _close(
                 session,
@@ -267,9 +277,12 @@ def expire_vouchers(session: Session, *, today: date, grace_days: int) -> Expiry
                 reason=f"expired after {grace_days} days' grace",
             )
         except InvalidState:  # closed by someone else meanwhile
-            continue
-        expired += 1
-        released += unspent
+            pass
+        else:
+            expired += 1
+            released += unspent
+        if progress is not None:
+            progress(done, len(ids))
     return ExpiryRun(expired=expired, released_fen=released)
 
 

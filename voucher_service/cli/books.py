@@ -1,0 +1,74 @@
+"""The books: checking them, and the daily expiry that returns unspent balances to pools."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from sqlalchemy.orm import Session
+
+from voucher_service.cli.common import (
+    BOOKS,
+    Day,
+    Force,
+    as_of,
+    cli_session,
+    err,
+    out,
+    progress_bar,
+    working,
+)
+from voucher_service.config import get_settings
+from voucher_service.money import fen_to_yuan
+
+app = typer.Typer()
+
+
+@app.command(rich_help_panel=BOOKS)
+def verify() -> None:
+    """Check the books: every balance against the ledger, and the audit chain.
+
+    Seals the audit log first, then re-derives every balance from the ledger's postings and
+    walks the audit chain. Exit 1, naming each violation, if the books do not hold."""
+    from voucher_service.audit.service import seal
+    from voucher_service.db.session import transaction
+    from voucher_service.ledger.verify import verify_ledger
+
+    with working("sealing the audit log") as step:
+        with transaction() as session:
+            seal(session)  # chain what is not chained yet, so the walk covers everything
+        step("checking the ledger and walking the audit chain")
+        with transaction() as session:
+            violations = verify_ledger(session)
+    for line in violations:
+        err.print(f"VIOLATION {line}", markup=False)
+    if violations:
+        err.print(f"verify: {len(violations)} violation(s)")
+        raise typer.Exit(1)
+    out.print(
+        "verify: ledger consistent (conservation, counters, non-negativity, caps, audit chain)"
+    )
+
+
+@app.command(rich_help_panel=BOOKS)
+def expire(today: Day = None, force: Force = False) -> None:
+    """Expire vouchers past their last day plus the grace period; balances return to pools.
+
+    The grace period (VOUCHER_GRACE_DAYS) leaves time for late usage reports. Run it daily:
+    a second run the same day changes nothing."""
+    from voucher_service.vouchers.service import expire_vouchers
+
+    grace_days = get_settings().grace_days
+
+    def preview(session: Session, day: date) -> str:
+        run = expire_vouchers(session, today=day, grace_days=grace_days)
+        return (
+            f"would expire {run.expired} voucher(s) and return "
+            f"{fen_to_yuan(run.released_fen)} yuan to their pools"
+        )
+
+    day = as_of(today, force=force, preview=preview)
+    with progress_bar("expiring vouchers") as update, cli_session() as session:
+        run = expire_vouchers(session, today=day, grace_days=grace_days, progress=update)
+    released = fen_to_yuan(run.released_fen)
+    out.print(f"expired {run.expired} voucher(s); {released} yuan back to pools")

@@ -1,0 +1,147 @@
+"""What every command shares: where it writes, its transaction, its progress bar, and the
+rule for dates in the future.
+
+Standard output carries the result (a key, a line a script may read); notes, warnings,
+errors and progress go to standard error. Progress bars show only on a terminal, so a cron
+job's log holds results, not redraws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Protocol
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from sqlalchemy.orm import Session
+
+from voucher_service.audit_log import CLI, set_actor
+from voucher_service.config import get_settings
+from voucher_service.errors import ServiceError
+
+# Rich writes to whatever sys.stdout/sys.stderr are at the time (tests capture them); it never
+# wraps a line (scripts read them) and colours nothing it was not asked to.
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+# The help screen's panels: commands are listed by what an operator is doing.
+RUN = "Run the service"
+PEOPLE = "Keys and accounts"
+BOOKS = "The books"
+MEASURE = "Measure"
+
+Day = Annotated[
+    date | None,
+    typer.Option(
+        "--today",
+        parser=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="Act as if today were this date. A date after today needs --force.",
+        show_default="today in VOUCHER_TIMEZONE",
+    ),
+]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Go ahead with a --today after today: the change is as final as any other.",
+    ),
+]
+
+
+@contextmanager
+def cli_session(*, dry_run: bool = False) -> Iterator[Session]:
+    """One transaction for a command's work, the command line as its audit actor; committed
+    at the end (rolled back on error, or always for a dry run). A refusal of the service
+    ends the command with exit code 1 and its message, naming the error code."""
+    from voucher_service.db.session import transaction
+
+    try:
+        with transaction() as session:
+            set_actor(session, CLI)
+            yield session
+            if dry_run:
+                session.rollback()
+    except ServiceError as error:
+        raise fail(f"{error.message} ({error.code})") from error
+
+
+def fail(message: str, *, code: int = 1) -> typer.Exit:
+    """Say why on standard error; raise the result to end the command with ``code``."""
+    err.print(f"error: {message}", markup=False)
+    return typer.Exit(code)
+
+
+def as_of(today: date | None, *, force: bool, preview: Callable[[Session, date], str]) -> date:
+    """The day a command acts as of. A day after today changes the books as if time had
+    passed (vouchers expire early, an open month closes), and cannot be undone: without
+    ``--force``, run the work in a transaction that is rolled back, say what it would have
+    done (``preview(session, day)`` does the work and returns that sentence) and stop with
+    exit code 2 (a usage error)."""
+    real = get_settings().today()
+    if today is None or today <= real:
+        return today or real
+    if force:
+        err.print(f"--today {today} is after today ({real}); going ahead (--force)", markup=False)
+        return today
+    with cli_session(dry_run=True) as session:
+        would = preview(session, today)
+    err.print(
+        f"--today {today} is after today ({real}). As of {today}, this {would}.\n"
+        "Nothing was changed. Run it again with --force to do it.",
+        markup=False,
+    )
+    raise typer.Exit(2)
+
+
+class Update(Protocol):
+    def __call__(self, done: int, total: int, now: str | None = None) -> None: ...
+
+
+@contextmanager
+def _live(description: str, *columns: ProgressColumn) -> Iterator[tuple[Progress, TaskID]]:
+    """A spinner, the description and ``columns`` on standard error: on a terminal only, and
+    gone once the work is done (the result says what happened)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        *columns,
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as live:
+        yield live, live.add_task(description, total=None)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Update]:
+    """A progress bar; yields ``update(done, total)``, which may also say what is being done
+    ``now``."""
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with _live(description, *columns) as (live, task):
+
+        def update(done: int, total: int, now: str | None = None) -> None:
+            live.update(task, completed=done, total=total, description=now or description)
+
+        yield update
+
+
+@contextmanager
+def working(description: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the time spent, for work whose size is unknown in advance; yields
+    ``step(description)`` to say what it is doing now."""
+    with _live(description, TimeElapsedColumn()) as (live, task):
+        yield lambda now: live.update(task, description=now)

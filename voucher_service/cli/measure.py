@@ -1,0 +1,74 @@
+"""Measurements on a scratch PostgreSQL database: metering throughput, the cost of /metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from voucher_service.cli.common import MEASURE, out, progress_bar, working
+
+app = typer.Typer()
+
+ServerUrl = Annotated[
+    str,
+    typer.Option(help="A PostgreSQL server; a scratch database is made beside this one."),
+]
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@app.command(rich_help_panel=MEASURE)
+def bench(
+    server_url: ServerUrl = SERVER_URL,
+    workers: Annotated[int, typer.Option(min=1, help="API processes.")] = 2,
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent single-post clients.")] = 16,
+    single: Annotated[int, typer.Option(min=1, help="Records posted one by one.")] = 4000,
+    batches: Annotated[int, typer.Option(min=1, help="Batches posted.")] = 8,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per batch.")] = 10_000,
+    batch_clients: Annotated[int, typer.Option(min=1, help="Concurrent batch clients.")] = 2,
+    enterprises: Annotated[int, typer.Option(min=1, help="Vouchers to spread load over.")] = 200,
+) -> None:
+    """Metering throughput of the API against the floor of raw SQL.
+
+    See docs/performance.md. Exit 1 if verify finds the books broken afterwards."""
+    import tempfile
+    from pathlib import Path
+
+    from voucher_service.tools.bench import BENCH_PHASES, report, run
+
+    settings = {
+        "workers": workers,
+        "clients": clients,
+        "single": single,
+        "batches": batches,
+        "batch_size": batch_size,
+        "batch_clients": batch_clients,
+        "enterprises": enterprises,
+    }
+    with tempfile.TemporaryDirectory() as log_dir, progress_bar("benchmark") as update:
+
+        def phase(name: str) -> None:
+            update(BENCH_PHASES.index(name), len(BENCH_PHASES), name)
+
+        figures = run(server_url, log_dir=Path(log_dir), progress=phase, **settings)
+    out.print(report(figures, settings), markup=False)
+    if figures["verify_violations"]:
+        raise typer.Exit(1)
+
+
+@app.command("bench-scrape", rich_help_panel=MEASURE)
+def bench_scrape(
+    server_url: ServerUrl = SERVER_URL,
+    rows: Annotated[int, typer.Option(min=1, help="Usage records to load.")] = 1_000_000,
+) -> None:
+    """The cost of /metrics' ledger figures over many usage records.
+
+    See docs/monitoring.md."""
+    from voucher_service.tools.bench import scrape_cost
+
+    with working(f"loading {rows:,} usage records and timing /metrics"):
+        figures = scrape_cost(server_url, rows)
+    out.print(
+        f"/metrics ledger figures over {figures['rows']:,} usage records: "
+        f"best {figures['best_s'] * 1000:.0f} ms, median {figures['median_s'] * 1000:.0f} ms"
+    )

@@ -1,0 +1,144 @@
+"""Keys and accounts: the first admin key, console accounts, and the demo's set of both."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from voucher_service.cli.common import PEOPLE, Day, cli_session, err, out, working
+from voucher_service.config import get_settings
+from voucher_service.db.tables.auth import Role
+
+app = typer.Typer()
+
+Uscc = Annotated[
+    str | None,
+    typer.Option(help="Enterprise and provider roles: the company's credit code."),
+]
+
+# The demo prints its keys as shell lines: docs/ and README.md use these names.
+KEY_VARIABLES = {
+    Role.BUREAU_ADMIN: "ADMIN_KEY",
+    Role.BUREAU_REVIEWER: "REVIEWER_KEY",
+    Role.AUDITOR: "AUDITOR_KEY",
+    Role.ENTERPRISE: "ENTERPRISE_KEY",
+    Role.PROVIDER: "PROVIDER_KEY",
+}
+
+
+@app.command("create-key", rich_help_panel=PEOPLE)
+def create_key(
+    role: Annotated[Role, typer.Option(help="What the key may do (docs/access.md).")] = (
+        Role.BUREAU_ADMIN
+    ),
+    holder: Annotated[
+        str, typer.Option(help="Bureau roles: the person or system holding the key.")
+    ] = "administrator",
+    uscc: Uscc = None,
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "created on the command line",
+) -> None:
+    """Create an API key: the first bureau admin key of a fresh install.
+
+    The key is printed once, on standard output. All other keys are made through the API
+    (POST /v1/admin/keys)."""
+    from voucher_service.auth.service import create_key, key_holder
+    from voucher_service.db.types import utcnow
+
+    with cli_session() as session:
+        principal = key_holder(session, role, name=holder, uscc=uscc)
+        new = create_key(session, principal, name=name, now=utcnow())
+    out.print(new.key, markup=False)
+    err.print(
+        f"{role.value} key {new.view.key.prefix} for {principal.name}: shown once, store it safely",
+        markup=False,
+    )
+
+
+@app.command("create-account", rich_help_panel=PEOPLE)
+def create_account(
+    login: Annotated[str, typer.Option(help="The sign-in name: 3-64 letters, digits, . _ @ -.")],
+    display_name: Annotated[str, typer.Option(help="The name the console shows.")],
+    role: Annotated[Role, typer.Option(help="What the person may do (docs/access.md).")] = (
+        Role.BUREAU_ADMIN
+    ),
+    uscc: Uscc = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(help="Read the password from the first line of standard input."),
+    ] = False,
+) -> None:
+    """Open a console account for a person: the first administrator of a fresh install.
+
+    Asks for the password twice, hidden, unless --password-stdin. The password is theirs to
+    keep (no change is forced at the first sign-in); at least 10 characters, not containing
+    the login name."""
+    from voucher_service.accounts.service import create_account
+    from voucher_service.db.types import utcnow
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    with cli_session() as session:
+        person = create_account(
+            session,
+            login=login,
+            display_name=display_name,
+            role=role,
+            password=password,
+            uscc=uscc,
+            now=utcnow(),
+        )
+        company = person.enterprise_uscc or person.provider_uscc
+        out.print(
+            f"account {person.account.login} ({role.value}{f' of {company}' if company else ''})"
+            " created: sign in at /console/",
+            markup=False,
+        )
+
+
+@app.command(rich_help_panel=PEOPLE)
+def demo(today: Day = None) -> None:
+    """Load the demo data, with an API key and a console account per role.
+
+    The measure-2 program, its 2025 and 2026 pools, a dozen SMEs, vouchers, a provider and an
+    application. The first run prints the keys (as shell lines the docs' examples use) and
+    the accounts, each with the company it belongs to, once; a second run changes nothing."""
+    from voucher_service.tools.demo import PROGRAM_CODE, load_demo
+
+    with working("loading the demo data"), cli_session() as session:
+        result = load_demo(session, today=today or get_settings().today())
+    if not result.loaded:
+        out.print(f"demo data already loaded (program {PROGRAM_CODE} exists); nothing changed")
+        return
+    out.print(f"loaded program {PROGRAM_CODE}, pools 2025 and 2026 of 10,000,000.00 yuan")
+    out.print("enterprises:", ", ".join(result.enterprises))
+    out.print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
+    out.print("provider:", result.provider)
+    settings = get_settings()
+    out.print(
+        "\nAPI keys, shown once. The examples in README.md and docs/ use these variables: "
+        "paste the lines into your shell.",
+        markup=False,
+    )
+    lines = [(f"export B=http://{settings.host}:{settings.port}", "the API")]
+    for role, variable in KEY_VARIABLES.items():
+        lines.append((f"export {variable}={result.keys[role]}", f"{role}: {result.holders[role]}"))
+    if result.vouchers:
+        holder = result.holders[Role.ENTERPRISE]
+        lines.append((f"export VOUCHER={result.vouchers[0]}", f"a voucher of {holder}"))
+    width = max(len(line) for line, _ in lines)
+    for line, comment in lines:
+        out.print(f"{line:<{width}}  # {comment}", markup=False)
+    out.print(
+        f"\nConsole accounts, shown once (sign in at http://{settings.host}:{settings.port}"
+        "/console/; make more with `voucher-service create-account`):",
+        markup=False,
+    )
+    for account in result.accounts:
+        out.print(
+            f"  {account.role:<16} {account.login:<16} {account.password:<18} {account.holder}",
+            markup=False,
+        )

@@ -1,0 +1,97 @@
+"""Running the service: the API, its schema, the provider prober."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from voucher_service.cli.common import RUN, out
+from voucher_service.config import get_settings
+
+app = typer.Typer()
+
+
+@app.command(rich_help_panel=RUN)
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on.", show_default="VOUCHER_HOST, 127.0.0.1"),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on.", show_default="VOUCHER_PORT, 8000")
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="uvicorn worker processes. More than one needs PROMETHEUS_MULTIPROC_DIR set "
+            "before the start (see docs/monitoring.md).",
+        ),
+    ] = 1,
+) -> None:
+    """Serve the HTTP API and the console with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "voucher_service.api:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+    )
+
+
+@app.command(rich_help_panel=RUN)
+def migrate() -> None:
+    """Apply the migrations the database lacks, naming each.
+
+    Alembic migrations are the only way the schema is made; on an up-to-date database this
+    says so and names the revision it is at."""
+    from voucher_service.db.migrate import migrate as upgrade
+
+    run = upgrade()
+    if not run.applied:
+        out.print(
+            f"the database was already at the newest revision, {run.head.id} "
+            f"({run.head.message}); nothing to apply",
+            markup=False,
+        )
+        return
+    for revision in run.applied:
+        out.print(f"applied {revision.id}: {revision.message}", markup=False)
+    out.print(
+        f"the database is at the newest revision, {run.head.id} ({len(run.applied)} applied)",
+        markup=False,
+    )
+
+
+@app.command(rich_help_panel=RUN)
+def probe(
+    every: Annotated[
+        float, typer.Option(min=0, help="Seconds between rounds (0: probe once and stop).")
+    ] = 0,
+    rounds: Annotated[int, typer.Option(min=0, help="Stop after this many rounds (0: never).")] = 0,
+    timeout: Annotated[float, typer.Option(min=0, help="Seconds each probe may take.")] = 2.0,
+) -> None:
+    """Probe providers' health endpoints, once or every --every seconds.
+
+    Run it as a sidecar or from cron. A round waits for its probes (each cut off at
+    --timeout) before the next, so rounds never pile up."""
+    import time
+
+    from voucher_service.db.session import transaction
+    from voucher_service.db.types import utcnow
+    from voucher_service.monitoring.network import probe_providers
+
+    done = 0
+    while True:
+        with transaction() as session:
+            probes = probe_providers(session, now=utcnow(), timeout_s=timeout)
+        up = sum(1 for p in probes if p.ok)
+        out.print(f"probed {len(probes)} provider(s): {up} up, {len(probes) - up} down")
+        out.file.flush()
+        done += 1
+        if not every or (rounds and done >= rounds):
+            return
+        time.sleep(every)
