@@ -30,8 +30,13 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the HTTP API and the console with uvicorn."""
+    """Serve the HTTP API and the console with uvicorn.
+
+    The access log is the service's own (request id, principal, latency), as text or, with
+    VOUCHER_LOG_FORMAT=json, one JSON object a line."""
     import uvicorn
+
+    from voucher_service.logs import logging_config
 
     settings = get_settings()
     uvicorn.run(
@@ -39,6 +44,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        log_config=logging_config(settings.log_format),
+        access_log=False,
     )
 
 
