@@ -2,8 +2,9 @@
 
 Every usage record carries the provider's own ``record_id``; the service stores a record
 once per id. So the client can retry anything that failed in transit — a timeout, a reset
-connection, a 502/503/504 — with the very same body: if the first attempt did reach the
-service, the retry is answered with the first outcome (a replay) and nothing is posted twice.
+connection, a 502/503/504 (after the Retry-After the service gives) — with the very same
+body: if the first attempt did reach the service, the retry is answered with the first
+outcome (a replay) and nothing is posted twice.
 
     client = ProviderClient("https://vouchers.example.gov.cn", "91420100MA4K00100E",
                             api_key="vsk_...")
@@ -13,6 +14,7 @@ service, the retry is answered with the first outcome (a replay) and nothing is 
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is cut to this
 MAX_BATCH = 10_000
 
 
@@ -88,6 +91,11 @@ class ProviderClient:
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     return _result(response)
+                # The service says when to come back (503 overloaded, 429 throttled).
+                after = response.headers.get("retry-after", "")
+                if after.isdigit():
+                    time.sleep(min(float(after), MAX_RETRY_AFTER) * (0.5 + random.random()))
+                    continue
             time.sleep(self._backoff * 2**attempt)
         raise AssertionError("unreachable")
 

@@ -40,7 +40,8 @@ from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
-from voucher_service.ledger import accounts
+from voucher_service.ledger import accounts, counters
+from voucher_service.ledger.counters import CapKey
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
@@ -66,10 +67,6 @@ class Target:
 
 def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
     """Program, pool, provider and one redeemed 200,000-yuan voucher per enterprise."""
-    from sqlalchemy import select
-
-    from voucher_service.db.tables.ledger import CapUsage
-
     today = get_settings().today()
     start = today - timedelta(days=30)
     engine = create_db_engine(url)
@@ -109,11 +106,9 @@ def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
                 valid_from=start,
             )
             redeem(session, enterprise=enterprise, voucher_code=voucher.code, provider=provider)
-            session.add(CapUsage(enrolment_id=voucher.enrolment_id, period=0, used_fen=0))
-            session.flush()
-            cap_id = session.scalar(
-                select(CapUsage.id).where(CapUsage.enrolment_id == voucher.enrolment_id)
-            )
+            # The floor writes to the cap counter directly: have the ledger make it now.
+            cap_key = CapKey(voucher.enrolment_id, 0)
+            cap_id = counters.lock_caps(session, {cap_key})[cap_key].id
             targets.append(
                 Target(
                     voucher.code,
