@@ -27,6 +27,9 @@ def bench(
     batch_size: Annotated[int, typer.Option(min=1, help="Records per batch.")] = 10_000,
     batch_clients: Annotated[int, typer.Option(min=1, help="Concurrent batch clients.")] = 2,
     enterprises: Annotated[int, typer.Option(min=1, help="Vouchers to spread load over.")] = 200,
+    burst_clients: Annotated[
+        int, typer.Option(min=1, help="Keep-alive clients released together (4 requests each).")
+    ] = 256,
 ) -> None:
     """Metering throughput of the API against the floor of raw SQL.
 
@@ -44,6 +47,7 @@ def bench(
         "batch_size": batch_size,
         "batch_clients": batch_clients,
         "enterprises": enterprises,
+        "burst_clients": burst_clients,
     }
     with tempfile.TemporaryDirectory() as log_dir, progress_bar("benchmark") as update:
 

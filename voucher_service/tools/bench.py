@@ -46,6 +46,7 @@ from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
+from voucher_service.tools.burst import burst
 from voucher_service.tools.demo import demo_uscc
 from voucher_service.tools.localcluster import api_processes
 from voucher_service.tools.scratch import empty_postgres_database
@@ -153,16 +154,28 @@ def timed(work: Callable[[], None]) -> float:
 
 def http_single(
     urls: list[str], provider: str, bodies: list[dict[str, Any]], clients: int, auth: dict[str, str]
-) -> float:
+) -> tuple[float, list[float]]:
+    """Seconds to post ``bodies`` one by one from ``clients`` keep-alive clients, and each
+    post's latency."""
+    latencies: list[float] = []
+
     def worker(args: tuple[int, str]) -> None:
         index, url = args
         with httpx.Client(base_url=url, timeout=120, headers=auth) as http:
             for body in bodies[index::clients]:
+                started = time.perf_counter()
                 response = http.post(f"/v1/provider/{provider}/usage-records", json=body)
+                latencies.append(time.perf_counter() - started)
                 assert response.status_code == 201, response.text
 
     with ThreadPoolExecutor(clients) as pool:
-        return timed(lambda: list(pool.map(worker, zip(range(clients), cycle(urls)))))
+        seconds = timed(lambda: list(pool.map(worker, zip(range(clients), cycle(urls)))))
+    return seconds, latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
 def http_batched(
@@ -267,12 +280,72 @@ def raw_batched(dsn: str, batches: list[list[dict[str, Any]]], clients: int) -> 
         return timed(lambda: list(pool.map(worker, range(clients))))
 
 
+RAW_COPY_RECORDS = """COPY usage_record (id, provider_id, record_id, body_hash, kind,
+  voucher_id, enterprise_id, enrolment_id, cap_period, voucher_code, uscc, resource_kind,
+  resource_model, quantity, unit, unit_price_fen, fee_fen, full_subsidy_fen, subsidy_fen,
+  enterprise_share_fen, outcome, rule_version, service_start, service_end, service_date,
+  attributes, created_at) FROM STDIN"""
+RAW_COPY_POSTINGS = """COPY ledger_posting (kind, from_account, to_account, amount_fen,
+  pool_id, voucher_id, usage_record_id, memo, created_at) FROM STDIN"""
+RAW_VOUCHERS_UNNEST = """UPDATE voucher SET balance_fen = voucher.balance_fen - d.amount,
+  subsidised_fen = voucher.subsidised_fen + d.amount
+  FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS d(id, amount) WHERE voucher.id = d.id"""
+RAW_CAPS_UNNEST = """UPDATE cap_usage SET used_fen = cap_usage.used_fen + d.amount
+  FROM unnest(%(ids)s::bigint[], %(amounts)s::bigint[]) AS d(id, amount)
+  WHERE cap_usage.id = d.id"""
+
+
+def raw_copied(dsn: str, batches: list[list[dict[str, Any]]], clients: int) -> float:
+    """The honest floor of a batch: the same rows written the fastest raw way — ids from the
+    sequence, COPY for records and postings, one UPDATE each for vouchers and caps."""
+
+    def worker(index: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            for batch in batches[index::clients]:
+                with conn.transaction(), conn.cursor() as cur:
+                    copy_batch(cur, batch)
+
+    with ThreadPoolExecutor(clients) as pool:
+        return timed(lambda: list(pool.map(worker, range(clients))))
+
+
+def copy_batch(cur: psycopg.Cursor[Any], batch: list[dict[str, Any]]) -> None:
+    cur.execute(
+        "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, %s)",
+        (len(batch),),
+    )
+    ids = [i for (i,) in cur.fetchall()]
+    now = utcnow()
+    with cur.copy(RAW_COPY_RECORDS) as copy:
+        for p, i in zip(batch, ids, strict=True):
+            copy.write_row(
+                (i, p["provider_id"], p["record_id"], p["body_hash"], "usage", p["voucher_id"],
+                 p["enterprise_id"], p["enrolment_id"], 0, p["voucher_code"], p["uscc"],
+                 "accelerator", "Ascend 910B", "1", "card_hour", 100, 100, 50, 50, 50,
+                 "subsidised", 1, p["start"], p["end"], p["day"], "{}", now)
+            )  # fmt: skip
+    with cur.copy(RAW_COPY_POSTINGS) as copy:
+        for p, i in zip(batch, ids, strict=True):
+            copy.write_row(
+                ("subsidy", p["from"], p["to"], 50, p["pool_id"], p["voucher_id"], i,
+                 p["record_id"], now)
+            )  # fmt: skip
+    for statement, key in ((RAW_VOUCHERS_UNNEST, "voucher_id"), (RAW_CAPS_UNNEST, "cap_id")):
+        moved: dict[int, int] = {}
+        for p in batch:
+            moved[p[key]] = moved.get(p[key], 0) + 50
+        ordered = sorted(moved.items())
+        cur.execute(statement, {"ids": [k for k, _ in ordered], "amounts": [a for _, a in ordered]})
+
+
 BENCH_PHASES = (
     "loading the scratch database",
     "single posts over HTTP",
+    "single posts on one voucher (hot row)",
     "batched posts over HTTP",
+    "a burst of clients",
     "single posts in raw SQL",
-    "batched posts in raw SQL",
+    "batched posts in raw SQL (COPY, and executemany)",
     "verify",
 )
 
@@ -287,18 +360,22 @@ def run(
     batch_size: int,
     batch_clients: int,
     enterprises: int,
+    burst_clients: int,
     log_dir: Path,
     progress: Callable[[str], None] = lambda phase: None,
 ) -> dict[str, Any]:
     """One benchmark run; ``progress`` is told each of ``BENCH_PHASES`` as it starts."""
+    phases = iter(BENCH_PHASES)
     with empty_postgres_database(server_url, prefix="voucher_bench") as url:
-        progress(BENCH_PHASES[0])
+        progress(next(phases))
         migrate(url)
         provider_uscc, provider_id, key, targets = load(url, enterprises)
         auth = {"Authorization": f"Bearer {key}"}
         end = datetime.now(get_settings().tz).replace(microsecond=0) - timedelta(minutes=5)
         pick = cycle(targets)
+        hot = max(1, single // 4)
         single_bodies = [record(f"s-{i}", next(pick), end) for i in range(single)]
+        hot_bodies = [record(f"h-{i}", targets[0], end) for i in range(hot)]
         batch_bodies = [
             [record(f"b-{j}-{i}", next(pick), end) for i in range(batch_size)]
             for j in range(batches)
@@ -306,51 +383,112 @@ def run(
         with api_processes(url, workers, log_dir) as urls:
             warm_up = [[record(f"w-{i}", t, end)] for i, t in enumerate(targets)]
             http_batched(urls, provider_uscc, warm_up, 4, auth)
-            progress(BENCH_PHASES[1])
-            t_single = http_single(urls, provider_uscc, single_bodies, clients, auth)
-            progress(BENCH_PHASES[2])
+            progress(next(phases))
+            t_single, latencies = http_single(urls, provider_uscc, single_bodies, clients, auth)
+            progress(next(phases))
+            t_hot, hot_latencies = http_single(urls, provider_uscc, hot_bodies, clients, auth)
+            progress(next(phases))
             t_batch = http_batched(urls, provider_uscc, batch_bodies, batch_clients, auth)
+            progress(next(phases))
+            storm = burst(
+                urls,
+                provider_uscc,
+                key,
+                lambda record_id: record(record_id, next(pick), end),
+                clients=burst_clients,
+                operations=4,
+            )
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         raw_single_params = [
             raw_params(f"rs-{i}", next(pick), provider_id, end) for i in range(single)
         ]
+        raw_hot_params = [raw_params(f"rh-{i}", targets[0], provider_id, end) for i in range(hot)]
         raw_batch_params = [
             [raw_params(f"rb-{j}-{i}", next(pick), provider_id, end) for i in range(batch_size)]
             for j in range(batches)
         ]
-        progress(BENCH_PHASES[3])
+        raw_copy_params = [
+            [raw_params(f"rc-{j}-{i}", next(pick), provider_id, end) for i in range(batch_size)]
+            for j in range(batches)
+        ]
+        progress(next(phases))
         t_raw_single = raw_single(dsn, raw_single_params, clients)
-        progress(BENCH_PHASES[4])
+        t_raw_hot = raw_single(dsn, raw_hot_params, clients)
+        progress(next(phases))
+        t_raw_copy = raw_copied(dsn, raw_copy_params, batch_clients)
         t_raw_batch = raw_batched(dsn, raw_batch_params, batch_clients)
-        progress(BENCH_PHASES[5])
+        progress(next(phases))
         engine = create_db_engine(url)
         with Session(engine) as session:
             violations = verify_ledger(session)
         engine.dispose()
     total_batched = batches * batch_size
-    figures = {
+    return {
         "single_http_per_s": single / t_single,
         "single_raw_per_s": single / t_raw_single,
+        "single_p50_ms": percentile(latencies, 0.5) * 1000,
+        "single_p99_ms": percentile(latencies, 0.99) * 1000,
+        "hot_http_per_s": hot / t_hot,
+        "hot_raw_per_s": hot / t_raw_hot,
+        "hot_p50_ms": percentile(hot_latencies, 0.5) * 1000,
+        "hot_p99_ms": percentile(hot_latencies, 0.99) * 1000,
         "batched_http_per_s": total_batched / t_batch,
-        "batched_raw_per_s": total_batched / t_raw_batch,
+        "batched_copy_per_s": total_batched / t_raw_copy,
+        "batched_executemany_per_s": total_batched / t_raw_batch,
+        "burst_clients": burst_clients,
+        "burst_requests": sum(storm.responses.values()),
+        "burst_responses": dict(storm.responses),
+        "burst_errors": len(storm.unexpected) + storm.unfinished,
+        "burst_seconds": storm.seconds,
+        "burst_p50_ms": storm.percentile(0.5) * 1000,
+        "burst_p99_ms": storm.percentile(0.99) * 1000,
+        "burst_slowest_503_s": storm.slowest_503,
         "verify_violations": len(violations),
     }
-    figures["single_ratio"] = figures["single_http_per_s"] / figures["single_raw_per_s"]
-    figures["batched_ratio"] = figures["batched_http_per_s"] / figures["batched_raw_per_s"]
-    return figures
 
 
 def report(figures: dict[str, Any], settings: dict[str, Any]) -> str:
-    lines = [
-        f"settings: {json.dumps(settings)}",
-        f"{'mode':<28}{'records/s':>12}{'floor/s':>12}{'ratio':>8}",
-        f"{'single posts over HTTP':<28}{figures['single_http_per_s']:>12,.0f}"
-        f"{figures['single_raw_per_s']:>12,.0f}{figures['single_ratio']:>8.0%}",
-        f"{'batched posts over HTTP':<28}{figures['batched_http_per_s']:>12,.0f}"
-        f"{figures['batched_raw_per_s']:>12,.0f}{figures['batched_ratio']:>8.0%}",
-        f"verify after the run: {figures['verify_violations']} violation(s)",
-    ]
-    return "\n".join(lines)
+    f = figures
+
+    def line(mode: str, rate: float, floor: float, p50: str = "", p99: str = "") -> str:
+        return f"{mode:<40}{rate:>10,.0f}{floor:>10,.0f}{rate / floor:>7.0%}{p50:>9}{p99:>9}"
+
+    return "\n".join(
+        [
+            f"settings: {json.dumps(settings)}",
+            f"{'mode':<40}{'rec/s':>10}{'floor/s':>10}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}",
+            line(
+                f"single posts ({settings['enterprises']} vouchers)",
+                f["single_http_per_s"],
+                f["single_raw_per_s"],
+                f"{f['single_p50_ms']:.1f}",
+                f"{f['single_p99_ms']:.1f}",
+            ),
+            line(
+                "single posts, one voucher (hot row)",
+                f["hot_http_per_s"],
+                f["hot_raw_per_s"],
+                f"{f['hot_p50_ms']:.1f}",
+                f"{f['hot_p99_ms']:.1f}",
+            ),
+            line(
+                "batched posts vs COPY floor",
+                f["batched_http_per_s"],
+                f["batched_copy_per_s"],
+            ),
+            line(
+                "batched posts vs executemany floor",
+                f["batched_http_per_s"],
+                f["batched_executemany_per_s"],
+            ),
+            f"burst: {f['burst_clients']} keep-alive clients released together, "
+            f"{f['burst_requests']:,} requests in {f['burst_seconds']:.1f} s: "
+            f"{f['burst_responses']}; p50 {f['burst_p50_ms']:.0f} ms, "
+            f"p99 {f['burst_p99_ms']:.0f} ms (retries included); "
+            f"{f['burst_errors']} error(s); slowest 503 after {f['burst_slowest_503_s']:.2f} s",
+            f"verify after the run: {f['verify_violations']} violation(s)",
+        ]
+    )
 
 
 def scrape_cost(server_url: str, rows: int, repeats: int = 5) -> dict[str, float]:
