@@ -97,7 +97,7 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         ),
     )
     for year in (2025, 2026):
-        create_pool(session, program, year=year, total_fen=10_000_000_00)
+        create_pool(session, program, year=year, total_fen=10_000_000_00, today=today)
     enterprises = [
         register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
         for i, (division, name) in enumerate(zip(DISTRICTS, NAMES, strict=True))
