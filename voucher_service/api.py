@@ -38,6 +38,7 @@ from voucher_service.db.session import transaction
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
+from voucher_service.evaluation.router import admin_router as evaluation_admin
 from voucher_service.metrics import REQUESTS
 from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
 from voucher_service.monitoring.router import admin_router as network_admin
@@ -201,6 +202,7 @@ def create_app() -> FastAPI:
     app.include_router(settlement_admin, prefix="/v1/admin")
     app.include_router(applications_admin, prefix="/v1/admin")
     app.include_router(network_admin, prefix="/v1/admin")
+    app.include_router(evaluation_admin, prefix="/v1/admin")
     app.include_router(network_provider, prefix="/v1/provider")
     app.include_router(applications_enterprise, prefix="/v1/enterprise")
     app.include_router(settlement_provider, prefix="/v1/provider")
