@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -242,3 +242,9 @@ def usage_body(
         "service_start": start.isoformat(),
         "service_end": end.isoformat(),
     }
+
+
+def usage_on(record_id: str, voucher: str, holder: str, fee: str, day: str) -> dict[str, Any]:
+    """``usage_body`` for one hour on the morning of ``day`` (YYYY-MM-DD) in Wuhan."""
+    start = datetime.fromisoformat(f"{day}T09:00:00+08:00")
+    return usage_body(record_id, voucher, holder, fee, start=start, end=start + timedelta(hours=1))

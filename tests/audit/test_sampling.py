@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, make_voucher, uscc
+from tests.factories import make_enterprise, make_pool, make_program, make_voucher, usage_on, uscc
 from tests.usage.conftest import redeem, register_provider
 from voucher_service.audit import commands, sampling
 from voucher_service.audit.sample_export import RECORD_COLUMNS
@@ -59,19 +59,7 @@ class Scene:
     def post(self, record_id: str, code: str, day: str) -> dict[str, Any]:
         response = self.client.post(
             f"/v1/provider/{self.provider}/usage-records",
-            json={
-                "record_id": record_id,
-                "voucher_code": code,
-                "uscc": self.holder,
-                "resource_kind": "accelerator",
-                "resource_model": "Ascend 910B",
-                "quantity": "8",
-                "unit": "card_hour",
-                "unit_price_yuan": "12.50",
-                "fee_yuan": "100.00",
-                "service_start": f"{day}T08:00:00+08:00",
-                "service_end": f"{day}T09:00:00+08:00",
-            },
+            json=usage_on(record_id, code, self.holder, "100.00", day),
         )
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]

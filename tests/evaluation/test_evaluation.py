@@ -20,6 +20,7 @@ from tests.factories import (
     make_program,
     make_provider,
     make_redemption,
+    usage_on,
 )
 from voucher_service.applications.service import ApplicationInput, approve, reject, submit
 from voucher_service.db.tables.applications import SizeClass
@@ -118,19 +119,7 @@ class Scene:
         assert holder is not None
         response = self.client.post(
             f"/v1/provider/{provider.uscc}/usage-records",
-            json={
-                "record_id": record_id,
-                "voucher_code": voucher.code,
-                "uscc": holder.uscc,
-                "resource_kind": "accelerator",
-                "resource_model": "Ascend 910B",
-                "quantity": "1",
-                "unit": "card_hour",
-                "unit_price_yuan": fee,
-                "fee_yuan": fee,
-                "service_start": f"{day}T09:00:00+08:00",
-                "service_end": f"{day}T10:00:00+08:00",
-            },
+            json=usage_on(record_id, voucher.code, holder.uscc, fee, day),
         )
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]

@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, make_voucher, uscc
+from tests.factories import (
+    make_enterprise,
+    make_pool,
+    make_program,
+    make_voucher,
+    usage_on,
+    uscc,
+)
 from tests.programs.test_programs_api import MEASURE_2
 from tests.usage.conftest import redeem, register_provider
 from voucher_service.db.tables.applications import Application
@@ -155,19 +162,7 @@ def test_vouchers_issued_before_the_end_are_grandfathered(
     def post(record_id: str, day: str) -> dict[str, Any]:
         response = client.post(
             f"/v1/provider/{provider}/usage-records",
-            json={
-                "record_id": record_id,
-                "voucher_code": voucher.code,
-                "uscc": enterprise.uscc,
-                "resource_kind": "accelerator",
-                "resource_model": "Ascend 910B",
-                "quantity": "8",
-                "unit": "card_hour",
-                "unit_price_yuan": "12.50",
-                "fee_yuan": "100.00",
-                "service_start": f"{day}T08:00:00+08:00",
-                "service_end": f"{day}T09:00:00+08:00",
-            },
+            json=usage_on(record_id, voucher.code, enterprise.uscc, "100.00", day),
         )
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]

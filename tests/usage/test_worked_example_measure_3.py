@@ -14,7 +14,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, uscc
+from tests.factories import make_enterprise, make_pool, usage_on, uscc
 from tests.usage.conftest import redeem, register_provider
 from voucher_service.deps import now
 from voucher_service.ledger.verify import verify_ledger
@@ -97,19 +97,7 @@ class Story:
         return self.ok(
             self.client.post(
                 f"/v1/provider/{self.provider}/usage-records",
-                json={
-                    "record_id": record_id,
-                    "voucher_code": voucher,
-                    "uscc": self.enterprise,
-                    "resource_kind": "accelerator",
-                    "resource_model": "Ascend 910B",
-                    "quantity": "1",
-                    "unit": "card_hour",
-                    "unit_price_yuan": fee,
-                    "fee_yuan": fee,
-                    "service_start": f"{day}T09:00:00+08:00",
-                    "service_end": f"{day}T18:00:00+08:00",
-                },
+                json=usage_on(record_id, voucher, self.enterprise, fee, day),
             ),
             201,
         )

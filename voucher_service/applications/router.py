@@ -3,9 +3,11 @@ selection) and follow; reviewers work the queues."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
 
 from voucher_service.applications import selection, service
 from voucher_service.applications.schemas import (
@@ -204,16 +206,25 @@ def get_selection(selection_id: int, session: SessionDep) -> SelectionOut:
     return _selection_out(session, selection.get_selection(session, selection_id))
 
 
+def _decide(
+    selection_id: int,
+    status: SelectionStatus,
+    reason: str,
+    session: Session,
+    today: date,
+    now: datetime,
+) -> SelectionOut:
+    row = selection.get_selection(session, selection_id)
+    decided = selection.decide(session, row, status, reason=reason, today=today, now=now)
+    return _selection_out(session, decided)
+
+
 @admin_router.post("/selections/{selection_id}/select", dependencies=rule(BUREAU_STAFF))
 def select_model(
     selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
     """Select: the enterprise may be issued the program's vouchers of that year."""
-    row = selection.get_selection(session, selection_id)
-    decided = selection.decide(
-        session, row, SelectionStatus.SELECTED, reason=body.reason, today=today, now=now
-    )
-    return _selection_out(session, decided)
+    return _decide(selection_id, SelectionStatus.SELECTED, body.reason, session, today, now)
 
 
 @admin_router.post("/selections/{selection_id}/decline", dependencies=rule(BUREAU_STAFF))
@@ -221,11 +232,7 @@ def decline_model(
     selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
     """Decline, with a reason (required)."""
-    row = selection.get_selection(session, selection_id)
-    decided = selection.decide(
-        session, row, SelectionStatus.DECLINED, reason=body.reason, today=today, now=now
-    )
-    return _selection_out(session, decided)
+    return _decide(selection_id, SelectionStatus.DECLINED, body.reason, session, today, now)
 
 
 @admin_router.post("/selections/decide-bulk", dependencies=rule(BUREAU_STAFF))

@@ -4,19 +4,22 @@ blacklist."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.applications import service
 from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
 from voucher_service.db.tables.applications import (
+    Application,
     ApplicationStatus,
+    ModelSelection,
     Sector,
     SelectionStatus,
     SizeClass,
 )
 from voucher_service.db.tables.programs import Program
+from voucher_service.errors import ServiceError
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan
 
 
@@ -72,7 +75,32 @@ class CheckOut(BaseModel):
     message: str
 
 
-class ApplicationOut(BaseModel):
+class ReviewedOut(BaseModel):
+    """What any reviewed application shows of its decision."""
+
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def review_of(row: Application | ModelSelection) -> dict[str, Any]:
+        return {
+            "decision_reason": row.decision_reason,
+            "decided_by": row.decided_by,
+            "decided_at": row.decided_at,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+
+
+def error_body(error: ServiceError) -> dict[str, str]:
+    """A refused item of a bulk decision, in the error shape."""
+    return {"code": error.code, "message": error.message}
+
+
+class ApplicationOut(ReviewedOut):
     id: int
     uscc: str
     program_code: str
@@ -90,11 +118,6 @@ class ApplicationOut(BaseModel):
     headcount: int
     revenue_yuan: Yuan
     declares_no_related_party: bool
-    decision_reason: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
     def of(cls, view: service.ApplicationView) -> ApplicationOut:
@@ -117,11 +140,7 @@ class ApplicationOut(BaseModel):
             headcount=row.headcount,
             revenue_yuan=row.revenue_fen,
             declares_no_related_party=row.declares_no_related_party,
-            decision_reason=row.decision_reason,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            **cls.review_of(row),
         )
 
 
@@ -165,8 +184,7 @@ class BulkResultOut(BaseModel):
                 id=outcome.application_id, ok=True, application=ApplicationOut.of(outcome.approved)
             )
         assert outcome.error is not None
-        error = {"code": outcome.error.code, "message": outcome.error.message}
-        return cls(id=outcome.application_id, ok=False, error=error)
+        return cls(id=outcome.application_id, ok=False, error=error_body(outcome.error))
 
 
 class BlacklistIn(BaseModel):
@@ -218,7 +236,7 @@ class SelectionIn(BaseModel):
         )
 
 
-class SelectionOut(BaseModel):
+class SelectionOut(ReviewedOut):
     id: int
     uscc: str
     enterprise_name: str
@@ -231,11 +249,6 @@ class SelectionOut(BaseModel):
     status: SelectionStatus
     eligible: bool = Field(description="Whether every automatic check passed.")
     checks: list[CheckOut]
-    decision_reason: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
     def of(cls, view: SelectionView) -> SelectionOut:
@@ -253,11 +266,7 @@ class SelectionOut(BaseModel):
             status=SelectionStatus(row.status),
             eligible=row.eligible,
             checks=[CheckOut(**c) for c in view.checks],
-            decision_reason=row.decision_reason,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            **cls.review_of(row),
         )
 
 
@@ -285,5 +294,4 @@ class BulkDecisionOut(BaseModel):
         if outcome.decided is not None:
             return cls(id=outcome.selection_id, ok=True, selection=SelectionOut.of(outcome.decided))
         assert outcome.error is not None
-        error = {"code": outcome.error.code, "message": outcome.error.message}
-        return cls(id=outcome.selection_id, ok=False, error=error)
+        return cls(id=outcome.selection_id, ok=False, error=error_body(outcome.error))

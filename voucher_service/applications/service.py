@@ -28,7 +28,6 @@ from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
     BlacklistEntry,
-    ModelSelection,
     SelectionStatus,
     SizeClass,
 )
@@ -53,7 +52,7 @@ from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate_rows, where_given
 from voucher_service.programs.service import require_open, rules_in_force
-from voucher_service.vouchers.service import issue_voucher
+from voucher_service.vouchers.service import issue_voucher, selection_status
 
 T = TypeVar("T")
 
@@ -119,13 +118,7 @@ def window_check(enrolment: Enrolment | None, today: date) -> Check:
 
 def selection_check(session: Session, enterprise: Enterprise, program: Program, year: int) -> Check:
     """Measure 3: the enterprise's model is selected (遴选) for the year's batch."""
-    status = session.scalar(
-        select(ModelSelection.status).where(
-            ModelSelection.enterprise_id == enterprise.id,
-            ModelSelection.program_id == program.id,
-            ModelSelection.year == year,
-        )
-    )
+    status = selection_status(session, enterprise, program, year)
     return Check(
         "selection",
         status == SelectionStatus.SELECTED,

@@ -169,8 +169,12 @@ def evaluate(
         as_of=today,
         first_day=first_day,
         last_day=last_day,
-        applications=_application_counts(session, program, year),
-        selections=_selection_counts(session, program, year)
+        applications=_status_counts(
+            session, Application, program, year, favourable="approved", unfavourable="rejected"
+        ),
+        selections=_status_counts(
+            session, ModelSelection, program, year, favourable="selected", unfavourable="declined"
+        )
         if program.requires_selection
         else None,
         vouchers=_voucher_counts(session, pool),
@@ -298,29 +302,23 @@ def _size_classes(session: Session, program: Program, year: int) -> dict[int, st
     return {enterprise_id: size for enterprise_id, size in rows}
 
 
-def _status_counts(session: Session, status: object, *where: object) -> dict[str, int]:
-    rows = session.execute(select(status, func.count()).where(*where).group_by(status))
-    return {str(value): int(count) for value, count in rows}
-
-
-def _application_counts(session: Session, program: Program, year: int) -> StatusCounts:
-    counts = _status_counts(
-        session,
-        Application.status,
-        Application.program_id == program.id,
-        Application.year == year,
+def _status_counts(
+    session: Session,
+    table: type[Application] | type[ModelSelection],
+    program: Program,
+    year: int,
+    *,
+    favourable: str,
+    unfavourable: str,
+) -> StatusCounts:
+    """Applications (or model selections) of the program's year, by status."""
+    rows = session.execute(
+        select(table.status, func.count())
+        .where(table.program_id == program.id, table.year == year)
+        .group_by(table.status)
     )
-    return StatusCounts(counts, favourable="approved", unfavourable="rejected")
-
-
-def _selection_counts(session: Session, program: Program, year: int) -> StatusCounts:
-    counts = _status_counts(
-        session,
-        ModelSelection.status,
-        ModelSelection.program_id == program.id,
-        ModelSelection.year == year,
-    )
-    return StatusCounts(counts, favourable="selected", unfavourable="declined")
+    counts = {str(status): int(count) for status, count in rows}
+    return StatusCounts(counts, favourable=favourable, unfavourable=unfavourable)
 
 
 def _voucher_counts(session: Session, pool: Pool | None) -> VoucherCounts:

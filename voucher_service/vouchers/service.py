@@ -146,17 +146,23 @@ def issue_voucher(
     return voucher
 
 
-def _check_selected(session: Session, enterprise: Enterprise, program: Program, year: int) -> None:
-    """Measure 3 (对遴选的垂直行业模型…给予补助): vouchers only for the year's selected."""
-    selected = session.scalar(
-        select(ModelSelection.id).where(
+def selection_status(
+    session: Session, enterprise: Enterprise, program: Program, year: int
+) -> str | None:
+    """Where the enterprise's model selection for the program's ``year`` stands, if any."""
+    status: str | None = session.scalar(
+        select(ModelSelection.status).where(
             ModelSelection.enterprise_id == enterprise.id,
             ModelSelection.program_id == program.id,
             ModelSelection.year == year,
-            ModelSelection.status == SelectionStatus.SELECTED,
         )
     )
-    if selected is None:
+    return status
+
+
+def _check_selected(session: Session, enterprise: Enterprise, program: Program, year: int) -> None:
+    """Measure 3 (对遴选的垂直行业模型…给予补助): vouchers only for the year's selected."""
+    if selection_status(session, enterprise, program, year) != SelectionStatus.SELECTED:
         raise NotSelected(
             f"enterprise {enterprise.uscc} is not selected for {program.code} in {year}: "
             "only the year's selected enterprises may be issued its vouchers"
