@@ -4,6 +4,7 @@ and the demo year's evaluation as a workbook that opens with Chinese headers and
 from __future__ import annotations
 
 import io
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -103,3 +104,11 @@ def test_the_demo_year_s_evaluation_opens_with_chinese_headers(
     m3 = get(client, f"/v1/admin/programs/{MEASURE_3_CODE}/evaluation", year=2026)
     assert m3["selections"]["by_status"] == {"selected": 1, "submitted": 1}
     assert m3["subsidies"]["subsidy_yuan"] == "575000.00"
+
+
+def test_the_demo_loads_on_any_day(session: Session) -> None:
+    """Its pools and the top-up's declaration are history, opened when the programs began;
+    vouchers and usage come only within the demo year."""
+    after_the_policy = load_demo(session, today=date(2027, 5, 1))
+    assert after_the_policy.loaded and after_the_policy.vouchers == []
+    assert after_the_policy.measure_3_voucher is None and after_the_policy.top_up_voucher is None

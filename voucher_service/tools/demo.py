@@ -116,9 +116,9 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         ),
     )
     for year in (2025, 2026):
-        create_pool(session, program, year=year, total_fen=10_000_000_00, today=today)
-    measure_3 = _measure_3(session, today)
-    top_up = _district_top_up(session, program, today)
+        _open_pool(session, program, year, 10_000_000_00)
+    measure_3 = _measure_3(session)
+    top_up = _district_top_up(session, program)
     enterprises = [
         register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
         for i, (division, name) in enumerate(zip(WUHAN_DISTRICTS, NAMES, strict=True))
@@ -179,17 +179,15 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
             (enterprises[12], SizeClass.MICRO, 3, 60_000_00),
         ):
             year_so_far.approved(program, enterprise, size, month, face_fen)
-        if measure_3 is not None:
-            m3_voucher = year_so_far.selected(measure_3, enterprises[7], enterprises[8])
-        if top_up is not None:
-            top_up_voucher = issue_voucher(
-                session,
-                program=top_up,
-                year=DEMO_YEAR,
-                enterprise=enterprises[6],
-                face_value_fen=20_000_00,
-                today=today,
-            ).code
+        m3_voucher = year_so_far.selected(measure_3, enterprises[7], enterprises[8])
+        top_up_voucher = issue_voucher(
+            session,
+            program=top_up,
+            year=DEMO_YEAR,
+            enterprise=enterprises[6],
+            face_value_fen=20_000_00,
+            today=today,
+        ).code
     record_telemetry(
         session,
         provider,
@@ -208,7 +206,7 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
     )
 
 
-def _measure_3(session: Session, today: date) -> Program | None:
+def _measure_3(session: Session) -> Program:
     """Measure 3 (垂直行业模型: 每年50%、最长三年、累计最高500万元), for selected models."""
     measure_3 = create_program(
         session,
@@ -232,14 +230,12 @@ def _measure_3(session: Session, today: date) -> Program | None:
             requires_selection=True,
         ),
     )
-    if today > measure_3.valid_to:
-        return None
     for year in (2025, 2026):
-        create_pool(session, measure_3, year=year, total_fen=50_000_000_00, today=today)
+        _open_pool(session, measure_3, year, 50_000_000_00)
     return measure_3
 
 
-def _district_top_up(session: Session, base: Program, today: date) -> Program | None:
+def _district_top_up(session: Session, base: Program) -> Program:
     """Hongshan district tops measure 2 up by 20%, the two together at most 70% of a fee."""
     top_up = create_program(
         session,
@@ -259,11 +255,18 @@ def _district_top_up(session: Session, base: Program, today: date) -> Program | 
         ),
         eligibility=Eligibility(region_prefix="420111"),
     )
-    if today > top_up.valid_to:
-        return None
-    declare_top_up(session, top_up, Declaration(base, stack_order=1, ceiling_bp=7000), today=today)
-    create_pool(session, top_up, year=DEMO_YEAR, total_fen=2_000_000_00, today=today)
+    # Declared, and its pool opened, as the district did on the first day of its program.
+    declaration = Declaration(base, stack_order=1, ceiling_bp=7000)
+    declare_top_up(session, top_up, declaration, today=top_up.valid_from)
+    _open_pool(session, top_up, DEMO_YEAR, 2_000_000_00)
     return top_up
+
+
+def _open_pool(session: Session, program: Program, year: int, total_fen: int) -> None:
+    """A pool as the bureau opened it, at the start of its year (or of the program): the
+    demo's history, whatever day it is loaded on."""
+    opened_on = max(date(year, 1, 1), program.valid_from)
+    create_pool(session, program, year=year, total_fen=total_fen, today=opened_on)
 
 
 class _UsageYear:
