@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from voucher_service.applications import selection
 from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import create_key, key_holder
-from voucher_service.db.tables.applications import Application, SizeClass
+from voucher_service.db.tables.applications import (
+    Application,
+    ModelSelection,
+    Sector,
+    SelectionStatus,
+    SizeClass,
+)
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool, Program
@@ -20,7 +27,12 @@ from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
-from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.programs.service import (
+    Eligibility,
+    RuleNumbers,
+    create_pool,
+    create_program,
+)
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.vouchers.service import issue_voucher
@@ -44,6 +56,8 @@ def make_program(
     cap_scope: CapScope = CapScope.LIFETIME,
     window_months: int = 36,
     pool_minimum_fen: int = 0,
+    region_prefix: str = "4201",
+    requires_selection: bool = False,
 ) -> Program:
     return create_program(
         session,
@@ -60,13 +74,19 @@ def make_program(
             window_months=window_months,
             pool_minimum_fen=pool_minimum_fen,
         ),
+        eligibility=Eligibility(region_prefix=region_prefix, requires_selection=requires_selection),
     )
 
 
 def make_pool(
-    session: Session, program: Program, *, year: int = 2026, total_fen: int = 1_000_000_00
+    session: Session,
+    program: Program,
+    *,
+    year: int = 2026,
+    total_fen: int = 1_000_000_00,
+    today: date = date(2026, 6, 15),
 ) -> Pool:
-    return create_pool(session, program, year=year, total_fen=total_fen)
+    return create_pool(session, program, year=year, total_fen=total_fen, today=today)
 
 
 def make_enterprise(
@@ -159,6 +179,37 @@ def make_application(
     )
 
 
+def make_selection(
+    session: Session,
+    *,
+    program: Program,
+    enterprise: Enterprise | None = None,
+    year: int = 2026,
+    sector: Sector = Sector.MANUFACTURING,
+    selected: bool = True,
+    today: date = date(2026, 6, 15),
+) -> ModelSelection:
+    """A measure-3 model selection application, selected unless told otherwise."""
+    row = selection.apply(
+        session,
+        enterprise or make_enterprise(session),
+        selection.SelectionInput(
+            program=program,
+            year=year,
+            model_name="工业质检大模型",
+            sector=sector,
+            filing_reference="Hubei-Test-20260101",
+        ),
+        today=today,
+        now=utcnow(),
+    )
+    if selected:
+        selection.decide(
+            session, row, SelectionStatus.SELECTED, reason="", today=today, now=utcnow()
+        )
+    return row
+
+
 def make_key(
     session: Session,
     role: Role,
@@ -191,3 +242,9 @@ def usage_body(
         "service_start": start.isoformat(),
         "service_end": end.isoformat(),
     }
+
+
+def usage_on(record_id: str, voucher: str, holder: str, fee: str, day: str) -> dict[str, Any]:
+    """``usage_body`` for one hour on the morning of ``day`` (YYYY-MM-DD) in Wuhan."""
+    start = datetime.fromisoformat(f"{day}T09:00:00+08:00")
+    return usage_body(record_id, voucher, holder, fee, start=start, end=start + timedelta(hours=1))

@@ -31,6 +31,7 @@ from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError
+from voucher_service.evaluation.router import admin_router as evaluation_admin
 from voucher_service.gate import Gate, Limits, error_response, service_error_response
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
@@ -74,6 +75,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (settlement_admin, "/v1/admin"),
     (applications_admin, "/v1/admin"),
     (network_admin, "/v1/admin"),
+    (evaluation_admin, "/v1/admin"),
     (network_provider, "/v1/provider"),
     (applications_enterprise, "/v1/enterprise"),
     (settlement_provider, "/v1/provider"),

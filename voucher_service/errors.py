@@ -17,7 +17,9 @@
         ├── ProviderSuspended         a suspended provider may not post usage
         ├── RecordConflict            a record id reused with a different body
         ├── RefundExceedsFee          an adjustment refunds more than is left of the fee
-        └── NotEligible               an application no longer passes its checks
+        ├── NotEligible               an application no longer passes its checks
+        ├── NotSelected               a program needing selection (measure 3): not selected
+        └── TopUpRefused              a top-up declaration that breaks a stacking rule
 
 Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. Every
 code a client can see is a member of ``ErrorCode``, written once, here: a class's default
@@ -84,6 +86,7 @@ class ErrorCode(StrEnum):
     RECORD_NOT_FOUND = "record_not_found"
     STATEMENT_NOT_FOUND = "statement_not_found"
     APPLICATION_NOT_FOUND = "application_not_found"
+    SELECTION_NOT_FOUND = "selection_not_found"
     KEY_NOT_FOUND = "key_not_found"
     ACCOUNT_NOT_FOUND = "account_not_found"
     # 409: a business rule refuses the request
@@ -101,6 +104,8 @@ class ErrorCode(StrEnum):
     RECORD_ID_CONFLICT = "record_id_conflict"
     REFUND_EXCEEDS_FEE = "refund_exceeds_fee"
     NOT_ELIGIBLE = "not_eligible"
+    NOT_SELECTED = "not_selected"
+    TOP_UP_REFUSED = "top_up_refused"
 
 
 class ServiceError(Exception):
@@ -190,3 +195,11 @@ class RefundExceedsFee(Conflict):
 
 class NotEligible(Conflict):
     code = ErrorCode.NOT_ELIGIBLE
+
+
+class NotSelected(Conflict):
+    code = ErrorCode.NOT_SELECTED
+
+
+class TopUpRefused(Conflict):
+    code = ErrorCode.TOP_UP_REFUSED

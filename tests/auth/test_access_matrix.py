@@ -107,6 +107,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "prefix": "nosuchkey",
         "statement_id": "999999",
         "application_id": "999999",
+        "selection_id": "999999",
         "account_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

@@ -3,6 +3,8 @@ what a pricing's outcome is, and what a refund gives back."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -161,3 +163,42 @@ def test_a_larger_refund_never_gives_back_less(case: tuple[int, int, int, int], 
         fee_left_fen=fee_left, subsidy_left_fen=subsidy_left, refund_fen=larger, rate_bp=rate
     )
     assert larger_back >= smaller_back
+
+
+@given(
+    st.text(min_size=1, max_size=20),
+    st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(10**6), places=6),
+    st.integers(0, 10**9),
+    st.dictionaries(
+        st.text(max_size=5), st.text(max_size=5) | st.integers() | st.none(), max_size=3
+    ),
+    st.sampled_from([ZoneInfo("Asia/Shanghai"), UTC, ZoneInfo("America/New_York")]),
+)
+def test_a_body_hash_is_the_one_stored_records_were_given(
+    record_id: str, quantity: Decimal, fee: int, attributes: dict[str, object], zone: ZoneInfo
+) -> None:
+    """Stored records keep the hash of their body: the canonical form never changes (it is
+    written out here as the first release computed it)."""
+    start = datetime(2026, 6, 1, 9, tzinfo=zone)
+    report = UsageReport(
+        record_id=record_id,
+        voucher_code="ABCD-EFGH-JKLM-NPQR",
+        uscc=HOLDER,
+        resource_kind="cpu",
+        resource_model="鲲鹏 920",
+        quantity=quantity,
+        unit="core_hour",
+        unit_price_fen=fee,
+        fee_fen=fee,
+        service_start=start,
+        service_end=start + timedelta(hours=1),
+        attributes=attributes,
+    )
+    first_release = {
+        **{k: v for k, v in report.__dict__.items() if k not in ("body_hash", "quantity_text")},
+        "quantity": format(quantity.normalize(), "f"),
+        "service_start": start.astimezone(ZoneInfo("UTC")).isoformat(),
+        "service_end": (start + timedelta(hours=1)).astimezone(ZoneInfo("UTC")).isoformat(),
+    }
+    text = json.dumps(first_release, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert report.body_hash == hashlib.sha256(text.encode()).hexdigest()

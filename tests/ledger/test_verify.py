@@ -90,7 +90,10 @@ def test_cli_demo_verify_and_corruption(
 def test_cli_expire_is_idempotent(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--today", "2026-06-15"]) == 0
     assert main(["expire", "--today", "2027-01-31", "--force"]) == 0
-    assert "expired 4 voucher(s); 370000.00 yuan" in capsys.readouterr().out
+    # The demo's 2026 vouchers: four issued today (370,000.00 unspent), three approved early
+    # in the year (64,375.00 + 118,375.00 + 34,218.75 left after their usage), measure 3's
+    # (425,000.00 left of 1,000,000.00) and the Hongshan top-up's (20,000.00).
+    assert "expired 9 voucher(s); 1031968.75 yuan" in capsys.readouterr().out
     assert main(["expire", "--today", "2027-02-01", "--force"]) == 0
     assert "expired 0 voucher(s)" in capsys.readouterr().out
     assert main(["verify"]) == 0

@@ -33,7 +33,11 @@ def create(client: TestClient, **changes: object) -> dict:  # type: ignore[type-
 
 def test_define_measure_2_and_read_it_back(client: TestClient) -> None:
     created = create(client)
-    assert created["rules"] == [{**MEASURE_2["rules"], "version": 1}]  # type: ignore[dict-item]
+    assert created["rules"] == [
+        {**MEASURE_2["rules"], "version": 1, "effective_to": "2027-03-18", "in_force": True}  # type: ignore[dict-item]
+    ]
+    assert created["phase"] == "in_force"
+    assert (created["tops_up"], created["topped_up_by"]) == (None, [])
     assert client.get("/v1/admin/programs/WH-AI-M2").json() == created
     listed = client.get("/v1/admin/programs").json()
     assert [p["code"] for p in listed["items"]] == ["WH-AI-M2"] and listed["next_cursor"] is None
@@ -117,6 +121,13 @@ def test_rule_versions_only_take_effect_from_today_on(client: TestClient) -> Non
     assert future.json()["version"] == 2
     versions = client.get("/v1/admin/programs/WH-AI-M2/rules").json()["items"]
     assert [(v["version"], v["rate_bp"]) for v in versions] == [(1, 5000), (2, 4000)]
+    # The program shows each version with the days it prices: version 1 until the day
+    # before version 2, which lasts as long as the program; version 1 is in force today.
+    shown = client.get("/v1/admin/programs/WH-AI-M2").json()["rules"]
+    assert [(v["effective_from"], v["effective_to"], v["in_force"]) for v in shown] == [
+        ("2025-03-19", "2026-12-31", True),
+        ("2027-01-01", "2027-03-18", False),
+    ]
 
 
 def test_nonsense_rules_are_refused(client: TestClient) -> None:

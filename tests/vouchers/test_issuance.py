@@ -159,12 +159,13 @@ def test_window_ended_is_refused(session: Session) -> None:
 
 def test_outside_program_validity_is_refused(client: TestClient, session: Session) -> None:
     program = make_program(session, valid_from=date(2025, 1, 1), valid_to=date(2026, 3, 31))
-    make_pool(session, program, year=2025)
-    make_pool(session, program, year=2026)
+    make_pool(session, program, year=2025, today=date(2025, 1, 1))
+    make_pool(session, program, year=2026, today=date(2025, 12, 1))
     enterprise = make_enterprise(session)
     session.commit()
     response = issue(client, program.code, enterprise.uscc, "10.00")  # today is 2026-06-15
     assert (response.status_code, response.json()["error"]["code"]) == (409, "program_not_valid")
+    assert "ended on 2026-03-31: no new vouchers" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

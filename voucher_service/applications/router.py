@@ -1,23 +1,36 @@
-"""Application endpoints: enterprises apply and follow; reviewers work the queue."""
+"""Application endpoints: enterprises apply (for vouchers, and for measure 3's model
+selection) and follow; reviewers work the queues."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
 
-from voucher_service.applications import service
+from voucher_service.applications import selection, service
 from voucher_service.applications.schemas import (
     ApplicationIn,
     ApplicationOut,
     ApproveIn,
     BlacklistIn,
     BulkApproveIn,
+    BulkDecisionIn,
+    BulkDecisionOut,
     BulkResultOut,
     DecisionIn,
+    SelectionIn,
+    SelectionOut,
 )
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
-from voucher_service.db.tables.applications import Application, ApplicationStatus
+from voucher_service.db.tables.applications import (
+    Application,
+    ApplicationStatus,
+    ModelSelection,
+    Sector,
+    SelectionStatus,
+)
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
@@ -150,3 +163,87 @@ def add_to_blacklist(body: BlacklistIn, session: SessionDep) -> dict[str, Any]:
     """Bar an enterprise from applying (its existing vouchers are not touched)."""
     entry = service.blacklist(session, get_enterprise(session, body.uscc), reason=body.reason)
     return {"uscc": body.uscc, "reason": entry.reason, "created_at": entry.created_at}
+
+
+def _selection_out(session: SessionDep, row: ModelSelection) -> SelectionOut:
+    return SelectionOut.of(selection.describe(session, [row])[0])
+
+
+@enterprise_router.post("/{uscc}/selections", status_code=status.HTTP_201_CREATED)
+def apply_for_selection(
+    uscc: str, body: SelectionIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> SelectionOut:
+    """Apply to have a vertical-industry model selected (遴选) for a program's yearly batch
+    (measure 3). The automatic checks answer at once."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    inp = body.to_input(get_program(session, body.program_code))
+    return _selection_out(session, selection.apply(session, enterprise, inp, today=today, now=now))
+
+
+@enterprise_router.get("/{uscc}/selections")
+def my_selections(uscc: str, session: SessionDep, page: PageDep) -> Page[SelectionOut]:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    views, cursor = selection.list_selections(session, page, enterprise_id=enterprise.id)
+    return Page(items=[SelectionOut.of(v) for v in views], next_cursor=cursor)
+
+
+@admin_router.get("/selections", dependencies=rule(BUREAU_READ))
+def selection_queue(
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[SelectionStatus | None, Query()] = SelectionStatus.SUBMITTED,
+    program: Annotated[str | None, Query(description="Program code.")] = None,
+    year: int | None = None,
+    sector: Sector | None = None,
+) -> Page[SelectionOut]:
+    """The selection queue: submitted applications by default, oldest first."""
+    program_id = get_program(session, program).id if program else None
+    views, cursor = selection.list_selections(
+        session, page, status=status, program_id=program_id, year=year, sector=sector
+    )
+    return Page(items=[SelectionOut.of(v) for v in views], next_cursor=cursor)
+
+
+@admin_router.get("/selections/{selection_id}", dependencies=rule(BUREAU_READ))
+def get_selection(selection_id: int, session: SessionDep) -> SelectionOut:
+    return _selection_out(session, selection.get_selection(session, selection_id))
+
+
+def _decide(
+    selection_id: int,
+    status: SelectionStatus,
+    reason: str,
+    session: Session,
+    today: date,
+    now: datetime,
+) -> SelectionOut:
+    row = selection.get_selection(session, selection_id)
+    decided = selection.decide(session, row, status, reason=reason, today=today, now=now)
+    return _selection_out(session, decided)
+
+
+@admin_router.post("/selections/{selection_id}/select", dependencies=rule(BUREAU_STAFF))
+def select_model(
+    selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> SelectionOut:
+    """Select: the enterprise may be issued the program's vouchers of that year."""
+    return _decide(selection_id, SelectionStatus.SELECTED, body.reason, session, today, now)
+
+
+@admin_router.post("/selections/{selection_id}/decline", dependencies=rule(BUREAU_STAFF))
+def decline_model(
+    selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> SelectionOut:
+    """Decline, with a reason (required)."""
+    return _decide(selection_id, SelectionStatus.DECLINED, body.reason, session, today, now)
+
+
+@admin_router.post("/selections/decide-bulk", dependencies=rule(BUREAU_STAFF))
+def decide_bulk(
+    body: BulkDecisionIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> list[BulkDecisionOut]:
+    """A yearly batch: select (or decline) a list; each decision stands or fails on its own."""
+    outcomes = selection.decide_many(
+        session, body.ids, SelectionStatus(body.decision), reason=body.reason, today=today, now=now
+    )
+    return [BulkDecisionOut.of(outcome) for outcome in outcomes]

@@ -1,14 +1,25 @@
-"""API models for applications, their review and the blacklist."""
+"""API models for applications, model selections (measure 3), their review and the
+blacklist."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.applications import service
-from voucher_service.db.tables.applications import ApplicationStatus, SizeClass
+from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
+from voucher_service.db.tables.applications import (
+    Application,
+    ApplicationStatus,
+    ModelSelection,
+    Sector,
+    SelectionStatus,
+    SizeClass,
+)
 from voucher_service.db.tables.programs import Program
+from voucher_service.errors import ServiceError
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan
 
 
@@ -64,7 +75,32 @@ class CheckOut(BaseModel):
     message: str
 
 
-class ApplicationOut(BaseModel):
+class ReviewedOut(BaseModel):
+    """What any reviewed application shows of its decision."""
+
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def review_of(row: Application | ModelSelection) -> dict[str, Any]:
+        return {
+            "decision_reason": row.decision_reason,
+            "decided_by": row.decided_by,
+            "decided_at": row.decided_at,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+
+
+def error_body(error: ServiceError) -> dict[str, str]:
+    """A refused item of a bulk decision, in the error shape."""
+    return {"code": error.code, "message": error.message}
+
+
+class ApplicationOut(ReviewedOut):
     id: int
     uscc: str
     program_code: str
@@ -82,11 +118,6 @@ class ApplicationOut(BaseModel):
     headcount: int
     revenue_yuan: Yuan
     declares_no_related_party: bool
-    decision_reason: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
     def of(cls, view: service.ApplicationView) -> ApplicationOut:
@@ -109,11 +140,7 @@ class ApplicationOut(BaseModel):
             headcount=row.headcount,
             revenue_yuan=row.revenue_fen,
             declares_no_related_party=row.declares_no_related_party,
-            decision_reason=row.decision_reason,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            **cls.review_of(row),
         )
 
 
@@ -157,8 +184,7 @@ class BulkResultOut(BaseModel):
                 id=outcome.application_id, ok=True, application=ApplicationOut.of(outcome.approved)
             )
         assert outcome.error is not None
-        error = {"code": outcome.error.code, "message": outcome.error.message}
-        return cls(id=outcome.application_id, ok=False, error=error)
+        return cls(id=outcome.application_id, ok=False, error=error_body(outcome.error))
 
 
 class BlacklistIn(BaseModel):
@@ -166,3 +192,106 @@ class BlacklistIn(BaseModel):
 
     uscc: USCC
     reason: str = Field(min_length=1, max_length=480)
+
+
+class SelectionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "program_code": "WH-AI-M3",
+                    "year": 2026,
+                    "model_name": "光谷钢铁缺陷检测大模型",
+                    "sector": "manufacturing",
+                    "filing_reference": "Hubei-GuangguSteel-202605010001",
+                    "description": "visual defect detection for hot-rolled steel",
+                }
+            ]
+        },
+    )
+
+    program_code: str
+    year: int = Field(ge=2000, le=2100)
+    model_name: str = Field(min_length=1, max_length=200)
+    sector: Sector = Field(
+        description="manufacturing, healthcare, remote_sensing, culture or finance."
+    )
+    filing_reference: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"\S",
+        description="The model's filing (备案) or registration (登记) reference.",
+    )
+    description: str = Field(default="", max_length=2000)
+
+    def to_input(self, program: Program) -> SelectionInput:
+        return SelectionInput(
+            program=program,
+            year=self.year,
+            model_name=self.model_name,
+            sector=self.sector,
+            filing_reference=self.filing_reference,
+            description=self.description,
+        )
+
+
+class SelectionOut(ReviewedOut):
+    id: int
+    uscc: str
+    enterprise_name: str
+    program_code: str
+    year: int
+    model_name: str
+    sector: Sector
+    filing_reference: str
+    description: str
+    status: SelectionStatus
+    eligible: bool = Field(description="Whether every automatic check passed.")
+    checks: list[CheckOut]
+
+    @classmethod
+    def of(cls, view: SelectionView) -> SelectionOut:
+        row = view.selection
+        return cls(
+            id=row.id,
+            uscc=view.uscc,
+            enterprise_name=view.enterprise_name,
+            program_code=view.program_code,
+            year=row.year,
+            model_name=row.model_name,
+            sector=Sector(row.sector),
+            filing_reference=row.filing_reference,
+            description=row.description,
+            status=SelectionStatus(row.status),
+            eligible=row.eligible,
+            checks=[CheckOut(**c) for c in view.checks],
+            **cls.review_of(row),
+        )
+
+
+class BulkDecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"ids": [3, 4, 7], "decision": "selected", "reason": "2026 batch"}]
+        },
+    )
+
+    ids: list[int] = Field(min_length=1, max_length=500)
+    decision: Literal[SelectionStatus.SELECTED, SelectionStatus.DECLINED]
+    reason: str = Field(default="", max_length=1000)
+
+
+class BulkDecisionOut(BaseModel):
+    id: int
+    ok: bool
+    selection: SelectionOut | None = None
+    error: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, outcome: BulkDecision) -> BulkDecisionOut:
+        if outcome.decided is not None:
+            return cls(id=outcome.selection_id, ok=True, selection=SelectionOut.of(outcome.decided))
+        assert outcome.error is not None
+        return cls(id=outcome.selection_id, ok=False, error=error_body(outcome.error))

@@ -14,9 +14,10 @@ reservation as any issuance, so approvals racing for a nearly empty pool never o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -27,9 +28,10 @@ from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
     BlacklistEntry,
+    SelectionStatus,
     SizeClass,
 )
-from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.vouchers import Voucher
@@ -49,8 +51,10 @@ from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate_rows, where_given
-from voucher_service.programs.service import rules_in_force
-from voucher_service.vouchers.service import issue_voucher
+from voucher_service.programs.service import require_open, rules_in_force
+from voucher_service.vouchers.service import issue_voucher, selection_status
+
+T = TypeVar("T")
 
 _VERBS = {
     ApplicationStatus.APPROVED: "approve",
@@ -79,6 +83,49 @@ class Check:
     message: str
 
 
+def region_check(program: Program, enterprise: Enterprise) -> Check:
+    """Registered where the program applies (its ``region_prefix`` of the division code)."""
+    prefix = program.region_prefix
+    return Check(
+        "region",
+        not prefix or enterprise.district_code.startswith(prefix),
+        f"registered in division {enterprise.district_code}"
+        + ("" if not prefix else f"; the program requires {prefix}xx"),
+    )
+
+
+def blacklist_check(session: Session, enterprise: Enterprise) -> Check:
+    barred = session.scalar(
+        select(BlacklistEntry).where(BlacklistEntry.enterprise_id == enterprise.id)
+    )
+    return Check(
+        "blacklist",
+        barred is None,
+        f"blacklisted: {barred.reason}" if barred else "not blacklisted",
+    )
+
+
+def window_check(enrolment: Enrolment | None, today: date) -> Check:
+    """The enterprise's subsidy window in the program (补助期限) has not ended."""
+    if enrolment is not None and today >= enrolment.window_end:
+        return Check("window", False, f"subsidy window ended on {enrolment.window_end}")
+    return Check(
+        "window",
+        True,
+        "subsidy window open" if enrolment else "first voucher: the window starts with it",
+    )
+
+
+def selection_check(session: Session, enterprise: Enterprise, program: Program, year: int) -> Check:
+    """Measure 3: the enterprise's model is selected (遴选) for the year's batch."""
+    status = selection_status(session, enterprise, program, year)
+    return Check(
+        "selection",
+        status == SelectionStatus.SELECTED,
+        f"selection for {year}: {status or 'not applied for'}",
+    )
+
+
 def evaluate(
     session: Session,
     enterprise: Enterprise,
@@ -89,16 +136,7 @@ def evaluate(
 ) -> tuple[list[Check], list[str]]:
     """The hard checks (all must pass) and the flags (for the reviewer's eyes)."""
     program = application.program
-    checks: list[Check] = []
-    prefix = program.region_prefix
-    checks.append(
-        Check(
-            "region",
-            not prefix or enterprise.district_code.startswith(prefix),
-            f"registered in division {enterprise.district_code}"
-            + ("" if not prefix else f"; the program requires {prefix}xx"),
-        )
-    )
+    checks = [region_check(program, enterprise)]
     sme_ok = (
         application.size_class in set(SizeClass)
         and application.headcount <= program.sme_max_headcount
@@ -114,27 +152,11 @@ def evaluate(
             f"{fen_to_yuan(program.sme_max_revenue_fen)} yuan",
         )
     )
-    barred = session.scalar(
-        select(BlacklistEntry).where(BlacklistEntry.enterprise_id == enterprise.id)
-    )
-    checks.append(
-        Check(
-            "blacklist",
-            barred is None,
-            f"blacklisted: {barred.reason}" if barred else "not blacklisted",
-        )
-    )
+    checks.append(blacklist_check(session, enterprise))
     enrolment = get_enrolment(session, enterprise.id, program.id)
-    if enrolment is not None and today >= enrolment.window_end:
-        checks.append(Check("window", False, f"subsidy window ended on {enrolment.window_end}"))
-    else:
-        checks.append(
-            Check(
-                "window",
-                True,
-                "subsidy window open" if enrolment else "first voucher: the window starts with it",
-            )
-        )
+    checks.append(window_check(enrolment, today))
+    if program.requires_selection:
+        checks.append(selection_check(session, enterprise, program, application.year))
     try:
         rules = rules_in_force(session, program, max(today, date(application.year, 1, 1)))
         used = outstanding = 0
@@ -203,7 +225,9 @@ def _fields(
 def submit(
     session: Session, enterprise: Enterprise, inp: ApplicationInput, *, today: date, now: datetime
 ) -> Application:
-    """File an application; one that fails a hard check is rejected at once, with reasons."""
+    """File an application; one that fails a hard check is rejected at once, with reasons.
+    Refused, with nothing written, once the program has ended."""
+    require_open(inp.program, today, "applications")
     if inp.year < today.year:
         raise InvalidInput(f"applications for {inp.year} are closed", code=ErrorCode.INVALID_YEAR)
     open_one = session.scalar(
@@ -326,23 +350,42 @@ class BulkOutcome:
     error: ServiceError | None = None
 
 
+def each_in_savepoint(
+    session: Session, ids: list[int], act: Callable[[int], T]
+) -> tuple[dict[int, T], dict[int, ServiceError]]:
+    """Bulk review: ``act`` on each id in its own savepoint, so a refusal rolls back only
+    itself. What each returned, and the errors of those refused."""
+    done: dict[int, T] = {}
+    errors: dict[int, ServiceError] = {}
+    for item_id in ids:
+        savepoint = session.begin_nested()
+        try:
+            result = act(item_id)
+        except ServiceError as exc:
+            savepoint.rollback()
+            errors[item_id] = exc
+            continue
+        savepoint.commit()
+        done[item_id] = result
+    return done, errors
+
+
 def approve_many(
     session: Session, ids: list[int], *, reason: str, today: date, now: datetime
 ) -> list[BulkOutcome]:
-    """Bulk approval: each in its own savepoint, so one refusal rolls back only itself."""
-    approved: dict[int, Application] = {}
-    errors: dict[int, ServiceError] = {}
-    for application_id in ids:
-        savepoint = session.begin_nested()
-        try:
-            row = get_application(session, application_id)
-            approve(session, row, amount_fen=None, reason=reason, today=today, now=now)
-        except ServiceError as exc:
-            savepoint.rollback()
-            errors[application_id] = exc
-            continue
-        savepoint.commit()
-        approved[application_id] = row
+    """Bulk approval: each stands or fails on its own."""
+    approved, errors = each_in_savepoint(
+        session,
+        ids,
+        lambda i: approve(
+            session,
+            get_application(session, i),
+            amount_fen=None,
+            reason=reason,
+            today=today,
+            now=now,
+        ),
+    )
     views = dict(zip(approved, describe(session, list(approved.values())), strict=True))
     return [BulkOutcome(i, views.get(i), errors.get(i)) for i in ids]
 

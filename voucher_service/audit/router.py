@@ -1,14 +1,15 @@
-"""The audit log, for auditors and admins."""
+"""The audit log and audit samples, for auditors and admins."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from voucher_service.audit import service
-from voucher_service.audit.schemas import AuditEntryOut
+from voucher_service.audit import sampling, service
+from voucher_service.audit.sample_export import XLSX, sample_csv, sample_xlsx
+from voucher_service.audit.schemas import AuditEntryOut, SampleOut
 from voucher_service.auth.access import AUDIT_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
 from voucher_service.pagination import Page
@@ -43,3 +44,36 @@ def list_audit_entries(
     )
     rows, cursor = service.list_entries(session, page, where)
     return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)
+
+
+@admin_router.get("/audit/sample", dependencies=rule(AUDIT_READ), response_model=SampleOut)
+def audit_sample(
+    session: SessionDep,
+    seed: Annotated[int, Query(ge=0, le=2**63 - 1, description="The same seed draws the same.")],
+    n: Annotated[int, Query(ge=1, le=sampling.MAX_SAMPLE, description="How many records.")],
+    program: Annotated[str | None, Query(description="Program code.")] = None,
+    date_from: Annotated[date | None, Query(alias="from", description="First service day.")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Last service day.")] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> SampleOut | Response:
+    """A reproducible random sample of priced usage records with their evidence (voucher,
+    redemption, rule version, corrections, postings, audit entries), for the third-party
+    auditor: as JSON, or as CSV or XLSX with Chinese headers."""
+    spec = sampling.SampleSpec(seed, n, program, date_from, date_to)
+    found = sampling.sample(session, spec)
+    if format == "json":
+        return SampleOut.of(found)
+    name = f"audit-sample-seed{seed}-n{n}.{format}"
+    body, media = (
+        (sample_xlsx(found), XLSX)
+        if format == "xlsx"
+        else (sample_csv(found), "text/csv; charset=utf-8")
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Sample-Population": str(found.population),
+        },
+    )

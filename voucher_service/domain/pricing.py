@@ -22,6 +22,8 @@ class Shortfall(StrEnum):
     VOUCHER_NOT_VALID = "voucher_not_valid_on_date"
     CAP_REACHED = "cap_reached"
     VOUCHER_EXHAUSTED = "voucher_exhausted"
+    # A layer of a stack (domain/stacking.py) cut by the stack's combined rate ceiling.
+    STACK_CEILING = "stack_ceiling"
 
 
 @dataclass(frozen=True)

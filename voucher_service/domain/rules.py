@@ -9,9 +9,9 @@ and keeps that version, so a rule change never re-prices anything already priced
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 BASIS_POINTS = 10_000
@@ -68,6 +68,34 @@ def rules_on(versions: Iterable[Rules], day: date) -> Rules | None:
     """The version in force on ``day``: the latest whose effective_from is not after it."""
     in_force = [r for r in versions if r.effective_from <= day]
     return max(in_force, key=lambda r: r.effective_from) if in_force else None
+
+
+def last_days(effective_froms: Sequence[date], program_last_day: date) -> list[date]:
+    """Each rule version's last day in force (inclusive), the versions in order: the day
+    before the next one takes effect; the last one lasts as long as the program."""
+    nexts = [*effective_froms[1:], program_last_day + timedelta(days=1)]
+    return [following - timedelta(days=1) for following in nexts]
+
+
+class ProgramPhase(StrEnum):
+    """Where a program is in its life (its validity, 武政规〔2025〕3号: 2025-03-19 to
+    2027-03-18 for the compute measures).
+
+    UPCOMING and IN_FORCE: pools may be opened, applications filed, vouchers issued.
+    ENDED: none of these any more; vouchers already issued are grandfathered (their usage is
+    priced as usual until their own last day, reported within the grace period).
+    """
+
+    UPCOMING = "upcoming"
+    IN_FORCE = "in_force"
+    ENDED = "ended"
+
+
+def program_phase(valid_from: date, valid_to: date, day: date) -> ProgramPhase:
+    """The phase of a program valid from ``valid_from`` to ``valid_to`` (inclusive) on ``day``."""
+    if day < valid_from:
+        return ProgramPhase.UPCOMING
+    return ProgramPhase.IN_FORCE if day <= valid_to else ProgramPhase.ENDED
 
 
 def add_months(day: date, months: int) -> date:

@@ -118,20 +118,30 @@ class UsageReport:
     attributes: dict[str, Any] = field(default_factory=dict)
     redemption_id: int | None = None
 
-    @property
+    @cached_property
     def quantity_text(self) -> str:
         return format(self.quantity.normalize(), "f")
 
     @cached_property
     def body_hash(self) -> str:
-        """Identity of the body: a retry must carry the same one (instants compared in UTC)."""
+        """Identity of the body: a retry must carry the same one (instants compared in UTC).
+        The canonical form is fixed: stored records keep their hashes (a test pins it)."""
         canonical = {
-            **{k: v for k, v in self.__dict__.items() if k != "body_hash"},
+            "record_id": self.record_id,
+            "voucher_code": self.voucher_code,
+            "uscc": self.uscc,
+            "resource_kind": self.resource_kind,
+            "resource_model": self.resource_model,
             "quantity": self.quantity_text,
+            "unit": self.unit,
+            "unit_price_fen": self.unit_price_fen,
+            "fee_fen": self.fee_fen,
             "service_start": self.service_start.astimezone(UTC).isoformat(),
             "service_end": self.service_end.astimezone(UTC).isoformat(),
+            "attributes": self.attributes,
+            "redemption_id": self.redemption_id,
         }
-        return _digest(canonical)
+        return hashlib.sha256(_COMPACT.encode(canonical).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -150,7 +160,10 @@ class AdjustmentReport:
         return _digest(self.__dict__, separators=(", ", ": "))
 
 
-def _digest(canonical: dict[str, Any], separators: tuple[str, str] = (",", ":")) -> str:
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(canonical: dict[str, Any], separators: tuple[str, str]) -> str:
     text = json.dumps(canonical, sort_keys=True, separators=separators, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -1,4 +1,4 @@
-"""Bureau endpoints for programs, rule versions and annual pools."""
+"""Bureau endpoints for programs, rule versions, top-ups and annual pools."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, rule
 from voucher_service.db.tables.programs import Program
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.pagination import Page
-from voucher_service.programs import service
+from voucher_service.programs import service, stacking
 from voucher_service.programs.schemas import (
     PoolCreate,
     PoolOut,
@@ -17,27 +17,20 @@ from voucher_service.programs.schemas import (
     ProgramOut,
     RuleVersionIn,
     RuleVersionOut,
+    TopUpIn,
 )
 from voucher_service.routing import DatabaseRoute
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["programs and pools (bureau)"])
 
 
-def _program_out(session: Session, program: Program) -> ProgramOut:
-    return ProgramOut(
-        code=program.code,
-        name=program.name,
-        description=program.description,
-        valid_from=program.valid_from,
-        valid_to=program.valid_to,
-        created_at=program.created_at,
-        rules=[RuleVersionOut.of(r) for r in service.rule_versions(session, program.id)],
-    )
+def _program_out(session: Session, program: Program, today: TodayDep) -> ProgramOut:
+    return ProgramOut.of(service.describe_programs(session, [program], today=today)[0])
 
 
 @admin_router.post("/programs", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
-def create_program(body: ProgramCreate, session: SessionDep) -> ProgramOut:
-    """Define a subsidy program with its first rule version."""
+def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) -> ProgramOut:
+    """Define a subsidy program with its first rule version and who it is for."""
     program = service.create_program(
         session,
         code=body.code,
@@ -46,19 +39,23 @@ def create_program(body: ProgramCreate, session: SessionDep) -> ProgramOut:
         valid_from=body.valid_from,
         valid_to=body.valid_to,
         rules=body.rules.numbers(),
+        eligibility=body.eligibility(),
     )
-    return _program_out(session, program)
+    return _program_out(session, program, today)
 
 
 @admin_router.get("/programs", dependencies=rule(BUREAU_READ))
-def list_programs(session: SessionDep, page: PageDep) -> Page[ProgramOut]:
+def list_programs(session: SessionDep, page: PageDep, today: TodayDep) -> Page[ProgramOut]:
     programs, cursor = service.list_programs(session, page)
-    return Page(items=[_program_out(session, p) for p in programs], next_cursor=cursor)
+    views = service.describe_programs(session, programs, today=today)
+    return Page(items=[ProgramOut.of(v) for v in views], next_cursor=cursor)
 
 
 @admin_router.get("/programs/{code}", dependencies=rule(BUREAU_READ))
-def get_program(code: str, session: SessionDep) -> ProgramOut:
-    return _program_out(session, service.get_program(session, code))
+def get_program(code: str, session: SessionDep, today: TodayDep) -> ProgramOut:
+    """A program: its phase, eligibility, place in a stack, and rule versions with the
+    dates each is in force."""
+    return _program_out(session, service.get_program(session, code), today)
 
 
 @admin_router.post(
@@ -70,25 +67,48 @@ def add_rule_version(
     """Add a rule version (the yearly review). It applies from its date on and never
     re-prices anything already priced."""
     program = service.get_program(session, code)
-    return RuleVersionOut.of(
-        service.add_rule_version(session, program, body.numbers(), today=today)
-    )
+    service.add_rule_version(session, program, body.numbers(), today=today)
+    return _program_out(session, program, today).rules[-1]
 
 
 @admin_router.get("/programs/{code}/rules", dependencies=rule(BUREAU_READ))
-def list_rule_versions(code: str, session: SessionDep) -> Page[RuleVersionOut]:
+def list_rule_versions(code: str, session: SessionDep, today: TodayDep) -> Page[RuleVersionOut]:
     program = service.get_program(session, code)
-    rows = service.rule_versions(session, program.id)
-    return Page(items=[RuleVersionOut.of(r) for r in rows])
+    return Page(items=_program_out(session, program, today).rules)
+
+
+@admin_router.put("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
+def declare_top_up(code: str, body: TopUpIn, session: SessionDep, today: TodayDep) -> ProgramOut:
+    """Declare the program a top-up of another (or change its order or ceiling), before its
+    first voucher. Refused with ``top_up_refused`` when it breaks a stacking rule."""
+    program = service.get_program(session, code)
+    declaration = stacking.Declaration(
+        base=service.get_program(session, body.base_program_code),
+        stack_order=body.stack_order,
+        ceiling_bp=body.ceiling_bp,
+    )
+    stacking.declare_top_up(session, program, declaration, today=today)
+    return _program_out(session, program, today)
+
+
+@admin_router.delete("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
+def withdraw_top_up(code: str, session: SessionDep, today: TodayDep) -> ProgramOut:
+    """Withdraw the declaration (before the program's first voucher)."""
+    program = service.get_program(session, code)
+    stacking.withdraw_top_up(session, program, today=today)
+    return _program_out(session, program, today)
 
 
 @admin_router.post(
     "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
 )
-def create_pool(code: str, body: PoolCreate, session: SessionDep) -> PoolOut:
-    """Open the program's pool for a year; refused below the program minimum."""
+def create_pool(code: str, body: PoolCreate, session: SessionDep, today: TodayDep) -> PoolOut:
+    """Open the program's pool for a year; refused below the program minimum, and once the
+    program has ended."""
     program = service.get_program(session, code)
-    pool = service.create_pool(session, program, year=body.year, total_fen=body.total_yuan)
+    pool = service.create_pool(
+        session, program, year=body.year, total_fen=body.total_yuan, today=today
+    )
     return PoolOut.of(program.code, pool.year, service.pool_totals(session, pool))
 
 

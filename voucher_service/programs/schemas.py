@@ -1,4 +1,4 @@
-"""API models for programs, rule versions and pools."""
+"""API models for programs, rule versions, top-ups and pools."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.db.tables.programs import RuleVersion
-from voucher_service.domain.rules import CapScope
+from voucher_service.domain.rules import CapScope, ProgramPhase
 from voucher_service.fields import NonNegativeYuan, PositiveYuan, Yuan
-from voucher_service.programs.service import PoolTotals, RuleNumbers
+from voucher_service.programs.service import (
+    Eligibility,
+    PoolTotals,
+    ProgramView,
+    RuleNumbers,
+    StackPlace,
+    VersionView,
+)
 
 MEASURE_2_RULES: dict[str, Any] = {
     "effective_from": "2025-03-19",
@@ -50,7 +56,12 @@ class RuleVersionIn(BaseModel):
 
 class RuleVersionOut(BaseModel):
     version: int
-    effective_from: date
+    effective_from: date = Field(description="First service date this version prices.")
+    effective_to: date = Field(
+        description="Last service date it prices (inclusive): the day before the next version "
+        "takes effect, or the program's last day."
+    )
+    in_force: bool = Field(description="Whether this version prices today's usage.")
     rate_bp: int
     cap_yuan: Yuan
     cap_scope: CapScope
@@ -58,10 +69,13 @@ class RuleVersionOut(BaseModel):
     pool_minimum_yuan: Yuan
 
     @classmethod
-    def of(cls, row: RuleVersion) -> RuleVersionOut:
+    def of(cls, view: VersionView) -> RuleVersionOut:
+        row = view.row
         return cls(
             version=row.version,
             effective_from=row.effective_from,
+            effective_to=view.effective_to,
+            in_force=view.in_force,
             rate_bp=row.rate_bp,
             cap_yuan=row.cap_fen,
             cap_scope=CapScope(row.cap_scope),
@@ -93,6 +107,64 @@ class ProgramCreate(BaseModel):
     valid_from: date
     valid_to: date
     rules: RuleVersionIn
+    region_prefix: str = Field(
+        default="4201",
+        pattern=r"^[0-9]{0,6}$",
+        description="Applicants must be registered in a division starting with this "
+        "(4201: Wuhan; 420111: Hongshan district; empty: anywhere).",
+    )
+    sme_max_headcount: int = Field(
+        default=1000, ge=0, le=10_000_000, description="SME limit on declared staff."
+    )
+    sme_max_revenue_yuan: NonNegativeYuan = Field(
+        default="400000000.00",
+        validate_default=True,
+        description="SME limit on declared yearly revenue (yuan).",
+    )
+    requires_selection: bool = Field(
+        default=False,
+        description="Measure 3: only enterprises selected (遴选) for a year may be issued that "
+        "year's vouchers.",
+    )
+
+    def eligibility(self) -> Eligibility:
+        return Eligibility(
+            region_prefix=self.region_prefix,
+            sme_max_headcount=self.sme_max_headcount,
+            sme_max_revenue_fen=self.sme_max_revenue_yuan,
+            requires_selection=self.requires_selection,
+        )
+
+
+class StackPlaceOut(BaseModel):
+    program_code: str
+    stack_order: int = Field(description="The base prices first, then its top-ups from 1 up.")
+    ceiling_bp: int = Field(description="Combined rate ceiling of the stack, basis points.")
+
+    @classmethod
+    def of(cls, place: StackPlace) -> StackPlaceOut:
+        return cls(
+            program_code=place.program_code,
+            stack_order=place.stack_order,
+            ceiling_bp=place.ceiling_bp,
+        )
+
+
+class TopUpIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"base_program_code": "WH-AI-M2", "stack_order": 1, "ceiling_bp": 7000}]
+        },
+    )
+
+    base_program_code: str = Field(description="The program topped up (e.g. WH-AI-M2).")
+    stack_order: int = Field(ge=1, le=100, description="Place among the base's top-ups.")
+    ceiling_bp: int = Field(
+        ge=1,
+        le=10_000,
+        description="The base and its top-ups together pay at most this share of a fee.",
+    )
 
 
 class ProgramOut(BaseModel):
@@ -101,8 +173,38 @@ class ProgramOut(BaseModel):
     description: str
     valid_from: date
     valid_to: date
+    phase: ProgramPhase = Field(
+        description="upcoming, in_force, or ended (no new pools, applications or vouchers; "
+        "vouchers issued are priced until their own last day)."
+    )
+    region_prefix: str
+    sme_max_headcount: int
+    sme_max_revenue_yuan: Yuan
+    requires_selection: bool
+    tops_up: StackPlaceOut | None = Field(description="The base program, if a top-up.")
+    topped_up_by: list[StackPlaceOut] = Field(description="Its top-ups, in stack order.")
     created_at: datetime
-    rules: list[RuleVersionOut]
+    rules: list[RuleVersionOut] = Field(description="Rule versions with their dates in force.")
+
+    @classmethod
+    def of(cls, view: ProgramView) -> ProgramOut:
+        program = view.program
+        return cls(
+            code=program.code,
+            name=program.name,
+            description=program.description,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
+            phase=view.phase,
+            region_prefix=program.region_prefix,
+            sme_max_headcount=program.sme_max_headcount,
+            sme_max_revenue_yuan=program.sme_max_revenue_fen,
+            requires_selection=program.requires_selection,
+            tops_up=StackPlaceOut.of(view.tops_up) if view.tops_up else None,
+            topped_up_by=[StackPlaceOut.of(p) for p in view.topped_up_by],
+            created_at=program.created_at,
+            rules=[RuleVersionOut.of(v) for v in view.versions],
+        )
 
 
 class PoolCreate(BaseModel):

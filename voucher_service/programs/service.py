@@ -1,17 +1,34 @@
-"""Programs, their versioned rules, and annual pools."""
+"""Programs, their versioned rules, and annual pools; a program's life cycle.
+
+Life cycle (武政规〔2025〕3号 is in force from 2025-03-19 for two years): while a program is
+upcoming or in force, pools may be opened, applications filed and vouchers issued; once it has
+ended (after ``valid_to``), none of these. Vouchers already issued are grandfathered: they
+never outlast the program's validity (issuance clips them to it), and their usage is priced
+as usual until their own last day, reported within the grace period; expiry then returns
+what is unspent to the pool.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from voucher_service import audit_log as audit
-from voucher_service.db.tables.programs import Pool, Program, RuleVersion
+from voucher_service.db.tables.programs import Pool, Program, RuleVersion, TopUp
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
-from voucher_service.domain.rules import CapScope, Rules, RulesError, rules_on
+from voucher_service.domain.rules import (
+    CapScope,
+    ProgramPhase,
+    Rules,
+    RulesError,
+    last_days,
+    program_phase,
+    rules_on,
+)
 from voucher_service.errors import (
     AlreadyExists,
     ErrorCode,
@@ -35,6 +52,18 @@ class RuleNumbers:
     cap_scope: CapScope
     window_months: int
     pool_minimum_fen: int
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who a program is for: registered in ``region_prefix`` (a prefix of the division code,
+    "4201" for Wuhan, empty for anywhere), an SME by these declared thresholds, and, for a
+    program like measure 3, selected for the year's batch (遴选)."""
+
+    region_prefix: str = "4201"
+    sme_max_headcount: int = 1000
+    sme_max_revenue_fen: int = 400_000_000_00
+    requires_selection: bool = False
 
 
 def to_rules(row: RuleVersion) -> Rules:
@@ -66,6 +95,15 @@ def rule_versions(session: Session, program_id: int) -> list[RuleVersion]:
     )
 
 
+def require_open(program: Program, today: date, what: str) -> None:
+    """Refuse ``what`` (new vouchers, pools, applications) once the program has ended."""
+    if program_phase(program.valid_from, program.valid_to, today) is ProgramPhase.ENDED:
+        raise ProgramNotValid(
+            f"program {program.code} ended on {program.valid_to}: no new {what}; vouchers "
+            "already issued are priced as usual until their own last day"
+        )
+
+
 def rules_in_force(session: Session, program: Program, day: date) -> Rules:
     """The rule version that applies on ``day``; refused outside the program's validity."""
     if not program.valid_from <= day <= program.valid_to:
@@ -95,8 +133,10 @@ def create_program(
     valid_from: date,
     valid_to: date,
     rules: RuleNumbers,
+    eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
 ) -> Program:
-    """Define a program with its first rule version (in force from ``rules.effective_from``)."""
+    """Define a program with its first rule version (in force from ``rules.effective_from``)
+    and who it is for."""
     if valid_to < valid_from:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
@@ -107,8 +147,18 @@ def create_program(
     _checked_rules(1, rules)
     if session.scalar(select(Program.id).where(Program.code == code)) is not None:
         raise AlreadyExists(f"a program with code {code!r} already exists")
+    if not eligibility.region_prefix.isdigit() and eligibility.region_prefix:
+        raise InvalidInput(
+            "the region prefix is digits of a division code, such as 4201",
+            code=ErrorCode.INVALID_INPUT,
+        )
     program = Program(
-        code=code, name=name, description=description, valid_from=valid_from, valid_to=valid_to
+        code=code,
+        name=name,
+        description=description,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        **eligibility.__dict__,
     )
     session.add(program)
     session.flush()
@@ -124,6 +174,7 @@ def create_program(
             "valid_from": valid_from,
             "valid_to": valid_to,
             "rules": _row_numbers(rules),
+            **eligibility.__dict__,
         },
     )
     return program
@@ -156,6 +207,7 @@ def add_rule_version(
             "the rule version takes effect after the program ends", code=ErrorCode.INVALID_RULES
         )
     _checked_rules(latest.version + 1, rules)
+    _check_top_up_ceilings(session, program, rules.rate_bp)
     row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
     session.add(row)
     session.flush()
@@ -170,8 +222,100 @@ def add_rule_version(
     return row
 
 
+def _check_top_up_ceilings(session: Session, program: Program, rate_bp: int) -> None:
+    """A base program's rate may not rise above a ceiling its top-ups declared: the ceiling
+    would then cut the city's own subsidy."""
+    lowest = session.scalar(
+        select(func.min(TopUp.ceiling_bp)).where(TopUp.base_program_id == program.id)
+    )
+    if lowest is not None and rate_bp > lowest:
+        raise InvalidInput(
+            f"program {program.code} is topped up with a combined ceiling of {lowest} bp; "
+            f"its rate may not exceed it (asked {rate_bp} bp)",
+            code=ErrorCode.INVALID_RULES,
+        )
+
+
 def list_programs(session: Session, params: PageParams) -> tuple[list[Program], str | None]:
     return paginate(session, select(Program), Program.id, params)
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A rule version with the days it is in force (its last day inclusive)."""
+
+    row: RuleVersion
+    effective_to: date
+    in_force: bool
+
+
+@dataclass(frozen=True)
+class StackPlace:
+    """A top-up's place in a stack: the other program, the order, the combined ceiling."""
+
+    program_code: str
+    stack_order: int
+    ceiling_bp: int
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    """A program with its phase today, its rule versions and its place in a stack."""
+
+    program: Program
+    phase: ProgramPhase
+    versions: list[VersionView]
+    tops_up: StackPlace | None
+    topped_up_by: list[StackPlace]
+
+
+def describe_programs(
+    session: Session, programs: list[Program], *, today: date
+) -> list[ProgramView]:
+    """The views of ``programs``, in their order: two queries for any number of them."""
+    if not programs:
+        return []
+    ids = {p.id for p in programs}
+    versions: dict[int | None, list[RuleVersion]] = {i: [] for i in ids}
+    for row in session.scalars(
+        select(RuleVersion)
+        .where(col(RuleVersion.program_id).in_(ids))
+        .order_by(RuleVersion.program_id, RuleVersion.version)
+    ):
+        versions[row.program_id].append(row)
+    base, top = aliased(Program), aliased(Program)
+    tops_up: dict[int | None, StackPlace] = {}
+    topped_up_by: dict[int | None, list[StackPlace]] = {i: [] for i in ids}
+    for stacking, top_code, base_code in session.execute(
+        select(TopUp, top.code, base.code)
+        .join(top, top.id == TopUp.program_id)
+        .join(base, base.id == TopUp.base_program_id)
+        .where(or_(col(TopUp.program_id).in_(ids), col(TopUp.base_program_id).in_(ids)))
+        .order_by(TopUp.stack_order)
+    ):
+        order, ceiling = stacking.stack_order, stacking.ceiling_bp
+        tops_up[stacking.program_id] = StackPlace(base_code, order, ceiling)
+        if stacking.base_program_id in topped_up_by:
+            topped_up_by[stacking.base_program_id].append(StackPlace(top_code, order, ceiling))
+    return [
+        ProgramView(
+            program=program,
+            phase=program_phase(program.valid_from, program.valid_to, today),
+            versions=_version_views(program, versions[program.id], today),
+            tops_up=tops_up.get(program.id),
+            topped_up_by=topped_up_by[program.id],
+        )
+        for program in programs
+    ]
+
+
+def _version_views(program: Program, rows: list[RuleVersion], today: date) -> list[VersionView]:
+    ends = last_days([r.effective_from for r in rows], program.valid_to)
+    running = program_phase(program.valid_from, program.valid_to, today) is ProgramPhase.IN_FORCE
+    return [
+        VersionView(row, end, running and row.effective_from <= today <= end)
+        for row, end in zip(rows, ends, strict=True)
+    ]
 
 
 def get_pool(session: Session, program: Program, year: int) -> Pool:
@@ -185,11 +329,15 @@ def get_pool(session: Session, program: Program, year: int) -> Pool:
     return pool
 
 
-def create_pool(session: Session, program: Program, *, year: int, total_fen: int) -> Pool:
+def create_pool(
+    session: Session, program: Program, *, year: int, total_fen: int, today: date
+) -> Pool:
     """Open a program's annual pool (年度券池), funded from the budget in one posting.
 
     Measure 2: 每年设立总额不低于1000万元的算力服务券 — a pool below the minimum of the rules
-    in force at the start of the year (or of the program) is refused."""
+    in force at the start of the year (or of the program) is refused, as is a pool once the
+    program has ended."""
+    require_open(program, today, "pools")
     first_day = max(date(year, 1, 1), program.valid_from)
     if first_day > min(date(year, 12, 31), program.valid_to):
         raise ProgramNotValid(

@@ -88,7 +88,9 @@ def load(url: str, enterprises: int) -> tuple[str, int, str, list[Target]]:
                 pool_minimum_fen=0,
             ),
         )
-        create_pool(session, program, year=start.year, total_fen=enterprises * 200_000_00)
+        create_pool(
+            session, program, year=start.year, total_fen=enterprises * 200_000_00, today=today
+        )
         provider = register_provider(
             session, uscc=demo_uscc("420100", 900), name="bench", offerings=[]
         )

@@ -1,53 +1,69 @@
-"""Demo data: the Wuhan measure-2 program, its 2025 and 2026 pools, a dozen SMEs in Wuhan's
-districts (valid credit codes, division codes 4201xx), a few vouchers, a compute provider with
-its first telemetry, and an application waiting for review.
-Loaded once: a second run finds the program and changes nothing. The first run makes an API
-key and a console account for each role, and returns them (shown once) with whom each
+"""Demo data, measure 2 and measure 3 side by side, and a district top-up.
+
+- Measure 2 (WH-AI-M2): its 2025 and 2026 pools, SMEs in each of Wuhan's thirteen districts
+  (valid credit codes, division codes 4201xx), four vouchers issued today, an application
+  waiting for review, and three SMEs whose applications were approved early in the year and
+  who have used compute every month since (so the year's evaluation has figures).
+- Measure 3 (WH-AI-M3, 垂直行业模型): its pools, a model developer selected (遴选) for the
+  2026 batch with a voucher and monthly usage, and another application in the queue.
+- A district top-up (WH-HS-TOPUP, 洪山区) declared on measure 2 with its own pool and a
+  voucher (its pricing at ingest comes with the stacking integration).
+- Two compute providers, the first with its telemetry.
+
+Loaded once: a second run finds the program and changes nothing. The first run makes an
+API key and a console account for each role, and returns them (shown once) with whom each
 belongs to."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service.accounts.service import create_account
-from voucher_service.applications.service import ApplicationInput, submit
+from voucher_service.applications import selection
+from voucher_service.applications.service import ApplicationInput, approve, submit
 from voucher_service.auth.service import create_key, principal_for
-from voucher_service.db.tables.applications import SizeClass
+from voucher_service.config import get_settings
+from voucher_service.db.tables.applications import (
+    Sector,
+    SelectionStatus,
+    SizeClass,
+)
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
+from voucher_service.domain.divisions import WUHAN_DISTRICTS
 from voucher_service.domain.rules import CapScope
+from voucher_service.domain.usage import UsageReport
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.monitoring.network import Snapshot, record_telemetry
-from voucher_service.programs.service import RuleNumbers, create_pool, create_program
+from voucher_service.programs.service import (
+    Eligibility,
+    RuleNumbers,
+    create_pool,
+    create_program,
+)
+from voucher_service.programs.stacking import Declaration, declare_top_up
 from voucher_service.providers.service import Offering, register_provider
+from voucher_service.redemptions.service import redeem
+from voucher_service.usage.service import ingest_usage
 from voucher_service.vouchers.service import issue_voucher
 
 PROGRAM_CODE = "WH-AI-M2"
+MEASURE_3_CODE = "WH-AI-M3"
+TOP_UP_CODE = "WH-HS-TOPUP"
 PROVIDER_NAME = "武汉人工智能计算中心"
-
-DISTRICTS = {
-    "420102": "江岸区",
-    "420103": "江汉区",
-    "420104": "硚口区",
-    "420105": "汉阳区",
-    "420106": "武昌区",
-    "420107": "青山区",
-    "420111": "洪山区",
-    "420112": "东西湖区",
-    "420113": "汉南区",
-    "420114": "蔡甸区",
-    "420115": "江夏区",
-    "420116": "黄陂区",
-}
+SECOND_PROVIDER_NAME = "光谷智算科技有限公司"
+DEMO_YEAR = 2026
 
 NAMES = [
     "武汉江岸智算数据科技有限公司",
@@ -62,6 +78,7 @@ NAMES = [
     "武汉蔡甸智能制造有限公司",
     "武汉江夏具身智能机器人有限公司",
     "武汉黄陂文旅数字人科技有限公司",
+    "武汉新洲港口物流智能有限公司",
 ]
 
 
@@ -85,11 +102,13 @@ class DemoAccount:
 class DemoResult:
     loaded: bool
     enterprises: list[str]
-    vouchers: list[str]
+    vouchers: list[str]  # measure 2's, issued today
     provider: str = ""
     keys: dict[str, str] = field(default_factory=dict)  # role: key
     holders: dict[str, str] = field(default_factory=dict)  # role: whom its key belongs to
     accounts: list[DemoAccount] = field(default_factory=list)
+    measure_3_voucher: str | None = None
+    top_up_voucher: str | None = None
 
 
 def load_demo(session: Session, *, today: date) -> DemoResult:
@@ -113,10 +132,12 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         ),
     )
     for year in (2025, 2026):
-        create_pool(session, program, year=year, total_fen=10_000_000_00)
+        _open_pool(session, program, year, 10_000_000_00)
+    measure_3 = _measure_3(session)
+    top_up = _district_top_up(session, program)
     enterprises = [
         register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
-        for i, (division, name) in enumerate(zip(DISTRICTS, NAMES, strict=True))
+        for i, (division, name) in enumerate(zip(WUHAN_DISTRICTS, NAMES, strict=True))
     ]
     provider = register_provider(
         session,
@@ -128,28 +149,34 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
             Offering("model_api", "DeepSeek-R1", "million_tokens", 16_00),
         ],
     )
+    optics_valley = register_provider(
+        session,
+        uscc=demo_uscc("420100", 101),
+        name=SECOND_PROVIDER_NAME,
+        offerings=[Offering("accelerator", "Ascend 910B", "card_hour", 12_50)],
+    )
     vouchers = []
-    if date(2026, 1, 1) <= today <= date(2026, 12, 31):
+    m3_voucher = top_up_voucher = None
+    if date(DEMO_YEAR, 1, 1) <= today <= date(DEMO_YEAR, 12, 31):
         for enterprise, face_fen in zip(
             enterprises[:4], (50_000_00, 100_000_00, 200_000_00, 20_000_00), strict=True
         ):
             voucher = issue_voucher(
                 session,
                 program=program,
-                year=2026,
+                year=DEMO_YEAR,
                 enterprise=enterprise,
                 face_value_fen=face_fen,
                 today=today,
             )
             vouchers.append(voucher.code)
-    if date(2026, 1, 1) <= today <= date(2026, 12, 31):
         # One application waiting in the reviewers' queue.
         submit(
             session,
             enterprises[5],
             ApplicationInput(
                 program=program,
-                year=2026,
+                year=DEMO_YEAR,
                 requested_fen=60_000_00,
                 planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
                 intended_providers=[provider.uscc],
@@ -161,6 +188,22 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
             today=today,
             now=utcnow(),
         )
+        year_so_far = _UsageYear(session, optics_valley, today)
+        for enterprise, size, month, face_fen in (
+            (enterprises[4], SizeClass.SMALL, 1, 100_000_00),
+            (enterprises[9], SizeClass.MEDIUM, 2, 150_000_00),
+            (enterprises[12], SizeClass.MICRO, 3, 60_000_00),
+        ):
+            year_so_far.approved(program, enterprise, size, month, face_fen)
+        m3_voucher = year_so_far.selected(measure_3, enterprises[7], enterprises[8])
+        top_up_voucher = issue_voucher(
+            session,
+            program=top_up,
+            year=DEMO_YEAR,
+            enterprise=enterprises[6],
+            face_value_fen=20_000_00,
+            today=today,
+        ).code
     record_telemetry(
         session,
         provider,
@@ -176,7 +219,203 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         enterprises=[e.uscc for e in enterprises],
         vouchers=vouchers,
         provider=provider.uscc,
+        measure_3_voucher=m3_voucher,
+        top_up_voucher=top_up_voucher,
     )
+
+
+def _measure_3(session: Session) -> Program:
+    """Measure 3 (垂直行业模型: 每年50%、最长三年、累计最高500万元), for selected models."""
+    measure_3 = create_program(
+        session,
+        code=MEASURE_3_CODE,
+        name="垂直行业模型算力补助 (Measure 3: vertical industry models)",
+        description="武政规〔2025〕3号 第3条: for selected vertical-industry models, 50% of "
+        "compute costs each year, for at most three years, at most 5,000,000 CNY in all.",
+        valid_from=date(2025, 3, 19),
+        valid_to=date(2027, 3, 18),
+        rules=RuleNumbers(
+            effective_from=date(2025, 3, 19),
+            rate_bp=5000,
+            cap_fen=5_000_000_00,
+            cap_scope=CapScope.LIFETIME,
+            window_months=36,
+            pool_minimum_fen=0,
+        ),
+        eligibility=Eligibility(
+            sme_max_headcount=100_000,
+            sme_max_revenue_fen=100_000_000_000_00,
+            requires_selection=True,
+        ),
+    )
+    for year in (2025, 2026):
+        _open_pool(session, measure_3, year, 50_000_000_00)
+    return measure_3
+
+
+def _district_top_up(session: Session, base: Program) -> Program:
+    """Hongshan district tops measure 2 up by 20%, the two together at most 70% of a fee."""
+    top_up = create_program(
+        session,
+        code=TOP_UP_CODE,
+        name="洪山区算力券区级叠加补贴 (Hongshan district top-up of measure 2)",
+        description="鼓励各区因地制宜出台: 20% more of the fee for SMEs registered in Hongshan, "
+        "at most 50,000 CNY, with the city's 50% never above 70% of the fee.",
+        valid_from=date(DEMO_YEAR, 1, 1),
+        valid_to=date(DEMO_YEAR, 12, 31),
+        rules=RuleNumbers(
+            effective_from=date(DEMO_YEAR, 1, 1),
+            rate_bp=2000,
+            cap_fen=50_000_00,
+            cap_scope=CapScope.LIFETIME,
+            window_months=12,
+            pool_minimum_fen=0,
+        ),
+        eligibility=Eligibility(region_prefix="420111"),
+    )
+    # Declared, and its pool opened, as the district did on the first day of its program.
+    declaration = Declaration(base, stack_order=1, ceiling_bp=7000)
+    declare_top_up(session, top_up, declaration, today=top_up.valid_from)
+    _open_pool(session, top_up, DEMO_YEAR, 2_000_000_00)
+    return top_up
+
+
+def _open_pool(session: Session, program: Program, year: int, total_fen: int) -> None:
+    """A pool as the bureau opened it, at the start of its year (or of the program): the
+    demo's history, whatever day it is loaded on."""
+    opened_on = max(date(year, 1, 1), program.valid_from)
+    create_pool(session, program, year=year, total_fen=total_fen, today=opened_on)
+
+
+class _UsageYear:
+    """The demo year so far: enterprises that applied early, were approved, redeemed their
+    vouchers with a provider and used compute every month before today."""
+
+    def __init__(self, session: Session, provider: Provider, today: date) -> None:
+        self.session, self.provider, self.today = session, provider, today
+        self.tz = get_settings().tz
+
+    def moment(self, day: date) -> datetime:
+        return datetime.combine(day, time(10), self.tz)
+
+    def approved(
+        self, program: Program, enterprise: Enterprise, size: SizeClass, month: int, face_fen: int
+    ) -> None:
+        applied_on, approved_on = date(DEMO_YEAR, month, 3), date(DEMO_YEAR, month, 5)
+        if approved_on >= self.today:
+            return
+        application = submit(
+            self.session,
+            enterprise,
+            ApplicationInput(
+                program=program,
+                year=DEMO_YEAR,
+                requested_fen=face_fen,
+                planned_use="大模型微调与推理 (fine-tuning and inference)",
+                intended_providers=[self.provider.uscc],
+                size_class=size,
+                headcount={SizeClass.MICRO: 8, SizeClass.SMALL: 60}.get(size, 260),
+                revenue_fen=30_000_000_00,
+                declares_no_related_party=True,
+            ),
+            today=applied_on,
+            now=self.moment(applied_on),
+        )
+        approve(
+            self.session,
+            application,
+            amount_fen=None,
+            reason="demo",
+            today=approved_on,
+            now=self.moment(approved_on),
+        )
+        voucher = self.session.get(Voucher, application.voucher_id)
+        assert voucher is not None
+        self.used(enterprise, voucher, month, card_hours=800 + 150 * month)
+
+    def selected(self, measure_3: Program, developer: Enterprise, waiting: Enterprise) -> str:
+        """Measure 3: the developer's model selected for the year, a voucher, usage; another
+        applicant waits for the batch."""
+        applied_on = min(self.today, date(DEMO_YEAR, 2, 1))
+        rows = [
+            selection.apply(
+                self.session,
+                enterprise,
+                selection.SelectionInput(
+                    program=measure_3,
+                    year=DEMO_YEAR,
+                    model_name=name,
+                    sector=sector,
+                    filing_reference=f"Hubei-{sector.value}-{DEMO_YEAR}0201",
+                ),
+                today=applied_on,
+                now=self.moment(applied_on),
+            )
+            for enterprise, name, sector in (
+                (developer, "医学影像辅助诊断大模型", Sector.HEALTHCARE),
+                (waiting, "农业遥感作物识别大模型", Sector.REMOTE_SENSING),
+            )
+        ]
+        chosen_on = min(self.today, date(DEMO_YEAR, 2, 10))
+        selection.decide(
+            self.session,
+            rows[0],
+            SelectionStatus.SELECTED,
+            reason=f"{DEMO_YEAR}年度遴选",
+            today=chosen_on,
+            now=self.moment(chosen_on),
+        )
+        voucher = issue_voucher(
+            self.session,
+            program=measure_3,
+            year=DEMO_YEAR,
+            enterprise=developer,
+            face_value_fen=1_000_000_00,
+            today=chosen_on,
+            valid_from=chosen_on,
+        )
+        self.used(developer, voucher, 2, card_hours=20_000)
+        return voucher.code
+
+    def used(
+        self, enterprise: Enterprise, voucher: Voucher, first_month: int, card_hours: int
+    ) -> None:
+        """Redeem with the provider, then one job on the 15th of each month before today,
+        growing by a tenth a month."""
+        redeem(
+            self.session, enterprise=enterprise, voucher_code=voucher.code, provider=self.provider
+        )
+        reports = []
+        for month in range(first_month, 13):
+            day = date(DEMO_YEAR, month, 15)
+            if day >= self.today or day < voucher.valid_from:
+                continue
+            hours = card_hours + card_hours * (month - first_month) // 10
+            start = self.moment(day)
+            reports.append(
+                UsageReport(
+                    record_id=f"demo-{voucher.code}-{month:02d}",
+                    voucher_code=voucher.code,
+                    uscc=enterprise.uscc,
+                    resource_kind="accelerator",
+                    resource_model="Ascend 910B",
+                    quantity=Decimal(hours),
+                    unit="card_hour",
+                    unit_price_fen=12_50,
+                    fee_fen=hours * 12_50,
+                    service_start=start,
+                    service_end=start + timedelta(hours=8),
+                )
+            )
+        if reports:
+            ingest_usage(
+                self.session,
+                self.provider,
+                reports,
+                now=self.moment(self.today),
+                tz=self.tz,
+                grace_days=get_settings().grace_days,
+            )
 
 
 BUREAU = "the bureau (市经信局)"

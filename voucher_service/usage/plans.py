@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ class Plan:
     rules: Rules | None
     service_date: date
 
-    @property
+    @cached_property
     def cap_key(self) -> CapKey | None:
         """The cap counter a priceable report counts against; None if it is refused."""
         if self.refusal is not None or self.voucher is None or self.rules is None:

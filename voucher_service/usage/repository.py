@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -255,7 +256,11 @@ def new_record(
         "service_start": report.service_start.astimezone(UTC),
         "service_end": report.service_end.astimezone(UTC),
         "service_date": service_date,
-        "attributes": json.dumps(report.attributes, ensure_ascii=False, sort_keys=True),
+        "attributes": (
+            json.dumps(report.attributes, ensure_ascii=False, sort_keys=True)
+            if report.attributes
+            else "{}"
+        ),
         "created_at": now,
     }
 
@@ -290,6 +295,7 @@ _PG_NEXT_IDS = (
     "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, %s)"
 )
 _PG_COPY_RECORDS = f"COPY usage_record (id, {', '.join(RECORD_COLUMNS)}) FROM STDIN"
+_COPIED = itemgetter("id", *RECORD_COLUMNS)
 
 
 def insert_records(session: Session, rows: list[Record]) -> None:
@@ -305,7 +311,7 @@ def insert_records(session: Session, rows: list[Record]) -> None:
             try:
                 with cursor.copy(_PG_COPY_RECORDS) as copy:
                     for row in rows:
-                        copy.write_row([row["id"], *(row[name] for name in RECORD_COLUMNS)])
+                        copy.write_row(_COPIED(row))
             except psycopg.errors.UniqueViolation as exc:
                 raise DuplicateRecordId from exc
         return

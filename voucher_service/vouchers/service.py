@@ -4,6 +4,10 @@ Issuance (measure 2: 算力服务券, 最高20万元, 补助期限不超过三�
 pool in one conditional UPDATE, after checking, under a lock on the enterprise's enrolment,
 that the face value fits in what the enterprise may still receive. Revocation and expiry
 return the unspent balance to the pool of the voucher's year.
+
+No voucher is issued once its program has ended, nor dated outside the program's validity;
+for a program that requires selection (measure 3: 遴选), only to an enterprise selected for
+the pool's year.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import col
 
 from voucher_service import audit_log as audit
 from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.tables.applications import ModelSelection, SelectionStatus
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
@@ -30,6 +35,7 @@ from voucher_service.errors import (
     InvalidInput,
     InvalidState,
     NotFound,
+    NotSelected,
     PoolInsufficient,
     ProgramNotValid,
     WindowEnded,
@@ -39,7 +45,7 @@ from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate
-from voucher_service.programs.service import get_pool, rules_in_force
+from voucher_service.programs.service import get_pool, require_open, rules_in_force
 
 
 def _locked_enrolment(
@@ -83,11 +89,15 @@ def issue_voucher(
     """Issue a voucher from ``program``'s ``year`` pool. Refused, with nothing written, when
     the pool lacks the amount, when it exceeds the enterprise's remaining cap less its
     unspent vouchers, when the enterprise's window has ended, or outside the program's
-    validity. Validity defaults to today (or the year's start) until the end of the year,
-    clipped to the program and the subsidy window."""
+    validity (or once it has ended), or, for a program that requires selection, to an
+    enterprise not selected for ``year``. Validity defaults to today (or the year's start)
+    until the end of the year, clipped to the program and the subsidy window."""
     if face_value_fen <= 0:
         raise InvalidInput("face value must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
+    require_open(program, today, "vouchers")
     pool = get_pool(session, program, year)
+    if program.requires_selection:
+        _check_selected(session, enterprise, program, year)
     start = valid_from or max(today, date(year, 1, 1), program.valid_from)
     if start.year != year:
         raise InvalidInput(
@@ -135,6 +145,29 @@ def issue_voucher(
         },
     )
     return voucher
+
+
+def selection_status(
+    session: Session, enterprise: Enterprise, program: Program, year: int
+) -> str | None:
+    """Where the enterprise's model selection for the program's ``year`` stands, if any."""
+    status: str | None = session.scalar(
+        select(ModelSelection.status).where(
+            ModelSelection.enterprise_id == enterprise.id,
+            ModelSelection.program_id == program.id,
+            ModelSelection.year == year,
+        )
+    )
+    return status
+
+
+def _check_selected(session: Session, enterprise: Enterprise, program: Program, year: int) -> None:
+    """Measure 3 (对遴选的垂直行业模型…给予补助): vouchers only for the year's selected."""
+    if selection_status(session, enterprise, program, year) != SelectionStatus.SELECTED:
+        raise NotSelected(
+            f"enterprise {enterprise.uscc} is not selected for {program.code} in {year}: "
+            "only the year's selected enterprises may be issued its vouchers"
+        )
 
 
 def _last_valid_day(

@@ -1,4 +1,4 @@
-"""Voucher applications and the blacklist."""
+"""Voucher applications, model selections (measure 3) and the blacklist."""
 
 from __future__ import annotations
 
@@ -24,6 +24,22 @@ class SizeClass(StrEnum):
     MICRO = "micro"
     SMALL = "small"
     MEDIUM = "medium"
+
+
+class SelectionStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the year's batch
+    SELECTED = "selected"  # in the batch: may be issued that year's vouchers
+    DECLINED = "declined"  # final for that year
+
+
+class Sector(StrEnum):
+    """The vertical industries measure 3 names (制造、医疗、遥感、文化、金融)."""
+
+    MANUFACTURING = "manufacturing"
+    HEALTHCARE = "healthcare"
+    REMOTE_SENSING = "remote_sensing"
+    CULTURE = "culture"
+    FINANCE = "finance"
 
 
 class BlacklistEntry(SQLModel, table=True):
@@ -73,5 +89,37 @@ class Application(SQLModel, table=True):
     decided_by: str | None = Field(default=None, sa_column=Column(String(250)))
     decided_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+    updated_at: datetime = timestamp()  # type: ignore[assignment]
+
+
+class ModelSelection(SQLModel, table=True):
+    """An enterprise's application to have its vertical-industry model selected (遴选) for a
+    program's yearly batch (measure 3). One per enterprise, program and year; a selected one
+    admits the enterprise to that year's vouchers of the program."""
+
+    __tablename__ = "model_selection"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "program_id", "year"),
+        one_of("status", SelectionStatus),
+        one_of("sector", Sector, name="sector_known"),
+        Index(None, "program_id", "year", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    year: int
+    model_name: str = Field(sa_column=Column(String(200), nullable=False))
+    sector: str = Field(sa_column=Column(String(20), nullable=False))
+    # The model's filing (备案) or registration (登记) reference with the regulator.
+    filing_reference: str = Field(sa_column=Column(String(100), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(2000), nullable=False))
+    eligible: bool
+    checks: str = Field(sa_column=Column(Text, nullable=False))  # JSON: [{check, ok, message}]
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    decision_reason: str | None = Field(default=None, sa_column=Column(String(1000)))
+    decided_by: str | None = Field(default=None, sa_column=Column(String(250)))
+    decided_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
     updated_at: datetime = timestamp()  # type: ignore[assignment]

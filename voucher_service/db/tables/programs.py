@@ -1,10 +1,10 @@
-"""Programs, their versioned rules, and annual pools."""
+"""Programs, their versioned rules, annual pools, and the top-ups stacked on a program."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, Integer, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
@@ -38,6 +38,11 @@ class Program(SQLModel, table=True):
     sme_max_revenue_fen: int = Field(
         default=40_000_000_000,
         sa_column=Column(BigInt, nullable=False, server_default="40000000000"),
+    )
+    # Measure 3 (垂直行业模型): only enterprises selected (遴选) for a year's batch may be
+    # issued that year's vouchers.
+    requires_selection: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
@@ -85,4 +90,27 @@ class Pool(SQLModel, table=True):
     year: int
     total_fen: int = money()  # type: ignore[assignment]
     available_fen: int = money()  # type: ignore[assignment]
+    created_at: datetime = timestamp()  # type: ignore[assignment]
+
+
+class TopUp(SQLModel, table=True):
+    """A program declared a top-up of another (a district topping up the city's measure 2):
+    one usage record is priced by the base program first, then by its top-ups in
+    ``stack_order``, together never above ``ceiling_bp`` of the fee (domain/stacking.py).
+    Stacks are one level deep: a base is no top-up, a top-up is no base."""
+
+    __tablename__ = "program_top_up"
+    __table_args__ = (
+        UniqueConstraint("program_id"),
+        UniqueConstraint("base_program_id", "stack_order"),
+        CheckConstraint("program_id <> base_program_id", name="not_itself"),
+        CheckConstraint("stack_order >= 1", name="order_positive"),
+        CheckConstraint("ceiling_bp BETWEEN 1 AND 10000", name="ceiling_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", nullable=False)
+    base_program_id: int = Field(foreign_key="program.id", nullable=False)
+    stack_order: int
+    ceiling_bp: int
     created_at: datetime = timestamp()  # type: ignore[assignment]

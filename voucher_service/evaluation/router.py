@@ -1,0 +1,44 @@
+"""The yearly evaluation for the bureau: JSON, or the workbook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from voucher_service.auth.access import BUREAU_READ, rule
+from voucher_service.deps import SessionDep, SettingsDep, TodayDep
+from voucher_service.evaluation import service
+from voucher_service.evaluation.export import XLSX, evaluation_xlsx
+from voucher_service.evaluation.schemas import EvaluationOut
+from voucher_service.programs.service import get_program
+from voucher_service.routing import DatabaseRoute
+
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["evaluation (bureau)"])
+
+YearQuery = Annotated[int, Query(ge=2000, le=2100, description="The pool's year.")]
+
+
+@admin_router.get("/programs/{code}/evaluation", dependencies=rule(BUREAU_READ))
+def evaluation(
+    code: str, year: YearQuery, session: SessionDep, settings: SettingsDep, today: TodayDep
+) -> EvaluationOut:
+    """The program's yearly evaluation (动态评估) as of today, with next year's recommended
+    pool and the method that sized it."""
+    program = get_program(session, code)
+    return EvaluationOut.of(service.evaluate(session, program, year, today=today, tz=settings.tz))
+
+
+@admin_router.get("/programs/{code}/evaluation.xlsx", dependencies=rule(BUREAU_READ))
+def evaluation_workbook(
+    code: str, year: YearQuery, session: SessionDep, settings: SettingsDep, today: TodayDep
+) -> Response:
+    """The same evaluation as a workbook with Chinese headers."""
+    program = get_program(session, code)
+    report = service.evaluate(session, program, year, today=today, tz=settings.tz)
+    name = f"evaluation-{program.code}-{year}.xlsx"
+    return Response(
+        evaluation_xlsx(report),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
