@@ -236,3 +236,23 @@ def test_demo_names_the_company_behind_each_key_and_account(
             assert verify_password(account.password_hash, password)
     assert main(["demo"]) == 0
     assert "already loaded" in capsys.readouterr().out
+
+
+def test_the_evaluation_and_an_audit_sample_are_written_where_asked(
+    cli_database: str, tmp_path: Path, capsys: Capture
+) -> None:
+    from openpyxl import load_workbook
+
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    report = tmp_path / "evaluation-2026.xlsx"
+    assert main(["evaluate", "--program", "WH-AI-M2", "--year", "2026", "--out", str(report)]) == 0
+    said = capsys.readouterr().out
+    assert f"wrote {report}" in said and "recommended 2027 pool" in said
+    sheets = load_workbook(report).sheetnames
+    assert sheets[:2] == ["概览", "按区"]  # Chinese headers, by district
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (first, second):
+        assert main(["audit", "sample", "--seed", "7", "--n", "5", "--out", str(path)]) == 0
+    assert "5 of" in capsys.readouterr().out
+    assert first.read_bytes() == second.read_bytes()  # the same seed draws the same records
+    assert main(["evaluate", "--program", "NO-SUCH", "--year", "2026", "--out", str(report)]) == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session
@@ -72,3 +74,30 @@ def expire(today: Day = None, force: Force = False) -> None:
         run = expire_vouchers(session, today=day, grace_days=grace_days, progress=update)
     released = fen_to_yuan(run.released_fen)
     out.print(f"expired {run.expired} voucher(s); {released} yuan back to pools")
+
+
+@app.command(rich_help_panel=BOOKS)
+def evaluate(
+    program: Annotated[str, typer.Option(help="The program's code, e.g. WH-AI-M2.")],
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The year evaluated.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="The file to write: .xlsx, or JSON for any other name.")
+    ],
+) -> None:
+    """The yearly evaluation (动态评估) of a program, with next year's recommended pool.
+
+    Applications and approvals, vouchers, the pool's use, subsidies by district, provider,
+    size class and month, enterprises at their cap, time to first usage."""
+    from voucher_service.evaluation.commands import evaluate as write
+
+    settings = get_settings()
+    with cli_session() as session:
+        said = write(
+            session,
+            program=program,
+            year=year,
+            out_path=out_path,
+            today=settings.today(),
+            tz=settings.tz,
+        )
+    out.print(said, markup=False)
