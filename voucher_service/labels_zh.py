@@ -35,6 +35,7 @@ REASON = {
     Shortfall.VOUCHER_NOT_VALID: "服务日期不在算力券有效期内",
     Shortfall.CAP_REACHED: "已达补助上限",
     Shortfall.VOUCHER_EXHAUSTED: "算力券余额不足",
+    Shortfall.STACK_CEILING: "叠加补贴已达合计比例上限",
 }
 RESOURCE_KIND = {
     ResourceKind.ACCELERATOR: "加速卡",

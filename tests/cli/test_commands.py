@@ -83,10 +83,10 @@ def test_expire_in_the_future_needs_force_and_says_what_it_would_do(
     assert "--today 2027-03-01 is after today (2026-06-15)" in said
     assert "would expire 9 voucher(s) and return 1031968.75 yuan to their pools" in said
     assert "Nothing was changed" in said
-    assert vouchers_by_status() == {VoucherStatus.ACTIVE: 4}
+    assert vouchers_by_status() == {VoucherStatus.ACTIVE: 9}
     assert main(["expire", "--today", "2027-03-01", "--force"]) == 0
     assert "expired 9 voucher(s); 1031968.75 yuan back to pools" in capsys.readouterr().out
-    assert vouchers_by_status() == {VoucherStatus.EXPIRED: 4}
+    assert vouchers_by_status() == {VoucherStatus.EXPIRED: 9}
     assert main(["verify"]) == 0
 
 
