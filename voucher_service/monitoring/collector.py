@@ -22,8 +22,8 @@ from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion
 from voucher_service.db.tables.providers import Provider, ProviderStatus
-from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
+from voucher_service.monitoring import rollup
 
 
 def _yuan(fen: int | None) -> float:
@@ -115,26 +115,28 @@ class LedgerCollector(Collector):
             "Subsidies applied, net of reversals, by provider.",
             labels=["provider"],
         )
+        age = GaugeMetricFamily(
+            "voucher_usage_rollup_age_seconds",
+            f"How old the usage figures are: the rollup they are read from is brought up to "
+            f"date at most every {rollup.ROLLUP_SECONDS} s.",
+        )
+        usccs: dict[int, str] = dict(
+            session.execute(select(Provider.id, Provider.uscc)).tuples().all()
+        )
         fee_by: dict[str, int] = {}
         subsidy_by: dict[str, int] = {}
-        for uscc, outcome, count, fee, subsidy in session.execute(
-            select(
-                Provider.uscc,
-                UsageRecord.outcome,
-                func.count(),
-                func.sum(UsageRecord.fee_fen),
-                func.sum(UsageRecord.subsidy_fen),
-            )
-            .join(Provider, Provider.id == UsageRecord.provider_id)
-            .group_by(Provider.uscc, UsageRecord.outcome)
-        ):
+        for (provider_id, outcome), (count, fee, subsidy) in rollup.totals(
+            session, self._now
+        ).items():
+            uscc = usccs[provider_id]
             records.add_metric([uscc, outcome], count)
-            fee_by[uscc] = fee_by.get(uscc, 0) + int(fee or 0)
-            subsidy_by[uscc] = subsidy_by.get(uscc, 0) + int(subsidy or 0)
+            fee_by[uscc] = fee_by.get(uscc, 0) + fee
+            subsidy_by[uscc] = subsidy_by.get(uscc, 0) + subsidy
         for uscc in fee_by:
             fees.add_metric([uscc], _yuan(fee_by[uscc]))
             subsidies.add_metric([uscc], _yuan(subsidy_by[uscc]))
-        yield from (records, fees, subsidies)
+        age.add_metric([], rollup.age_seconds(session, self._now) or 0.0)
+        yield from (records, fees, subsidies, age)
 
     def _districts(self, session: Session) -> Iterator[Metric]:
         family = GaugeMetricFamily(

@@ -36,6 +36,7 @@ from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.domain.usage import Outcome
 from voucher_service.errors import ErrorCode, InvalidInput
+from voucher_service.monitoring import rollup
 from voucher_service.providers.service import all_providers
 
 SNAPSHOTS = metadata.tables[TelemetrySnapshot.__tablename__]
@@ -181,7 +182,7 @@ def probe_providers(
 
 def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str, float]:
     """The provider's quality score and its four components (see the module docstring)."""
-    day_ago, month_ago = now - timedelta(days=1), now - timedelta(days=30)
+    day_ago = now - timedelta(days=1)
     probes = session.execute(
         select(PROBES.c.ok, PROBES.c.latency_ms).where(
             PROBES.c.provider_id == provider.id, PROBES.c.probed_at >= day_ago
@@ -208,13 +209,7 @@ def quality(session: Session, provider: Provider, *, now: datetime) -> dict[str,
         last = last.replace(tzinfo=UTC)
     age = (now - last).total_seconds() / 60 if last else None
     freshness = 0.0 if age is None else max(0.0, min(1.0, (120 - age) / 105))
-    counts: dict[str, int] = dict(
-        session.execute(
-            select(UsageRecord.outcome, func.count())
-            .where(UsageRecord.provider_id == provider.id, UsageRecord.created_at >= month_ago)
-            .group_by(UsageRecord.outcome)
-        ).all()
-    )
+    counts = rollup.recent_outcomes(session, now, days=30).get(provider.id or 0, {})
     total = sum(counts.values())
     records = (
         1.0

@@ -40,6 +40,7 @@ class UsageRecord(SQLModel, table=True):
         Index(None, "voucher_id", "service_date"),
         Index(None, "enterprise_id", "service_date"),
         Index(None, "original_id"),
+        Index(None, "created_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
