@@ -117,7 +117,7 @@ def load(url: str) -> DemoResult:
             json={"provider_uscc": demo.provider, "period": "2026-06"},
         )
         assert closed.status_code in (200, 201), closed.text
-        statement = closed.json()["id"]
+        [statement] = [s["id"] for s in closed.json()["statements"] if s["subsidy_yuan"] != "0.00"]
         approved = http.post(f"/v1/admin/statements/{statement}/approve", headers=admin)
         assert approved.status_code == 200, approved.text
         paid = http.post(

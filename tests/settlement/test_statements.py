@@ -35,11 +35,11 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
     at(scene, datetime(2026, 7, 2, 2, tzinfo=UTC))  # July 2, 10:00 in Wuhan
     june = close(scene, "2026-06")
     assert june.status_code == 201, june.text
-    body = june.json()
+    [body] = june.json()["statements"]  # one funding source: the program
     assert (body["status"], body["record_count"], body["fee_yuan"]) == ("closed", 2, "120.00")
     assert (body["subsidy_yuan"], body["enterprise_share_yuan"]) == ("60.00", "60.00")
     again = close(scene, "2026-06")
-    assert again.status_code == 200 and again.json() == body  # closing twice changes nothing
+    assert again.status_code == 200 and again.json()["statements"] == [body]  # unchanged
 
     # After the close: a late record serviced in June, and a full refund of j-1.
     late = scene.post(
@@ -54,7 +54,7 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
     assert c.get(f"/v1/admin/statements/{body['id']}").json() == body  # June is frozen
 
     at(scene, datetime(2026, 8, 1, 0, tzinfo=UTC))
-    july = close(scene, "2026-07").json()
+    [july] = close(scene, "2026-07").json()["statements"]
     assert (july["record_count"], july["subsidy_yuan"], july["fee_yuan"]) == (2, "0.00", "0.00")
     detail = (
         c.get(f"/v1/admin/statements/{july['id']}/export").content.decode("utf-8-sig").splitlines()

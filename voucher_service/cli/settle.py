@@ -50,17 +50,17 @@ def close_months(
     """Close ``period`` for one provider or all of them, one after the other."""
     from voucher_service.db.types import utcnow
     from voucher_service.providers.service import all_providers, get_provider
-    from voucher_service.settlement.service import close_statement
+    from voucher_service.settlement.service import close_month
 
     providers = [get_provider(session, provider)] if provider else all_providers(session)
     closed = []
     for done, each in enumerate(providers):
         if update is not None:
             update(done, len(providers), f"closing {period} of {each.uscc}")
-        statement, created = close_statement(session, each, period, today=day, now=utcnow())
-        closed.append(
-            Closed(each.uscc, statement.id, created, statement.record_count, statement.subsidy_fen)
-        )
+        statements, created = close_month(session, each, period, today=day, now=utcnow())
+        closed += [
+            Closed(each.uscc, s.id, created, s.record_count, s.subsidy_fen) for s in statements
+        ]
     if update is not None:
         update(len(providers), len(providers))
     return closed

@@ -14,7 +14,7 @@ from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.settlement import export, service
-from voucher_service.settlement.schemas import CloseIn, PayIn, StatementOut
+from voucher_service.settlement.schemas import ClosedMonthOut, CloseIn, PayIn, StatementOut
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["settlement (bureau)"])
 provider_router = APIRouter(
@@ -30,19 +30,18 @@ def _out(session: SessionDep, statement: Statement) -> StatementOut:
     "/statements",
     status_code=status.HTTP_201_CREATED,
     dependencies=rule(BUREAU_STAFF),
-    responses={200: {"description": "Already closed: the same statement, unchanged."}},
+    responses={200: {"description": "Already closed: the same statements, unchanged."}},
 )
 def close_statement(
     body: CloseIn, response: Response, session: SessionDep, today: TodayDep, now: NowDep
-) -> StatementOut:
-    """Close a provider's month: freeze every unsettled subsidy and correction into a statement."""
+) -> ClosedMonthOut:
+    """Close a provider's month: freeze every unsettled subsidy and correction into a
+    statement per funding source (the city's program; a district top-up apart)."""
     provider = get_provider(session, body.provider_uscc)
-    statement, created = service.close_statement(
-        session, provider, body.period, today=today, now=now
-    )
+    statements, created = service.close_month(session, provider, body.period, today=today, now=now)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return StatementOut.of(service.StatementView(statement, provider.uscc))
+    return ClosedMonthOut(statements=[_out(session, s) for s in statements])
 
 
 @admin_router.get("/statements", dependencies=rule(BUREAU_READ))

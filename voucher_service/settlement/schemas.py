@@ -38,6 +38,10 @@ class PayIn(BaseModel):
 class StatementOut(BaseModel):
     id: int
     provider_uscc: str
+    program_code: str | None = Field(
+        description="The funding source the statement bills: the program whose subsidies it "
+        "settles (a district top-up is billed on a statement of its own)."
+    )
     period: str
     status: StatementStatus
     record_count: int
@@ -55,6 +59,7 @@ class StatementOut(BaseModel):
         return cls(
             id=statement.id,
             provider_uscc=view.provider_uscc,
+            program_code=view.program_code,
             period=statement.period,
             status=StatementStatus(statement.status),
             record_count=statement.record_count,
@@ -66,3 +71,9 @@ class StatementOut(BaseModel):
             paid_at=statement.paid_at,
             payment_reference=statement.payment_reference,
         )
+
+
+class ClosedMonthOut(BaseModel):
+    """A provider's month closed: one statement per funding source."""
+
+    statements: list[StatementOut]

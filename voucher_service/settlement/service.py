@@ -17,21 +17,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log as audit
 from voucher_service.db.base import metadata
 from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
 from voucher_service.db.tables.usage import UsageRecord
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.ledger import service as ledger
 from voucher_service.pagination import PageParams, paginate_rows, where_given
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
+VOUCHERS = metadata.tables[Voucher.__tablename__]
 _PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 
 
@@ -46,23 +49,60 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
 
 
-def close_statement(
+def close_month(
     session: Session, provider: Provider, period: str, *, today: date, now: datetime
-) -> tuple[Statement, bool]:
-    """Close ``provider``'s month; returns the statement and whether this call made it."""
+) -> tuple[list[Statement], bool]:
+    """Close ``provider``'s month: one statement per funding source (the program whose
+    subsidies it bills: a district top-up is billed apart from the city's program). Returns
+    the statements and whether this call made them; closing again returns the same ones. A
+    month with nothing to settle gets one empty statement, so it is closed all the same."""
     first, following = period_bounds(period)
     if today < following:
         raise InvalidState(
             f"{period} has not ended yet (today is {today})", code=ErrorCode.PERIOD_OPEN
         )
     session.scalar(select(Provider.id).where(Provider.id == provider.id).with_for_update())
-    existing = session.scalar(
-        select(Statement).where(Statement.provider_id == provider.id, Statement.period == period)
+    existing = list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.provider_id == provider.id, Statement.period == period)
+            .order_by(Statement.id)
+        )
     )
-    if existing is not None:
+    if existing:
         return existing, False
+    unsettled = (
+        select(RECORDS.c.id, VOUCHERS.c.program_id, RECORDS.c.service_date < first)
+        .join(VOUCHERS, VOUCHERS.c.id == RECORDS.c.voucher_id)
+        .where(
+            RECORDS.c.provider_id == provider.id,
+            RECORDS.c.service_date < following,
+            RECORDS.c.subsidy_fen != 0,
+            ~select(LINES.c.id).where(LINES.c.usage_record_id == RECORDS.c.id).exists(),
+        )
+        .order_by(RECORDS.c.id)
+    )
+    by_funder: dict[int | None, list[dict[str, Any]]] = {}
+    for record_id, program_id, late in session.execute(unsettled):
+        by_funder.setdefault(program_id, []).append({"usage_record_id": record_id, "late": late})
+    statements = [
+        _statement(session, provider, period, program_id, lines, now)
+        for program_id, lines in sorted(by_funder.items()) or [(None, [])]
+    ]
+    return statements, True
+
+
+def _statement(
+    session: Session,
+    provider: Provider,
+    period: str,
+    program_id: int | None,
+    lines: list[dict[str, Any]],
+    now: datetime,
+) -> Statement:
     statement = Statement(
         provider_id=provider.id,
+        program_id=program_id,
         period=period,
         record_count=0,
         fee_fen=0,
@@ -72,23 +112,8 @@ def close_statement(
     )
     session.add(statement)
     session.flush()
-    unsettled = (
-        select(
-            literal(statement.id),
-            RECORDS.c.id,
-            RECORDS.c.service_date < first,
-        )
-        .where(
-            RECORDS.c.provider_id == provider.id,
-            RECORDS.c.service_date < following,
-            RECORDS.c.subsidy_fen != 0,
-            ~select(LINES.c.id).where(LINES.c.usage_record_id == RECORDS.c.id).exists(),
-        )
-        .order_by(RECORDS.c.id)
-    )
-    session.execute(
-        insert(LINES).from_select(["statement_id", "usage_record_id", "late"], unsettled)
-    )
+    if lines:
+        session.execute(insert(LINES), [{**line, "statement_id": statement.id} for line in lines])
     count, fee, subsidy, share = session.execute(
         select(
             func.count(),
@@ -108,11 +133,12 @@ def close_statement(
         "statement",
         f"{provider.uscc}/{period}",
         after={
+            "program_id": program_id,
             "records": statement.record_count,
             "subsidy_fen": statement.subsidy_fen,
         },
     )
-    return statement, True
+    return statement
 
 
 def get_statement(
@@ -201,16 +227,21 @@ def list_statements(
 
 @dataclass(frozen=True)
 class StatementView:
-    """A statement with the credit code of the provider it pays."""
+    """A statement with the credit code of the provider it pays and the code of the program
+    that funds it (None: a statement closed before funders were billed apart)."""
 
     statement: Statement
     provider_uscc: str
+    program_code: str | None = None
 
 
 def describe(session: Session, statement: Statement) -> StatementView:
     uscc = session.scalar(select(Provider.uscc).where(Provider.id == statement.provider_id))
     assert uscc is not None
-    return StatementView(statement, uscc)
+    code = None
+    if statement.program_id is not None:
+        code = session.scalar(select(Program.code).where(Program.id == statement.program_id))
+    return StatementView(statement, uscc, code)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from voucher_service import audit_log as audit
 from voucher_service.db.tables.usage import RecordKind
-from voucher_service.domain.usage import AdjustmentReport, reversal_fen
+from voucher_service.domain.rules import BASIS_POINTS
+from voucher_service.domain.stacking import PricedLayer, reversals_fen
+from voucher_service.domain.usage import AdjustmentReport
 from voucher_service.errors import ErrorCode, NotFound, RecordConflict, RefundExceedsFee
 from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
@@ -29,39 +31,49 @@ from voucher_service.usage.service import Ingested, PostingProvider, require_act
 
 
 @dataclass(frozen=True)
-class _Original:
-    """The record being adjusted, with its counters locked (voucher, then cap)."""
+class _Layer:
+    """A layer of the record being adjusted (the record itself, or a top-up record of a
+    stacked one), with its counters locked."""
 
-    record: Record
-    cap: CapCounter | None
+    row: Record
     voucher: VoucherCounter | None
+    cap: CapCounter | None
 
 
 def adjust_usage(
     session: Session, provider: PostingProvider, adjustment: AdjustmentReport, *, now: datetime
 ) -> Ingested:
-    """Refund part or all of a record's fee; the subsidy it no longer earns goes back."""
+    """Refund part or all of a record's fee; the subsidy it no longer earns goes back — on a
+    stacked record, each program's layer as ``domain.stacking.reversals_fen`` says."""
     require_active(provider)
     assert provider.id is not None
-    original = _lock_original(session, provider.id, adjustment.adjusts_record_id)
+    layers = _lock_layers(session, provider.id, adjustment.adjusts_record_id)
     stored = repository.stored_records(session, provider.id, [adjustment.record_id])
     if adjustment.record_id in stored:
         return _replay(adjustment, stored[adjustment.record_id])
-    record = original.record
-    reverse, pool_id = _subsidy_returned(session, record, adjustment.refund_fen)
-    row = repository.adjustment_record(record, adjustment, reverse, now)
+    record = layers[0].row
+    returned = _subsidies_returned(session, layers, adjustment.refund_fen)
+    row = repository.adjustment_record(record, adjustment, returned[0], now)
     repository.insert_record(session, row)
-    if reverse and pool_id and original.cap is not None and original.voucher is not None:
-        draw = Draw(
-            voucher_id=original.voucher.id,
-            pool_id=pool_id,
-            provider_id=provider.id,
-            cap_id=original.cap.id,
-            amount_fen=reverse,
-            usage_record_id=row["id"],
-            memo=f"refund of {record['record_id']}",
-        )
-        ledger.reverse_subsidy(session, draw, voucher_open=original.voucher.active, now=now)
+    layer_rows = [
+        repository.layer_adjustment(layer.row, adjustment, back, now)
+        for layer, back in zip(layers[1:], returned[1:], strict=True)
+    ]
+    if layer_rows:
+        repository.insert_records(session, layer_rows)
+    for layer, adjusting, back in zip(layers, [row, *layer_rows], returned, strict=True):
+        if back and layer.cap is not None and layer.voucher is not None:
+            terms = repository.voucher_terms(session, layer.voucher.id, layer.row["rule_version"])
+            draw = Draw(
+                voucher_id=layer.voucher.id,
+                pool_id=terms.pool_id,
+                provider_id=provider.id,
+                cap_id=layer.cap.id,
+                amount_fen=back,
+                usage_record_id=adjusting["id"],
+                memo=f"refund of {layer.row['record_id']}",
+            )
+            ledger.reverse_subsidy(session, draw, voucher_open=layer.voucher.active, now=now)
     audit.record(
         session,
         "usage.adjust",
@@ -70,24 +82,38 @@ def adjust_usage(
         after={
             "record_id": adjustment.record_id,
             "refund_fen": adjustment.refund_fen,
-            "subsidy_returned_fen": reverse,
+            "subsidy_returned_fen": sum(returned),
         },
     )
     stored = repository.stored_records(session, provider.id, [adjustment.record_id])
     return Ingested(adjustment.record_id, stored[adjustment.record_id])
 
 
-def _lock_original(session: Session, provider_id: int, record_id: str) -> _Original:
+def _lock_layers(session: Session, provider_id: int, record_id: str) -> list[_Layer]:
+    """The usage record being adjusted and its top-up layers, their vouchers then their cap
+    counters locked (the lock order of ``ledger.counters``)."""
     record = repository.stored_records(session, provider_id, [record_id]).get(record_id)
     if record is None or record["kind"] != RecordKind.USAGE:
         raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
-    cap = voucher = None
-    if record["voucher_id"] is not None:
-        voucher = counters.lock_vouchers(session, {record["voucher_id"]})[record["voucher_id"]]
-    if record["enrolment_id"] is not None and record["cap_period"] is not None:
-        key = CapKey(record["enrolment_id"], record["cap_period"])
-        cap = counters.lock_caps(session, {key})[key]
-    return _Original(record, cap, voucher)
+    rows = [record]
+    if record["ceiling_bp"] is not None:
+        rows += repository.top_up_records(session, {record["id"]}).get(record["id"], [])
+    keys = {
+        row["id"]: CapKey(row["enrolment_id"], row["cap_period"])
+        for row in rows
+        if row["enrolment_id"] is not None and row["cap_period"] is not None
+    }
+    caps, vouchers = counters.lock(
+        session, set(keys.values()), {row["voucher_id"] for row in rows if row["voucher_id"]}
+    )
+    return [
+        _Layer(
+            row,
+            vouchers.get(row["voucher_id"]),
+            caps.get(keys[row["id"]]) if row["id"] in keys else None,
+        )
+        for row in rows
+    ]
 
 
 def _replay(adjustment: AdjustmentReport, stored: Record) -> Ingested:
@@ -98,24 +124,29 @@ def _replay(adjustment: AdjustmentReport, stored: Record) -> Ingested:
     return Ingested(adjustment.record_id, stored, replayed=True)
 
 
-def _subsidy_returned(session: Session, record: Record, refund_fen: int) -> tuple[int, int | None]:
-    """How much subsidy this refund gives back, and the pool of the voucher it goes to.
-    Refused when the refund is more than the fee left after earlier refunds."""
-    refunded, returned = repository.adjusted_so_far(session, record["id"])
+def _subsidies_returned(session: Session, layers: list[_Layer], refund_fen: int) -> list[int]:
+    """How much subsidy this refund gives back, layer by layer. Refused when the refund is
+    more than the fee left after earlier refunds."""
+    record = layers[0].row
+    refunded, _ = repository.adjusted_so_far(session, record["id"])
     fee_left = record["fee_fen"] - refunded
     if refund_fen > fee_left:
         raise RefundExceedsFee(
             f"record {record['record_id']!r} has {fen_to_yuan(fee_left)} yuan of fee left "
             f"to refund; asked {fen_to_yuan(refund_fen)}"
         )
-    subsidy_left = record["subsidy_fen"] - returned
-    if not subsidy_left:
-        return 0, None
-    terms = repository.voucher_terms(session, record["voucher_id"], record["rule_version"])
-    reverse = reversal_fen(
-        fee_left_fen=fee_left,
-        subsidy_left_fen=subsidy_left,
-        refund_fen=refund_fen,
-        rate_bp=terms.rate_bp,
+    priced = []
+    for layer in layers:
+        row = layer.row
+        rate = 0
+        if row["subsidy_fen"]:
+            rate = repository.voucher_terms(session, row["voucher_id"], row["rule_version"]).rate_bp
+        priced.append(PricedLayer(rate or BASIS_POINTS, row["subsidy_fen"]))
+    return list(
+        reversals_fen(
+            priced,
+            ceiling_bp=record["ceiling_bp"] or BASIS_POINTS,
+            fee_left_fen=fee_left,
+            refund_fen=refund_fen,
+        )
     )
-    return reverse, terms.pool_id

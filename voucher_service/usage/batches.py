@@ -6,7 +6,7 @@ back the others; the valid ones go through the one ingest path (``usage.service`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.domain.usage import UsageReport
 from voucher_service.errors import ErrorCode
+from voucher_service.usage import repository
 from voucher_service.usage.repository import Record
 from voucher_service.usage.service import PostingProvider, ingest_usage
 
@@ -42,6 +43,7 @@ class BatchItem:
     record: Record | None = None
     error_code: ErrorCode | None = None
     error: str | None = None
+    top_up_fen: int = 0  # a stacked record's top-up layers, together
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,10 @@ class BatchResult:
 
     @property
     def subsidy_fen(self) -> int:
-        """Subsidy on the records this request created (replays cost nothing new)."""
+        """Subsidy on the records this request created, every program's (replays cost
+        nothing new)."""
         return sum(
-            item.record["subsidy_fen"]
+            item.record["subsidy_fen"] + item.top_up_fen
             for item in self.items
             if item.status is ItemStatus.CREATED and item.record is not None
         )
@@ -104,4 +107,22 @@ def ingest_batch(
             continue
         status = ItemStatus.REPLAYED if result.replayed else ItemStatus.CREATED
         items.append(BatchItem(index, result.record_id, status, record=result.record))
-    return BatchResult(items)
+    return BatchResult(_with_top_ups(session, items))
+
+
+def _with_top_ups(session: Session, items: list[BatchItem]) -> list[BatchItem]:
+    """Stacked records' top-up layers, in one query (none at all when nothing is stacked)."""
+    stacked = {
+        item.record["id"]
+        for item in items
+        if item.record is not None and item.record.get("ceiling_bp") is not None
+    }
+    if not stacked:
+        return items
+    layers = repository.top_up_records(session, stacked)
+    return [
+        replace(item, top_up_fen=sum(layer["subsidy_fen"] for layer in layers[item.record["id"]]))
+        if item.record is not None and item.record["id"] in layers
+        else item
+        for item in items
+    ]

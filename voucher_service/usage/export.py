@@ -7,7 +7,7 @@ import io
 
 from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
-from voucher_service.usage.repository import Record
+from voucher_service.usage.records import RecordView
 
 CSV_COLUMNS = [
     ("record_id", "记录编号"),
@@ -30,16 +30,17 @@ CSV_COLUMNS = [
 ]
 
 
-def records_csv(described: list[tuple[Record, str | None]], *, chinese: bool) -> str:
+def records_csv(described: list[RecordView], *, chinese: bool) -> str:
     """CSV of records (each with the record id it adjusts), amounts in yuan with two
     decimals; on request in Chinese, headers and coded values (kinds, outcomes, reasons)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([zh if chinese else en for en, zh in CSV_COLUMNS])
-    for row, adjusts_record_id in described:
+    for view in described:
+        row = view.row
         values = {
             **row,
-            "adjusts_record_id": adjusts_record_id or "",
+            "adjusts_record_id": view.original_record_id or "",
             "unit_price_yuan": fen_to_yuan(row["unit_price_fen"]),
             "fee_yuan": fen_to_yuan(row["fee_fen"]),
             "subsidy_yuan": fen_to_yuan(row["subsidy_fen"]),

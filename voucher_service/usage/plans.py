@@ -5,7 +5,7 @@ the pure rules of ``domain.usage``. Nothing is locked or written here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -16,19 +16,34 @@ from voucher_service.domain.rules import Rules, cap_period, rules_on
 from voucher_service.domain.usage import Refusal, UsageReport, refusal_of, service_date
 from voucher_service.ledger.counters import CapKey
 from voucher_service.usage import repository
-from voucher_service.usage.repository import NamedVoucher
+from voucher_service.usage.repository import NamedVoucher, TopUpVoucher
+
+
+@dataclass(frozen=True)
+class TopUpLayer:
+    """A top-up program's layer of a stacked record: its voucher, the rules in force on the
+    service date, and the cap counter it counts against."""
+
+    top_up: TopUpVoucher
+    rules: Rules
+    cap_key: CapKey
+
+    @property
+    def voucher(self) -> NamedVoucher:
+        return self.top_up.voucher
 
 
 @dataclass(frozen=True)
 class Plan:
     """A report, checked: the voucher it draws on, why it is refused (if it is), and the
-    rules in force on its service date."""
+    rules in force on its service date; and the top-up layers it is priced through too."""
 
     report: UsageReport
     voucher: NamedVoucher | None
     refusal: Refusal | None
     rules: Rules | None
     service_date: date
+    top_ups: tuple[TopUpLayer, ...] = ()
 
     @cached_property
     def cap_key(self) -> CapKey | None:
@@ -37,6 +52,14 @@ class Plan:
             return None
         period = cap_period(self.voucher.window, self.service_date, self.rules.cap_scope)
         return CapKey(self.voucher.enrolment_id, period)
+
+    @property
+    def counters(self) -> tuple[set[CapKey], set[int]]:
+        """The cap counters and vouchers pricing this report draws on, every layer's."""
+        if self.cap_key is None or self.voucher is None:
+            return set(), set()
+        caps = {self.cap_key, *(layer.cap_key for layer in self.top_ups)}
+        return caps, {self.voucher.id, *(layer.voucher.id for layer in self.top_ups)}
 
 
 def plan_reports(
@@ -72,4 +95,36 @@ def plan_reports(
         if voucher is not None and refusal is None:
             rules = rules_on(voucher.rules, day) or voucher.rules[0]
         plans.append(Plan(report, voucher, refusal, rules, day))
-    return plans
+    return _with_top_ups(session, provider_id, plans)
+
+
+def _with_top_ups(session: Session, provider_id: int, plans: list[Plan]) -> list[Plan]:
+    """Give each priceable report on a stacked program its top-up layers: per top-up
+    program, the enterprise's voucher redeemed with this provider that is valid on the
+    service date (else its first), priced by the rules in force that day."""
+    stacked = [p for p in plans if p.cap_key is not None and p.voucher and p.voucher.stacked]
+    if not stacked:
+        return plans
+    holders = {(p.voucher.enterprise_id, p.voucher.program_id) for p in stacked if p.voucher}
+    offered = repository.top_up_vouchers(session, provider_id, holders)
+    layered = {}
+    for plan in stacked:
+        assert plan.voucher is not None
+        layers = []
+        by_program: dict[str, list[TopUpVoucher]] = {}
+        for top_up in offered.get((plan.voucher.enterprise_id, plan.voucher.program_id), []):
+            by_program.setdefault(top_up.program_code, []).append(top_up)
+        for candidates in by_program.values():
+            day = plan.service_date
+            valid = [
+                t for t in candidates if t.voucher.valid_from <= day <= t.voucher.facts.valid_to
+            ]
+            top_up = (valid or candidates)[0]
+            rules = rules_on(top_up.voucher.rules, day)
+            if rules is None:  # the top-up program has no rules in force that day
+                continue
+            period = cap_period(top_up.voucher.window, day, rules.cap_scope)
+            layers.append(TopUpLayer(top_up, rules, CapKey(top_up.voucher.enrolment_id, period)))
+        layers.sort(key=lambda layer: layer.top_up.stack_order)
+        layered[id(plan)] = replace(plan, top_ups=tuple(layers))
+    return [layered.get(id(plan), plan) for plan in plans]

@@ -3,27 +3,56 @@ id of the original it adjusts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
+from voucher_service.db.tables.usage import RecordKind
 from voucher_service.pagination import PageParams
 from voucher_service.usage import repository
 from voucher_service.usage.repository import Record, RecordFilter
 
 
+@dataclass(frozen=True)
+class RecordView:
+    """A record as it is shown: with the provider's id of the original it adjusts (for an
+    adjustment or a top-up layer), and, for a stacked usage record, its top-up layers."""
+
+    row: Record
+    original_record_id: str | None = None
+    top_ups: tuple[Record, ...] = ()
+
+    @property
+    def enterprise_pays_fen(self) -> int:
+        """What the enterprise pays of the fee, every program's subsidy taken off."""
+        share: int = self.row["enterprise_share_fen"]
+        taken_off: int = sum(layer["subsidy_fen"] for layer in self.top_ups)
+        return share - taken_off
+
+
 def list_records(
     session: Session, params: PageParams, where: RecordFilter
-) -> tuple[list[tuple[Record, str | None]], str | None]:
-    """A page of records, each with the record id it adjusts (for adjustments)."""
+) -> tuple[list[RecordView], str | None]:
+    """A page of records, each as it is shown."""
     rows, cursor = repository.list_records(session, params, where)
-    return with_originals(session, rows), cursor
+    return describe(session, rows), cursor
 
 
-def get_record(session: Session, provider_id: int, record_id: str) -> tuple[Record, str | None]:
-    [described] = with_originals(session, [repository.get_record(session, provider_id, record_id)])
-    return described
+def get_record(session: Session, provider_id: int, record_id: str) -> RecordView:
+    [view] = describe(session, [repository.get_record(session, provider_id, record_id)])
+    return view
 
 
-def with_originals(session: Session, rows: list[Record]) -> list[tuple[Record, str | None]]:
-    """Each record with the provider's id of the original it adjusts (None for usage)."""
+def describe(session: Session, rows: list[Record]) -> list[RecordView]:
+    """Each record with what it is shown with: two queries at most, whatever the rows."""
     originals = repository.original_record_ids(session, rows)
-    return [(row, originals.get(row["original_id"])) for row in rows]
+    stacked = {row["id"] for row in rows if row.get("ceiling_bp") is not None}
+    layers = repository.top_up_records(session, stacked)
+    return [
+        RecordView(
+            row,
+            originals.get(row["original_id"]),
+            tuple(layers.get(row["id"], ()) if row["kind"] == RecordKind.USAGE else ()),
+        )
+        for row in rows
+    ]

@@ -8,6 +8,7 @@ already stored; it writes the records. Listing reads records back a page at a ti
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from voucher_service.db.base import table
 from voucher_service.db.statements import chunks, dialect_insert, postgres_connection
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
-from voucher_service.db.tables.programs import RuleVersion
+from voucher_service.db.tables.programs import Program, RuleVersion, TopUp
 from voucher_service.db.tables.redemptions import Redemption, RedemptionStatus
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
@@ -42,6 +43,8 @@ ENTERPRISES = table(Enterprise)
 ENROLMENTS = table(Enrolment)
 REDEMPTIONS = table(Redemption)
 RULES = table(RuleVersion)
+PROGRAMS = table(Program)
+TOP_UPS = table(TopUp)
 
 Record = dict[str, Any]  # a usage_record row, column by column
 
@@ -64,6 +67,7 @@ class NamedVoucher:
     window: Window
     facts: VoucherFacts
     rules: tuple[Rules, ...]  # its program's rule versions, oldest first
+    stacked: bool = False  # its program has top-ups declared on it
 
 
 def redeemed_codes(session: Session, provider_id: int, redemption_ids: set[int]) -> dict[int, str]:
@@ -83,6 +87,7 @@ _PG_NAMED_VOUCHERS = """
 SELECT v.id, v.code, v.status, v.valid_from, v.valid_to, v.program_id, v.pool_id,
        v.enrolment_id, v.enterprise_id, e.uscc, en.window_start, en.window_end,
        r.id IS NOT NULL AS redeemed,
+       EXISTS (SELECT FROM program_top_up t WHERE t.base_program_id = v.program_id) AS stacked,
        (SELECT json_agg(json_build_array(rv.version, rv.effective_from, rv.rate_bp, rv.cap_fen,
                                          rv.cap_scope, rv.window_months, rv.pool_minimum_fen)
                         ORDER BY rv.version)
@@ -112,11 +117,13 @@ def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[
                 Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum)
                 for v, d, rate, cap, scope, months, minimum in row.rules
             )
-            found[row.code] = _named(row, row.redeemed, rules)
+            found[row.code] = _named(row, row.redeemed, rules, stacked=row.stacked)
     return found
 
 
-def _named(row: Any, redeemed: bool, rules: tuple[Rules, ...]) -> NamedVoucher:
+def _named(
+    row: Any, redeemed: bool, rules: tuple[Rules, ...], *, stacked: bool = False
+) -> NamedVoucher:
     return NamedVoucher(
         id=row.id,
         code=row.code,
@@ -133,6 +140,7 @@ def _named(row: Any, redeemed: bool, rules: tuple[Rules, ...]) -> NamedVoucher:
             valid_to=row.valid_to,
         ),
         rules=rules,
+        stacked=stacked,
     )
 
 
@@ -169,17 +177,110 @@ def _named_vouchers_core(
                 .where(VOUCHERS.c.code.in_(chunk))
             )
         )
-    versions: dict[int, list[Rules]] = defaultdict(list)
-    for rule in session.execute(
-        select(RULES)
-        .where(RULES.c.program_id.in_({row.program_id for row in rows}))
-        .order_by(RULES.c.version)
-    ):
-        versions[rule.program_id].append(to_rules(rule))
+    programs = {row.program_id for row in rows}
+    versions = _rule_versions(session, programs)
+    stacked = set(
+        session.scalars(
+            select(TOP_UPS.c.base_program_id).where(TOP_UPS.c.base_program_id.in_(programs))
+        )
+    )
     return {
-        row.code: _named(row, row.redemption_id is not None, tuple(versions[row.program_id]))
+        row.code: _named(
+            row,
+            row.redemption_id is not None,
+            versions[row.program_id],
+            stacked=row.program_id in stacked,
+        )
         for row in rows
     }
+
+
+def _rule_versions(session: Session, program_ids: set[int]) -> dict[int, tuple[Rules, ...]]:
+    versions: dict[int, list[Rules]] = defaultdict(list)
+    for rule in session.execute(
+        select(RULES).where(RULES.c.program_id.in_(program_ids)).order_by(RULES.c.version)
+    ):
+        versions[rule.program_id].append(to_rules(rule))
+    return defaultdict(tuple, {program: tuple(rules) for program, rules in versions.items()})
+
+
+@dataclass(frozen=True)
+class TopUpVoucher:
+    """An enterprise's voucher in a top-up program, redeemed with the posting provider: a
+    layer a stacked record may be priced through."""
+
+    voucher: NamedVoucher
+    program_code: str
+    stack_order: int
+    ceiling_bp: int
+
+
+def top_up_vouchers(
+    session: Session, provider_id: int, holders: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[TopUpVoucher]]:
+    """For each (enterprise id, base program id): the enterprise's active vouchers in the
+    programs topping that program up, redeemed with this provider, in stack order."""
+    if not holders:
+        return {}
+    found: dict[tuple[int, int], list[TopUpVoucher]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            TOP_UPS.c.base_program_id,
+            TOP_UPS.c.stack_order,
+            TOP_UPS.c.ceiling_bp,
+            PROGRAMS.c.code.label("program_code"),
+            VOUCHERS.c.id,
+            VOUCHERS.c.code,
+            VOUCHERS.c.status,
+            VOUCHERS.c.valid_from,
+            VOUCHERS.c.valid_to,
+            VOUCHERS.c.program_id,
+            VOUCHERS.c.pool_id,
+            VOUCHERS.c.enrolment_id,
+            VOUCHERS.c.enterprise_id,
+            ENTERPRISES.c.uscc,
+            ENROLMENTS.c.window_start,
+            ENROLMENTS.c.window_end,
+        )
+        .join(PROGRAMS, PROGRAMS.c.id == TOP_UPS.c.program_id)
+        .join(VOUCHERS, VOUCHERS.c.program_id == TOP_UPS.c.program_id)
+        .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
+        .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
+        .join(
+            REDEMPTIONS,
+            (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
+            & (REDEMPTIONS.c.provider_id == provider_id)
+            & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
+        )
+        .where(
+            TOP_UPS.c.base_program_id.in_({base for _, base in holders}),
+            VOUCHERS.c.enterprise_id.in_({enterprise for enterprise, _ in holders}),
+            VOUCHERS.c.status == VoucherStatus.ACTIVE,
+        )
+        .order_by(TOP_UPS.c.stack_order, VOUCHERS.c.id)
+    ).all()
+    versions = _rule_versions(session, {row.program_id for row in rows})
+    for row in rows:
+        key = (row.enterprise_id, row.base_program_id)
+        if key in holders:
+            voucher = _named(row, True, versions[row.program_id])
+            found[key].append(
+                TopUpVoucher(voucher, row.program_code, row.stack_order, row.ceiling_bp)
+            )
+    return found
+
+
+def top_up_records(session: Session, record_ids: set[int]) -> dict[int, list[Record]]:
+    """The top-up layers of stacked usage records, by the usage record's id, in order."""
+    layers: dict[int, list[Record]] = defaultdict(list)
+    if record_ids:
+        for row in session.execute(
+            select(RECORDS)
+            .where(RECORDS.c.original_id.in_(record_ids), RECORDS.c.kind == RecordKind.TOP_UP)
+            .order_by(RECORDS.c.stack_layer)
+        ):
+            layers[row.original_id].append(dict(row._mapping))
+    return layers
 
 
 _PG_STORED = """
@@ -252,6 +353,8 @@ def new_record(
         "outcome": Outcome.REFUSED.value,
         "reason": None,
         "rule_version": None,
+        "ceiling_bp": None,
+        "stack_layer": None,
         # In UTC, as the database gives them back: a replay must read exactly like the reply.
         "service_start": report.service_start.astimezone(UTC),
         "service_end": report.service_end.astimezone(UTC),
@@ -427,4 +530,32 @@ def adjustment_record(
         "reason": None,
         "attributes": json.dumps({"reason": adjustment.reason}, ensure_ascii=False),
         "created_at": now,
+    }
+
+
+RECORD_ID_LENGTH = 128
+
+
+def layer_record_id(record_id: str, program_code: str) -> str:
+    """A top-up layer's record id: the usage record's, ``+`` and the program's code (a
+    provider's own ids never contain ``+``), shortened with a digest if it must be."""
+    plain = f"{record_id}+{program_code}"
+    if len(plain) <= RECORD_ID_LENGTH:
+        return plain
+    digest = hashlib.sha256(record_id.encode()).hexdigest()[:16]
+    keep = RECORD_ID_LENGTH - len(program_code) - len(digest) - 2
+    return f"{record_id[:keep]}~{digest}+{program_code}"
+
+
+def layer_adjustment(
+    layer: Record, adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
+) -> Record:
+    """A top-up layer's part of an adjustment: no fee (the usage record's adjustment carries
+    the refund), the layer's subsidy given back, pointing at the layer."""
+    program_code = layer["record_id"].rsplit("+", 1)[1]
+    return {
+        **adjustment_record(layer, adjustment, subsidy_returned_fen, now),
+        "record_id": layer_record_id(adjustment.record_id, program_code),
+        "fee_fen": 0,
+        "enterprise_share_fen": subsidy_returned_fen,
     }

@@ -24,7 +24,7 @@ from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.usage import adjustments, batches, records, service
 from voucher_service.usage.export import records_csv
-from voucher_service.usage.repository import Record, RecordFilter
+from voucher_service.usage.repository import RecordFilter
 from voucher_service.usage.schemas import (
     AdjustmentIn,
     BatchIn,
@@ -65,8 +65,8 @@ def _single(result: service.Ingested, response: Response, session: Session) -> U
     if result.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers[REPLAY_HEADER] = "true"
-    [(record, original)] = records.with_originals(session, [result.record])
-    return UsageRecordOut.of(record, original)
+    [view] = records.describe(session, [result.record])
+    return UsageRecordOut.of(view)
 
 
 @provider_router.post(
@@ -150,8 +150,8 @@ def record_filter(
 FilterDep = Annotated[RecordFilter, Depends(record_filter)]
 
 
-def _page(described: list[tuple[Record, str | None]], cursor: str | None) -> Page[UsageRecordOut]:
-    return Page(items=[UsageRecordOut.of(*pair) for pair in described], next_cursor=cursor)
+def _page(described: list[records.RecordView], cursor: str | None) -> Page[UsageRecordOut]:
+    return Page(items=[UsageRecordOut.of(view) for view in described], next_cursor=cursor)
 
 
 @provider_router.get("/{uscc}/usage-records")
@@ -191,7 +191,7 @@ def export_provider_records(
 def get_provider_record(uscc: str, record_id: str, session: SessionDep) -> UsageRecordOut:
     provider = _provider(session, uscc)
     assert provider.id is not None
-    return UsageRecordOut.of(*records.get_record(session, provider.id, record_id))
+    return UsageRecordOut.of(records.get_record(session, provider.id, record_id))
 
 
 @enterprise_router.get("/{uscc}/usage-records")

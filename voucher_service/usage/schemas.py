@@ -26,6 +26,7 @@ from voucher_service.domain.usage import AdjustmentReport, ResourceKind, Unit, U
 from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, VoucherCode, Yuan
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage.batches import BatchResult, InvalidReport, ItemStatus
+from voucher_service.usage.records import RecordView
 
 MAX_BATCH = 10_000
 _QUANTITY_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$"
@@ -167,16 +168,32 @@ class AdjustmentIn(BaseModel):
         )
 
 
+class TopUpOut(BaseModel):
+    """A top-up program's layer of a stacked record: drawn on that program's own voucher."""
+
+    record_id: str
+    voucher_code: str
+    outcome: str
+    reason: str | None
+    subsidy_yuan: Yuan = Field(description="What the top-up program pays of the fee.")
+    rule_version: int | None
+
+
 class UsageRecordOut(BaseModel):
     record_id: str
-    kind: str = Field(description="usage, or adjustment (a refund of an earlier record)")
-    adjusts_record_id: str | None = None
+    kind: str = Field(
+        description="usage; adjustment (a refund of an earlier record); or topup (a top-up "
+        "program's layer of a stacked usage record, with no fee of its own)"
+    )
+    adjusts_record_id: str | None = Field(
+        default=None, description="The record an adjustment refunds or a top-up layer belongs to."
+    )
     outcome: str = Field(description="subsidised, partial, refused, or adjusted")
     reason: str | None = Field(
         description="Why the subsidy is short or refused: cap_reached, voucher_exhausted, "
-        "outside_window, voucher_not_valid_on_date, unknown_voucher, uscc_mismatch, "
-        "unknown_redemption, not_redeemed, voucher_not_active, fee_mismatch, invalid_period, "
-        "service_in_future, reported_too_late."
+        "outside_window, voucher_not_valid_on_date, stack_ceiling, unknown_voucher, "
+        "uscc_mismatch, unknown_redemption, not_redeemed, voucher_not_active, fee_mismatch, "
+        "invalid_period, service_in_future, reported_too_late."
     )
     voucher_code: str
     uscc: str
@@ -187,8 +204,16 @@ class UsageRecordOut(BaseModel):
     unit_price_yuan: Yuan
     fee_yuan: Yuan
     full_subsidy_yuan: Yuan = Field(description="What the rate alone would give.")
-    subsidy_yuan: Yuan = Field(description="What the city pays: deduct it from the bill.")
-    enterprise_share_yuan: Yuan = Field(description="What the enterprise pays.")
+    subsidy_yuan: Yuan = Field(description="What the program pays: deduct it from the bill.")
+    enterprise_share_yuan: Yuan = Field(description="The fee less this record's subsidy.")
+    top_ups: list[TopUpOut] = Field(
+        default_factory=list,
+        description="A stacked record's top-up layers (a district's program on the city's), "
+        "each from its own voucher; empty for most records.",
+    )
+    enterprise_pays_yuan: Yuan = Field(
+        description="What the enterprise pays in the end: the fee less every program's subsidy."
+    )
     rule_version: int | None
     service_start: datetime
     service_end: datetime
@@ -197,13 +222,14 @@ class UsageRecordOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: dict[str, Any], original_record_id: str | None = None) -> UsageRecordOut:
+    def of(cls, view: RecordView) -> UsageRecordOut:
         # Rows come from the database (or were just written to it): built without
         # re-validation, which matters for a 10,000-record batch.
+        row = view.row
         return cls.model_construct(
             record_id=row["record_id"],
             kind=row["kind"],
-            adjusts_record_id=original_record_id,
+            adjusts_record_id=view.original_record_id,
             outcome=row["outcome"],
             reason=row["reason"],
             voucher_code=row["voucher_code"],
@@ -217,6 +243,18 @@ class UsageRecordOut(BaseModel):
             full_subsidy_yuan=row["full_subsidy_fen"],
             subsidy_yuan=row["subsidy_fen"],
             enterprise_share_yuan=row["enterprise_share_fen"],
+            top_ups=[
+                TopUpOut.model_construct(
+                    record_id=layer["record_id"],
+                    voucher_code=layer["voucher_code"],
+                    outcome=layer["outcome"],
+                    reason=layer["reason"],
+                    subsidy_yuan=layer["subsidy_fen"],
+                    rule_version=layer["rule_version"],
+                )
+                for layer in view.top_ups
+            ],
+            enterprise_pays_yuan=view.enterprise_pays_fen,
             rule_version=row["rule_version"],
             service_start=row["service_start"],
             service_end=row["service_end"],
@@ -241,6 +279,9 @@ class BatchItemOut(BaseModel):
     reason: str | None = None
     fee_yuan: Yuan | None = None
     subsidy_yuan: Yuan | None = None
+    top_up_yuan: Yuan | None = Field(
+        default=None, description="A stacked record's top-up programs' subsidy, together."
+    )
     enterprise_share_yuan: Yuan | None = None
     error: ErrorOut | None = None
 
@@ -270,6 +311,7 @@ class BatchOut(BaseModel):
                     "reason": record["reason"] if record else None,
                     "fee_yuan": yuan(record["fee_fen"]) if record else None,
                     "subsidy_yuan": yuan(record["subsidy_fen"]) if record else None,
+                    "top_up_yuan": yuan(item.top_up_fen) if record else None,
                     "enterprise_share_yuan": (
                         yuan(record["enterprise_share_fen"]) if record else None
                     ),

@@ -19,9 +19,9 @@ The annual pool row is never touched here: only the voucher and the cap counters
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -29,12 +29,9 @@ from sqlalchemy.orm import Session
 from voucher_service import audit_log
 from voucher_service.auth.service import Caller
 from voucher_service.db.tables.providers import ProviderStatus
-from voucher_service.domain.pricing import Pricing, price_fee
 from voucher_service.domain.usage import (
     Outcome,
-    Refusal,
     UsageReport,
-    outcome_of,
 )
 from voucher_service.errors import (
     ProviderSuspended,
@@ -45,8 +42,9 @@ from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
 from voucher_service.ledger.service import Draw
 from voucher_service.usage import repository
+from voucher_service.usage.layers import PendingDraw, price_record
 from voucher_service.usage.plans import Plan, plan_reports
-from voucher_service.usage.repository import DuplicateRecordId, NamedVoucher, Record
+from voucher_service.usage.repository import DuplicateRecordId, Record
 
 
 @dataclass(frozen=True)
@@ -144,27 +142,29 @@ def _ingest(
         first.setdefault(report.record_id, index)
     unique = [reports[i] for i in sorted(first.values())]
     plans = plan_reports(session, provider.id, unique, now=now, tz=tz, grace_days=grace_days)
-    priceable = [p for p in plans if p.cap_key is not None]
-    caps, vouchers = counters.lock(
-        session,
-        {p.cap_key for p in priceable if p.cap_key},
-        {p.voucher.id for p in priceable if p.voucher},
-    )
+    cap_keys: set[CapKey] = set()
+    voucher_ids: set[int] = set()
+    for plan in plans:
+        caps_of, vouchers_of = plan.counters
+        cap_keys |= caps_of
+        voucher_ids |= vouchers_of
+    caps, vouchers = counters.lock(session, cap_keys, voucher_ids)
     stored = {} if claim else repository.stored_records(session, provider.id, list(first))
     fresh = [p for p in plans if p.report.record_id not in stored]
-    rows, draws = _price(provider.id, fresh, caps, vouchers, now)
-    if rows:
-        _store(session, provider, rows, draws, claim=claim, now=now)
-    return _results(reports, first, stored, rows)
+    priced = _price(provider.id, fresh, caps, vouchers, now)
+    if priced.rows:
+        _store(session, provider, priced, claim=claim, now=now)
+    return _results(reports, first, stored, priced.rows)
 
 
-@dataclass(frozen=True)
-class _PendingDraw:
-    """A priced record's subsidy, posted once the record has its id."""
+@dataclass
+class _Priced:
+    """New records priced: the usage records, the top-up layers of stacked ones (each with
+    the usage record it belongs to), and the draws to post."""
 
-    row: Record
-    voucher: NamedVoucher
-    cap_id: int
+    rows: list[Record] = field(default_factory=list)
+    layers: list[tuple[Record, Record]] = field(default_factory=list)
+    draws: list[PendingDraw] = field(default_factory=list)
 
 
 def _price(
@@ -173,64 +173,27 @@ def _price(
     caps: dict[CapKey, CapCounter],
     vouchers: dict[int, VoucherCounter],
     now: datetime,
-) -> tuple[list[Record], list[_PendingDraw]]:
+) -> _Priced:
     """Price new records in order against the locked counters, which follow in memory."""
-    rows: list[Record] = []
-    draws: list[_PendingDraw] = []
+    priced = _Priced()
     for plan in plans:
         row = repository.new_record(provider_id, plan.report, plan.voucher, plan.service_date, now)
-        rows.append(row)
-        key, voucher, rules = plan.cap_key, plan.voucher, plan.rules
-        if key is None or voucher is None or rules is None:
-            row.update(reason=plan.refusal.value if plan.refusal else None)
-            continue
-        balance, cap = vouchers[voucher.id], caps[key]
-        if not balance.active:  # closed since the plan was made
-            row.update(reason=Refusal.VOUCHER_NOT_ACTIVE.value)
-            continue
-        pricing = price_fee(
-            fee_fen=plan.report.fee_fen,
-            service_date=plan.service_date,
-            rules=rules,
-            window=voucher.window,
-            voucher_valid_from=voucher.valid_from,
-            voucher_valid_to=voucher.facts.valid_to,
-            cap_used_fen=cap.used_fen,
-            voucher_balance_fen=balance.balance_fen,
-        )
-        cap.count(pricing.subsidy_fen)
-        balance.draw(pricing.subsidy_fen)
-        row.update(_priced_columns(pricing, key.period))
-        if pricing.subsidy_fen:
-            draws.append(_PendingDraw(row, voucher, cap.id))
-    return rows, draws
-
-
-def _priced_columns(pricing: Pricing, period: int) -> dict[str, Any]:
-    return {
-        "cap_period": period,
-        "full_subsidy_fen": pricing.full_subsidy_fen,
-        "subsidy_fen": pricing.subsidy_fen,
-        "enterprise_share_fen": pricing.enterprise_share_fen,
-        "outcome": outcome_of(pricing).value,
-        "reason": pricing.shortfall.value if pricing.shortfall else None,
-        "rule_version": pricing.rule_version,
-    }
+        priced.rows.append(row)
+        layer_rows, draws = price_record(plan, row, caps, vouchers)
+        priced.layers += [(row, layer) for layer in layer_rows]
+        priced.draws += draws
+    return priced
 
 
 def _store(
-    session: Session,
-    provider: PostingProvider,
-    rows: list[Record],
-    draws: list[_PendingDraw],
-    *,
-    claim: bool,
-    now: datetime,
+    session: Session, provider: PostingProvider, priced: _Priced, *, claim: bool, now: datetime
 ) -> None:
     """Write the records, the ledger's postings and counter moves, and one audit entry for
     the request: which records it priced, and what they cost the city. A single post claims
-    its id and does it all in one statement (``ledger.record_with_subsidy``)."""
+    its id and does it all in one statement (``ledger.record_with_subsidy``); the layers of
+    a stacked one follow it."""
     assert provider.id is not None
+    rows = priced.rows
     audit = audit_log.entry(
         session,
         "usage.post",
@@ -238,26 +201,33 @@ def _store(
         provider.uscc,
         after={
             "records": [row["record_id"] for row in rows],
-            "subsidy_fen": sum(row["subsidy_fen"] for row in rows),
+            "subsidy_fen": sum(draw.row["subsidy_fen"] for draw in priced.draws),
             "refused": sum(1 for row in rows if row["outcome"] == Outcome.REFUSED),
         },
     )
+    draws = priced.draws
     if claim:
         [row] = rows
-        draw = _draw(draws[0], provider.id) if draws else None
+        own = [d for d in draws if d.row is row]
+        draw = _draw(own[0], provider.id) if own else None
         record_id = ledger.record_with_subsidy(
             session, repository.claim(session, row), draw, audit, now=now
         )
         if record_id is None:
             raise DuplicateRecordId
         row["id"] = record_id
-        return
-    repository.insert_records(session, rows)
+        draws = [d for d in draws if d.row is not row]
+    else:
+        repository.insert_records(session, rows)
+        audit_log.write(session, audit)
+    if priced.layers:
+        for usage, layer in priced.layers:
+            layer["original_id"] = usage["id"]
+        repository.insert_records(session, [layer for _, layer in priced.layers])
     ledger.subsidise(session, [_draw(d, provider.id) for d in draws], now=now)
-    audit_log.write(session, audit)
 
 
-def _draw(pending: _PendingDraw, provider_id: int) -> Draw:
+def _draw(pending: PendingDraw, provider_id: int) -> Draw:
     return Draw(
         voucher_id=pending.voucher.id,
         pool_id=pending.voucher.pool_id,

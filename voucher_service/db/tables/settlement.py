@@ -20,12 +20,13 @@ class StatementStatus(StrEnum):
 
 
 class Statement(SQLModel, table=True):
-    """A provider's settlement statement (结算单) for one calendar month: frozen at close,
-    approved by the bureau, then paid (the ledger moves the total from payable to paid)."""
+    """A provider's settlement statement (结算单) for one calendar month and one funding
+    source (program): frozen at close, approved by the bureau, then paid (the ledger moves the
+    total from payable to paid)."""
 
     __tablename__ = "statement"
     __table_args__ = (
-        UniqueConstraint("provider_id", "period"),
+        UniqueConstraint("provider_id", "period", "program_id"),
         one_of("status", StatementStatus),
         CheckConstraint(
             "(status = 'paid') = (payment_reference IS NOT NULL)", name="paid_has_reference"
@@ -34,6 +35,10 @@ class Statement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="provider.id", nullable=False)
+    # The funding source: the program whose subsidies the statement bills (a district top-up
+    # is billed to its own funder, on a statement of its own). None only on statements closed
+    # before funding sources were billed apart (they bill every program).
+    program_id: int | None = Field(default=None, foreign_key="program.id")
     period: str = Field(sa_column=Column(String(7), nullable=False))  # YYYY-MM
     status: str = status_column(StatementStatus.CLOSED)  # type: ignore[assignment]
     record_count: int

@@ -17,12 +17,18 @@ from voucher_service.domain.usage import Outcome
 class RecordKind(StrEnum):
     USAGE = "usage"  # metered compute and its fee, priced once
     ADJUSTMENT = "adjustment"  # a refund of part of an earlier record's fee
+    TOP_UP = "topup"  # a top-up program's layer of a usage record's subsidy (no fee of its own)
 
 
 class UsageRecord(SQLModel, table=True):
     """A provider's report of metered compute and its fee (计量记录), priced once and never
     changed: an adjustment (refund) is a new record pointing at its original, with negative
-    fee and subsidy. Refused records are stored too, so a retry gets the same answer."""
+    fee and subsidy. Refused records are stored too, so a retry gets the same answer.
+
+    A usage record priced through a stack of programs carries the base program's subsidy;
+    each top-up program's part is a ``topup`` record pointing at it, drawn on that program's
+    own voucher and cap, with no fee of its own (so fees are counted once) and a negative
+    enterprise share (what the top-up takes off the enterprise's bill)."""
 
     __tablename__ = "usage_record"
     __table_args__ = (
@@ -32,7 +38,9 @@ class UsageRecord(SQLModel, table=True):
         CheckConstraint(
             "(kind = 'usage' AND fee_fen >= 0 AND subsidy_fen >= 0 AND subsidy_fen <= fee_fen)"
             " OR (kind = 'adjustment' AND fee_fen <= 0 AND subsidy_fen <= 0"
-            " AND original_id IS NOT NULL)",
+            " AND original_id IS NOT NULL)"
+            " OR (kind = 'topup' AND fee_fen = 0 AND subsidy_fen >= 0 AND original_id IS NOT NULL"
+            " AND stack_layer >= 1)",
             name="amounts_by_kind",
         ),
         CheckConstraint("enterprise_share_fen = fee_fen - subsidy_fen", name="shares_add_up"),
@@ -67,6 +75,10 @@ class UsageRecord(SQLModel, table=True):
     outcome: str = Field(sa_column=Column(String(16), nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(String(40)))
     rule_version: int | None = None
+    # A stacked record (a district top-up on a city program): the combined rate ceiling that
+    # priced it, on the usage record and on each top-up layer; the layer's place (1, 2, ...).
+    ceiling_bp: int | None = None
+    stack_layer: int | None = None
     service_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     service_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     service_date: date
