@@ -14,7 +14,11 @@ from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.pricing import Shortfall
 from voucher_service.domain.usage import Outcome, Refusal, ResourceKind, Unit
 
-KIND = {RecordKind.USAGE: "计量", RecordKind.ADJUSTMENT: "退款调整"}
+KIND = {
+    RecordKind.USAGE: "计量",
+    RecordKind.ADJUSTMENT: "退款调整",
+    RecordKind.TOP_UP: "区级叠加补贴",
+}
 OUTCOME = {
     Outcome.SUBSIDISED: "全额补贴",
     Outcome.PARTIAL: "部分补贴",
