@@ -23,11 +23,18 @@ def _free_port() -> int:
 
 @contextmanager
 def api_processes(
-    database_url: str, count: int, log_dir: Path, *, workers: int = 1, **settings: str
+    database_url: str,
+    count: int,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    app: str = "voucher_service.api:app",
+    **settings: str,
 ) -> Iterator[list[str]]:
     """Start ``count`` API servers on ``database_url``, each on its own port with ``workers``
     uvicorn worker processes sharing it (the kernel spreads connections over them, unevenly);
-    yield their base URLs. ``settings`` are extra VOUCHER_ variables (``max_in_flight="4"``)."""
+    yield their base URLs. ``settings`` are extra VOUCHER_ variables (``max_in_flight="4"``);
+    ``app`` is the ASGI application to serve (the benchmark's ceiling serves another)."""
     # Each process seals the audit log every second: concurrent sealers, as in production.
     env = {
         **os.environ,
@@ -44,7 +51,7 @@ def api_processes(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "voucher_service.api:app",
+                app,
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -97,8 +97,12 @@ SELECT v.id, v.code, v.status, v.valid_from, v.valid_to, v.program_id, v.pool_id
   JOIN enrolment en ON en.id = v.enrolment_id
   LEFT JOIN redemption r
     ON r.voucher_id = v.id AND r.provider_id = %(provider_id)s AND r.status = 'active'
- WHERE v.code = ANY(%(codes)s)
+ WHERE {where}
 """
+# One code (a single post) is matched by equality, so that PostgreSQL settles on one generic
+# plan for the prepared statement; with ANY(array) it re-plans this query on every call.
+_PG_NAMED_VOUCHER = _PG_NAMED_VOUCHERS.format(where="v.code = %(code)s")
+_PG_NAMED_VOUCHERS = _PG_NAMED_VOUCHERS.format(where="v.code = ANY(%(codes)s)")
 
 
 def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[str, NamedVoucher]:
@@ -111,7 +115,11 @@ def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[
         return _named_vouchers_core(session, provider_id, codes)
     found: dict[str, NamedVoucher] = {}
     with pg.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
+        if len(codes) == 1:
+            [code] = codes
+            cursor.execute(_PG_NAMED_VOUCHER, {"provider_id": provider_id, "code": code})
+        else:
+            cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
         for row in cursor:
             rules = tuple(
                 Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum)
