@@ -152,6 +152,23 @@ def _named(
     )
 
 
+# What a NamedVoucher is made of (``_named``), wherever a query reads vouchers for pricing.
+_NAMED_COLUMNS = (
+    VOUCHERS.c.id,
+    VOUCHERS.c.code,
+    VOUCHERS.c.status,
+    VOUCHERS.c.valid_from,
+    VOUCHERS.c.valid_to,
+    VOUCHERS.c.program_id,
+    VOUCHERS.c.pool_id,
+    VOUCHERS.c.enrolment_id,
+    VOUCHERS.c.enterprise_id,
+    ENTERPRISES.c.uscc,
+    ENROLMENTS.c.window_start,
+    ENROLMENTS.c.window_end,
+)
+
+
 def _named_vouchers_core(
     session: Session, provider_id: int, codes: set[str]
 ) -> dict[str, NamedVoucher]:
@@ -160,18 +177,7 @@ def _named_vouchers_core(
         rows.extend(
             session.execute(
                 select(
-                    VOUCHERS.c.id,
-                    VOUCHERS.c.code,
-                    VOUCHERS.c.status,
-                    VOUCHERS.c.valid_from,
-                    VOUCHERS.c.valid_to,
-                    VOUCHERS.c.program_id,
-                    VOUCHERS.c.pool_id,
-                    VOUCHERS.c.enrolment_id,
-                    VOUCHERS.c.enterprise_id,
-                    ENTERPRISES.c.uscc,
-                    ENROLMENTS.c.window_start,
-                    ENROLMENTS.c.window_end,
+                    *_NAMED_COLUMNS,
                     REDEMPTIONS.c.id.label("redemption_id"),
                 )
                 .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
@@ -237,18 +243,7 @@ def top_up_vouchers(
             TOP_UPS.c.stack_order,
             TOP_UPS.c.ceiling_bp,
             PROGRAMS.c.code.label("program_code"),
-            VOUCHERS.c.id,
-            VOUCHERS.c.code,
-            VOUCHERS.c.status,
-            VOUCHERS.c.valid_from,
-            VOUCHERS.c.valid_to,
-            VOUCHERS.c.program_id,
-            VOUCHERS.c.pool_id,
-            VOUCHERS.c.enrolment_id,
-            VOUCHERS.c.enterprise_id,
-            ENTERPRISES.c.uscc,
-            ENROLMENTS.c.window_start,
-            ENROLMENTS.c.window_end,
+            *_NAMED_COLUMNS,
         )
         .join(PROGRAMS, PROGRAMS.c.id == TOP_UPS.c.program_id)
         .join(VOUCHERS, VOUCHERS.c.program_id == TOP_UPS.c.program_id)
