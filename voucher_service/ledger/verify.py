@@ -54,7 +54,8 @@ def _voucher_flows(session: Session) -> dict[tuple[int, str], int]:
 
 
 def verify_ledger(session: Session) -> list[str]:
-    """Check conservation, counters against postings, non-negativity and caps."""
+    """Check conservation, counters against postings, non-negativity, caps, each posting
+    against what it records, and the audit chain."""
     violations: list[str] = []
     nets = _account_nets(session)
     negative_postings = session.scalar(
