@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -250,15 +251,26 @@ def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
 
     public = str(public_path(key))
     assert main(["verify", "--checkpoint", str(written), "--public-key", public]) == 0
-    assert "extends 1 checkpoint(s)" in capsys.readouterr().out
-    assert main(["verify", "--checkpoint", str(written)]) == 0  # the key from the setting
+    assert f"extends checkpoint {written.name}" in capsys.readouterr().out
+    # The next checkpoint first proves the books extend the newest one in the directory.
+    assert main(["create-key", "--role", "auditor", "--name", "after the first"]) == 0
+    time.sleep(1.1)  # a name of its own (they are named to the second)
+    assert main(["audit", "checkpoint", "--out", str(store)]) == 0
+    first, second = sorted(store.iterdir())
+    assert first == written
+    assert main(["verify", "--checkpoint", str(store)]) == 0  # the newest; the key's setting
+    assert f"extends checkpoint {second.name}" in capsys.readouterr().out
 
     with transaction() as session:
         unprotect(session, "ledger_posting")
         session.execute(text("UPDATE ledger_posting SET memo = 'x' WHERE kind = 'fund'"))
-    assert main(["verify", "--checkpoint", str(written), "--public-key", public]) == 1
+    assert main(["verify", "--checkpoint", str(first), "--public-key", public]) == 1
     err = capsys.readouterr().err
-    assert f"VIOLATION checkpoint {written.name}" in err and "ledger postings:" in err
+    assert f"VIOLATION checkpoint {first.name}" in err and "ledger postings:" in err
+    # No new checkpoint vouches for the books once they no longer extend the last one.
+    assert main(["audit", "checkpoint", "--out", str(store)]) == 1
+    assert "no new checkpoint" in capsys.readouterr().err
+    assert sorted(store.iterdir()) == [first, second]
 
     os.chmod(key, 0o644)
     assert main(["audit", "checkpoint", "--out", str(store)]) == 1

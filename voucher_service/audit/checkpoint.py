@@ -163,6 +163,15 @@ def take(transaction: Transaction, key: Ed25519PrivateKey, *, now: datetime) -> 
         return sign(state(session, bounds, taken_at=now), key)
 
 
+PATTERN = "audit-checkpoint-*.json"
+
+
+def newest(directory: Path) -> Path | None:
+    """The latest checkpoint ``write`` put in ``directory`` (their names sort by time)."""
+    found = sorted(directory.glob(PATTERN))
+    return found[-1] if found else None
+
+
 def write(document: dict[str, Any], out: Path) -> Path:
     """Write ``document`` to ``out``, or into it when it is a directory (named by its time
     and position, so a directory of checkpoints sorts by time); return the file."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from voucher_service.cli.common import cli_session, fail, out
+from voucher_service.cli.common import cli_session, err, fail, out
 
 app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
@@ -68,9 +68,12 @@ def checkpoint(
     """Write a signed checkpoint of the audit chain's head and of the ledger's postings and
     usage records, for `verify --checkpoint` to prove the books still extend it.
 
-    Seals the audit log first. Store checkpoints away from the database (another host,
-    write-once storage): they are evidence only where its administrators cannot reach."""
-    from voucher_service.audit.checkpoint import CheckpointError, take, write
+    Seals the audit log first. Into a directory that holds checkpoints already, a new one is
+    written only if the books still extend the newest (exit 1, naming what differs, if not):
+    a checkpoint never vouches for history rewritten since the one before it. Keep them away
+    from the database (another host, write-once storage): they are evidence only where its
+    administrators cannot reach."""
+    from voucher_service.audit import checkpoint as checkpoints
     from voucher_service.audit.signing import KeyFileError, load_private_key
     from voucher_service.config import get_settings
     from voucher_service.db.session import transaction
@@ -80,9 +83,18 @@ def checkpoint(
     if path is None:
         raise fail("no checkpoint key: give --key or set VOUCHER_CHECKPOINT_KEY", code=2)
     try:
-        document = take(transaction, load_private_key(path), now=utcnow())
-        written = write(document, out_path)
-    except (CheckpointError, KeyFileError) as error:
+        signing = load_private_key(path)
+        previous = checkpoints.newest(out_path) if out_path.is_dir() else None
+        if previous is not None:
+            with transaction() as session:
+                problems = checkpoints.verify(session, previous, signing.public_key())
+            for line in problems:
+                err.print(f"VIOLATION {line}", markup=False)
+            if problems:
+                raise fail(f"the books no longer extend {previous.name}: no new checkpoint")
+        document = checkpoints.take(transaction, signing, now=utcnow())
+        written = checkpoints.write(document, out_path)
+    except (checkpoints.CheckpointError, KeyFileError) as error:
         raise fail(str(error)) from error
     except OSError as error:
         raise fail(f"cannot write {out_path}: {error.strerror}") from error

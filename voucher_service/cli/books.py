@@ -37,8 +37,8 @@ def verify(
         typer.Option(
             "--checkpoint",
             metavar="FILE",
-            help="A signed checkpoint (`audit checkpoint`) the books must still extend; "
-            "may be given more than once.",
+            help="A signed checkpoint (`audit checkpoint`) the books must still extend, or "
+            "a directory of them (its newest); may be given more than once.",
         ),
     ] = None,
     public_key: Annotated[
@@ -63,13 +63,14 @@ def verify(
     from voucher_service.ledger.verify import verify_ledger
 
     public = _checkpoint_public_key(public_key) if checkpoints else None
+    files = [_checkpoint_file(path) for path in checkpoints or []]
     with working("sealing the audit log") as step:
         with transaction() as session:
             seal(session)  # chain what is not chained yet, so the walk covers everything
         step("checking the ledger and walking the audit chain")
         with transaction() as session:
             violations = verify_ledger(session)
-            for path in checkpoints or []:
+            for path in files:
                 assert public is not None
                 step(f"comparing with checkpoint {path.name}")
                 violations.extend(checkpoint.verify(session, path, public))
@@ -79,9 +80,21 @@ def verify(
         err.print(f"verify: {len(violations)} violation(s)")
         raise typer.Exit(1)
     said = "ledger consistent (conservation, counters, postings, caps, audit chain)"
-    if checkpoints:
-        said += f"; extends {len(checkpoints)} checkpoint(s)"
+    if files:
+        said += f"; extends checkpoint {', '.join(path.name for path in files)}"
     out.print(f"verify: {said}")
+
+
+def _checkpoint_file(given: Path) -> Path:
+    """A checkpoint file, or the newest in a directory of them."""
+    from voucher_service.audit.checkpoint import newest
+
+    if not given.is_dir():
+        return given
+    found = newest(given)
+    if found is None:
+        raise fail(f"no checkpoint in {given}", code=2)
+    return found
 
 
 def _checkpoint_public_key(given: Path | None) -> Ed25519PublicKey:
