@@ -122,7 +122,7 @@ def test_only_the_checkpoint_job_holds_the_signing_key() -> None:
     """The private key reaches the checkpoint job alone, readable by its user only; verify
     gets the public half; both share the checkpoints' store, verify read-only."""
     holders = {}
-    for workload, container in containers():
+    for workload, _ in containers():
         pod = pod_spec(workload)
         for volume in pod["volumes"]:
             secret = volume.get("secret", {})
