@@ -269,7 +269,7 @@ def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
     assert f"VIOLATION checkpoint {first.name}" in err and "ledger postings:" in err
     # No new checkpoint vouches for the books once they no longer extend the last one.
     assert main(["audit", "checkpoint", "--out", str(store)]) == 1
-    assert "no new checkpoint" in capsys.readouterr().err
+    assert "no longer extend" in capsys.readouterr().err
     assert sorted(store.iterdir()) == [first, second]
 
     os.chmod(key, 0o644)
@@ -317,3 +317,22 @@ def test_a_checkpoint_waits_for_rows_that_commit_late(
             assert checkpoint.compare(session, document) == []
     finally:
         engine.dispose()
+
+
+def test_no_checkpoint_vouches_for_a_broken_chain(
+    cli_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "checkpoint.key"
+    generate_key_pair(key)
+    assert main(["demo", "--today", "2026-06-15"]) == 0
+    assert main(["audit", "seal"]) == 0
+    with transaction() as session:
+        unprotect(session, "audit_entry")
+        session.execute(text("UPDATE audit_entry SET actor = 'nobody' WHERE seq = 3"))
+    store = tmp_path / "checkpoints"
+    store.mkdir()
+    capsys.readouterr()
+    assert main(["audit", "checkpoint", "--out", str(store), "--key", str(key)]) == 1
+    err = capsys.readouterr().err
+    assert "VIOLATION audit entry id" in err and "do not hold: no new checkpoint" in err
+    assert list(store.iterdir()) == []

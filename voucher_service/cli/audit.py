@@ -68,12 +68,14 @@ def checkpoint(
     """Write a signed checkpoint of the audit chain's head and of the ledger's postings and
     usage records, for `verify --checkpoint` to prove the books still extend it.
 
-    Seals the audit log first. Into a directory that holds checkpoints already, a new one is
-    written only if the books still extend the newest (exit 1, naming what differs, if not):
-    a checkpoint never vouches for history rewritten since the one before it. Keep them away
+    Seals the audit log first. A checkpoint is written only if the audit chain holds and,
+    into a directory that holds checkpoints already, the books still extend the newest (exit
+    1, naming what differs, if not): a checkpoint never vouches for a broken chain or for
+    history rewritten since the one before it. Keep them away
     from the database (another host, write-once storage): they are evidence only where its
     administrators cannot reach."""
     from voucher_service.audit import checkpoint as checkpoints
+    from voucher_service.audit.service import seal, verify_chain
     from voucher_service.audit.signing import KeyFileError, load_private_key
     from voucher_service.config import get_settings
     from voucher_service.db.session import transaction
@@ -85,13 +87,16 @@ def checkpoint(
     try:
         signing = load_private_key(path)
         previous = checkpoints.newest(out_path) if out_path.is_dir() else None
-        if previous is not None:
-            with transaction() as session:
-                problems = checkpoints.verify(session, previous, signing.public_key())
-            for line in problems:
-                err.print(f"VIOLATION {line}", markup=False)
-            if problems:
-                raise fail(f"the books no longer extend {previous.name}: no new checkpoint")
+        with transaction() as session:
+            seal(session)
+            problems = verify_chain(session)
+            if previous is not None:
+                problems += checkpoints.verify(session, previous, signing.public_key())
+        for line in problems:
+            err.print(f"VIOLATION {line}", markup=False)
+        if problems:
+            since = f"no longer extend {previous.name}" if previous else "do not hold"
+            raise fail(f"the audit chain or the books {since}: no new checkpoint")
         document = checkpoints.take(transaction, signing, now=utcnow())
         written = checkpoints.write(document, out_path)
     except (checkpoints.CheckpointError, KeyFileError) as error:
