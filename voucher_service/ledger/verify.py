@@ -340,20 +340,31 @@ def check_postings(session: Session) -> list[str]:
     voucher, pool = table(Voucher).alias("voucher").c, table(Pool).alias("pool").c
     kind = posting.kind
     by_record = record.id.is_not(None)
-    expected_from = case(
-        (kind == PostingKind.FUND, _account(AccountKind.BUDGET, posting.pool_id)),
-        (kind == PostingKind.ISSUE, _account(AccountKind.POOL, voucher.pool_id)),
-        (kind == PostingKind.SUBSIDY, _account(AccountKind.VOUCHER, record.voucher_id)),
-        (kind == PostingKind.REVERSAL, _account(AccountKind.PAYABLE, record.provider_id)),
-        (kind == PostingKind.RELEASE, _account(AccountKind.VOUCHER, voucher.id)),
-    )
-    expected_to = case(
-        (kind == PostingKind.FUND, _account(AccountKind.POOL, posting.pool_id)),
-        (kind == PostingKind.ISSUE, _account(AccountKind.VOUCHER, voucher.id)),
-        (kind == PostingKind.SUBSIDY, _account(AccountKind.PAYABLE, record.provider_id)),
-        (kind == PostingKind.REVERSAL, _account(AccountKind.VOUCHER, record.voucher_id)),
-        (kind == PostingKind.RELEASE, _account(AccountKind.POOL, voucher.pool_id)),
-    )
+    # Each kind's two accounts, as what it records names them (ledger/service.py).
+    ends = {
+        PostingKind.FUND: (
+            _account(AccountKind.BUDGET, posting.pool_id),
+            _account(AccountKind.POOL, posting.pool_id),
+        ),
+        PostingKind.ISSUE: (
+            _account(AccountKind.POOL, voucher.pool_id),
+            _account(AccountKind.VOUCHER, voucher.id),
+        ),
+        PostingKind.SUBSIDY: (
+            _account(AccountKind.VOUCHER, record.voucher_id),
+            _account(AccountKind.PAYABLE, record.provider_id),
+        ),
+        PostingKind.REVERSAL: (
+            _account(AccountKind.PAYABLE, record.provider_id),
+            _account(AccountKind.VOUCHER, record.voucher_id),
+        ),
+        PostingKind.RELEASE: (
+            _account(AccountKind.VOUCHER, voucher.id),
+            _account(AccountKind.POOL, voucher.pool_id),
+        ),
+    }
+    expected_from = case(*((kind == named, source) for named, (source, _) in ends.items()))
+    expected_to = case(*((kind == named, target) for named, (_, target) in ends.items()))
     expected_amount = case(
         (kind == PostingKind.FUND, pool.total_fen),
         (kind == PostingKind.ISSUE, voucher.face_value_fen),
