@@ -32,7 +32,13 @@ from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.evaluation.router import admin_router as evaluation_admin
-from voucher_service.gate import Gate, Limits, error_response, service_error_response
+from voucher_service.gate import (
+    Gate,
+    Limits,
+    database_unavailable,
+    error_response,
+    service_error_response,
+)
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
 from voucher_service.programs.router import admin_router as programs_admin
@@ -208,10 +214,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("database error: %s", exc.orig)
-        return error_response(
-            503, ErrorCode.DATABASE_UNAVAILABLE, "the database could not complete the request"
-        )
+        return database_unavailable(exc)
 
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
         description="Access and application logs as plain text, or one JSON object a line "
         "(with request id, principal and latency) for a log pipeline.",
     )
+    checkpoint_key: Path | None = Field(
+        default=None,
+        description="The Ed25519 private key that signs audit checkpoints (`voucher-service "
+        "audit keygen` makes one): a file off the database host, mode 0600.",
+    )
+    checkpoint_public_key: Path | None = Field(
+        default=None,
+        description="The public key `verify --checkpoint` checks signatures with (default: "
+        "that of checkpoint_key).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = Field(

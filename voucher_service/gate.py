@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -71,6 +72,18 @@ def error_response(
         headers["WWW-Authenticate"] = "Bearer"
     body = {"error": {"code": code.value, "message": message, **extra}}
     return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def database_unavailable(error: DBAPIError) -> JSONResponse:
+    """503 when the database cannot answer (stopped, restarting, failing over): nothing was
+    done, and the client may retry after a second (the provider client does)."""
+    logging.getLogger("voucher_service.api").warning("database error: %s", error.orig)
+    return error_response(
+        503,
+        ErrorCode.DATABASE_UNAVAILABLE,
+        "the database could not complete the request",
+        {"Retry-After": "1"},
+    )
 
 
 def service_error_response(exc: ServiceError) -> JSONResponse:
@@ -179,6 +192,9 @@ class Gate:
                 found = await run_in_threadpool(_authenticate, authenticator, scope, now)
             except ServiceError as exc:
                 await service_error_response(exc)(scope, receive, send)
+                return
+            except DBAPIError as exc:  # the key could not be looked up: nothing was done
+                await database_unavailable(exc)(scope, receive, send)
                 return
             state.update(found)
         started = False
