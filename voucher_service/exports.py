@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from starlette.responses import Response
 
 Format = Literal["csv", "xlsx"]
 CSV = "text/csv; charset=utf-8"
@@ -32,6 +33,12 @@ class ExportFile:
     def disposition(self) -> str:
         """The Content-Disposition header that makes a browser save it under its name."""
         return f'attachment; filename="{self.name}"'
+
+    def response(self) -> Response:
+        """The file as an HTTP response that a browser saves under its name."""
+        return Response(
+            self.body, media_type=self.media_type, headers={"Content-Disposition": self.disposition}
+        )
 
 
 @dataclass(frozen=True)

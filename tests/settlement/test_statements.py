@@ -142,6 +142,10 @@ def test_a_provider_reads_one_of_its_statements(scene: Scene) -> None:
     mine = c.get(f"/v1/provider/{scene.provider}/statements/{closed['id']}")
     assert mine.status_code == 200 and mine.json() == closed
     assert mine.json() == c.get(f"/v1/admin/statements/{closed['id']}").json()
+    # ... and the listings name the program that funds it, as the statement itself does
+    [listed] = c.get(f"/v1/provider/{scene.provider}/statements").json()["items"]
+    assert listed == closed and listed["program_code"] == scene.program
+    assert c.get("/v1/admin/statements").json()["items"] == [closed]
     rival = register_provider(c)
     theirs = c.get(f"/v1/provider/{rival}/statements/{closed['id']}")
     assert (theirs.status_code, theirs.json()["error"]["code"]) == (404, "statement_not_found")

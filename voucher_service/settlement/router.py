@@ -87,9 +87,7 @@ def _export(
 ) -> Response:
     detail = service.statement_detail(session, statement)
     file = export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh")
-    return Response(
-        file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition}
-    )
+    return file.response()
 
 
 @admin_router.get(

@@ -180,9 +180,7 @@ def _export(
 ) -> Response:
     described, cursor = records.list_records(session, page, where)
     file = records_file(described, fmt=fmt, chinese=headers == "zh", stem=stem)
-    response = Response(
-        file.body, media_type=file.media_type, headers={"Content-Disposition": file.disposition}
-    )
+    response = file.response()
     if cursor:
         response.headers["X-Next-Cursor"] = cursor
     return response
@@ -214,8 +212,11 @@ ProviderQuery = Annotated[
 ]
 
 
-def _mine(session: Session, uscc: str, where: RecordFilter, provider: str | None) -> RecordFilter:
-    """An enterprise's filters: its own records, of one provider if it names one."""
+def enterprise_filter(
+    session: Session, uscc: str, where: RecordFilter, provider: str | None
+) -> RecordFilter:
+    """An enterprise's filters: its own records, of one provider if it names one (the
+    console's record page narrows them the same way)."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     provider_id = _provider(session, provider).id if provider else None
     return replace(where, enterprise_id=enterprise.id, provider_id=provider_id)
@@ -230,7 +231,9 @@ def my_usage_records(
     provider: ProviderQuery = None,
 ) -> Page[UsageRecordOut]:
     """Every record priced against my vouchers: what was charged, subsidised, and why."""
-    return _page(*records.list_records(session, page, _mine(session, uscc, where, provider)))
+    return _page(
+        *records.list_records(session, page, enterprise_filter(session, uscc, where, provider))
+    )
 
 
 @enterprise_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
@@ -243,5 +246,5 @@ def export_my_usage_records(
     provider: ProviderQuery = None,
     headers: Headers = "en",
 ) -> Response:
-    where = _mine(session, uscc, where, provider)
+    where = enterprise_filter(session, uscc, where, provider)
     return _export(session, page, where, fmt, headers, f"usage-{parse_uscc_param(uscc)}")
