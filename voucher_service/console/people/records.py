@@ -19,6 +19,7 @@ from voucher_service.config import get_settings
 from voucher_service.console.i18n import Translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.db.tables.providers import Provider
+from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.usage import Outcome
 from voucher_service.exports import Format
 from voucher_service.pagination import PageParams, decode_cursor
@@ -42,10 +43,10 @@ _FIGURES = (
     Column("outcome", "records.outcome", "status", prefix="usage.outcome."),
     Column("reason", "records.reason", "label", prefix="usage.reason."),
 )
+# No kind for the enterprise: a district's layer reads "<record>+<program>", a refund "adjusted".
 ENTERPRISE_COLUMNS = (
     _DATE,
     _ID,
-    Column("kind", "records.kind", "label", prefix="usage.kind."),
     Column("provider", "records.provider"),
     Column("voucher_code", "records.voucher", "code"),
     *_FIGURES,
@@ -94,7 +95,11 @@ def row(view: RecordView, t: Translator, provider_names: dict[int, str]) -> dict
         "provider": provider_names.get(record["provider_id"], ""),
         "resource": f"{record['resource_model']} × {record['quantity']} {unit}",
         "top_up_fen": sum(layer["subsidy_fen"] for layer in view.top_ups) if view.top_ups else None,
-        "enterprise_pays_fen": view.enterprise_pays_fen,
+        # A district's layer has no fee of its own: what the enterprise pays is on the record
+        # it belongs to (the API's figure for the layer alone is its subsidy, negated).
+        "enterprise_pays_fen": None
+        if record["kind"] == RecordKind.TOP_UP
+        else view.enterprise_pays_fen,
     }
 
 
@@ -111,6 +116,8 @@ def table(
 ) -> Table:
     """One page of the records ``where`` selects, as the table shows it, with its downloads."""
     views, cursor = records.list_records(session, params, where)
+    if not any(v.top_ups for v in views):  # most programs have no district top-up
+        columns = [c for c in columns if c.key != "top_up_fen"]
     return Table.page(
         request,
         id="records",
