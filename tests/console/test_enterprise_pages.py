@@ -14,9 +14,16 @@ from tests.accounts.conftest import People
 from tests.console.conftest import Browser, csrf_of
 from tests.console.html import Page, yuan_text
 from tests.console.scene import Month
-from tests.factories import make_pool, make_program, make_selection, usage_on
+from tests.factories import (
+    make_application,
+    make_pool,
+    make_program,
+    make_selection,
+    usage_on,
+)
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.programs import Program
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.programs.stacking import Declaration, declare_top_up
 
@@ -345,3 +352,24 @@ def test_keys_are_created_shown_once_listed_and_revoked_as_the_api_does(
     assert denied.status_code == 401
     again = person.post(f"{base}/{prefix}/revoke", data={"csrf_token": token})
     assert again.status_code == 409
+
+
+def test_another_enterprises_application_and_redemption_are_not_found(
+    month: Month, browser: Browser, session: Session, people: People
+) -> None:
+    theirs = get_enterprise(session, people.other_enterprise.enterprise_uscc or "")
+    program = session.scalars(select(Program).where(Program.code == month.program)).one()
+    application = make_application(session, program=program, enterprise=theirs)
+    session.commit()
+    me = browser(ME)
+    page = me.get(f"/console/enterprise/{month.enterprise}/applications/{application.id}")
+    api = month.client.get(f"/v1/enterprise/{month.enterprise}/applications/{application.id}")
+    assert (page.status_code, api.status_code) == (404, 404)
+    [redemption] = month.api(f"/v1/enterprise/{month.enterprise}/redemptions")["items"]
+    stranger = browser("finance.zhou")
+    ended = stranger.post(
+        f"/console/enterprise/{theirs.uscc}/redemptions/{redemption['id']}/end",
+        data={"csrf_token": csrf_of(stranger.get(f"/console/enterprise/{theirs.uscc}/keys").text)},
+    )
+    assert ended.status_code == 404 and "没有这条核销绑定" in ended.text
+    assert month.api(f"/v1/enterprise/{month.enterprise}/redemptions")["items"] == [redemption]

@@ -35,6 +35,7 @@ from voucher_service.domain.rules import ProgramPhase, program_phase
 from voucher_service.enterprises.service import get_enterprise, programs_for
 from voucher_service.fields import parse_uscc_param
 from voucher_service.money import fen_to_yuan
+from voucher_service.pagination import PageParams
 from voucher_service.programs.service import get_program
 from voucher_service.providers.service import all_providers
 from voucher_service.routing import DatabaseRoute
@@ -153,7 +154,7 @@ def _show_list(
     request: Request,
     session: Session,
     enterprise: Enterprise,
-    params: Any,
+    params: PageParams,
     today: date,
     *,
     form: ApplicationForm,
@@ -190,7 +191,7 @@ def _show_list(
         table=table,
         form=form,
         error=error,
-        action=f"{request.url.path}",
+        action=request.url.path,
         **choices(session, enterprise, today),
     )
 
