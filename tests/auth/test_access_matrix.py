@@ -109,6 +109,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "application_id": "999999",
         "selection_id": "999999",
         "account_id": "999999",
+        "fmt": "csv",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

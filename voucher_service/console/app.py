@@ -17,10 +17,11 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from voucher_service.console import pages
+from voucher_service.console import enterprise, pages, provider
 from voucher_service.console.assets import mount_static
 from voucher_service.console.auth import CsrfRefused, PasswordChangeRequired, require_csrf
 from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console.queries import BlankFiltersDropped
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.errors import Forbidden, NotFound, ServiceError, TooManyFailures, Unauthorized
@@ -62,6 +63,9 @@ def create_console_app() -> FastAPI:
         dependencies=[Depends(require_csrf)],
     )
     console.include_router(pages.router)
+    console.include_router(enterprise.router)
+    console.include_router(provider.router)
+    console.add_middleware(BlankFiltersDropped)
 
     @console.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, exc: PasswordChangeRequired) -> Response:

@@ -24,8 +24,6 @@ from voucher_service.auth.access import (
     ADMIN_ONLY,
     AUDIT_READ,
     BUREAU_READ,
-    ENTERPRISE_SELF,
-    PROVIDER_SELF,
     Access,
 )
 from voucher_service.auth.service import Caller
@@ -230,16 +228,6 @@ def _overview(request: Request, audience: str) -> Any:
 @router.get("/bureau", dependencies=[guard(BUREAU_READ)])
 def bureau_overview(request: Request) -> Any:
     return _overview(request, "bureau")
-
-
-@router.get("/enterprise/{uscc}", dependencies=[guard(ENTERPRISE_SELF)])
-def enterprise_overview(uscc: str, request: Request) -> Any:
-    return _overview(request, "enterprise")
-
-
-@router.get("/provider/{uscc}", dependencies=[guard(PROVIDER_SELF)])
-def provider_overview(uscc: str, request: Request) -> Any:
-    return _overview(request, "provider")
 
 
 ACCOUNT_COLUMNS = (

@@ -25,6 +25,7 @@ from voucher_service.console.i18n import (
     language_of,
     requested_language,
 )
+from voucher_service.console.people.navigation import company_pages
 from voucher_service.console.viewer import CONSOLE, Viewer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -58,7 +59,10 @@ class NavItem:
 def navigation(viewer: Viewer) -> list[NavItem]:
     """The menu for a person's role; an entry shows only where the page's own rule lets the
     role in (the same Access objects guard the pages)."""
-    items = [NavItem("nav.overview", viewer.overview_path)]
+    company = company_pages(viewer.role, viewer.overview_path)
+    items = [NavItem(label, url) for label, url in company] or [
+        NavItem("nav.overview", viewer.overview_path)
+    ]
     if viewer.role in AUDIT_READ.roles:
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))

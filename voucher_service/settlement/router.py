@@ -87,11 +87,7 @@ def _export(
 ) -> Response:
     detail = service.statement_detail(session, statement)
     file = export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh")
-    return Response(
-        file.body,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.name}"'},
-    )
+    return file.response()
 
 
 @admin_router.get(
@@ -109,6 +105,13 @@ def my_statements(uscc: str, session: SessionDep, page: PageDep) -> Page[Stateme
     provider = get_provider(session, parse_uscc_param(uscc))
     views, cursor = service.list_statements(session, page, provider_id=provider.id)
     return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
+
+
+@provider_router.get("/{uscc}/statements/{statement_id}")
+def my_statement(uscc: str, statement_id: int, session: SessionDep) -> StatementOut:
+    """One of my statements (another provider's is not found)."""
+    provider = get_provider(session, parse_uscc_param(uscc))
+    return _out(session, service.get_statement(session, statement_id, provider_id=provider.id))
 
 
 @provider_router.get("/{uscc}/statements/{statement_id}/export", response_class=Response)
