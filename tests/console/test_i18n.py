@@ -48,17 +48,38 @@ def test_both_languages_take_the_same_fields() -> None:
 
 def test_every_key_a_template_or_page_names_exists() -> None:
     named = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
-    sources = [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("*.py")]
+    sources = [*CONSOLE.rglob("templates/**/*.html"), *CONSOLE.rglob("*.py")]
     used = {
         key for path in sources if path.name != "i18n.py" for key in named.findall(path.read_text())
     }
     assert len(used) > 40
     # a key ending in "." or "_" is completed at run time (t("role." ~ role)): some must exist
     prefixes = {key for key in used if key.endswith((".", "_"))}
-    assert prefixes == {"role.", "status.", "table.download_"}
+    assert prefixes == {"role.", "status.", "table.download_", "size.", "check."}
     for prefix in prefixes:
         assert any(key.startswith(prefix) for key in MESSAGES["en"]), prefix
     assert used - prefixes - MESSAGES["en"].keys() == set()
+
+
+def test_every_label_a_page_completes_at_run_time_exists() -> None:
+    """Labels made of a prefix and a coded value: each value the pages can meet is named."""
+    from voucher_service.console.bureau.filters import DISTRICTS
+    from voucher_service.db.tables.applications import UNDECLARED, ApplicationStatus, SizeClass
+    from voucher_service.db.tables.ledger import PostingKind
+    from voucher_service.db.tables.providers import ProviderStatus
+    from voucher_service.db.tables.settlement import StatementStatus
+    from voucher_service.db.tables.vouchers import VoucherStatus
+
+    statuses = [ApplicationStatus, VoucherStatus, StatementStatus, ProviderStatus]
+    expected = {f"status.{s.value}" for enum in statuses for s in enum}
+    expected |= {f"status.{h}" for h in ("ok", "degraded", "down")}
+    expected |= {f"size.{s.value}" for s in SizeClass} | {f"size.{UNDECLARED}"}
+    expected |= {f"posting.{k.value}" for k in PostingKind}
+    expected |= {f"district.{code}" for code in DISTRICTS}
+    expected |= {
+        f"check.{c}" for c in ("region", "sme", "blacklist", "window", "selection", "amount")
+    }
+    assert expected - MESSAGES["en"].keys() == set()
 
 
 def test_unknown_keys_fail_loudly() -> None:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from voucher_service.console import pages
 from voucher_service.console.assets import mount_static
 from voucher_service.console.auth import CsrfRefused, PasswordChangeRequired, require_csrf
+from voucher_service.console.bureau.router import router as bureau_router
 from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
@@ -62,6 +63,7 @@ def create_console_app() -> FastAPI:
         dependencies=[Depends(require_csrf)],
     )
     console.include_router(pages.router)
+    console.include_router(bureau_router)
 
     @console.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, exc: PasswordChangeRequired) -> Response:

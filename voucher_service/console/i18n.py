@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from voucher_service.console.i18n_bureau import BUREAU_CATALOGUE
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGE_COOKIE = "vs_lang"
@@ -254,7 +256,7 @@ CATALOGUE: tuple[tuple[str, str, str], ...] = (
         "Not possible in the current state: {detail}",
     ),
     ("code.other", "无法完成：{detail}", "Could not be done: {detail}"),
-)
+) + BUREAU_CATALOGUE
 
 MESSAGES: dict[str, dict[str, str]] = {
     language: {row[0]: row[column] for row in CATALOGUE}

@@ -23,7 +23,6 @@ from voucher_service.accounts.service import Person, SignedIn
 from voucher_service.auth.access import (
     ADMIN_ONLY,
     AUDIT_READ,
-    BUREAU_READ,
     ENTERPRISE_SELF,
     PROVIDER_SELF,
     Access,
@@ -55,15 +54,6 @@ router = APIRouter(
 MaybeSignedIn = Annotated[SignedIn | None, Depends(signed_in_or_none)]
 
 COMING = {
-    "bureau": (
-        "coming.bureau.dashboard",
-        "coming.bureau.applications",
-        "coming.bureau.vouchers",
-        "coming.bureau.enterprises",
-        "coming.bureau.providers",
-        "coming.bureau.statements",
-        "coming.bureau.audit",
-    ),
     "enterprise": (
         "coming.enterprise.status",
         "coming.enterprise.usage",
@@ -225,11 +215,6 @@ def change_password(
 
 def _overview(request: Request, audience: str) -> Any:
     return render(request, "overview.html", coming=COMING[audience], notice=notice(request))
-
-
-@router.get("/bureau", dependencies=[guard(BUREAU_READ)])
-def bureau_overview(request: Request) -> Any:
-    return _overview(request, "bureau")
 
 
 @router.get("/enterprise/{uscc}", dependencies=[guard(ENTERPRISE_SELF)])

@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-CellKind = Literal["text", "code", "money", "date", "datetime", "status", "label"]
+CellKind = Literal[
+    "text", "code", "money", "date", "datetime", "status", "label", "number", "percent_bp"
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Column:
     label: str  # catalogue key
     kind: CellKind = "text"
     prefix: str = ""  # kind "label": the cell shows t(prefix + value)
+    link: str = ""  # the row's key holding a URL: the cell links there
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Filter:
     label: str  # catalogue key
     options: Sequence[tuple[str, str]] = ()  # (value, catalogue key): a select; else a text box
     value: str = ""
+    blank: str = "filter.all"  # what the select's empty choice (no filter) is called
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Table:
     next_url: str | None = None
     first_url: str | None = None
     download_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
+    key: str = ""  # the row's key that identifies it (each row carries it as data-key)
+    select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
 
     @classmethod
     def page(
@@ -54,6 +60,8 @@ class Table:
         next_cursor: str | None,
         filters: Sequence[Filter] = (),
         download_url: str | None = None,
+        key: str = "",
+        select_form: str = "",
     ) -> Table:
         """A table showing one page of a listing at ``request``'s URL: each filter holds
         its value from the query string, and the links keep the filters (and page size)."""
@@ -75,7 +83,7 @@ class Table:
             columns=columns,
             rows=rows,
             filters=[
-                Filter(f.name, f.label, f.options, request.query_params.get(f.name, ""))
+                Filter(f.name, f.label, f.options, request.query_params.get(f.name, ""), f.blank)
                 for f in filters
             ],
             next_url=link(url, cursor=next_cursor) if next_cursor else None,
@@ -85,4 +93,6 @@ class Table:
                 if download_url
                 else {}
             ),
+            key=key,
+            select_form=select_form,
         )

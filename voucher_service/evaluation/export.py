@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from starlette.responses import Response
 
 from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH
 from voucher_service.evaluation.schemas import decimal_text, whole_fen
@@ -167,3 +168,13 @@ def _recommendation(report: Evaluation) -> list[list[Any]]:
         ["测算方法", METHOD_ZH],
         ["Method", METHOD_EN],
     ]
+
+
+def workbook_response(report: Evaluation) -> Response:
+    """The workbook as a download (the API's and the console's)."""
+    name = f"evaluation-{report.program_code}-{report.year}.xlsx"
+    return Response(
+        evaluation_xlsx(report),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from openpyxl import Workbook
+from starlette.responses import Response
 
 from voucher_service.db.tables.settlement import Statement
 from voucher_service.labels_zh import in_chinese
@@ -26,6 +27,14 @@ class ExportFile:
     name: str
     media_type: str
     body: bytes
+
+    def response(self) -> Response:
+        """The file as a download (the API's and the console's)."""
+        return Response(
+            self.body,
+            media_type=self.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{self.name}"'},
+        )
 
 
 def statement_file(
