@@ -92,3 +92,10 @@ def test_unknown_keys_fail_loudly() -> None:
 
 def test_every_role_has_a_name() -> None:
     assert all(f"role.{role.value}" in MESSAGES["zh-CN"] for role in Role)
+
+
+def test_every_refusal_message_is_for_an_error_code_the_service_has() -> None:
+    from voucher_service.errors import ErrorCode
+
+    codes = {key.removeprefix("code.") for key in MESSAGES["en"] if key.startswith("code.")}
+    assert codes - {"other"} <= {c.value for c in ErrorCode}

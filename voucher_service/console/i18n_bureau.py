@@ -106,7 +106,7 @@ BUREAU_CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("district.420115", "江夏区", "Jiangxia District"),
     ("district.420116", "黄陂区", "Huangpi District"),
     ("district.420117", "新洲区", "Xinzhou District"),
-    ("district.420100", "市级登记（含功能区）", "City level (incl. functional zones)"),
+    ("district.420100", "武汉市市级登记(含功能区)", "City level (incl. functional zones)"),
     # applications
     ("applications.title", "申请审核", "Application queue"),
     ("applications.caption", "算力券申请", "Voucher applications"),
@@ -352,4 +352,17 @@ BUREAU_CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("evaluation.months_in_trend", "趋势月份数", "Months in the trend"),
     ("evaluation.next_year_share", "下年度有效天数占比", "Share of next year in force"),
     ("evaluation.no_program", "尚无政策项目。", "No program yet."),
+    # refusals, by error code (the service's own message is the detail)
+    ("code.reason_required", "请填写原因。", "A reason is required."),
+    ("code.invalid_amount", "金额无效：{detail}", "Invalid amount: {detail}"),
+    ("code.not_eligible", "未通过核查：{detail}", "The checks no longer pass: {detail}"),
+    ("code.pool_insufficient", "券池可用额度不足：{detail}", "The pool lacks the amount: {detail}"),
+    ("code.cap_exceeded", "超过企业补助上限：{detail}", "Above the enterprise's cap: {detail}"),
+    ("code.invalid_period", "结算月份无效：{detail}", "Invalid month: {detail}"),
+    ("code.reference_required", "请填写支付凭证号。", "Give the payment's reference."),
+    ("code.application_not_found", "没有这份申请。", "No such application."),
+    ("code.voucher_not_found", "没有这张算力券。", "No such voucher."),
+    ("code.statement_not_found", "没有这张结算单。", "No such statement."),
+    ("code.pool_not_found", "该项目没有这一年度的券池。", "The program has no pool for that year."),
+    ("code.program_not_found", "没有这个项目。", "No such program."),
 )

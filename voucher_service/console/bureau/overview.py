@@ -66,12 +66,13 @@ def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
         "grid": {"left": 8, "right": 36, "top": 48, "bottom": 8, "containLabel": True},
     }
 
-    def bars(lines: list[Line], name: str) -> dict[str, Any]:
+    def bars(lines: list[Line], name: str, prefix: str = "") -> dict[str, Any]:
         shown = [line for line in lines if line.subsidy_fen] or lines
+        labels = [t(prefix + x.key) if prefix + x.key in t else x.label for x in shown]
         return {
             **common,
             "xAxis": _axis(t),
-            "yAxis": {"type": "category", "data": [x.label for x in shown], "inverse": True},
+            "yAxis": {"type": "category", "data": labels, "inverse": True},
             "series": [
                 {"type": "bar", "name": name, "data": [_yuan(x.subsidy_fen) for x in shown]}
             ],
@@ -110,7 +111,7 @@ def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
                 }
             ],
         },
-        "by-district": bars(figures.by_district, t("chart.subsidy")),
+        "by-district": bars(figures.by_district, t("chart.subsidy"), "district."),
         "by-provider": bars(figures.by_provider, t("chart.subsidy")),
         "by-size": {
             "color": PALETTE,

@@ -15,8 +15,7 @@ from voucher_service.console.bureau import (
     vouchers,
 )
 
-router = APIRouter()
-for area in (
+AREAS = (
     overview,
     applications,
     vouchers,
@@ -25,5 +24,7 @@ for area in (
     statements,
     audit,
     evaluation,
-):
+)
+router = APIRouter()
+for area in AREAS:
     router.include_router(area.router)

@@ -111,7 +111,7 @@ def vouchers(
         if code:
             try:
                 found = [service.get_voucher(session, parse_voucher_code_param(code))]
-            except NotFound:
+            except (NotFound, InvalidInput):  # a search box: no such voucher, nothing shown
                 found = []
             return [row_of(v) for v in service.describe_vouchers(session, found)], None
         rows, cursor = service.list_vouchers(
