@@ -8,7 +8,7 @@ session, clock and dependency overrides.
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voucher_service.console import pages
 from voucher_service.console.assets import mount_static
@@ -27,6 +28,24 @@ from voucher_service.console.viewer import CONSOLE
 from voucher_service.errors import Forbidden, NotFound, ServiceError, TooManyFailures, Unauthorized
 
 log = logging.getLogger(__name__)
+
+
+class BlankFiltersIgnored:
+    """A filter form sends its empty fields too (``?year=&status=``): on a console page an
+    empty query parameter means "not filtered", as if it were absent — not a year or a status
+    that fails to parse."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] == "http" and query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            kept = [(name, value) for name, value in pairs if value != ""]
+            if len(kept) != len(pairs):
+                scope = {**scope, "query_string": urlencode(kept).encode("ascii")}
+        await self.app(scope, receive, send)
 
 
 def error_page(request: Request, status: int, exc: ServiceError | None = None) -> Response:
@@ -62,6 +81,7 @@ def create_console_app() -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(require_csrf)],
     )
+    console.add_middleware(BlankFiltersIgnored)
     console.include_router(pages.router)
     console.include_router(bureau_router)
 

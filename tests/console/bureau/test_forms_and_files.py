@@ -90,3 +90,18 @@ def test_a_table_downloads_every_row_its_filters_select(
     assert faces == {v["code"]: Decimal(v["face_value_yuan"]) for v in other}
     statuses = {"active": "Active", "revoked": "Revoked"}
     assert [r[-1] for r in cells[1:]] == [statuses[v["status"]] for v in other]
+
+
+def test_a_filter_form_sent_with_blank_fields_filters_nothing(
+    books: Books, browser: Browser, people: People
+) -> None:
+    admin = browser(ADMIN)
+    blank = admin.get("/console/bureau/vouchers?code=&program=&year=&uscc=&status=")
+    assert blank.status_code == 200
+    assert keys_in(blank.text, "vouchers") == keys_in(
+        admin.get("/console/bureau/vouchers").text, "vouchers"
+    )
+    queue = admin.get(
+        "/console/bureau/applications?status=&program=&year=&eligible=&district_code="
+    )
+    assert queue.status_code == 200

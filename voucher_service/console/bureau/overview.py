@@ -74,7 +74,12 @@ def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
             "xAxis": _axis(t),
             "yAxis": {"type": "category", "data": labels, "inverse": True},
             "series": [
-                {"type": "bar", "name": name, "data": [_yuan(x.subsidy_fen) for x in shown]}
+                {
+                    "type": "bar",
+                    "name": name,
+                    "barMaxWidth": 28,
+                    "data": [_yuan(x.subsidy_fen) for x in shown],
+                }
             ],
         }
 
@@ -95,7 +100,8 @@ def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
                     "type": "line",
                     "name": t("chart.available"),
                     "data": [_yuan(m.available_fen) for m in figures.months],
-                    "connectNulls": False,
+                    "showAllSymbol": True,
+                    "symbolSize": 9,
                 },
             ],
         },
@@ -107,6 +113,7 @@ def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
                 {
                     "type": "bar",
                     "name": t("chart.subsidy"),
+                    "barMaxWidth": 36,
                     "data": [_yuan(m.subsidy_fen) for m in figures.months],
                 }
             ],
