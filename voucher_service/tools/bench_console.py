@@ -2,10 +2,9 @@
 
 On a PostgreSQL server it makes a scratch database with one program and this year's pool,
 enterprises in every district of Wuhan approved on applications (so each has a size class),
-several providers, and a million usage records spread over the year's months so far (one
-INSERT ... SELECT in the database; the vouchers' and cap counters moved to match, as the
-ledger would have moved them), then starts the real service and, signed in as a bureau
-administrator over HTTP, times:
+several providers, and a million usage records over the year's days so far, posted through
+the service's own ingest (priced, in the ledger) as if each day's were reported that day;
+then it starts the real service and, signed in as a bureau administrator over HTTP, times:
 
 * the first overview, which builds the usage rollup from every record once;
 * the overview, again and again, as a clerk opens it (the rollup fresh);
@@ -22,12 +21,14 @@ import re
 import statistics
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from voucher_service.accounts.service import create_account
@@ -39,59 +40,26 @@ from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.applications import SizeClass
 from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.divisions import CITY_LEVEL, WUHAN_DISTRICTS
 from voucher_service.domain.rules import CapScope
+from voucher_service.domain.usage import UsageReport
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.monitoring.rollup import ROLLUP_SECONDS
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
-from voucher_service.providers.service import register_provider
+from voucher_service.providers.service import all_providers, register_provider
+from voucher_service.redemptions.service import redeem
 from voucher_service.tools.demo import demo_uscc
 from voucher_service.tools.localcluster import api_processes
 from voucher_service.tools.scratch import empty_postgres_database
+from voucher_service.usage.service import ingest_usage
 
 PROGRAM = "BENCH-M2"
 LOGIN, PASSWORD = "bench.clerk", "bench-clerk-password-2026"
 DIVISIONS = [*WUHAN_DISTRICTS, CITY_LEVEL]
 SIZES = list(SizeClass)
-
-# Every record a usage record of its voucher's enterprise with one of the providers,
-# serviced on a day of this year up to yesterday (cycling), created that day; the fee is
-# 100 to 800 yuan (every tenth enterprise's half as much again, so some come near the cap),
-# subsidised at 50%.
-RECORDS = """
-INSERT INTO usage_record (provider_id, record_id, body_hash, kind, voucher_id, enterprise_id,
-  enrolment_id, cap_period, voucher_code, uscc, resource_kind, resource_model, quantity, unit,
-  unit_price_fen, fee_fen, full_subsidy_fen, subsidy_fen, enterprise_share_fen, outcome,
-  rule_version, service_start, service_end, service_date, attributes, created_at)
-SELECT p.id, 'c-' || g, 'x', 'usage', v.id, v.enterprise_id, v.enrolment_id, 0, v.code, '',
-  'accelerator', 'Ascend 910B', '1', 'card_hour', f.fee, f.fee, f.fee / 2, f.fee / 2,
-  f.fee - f.fee / 2, 'subsidised', 1,
-  d.day + time '09:00', d.day + time '10:00', d.day, '{}', d.day + time '10:05'
-FROM generate_series(1, :rows) AS g
-JOIN (SELECT id, enterprise_id, enrolment_id, code, row_number() OVER (ORDER BY id) - 1 AS n
-      FROM voucher) v ON v.n = g % :vouchers
-JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM provider) p
-  ON p.n = (g / :vouchers) % :providers
-CROSS JOIN LATERAL (SELECT CAST(CAST(:first AS date) + (g % :days) AS timestamp) AS day) d
-CROSS JOIN LATERAL (SELECT (10000 + (CAST(g AS bigint) * 7919) % 70000)
-                           * CASE WHEN v.n % 10 = 0 THEN 3 ELSE 2 END / 2 AS fee) f
-"""
-# What the ledger would have done for those records: move the vouchers' and caps' counters
-# (the subsidy postings themselves are not written: the overview never reads them).
-COUNTERS = [
-    """
-    UPDATE voucher SET subsidised_fen = s.subsidy, balance_fen = voucher.face_value_fen - s.subsidy
-    FROM (SELECT voucher_id, sum(subsidy_fen) AS subsidy FROM usage_record GROUP BY voucher_id) s
-    WHERE s.voucher_id = voucher.id
-    """,
-    """
-    INSERT INTO cap_usage (enrolment_id, period, used_fen)
-    SELECT enrolment_id, 0, sum(subsidy_fen) FROM usage_record GROUP BY enrolment_id
-    ON CONFLICT (enrolment_id, period) DO UPDATE SET used_fen = excluded.used_fen
-    """,
-    "ANALYZE",
-]
 
 
 def load(url: str, *, enterprises: int, providers: int) -> str:
@@ -114,17 +82,20 @@ def load(url: str, *, enterprises: int, providers: int) -> str:
         create_pool(
             session, program, year=today.year, total_fen=enterprises * 250_000_00, today=first
         )
-        for i in range(providers):
+        by_index = [
             register_provider(
                 session,
                 uscc=demo_uscc(CITY_LEVEL, 900 + i),
                 name=f"算力服务商{i + 1}",
                 offerings=[],
             )
+            for i in range(providers)
+        ]
         for i in range(enterprises):
             enterprise = register_enterprise(
                 session, uscc=demo_uscc(DIVISIONS[i % len(DIVISIONS)], 1000 + i), name=f"企业{i}"
             )
+            provider = by_index[i % providers]
             application = submit(
                 session,
                 enterprise,
@@ -143,6 +114,9 @@ def load(url: str, *, enterprises: int, providers: int) -> str:
                 now=utcnow(),
             )
             approve(session, application, amount_fen=None, reason="", today=first, now=utcnow())
+            voucher = session.get(Voucher, application.voucher_id)
+            assert voucher is not None
+            redeem(session, enterprise=enterprise, voucher_code=voucher.code, provider=provider)
         create_account(
             session,
             login=LOGIN,
@@ -158,24 +132,62 @@ def load(url: str, *, enterprises: int, providers: int) -> str:
     return key
 
 
-def usage(url: str, *, rows: int, enterprises: int, providers: int) -> None:
-    today = get_settings().today()
+def usage(url: str, *, rows: int, providers: int) -> None:
+    """``rows`` usage records posted through the service's own ingest (priced, posted to the
+    ledger, counters moved), day by day over this year so far as if reported that day — so
+    the records carry their day's creation time, as in a year of real use. Each round puts
+    one record on every voucher, on the next day (past the last day, from January again);
+    the fee is 100 to 800 yuan, every tenth enterprise's half as much again (so some come
+    near the cap)."""
+    settings = get_settings()
+    today, tz = settings.today(), settings.tz
     first = date(today.year, 1, 1)
-    days = max(1, (today - timedelta(days=1) - first).days + 1)
+    days = max(1, (today - first).days)
     engine = create_db_engine(url)
+    with Session(engine) as session:
+        set_actor(session, CLI)
+        by_provider = all_providers(session)
+        held = session.execute(
+            select(Voucher.code, Enterprise.uscc)
+            .join(Enterprise, Enterprise.id == Voucher.enterprise_id)
+            .order_by(Voucher.id)
+        ).all()
+        posted, round_ = 0, 0
+        while posted < rows:
+            day = first + timedelta(days=round_ % days)
+            start = datetime.combine(day, clock(9), tz)
+            batches: dict[int, list[UsageReport]] = {}
+            for n, (code, uscc) in enumerate(held[: rows - posted]):
+                fee = (10_000 + (posted + n) * 7919 % 70_000) * (3 if n % 10 == 0 else 2) // 2
+                batches.setdefault(n % providers, []).append(
+                    UsageReport(
+                        record_id=f"c-{round_}-{n}",
+                        voucher_code=code,
+                        uscc=uscc,
+                        resource_kind="accelerator",
+                        resource_model="Ascend 910B",
+                        quantity=Decimal(1),
+                        unit="card_hour",
+                        unit_price_fen=fee,
+                        fee_fen=fee,
+                        service_start=start,
+                        service_end=start + timedelta(hours=1),
+                    )
+                )
+            for index, reports in batches.items():
+                ingest_usage(
+                    session,
+                    by_provider[index],
+                    reports,
+                    now=start + timedelta(hours=3),
+                    tz=tz,
+                    grace_days=settings.grace_days,
+                )
+                posted += len(reports)
+            session.commit()
+            round_ += 1
     with engine.begin() as conn:
-        conn.execute(
-            text(RECORDS),
-            {
-                "rows": rows,
-                "vouchers": enterprises,
-                "providers": providers,
-                "first": first,
-                "days": days,
-            },
-        )
-        for statement in COUNTERS:
-            conn.execute(text(statement))
+        conn.execute(text("ANALYZE"))
     engine.dispose()
 
 
@@ -216,7 +228,7 @@ def run(
         started = time.perf_counter()
         key = load(url, enterprises=enterprises, providers=providers)
         progress(f"loading {rows:,} usage records")
-        usage(url, rows=rows, enterprises=enterprises, providers=providers)
+        usage(url, rows=rows, providers=providers)
         loaded_s = time.perf_counter() - started
         progress("timing the overview")
         with (
