@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from voucher_service import __version__, operations
 from voucher_service.accounts.router import admin_router as accounts_admin
+from voucher_service.aggregates.router import admin_router as aggregates_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
@@ -82,6 +83,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (applications_admin, "/v1/admin"),
     (network_admin, "/v1/admin"),
     (evaluation_admin, "/v1/admin"),
+    (aggregates_admin, "/v1/admin"),
     (network_provider, "/v1/provider"),
     (applications_enterprise, "/v1/enterprise"),
     (settlement_provider, "/v1/provider"),
@@ -154,6 +156,11 @@ def create_app() -> FastAPI:
             {
                 "name": "settlement (bureau)",
                 "description": "Monthly statements: close, approve, pay.",
+            },
+            {
+                "name": "aggregates (bureau)",
+                "description": "Each program and year: totals, months, districts, providers, "
+                "size classes, enterprises near their cap.",
             },
         ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -32,15 +32,15 @@ def list_audit_entries(
     date_to: Annotated[date | None, Query(alias="to", description="Last day.")] = None,
 ) -> Page[AuditEntryOut]:
     """Who did what and when, oldest first; days count in the program's timezone."""
-    tz = settings.tz
-    where = service.AuditFilter(
+    where = service.AuditFilter.of_days(
+        date_from=date_from,
+        date_to=date_to,
+        tz=settings.tz,
         actor=actor,
         principal_id=principal_id,
         action=action,
         target_type=target_type,
         target_id=target_id,
-        since=datetime.combine(date_from, time(), tz) if date_from else None,
-        until=datetime.combine(date_to + timedelta(days=1), time(), tz) if date_to else None,
     )
     rows, cursor = service.list_entries(session, page, where)
     return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)

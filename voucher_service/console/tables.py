@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-CellKind = Literal["text", "code", "money", "date", "datetime", "status", "label"]
+CellKind = Literal[
+    "text", "code", "money", "date", "datetime", "status", "label", "number", "percent_bp"
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Column:
     label: str  # catalogue key
     kind: CellKind = "text"
     prefix: str = ""  # kind "label": the cell shows t(prefix + value)
+    link: str = ""  # the row's key holding a URL: the cell links there
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Filter:
     value: str = ""
     input_type: str = "text"  # the text box's type: "text", "date" ...
     literal_options: bool = False  # the options' labels are shown as they are (names, codes)
+    blank: str = "filter.all"  # what the select's empty choice (no filter) is called
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Table:
     first_url: str | None = None
     download_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
     row_key: str | None = None  # a column whose value marks each row (<tr data-key=...>)
+    select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
 
     @classmethod
     def page(
@@ -58,6 +63,7 @@ class Table:
         filters: Sequence[Filter] = (),
         download_url: str | None = None,
         row_key: str | None = None,
+        select_form: str = "",
     ) -> Table:
         """A table showing one page of a listing at ``request``'s URL: each filter holds
         its value from the query string, and the links keep the filters (and page size)."""
@@ -87,4 +93,5 @@ class Table:
                 else {}
             ),
             row_key=row_key,
+            select_form=select_form,
         )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import SessionDep, SettingsDep, TodayDep
 from voucher_service.evaluation import service
-from voucher_service.evaluation.export import XLSX, evaluation_xlsx
+from voucher_service.evaluation.export import workbook_response
 from voucher_service.evaluation.schemas import EvaluationOut
 from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
@@ -36,9 +36,4 @@ def evaluation_workbook(
     """The same evaluation as a workbook with Chinese headers."""
     program = get_program(session, code)
     report = service.evaluate(session, program, year, today=today, tz=settings.tz)
-    name = f"evaluation-{program.code}-{year}.xlsx"
-    return Response(
-        evaluation_xlsx(report),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return workbook_response(report)

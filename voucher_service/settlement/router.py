@@ -86,8 +86,7 @@ def _export(
     session: SessionDep, statement: Statement, fmt: export.Format, headers: str
 ) -> Response:
     detail = service.statement_detail(session, statement)
-    file = export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh")
-    return file.response()
+    return export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh").response()
 
 
 @admin_router.get(

@@ -8,12 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from voucher_service.audit.schemas import PostingOut
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.ledger import accounts
+from voucher_service.ledger.history import postings_of
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.routing import DatabaseRoute
@@ -80,6 +83,16 @@ def list_vouchers(
 @admin_router.get("/vouchers/{code}", dependencies=rule(BUREAU_READ))
 def get_voucher(code: str, session: SessionDep) -> VoucherOut:
     return _out(session, service.get_voucher(session, parse_voucher_code_param(code)))
+
+
+@admin_router.get("/vouchers/{code}/postings", dependencies=rule(BUREAU_READ))
+def voucher_postings(code: str, session: SessionDep) -> Page[PostingOut]:
+    """Every ledger posting into or out of the voucher, oldest first: its issue, each
+    subsidy and reversal, its release (the first 1,000: a busy voucher's full history is in
+    the audit sample and ``verify``)."""
+    voucher = service.get_voucher(session, parse_voucher_code_param(code))
+    postings = postings_of(session, accounts.voucher(voucher.id or 0))
+    return Page(items=[PostingOut.of(p) for p in postings])
 
 
 @admin_router.post("/vouchers/{code}/revoke", dependencies=rule(BUREAU_STAFF))

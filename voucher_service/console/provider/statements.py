@@ -26,7 +26,7 @@ router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)
 
 _TOTALS = (
     Column("fee_fen", "statements.fee", "money"),
-    Column("subsidy_fen", "statements.subsidy", "money"),
+    Column("subsidy_fen", "my_statements.subsidy", "money"),
     Column("enterprise_share_fen", "statements.enterprise_share", "money"),
 )
 COLUMNS = (
@@ -82,7 +82,7 @@ def statements_page(uscc: str, request: Request, session: SessionDep, page: Page
     table = Table.page(
         request,
         id="statements",
-        caption="statements.caption",
+        caption="my_statements.caption",
         columns=COLUMNS,
         rows=[statement_row(v) for v in views],
         next_cursor=cursor,
