@@ -47,6 +47,8 @@ class Sheet:
     headers: Sequence[str]
     rows: Sequence[Sequence[Any]]
     preamble: Sequence[Sequence[Any]] = ()  # lines above the headers (whose file it is)
+    # a number format per column (None: the default, #,##0.00 for a decimal amount)
+    formats: Sequence[str | None] = ()
 
 
 def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
@@ -74,10 +76,11 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
             cell.font = Font(bold=True)
         for row in spec.rows:
             sheet.append([yuan_cell(value) for value in row])
-        for column in sheet.iter_cols(min_row=header_row + 1):
+        for index, column in enumerate(sheet.iter_cols(min_row=header_row + 1)):
+            given = spec.formats[index] if index < len(spec.formats) else None
             for cell in column:
                 if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
+                    cell.number_format = given or "#,##0.00"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -5,25 +5,21 @@ times are the program's wall clock, coded values are named as the page names the
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from starlette.responses import Response
 
 from voucher_service.console.formatting import local_date, local_datetime
 from voucher_service.console.i18n import Translator
 from voucher_service.console.tables import Column
+from voucher_service.exports import MEDIA_TYPES, ExportFile, Sheet, csv_bytes, xlsx_bytes
 from voucher_service.pagination import PAGE_SIZE_MAX, PageParams, decode_cursor
 
 FileFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[FileFormat, ...] = ("csv", "xlsx")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MOST_ROWS = 20_000  # a download is a report, not a dump: past this, narrow the filters
 
 Listing = Callable[[PageParams], tuple[list[dict[str, Any]], str | None]]
@@ -74,31 +70,10 @@ def table_file(
     """The download: ``name.csv`` (UTF-8 with a byte-order mark, so spreadsheet programs read
     the Chinese) or ``name.xlsx``."""
     headers = [t(c.label) for c in columns]
-    values = ([cell_value(c, row[c.key], t) for c in columns] for row in rows)
+    values = [[cell_value(c, row[c.key], t) for c in columns] for row in rows]
     if fmt == "xlsx":
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.append(headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for line in values:
-            sheet.append(line)
-        for column, cells in zip(columns, sheet.iter_cols(min_row=2), strict=False):
-            if column.kind in ("money", "percent_bp"):
-                for cell in cells:
-                    cell.number_format = "#,##0.00" if column.kind == "money" else "0.00%"
-        out = io.BytesIO()
-        book.save(out)
-        body, media = out.getvalue(), XLSX
+        formats = ["0.00%" if c.kind == "percent_bp" else None for c in columns]
+        body = xlsx_bytes([Sheet(name, headers, values, formats=formats)])
     else:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(headers)
-        writer.writerows(["" if v is None else v for v in line] for line in values)
-        body, media = ("\ufeff" + text.getvalue()).encode(), "text/csv; charset=utf-8"
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
-    )
+        body = csv_bytes(headers, values)
+    return ExportFile(f"{name}.{fmt}", MEDIA_TYPES[fmt], body).response()
