@@ -7,6 +7,7 @@ is opaque to clients: pass ``next_cursor`` back as ``cursor`` until it is null.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
 from voucher_service.errors import ErrorCode, InvalidInput
+from voucher_service.fields import MAX_ID
 
 T = TypeVar("T")
 PAGE_SIZE_MAX = get_settings().page_size_max  # VOUCHER_PAGE_SIZE_MAX, read at start-up
@@ -36,13 +38,18 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
+_CURSOR_TEXT = re.compile(r"id:[0-9]{1,19}")
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+
+
 def decode_cursor(cursor: str) -> int:
+    """The id a cursor stands for; a cursor this service never issued (an id past the
+    largest the database holds, included) is refused, never sent to the database."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = text.split(":", 1)
-        if prefix != "id" or not value.isdigit():
+        if _CURSOR_TEXT.fullmatch(text) is None or int(text[3:]) > MAX_ID:
             raise ValueError
-        return int(value)
+        return int(text[3:])
     except ValueError as exc:
         raise InvalidInput(
             "cursor is not one this service issued", code=ErrorCode.INVALID_CURSOR
@@ -54,7 +61,8 @@ async def page_params(
         int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page (1-{PAGE_SIZE_MAX}).")
     ] = 50,
     cursor: Annotated[
-        str | None, Query(description="Opaque: the next_cursor of the previous page.")
+        str | None,
+        Query(pattern=CURSOR_PATTERN, description="Opaque: the next_cursor of the previous page."),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, after_id=decode_cursor(cursor) if cursor else 0)

@@ -20,7 +20,17 @@ from voucher_service.db.tables.applications import (
 )
 from voucher_service.db.tables.programs import Program
 from voucher_service.errors import ServiceError
-from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan
+from voucher_service.fields import (
+    USCC,
+    Id,
+    Name,
+    NonNegativeYuan,
+    PositiveYuan,
+    ProgramCode,
+    Text,
+    Year,
+    Yuan,
+)
 
 
 class ApplicationIn(BaseModel):
@@ -43,10 +53,10 @@ class ApplicationIn(BaseModel):
         },
     )
 
-    program_code: str
-    year: int = Field(ge=2000, le=2100)
+    program_code: ProgramCode
+    year: Year
     requested_yuan: PositiveYuan
-    planned_use: str = Field(min_length=1, max_length=2000)
+    planned_use: Text = Field(min_length=1, max_length=2000)
     intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
     size_class: SizeClass
     headcount: int = Field(ge=0, le=10_000_000)
@@ -149,7 +159,7 @@ class DecisionIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "planned use too vague"}]}
     )
 
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class ApproveIn(DecisionIn):
@@ -167,8 +177,8 @@ class BulkApproveIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13, 14]}]}
     )
 
-    ids: list[int] = Field(min_length=1, max_length=500)
-    reason: str = Field(default="", max_length=1000)
+    ids: list[Id] = Field(min_length=1, max_length=500)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class BulkResultOut(BaseModel):
@@ -191,7 +201,7 @@ class BlacklistIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uscc: USCC
-    reason: str = Field(min_length=1, max_length=480)
+    reason: Text = Field(min_length=1, max_length=480)
 
 
 class SelectionIn(BaseModel):
@@ -211,19 +221,19 @@ class SelectionIn(BaseModel):
         },
     )
 
-    program_code: str
-    year: int = Field(ge=2000, le=2100)
-    model_name: str = Field(min_length=1, max_length=200)
+    program_code: ProgramCode
+    year: Year
+    model_name: Name = Field(min_length=1, max_length=200)
     sector: Sector = Field(
         description="manufacturing, healthcare, remote_sensing, culture or finance."
     )
     filing_reference: str = Field(
         min_length=1,
         max_length=100,
-        pattern=r"\S",
+        pattern=r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
         description="The model's filing (备案) or registration (登记) reference.",
     )
-    description: str = Field(default="", max_length=2000)
+    description: Text = Field(default="", max_length=2000)
 
     def to_input(self, program: Program) -> SelectionInput:
         return SelectionInput(
@@ -278,9 +288,9 @@ class BulkDecisionIn(BaseModel):
         },
     )
 
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Id] = Field(min_length=1, max_length=500)
     decision: Literal[SelectionStatus.SELECTED, SelectionStatus.DECLINED]
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class BulkDecisionOut(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.deps import NowDep, SessionDep
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring import network
 from voucher_service.monitoring.schemas import HealthEndpointIn, TelemetryIn
@@ -24,7 +24,7 @@ provider_router = APIRouter(
 
 @provider_router.post("/{uscc}/telemetry")
 def post_telemetry(
-    uscc: str, body: TelemetryIn, session: SessionDep, now: NowDep
+    uscc: USCC, body: TelemetryIn, session: SessionDep, now: NowDep
 ) -> dict[str, int]:
     """Report capacity, utilisation, queue wait and list price per accelerator model."""
     provider = get_provider(session, parse_uscc_param(uscc))
@@ -34,7 +34,7 @@ def post_telemetry(
 
 @admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(BUREAU_STAFF))
 def set_health_endpoint(
-    uscc: str, body: HealthEndpointIn, session: SessionDep
+    uscc: USCC, body: HealthEndpointIn, session: SessionDep
 ) -> dict[str, str | None]:
     """The URL the service probes for the provider's availability and latency."""
     provider = network.set_health_url(
