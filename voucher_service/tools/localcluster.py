@@ -51,6 +51,7 @@ def api_processes(
                 str(port),
                 "--log-level",
                 "warning",
+                "--no-proxy-headers",  # as `serve`: the gate alone reads X-Forwarded-For
             ]
             own_env = dict(env)
             if workers > 1:
