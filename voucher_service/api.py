@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from voucher_service import __version__, operations
+from voucher_service import __version__, openapi, operations
 from voucher_service.accounts.router import admin_router as accounts_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
@@ -175,6 +175,7 @@ def create_app() -> FastAPI:
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.include_router(operations.router)
+    openapi.install(app)
     mount_docs(app)
     mount_console(app)
     settings = get_settings()

@@ -42,9 +42,13 @@ from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.money import MoneyError, fen_to_yuan, yuan_to_fen
 
 # The largest integer every JSON reader holds exactly (2^53 - 1), far below what a 64-bit
-# column holds: no id is ever larger, and no integer a client sends is larger either.
+# column holds: no integer a client sends is larger (usage records' 64-bit ids in cursors
+# included).
 MAX_ID = 2**53 - 1
-Id = Annotated[int, Interval(ge=1, le=MAX_ID)]
+# The ids a client names (applications, selections, statements, redemptions, accounts,
+# principals) are 32-bit integers in the database: PostgreSQL refuses a larger one in a list.
+MAX_ROW_ID = 2**31 - 1
+Id = Annotated[int, Interval(ge=1, le=MAX_ROW_ID)]
 Year = Annotated[int, Interval(ge=2000, le=2100)]
 # Any integer a client may send as data (a usage record's attributes).
 SafeInt = Annotated[int, Interval(ge=-MAX_ID, le=MAX_ID)]
@@ -54,33 +58,12 @@ SafeInt = Annotated[int, Interval(ge=-MAX_ID, le=MAX_ID)]
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # Free text may have tabs and line breaks, nothing else of the kind.
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-_NAME = re.compile(NAME_PATTERN)
-_TEXT = re.compile(TEXT_PATTERN)
 
 
-class ControlCharacterError(ValueError):
-    """A string with NUL or another control character in it."""
-
-
-def _printable(pattern: re.Pattern[str]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if pattern.fullmatch(value) is None:
-            raise ControlCharacterError("must not contain NUL or other control characters")
-        return value
-
-    return check
-
-
-Name = Annotated[
-    str,
-    AfterValidator(_printable(_NAME)),
-    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
-]
-Text = Annotated[
-    str,
-    AfterValidator(_printable(_TEXT)),
-    WithJsonSchema({"type": "string", "pattern": TEXT_PATTERN}),
-]
+# Checked by pydantic-core (its own regex engine, where ``$`` is the end of the text), so
+# the Field's length limits stay in the published schema beside the pattern.
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _INSTANT = re.compile(
@@ -271,12 +254,17 @@ KeyPrefix = Annotated[
 ]
 
 
+class CursorError(ValueError):
+    """A page cursor the service did not issue (``pagination``)."""
+
+
 # Which code a client sees for a malformed path or query value, by the rule it broke.
 PARAMETER_ERROR_CODES: dict[type[ValueError], ErrorCode] = {
     USCCError: ErrorCode.INVALID_USCC,
     VoucherCodeError: ErrorCode.INVALID_VOUCHER_CODE,
     MoneyError: ErrorCode.INVALID_AMOUNT,
     TimeError: ErrorCode.INVALID_TIME,
+    CursorError: ErrorCode.INVALID_CURSOR,
 }
 
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from voucher_service.audit import sampling, service
-from voucher_service.audit.sample_export import XLSX, sample_csv, sample_xlsx
+from voucher_service.audit.sample_export import sample_csv, sample_xlsx
 from voucher_service.audit.schemas import AuditEntryOut, SampleOut
 from voucher_service.auth.access import AUDIT_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
-from voucher_service.fields import Day, Id, Name, ProgramCode
+from voucher_service.fields import MAX_ID, Day, Id, Name, ProgramCode
 from voucher_service.pagination import Page
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["audit"])
 
@@ -51,10 +51,15 @@ def list_audit_entries(
     return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)
 
 
-@admin_router.get("/audit/sample", dependencies=rule(AUDIT_READ), response_model=SampleOut)
+@admin_router.get(
+    "/audit/sample",
+    dependencies=rule(AUDIT_READ),
+    response_model=SampleOut,
+    responses=downloads(CSV, XLSX, json=True),
+)
 def audit_sample(
     session: SessionDep,
-    seed: Annotated[int, Query(ge=0, le=2**63 - 1, description="The same seed draws the same.")],
+    seed: Annotated[int, Query(ge=0, le=MAX_ID, description="The same seed draws the same.")],
     n: Annotated[int, Query(ge=1, le=sampling.MAX_SAMPLE, description="How many records.")],
     program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
     date_from: Annotated[Day | None, Query(alias="from", description="First service day.")] = None,

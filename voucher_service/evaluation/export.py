@@ -15,7 +15,6 @@ from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH
 from voucher_service.evaluation.schemas import decimal_text, whole_fen
 from voucher_service.evaluation.service import UNDECLARED, Evaluation, StatusCounts, SubsidyLine
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY = "#,##0.00"
 PERCENT = "0.00%"
 

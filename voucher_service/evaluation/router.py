@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Response
 from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import SessionDep, SettingsDep, TodayDep
 from voucher_service.evaluation import service
-from voucher_service.evaluation.export import XLSX, evaluation_xlsx
+from voucher_service.evaluation.export import evaluation_xlsx
 from voucher_service.evaluation.schemas import EvaluationOut
 from voucher_service.fields import ProgramCode
 from voucher_service.programs.service import get_program
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import XLSX, DatabaseRoute, downloads
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["evaluation (bureau)"])
 
@@ -30,7 +30,9 @@ def evaluation(
     return EvaluationOut.of(service.evaluate(session, program, year, today=today, tz=settings.tz))
 
 
-@admin_router.get("/programs/{code}/evaluation.xlsx", dependencies=rule(BUREAU_READ))
+@admin_router.get(
+    "/programs/{code}/evaluation.xlsx", dependencies=rule(BUREAU_READ), responses=downloads(XLSX)
+)
 def evaluation_workbook(
     code: ProgramCode, year: YearQuery, session: SessionDep, settings: SettingsDep, today: TodayDep
 ) -> Response:

@@ -15,10 +15,10 @@ from openpyxl import Workbook
 from voucher_service.db.tables.settlement import Statement
 from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
+from voucher_service.routing import XLSX
 from voucher_service.settlement.service import StatementDetail
 
 Format = Literal["csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
 from voucher_service.settlement import export, service
 from voucher_service.settlement.schemas import ClosedMonthOut, CloseIn, PayIn, StatementOut
 
@@ -95,7 +95,10 @@ def _export(
 
 
 @admin_router.get(
-    "/statements/{statement_id}/export", dependencies=rule(BUREAU_READ), response_class=Response
+    "/statements/{statement_id}/export",
+    dependencies=rule(BUREAU_READ),
+    response_class=Response,
+    responses=downloads(CSV, XLSX),
 )
 def export_statement(
     statement_id: Id, session: SessionDep, fmt: ExportFormat = "csv", headers: Headers = "en"
@@ -111,7 +114,11 @@ def my_statements(uscc: USCC, session: SessionDep, page: PageDep) -> Page[Statem
     return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
 
 
-@provider_router.get("/{uscc}/statements/{statement_id}/export", response_class=Response)
+@provider_router.get(
+    "/{uscc}/statements/{statement_id}/export",
+    response_class=Response,
+    responses=downloads(CSV, XLSX),
+)
 def export_my_statement(
     uscc: USCC,
     statement_id: Id,

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, CallerDep, rule
@@ -27,7 +26,7 @@ from voucher_service.fields import (
 from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import CSV, DatabaseRoute, downloads
 from voucher_service.usage import adjustments, batches, records, service
 from voucher_service.usage.export import records_csv
 from voucher_service.usage.repository import RecordFilter
@@ -170,7 +169,7 @@ def list_provider_records(
     return _page(*records.list_records(session, page, where))
 
 
-@provider_router.get("/{uscc}/usage-records.csv", response_class=PlainTextResponse)
+@provider_router.get("/{uscc}/usage-records.csv", response_class=Response, responses=downloads(CSV))
 def export_provider_records(
     uscc: USCC,
     session: SessionDep,
