@@ -86,14 +86,16 @@ def test_every_value_a_client_sends_is_bounded() -> None:
 
 
 def test_every_operation_has_the_bearer_scheme_and_its_errors_in_the_one_shape() -> None:
-    assert DOC["components"]["securitySchemes"]["bearer"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "An API key: `Authorization: Bearer vsk_<prefix>_<secret>`.",
+    assert DOC["components"]["securitySchemes"] == {
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key, `vsk_<prefix>_<secret>` (see docs/access.md).",
+        }
     }
     assert "HTTPValidationError" not in SCHEMAS
     for method, path, op in OPERATIONS:
-        assert op["security"] == [{"bearer": []}], f"{method} {path}"
+        assert op["security"] == [{"apiKey": []}], f"{method} {path}"
         statuses = {int(s) for s in op["responses"] if int(s) >= 400}
         assert {401, 403, 429, 500, 503} <= statuses, f"{method} {path}: {statuses}"
         if "requestBody" in op:

@@ -34,7 +34,7 @@ from voucher_service.auth.access import Access
 from voucher_service.errors import ErrorCode
 
 GATED_PREFIX = "/v1/"
-SCHEME = "bearer"
+SCHEME = "apiKey"  # the name Swagger UI shows by its Authorize button
 ERROR_SCHEMA = "Error"
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -187,7 +187,7 @@ def describe(doc: dict[str, Any], found: Iterator[tuple[str, str, APIRoute]]) ->
         SCHEME: {
             "type": "http",
             "scheme": "bearer",
-            "description": "An API key: `Authorization: Bearer vsk_<prefix>_<secret>`.",
+            "description": "An API key, `vsk_<prefix>_<secret>` (see docs/access.md).",
         }
     }
     for method, path, route in found:
