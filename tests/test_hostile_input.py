@@ -124,6 +124,22 @@ def test_integers_past_the_database_range_are_refused(scene: Scene) -> None:
     refused(c.get(f"/v1/admin/vouchers?cursor={cursor_of('id:1')}x!"))
 
 
+@pytest.mark.parametrize("cursor", ["80000000", "1a6e1db6bd22a7", "1fffffffffffff"])
+def test_a_cursor_past_a_32_bit_id_column_is_the_end_of_the_list(scene: Scene, cursor: str) -> None:
+    """Found by fuzzing: on PostgreSQL such a cursor was a 503 on every list of 32-bit ids."""
+    for path in [
+        "/v1/admin/applications",
+        "/v1/admin/enterprises",
+        "/v1/admin/statements",
+        f"/v1/admin/programs/{scene.program}/pools",
+    ]:
+        response = scene.client.get(path, params={"cursor": cursor})
+        assert response.status_code == 200, response.text
+        assert response.json() == {"items": [], "next_cursor": None}
+    records = f"/v1/provider/{scene.provider}/usage-records"  # 64-bit ids
+    assert scene.client.get(records, params={"cursor": cursor}).json()["items"] == []
+
+
 def test_control_characters_in_paths_queries_and_bodies_are_refused(scene: Scene) -> None:
     c = scene.client
     refused(c.get(f"/v1/provider/{scene.provider}/usage-records/a%00b"))

@@ -12,11 +12,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, WithJsonSchema
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Select
 from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
-from voucher_service.fields import MAX_ID, CursorError
+from voucher_service.fields import MAX_ID, MAX_ROW_ID, CursorError
 
 T = TypeVar("T")
 PAGE_SIZE_MAX = get_settings().page_size_max  # VOUCHER_PAGE_SIZE_MAX, read at start-up
@@ -114,7 +114,12 @@ def paginate_table(
 
 
 def _page_query(query: Select[Any], id_column: Any, params: PageParams) -> Select[Any]:
-    return query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
+    # A cursor past a 32-bit id column's range names the end of its list: compared as the
+    # column's largest id, never as a value the column's type cannot hold (PostgreSQL refuses
+    # one in a prepared statement).
+    largest = MAX_ID if isinstance(id_column.type, BigInteger) else MAX_ROW_ID
+    after = min(params.after_id, largest)
+    return query.where(id_column > after).order_by(id_column).limit(params.limit + 1)
 
 
 def _cut(
