@@ -186,3 +186,30 @@ def test_a_database_failure_at_the_gate_is_a_503_in_the_error_shape(client: Keye
     client.app.state.auth_sessions = unreachable  # type: ignore[attr-defined]
     response = client.get("/v1/admin/programs", headers={"Authorization": f"Bearer {key}"})
     refused(response, 503, "database_unavailable")
+
+
+def test_a_body_integer_is_a_json_integer(scene: Scene) -> None:
+    """Found by fuzzing: ``false`` was taken for 0 and ``"2026"`` for 2026, though the schema
+    says integer."""
+    c = scene.client
+    snapshot = {
+        "observed_at": "2026-06-15T09:00:00+08:00",
+        "resource_model": "Ascend 910B",
+        "total": 8,
+        "available": 2,
+        "utilisation_percent": 75,
+        "queue_wait_seconds": 30,
+        "list_price_yuan": "12.50",
+    }
+    telemetry = f"/v1/provider/{scene.provider}/telemetry"
+    for wrong in ({"queue_wait_seconds": False}, {"total": "8"}, {"available": 2.0}):
+        refused(c.post(telemetry, json={"snapshots": [{**snapshot, **wrong}]}))
+    assert c.post(telemetry, json={"snapshots": [snapshot]}).status_code == 200
+    voucher = {
+        "program_code": scene.program,
+        "year": "2026",
+        "uscc": scene.enterprise,
+        "face_value_yuan": "10.00",
+    }
+    refused(c.post("/v1/admin/vouchers", json=voucher))
+    refused(scene.post("s-1", voucher_code=None, redemption_id=True))

@@ -4,9 +4,9 @@ blacklist."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from voucher_service.applications import service
 from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
@@ -54,15 +54,16 @@ class ApplicationIn(BaseModel):
     )
 
     program_code: ProgramCode
-    year: Year
+    year: Year = Field(strict=True)
     requested_yuan: PositiveYuan
     planned_use: Text = Field(min_length=1, max_length=2000)
     intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
     size_class: SizeClass
-    headcount: int = Field(ge=0, le=10_000_000)
+    headcount: int = Field(strict=True, ge=0, le=10_000_000)
     revenue_yuan: NonNegativeYuan
     declares_no_related_party: bool = Field(
-        description="That the enterprise has no related-party relationship with those providers."
+        strict=True,
+        description="That the enterprise has no related-party relationship with those providers.",
     )
 
     def to_input(self, program: Program) -> service.ApplicationInput:
@@ -177,7 +178,7 @@ class BulkApproveIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13, 14]}]}
     )
 
-    ids: list[Id] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[Id, Strict()]] = Field(min_length=1, max_length=500)
     reason: Text = Field(default="", max_length=1000)
 
 
@@ -222,7 +223,7 @@ class SelectionIn(BaseModel):
     )
 
     program_code: ProgramCode
-    year: Year
+    year: Year = Field(strict=True)
     model_name: Name = Field(min_length=1, max_length=200)
     sector: Sector = Field(
         description="manufacturing, healthcare, remote_sensing, culture or finance."
@@ -288,7 +289,7 @@ class BulkDecisionIn(BaseModel):
         },
     )
 
-    ids: list[Id] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[Id, Strict()]] = Field(min_length=1, max_length=500)
     decision: Literal[SelectionStatus.SELECTED, SelectionStatus.DECLINED]
     reason: Text = Field(default="", max_length=1000)
 

@@ -13,10 +13,10 @@ class SnapshotIn(BaseModel):
 
     observed_at: Instant
     resource_model: Name = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
-    total: int = Field(ge=0, le=10_000_000, description="Accelerators of this model.")
-    available: int = Field(ge=0, le=10_000_000, description="Of which free now.")
-    utilisation_percent: int = Field(ge=0, le=100)
-    queue_wait_seconds: int = Field(ge=0, le=30 * 86400)
+    total: int = Field(strict=True, ge=0, le=10_000_000, description="Accelerators of this model.")
+    available: int = Field(strict=True, ge=0, le=10_000_000, description="Of which free now.")
+    utilisation_percent: int = Field(strict=True, ge=0, le=100)
+    queue_wait_seconds: int = Field(strict=True, ge=0, le=30 * 86400)
     list_price_yuan: NonNegativeYuan = Field(description="Current list price per card-hour.")
 
     def to_snapshot(self) -> Snapshot:

@@ -93,7 +93,7 @@ class UsageRecordIn(BaseModel):
         default=None, description="The voucher drawn on (or give redemption_id instead)."
     )
     redemption_id: Id | None = Field(
-        default=None, description="Instead of voucher_code: your redemption."
+        strict=True, default=None, description="Instead of voucher_code: your redemption."
     )
     uscc: USCC = Field(description="The enterprise's credit code: must be the voucher holder's.")
     resource_kind: ResourceKind

@@ -29,7 +29,7 @@ class VoucherIssue(BaseModel):
     )
 
     program_code: ProgramCode
-    year: Year = Field(description="The annual pool to reserve from.")
+    year: Year = Field(strict=True, description="The annual pool to reserve from.")
     uscc: USCC
     face_value_yuan: PositiveYuan
     valid_from: Day | None = Field(
