@@ -53,7 +53,7 @@ def test_an_unpriceable_instant_is_that_records_refusal(
     assert (body["created"], body["invalid"]) == (2, 1)
     bad = body["results"][1]
     assert bad["status"] == "invalid" and bad["error"]["code"] == "invalid_time"
-    assert "out of range" in bad["error"]["message"]
+    assert "years 0001 to 9999" in bad["error"]["message"]
     assert stored(session) == before + 2
     # A single post of it: 422, nothing stored.
     refused(scene.post("single", service_start=start), 422, "invalid_input")

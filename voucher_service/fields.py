@@ -29,12 +29,13 @@ from typing import Annotated, Any
 
 from annotated_types import Interval
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
+    GetPydanticSchema,
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic_core import core_schema
 
 from voucher_service.domain.codes import VoucherCodeError, parse_voucher_code
 from voucher_service.domain.uscc import USCCError, validate_uscc
@@ -66,9 +67,11 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_INSTANT = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
+INSTANT_ERROR = "invalid_time"
 # An instant between these is a valid datetime in every time zone (offsets are within a
 # day): its service date, its UTC form and its hash never overflow.
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
@@ -87,32 +90,38 @@ def _day(value: Any) -> Any:
     return value
 
 
-def _instant_text(value: Any) -> Any:
-    if isinstance(value, str) and _INSTANT.fullmatch(value) is None:
-        raise TimeError(
-            "an instant is written as RFC 3339 with its timezone offset: "
-            "2026-06-01T09:00:00+08:00 (naive times are refused)"
-        )
-    if not isinstance(value, str | datetime):
-        raise TimeError("an instant is a string such as 2026-06-01T09:00:00+08:00")
-    return value
+INSTANT_MESSAGE = (
+    "an instant is written as RFC 3339 with its timezone offset (2026-06-01T09:00:00+08:00; "
+    "naive times are refused) and lies within years 0001 to 9999 in every time zone"
+)
 
 
-def in_range(value: datetime) -> datetime:
-    """Refuse an instant that some time zone cannot represent (``9999-12-31T22:00:00-10:00``
-    is in year 10000 in UTC)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise TimeError("an instant needs its time zone offset (naive times are refused)")
-    if not EARLIEST <= value <= LATEST:
-        raise TimeError("the instant is out of range: years 0001 to 9999 in every time zone")
-    return value
+def _instant_schema(_source: Any, _handler: Any) -> core_schema.CoreSchema:
+    """All in pydantic-core, no Python call per value (10,000 records carry 20,000 instants):
+    the text by its pattern, then parsed, aware, and within [EARLIEST, LATEST]; or an aware
+    datetime given from Python."""
+    within = {"tz_constraint": "aware", "ge": EARLIEST, "le": LATEST}
+    return core_schema.custom_error_schema(
+        core_schema.union_schema(
+            [
+                core_schema.chain_schema(
+                    [
+                        core_schema.str_schema(pattern=INSTANT_PATTERN),
+                        core_schema.datetime_schema(**within),
+                    ]
+                ),
+                core_schema.datetime_schema(strict=True, **within),
+            ]
+        ),
+        custom_error_type=INSTANT_ERROR,
+        custom_error_message=INSTANT_MESSAGE,
+    )
 
 
 Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
 Instant = Annotated[
     datetime,
-    BeforeValidator(_instant_text),
-    AfterValidator(in_range),
+    GetPydanticSchema(_instant_schema),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
@@ -287,6 +296,11 @@ def error_code_of(errors: Sequence[Any], default: ErrorCode) -> ErrorCode:
     """The code for a set of validation errors (pydantic's ``errors()``): that of the rule
     they all broke (a malformed credit code is ``invalid_uscc``, an out-of-range instant
     ``invalid_time``), else ``default``."""
-    codes = {PARAMETER_ERROR_CODES.get(type((err.get("ctx") or {}).get("error"))) for err in errors}
+    codes = {
+        ErrorCode.INVALID_TIME
+        if err.get("type") == INSTANT_ERROR
+        else PARAMETER_ERROR_CODES.get(type((err.get("ctx") or {}).get("error")))
+        for err in errors
+    }
     found = codes.pop() if len(codes) == 1 else None
     return found or default
