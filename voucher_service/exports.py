@@ -17,9 +17,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from starlette.responses import Response
 
+from voucher_service.routing import XLSX as XLSX
+
 Format = Literal["csv", "xlsx"]
 CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES: dict[str, str] = {"csv": CSV, "xlsx": XLSX}
 
 

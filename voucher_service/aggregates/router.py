@@ -8,6 +8,7 @@ from voucher_service.aggregates import service
 from voucher_service.aggregates.schemas import PoolAggregatesOut, PoolSummaryOut
 from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
+from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.routing import DatabaseRoute
@@ -24,7 +25,7 @@ def pool_summaries(session: SessionDep) -> Page[PoolSummaryOut]:
 
 @admin_router.get("/programs/{code}/pools/{year}/aggregates", dependencies=rule(BUREAU_READ))
 def pool_aggregates(
-    code: str, year: int, session: SessionDep, settings: SettingsDep, now: NowDep
+    code: ProgramCode, year: Year, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> PoolAggregatesOut:
     """One program's year: the four totals; subsidies and the burn-down month by month;
     subsidies by district (named), provider and size class; the enterprises near their cap.

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH
 from voucher_service.evaluation.schemas import decimal_text, whole_fen
 from voucher_service.evaluation.service import Evaluation, StatusCounts, SubsidyLine
+from voucher_service.exports import XLSX, ExportFile
 from voucher_service.labels_zh import SIZE_CLASS
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY = "#,##0.00"
 PERCENT = "0.00%"
 
@@ -173,8 +173,4 @@ def _recommendation(report: Evaluation) -> list[list[Any]]:
 def workbook_response(report: Evaluation) -> Response:
     """The workbook as a download (the API's and the console's)."""
     name = f"evaluation-{report.program_code}-{report.year}.xlsx"
-    return Response(
-        evaluation_xlsx(report),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return ExportFile(name, XLSX, evaluation_xlsx(report)).response()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.deps import NowDep, SessionDep
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring import network
 from voucher_service.monitoring.schemas import HealthEndpointIn, TelemetryIn
@@ -24,7 +24,7 @@ provider_router = APIRouter(
 
 @provider_router.post("/{uscc}/telemetry")
 def post_telemetry(
-    uscc: str, body: TelemetryIn, session: SessionDep, now: NowDep
+    uscc: USCC, body: TelemetryIn, session: SessionDep, now: NowDep
 ) -> dict[str, int]:
     """Report capacity, utilisation, queue wait and list price per accelerator model."""
     provider = get_provider(session, parse_uscc_param(uscc))
@@ -54,7 +54,7 @@ def _flagged_out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @provider_router.get("/{uscc}/network")
-def my_network_view(uscc: str, session: SessionDep, now: NowDep) -> dict[str, Any]:
+def my_network_view(uscc: USCC, session: SessionDep, now: NowDep) -> dict[str, Any]:
     """What the city's monitoring sees of me: my quality score (with its parts), my latest
     capacity per accelerator model, my latest health probes, the price index of my models,
     and my usage records of the last 30 days priced above 1.5 x that index (for review,
@@ -75,7 +75,7 @@ def my_network_view(uscc: str, session: SessionDep, now: NowDep) -> dict[str, An
 
 @admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(BUREAU_STAFF))
 def set_health_endpoint(
-    uscc: str, body: HealthEndpointIn, session: SessionDep
+    uscc: USCC, body: HealthEndpointIn, session: SessionDep
 ) -> dict[str, str | None]:
     """The URL the service probes for the provider's availability and latency."""
     provider = network.set_health_url(

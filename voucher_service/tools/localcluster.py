@@ -84,6 +84,7 @@ class ApiCluster:
             str(server.port),
             "--log-level",
             "warning",
+            "--no-proxy-headers",  # as `serve`: the gate alone reads X-Forwarded-For
         ]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]

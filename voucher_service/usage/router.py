@@ -4,7 +4,6 @@ enterprises read the records priced against their vouchers."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -17,11 +16,18 @@ from voucher_service.domain.usage import Outcome
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import RecordConflict
 from voucher_service.exports import MEDIA_TYPES, Format
-from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.fields import (
+    USCC,
+    Day,
+    RecordId,
+    VoucherCode,
+    parse_uscc_param,
+    parse_voucher_code_param,
+)
 from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page, PageParams
 from voucher_service.providers.service import get_provider
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import DatabaseRoute, downloads
 from voucher_service.usage import adjustments, batches, records, service
 from voucher_service.usage.export import records_file
 from voucher_service.usage.repository import RecordFilter
@@ -48,7 +54,7 @@ def _provider(session: Session, uscc: str) -> Provider:
     return get_provider(session, parse_uscc_param(uscc))
 
 
-async def calling_provider(uscc: str, caller: CallerDep) -> service.CallingProvider:
+async def calling_provider(uscc: USCC, caller: CallerDep) -> service.CallingProvider:
     """The provider posting: the caller itself (the access rule made sure a well-formed
     credit code in the path is the caller's), with no second look-up."""
     parse_uscc_param(uscc)  # a malformed one is refused here, as everywhere (422)
@@ -131,12 +137,10 @@ def post_adjustment(
 
 
 def record_filter(
-    voucher: Annotated[str | None, Query(description="Voucher code.")] = None,
+    voucher: Annotated[VoucherCode | None, Query(description="Voucher code.")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    date_from: Annotated[
-        date | None, Query(alias="from", description="First service date.")
-    ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last service date.")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="First service date.")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last service date.")] = None,
 ) -> RecordFilter:
     """The filters every record listing takes; the owner is added by the endpoint."""
     return RecordFilter(
@@ -156,7 +160,7 @@ def _page(described: list[records.RecordView], cursor: str | None) -> Page[Usage
 
 @provider_router.get("/{uscc}/usage-records")
 def list_provider_records(
-    uscc: str,
+    uscc: USCC,
     session: SessionDep,
     page: PageDep,
     where: FilterDep,
@@ -169,7 +173,7 @@ def list_provider_records(
 Headers = Annotated[Literal["en", "zh"], Query(description="Column headers.")]
 EXPORT = {
     "response_class": Response,
-    "responses": {200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
+    "responses": downloads(*MEDIA_TYPES.values()),
     "description": "CSV, or XLSX of one sheet (amounts in yuan; `headers=zh` for Chinese "
     "headers and values). Up to `limit` records; the `X-Next-Cursor` header gives the next page.",
 }
@@ -188,7 +192,7 @@ def _export(
 
 @provider_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
 def export_provider_records(
-    uscc: str,
+    uscc: USCC,
     fmt: Format,
     session: SessionDep,
     page: PageDep,
@@ -201,14 +205,14 @@ def export_provider_records(
 
 
 @provider_router.get("/{uscc}/usage-records/{record_id}")
-def get_provider_record(uscc: str, record_id: str, session: SessionDep) -> UsageRecordOut:
+def get_provider_record(uscc: USCC, record_id: RecordId, session: SessionDep) -> UsageRecordOut:
     provider = _provider(session, uscc)
     assert provider.id is not None
     return UsageRecordOut.of(records.get_record(session, provider.id, record_id))
 
 
 ProviderQuery = Annotated[
-    str | None, Query(alias="provider", description="Only this provider's (its credit code).")
+    USCC | None, Query(alias="provider", description="Only this provider's (its credit code).")
 ]
 
 
@@ -224,7 +228,7 @@ def enterprise_filter(
 
 @enterprise_router.get("/{uscc}/usage-records")
 def my_usage_records(
-    uscc: str,
+    uscc: USCC,
     session: SessionDep,
     page: PageDep,
     where: FilterDep,
@@ -238,7 +242,7 @@ def my_usage_records(
 
 @enterprise_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
 def export_my_usage_records(
-    uscc: str,
+    uscc: USCC,
     fmt: Format,
     session: SessionDep,
     page: PageDep,
