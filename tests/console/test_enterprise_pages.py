@@ -294,7 +294,7 @@ def test_redeeming_and_ending_through_the_page(
         f"/v1/provider/{month.other_provider}/usage-records",
         json={**_record(month, "after-end")},
     )
-    assert refused.json()["reason"] == "unknown_voucher"  # as if it never existed (no existence leak)
+    assert refused.json()["reason"] == "unknown_voucher"  # as if it never were
 
 
 def _record(month: Month, record_id: str) -> dict[str, str]:

@@ -208,7 +208,8 @@ class UsageRecordOut(BaseModel):
         description="Why the subsidy is short or refused: cap_reached, voucher_exhausted, "
         "outside_window, voucher_not_valid_on_date, stack_ceiling, unknown_voucher, "
         "uscc_mismatch, unknown_redemption, voucher_not_active, fee_mismatch, "
-        "invalid_period, service_in_future, reported_too_late (and not_redeemed on records stored before 2026-12)."
+        "invalid_period, service_in_future, reported_too_late (not_redeemed: records stored "
+        "before 2026-12 only)."
     )
     voucher_code: str
     uscc: str
