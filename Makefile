@@ -46,7 +46,7 @@ format: install
 
 # Retake the console's screenshots in docs/images/ (browser tests against the real service).
 screenshots: install
-	CONSOLE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -m browser tests/console/test_browser.py
+	CONSOLE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -m browser tests/console/
 
 # Re-fetch the console's pinned browser assets (htmx, ECharts, Swagger UI, ReDoc) from npm.
 vendor-assets:

@@ -221,6 +221,24 @@ def test_the_unit_of_work_commits_before_the_response_is_sent(
     assert session.scalar(select(Enterprise).where(Enterprise.uscc == code)) is None
 
 
+def test_a_database_that_cannot_authenticate_the_key_is_a_503_to_retry(
+    client: KeyedClient,
+) -> None:
+    """While the database is down or restarting (tests/test_faults.py), the gate's key
+    look-up fails: the caller gets 503 in the error shape with Retry-After, not a 500."""
+
+    @contextmanager
+    def unreachable() -> Iterator[Session]:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+        yield  # pragma: no cover
+
+    client.app.state.auth_sessions = unreachable  # type: ignore[attr-defined]
+    response = client.get("/v1/admin/enterprises")
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response.headers["retry-after"] == "1"
+
+
 def test_the_service_refuses_an_oversized_stream_in_the_error_shape(client: KeyedClient) -> None:
     def stream() -> Iterator[bytes]:
         yield b'{"uscc": "'

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import pytest
 
+from voucher_service.db.tables.applications import UNDECLARED, SizeClass
 from voucher_service.db.tables.settlement import StatementStatus
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.pricing import Shortfall
@@ -28,6 +29,11 @@ def test_every_code_has_a_chinese_name(column: str, codes: list[type[StrEnum]]) 
     every = {member.value for enum in codes for member in enum}
     assert set(COLUMNS[column]) == every
     assert all(in_chinese(column, code) != code for code in every)
+
+
+def test_every_size_class_has_a_chinese_name() -> None:
+    assert set(COLUMNS["size_class"]) == {s.value for s in SizeClass} | {UNDECLARED}
+    assert in_chinese("size_class", "micro") == "微型"
 
 
 def test_other_values_pass_unchanged() -> None:

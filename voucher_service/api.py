@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from voucher_service import __version__, operations
+from voucher_service import __version__, openapi, operations
 from voucher_service.accounts.router import admin_router as accounts_admin
+from voucher_service.aggregates.router import admin_router as aggregates_admin
 from voucher_service.applications.router import admin_router as applications_admin
 from voucher_service.applications.router import enterprise_router as applications_enterprise
 from voucher_service.audit import service as audit
@@ -32,7 +33,14 @@ from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.evaluation.router import admin_router as evaluation_admin
-from voucher_service.gate import Gate, Limits, error_response, service_error_response
+from voucher_service.fields import error_code_of
+from voucher_service.gate import (
+    Gate,
+    Limits,
+    error_response,
+    failure_response,
+    service_error_response,
+)
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
 from voucher_service.programs.router import admin_router as programs_admin
@@ -76,6 +84,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (applications_admin, "/v1/admin"),
     (network_admin, "/v1/admin"),
     (evaluation_admin, "/v1/admin"),
+    (aggregates_admin, "/v1/admin"),
     (network_provider, "/v1/provider"),
     (applications_enterprise, "/v1/enterprise"),
     (settlement_provider, "/v1/provider"),
@@ -106,6 +115,15 @@ def _describe_validation(exc: RequestValidationError) -> str:
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def _validation_code(exc: RequestValidationError) -> ErrorCode:
+    """A malformed path or query value is told by the rule it broke (``invalid_uscc``,
+    ``invalid_voucher_code``, ...); a body, and anything else, is ``invalid_input``."""
+    errors = exc.errors()
+    if any(tuple(err.get("loc", ()))[:1] == ("body",) for err in errors):
+        return ErrorCode.INVALID_INPUT
+    return error_code_of(errors, ErrorCode.INVALID_INPUT)
 
 
 def _seal_audit_log(stop: threading.Event, every_seconds: float) -> None:
@@ -149,6 +167,11 @@ def create_app() -> FastAPI:
                 "name": "settlement (bureau)",
                 "description": "Monthly statements: close, approve, pay.",
             },
+            {
+                "name": "aggregates (bureau)",
+                "description": "Each program and year: totals, months, districts, providers, "
+                "size classes, enterprises near their cap.",
+            },
         ],
     )
 
@@ -159,6 +182,7 @@ def create_app() -> FastAPI:
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.include_router(operations.router)
+    openapi.install(app)
     mount_docs(app)
     mount_console(app)
     settings = get_settings()
@@ -169,6 +193,7 @@ def create_app() -> FastAPI:
             queue_seconds=settings.queue_seconds,
             max_body_bytes=settings.max_body_bytes,
             max_batch_body_bytes=settings.max_batch_body_bytes,
+            trusted_proxies=settings.proxy_networks,
         ),
         authenticators={"/v1/": authenticate_key, f"{CONSOLE}/": authenticate_cookie},
     )
@@ -184,7 +209,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, ErrorCode.INVALID_INPUT, _describe_validation(exc))
+        return error_response(422, _validation_code(exc), _describe_validation(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -207,34 +232,12 @@ def _handle_errors(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DBAPIError)
-    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("database error: %s", exc.orig)
-        return error_response(
-            503, ErrorCode.DATABASE_UNAVAILABLE, "the database could not complete the request"
-        )
-
     @app.exception_handler(PoolTimeout)
-    async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
-        log.warning("no database connection was free: %s", exc)
-        return error_response(
-            503,
-            ErrorCode.OVERLOADED,
-            "no database connection was free in time; retry after 1 s",
-            {"Retry-After": "1"},
-        )
-
     @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        """Anything unexpected: a 500 in the error shape, with the id to quote; the
-        traceback goes to the log under the same id."""
-        request_id = getattr(request.state, "request_id", "-")
-        log.exception("unexpected error in request %s", request_id, exc_info=exc)
-        return error_response(
-            500,
-            ErrorCode.INTERNAL,
-            f"an unexpected error; quote request id {request_id} when you report it",
-            request_id=request_id,
-        )
+    async def failure(request: Request, exc: Exception) -> JSONResponse:
+        """The database failing (503), no connection free (503), or anything unexpected
+        (500 ``internal`` with the request id): answered as the gate answers them."""
+        return failure_response(exc, getattr(request.state, "request_id", "-"))
 
 
 app = create_app()

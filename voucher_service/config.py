@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -83,11 +84,36 @@ class Settings(BaseSettings):
         description="Access and application logs as plain text, or one JSON object a line "
         "(with request id, principal and latency) for a log pipeline.",
     )
+    checkpoint_key: Path | None = Field(
+        default=None,
+        description="The Ed25519 private key that signs audit checkpoints (`voucher-service "
+        "audit keygen` makes one): a file off the database host, mode 0600.",
+    )
+    checkpoint_public_key: Path | None = Field(
+        default=None,
+        description="The public key `verify --checkpoint` checks signatures with (default: "
+        "that of checkpoint_key).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated, e.g. 10.86.47.0/24) of the "
+        "reverse proxies in front of the API. X-Forwarded-For is believed only from them, "
+        "for the client address that failed authentications are counted against; default: "
+        "none, the connection's own address is the client's.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = Field(
         default=500, ge=1, description="The most items a list returns per page (its limit)."
     )
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @property
     def pool_size(self) -> int:

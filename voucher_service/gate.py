@@ -19,7 +19,8 @@ Every request that reaches the database passes, in order:
 
 Every response carries ``X-Request-ID`` (the client's, when it sent a sane one), and each
 request is counted in the latency histogram and written to the access log with its id, its
-principal and its latency.
+principal and its latency. An exception that nothing handled, wherever it was raised, is
+answered here in the error shape (``failure_response``), the id on it too.
 
 The gate holds no database connection while a body streams in or a response streams out:
 authentication and the request's unit of work (``routing.DatabaseRoute``) each take one for
@@ -37,8 +38,11 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -78,6 +82,37 @@ def service_error_response(exc: ServiceError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, headers)
 
 
+def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
+    """The answer to an exception nothing else handled, wherever it was raised (the gate's
+    own authentication included): the database unreachable or failing is a 503 to retry,
+    no free connection a 503 ``overloaded``, and anything else a 500 ``internal`` with the
+    request id to quote (the traceback is logged under the same id). Always the one error
+    shape: never a plain-text "Internal Server Error"."""
+    if isinstance(exc, PoolTimeout):
+        log.warning("no database connection was free (request %s): %s", request_id, exc)
+        return error_response(
+            503,
+            ErrorCode.OVERLOADED,
+            "no database connection was free in time; retry after 1 s",
+            {"Retry-After": "1"},
+        )
+    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+        log.warning("database error (request %s): %s", request_id, exc.orig)
+        return error_response(
+            503,
+            ErrorCode.DATABASE_UNAVAILABLE,
+            "the database could not complete the request; retry after 1 s",
+            {"Retry-After": "1"},
+        )
+    log.error("unexpected error in request %s", request_id, exc_info=exc)
+    return error_response(
+        500,
+        ErrorCode.INTERNAL,
+        f"an unexpected error; quote request id {request_id} when you report it",
+        request_id=request_id,
+    )
+
+
 @dataclass(frozen=True)
 class Limits:
     """The gate's settings (``config.Settings`` documents them)."""
@@ -86,6 +121,7 @@ class Limits:
     queue_seconds: float
     max_body_bytes: int
     max_batch_body_bytes: int
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 class BodyTooLarge(HTTPException):
@@ -117,9 +153,11 @@ class Gate:
         state["request_id"] = request_id = _request_id(scope)
         started = time.perf_counter()
         status = [500]
+        answered = [False]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                answered[0] = True
                 status[0] = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
@@ -132,6 +170,10 @@ class Gate:
                 await self.app(scope, receive, send_with_id)
             else:
                 await self._admit(scope, receive, send_with_id)
+        except Exception as exc:
+            if answered[0]:
+                raise  # the response had begun: nothing else can be sent
+            await failure_response(exc, request_id)(scope, receive, send_with_id)
         finally:
             self._observe(scope, status[0], time.perf_counter() - started)
 
@@ -162,6 +204,7 @@ class Gate:
     async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
         app_state = scope["app"].state
         state = scope["state"]
+        state["client"] = client_address(scope, self.limits.trusted_proxies)
         state["sessions"] = app_state.sessions
         state["auth_sessions"] = app_state.auth_sessions
         state["now"] = now = app_state.clock()
@@ -226,7 +269,7 @@ def _authenticate(authenticator: Authenticator, scope: Scope, now: datetime) -> 
     look-up is one round trip). A refusal still commits: the failure is counted (throttling),
     then the request is answered."""
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    client = scope["state"].get("client") or (scope["client"][0] if scope.get("client") else "")
+    client = scope["state"].get("client", "")
     sessions: Callable[[], AbstractContextManager[Session]] = scope["state"]["auth_sessions"]
     refusal: ServiceError | None = None
     with sessions() as session:
@@ -235,6 +278,33 @@ def _authenticate(authenticator: Authenticator, scope: Scope, now: datetime) -> 
         except ServiceError as exc:
             refusal = exc
     raise refusal
+
+
+def client_address(scope: Scope, trusted: tuple[IPv4Network | IPv6Network, ...]) -> str:
+    """The client's address: the connection's, unless it comes from a trusted proxy; then
+    the nearest address in ``X-Forwarded-For`` that is not a trusted proxy's (a client can
+    put anything at the start of the header; only what the proxies appended is believed)."""
+    peer: str = scope["client"][0] if scope.get("client") else ""
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded: list[str] = [
+        hop.strip()
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+    ]
+    for hop in reversed(forwarded):
+        if not _is_trusted(hop, trusted):
+            return hop[:100]
+    return forwarded[0][:100] if forwarded else peer
+
+
+def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 def _request_id(scope: Scope) -> str:

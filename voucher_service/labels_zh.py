@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from voucher_service.db.tables.applications import UNDECLARED, SizeClass
 from voucher_service.db.tables.settlement import StatementStatus
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.pricing import Shortfall
@@ -60,6 +61,12 @@ STATUS = {
     StatementStatus.APPROVED: "已审核",
     StatementStatus.PAID: "已支付",
 }
+SIZE_CLASS = {
+    SizeClass.MICRO: "微型",
+    SizeClass.SMALL: "小型",
+    SizeClass.MEDIUM: "中型",
+    UNDECLARED: "未申报",
+}
 YES_NO = {True: "是", False: "否"}
 
 COLUMNS: dict[str, dict[Any, str]] = {
@@ -70,6 +77,7 @@ COLUMNS: dict[str, dict[Any, str]] = {
     "unit": UNIT,
     "status": STATUS,
     "late": YES_NO,
+    "size_class": SIZE_CLASS,
 }
 
 

@@ -6,17 +6,17 @@ is opaque to clients: pass ``next_cursor`` back as ``cursor`` until it is null.
 
 from __future__ import annotations
 
-import base64
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
-from sqlalchemy import Select
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
+from sqlalchemy import BigInteger, Select
 from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
-from voucher_service.errors import ErrorCode, InvalidInput
+from voucher_service.fields import MAX_ID, MAX_ROW_ID, CursorError
 
 T = TypeVar("T")
 PAGE_SIZE_MAX = get_settings().page_size_max  # VOUCHER_PAGE_SIZE_MAX, read at start-up
@@ -32,21 +32,37 @@ class PageParams(BaseModel):
     after_id: int = 0
 
 
+# A cursor is the last id of the page, in hexadecimal: every string the pattern allows is
+# a cursor the service takes (an id from 0 to MAX_ID, 0x1fffffffffffff), so the published
+# rule is the whole rule.
+CURSOR_PATTERN = r"^([0-9a-f]{1,13}|1[0-9a-f]{13})$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+assert int("1" + "f" * 13, 16) == MAX_ID
+
+
 def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+    return format(last_id, "x")
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = text.split(":", 1)
-        if prefix != "id" or not value.isdigit():
-            raise ValueError
-        return int(value)
-    except ValueError as exc:
-        raise InvalidInput(
-            "cursor is not one this service issued", code=ErrorCode.INVALID_CURSOR
-        ) from exc
+    """The id a cursor stands for; any other text (an id past the largest the database
+    holds included) is refused, never sent to the database."""
+    if not isinstance(cursor, str) or _CURSOR.fullmatch(cursor) is None:
+        raise CursorError("cursor is not one this service issued: pass next_cursor back")
+    return int(cursor, 16)
+
+
+Cursor = Annotated[
+    int,
+    BeforeValidator(decode_cursor),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": CURSOR_PATTERN,
+            "description": "Opaque: the next_cursor of the previous page.",
+        }
+    ),
+]
 
 
 async def page_params(
@@ -54,10 +70,10 @@ async def page_params(
         int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page (1-{PAGE_SIZE_MAX}).")
     ] = 50,
     cursor: Annotated[
-        str | None, Query(description="Opaque: the next_cursor of the previous page.")
+        Cursor | None, Query(description="Opaque: the next_cursor of the previous page.")
     ] = None,
 ) -> PageParams:
-    return PageParams(limit=limit, after_id=decode_cursor(cursor) if cursor else 0)
+    return PageParams(limit=limit, after_id=cursor or 0)
 
 
 def where_given(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
@@ -98,7 +114,12 @@ def paginate_table(
 
 
 def _page_query(query: Select[Any], id_column: Any, params: PageParams) -> Select[Any]:
-    return query.where(id_column > params.after_id).order_by(id_column).limit(params.limit + 1)
+    # A cursor past a 32-bit id column's range names the end of its list: compared as the
+    # column's largest id, never as a value the column's type cannot hold (PostgreSQL refuses
+    # one in a prepared statement).
+    largest = MAX_ID if isinstance(id_column.type, BigInteger) else MAX_ROW_ID
+    after = min(params.after_id, largest)
+    return query.where(id_column > after).order_by(id_column).limit(params.limit + 1)
 
 
 def _cut(

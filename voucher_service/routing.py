@@ -94,3 +94,16 @@ def _in_one_transaction(
             if value is PENDING_SESSION:
                 kwargs[name] = session
         return endpoint(**kwargs)
+
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def downloads(*media_types: str, json: bool = False) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route answering a file: its 200 in each of these media types
+    (and JSON too, when the route can answer that), so the OpenAPI document says so."""
+    content: dict[str, Any] = {media: {"schema": {"type": "string"}} for media in media_types}
+    if json:
+        content["application/json"] = {}
+    return {200: {"description": "The file.", "content": content}}

@@ -34,7 +34,7 @@ def test_provider_a_cannot_see_or_draw_on_provider_bs_redemptions(scene: Scene) 
     refused = c.post(
         f"/v1/provider/{rival}/usage-records", json=scene.record("theirs-1"), headers=rival_key
     )
-    assert (refused.json()["outcome"], refused.json()["reason"]) == ("refused", "not_redeemed")
+    assert (refused.json()["outcome"], refused.json()["reason"]) == ("refused", "unknown_voucher")
     assert scene.voucher_state()["balance_yuan"] == "950.00"
     # Nor may it post on the first provider's path.
     other_path = c.post(

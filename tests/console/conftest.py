@@ -17,6 +17,7 @@ from tests.accounts.conftest import (  # noqa: F401 (fixtures)
     people,
 )
 from tests.conftest import KeyedClient
+from tests.console.scene import month  # noqa: F401 (a fixture: an SME's and a provider's month)
 from voucher_service.db.tables.auth import Role
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -82,9 +82,10 @@ def test_scheduled_and_one_off_work() -> None:
         for name, job in resources("CronJob").items()
     }
     assert sorted(command[1:] for command in scheduled.values()) == [
+        ["audit", "checkpoint", "--out", "/checkpoints"],
         ["audit", "seal"],
         ["expire"],
-        ["verify"],
+        ["verify", "--checkpoint", "/checkpoints", "--public-key", "/keys/checkpoint.key.pub"],
     ]
     for job in resources("CronJob").values():
         assert job["spec"]["timeZone"] == "Asia/Shanghai"
@@ -106,9 +107,49 @@ def test_containers_are_locked_down_and_sized() -> None:
         }, where
         for bound in ("requests", "limits"):
             assert set(container["resources"][bound]) == {"cpu", "memory"}, where
-        # A read-only root: the only writable place is a volume.
-        mounts = {m["name"] for m in container["volumeMounts"]}
-        assert mounts <= {v["name"] for v in pod["volumes"] if "emptyDir" in v}, where
+        # A read-only root: the only writable places are scratch volumes and the
+        # checkpoints' store; Secrets are mounted read-only.
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for mount in container["volumeMounts"]:
+            volume = volumes[mount["name"]]
+            if "secret" in volume:
+                assert mount.get("readOnly") is True, where
+            else:
+                assert "emptyDir" in volume or "persistentVolumeClaim" in volume, where
+
+
+def test_only_the_checkpoint_job_holds_the_signing_key() -> None:
+    """The private key reaches the checkpoint job alone, readable by its user only; verify
+    gets the public half; both share the checkpoints' store, verify read-only."""
+    holders = {}
+    for workload, _ in containers():
+        pod = pod_spec(workload)
+        for volume in pod["volumes"]:
+            secret = volume.get("secret", {})
+            if secret.get("secretName") != "voucher-checkpoint-key":
+                continue
+            holders[workload["metadata"]["name"]] = [item["key"] for item in secret["items"]]
+            assert secret["defaultMode"] & 0o077 in (0, 0o044), secret  # never writable
+            assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"]
+    assert holders == {
+        "voucher-checkpoint": ["checkpoint.key"],
+        "voucher-verify": ["checkpoint.key.pub"],
+    }
+    (store,) = resources("PersistentVolumeClaim").values()
+    claims = {
+        workload["metadata"]["name"]: volume["persistentVolumeClaim"]
+        for workload, _ in containers()
+        for volume in pod_spec(workload)["volumes"]
+        if "persistentVolumeClaim" in volume
+    }
+    assert {name: claim["claimName"] for name, claim in claims.items()} == {
+        "voucher-checkpoint": store["metadata"]["name"],
+        "voucher-verify": store["metadata"]["name"],
+    }
+    assert claims["voucher-verify"]["readOnly"] is True
+    (job,) = [w for w, _ in containers() if w["metadata"]["name"] == "voucher-checkpoint"]
+    env = {e["name"]: e.get("value") for e in pod_spec(job)["containers"][0]["env"]}
+    assert env["VOUCHER_CHECKPOINT_KEY"] == "/keys/checkpoint.key"
 
 
 def test_the_database_url_comes_from_a_secret_only() -> None:

@@ -74,11 +74,9 @@ def test_the_first_broken_rule_names_the_refusal(
         Refusal.UNKNOWN_REDEMPTION
         if not known
         else Refusal.UNKNOWN_VOUCHER
-        if not exists
+        if not exists or not redeemed
         else Refusal.USCC_MISMATCH
         if not holder
-        else Refusal.NOT_REDEEMED
-        if not redeemed
         else Refusal.VOUCHER_NOT_ACTIVE
         if not active
         else Refusal.FEE_MISMATCH

@@ -7,7 +7,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from tests.databases import unprotect
 from tests.factories import make_pool, make_program, make_voucher
+from tests.usage.conftest import Scene
 from voucher_service.cli import main
 from voucher_service.db.session import normalise_url, transaction
 from voucher_service.db.tables.programs import Pool
@@ -70,6 +72,64 @@ def test_postings_are_append_only(session: Session) -> None:
     for statement in ("UPDATE ledger_posting SET amount_fen = 1", "DELETE FROM ledger_posting"):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement))
+
+
+def subsidy_posting(scene: Scene, session: Session, record_id: str) -> tuple[int, int]:
+    """Post a record; the ids of its subsidy posting and of its stored usage record."""
+    assert scene.post(record_id).status_code == 201
+    return session.execute(  # type: ignore[return-value]
+        text(
+            "SELECT p.id, r.id FROM ledger_posting p JOIN usage_record r"
+            " ON r.id = p.usage_record_id WHERE r.record_id = :record AND p.kind = 'subsidy'"
+        ),
+        {"record": record_id},
+    ).one()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "amount_fen = amount_fen + 1000",
+        # to another provider's payable account: every voucher's counters still agree
+        "to_account = 'payable:999999'",
+        "voucher_id = NULL",
+    ],
+)
+def test_an_altered_posting_is_named_by_its_id(scene: Scene, session: Session, change: str) -> None:
+    posting_id, _ = subsidy_posting(scene, session, "p-1")
+    other, _ = subsidy_posting(scene, session, "p-2")
+    unprotect(session, "ledger_posting")
+    session.execute(text(f"UPDATE ledger_posting SET {change} WHERE id = :id"), {"id": posting_id})
+    violations = verify_ledger(session)
+    named = [v for v in violations if v.startswith(f"ledger posting id {posting_id} (subsidy ")]
+    assert len(named) == 1, violations
+    assert "does not match what it records" in named[0]
+    assert not any(f"ledger posting id {other} " in v for v in violations)
+
+
+def test_a_removed_or_repeated_posting_is_named(scene: Scene, session: Session) -> None:
+    removed, removed_record = subsidy_posting(scene, session, "p-1")
+    repeated, repeated_record = subsidy_posting(scene, session, "p-2")
+    unprotect(session, "ledger_posting")
+    session.execute(text("DELETE FROM ledger_posting WHERE id = :id"), {"id": removed})
+    columns = "kind, from_account, to_account, amount_fen, pool_id, voucher_id, usage_record_id"
+    session.execute(
+        text(
+            f"INSERT INTO ledger_posting ({columns}, memo, created_at) SELECT {columns}, memo,"
+            " created_at FROM ledger_posting WHERE id = :id"
+        ),
+        {"id": repeated},
+    )
+    copy = session.scalar(text("SELECT max(id) FROM ledger_posting"))
+    violations = verify_ledger(session)
+    by_uscc = text("SELECT id FROM provider WHERE uscc = :u")
+    provider = session.scalar(by_uscc, {"u": scene.provider})
+    named = f"usage record id {removed_record} ('p-1' of provider {provider})"
+    assert f"{named}: its subsidy has no posting" in violations
+    assert (
+        f"usage record id {repeated_record} ('p-2' of provider {provider}): posted 2 times "
+        f"(ledger posting ids {repeated}, {copy})"
+    ) in violations
 
 
 def test_cli_demo_verify_and_corruption(

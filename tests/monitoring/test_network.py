@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -10,10 +11,13 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.monitoring.test_metrics import sample, scrape
 from tests.usage.conftest import Scene, register_provider
+from voucher_service.db.tables.audit import AuditEntry
+from voucher_service.db.tables.monitoring import ProbeResult
 from voucher_service.db.tables.providers import Provider
 from voucher_service.monitoring.network import probe_providers, quality
 
@@ -68,6 +72,56 @@ def test_telemetry_price_index_and_flags(scene: Scene) -> None:
         sample(text, "voucher_provider_quality_score", provider=scene.provider, part="freshness")
         == 1.0
     )
+
+
+def test_a_provider_sees_its_own_part_of_the_network(scene: Scene, session: Session) -> None:
+    c = scene.client
+    rival = register_provider(c)
+    c.post(f"/v1/provider/{rival}/telemetry", json={"snapshots": [snapshot("14.00")]})
+    mine = c.post(
+        f"/v1/provider/{scene.provider}/telemetry", json={"snapshots": [snapshot("10.00")]}
+    )
+    assert mine.json() == {"stored": 1}
+    scene.post("cheap", "12.00")
+    scene.post("dear", "18.01")  # above 1.5 x the index of 12.00: flagged
+    provider = session.query(Provider).filter_by(uscc=scene.provider).one()
+    session.add_all(
+        ProbeResult(
+            provider_id=provider.id,
+            probed_at=datetime(2026, 6, 15, 3, m, tzinfo=UTC),
+            ok=m != 30,
+            latency_ms=120 if m != 30 else None,
+            status_code=200 if m != 30 else 503,
+        )
+        for m in (0, 30)
+    )
+    session.commit()
+    view = c.get(f"/v1/provider/{scene.provider}/network").json()
+    assert view["uscc"] == scene.provider
+    assert view["quality"] == quality(session, provider, now=datetime(2026, 6, 15, 4, tzinfo=UTC))
+    assert [(s["resource_model"], s["list_price_yuan"]) for s in view["capacity"]] == [
+        ("Ascend 910B", "10.00")
+    ]
+    assert [(p["ok"], p["status_code"]) for p in view["probes"]] == [(False, 503), (True, 200)]
+    assert view["price_index"] == {"Ascend 910B": "12.00"}
+    assert [f["record_id"] for f in view["flagged_records"]] == ["dear"]
+    # its part of the bureau's views, no more
+    everyone = {p["uscc"]: p for p in c.get("/v1/admin/network").json()}
+    assert everyone[scene.provider]["quality"] == view["quality"]
+    assert [
+        f
+        for f in c.get("/v1/admin/network/flagged-records").json()
+        if f["provider"] == scene.provider
+    ] == view["flagged_records"]
+    assert c.get(f"/v1/provider/{rival}/network").json()["flagged_records"] == []
+
+
+def test_telemetry_posts_are_audited(scene: Scene, session: Session) -> None:
+    c = scene.client
+    c.post(f"/v1/provider/{scene.provider}/telemetry", json={"snapshots": [snapshot("10.00")]})
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "telemetry.post")).one()
+    assert (entry.target_id, entry.actor) == (scene.provider, f"provider:{scene.provider}")
+    assert json.loads(entry.after) == {"snapshots": 1, "models": ["Ascend 910B"]}
 
 
 def test_quality_score_parts(scene: Scene, session: Session) -> None:

@@ -132,3 +132,20 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
 def test_bad_periods(scene: Scene) -> None:
     for period in ("2026-13", "2026-6", "june"):
         assert close(scene, period).status_code == 422
+
+
+def test_a_provider_reads_one_of_its_statements(scene: Scene) -> None:
+    c = scene.client
+    scene.post("s-1")
+    at(scene, datetime(2026, 7, 2, 2, tzinfo=UTC))
+    [closed] = close(scene, "2026-06").json()["statements"]
+    mine = c.get(f"/v1/provider/{scene.provider}/statements/{closed['id']}")
+    assert mine.status_code == 200 and mine.json() == closed
+    assert mine.json() == c.get(f"/v1/admin/statements/{closed['id']}").json()
+    # ... and the listings name the program that funds it, as the statement itself does
+    [listed] = c.get(f"/v1/provider/{scene.provider}/statements").json()["items"]
+    assert listed == closed and listed["program_code"] == scene.program
+    assert c.get("/v1/admin/statements").json()["items"] == [closed]
+    rival = register_provider(c)
+    theirs = c.get(f"/v1/provider/{rival}/statements/{closed['id']}")
+    assert (theirs.status_code, theirs.json()["error"]["code"]) == (404, "statement_not_found")

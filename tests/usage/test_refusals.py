@@ -66,7 +66,7 @@ def test_refusals_are_stored_with_their_code(
 def test_not_redeemed_with_this_provider(scene: Scene) -> None:
     other = register_provider(scene.client)
     response = scene.client.post(f"/v1/provider/{other}/usage-records", json=scene.record("x-1"))
-    assert response.json()["reason"] == "not_redeemed"
+    assert response.json()["reason"] == "unknown_voucher"
 
 
 def test_revoked_voucher_and_ended_redemption(scene: Scene) -> None:
@@ -77,7 +77,7 @@ def test_revoked_voucher_and_ended_redemption(scene: Scene) -> None:
         ).json()["status"]
         == "ended"
     )
-    assert scene.post("e-1").json()["reason"] == "not_redeemed"
+    assert scene.post("e-1").json()["reason"] == "unknown_voucher"
     again = scene.client.post(
         f"/v1/enterprise/{scene.enterprise}/redemptions",
         json={"voucher_code": scene.voucher, "provider_uscc": scene.provider},

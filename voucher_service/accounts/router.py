@@ -13,6 +13,7 @@ from voucher_service.accounts.service import Person
 from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
 from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
+from voucher_service.fields import Id
 from voucher_service.pagination import Page
 from voucher_service.routing import DatabaseRoute
 
@@ -53,7 +54,7 @@ def list_accounts(
 
 
 @admin_router.post("/accounts/{account_id}/reset-password", dependencies=rule(ADMIN_ONLY))
-def reset_password(account_id: int, session: SessionDep, now: NowDep) -> AccountWithPassword:
+def reset_password(account_id: Id, session: SessionDep, now: NowDep) -> AccountWithPassword:
     """A new temporary password (shown once); the person's sessions end now."""
     password = service.new_password()
     person = service.reset_password(session, account_id, password=password, now=now)
@@ -61,6 +62,6 @@ def reset_password(account_id: int, session: SessionDep, now: NowDep) -> Account
 
 
 @admin_router.post("/accounts/{account_id}/disable", dependencies=rule(ADMIN_ONLY))
-def disable_account(account_id: int, session: SessionDep, now: NowDep) -> AccountOut:
+def disable_account(account_id: Id, session: SessionDep, now: NowDep) -> AccountOut:
     """The person can no longer sign in; their sessions end now."""
     return AccountOut.of(service.disable_account(session, account_id, now=now))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.accounts.service import Person
 from voucher_service.db.tables.auth import Role
-from voucher_service.fields import USCC
+from voucher_service.fields import USCC, Name
 
 
 class AccountCreate(BaseModel):
@@ -28,9 +28,10 @@ class AccountCreate(BaseModel):
     )
 
     login: str = Field(
-        min_length=3, max_length=64, description="3-64 letters, digits and . _ @ - (lower-cased)."
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$",
+        description="3-64 letters, digits and . _ @ - (lower-cased).",
     )
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: Name = Field(min_length=1, max_length=200)
     role: Role
     uscc: USCC | None = Field(default=None, description="Enterprise and provider accounts.")
 

@@ -33,7 +33,7 @@ from voucher_service.db.tables.applications import (
 )
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, Id, ProgramCode, Year, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
@@ -50,7 +50,7 @@ def _out(session: SessionDep, row: Application) -> ApplicationOut:
 
 @enterprise_router.post("/{uscc}/applications", status_code=status.HTTP_201_CREATED)
 def apply(
-    uscc: str, body: ApplicationIn, session: SessionDep, today: TodayDep, now: NowDep
+    uscc: USCC, body: ApplicationIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> ApplicationOut:
     """Apply for a voucher. The automatic checks answer at once, with their reasons."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
@@ -59,14 +59,14 @@ def apply(
 
 
 @enterprise_router.get("/{uscc}/applications")
-def my_applications(uscc: str, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
+def my_applications(uscc: USCC, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     views, cursor = service.list_applications(session, page, enterprise_id=enterprise.id)
     return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 
 @enterprise_router.get("/{uscc}/applications/{application_id}")
-def my_application(uscc: str, application_id: int, session: SessionDep) -> ApplicationOut:
+def my_application(uscc: USCC, application_id: Id, session: SessionDep) -> ApplicationOut:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     return _out(
         session, service.get_application(session, application_id, enterprise_id=enterprise.id)
@@ -75,8 +75,8 @@ def my_application(uscc: str, application_id: int, session: SessionDep) -> Appli
 
 @enterprise_router.post("/{uscc}/applications/{application_id}/resubmit")
 def resubmit(
-    uscc: str,
-    application_id: int,
+    uscc: USCC,
+    application_id: Id,
     body: ApplicationIn,
     session: SessionDep,
     today: TodayDep,
@@ -94,8 +94,8 @@ def review_queue(
     session: SessionDep,
     page: PageDep,
     status: Annotated[ApplicationStatus | None, Query()] = ApplicationStatus.SUBMITTED,
-    program: Annotated[str | None, Query(description="Program code.")] = None,
-    year: int | None = None,
+    program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
+    year: Year | None = None,
     eligible: bool | None = None,
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> Page[ApplicationOut]:
@@ -114,13 +114,13 @@ def review_queue(
 
 
 @admin_router.get("/applications/{application_id}", dependencies=rule(BUREAU_READ))
-def get_application(application_id: int, session: SessionDep) -> ApplicationOut:
+def get_application(application_id: Id, session: SessionDep) -> ApplicationOut:
     return _out(session, service.get_application(session, application_id))
 
 
 @admin_router.post("/applications/{application_id}/approve", dependencies=rule(BUREAU_STAFF))
 def approve(
-    application_id: int, body: ApproveIn, session: SessionDep, today: TodayDep, now: NowDep
+    application_id: Id, body: ApproveIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> ApplicationOut:
     """Approve: issues the voucher (for a smaller amount if given). Refused with nothing
     written if the checks no longer pass or the pool lacks the amount."""
@@ -135,7 +135,7 @@ def approve(
 
 @admin_router.post("/applications/{application_id}/return", dependencies=rule(BUREAU_STAFF))
 def return_for_changes(
-    application_id: int, body: DecisionIn, session: SessionDep, now: NowDep
+    application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
     row = service.get_application(session, application_id)
     return _out(session, service.return_for_changes(session, row, reason=body.reason, now=now))
@@ -143,7 +143,7 @@ def return_for_changes(
 
 @admin_router.post("/applications/{application_id}/reject", dependencies=rule(BUREAU_STAFF))
 def reject(
-    application_id: int, body: DecisionIn, session: SessionDep, now: NowDep
+    application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
     row = service.get_application(session, application_id)
     return _out(session, service.reject(session, row, reason=body.reason, now=now))
@@ -171,7 +171,7 @@ def _selection_out(session: SessionDep, row: ModelSelection) -> SelectionOut:
 
 @enterprise_router.post("/{uscc}/selections", status_code=status.HTTP_201_CREATED)
 def apply_for_selection(
-    uscc: str, body: SelectionIn, session: SessionDep, today: TodayDep, now: NowDep
+    uscc: USCC, body: SelectionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
     """Apply to have a vertical-industry model selected (遴选) for a program's yearly batch
     (measure 3). The automatic checks answer at once."""
@@ -181,7 +181,7 @@ def apply_for_selection(
 
 
 @enterprise_router.get("/{uscc}/selections")
-def my_selections(uscc: str, session: SessionDep, page: PageDep) -> Page[SelectionOut]:
+def my_selections(uscc: USCC, session: SessionDep, page: PageDep) -> Page[SelectionOut]:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     views, cursor = selection.list_selections(session, page, enterprise_id=enterprise.id)
     return Page(items=[SelectionOut.of(v) for v in views], next_cursor=cursor)
@@ -192,8 +192,8 @@ def selection_queue(
     session: SessionDep,
     page: PageDep,
     status: Annotated[SelectionStatus | None, Query()] = SelectionStatus.SUBMITTED,
-    program: Annotated[str | None, Query(description="Program code.")] = None,
-    year: int | None = None,
+    program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
+    year: Year | None = None,
     sector: Sector | None = None,
 ) -> Page[SelectionOut]:
     """The selection queue: submitted applications by default, oldest first."""
@@ -205,12 +205,12 @@ def selection_queue(
 
 
 @admin_router.get("/selections/{selection_id}", dependencies=rule(BUREAU_READ))
-def get_selection(selection_id: int, session: SessionDep) -> SelectionOut:
+def get_selection(selection_id: Id, session: SessionDep) -> SelectionOut:
     return _selection_out(session, selection.get_selection(session, selection_id))
 
 
 def _decide(
-    selection_id: int,
+    selection_id: Id,
     status: SelectionStatus,
     reason: str,
     session: Session,
@@ -224,7 +224,7 @@ def _decide(
 
 @admin_router.post("/selections/{selection_id}/select", dependencies=rule(BUREAU_STAFF))
 def select_model(
-    selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
+    selection_id: Id, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
     """Select: the enterprise may be issued the program's vouchers of that year."""
     return _decide(selection_id, SelectionStatus.SELECTED, body.reason, session, today, now)
@@ -232,7 +232,7 @@ def select_model(
 
 @admin_router.post("/selections/{selection_id}/decline", dependencies=rule(BUREAU_STAFF))
 def decline_model(
-    selection_id: int, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
+    selection_id: Id, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
     """Decline, with a reason (required)."""
     return _decide(selection_id, SelectionStatus.DECLINED, body.reason, session, today, now)

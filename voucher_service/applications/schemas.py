@@ -4,9 +4,9 @@ blacklist."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from voucher_service.applications import service
 from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
@@ -20,7 +20,17 @@ from voucher_service.db.tables.applications import (
 )
 from voucher_service.db.tables.programs import Program
 from voucher_service.errors import ServiceError
-from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, Yuan
+from voucher_service.fields import (
+    USCC,
+    Id,
+    Name,
+    NonNegativeYuan,
+    PositiveYuan,
+    ProgramCode,
+    Text,
+    Year,
+    Yuan,
+)
 
 
 class ApplicationIn(BaseModel):
@@ -43,16 +53,17 @@ class ApplicationIn(BaseModel):
         },
     )
 
-    program_code: str
-    year: int = Field(ge=2000, le=2100)
+    program_code: ProgramCode
+    year: Year = Field(strict=True)
     requested_yuan: PositiveYuan
-    planned_use: str = Field(min_length=1, max_length=2000)
+    planned_use: Text = Field(min_length=1, max_length=2000)
     intended_providers: list[USCC] = Field(default_factory=list, max_length=20)
     size_class: SizeClass
-    headcount: int = Field(ge=0, le=10_000_000)
+    headcount: int = Field(strict=True, ge=0, le=10_000_000)
     revenue_yuan: NonNegativeYuan
     declares_no_related_party: bool = Field(
-        description="That the enterprise has no related-party relationship with those providers."
+        strict=True,
+        description="That the enterprise has no related-party relationship with those providers.",
     )
 
     def to_input(self, program: Program) -> service.ApplicationInput:
@@ -149,7 +160,7 @@ class DecisionIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "planned use too vague"}]}
     )
 
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class ApproveIn(DecisionIn):
@@ -167,8 +178,8 @@ class BulkApproveIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13, 14]}]}
     )
 
-    ids: list[int] = Field(min_length=1, max_length=500)
-    reason: str = Field(default="", max_length=1000)
+    ids: list[Annotated[Id, Strict()]] = Field(min_length=1, max_length=500)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class BulkResultOut(BaseModel):
@@ -191,7 +202,7 @@ class BlacklistIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uscc: USCC
-    reason: str = Field(min_length=1, max_length=480)
+    reason: Text = Field(min_length=1, max_length=480)
 
 
 class SelectionIn(BaseModel):
@@ -211,19 +222,19 @@ class SelectionIn(BaseModel):
         },
     )
 
-    program_code: str
-    year: int = Field(ge=2000, le=2100)
-    model_name: str = Field(min_length=1, max_length=200)
+    program_code: ProgramCode
+    year: Year = Field(strict=True)
+    model_name: Name = Field(min_length=1, max_length=200)
     sector: Sector = Field(
         description="manufacturing, healthcare, remote_sensing, culture or finance."
     )
     filing_reference: str = Field(
         min_length=1,
         max_length=100,
-        pattern=r"\S",
+        pattern=r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
         description="The model's filing (备案) or registration (登记) reference.",
     )
-    description: str = Field(default="", max_length=2000)
+    description: Text = Field(default="", max_length=2000)
 
     def to_input(self, program: Program) -> SelectionInput:
         return SelectionInput(
@@ -278,9 +289,9 @@ class BulkDecisionIn(BaseModel):
         },
     )
 
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[Id, Strict()]] = Field(min_length=1, max_length=500)
     decision: Literal[SelectionStatus.SELECTED, SelectionStatus.DECLINED]
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 class BulkDecisionOut(BaseModel):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -494,6 +494,20 @@ def list_applications(
     )
     rows, cursor = paginate_rows(session, query, Application.id, params, lambda row: row[0].id)
     return [ApplicationView(*row) for row in rows], cursor
+
+
+def latest_size_classes(program_id: int, year: int) -> Select[Any]:
+    """(enterprise id, size class) as each enterprise declared it on its latest application
+    to the program for ``year`` or an earlier one: a query, for the reports to join or run."""
+    latest = (
+        select(func.max(Application.id))
+        .where(Application.program_id == program_id, Application.year <= year)
+        .group_by(Application.enterprise_id)
+    )
+    query: Select[Any] = select(Application.enterprise_id, Application.size_class).where(
+        col(Application.id).in_(latest)
+    )
+    return query
 
 
 def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> BlacklistEntry:

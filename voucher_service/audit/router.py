@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from voucher_service.audit import sampling, service
-from voucher_service.audit.sample_export import XLSX, sample_csv, sample_xlsx
+from voucher_service.audit.sample_export import sample_csv, sample_xlsx
 from voucher_service.audit.schemas import AuditEntryOut, SampleOut
 from voucher_service.auth.access import AUDIT_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
+from voucher_service.fields import MAX_ID, Day, Id, Name, ProgramCode
 from voucher_service.pagination import Page
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["audit"])
 
@@ -23,37 +23,46 @@ def list_audit_entries(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    actor: Annotated[str | None, Query(description="e.g. bureau_admin:Li Wei")] = None,
-    principal_id: int | None = None,
-    action: Annotated[str | None, Query(description="e.g. voucher.issue")] = None,
-    target_type: Annotated[str | None, Query(description="e.g. voucher")] = None,
-    target_id: Annotated[str | None, Query(description="e.g. a voucher code")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="First day.")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day.")] = None,
+    actor: Annotated[
+        Name | None, Query(max_length=200, description="e.g. bureau_admin:Li Wei")
+    ] = None,
+    principal_id: Id | None = None,
+    action: Annotated[Name | None, Query(max_length=100, description="e.g. voucher.issue")] = None,
+    target_type: Annotated[Name | None, Query(max_length=100, description="e.g. voucher")] = None,
+    target_id: Annotated[
+        Name | None, Query(max_length=200, description="e.g. a voucher code")
+    ] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="First day.")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day.")] = None,
 ) -> Page[AuditEntryOut]:
     """Who did what and when, oldest first; days count in the program's timezone."""
-    tz = settings.tz
-    where = service.AuditFilter(
+    where = service.AuditFilter.of_days(
+        date_from=date_from,
+        date_to=date_to,
+        tz=settings.tz,
         actor=actor,
         principal_id=principal_id,
         action=action,
         target_type=target_type,
         target_id=target_id,
-        since=datetime.combine(date_from, time(), tz) if date_from else None,
-        until=datetime.combine(date_to + timedelta(days=1), time(), tz) if date_to else None,
     )
     rows, cursor = service.list_entries(session, page, where)
     return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)
 
 
-@admin_router.get("/audit/sample", dependencies=rule(AUDIT_READ), response_model=SampleOut)
+@admin_router.get(
+    "/audit/sample",
+    dependencies=rule(AUDIT_READ),
+    response_model=SampleOut,
+    responses=downloads(CSV, XLSX, json=True),
+)
 def audit_sample(
     session: SessionDep,
-    seed: Annotated[int, Query(ge=0, le=2**63 - 1, description="The same seed draws the same.")],
+    seed: Annotated[int, Query(ge=0, le=MAX_ID, description="The same seed draws the same.")],
     n: Annotated[int, Query(ge=1, le=sampling.MAX_SAMPLE, description="How many records.")],
-    program: Annotated[str | None, Query(description="Program code.")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="First service day.")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last service day.")] = None,
+    program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="First service day.")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last service day.")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> SampleOut | Response:
     """A reproducible random sample of priced usage records with their evidence (voucher,

@@ -15,8 +15,6 @@ from openpyxl.styles import Font
 from voucher_service.audit.sampling import METHOD, Evidence, Sample
 from voucher_service.money import fen_to_yuan
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 RECORD_COLUMNS = [
     "抽样序号",
     "记录内部ID",

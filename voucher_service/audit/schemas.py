@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from voucher_service.audit.sampling import METHOD, Evidence, Sample
 from voucher_service.db.tables.audit import AuditEntry
+from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.fields import Yuan
 from voucher_service.money import fen_to_yuan
 
@@ -50,6 +51,10 @@ class PostingOut(BaseModel):
     usage_record_id: int | None
     memo: str
     created_at: datetime
+
+    @classmethod
+    def of(cls, posting: LedgerPosting) -> PostingOut:
+        return cls(**posting.model_dump(), amount_yuan=posting.amount_fen)
 
 
 class SampledRecordOut(BaseModel):
@@ -129,9 +134,7 @@ class SampledRecordOut(BaseModel):
                 }
                 for a in item.adjustments
             ],
-            postings=[
-                PostingOut(**p.model_dump(), amount_yuan=p.amount_fen) for p in item.postings
-            ],
+            postings=[PostingOut.of(p) for p in item.postings],
             audit_entries=[AuditEntryOut.of_entry(e) for e in item.audit_entries],
         )
 

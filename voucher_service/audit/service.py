@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -115,6 +116,18 @@ class AuditFilter:
     target_id: str | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+
+    @classmethod
+    def of_days(
+        cls, *, date_from: date | None, date_to: date | None, tz: ZoneInfo, **exact: Any
+    ) -> AuditFilter:
+        """From the first to the last day (inclusive), days counted in the program's
+        timezone; ``exact``: the equality filters (None or empty: not filtered)."""
+        return cls(
+            **{name: value or None for name, value in exact.items()},
+            since=datetime.combine(date_from, time(), tz) if date_from else None,
+            until=datetime.combine(date_to + timedelta(days=1), time(), tz) if date_to else None,
+        )
 
 
 def list_entries(

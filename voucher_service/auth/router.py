@@ -20,6 +20,7 @@ from voucher_service.auth.access import (
 from voucher_service.auth.schemas import KeyCreate, KeyOut, NewKeyOut, SelfKeyCreate
 from voucher_service.auth.service import Caller
 from voucher_service.deps import NowDep, PageDep, SessionDep
+from voucher_service.fields import USCC, KeyPrefix
 from voucher_service.pagination import Page
 from voucher_service.routing import DatabaseRoute
 
@@ -54,7 +55,7 @@ def list_keys(session: SessionDep, page: PageDep) -> Page[KeyOut]:
 
 
 @admin_router.post("/keys/{prefix}/revoke", dependencies=rule(ADMIN_ONLY))
-def revoke_key(prefix: str, session: SessionDep, now: NowDep) -> KeyOut:
+def revoke_key(prefix: KeyPrefix, session: SessionDep, now: NowDep) -> KeyOut:
     return KeyOut.of(service.revoke_key(session, prefix, now=now))
 
 
@@ -68,7 +69,7 @@ def _self_service(router: APIRouter, access: Access, audience: str) -> None:
         summary="Create one of my keys (shown once)",
     )
     def create_own_key(
-        uscc: str,
+        uscc: USCC,
         body: SelfKeyCreate,
         session: SessionDep,
         now: NowDep,
@@ -81,7 +82,7 @@ def _self_service(router: APIRouter, access: Access, audience: str) -> None:
 
     @router.get("/{uscc}/keys", name=f"list_{audience}_keys", summary="My keys")
     def list_own_keys(
-        uscc: str,
+        uscc: USCC,
         session: SessionDep,
         caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> Page[KeyOut]:
@@ -94,8 +95,8 @@ def _self_service(router: APIRouter, access: Access, audience: str) -> None:
         summary="Revoke one of my keys",
     )
     def revoke_own_key(
-        uscc: str,
-        prefix: str,
+        uscc: USCC,
+        prefix: KeyPrefix,
         session: SessionDep,
         now: NowDep,
         caller: Caller = Depends(access),  # noqa: B008 (a closure: no Annotated alias)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.auth.service import KeyView, NewKey
 from voucher_service.db.tables.auth import Role
-from voucher_service.fields import USCC
+from voucher_service.fields import USCC, Instant, Name
 
 
 class SelfKeyCreate(BaseModel):
@@ -16,8 +16,8 @@ class SelfKeyCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "billing system, 2026"}]}
     )
 
-    name: str = Field(min_length=1, max_length=200, description="What the key is for.")
-    expires_at: AwareDatetime | None = None
+    name: Name = Field(min_length=1, max_length=200, description="What the key is for.")
+    expires_at: Instant | None = None
 
 
 class KeyCreate(SelfKeyCreate):
@@ -32,7 +32,7 @@ class KeyCreate(SelfKeyCreate):
     )
 
     role: Role
-    holder: str | None = Field(
+    holder: Name | None = Field(
         default=None, max_length=200, description="Bureau keys: the person or system."
     )
     uscc: USCC | None = Field(default=None, description="Enterprise and provider keys.")

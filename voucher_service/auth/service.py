@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service import audit_log
-from voucher_service.db.statements import insert_if_absent
+from voucher_service.db.statements import dialect_insert
 from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
@@ -34,11 +36,14 @@ from voucher_service.errors import (
 from voucher_service.metrics import AUTH_FAILURES
 
 KEY_PREFIX = "vsk"
-# Past FAILURE_LIMIT failed authentications from one key prefix and client address within
-# FAILURE_WINDOW, that source is refused until the window has passed.
-FAILURE_LIMIT = 10
+# Failed authentications are counted in fixed windows of FAILURE_WINDOW, per key prefix
+# (from anywhere) and per client address (across prefixes). Past a limit, that source's
+# failures are answered 429 until its window has passed; a correct key is never refused.
+FAILURE_LIMIT = 10  # per existing key prefix
+ADDRESS_FAILURE_LIMIT = 30  # per client address (an IPv6 client: its /64)
 FAILURE_WINDOW = timedelta(minutes=15)
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+_PREFIX_SET = frozenset(_PREFIX_ALPHABET)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -70,6 +75,8 @@ def split_key(key: str) -> tuple[str, str] | None:
     """``(prefix, secret)`` of a well-formed key, else None."""
     parts = key.split("_", 2)  # the secret may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 8 or len(parts[2]) < 32:
+        return None
+    if not set(parts[1]) <= _PREFIX_SET:
         return None
     return parts[1], parts[2]
 
@@ -196,11 +203,14 @@ def create_own_key(
 
 def authenticate(session: Session, key: str, *, now: datetime, client: str) -> Caller:
     """The caller a bearer key stands for, or Unauthorized (malformed, unknown, expired or
-    revoked), or TooManyFailures. A failure is counted before Unauthorized is raised: the
-    caller must commit it (the request itself is refused)."""
+    revoked), or TooManyFailures.
+
+    A correct key always authenticates, in one query: a key's prefix is public (it is in
+    every request), so counting failures against it must never lock its holder out. A
+    failure is counted per client address and, when the prefix is a key's, per prefix;
+    past a limit it is answered 429 instead of 401. The caller must commit the count (the
+    request itself is refused)."""
     parts = split_key(key)
-    prefix = parts[0] if parts else None
-    source = f"{prefix or '-'}|{client}"[:200]
     row = None
     if parts is not None:
         row = session.execute(
@@ -209,36 +219,38 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
                 Principal,
                 Enterprise.uscc,
                 Provider.uscc,
-                AuthFailure,
                 Provider.status,
                 Provider.status_reason,
             )
             .join(Principal, Principal.id == ApiKey.principal_id)
             .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
             .outerjoin(Provider, Provider.id == Principal.provider_id)
-            .outerjoin(AuthFailure, AuthFailure.source == source)
             .where(ApiKey.prefix == parts[0])
         ).first()
-    failures = (
-        row[4]
-        if row is not None
-        else session.scalar(select(AuthFailure).where(AuthFailure.source == source))
-    )
-    _refuse_if_throttled(failures, now)
     if parts is None:
         _fail(
-            session, source, now, "malformed", "malformed API key: expected vsk_<prefix>_<secret>"
+            session,
+            now,
+            client,
+            None,
+            "malformed",
+            "malformed API key: expected vsk_<prefix>_<secret>",
         )
-    if row is None or not hmac.compare_digest(row[0].secret_hash, _hash(key)):
-        _fail(session, source, now, "unknown", "unknown API key")
-    api_key, principal, enterprise_uscc, provider_uscc, _, provider_status, reason = row
+    if row is None:
+        _fail(session, now, client, None, "unknown", "unknown API key")
+    api_key, principal, enterprise_uscc, provider_uscc, provider_status, reason = row
+    if not hmac.compare_digest(api_key.secret_hash, _hash(key)):
+        _fail(session, now, client, api_key.prefix, "unknown", "unknown API key")
     if api_key.revoked_at is not None:
-        _fail(session, source, now, "revoked", f"API key {api_key.prefix} was revoked")
+        _fail(
+            session, now, client, api_key.prefix, "revoked", f"API key {api_key.prefix} was revoked"
+        )
     if api_key.expires_at is not None and api_key.expires_at <= now:
         _fail(
             session,
-            source,
             now,
+            client,
+            api_key.prefix,
             "expired",
             f"API key {api_key.prefix} expired at {api_key.expires_at.isoformat()}",
         )
@@ -259,32 +271,67 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
     )
 
 
-def _refuse_if_throttled(failures: AuthFailure | None, now: datetime) -> None:
-    if failures is None or failures.failures < FAILURE_LIMIT:
-        return
-    until = failures.window_start + FAILURE_WINDOW
-    if until > now:
-        AUTH_FAILURES.labels("throttled").inc()
-        raise TooManyFailures(
-            f"too many failed authentications from this address with this key; "
-            f"try again after {until.isoformat(timespec='seconds')}",
-            retry_after=int((until - now).total_seconds()) + 1,
-        )
+def address_source(client: str) -> str:
+    """The counter a client address's failures go to: the address itself, or for IPv6 its
+    /64 (one subscriber's network: rotating addresses within it does not escape)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return f"address:{client[:100]}"
+    if address.version == 6:
+        return f"address:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"address:{address}"
 
 
-def _fail(session: Session, source: str, now: datetime, reason: str, message: str) -> NoReturn:
-    """Count a failure for ``source`` (a fresh window once the old one has passed)."""
+def _fail(
+    session: Session,
+    now: datetime,
+    client: str,
+    prefix: str | None,
+    reason: str,
+    message: str,
+) -> NoReturn:
+    """Count a failure for the client's address and, if the prefix is a key's, for that
+    prefix (one statement), then refuse: 401, or 429 once a source is past its limit.
+
+    Storage stays bounded: a counter is one row per source that failed within the window
+    (an unknown prefix gets none: rotating random prefixes adds nothing), and rows whose
+    window has passed are deleted here."""
     AUTH_FAILURES.labels(reason).inc()
-    insert_if_absent(session, AuthFailure, {"source": source, "window_start": now, "failures": 0})
-    stale = AuthFailure.window_start <= now - FAILURE_WINDOW
+    sources = {address_source(client): ADDRESS_FAILURE_LIMIT}
+    if prefix is not None:
+        sources[f"key:{prefix}"] = FAILURE_LIMIT
+    cutoff = now - FAILURE_WINDOW
+    # Rows another request holds are left for the next failure: this never waits on them.
+    expired = select(AuthFailure.id).where(AuthFailure.window_start <= cutoff)
     session.execute(
-        update(AuthFailure)
-        .where(AuthFailure.source == source)
-        .values(
-            failures=case((stale, 1), else_=AuthFailure.failures + 1),
-            window_start=case((stale, now), else_=AuthFailure.window_start),
+        delete(AuthFailure).where(
+            col(AuthFailure.id).in_(expired.with_for_update(skip_locked=True))
         )
     )
+    table = AuthFailure.__table__  # type: ignore[attr-defined]
+    stale = table.c.window_start <= cutoff
+    counted = session.execute(
+        dialect_insert(session, AuthFailure)
+        .values([{"source": s, "window_start": now, "failures": 1} for s in sources])
+        .on_conflict_do_update(
+            index_elements=["source"],
+            set_={
+                "failures": case((stale, 1), else_=table.c.failures + 1),
+                "window_start": case((stale, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.source, table.c.failures, table.c.window_start)
+    ).all()
+    over = [start + FAILURE_WINDOW for source, n, start in counted if n > sources[source]]
+    if over:
+        AUTH_FAILURES.labels("throttled").inc()
+        until = max(over)
+        raise TooManyFailures(
+            f"too many failed authentications; try again after "
+            f"{until.isoformat(timespec='seconds')}",
+            retry_after=int((until - now).total_seconds()) + 1,
+        )
     raise Unauthorized(message)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from voucher_service.cli.common import (
     as_of,
     cli_session,
     err,
+    fail,
     out,
     progress_bar,
     working,
@@ -23,33 +24,95 @@ from voucher_service.cli.common import (
 from voucher_service.config import get_settings
 from voucher_service.money import fen_to_yuan
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 app = typer.Typer()
 
 
 @app.command(rich_help_panel=BOOKS)
-def verify() -> None:
-    """Check the books: every balance against the ledger, and the audit chain.
+def verify(
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="A signed checkpoint (`audit checkpoint`) the books must still extend, or "
+            "a directory of them (its newest); may be given more than once.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="The key checkpoints are signed with.",
+            show_default="VOUCHER_CHECKPOINT_PUBLIC_KEY, else that of VOUCHER_CHECKPOINT_KEY",
+        ),
+    ] = None,
+) -> None:
+    """Check the books: every balance against the ledger, every posting against what it
+    records, the audit chain, and any signed checkpoints.
 
     Seals the audit log first, then re-derives every balance from the ledger's postings and
-    walks the audit chain. Exit 1, naming each violation, if the books do not hold."""
+    walks the audit chain; with --checkpoint, proves the chain still extends each checkpoint
+    and that the postings and usage records it covered are all there, unchanged. Exit 1,
+    naming each violation, if the books do not hold."""
+    from voucher_service.audit import checkpoint
     from voucher_service.audit.service import seal
     from voucher_service.db.session import transaction
     from voucher_service.ledger.verify import verify_ledger
 
+    public = _checkpoint_public_key(public_key) if checkpoints else None
+    files = [_checkpoint_file(path) for path in checkpoints or []]
     with working("sealing the audit log") as step:
         with transaction() as session:
             seal(session)  # chain what is not chained yet, so the walk covers everything
         step("checking the ledger and walking the audit chain")
         with transaction() as session:
             violations = verify_ledger(session)
+            for path in files:
+                assert public is not None
+                step(f"comparing with checkpoint {path.name}")
+                violations.extend(checkpoint.verify(session, path, public))
     for line in violations:
         err.print(f"VIOLATION {line}", markup=False)
     if violations:
         err.print(f"verify: {len(violations)} violation(s)")
         raise typer.Exit(1)
-    out.print(
-        "verify: ledger consistent (conservation, counters, non-negativity, caps, audit chain)"
-    )
+    said = "ledger consistent (conservation, counters, postings, caps, audit chain)"
+    if files:
+        said += f"; extends checkpoint {', '.join(path.name for path in files)}"
+    out.print(f"verify: {said}")
+
+
+def _checkpoint_file(given: Path) -> Path:
+    """A checkpoint file, or the newest in a directory of them."""
+    from voucher_service.audit.checkpoint import newest
+
+    if not given.is_dir():
+        return given
+    found = newest(given)
+    if found is None:
+        raise fail(f"no checkpoint in {given}", code=2)
+    return found
+
+
+def _checkpoint_public_key(given: Path | None) -> Ed25519PublicKey:
+    """The key checkpoints are verified with: the option, the setting, or the signing key's."""
+    from voucher_service.audit.signing import KeyFileError, load_public_key
+
+    settings = get_settings()
+    path = given or settings.checkpoint_public_key or settings.checkpoint_key
+    if path is None:
+        raise fail(
+            "--checkpoint needs the public key: give --public-key or set "
+            "VOUCHER_CHECKPOINT_PUBLIC_KEY",
+            code=2,
+        )
+    try:
+        return load_public_key(path)
+    except KeyFileError as error:
+        raise fail(str(error), code=2) from error
 
 
 @app.command(rich_help_panel=BOOKS)

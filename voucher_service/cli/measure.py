@@ -78,3 +78,32 @@ def bench_scrape(
         f"(the first scrape, which builds the usage rollup once: "
         f"{figures['build_s'] * 1000:.0f} ms)"
     )
+
+
+@app.command("bench-console", rich_help_panel=MEASURE)
+def bench_console(
+    server_url: ServerUrl = SERVER_URL,
+    rows: Annotated[int, typer.Option(min=1, help="Usage records to load.")] = 1_000_000,
+    enterprises: Annotated[int, typer.Option(min=1, help="Enterprises, one voucher each.")] = 2_000,
+    providers: Annotated[int, typer.Option(min=1, help="Providers.")] = 8,
+    repeats: Annotated[int, typer.Option(min=1, help="Overviews timed, rollup fresh.")] = 30,
+) -> None:
+    """The bureau's overview page over many usage records, over HTTP, signed in.
+
+    See docs/performance.md ("The console's overview at scale")."""
+    import tempfile
+    from pathlib import Path
+
+    from voucher_service.tools.bench_console import report, run
+
+    with tempfile.TemporaryDirectory() as log_dir, working("loading and timing") as update:
+        figures = run(
+            server_url,
+            rows=rows,
+            enterprises=enterprises,
+            providers=providers,
+            repeats=repeats,
+            log_dir=Path(log_dir),
+            progress=update,
+        )
+    out.print(report(figures), markup=False)

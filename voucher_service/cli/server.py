@@ -46,6 +46,9 @@ def serve(
         workers=workers,
         log_config=logging_config(settings.log_format),
         access_log=False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default: the gate alone
+        # decides, from VOUCHER_TRUSTED_PROXIES (default: no proxy is trusted).
+        proxy_headers=False,
     )
 
 

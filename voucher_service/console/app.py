@@ -17,10 +17,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from voucher_service.console import pages
+from voucher_service.console import enterprise, pages, provider
 from voucher_service.console.assets import mount_static
 from voucher_service.console.auth import CsrfRefused, PasswordChangeRequired, require_csrf
+from voucher_service.console.bureau.router import router as bureau_router
 from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console.queries import BlankFiltersDropped
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.errors import Forbidden, NotFound, ServiceError, TooManyFailures, Unauthorized
@@ -61,7 +63,11 @@ def create_console_app() -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(require_csrf)],
     )
+    console.add_middleware(BlankFiltersDropped)
     console.include_router(pages.router)
+    console.include_router(bureau_router)
+    console.include_router(enterprise.router)
+    console.include_router(provider.router)
 
     @console.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, exc: PasswordChangeRequired) -> Response:

@@ -1,11 +1,10 @@
 """The interactive API documentation from the vendored assets, so it works with no internet:
 Swagger UI at ``/docs`` (with an Authorize button that takes an API key and keeps it across
-reloads) and ReDoc at ``/redoc``. The app must be made with ``docs_url=None, redoc_url=None``
-so FastAPI's CDN pages are not registered."""
+reloads: the document declares the key, ``voucher_service/openapi.py``) and ReDoc at
+``/redoc``. The app must be made with ``docs_url=None, redoc_url=None`` so FastAPI's CDN
+pages are not registered."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -13,7 +12,6 @@ from fastapi.responses import HTMLResponse
 
 from voucher_service.console.assets import mount_static, static_url
 
-API_KEY_SCHEME = "apiKey"
 # The browser itself refuses anything from elsewhere: ReDoc, for one, would fetch its maker's
 # logo from a CDN. (The inline script is FastAPI's page starting Swagger UI; ReDoc runs a
 # worker from a blob.)
@@ -24,32 +22,9 @@ DOCS_CSP = (
 )
 
 
-def _declare_api_keys(app: FastAPI) -> None:
-    """Declare the bearer API key in the OpenAPI, on every /v1 operation: Swagger UI then
-    shows Authorize and sends the key. (The check itself is auth.access.current_caller.)"""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = build()  # FastAPI builds it once and keeps it; the changes below are idempotent
-        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-        schemes[API_KEY_SCHEME] = {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An API key, `vsk_<prefix>_<secret>` (see docs/access.md).",
-        }
-        for path, operations in schema.get("paths", {}).items():
-            if path.startswith("/v1/"):
-                for operation in operations.values():
-                    operation.setdefault("security", [{API_KEY_SCHEME: []}])
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def mount_docs(app: FastAPI) -> None:
     """Serve /static, and /docs and /redoc from it."""
     mount_static(app)
-    _declare_api_keys(app)
     openapi_url = app.openapi_url or "/openapi.json"
     favicon = static_url("vendor/swagger-ui/favicon-32x32.png")
 

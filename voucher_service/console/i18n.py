@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from voucher_service.console import i18n_people
+from voucher_service.console.i18n_bureau import BUREAU_CATALOGUE
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGE_COOKIE = "vs_lang"
 LANGUAGE_PARAM = "lang"
 
-CATALOGUE: tuple[tuple[str, str, str], ...] = (
+_CORE: tuple[tuple[str, str, str], ...] = (
     # key, zh-CN, en
     ("app.name", "武汉市算力服务券", "武汉市算力服务券"),  # the program's proper name
     (
@@ -90,67 +93,6 @@ CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("overview.title", "概览", "Overview"),
     ("overview.welcome", "您好，{name}", "Welcome, {name}"),
     ("overview.acting_for", "您代表：{holder}", "You act for: {holder}"),
-    ("overview.coming", "以下页面即将上线", "Pages coming next"),
-    (
-        "overview.meanwhile",
-        "在此之前，可通过接口文档中的 API 完成这些操作。",
-        "Until then, the API in the API docs does all of this.",
-    ),
-    (
-        "coming.bureau.dashboard",
-        "项目总览：各项目与年度券池的总额、可用、已发放、已使用；按月、按区、按服务商和企业规模统计",
-        "Program overview: each pool's total, available, outstanding and consumed; "
-        "by month, district, provider and enterprise size",
-    ),
-    (
-        "coming.bureau.applications",
-        "申请审核：自动核查结果与提示，批准、减额批准、退回、驳回，批量处理",
-        "Application queue: automatic checks and flags; "
-        "approve, approve for less, return, reject, in bulk",
-    ),
-    (
-        "coming.bureau.vouchers",
-        "算力券：查询、明细（记账分录与审计记录）、作废",
-        "Vouchers: search, detail with postings and audit trail, revoke",
-    ),
-    (
-        "coming.bureau.enterprises",
-        "企业：登记信息与补贴情况",
-        "Enterprises: registration and subsidy standing",
-    ),
-    (
-        "coming.bureau.providers",
-        "服务商：状态、质量评分、健康状况、价格指数提示",
-        "Providers: status, quality score, health, price-index flags",
-    ),
-    (
-        "coming.bureau.statements",
-        "月度结算：关账、审批、支付、导出 CSV/Excel",
-        "Monthly statements: close, approve, pay, export CSV/XLSX",
-    ),
-    ("coming.bureau.audit", "审计日志：按操作人、对象、时间筛选", "Audit log with filters"),
-    (
-        "coming.enterprise.status",
-        "我的额度：已用与剩余额度、补贴期限、算力券及余额",
-        "My status: cap used and remaining, subsidy window, vouchers and balances",
-    ),
-    ("coming.enterprise.usage", "使用记录：筛选与导出", "Usage records with filters and export"),
-    (
-        "coming.enterprise.apply",
-        "申请算力券（显示自动核查结果）",
-        "Apply for a voucher (with the automatic checks)",
-    ),
-    ("coming.enterprise.redeem", "绑定服务商（核销）", "Redeem a voucher with a provider"),
-    ("coming.enterprise.keys", "管理 API 密钥", "Manage my API keys"),
-    ("coming.provider.redemptions", "核销绑定", "Redemptions"),
-    (
-        "coming.provider.records",
-        "计量记录（含被拒记录及原因）",
-        "Posted records, refusals and their reasons",
-    ),
-    ("coming.provider.statements", "结算单", "Statements"),
-    ("coming.provider.keys", "管理 API 密钥", "Manage my API keys"),
-    ("coming.provider.telemetry", "遥测与健康状况", "Telemetry and health"),
     ("accounts.title", "账号管理", "Accounts"),
     ("accounts.caption", "平台账号", "Console accounts"),
     ("accounts.login", "登录名", "Login name"),
@@ -255,6 +197,7 @@ CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ),
     ("code.other", "无法完成：{detail}", "Could not be done: {detail}"),
 )
+CATALOGUE = _CORE + BUREAU_CATALOGUE + i18n_people.ROWS
 
 MESSAGES: dict[str, dict[str, str]] = {
     language: {row[0]: row[column] for row in CATALOGUE}

@@ -1,5 +1,5 @@
-"""The console's pages of this first round: sign-in and sign-out, the password change, each
-role's overview (which says what is coming), and the bureau's account management.
+"""The console's own pages: sign-in and sign-out, the password change, and the bureau's
+account management (the bureau's, enterprises' and providers' pages are in their packages).
 
 Each page is guarded like its API endpoint, with the same access rule object
 (``guard(AUDIT_READ)`` here, ``rule(AUDIT_READ)`` on ``GET /v1/admin/accounts``). Handlers
@@ -23,9 +23,6 @@ from voucher_service.accounts.service import Person, SignedIn
 from voucher_service.auth.access import (
     ADMIN_ONLY,
     AUDIT_READ,
-    BUREAU_READ,
-    ENTERPRISE_SELF,
-    PROVIDER_SELF,
     Access,
 )
 from voucher_service.auth.service import Caller
@@ -54,31 +51,6 @@ router = APIRouter(
 
 MaybeSignedIn = Annotated[SignedIn | None, Depends(signed_in_or_none)]
 
-COMING = {
-    "bureau": (
-        "coming.bureau.dashboard",
-        "coming.bureau.applications",
-        "coming.bureau.vouchers",
-        "coming.bureau.enterprises",
-        "coming.bureau.providers",
-        "coming.bureau.statements",
-        "coming.bureau.audit",
-    ),
-    "enterprise": (
-        "coming.enterprise.status",
-        "coming.enterprise.usage",
-        "coming.enterprise.apply",
-        "coming.enterprise.redeem",
-        "coming.enterprise.keys",
-    ),
-    "provider": (
-        "coming.provider.redemptions",
-        "coming.provider.records",
-        "coming.provider.statements",
-        "coming.provider.keys",
-        "coming.provider.telemetry",
-    ),
-}
 # Notices a redirect may ask for (?done=...), by catalogue key: never text from the URL.
 DONE = {"password": "password.changed", "signed_out": "sign_in.signed_out"}
 
@@ -221,25 +193,6 @@ def change_password(
     response = redirect(f"{Viewer.of(person).overview_path}?done=password")
     set_session_cookie(response, request, secret, fresh.token)
     return response
-
-
-def _overview(request: Request, audience: str) -> Any:
-    return render(request, "overview.html", coming=COMING[audience], notice=notice(request))
-
-
-@router.get("/bureau", dependencies=[guard(BUREAU_READ)])
-def bureau_overview(request: Request) -> Any:
-    return _overview(request, "bureau")
-
-
-@router.get("/enterprise/{uscc}", dependencies=[guard(ENTERPRISE_SELF)])
-def enterprise_overview(uscc: str, request: Request) -> Any:
-    return _overview(request, "enterprise")
-
-
-@router.get("/provider/{uscc}", dependencies=[guard(PROVIDER_SELF)])
-def provider_overview(uscc: str, request: Request) -> Any:
-    return _overview(request, "provider")
 
 
 ACCOUNT_COLUMNS = (

@@ -5,13 +5,15 @@ the links to the next and first pages and the downloads, keeping the filters."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import Request
 
-CellKind = Literal["text", "code", "money", "date", "datetime", "status", "label"]
+CellKind = Literal[
+    "text", "code", "money", "date", "datetime", "status", "label", "number", "percent_bp"
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Column:
     label: str  # catalogue key
     kind: CellKind = "text"
     prefix: str = ""  # kind "label": the cell shows t(prefix + value)
+    link: str = ""  # the row's key holding a URL: the cell links there
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class Filter:
     label: str  # catalogue key
     options: Sequence[tuple[str, str]] = ()  # (value, catalogue key): a select; else a text box
     value: str = ""
+    input_type: str = "text"  # the text box's type: "text", "date" ...
+    literal_options: bool = False  # the options' labels are shown as they are (names, codes)
+    blank: str = "filter.all"  # what the select's empty choice (no filter) is called
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Table:
     next_url: str | None = None
     first_url: str | None = None
     download_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
+    row_key: str | None = None  # a column whose value marks each row (<tr data-key=...>)
+    select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
 
     @classmethod
     def page(
@@ -54,6 +62,8 @@ class Table:
         next_cursor: str | None,
         filters: Sequence[Filter] = (),
         download_url: str | None = None,
+        row_key: str | None = None,
+        select_form: str = "",
     ) -> Table:
         """A table showing one page of a listing at ``request``'s URL: each filter holds
         its value from the query string, and the links keep the filters (and page size)."""
@@ -74,10 +84,7 @@ class Table:
             url=url,
             columns=columns,
             rows=rows,
-            filters=[
-                Filter(f.name, f.label, f.options, request.query_params.get(f.name, ""))
-                for f in filters
-            ],
+            filters=[replace(f, value=request.query_params.get(f.name, "")) for f in filters],
             next_url=link(url, cursor=next_cursor) if next_cursor else None,
             first_url=link(url) if request.query_params.get("cursor") else None,
             download_urls=(
@@ -85,4 +92,6 @@ class Table:
                 if download_url
                 else {}
             ),
+            row_key=row_key,
+            select_form=select_form,
         )

@@ -17,6 +17,7 @@ from voucher_service.auth.access import AUDIT_READ
 from voucher_service.console import formatting
 from voucher_service.console.assets import static_url
 from voucher_service.console.auth import COOKIE_PATH, CSRF_FIELD, csrf_token, set_cookies
+from voucher_service.console.bureau.menu import bureau_pages
 from voucher_service.console.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_PARAM,
@@ -25,6 +26,7 @@ from voucher_service.console.i18n import (
     language_of,
     requested_language,
 )
+from voucher_service.console.people.navigation import company_pages
 from voucher_service.console.viewer import CONSOLE, Viewer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -58,7 +60,11 @@ class NavItem:
 def navigation(viewer: Viewer) -> list[NavItem]:
     """The menu for a person's role; an entry shows only where the page's own rule lets the
     role in (the same Access objects guard the pages)."""
-    items = [NavItem("nav.overview", viewer.overview_path)]
+    company = company_pages(viewer.role, viewer.overview_path)
+    items = [NavItem(label, url) for label, url in company] or [
+        NavItem("nav.overview", viewer.overview_path)
+    ]
+    items += [NavItem(label, url) for label, url in bureau_pages(viewer.role)]
     if viewer.role in AUDIT_READ.roles:
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))
@@ -87,7 +93,12 @@ def render(
     viewer: Viewer | None = getattr(request.state, "viewer", None)
     secret: bytes | None = getattr(request.state, "console_secret", None)
     csrf = csrf_token(request, secret) if secret else ""
-    current = request.url.path
+    nav = navigation(viewer) if viewer and not viewer.must_change_password else []
+    # The menu entry of this page, or of the list it is a record of (the longest prefix).
+    path = request.url.path
+    current = max(
+        (i.url for i in nav if path == i.url or path.startswith(i.url + "/")), key=len, default=path
+    )
     html = environment.get_template(template).render(
         request=request,
         t=Translator(language),
@@ -95,7 +106,7 @@ def render(
         other_lang=other,
         switch_url=url_with(request, **{LANGUAGE_PARAM: other}),
         viewer=viewer,
-        nav=navigation(viewer) if viewer and not viewer.must_change_password else [],
+        nav=nav,
         current=current,
         csrf=csrf,
         csrf_field=Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{csrf}">'),

@@ -52,7 +52,7 @@ class Refusal(StrEnum):
     UNKNOWN_VOUCHER = "unknown_voucher"
     UNKNOWN_REDEMPTION = "unknown_redemption"
     USCC_MISMATCH = "uscc_mismatch"
-    NOT_REDEEMED = "not_redeemed"
+    NOT_REDEEMED = "not_redeemed"  # no longer given (unknown_voucher): kept by old records
     VOUCHER_NOT_ACTIVE = "voucher_not_active"
     FEE_MISMATCH = "fee_mismatch"
     INVALID_PERIOD = "invalid_period"
@@ -190,15 +190,17 @@ def refusal_of(
 ) -> Refusal | None:
     """The first rule a report breaks before pricing, or None. ``reference_known`` is False
     when the report names a redemption this provider does not have; ``voucher`` is None when
-    no voucher has the code it names."""
+    no voucher has the code it names. Only a voucher redeemed with the provider is told
+    apart from no voucher at all."""
     if not reference_known:
         return Refusal.UNKNOWN_REDEMPTION
-    if voucher is None:
+    # A voucher not redeemed with this provider is, to it, one that does not exist: the
+    # answer must not tell it that the code is real, nor whether a credit code holds it
+    # (DESIGN.md, isolation; issue 11).
+    if voucher is None or not voucher.redeemed_here:
         return Refusal.UNKNOWN_VOUCHER
     if voucher.holder_uscc != report.uscc:
         return Refusal.USCC_MISMATCH
-    if not voucher.redeemed_here:
-        return Refusal.NOT_REDEEMED
     if not voucher.active:
         return Refusal.VOUCHER_NOT_ACTIVE
     return check_report(

@@ -14,7 +14,7 @@ from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises import service
 from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.routing import DatabaseRoute
 
@@ -44,5 +44,5 @@ def list_enterprises(
 
 
 @admin_router.get("/enterprises/{uscc}", dependencies=rule(BUREAU_READ))
-def get_enterprise(uscc: str, session: SessionDep) -> EnterpriseOut:
+def get_enterprise(uscc: USCC, session: SessionDep) -> EnterpriseOut:
     return _out(service.get_enterprise(session, parse_uscc_param(uscc)))

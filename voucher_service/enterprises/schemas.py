@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.fields import USCC
+from voucher_service.fields import USCC, Name
 
 
 class EnterpriseCreate(BaseModel):
@@ -18,7 +18,7 @@ class EnterpriseCreate(BaseModel):
     )
 
     uscc: USCC
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
 
 
 class EnterpriseOut(BaseModel):

@@ -9,10 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
+from voucher_service.db.tables.applications import ModelSelection, SelectionStatus
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.domain.rules import CapScope, Rules, Window, cap_period, issuable_fen
+from voucher_service.domain.rules import (
+    CapScope,
+    ProgramPhase,
+    Rules,
+    Window,
+    cap_period,
+    issuable_fen,
+    program_phase,
+)
 from voucher_service.domain.uscc import division_code
 from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
 from voucher_service.ledger import counters
@@ -123,3 +132,34 @@ def subsidy_status(
         issuable_fen=0 if ended else issuable_fen(rules.cap_fen, used, outstanding),
         vouchers=vouchers,
     )
+
+
+def programs_for(session: Session, enterprise: Enterprise, *, today: date) -> list[Program]:
+    """The programs that concern an enterprise, in the order they were created: each one it
+    is enrolled in (it holds or held a voucher there), and each one not yet ended that it
+    may apply to: registered in the program's region, and, for a program of selected models
+    (measure 3: 对遴选的垂直行业模型), selected for one of its years."""
+    enrolled = set(
+        session.scalars(
+            select(Enrolment.program_id).where(Enrolment.enterprise_id == enterprise.id)
+        )
+    )
+    selected = set(
+        session.scalars(
+            select(ModelSelection.program_id).where(
+                ModelSelection.enterprise_id == enterprise.id,
+                ModelSelection.status == SelectionStatus.SELECTED,
+            )
+        )
+    )
+
+    def concerns(program: Program) -> bool:
+        if program.id in enrolled:
+            return True
+        return (
+            program_phase(program.valid_from, program.valid_to, today) is not ProgramPhase.ENDED
+            and enterprise.district_code.startswith(program.region_prefix)
+            and (not program.requires_selection or program.id in selected)
+        )
+
+    return [p for p in session.scalars(select(Program).order_by(Program.id)) if concerns(p)]

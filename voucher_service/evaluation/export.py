@@ -10,17 +10,18 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from starlette.responses import Response
 
 from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH
 from voucher_service.evaluation.schemas import decimal_text, whole_fen
-from voucher_service.evaluation.service import UNDECLARED, Evaluation, StatusCounts, SubsidyLine
+from voucher_service.evaluation.service import Evaluation, StatusCounts, SubsidyLine
+from voucher_service.exports import XLSX, ExportFile
+from voucher_service.labels_zh import SIZE_CLASS
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY = "#,##0.00"
 PERCENT = "0.00%"
 
 LINE_HEADERS = ["企业数", "计量记录数", "服务费用(元)", "补贴金额(元)"]
-SIZE_NAMES = {"micro": "微型", "small": "小型", "medium": "中型", UNDECLARED: "未申报"}
 STATUS_NAMES = {
     "submitted": "待审",
     "returned": "退回修改",
@@ -53,7 +54,7 @@ def evaluation_xlsx(report: Evaluation) -> bytes:
         ("按月", "月份代码", report.by_month, "月份"),
     ):
         sheet = book.create_sheet(title)
-        rows = [_line(x, SIZE_NAMES.get(x.label, x.label)) for x in lines]
+        rows = [_line(x, SIZE_CLASS.get(x.label, x.label)) for x in lines]
         _rows(sheet, [first, label, *LINE_HEADERS], [*rows, _line(report.total, "")])
     capped = book.create_sheet("达到上限企业")
     _rows(
@@ -167,3 +168,9 @@ def _recommendation(report: Evaluation) -> list[list[Any]]:
         ["测算方法", METHOD_ZH],
         ["Method", METHOD_EN],
     ]
+
+
+def workbook_response(report: Evaluation) -> Response:
+    """The workbook as a download (the API's and the console's)."""
+    name = f"evaluation-{report.program_code}-{report.year}.xlsx"
+    return ExportFile(name, XLSX, evaluation_xlsx(report)).response()

@@ -37,7 +37,8 @@ from sqlalchemy import distinct, extract, func, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from voucher_service.db.tables.applications import Application, ModelSelection
+from voucher_service.applications.service import latest_size_classes
+from voucher_service.db.tables.applications import UNDECLARED, Application, ModelSelection
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.programs import Pool, Program
@@ -50,8 +51,6 @@ from voucher_service.domain.forecast import PoolRecommendation, UsageTrend, reco
 from voucher_service.domain.rules import rules_on
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.programs.service import PoolTotals, pool_totals, rule_versions, to_rules
-
-UNDECLARED = "undeclared"
 
 
 @dataclass(frozen=True)
@@ -289,16 +288,8 @@ def _providers(session: Session, ids: set[int]) -> dict[int | None, Provider]:
 def _size_classes(session: Session, program: Program, year: int) -> dict[int, str]:
     """Each enterprise's size class as declared on its latest application to the program
     (for this year or an earlier one)."""
-    latest = (
-        select(func.max(Application.id))
-        .where(Application.program_id == program.id, Application.year <= year)
-        .group_by(Application.enterprise_id)
-    )
-    rows = session.execute(
-        select(Application.enterprise_id, Application.size_class).where(
-            col(Application.id).in_(latest)
-        )
-    )
+    assert program.id is not None
+    rows = session.execute(latest_size_classes(program.id, year))
     return {enterprise_id: size for enterprise_id, size in rows}
 
 

@@ -1,5 +1,5 @@
-"""``verify``: re-derive every counter from the postings, check the invariants, and walk
-the audit log's hash chain.
+"""``verify``: re-derive every counter from the postings, check each posting against what
+it records, check the invariants, and walk the audit log's hash chain.
 
 Reads the database, never the session's cache (``populate_existing``), and runs read-only
 aggregate queries (GROUP BY in the database, so it scales with the ledger)
@@ -12,11 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from voucher_service.audit.service import verify_chain
+from voucher_service.db.base import table
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
@@ -52,7 +54,8 @@ def _voucher_flows(session: Session) -> dict[tuple[int, str], int]:
 
 
 def verify_ledger(session: Session) -> list[str]:
-    """Check conservation, counters against postings, non-negativity and caps."""
+    """Check conservation, counters against postings, non-negativity, caps, each posting
+    against what it records, and the audit chain."""
     violations: list[str] = []
     nets = _account_nets(session)
     negative_postings = session.scalar(
@@ -66,6 +69,7 @@ def verify_ledger(session: Session) -> list[str]:
     violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
     violations.extend(_check_usage(session, nets))
     violations.extend(_check_statements(session, nets))
+    violations.extend(check_postings(session))
     violations.extend(verify_chain(session))
     return violations
 
@@ -308,4 +312,178 @@ def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> li
                 f"enrolment {enrolment_id}: cap counters {counted[enrolment_id]} != net "
                 f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}"
             )
+    return violations
+
+
+POSTINGS_NAMED = 100  # at most this many postings named per check (a wholesale rewrite is one line)
+
+
+def _account(kind: AccountKind, owner_id: Any) -> ColumnElement[str]:
+    """The name ``accounts`` gives an account (``voucher:12``), as SQL."""
+    return literal(f"{kind.value}:") + cast(owner_id, String)
+
+
+def check_postings(session: Session) -> list[str]:
+    """Each posting agrees with the row it records, and each subsidised record has its one
+    posting: so a posting altered, redirected, added or removed is named by its id.
+
+    What a posting must say follows from what it records (ledger/service.py): a fund, the
+    pool's total from its budget; an issue, the voucher's face value from its pool; a
+    subsidy, its usage record's subsidy from the record's voucher to its provider's payable;
+    a reversal (and a release it sends on to the pool), the adjustment's subsidy given back;
+    a release of a closing voucher, from it to its pool; a settlement, between one provider's
+    payable and paid accounts. The counters checks above name the vouchers and pools a bad
+    posting moved; this names the posting. A posting rewritten together with its record and
+    every counter agrees with all of them: a signed checkpoint (audit/checkpoint.py) is
+    what catches that."""
+    posting, record = table(LedgerPosting).c, table(UsageRecord).alias("record").c
+    voucher, pool = table(Voucher).alias("voucher").c, table(Pool).alias("pool").c
+    kind = posting.kind
+    by_record = record.id.is_not(None)
+    # Each kind's two accounts, as what it records names them (ledger/service.py).
+    ends = {
+        PostingKind.FUND: (
+            _account(AccountKind.BUDGET, posting.pool_id),
+            _account(AccountKind.POOL, posting.pool_id),
+        ),
+        PostingKind.ISSUE: (
+            _account(AccountKind.POOL, voucher.pool_id),
+            _account(AccountKind.VOUCHER, voucher.id),
+        ),
+        PostingKind.SUBSIDY: (
+            _account(AccountKind.VOUCHER, record.voucher_id),
+            _account(AccountKind.PAYABLE, record.provider_id),
+        ),
+        PostingKind.REVERSAL: (
+            _account(AccountKind.PAYABLE, record.provider_id),
+            _account(AccountKind.VOUCHER, record.voucher_id),
+        ),
+        PostingKind.RELEASE: (
+            _account(AccountKind.VOUCHER, voucher.id),
+            _account(AccountKind.POOL, voucher.pool_id),
+        ),
+    }
+    expected_from = case(*((kind == named, source) for named, (source, _) in ends.items()))
+    expected_to = case(*((kind == named, target) for named, (_, target) in ends.items()))
+    expected_amount = case(
+        (kind == PostingKind.FUND, pool.total_fen),
+        (kind == PostingKind.ISSUE, voucher.face_value_fen),
+        (kind == PostingKind.SUBSIDY, record.subsidy_fen),
+        (kind == PostingKind.REVERSAL, -record.subsidy_fen),
+        ((kind == PostingKind.RELEASE) & by_record, -record.subsidy_fen),
+        else_=posting.amount_fen,  # a voucher's release: its counters check the amount
+    )
+    expected_voucher = case(
+        (kind == PostingKind.FUND, None),
+        (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
+        else_=posting.voucher_id,
+    )
+    expected_pool = case((kind == PostingKind.FUND, pool.id), else_=voucher.pool_id)
+    mismatched = (
+        select(
+            posting.id,
+            posting.kind,
+            posting.from_account,
+            posting.to_account,
+            posting.amount_fen,
+            posting.usage_record_id,
+            posting.voucher_id,
+            posting.pool_id,
+            record.id.label("found_record"),
+            expected_from.label("want_from"),
+            expected_to.label("want_to"),
+            expected_amount.label("want_amount"),
+        )
+        .select_from(
+            table(LedgerPosting)
+            .outerjoin(record.id.table, record.id == posting.usage_record_id)
+            .outerjoin(voucher.id.table, voucher.id == posting.voucher_id)
+            .outerjoin(pool.id.table, pool.id == posting.pool_id)
+        )
+        .where(
+            kind != PostingKind.SETTLE,
+            or_(
+                posting.from_account.is_distinct_from(expected_from),
+                posting.to_account.is_distinct_from(expected_to),
+                posting.amount_fen.is_distinct_from(expected_amount),
+                posting.voucher_id.is_distinct_from(expected_voucher),
+                posting.pool_id.is_distinct_from(expected_pool),
+                posting.usage_record_id.is_not(None) & ~by_record,
+            ),
+        )
+        .order_by(posting.id)
+        .limit(POSTINGS_NAMED)
+    )
+    violations = [_named(row) for row in session.execute(mismatched)]
+    violations.extend(_check_settlements(session))
+    violations.extend(_check_records_posted(session))
+    return violations
+
+
+def _named(row: Any) -> str:
+    label = (
+        f"ledger posting id {row.id} ({row.kind} {row.from_account} -> {row.to_account}, "
+        f"{row.amount_fen} fen)"
+    )
+    if row.usage_record_id is not None and row.found_record is None:
+        return f"{label}: the usage record it records (id {row.usage_record_id}) does not exist"
+    if row.kind in (PostingKind.SUBSIDY, PostingKind.REVERSAL) and row.usage_record_id is None:
+        return f"{label}: it names no usage record"
+    if row.want_from is None or row.want_to is None:
+        fund = row.kind == PostingKind.FUND
+        what, owner = ("pool", row.pool_id) if fund else ("voucher", row.voucher_id)
+        return f"{label}: the {what} it records (id {owner}) does not exist"
+    return (
+        f"{label}: does not match what it records ({row.want_from} -> {row.want_to}, "
+        f"{row.want_amount} fen)"
+    )
+
+
+def _check_settlements(session: Session) -> list[str]:
+    """A settlement moves money between one provider's payable and paid accounts (its
+    amounts are checked against the paid statements)."""
+    violations = []
+    settles = select(LedgerPosting).where(LedgerPosting.kind == PostingKind.SETTLE)
+    for posting in session.scalars(settles.execution_options(populate_existing=True)):
+        ends = {Account.parse(posting.from_account), Account.parse(posting.to_account)}
+        owners = {account.owner_id for account in ends}
+        kinds = {account.kind for account in ends}
+        if len(owners) != 1 or kinds != {AccountKind.PAYABLE, AccountKind.PAID}:
+            violations.append(
+                f"ledger posting id {posting.id} (settle {posting.from_account} -> "
+                f"{posting.to_account}): not between one provider's payable and paid"
+            )
+    return violations
+
+
+def _check_records_posted(session: Session) -> list[str]:
+    """Every usage record with a subsidy has exactly one posting of it (a subsidy, or a
+    reversal for an adjustment): none removed, none posted twice."""
+    posting, record = table(LedgerPosting).c, table(UsageRecord).c
+    counted = (
+        select(record.id, record.provider_id, record.record_id, func.count(posting.id))
+        .select_from(
+            table(UsageRecord).outerjoin(
+                table(LedgerPosting),
+                (posting.usage_record_id == record.id)
+                & posting.kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]),
+            )
+        )
+        .where(record.subsidy_fen != 0)
+        .group_by(record.id, record.provider_id, record.record_id)
+        .having(func.count(posting.id) != 1)
+        .order_by(record.id)
+        .limit(POSTINGS_NAMED)
+    )
+    violations = []
+    for row_id, provider_id, record_id, postings in session.execute(counted):
+        named = f"usage record id {row_id} ({record_id!r} of provider {provider_id})"
+        if not postings:
+            violations.append(f"{named}: its subsidy has no posting")
+            continue
+        ids = session.scalars(
+            select(posting.id).where(posting.usage_record_id == row_id).order_by(posting.id)
+        ).all()
+        listed = ", ".join(str(i) for i in ids)
+        violations.append(f"{named}: posted {postings} times (ledger posting ids {listed})")
     return violations

@@ -58,7 +58,9 @@ class Snapshot:
 def record_telemetry(
     session: Session, provider: Provider, snapshots: Sequence[Snapshot], *, now: datetime
 ) -> int:
-    """Store a provider's capacity snapshots (a time series)."""
+    """Store a provider's capacity snapshots (a time series), with one audit entry per post
+    (who reported how many snapshots of which models: the monitoring of 算力网络运行监测 rests
+    on them)."""
     for s in snapshots:
         if s.observed_at > now + timedelta(minutes=5):
             raise InvalidInput(
@@ -72,20 +74,29 @@ def record_telemetry(
     session.execute(
         insert(SNAPSHOTS), [{"provider_id": provider.id, **s.__dict__} for s in snapshots]
     )
+    audit_log.record(
+        session,
+        "telemetry.post",
+        "provider",
+        provider.uscc,
+        after={
+            "snapshots": len(snapshots),
+            "models": sorted({s.resource_model for s in snapshots}),
+        },
+    )
     return len(snapshots)
 
 
-def latest_telemetry(session: Session) -> list[dict[str, Any]]:
-    """The newest snapshot of each provider and accelerator model."""
-    newest = (
-        select(
-            SNAPSHOTS.c.provider_id,
-            SNAPSHOTS.c.resource_model,
-            func.max(SNAPSHOTS.c.observed_at).label("at"),
-        )
-        .group_by(SNAPSHOTS.c.provider_id, SNAPSHOTS.c.resource_model)
-        .subquery()
-    )
+def latest_telemetry(session: Session, *, provider_id: int | None = None) -> list[dict[str, Any]]:
+    """The newest snapshot of each provider (or of the one given) and accelerator model."""
+    newest_query = select(
+        SNAPSHOTS.c.provider_id,
+        SNAPSHOTS.c.resource_model,
+        func.max(SNAPSHOTS.c.observed_at).label("at"),
+    ).group_by(SNAPSHOTS.c.provider_id, SNAPSHOTS.c.resource_model)
+    if provider_id is not None:
+        newest_query = newest_query.where(SNAPSHOTS.c.provider_id == provider_id)
+    newest = newest_query.subquery()
     rows = session.execute(
         select(SNAPSHOTS, Provider.uscc)
         .join(
@@ -108,14 +119,17 @@ def price_index(session: Session) -> dict[str, int]:
     return {model: int(statistics.median(values)) for model, values in prices.items()}
 
 
-def flagged_records(session: Session, *, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
-    """Usage records priced above OVERPRICED x the index of their model, newest first."""
+def flagged_records(
+    session: Session, *, since: datetime, limit: int = 500, provider_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Usage records priced above OVERPRICED x the index of their model, newest first (of one
+    provider, if given)."""
     index = price_index(session)
     if not index:
         return []
     flagged = []
     for model, median in index.items():
-        rows = session.execute(
+        query = (
             select(
                 UsageRecord.record_id,
                 Provider.uscc,
@@ -130,8 +144,11 @@ def flagged_records(session: Session, *, since: datetime, limit: int = 500) -> l
                 UsageRecord.created_at >= since,
                 UsageRecord.unit_price_fen * OVERPRICED.denominator > median * OVERPRICED.numerator,
             )
-            .order_by(UsageRecord.created_at.desc())  # type: ignore[attr-defined]
-            .limit(limit)
+        )
+        if provider_id is not None:
+            query = query.where(UsageRecord.provider_id == provider_id)
+        rows = session.execute(
+            query.order_by(UsageRecord.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
         )
         flagged += [{**dict(r._mapping), "index_fen": median} for r in rows]
     return sorted(flagged, key=lambda r: r["created_at"], reverse=True)[:limit]
@@ -245,6 +262,52 @@ def overview(session: Session, *, now: datetime) -> list[ProviderOverview]:
         ProviderOverview(p, quality(session, p, now=now), latest.get(p.id, []))
         for p in all_providers(session)
     ]
+
+
+PROBES_SHOWN = 20  # a provider's latest probes, on its own health view
+
+
+@dataclass(frozen=True)
+class ProviderHealth:
+    """What the monitoring capability has for one provider, as that provider sees it: its
+    quality score (with its parts), the latest capacity of each of its accelerator models,
+    its latest probes, the price index of its models and its records flagged against it."""
+
+    provider: Provider
+    quality: dict[str, float]
+    capacity: list[dict[str, Any]]
+    probes: list[dict[str, Any]]
+    price_index: dict[str, int]  # fen per card-hour, for the models it reports
+    flagged: list[dict[str, Any]]
+
+
+def provider_health(
+    session: Session, provider: Provider, *, now: datetime, days: int = 30
+) -> ProviderHealth:
+    """One provider's part of the network view (``overview``), its probes and its records
+    flagged in the last ``days`` (for review: a flag never refuses a record)."""
+    capacity = latest_telemetry(session, provider_id=provider.id)
+    models = {row["resource_model"] for row in capacity}
+    probes = session.execute(
+        select(
+            PROBES.c.probed_at,
+            PROBES.c.ok,
+            PROBES.c.latency_ms,
+            PROBES.c.status_code,
+            PROBES.c.error,
+        )
+        .where(PROBES.c.provider_id == provider.id)
+        .order_by(PROBES.c.probed_at.desc(), PROBES.c.id.desc())
+        .limit(PROBES_SHOWN)
+    )
+    return ProviderHealth(
+        provider=provider,
+        quality=quality(session, provider, now=now),
+        capacity=capacity,
+        probes=[dict(row._mapping) for row in probes],
+        price_index={m: fen for m, fen in price_index(session).items() if m in models},
+        flagged=flagged_records(session, since=now - timedelta(days=days), provider_id=provider.id),
+    )
 
 
 def set_health_url(session: Session, provider: Provider, url: str | None) -> Provider:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.deps import NowDep, SessionDep
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring import network
 from voucher_service.monitoring.schemas import HealthEndpointIn, TelemetryIn
@@ -24,7 +24,7 @@ provider_router = APIRouter(
 
 @provider_router.post("/{uscc}/telemetry")
 def post_telemetry(
-    uscc: str, body: TelemetryIn, session: SessionDep, now: NowDep
+    uscc: USCC, body: TelemetryIn, session: SessionDep, now: NowDep
 ) -> dict[str, int]:
     """Report capacity, utilisation, queue wait and list price per accelerator model."""
     provider = get_provider(session, parse_uscc_param(uscc))
@@ -32,9 +32,50 @@ def post_telemetry(
     return {"stored": network.record_telemetry(session, provider, snapshots, now=now)}
 
 
+def _probe_out(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "probed_at": row["probed_at"],
+        "ok": row["ok"],
+        "latency_ms": row["latency_ms"],
+        "status_code": row["status_code"],
+        "error": row["error"],
+    }
+
+
+def _flagged_out(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "record_id": row["record_id"],
+        "provider": row["uscc"],
+        "resource_model": row["resource_model"],
+        "unit_price_yuan": fen_to_yuan(row["unit_price_fen"]),
+        "index_yuan": fen_to_yuan(row["index_fen"]),
+        "created_at": row["created_at"],
+    }
+
+
+@provider_router.get("/{uscc}/network")
+def my_network_view(uscc: USCC, session: SessionDep, now: NowDep) -> dict[str, Any]:
+    """What the city's monitoring sees of me: my quality score (with its parts), my latest
+    capacity per accelerator model, my latest health probes, the price index of my models,
+    and my usage records of the last 30 days priced above 1.5 x that index (for review,
+    never refused)."""
+    health = network.provider_health(
+        session, get_provider(session, parse_uscc_param(uscc)), now=now
+    )
+    return {
+        "uscc": health.provider.uscc,
+        "health_url": health.provider.health_url,
+        "quality": health.quality,
+        "capacity": [_snapshot_out(row) for row in health.capacity],
+        "probes": [_probe_out(row) for row in health.probes],
+        "price_index": {m: fen_to_yuan(fen) for m, fen in health.price_index.items()},
+        "flagged_records": [_flagged_out(row) for row in health.flagged],
+    }
+
+
 @admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(BUREAU_STAFF))
 def set_health_endpoint(
-    uscc: str, body: HealthEndpointIn, session: SessionDep
+    uscc: USCC, body: HealthEndpointIn, session: SessionDep
 ) -> dict[str, str | None]:
     """The URL the service probes for the provider's availability and latency."""
     provider = network.set_health_url(
@@ -83,14 +124,4 @@ def flagged_records(
 ) -> list[dict[str, Any]]:
     """Usage records priced above 1.5 x their model's index: for review, never refused."""
     rows = network.flagged_records(session, since=now - timedelta(days=days))
-    return [
-        {
-            "record_id": r["record_id"],
-            "provider": r["uscc"],
-            "resource_model": r["resource_model"],
-            "unit_price_yuan": fen_to_yuan(r["unit_price_fen"]),
-            "index_yuan": fen_to_yuan(r["index_fen"]),
-            "created_at": r["created_at"],
-        }
-        for r in rows
-    ]
+    return [_flagged_out(r) for r in rows]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.fields import NonNegativeYuan
+from voucher_service.fields import Instant, Name, NonNegativeYuan
 from voucher_service.monitoring.network import Snapshot
 
 
 class SnapshotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    observed_at: AwareDatetime
-    resource_model: str = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
-    total: int = Field(ge=0, le=10_000_000, description="Accelerators of this model.")
-    available: int = Field(ge=0, le=10_000_000, description="Of which free now.")
-    utilisation_percent: int = Field(ge=0, le=100)
-    queue_wait_seconds: int = Field(ge=0, le=30 * 86400)
+    observed_at: Instant
+    resource_model: Name = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
+    total: int = Field(strict=True, ge=0, le=10_000_000, description="Accelerators of this model.")
+    available: int = Field(strict=True, ge=0, le=10_000_000, description="Of which free now.")
+    utilisation_percent: int = Field(strict=True, ge=0, le=100)
+    queue_wait_seconds: int = Field(strict=True, ge=0, le=30 * 86400)
     list_price_yuan: NonNegativeYuan = Field(description="Current list price per card-hour.")
 
     def to_snapshot(self) -> Snapshot:
@@ -61,4 +61,9 @@ class HealthEndpointIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"url": "https://ai.example.cn/healthz"}]}
     )
 
-    url: str | None = Field(default=None, max_length=500, description="null to stop probing")
+    url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\x00-\x20\x7f-\x9f]+$",
+        description="null to stop probing",
+    )

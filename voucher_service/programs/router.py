@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, rule
 from voucher_service.db.tables.programs import Program
 from voucher_service.deps import PageDep, SessionDep, TodayDep
+from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
 from voucher_service.programs import service, stacking
 from voucher_service.programs.schemas import (
@@ -52,7 +53,7 @@ def list_programs(session: SessionDep, page: PageDep, today: TodayDep) -> Page[P
 
 
 @admin_router.get("/programs/{code}", dependencies=rule(BUREAU_READ))
-def get_program(code: str, session: SessionDep, today: TodayDep) -> ProgramOut:
+def get_program(code: ProgramCode, session: SessionDep, today: TodayDep) -> ProgramOut:
     """A program: its phase, eligibility, place in a stack, and rule versions with the
     dates each is in force."""
     return _program_out(session, service.get_program(session, code), today)
@@ -62,7 +63,7 @@ def get_program(code: str, session: SessionDep, today: TodayDep) -> ProgramOut:
     "/programs/{code}/rules", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
 )
 def add_rule_version(
-    code: str, body: RuleVersionIn, session: SessionDep, today: TodayDep
+    code: ProgramCode, body: RuleVersionIn, session: SessionDep, today: TodayDep
 ) -> RuleVersionOut:
     """Add a rule version (the yearly review). It applies from its date on and never
     re-prices anything already priced."""
@@ -72,13 +73,17 @@ def add_rule_version(
 
 
 @admin_router.get("/programs/{code}/rules", dependencies=rule(BUREAU_READ))
-def list_rule_versions(code: str, session: SessionDep, today: TodayDep) -> Page[RuleVersionOut]:
+def list_rule_versions(
+    code: ProgramCode, session: SessionDep, today: TodayDep
+) -> Page[RuleVersionOut]:
     program = service.get_program(session, code)
     return Page(items=_program_out(session, program, today).rules)
 
 
 @admin_router.put("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
-def declare_top_up(code: str, body: TopUpIn, session: SessionDep, today: TodayDep) -> ProgramOut:
+def declare_top_up(
+    code: ProgramCode, body: TopUpIn, session: SessionDep, today: TodayDep
+) -> ProgramOut:
     """Declare the program a top-up of another (or change its order or ceiling), before its
     first voucher. Refused with ``top_up_refused`` when it breaks a stacking rule."""
     program = service.get_program(session, code)
@@ -92,7 +97,7 @@ def declare_top_up(code: str, body: TopUpIn, session: SessionDep, today: TodayDe
 
 
 @admin_router.delete("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
-def withdraw_top_up(code: str, session: SessionDep, today: TodayDep) -> ProgramOut:
+def withdraw_top_up(code: ProgramCode, session: SessionDep, today: TodayDep) -> ProgramOut:
     """Withdraw the declaration (before the program's first voucher)."""
     program = service.get_program(session, code)
     stacking.withdraw_top_up(session, program, today=today)
@@ -102,7 +107,9 @@ def withdraw_top_up(code: str, session: SessionDep, today: TodayDep) -> ProgramO
 @admin_router.post(
     "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
 )
-def create_pool(code: str, body: PoolCreate, session: SessionDep, today: TodayDep) -> PoolOut:
+def create_pool(
+    code: ProgramCode, body: PoolCreate, session: SessionDep, today: TodayDep
+) -> PoolOut:
     """Open the program's pool for a year; refused below the program minimum, and once the
     program has ended."""
     program = service.get_program(session, code)
@@ -113,7 +120,7 @@ def create_pool(code: str, body: PoolCreate, session: SessionDep, today: TodayDe
 
 
 @admin_router.get("/programs/{code}/pools", dependencies=rule(BUREAU_READ))
-def list_pools(code: str, session: SessionDep, page: PageDep) -> Page[PoolOut]:
+def list_pools(code: ProgramCode, session: SessionDep, page: PageDep) -> Page[PoolOut]:
     program = service.get_program(session, code)
     pools, cursor = service.list_pools(session, page, program=program)
     return Page(
@@ -123,7 +130,7 @@ def list_pools(code: str, session: SessionDep, page: PageDep) -> Page[PoolOut]:
 
 
 @admin_router.get("/programs/{code}/pools/{year}", dependencies=rule(BUREAU_READ))
-def get_pool(code: str, year: int, session: SessionDep) -> PoolOut:
+def get_pool(code: ProgramCode, year: Year, session: SessionDep) -> PoolOut:
     """A pool's totals: available, outstanding on vouchers, consumed by subsidies."""
     program = service.get_program(session, code)
     pool = service.get_pool(session, program, year)

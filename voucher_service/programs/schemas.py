@@ -8,7 +8,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.domain.rules import CapScope, ProgramPhase
-from voucher_service.fields import NonNegativeYuan, PositiveYuan, Yuan
+from voucher_service.fields import (
+    Day,
+    Name,
+    NonNegativeYuan,
+    PositiveYuan,
+    ProgramCode,
+    Text,
+    Year,
+    Yuan,
+)
 from voucher_service.programs.service import (
     Eligibility,
     PoolTotals,
@@ -31,14 +40,18 @@ MEASURE_2_RULES: dict[str, Any] = {
 class RuleVersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MEASURE_2_RULES]})
 
-    effective_from: date = Field(description="First service date this version prices.")
-    rate_bp: int = Field(ge=1, le=10_000, description="Subsidy rate in basis points: 5000 = 50%.")
+    effective_from: Day = Field(description="First service date this version prices.")
+    rate_bp: int = Field(
+        strict=True, ge=1, le=10_000, description="Subsidy rate in basis points: 5000 = 50%."
+    )
     cap_yuan: PositiveYuan = Field(description="Per-enterprise cap (yuan).")
     cap_scope: CapScope = Field(
         default=CapScope.LIFETIME,
         description="lifetime: cumulative over the window; per_year: per subsidy year.",
     )
-    window_months: int = Field(default=36, ge=1, le=120, description="Subsidy window length.")
+    window_months: int = Field(
+        strict=True, default=36, ge=1, le=120, description="Subsidy window length."
+    )
     pool_minimum_yuan: NonNegativeYuan = Field(
         default=0, description="Smallest annual pool the program allows (yuan)."
     )
@@ -101,11 +114,11 @@ class ProgramCreate(BaseModel):
         },
     )
 
-    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$", description="Stable short code.")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
-    valid_from: date
-    valid_to: date
+    code: ProgramCode = Field(description="Stable short code.")
+    name: Name = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=2000)
+    valid_from: Day
+    valid_to: Day
     rules: RuleVersionIn
     region_prefix: str = Field(
         default="4201",
@@ -114,7 +127,7 @@ class ProgramCreate(BaseModel):
         "(4201: Wuhan; 420111: Hongshan district; empty: anywhere).",
     )
     sme_max_headcount: int = Field(
-        default=1000, ge=0, le=10_000_000, description="SME limit on declared staff."
+        strict=True, default=1000, ge=0, le=10_000_000, description="SME limit on declared staff."
     )
     sme_max_revenue_yuan: NonNegativeYuan = Field(
         default="400000000.00",
@@ -122,6 +135,7 @@ class ProgramCreate(BaseModel):
         description="SME limit on declared yearly revenue (yuan).",
     )
     requires_selection: bool = Field(
+        strict=True,
         default=False,
         description="Measure 3: only enterprises selected (遴选) for a year may be issued that "
         "year's vouchers.",
@@ -158,9 +172,12 @@ class TopUpIn(BaseModel):
         },
     )
 
-    base_program_code: str = Field(description="The program topped up (e.g. WH-AI-M2).")
-    stack_order: int = Field(ge=1, le=100, description="Place among the base's top-ups.")
+    base_program_code: ProgramCode = Field(description="The program topped up (e.g. WH-AI-M2).")
+    stack_order: int = Field(
+        strict=True, ge=1, le=100, description="Place among the base's top-ups."
+    )
     ceiling_bp: int = Field(
+        strict=True,
         ge=1,
         le=10_000,
         description="The base and its top-ups together pay at most this share of a fee.",
@@ -213,7 +230,7 @@ class PoolCreate(BaseModel):
         json_schema_extra={"examples": [{"year": 2026, "total_yuan": "10000000.00"}]},
     )
 
-    year: int = Field(ge=2000, le=2100)
+    year: Year = Field(strict=True)
     total_yuan: PositiveYuan
 
 

@@ -381,27 +381,43 @@ class PoolTotals:
 
 
 def pool_totals(session: Session, pool: Pool) -> PoolTotals:
-    row = session.execute(
+    return pool_totals_of(session, [pool])[pool.id]  # type: ignore[index]
+
+
+def pool_totals_of(session: Session, pools: list[Pool]) -> dict[int, PoolTotals]:
+    """Each pool's totals by its id: one grouped query over their vouchers, however many."""
+    if not pools:
+        return {}
+    rows = session.execute(
         select(
+            Voucher.pool_id,
             func.coalesce(func.sum(Voucher.balance_fen), 0),
             func.coalesce(func.sum(Voucher.subsidised_fen), 0),
             func.coalesce(func.sum(Voucher.face_value_fen), 0),
             func.coalesce(func.sum(Voucher.released_fen), 0),
             func.count().filter(Voucher.status == VoucherStatus.ACTIVE),
             func.count().filter(Voucher.status != VoucherStatus.ACTIVE),
-        ).where(Voucher.pool_id == pool.id)
-    ).one()
-    outstanding, consumed, issued, released, active, closed = (int(x) for x in row)
-    return PoolTotals(
-        total_fen=pool.total_fen,
-        available_fen=pool.available_fen,
-        outstanding_fen=outstanding,
-        consumed_fen=consumed,
-        issued_fen=issued,
-        released_fen=released,
-        vouchers_active=active,
-        vouchers_closed=closed,
+        )
+        .where(col(Voucher.pool_id).in_([pool.id for pool in pools]))
+        .group_by(Voucher.pool_id)
     )
+    sums = {int(pool_id): [int(x) for x in rest] for pool_id, *rest in rows}
+    totals = {}
+    for pool in pools:
+        outstanding, consumed, issued, released, active, closed = sums.get(
+            pool.id or 0, [0, 0, 0, 0, 0, 0]
+        )
+        totals[pool.id or 0] = PoolTotals(
+            total_fen=pool.total_fen,
+            available_fen=pool.available_fen,
+            outstanding_fen=outstanding,
+            consumed_fen=consumed,
+            issued_fen=issued,
+            released_fen=released,
+            vouchers_active=active,
+            vouchers_closed=closed,
+        )
+    return totals
 
 
 def list_pools(

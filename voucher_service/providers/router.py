@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
 from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.deps import PageDep, SessionDep
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers import service
 from voucher_service.providers.schemas import ProviderCreate, ProviderOut, StatusChangeIn
@@ -50,12 +50,12 @@ def list_providers(
 
 
 @admin_router.get("/providers/{uscc}", dependencies=rule(BUREAU_READ))
-def get_provider(uscc: str, session: SessionDep) -> ProviderOut:
+def get_provider(uscc: USCC, session: SessionDep) -> ProviderOut:
     return _out(session, service.get_provider(session, parse_uscc_param(uscc)))
 
 
 @admin_router.post("/providers/{uscc}/suspend", dependencies=rule(BUREAU_STAFF))
-def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
+def suspend_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     """Suspend a provider: its usage posts are refused until it is reinstated."""
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(
@@ -65,7 +65,7 @@ def suspend_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> Pr
 
 
 @admin_router.post("/providers/{uscc}/reinstate", dependencies=rule(BUREAU_STAFF))
-def reinstate_provider(uscc: str, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
+def reinstate_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(
         session,

@@ -12,7 +12,7 @@ from voucher_service.db.tables.providers import (
     ProviderStatusChange,
 )
 from voucher_service.domain.usage import ResourceKind, Unit
-from voucher_service.fields import USCC, NonNegativeYuan, Yuan
+from voucher_service.fields import USCC, Name, NonNegativeYuan, Text, Yuan
 from voucher_service.providers.service import ProviderView
 
 
@@ -20,7 +20,7 @@ class OfferingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resource_kind: ResourceKind
-    resource_model: str = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
+    resource_model: Name = Field(min_length=1, max_length=100, examples=["Ascend 910B"])
     unit: Unit
     list_price_yuan: NonNegativeYuan
 
@@ -63,7 +63,7 @@ class ProviderCreate(BaseModel):
     )
 
     uscc: USCC
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     offerings: list[OfferingIn] = Field(default_factory=list, max_length=200)
 
 
@@ -72,7 +72,7 @@ class StatusChangeIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "metering audit pending"}]}
     )
 
-    reason: str = Field(min_length=1, max_length=480)
+    reason: Text = Field(min_length=1, max_length=480)
 
 
 class StatusChangeOut(BaseModel):

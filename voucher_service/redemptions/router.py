@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.redemptions import service
@@ -23,7 +23,7 @@ provider_router = APIRouter(
 
 
 @enterprise_router.post("/{uscc}/redemptions", status_code=status.HTTP_201_CREATED)
-def redeem(uscc: str, body: RedemptionCreate, session: SessionDep) -> RedemptionOut:
+def redeem(uscc: USCC, body: RedemptionCreate, session: SessionDep) -> RedemptionOut:
     """Redeem one of my vouchers with a provider, so it deducts the subsidy at the point of sale."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     provider = get_provider(session, body.provider_uscc)
@@ -34,14 +34,14 @@ def redeem(uscc: str, body: RedemptionCreate, session: SessionDep) -> Redemption
 
 
 @enterprise_router.get("/{uscc}/redemptions")
-def my_redemptions(uscc: str, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
+def my_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     rows, cursor = service.list_redemptions(session, page, enterprise=enterprise)
     return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)
 
 
 @enterprise_router.post("/{uscc}/redemptions/{redemption_id}/end")
-def end_redemption(uscc: str, redemption_id: int, session: SessionDep) -> RedemptionOut:
+def end_redemption(uscc: USCC, redemption_id: Id, session: SessionDep) -> RedemptionOut:
     """End a redemption: the provider can no longer draw on the voucher."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     redemption = service.get_redemption(session, redemption_id, enterprise=enterprise)
@@ -49,7 +49,7 @@ def end_redemption(uscc: str, redemption_id: int, session: SessionDep) -> Redemp
 
 
 @provider_router.get("/{uscc}/redemptions")
-def provider_redemptions(uscc: str, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
+def provider_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
     """The vouchers redeemed with me."""
     provider = get_provider(session, parse_uscc_param(uscc))
     rows, cursor = service.list_redemptions(session, page, provider=provider)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service import audit_log
 from voucher_service.db.tables.enterprises import Enterprise
@@ -126,6 +127,21 @@ def list_redemptions(
         query = query.where(Redemption.provider_id == provider.id)
     rows, cursor = paginate_rows(session, query, Redemption.id, params, lambda row: row[0].id)
     return [RedemptionView(*row) for row in rows], cursor
+
+
+def providers_of(session: Session, enterprise: Enterprise) -> list[Provider]:
+    """The providers the enterprise has redeemed any of its vouchers with (now or before),
+    in the order they were registered."""
+    redeemed = (
+        select(Redemption.provider_id)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .where(Voucher.enterprise_id == enterprise.id)
+    )
+    return list(
+        session.scalars(
+            select(Provider).where(col(Provider.id).in_(redeemed)).order_by(Provider.id)
+        )
+    )
 
 
 def _described(query: _S) -> _S:

@@ -4,28 +4,23 @@ voucher) and a detail sheet."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Literal
-
-from openpyxl import Workbook
+from typing import Any
 
 from voucher_service.db.tables.settlement import Statement
+from voucher_service.exports import (
+    CSV,
+    XLSX,
+    ExportFile,
+    Format,
+    Sheet,
+    csv_bytes,
+    xlsx_bytes,
+)
 from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
 from voucher_service.settlement.service import StatementDetail
 
-Format = Literal["csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    name: str
-    media_type: str
-    body: bytes
+__all__ = ["ExportFile", "Format", "statement_file"]
 
 
 def statement_file(
@@ -35,9 +30,7 @@ def statement_file(
     name = f"statement-{detail.provider.uscc}-{statement.period}.{fmt}"
     if fmt == "xlsx":
         return ExportFile(name, XLSX, statement_xlsx(statement, detail, chinese=chinese))
-    return ExportFile(
-        name, "text/csv; charset=utf-8", statement_csv(statement, detail, chinese=chinese)
-    )
+    return ExportFile(name, CSV, statement_csv(statement, detail, chinese=chinese))
 
 
 DETAIL = [
@@ -96,41 +89,40 @@ def _values(row: dict[str, Any], columns: list[tuple[str, str]], *, chinese: boo
     return [in_chinese(en, row[en]) if chinese else row[en] for en, _ in columns]
 
 
+def _headers(columns: list[tuple[str, str]], *, chinese: bool) -> list[str]:
+    return [zh if chinese else en for en, zh in columns]
+
+
+def _table(
+    rows: list[dict[str, Any]], statement: Statement, columns: list[tuple[str, str]], chinese: bool
+) -> list[list[Any]]:
+    """The rows in yuan, then the statement's total."""
+    return [
+        _values(row, columns, chinese=chinese) for row in [*map(_yuan, rows), _totals(statement)]
+    ]
+
+
 def statement_csv(statement: Statement, detail: StatementDetail, *, chinese: bool) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([zh if chinese else en for en, zh in DETAIL])
-    for row in [*map(_yuan, detail.lines), _totals(statement)]:
-        writer.writerow(_values(row, DETAIL, chinese=chinese))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(
+        _headers(DETAIL, chinese=chinese), _table(detail.lines, statement, DETAIL, chinese)
+    )
 
 
 def statement_xlsx(statement: Statement, detail: StatementDetail, *, chinese: bool) -> bytes:
     provider = detail.provider
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "汇总" if chinese else "summary"
     status = in_chinese("status", statement.status) if chinese else statement.status
-    summary.append([f"{provider.name} ({provider.uscc})", statement.period, status])
-    for sheet, columns, rows in (
-        (summary, SUMMARY, detail.groups),
-        (book.create_sheet("明细" if chinese else "lines"), DETAIL, detail.lines),
-    ):
-        sheet.append([zh if chinese else en for en, zh in columns])
-        for row in [*map(_yuan, rows), _totals(statement)]:
-            sheet.append([_cell(value) for value in _values(row, columns, chinese=chinese)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """Yuan strings become exact decimals in the sheet (never floats)."""
-    if (
-        isinstance(value, str)
-        and value.replace("-", "", 1).replace(".", "", 1).isdigit()
-        and "." in value
-    ):
-        return Decimal(value)
-    return value
+    return xlsx_bytes(
+        [
+            Sheet(
+                "汇总" if chinese else "summary",
+                _headers(SUMMARY, chinese=chinese),
+                _table(detail.groups, statement, SUMMARY, chinese),
+                preamble=[[f"{provider.name} ({provider.uscc})", statement.period, status]],
+            ),
+            Sheet(
+                "明细" if chinese else "lines",
+                _headers(DETAIL, chinese=chinese),
+                _table(detail.lines, statement, DETAIL, chinese),
+            ),
+        ]
+    )

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response, status
 from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
 from voucher_service.db.tables.settlement import Statement, StatementStatus
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
-from voucher_service.fields import parse_uscc_param
+from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
 from voucher_service.settlement import export, service
 from voucher_service.settlement.schemas import ClosedMonthOut, CloseIn, PayIn, StatementOut
 
@@ -48,7 +48,7 @@ def close_statement(
 def list_statements(
     session: SessionDep,
     page: PageDep,
-    provider: Annotated[str | None, Query(description="Provider credit code.")] = None,
+    provider: Annotated[USCC | None, Query(description="Provider credit code.")] = None,
     period: Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = None,
     status: Annotated[StatementStatus | None, Query()] = None,
 ) -> Page[StatementOut]:
@@ -60,18 +60,18 @@ def list_statements(
 
 
 @admin_router.get("/statements/{statement_id}", dependencies=rule(BUREAU_READ))
-def get_statement(statement_id: int, session: SessionDep) -> StatementOut:
+def get_statement(statement_id: Id, session: SessionDep) -> StatementOut:
     return _out(session, service.get_statement(session, statement_id))
 
 
 @admin_router.post("/statements/{statement_id}/approve", dependencies=rule(BUREAU_STAFF))
-def approve_statement(statement_id: int, session: SessionDep, now: NowDep) -> StatementOut:
+def approve_statement(statement_id: Id, session: SessionDep, now: NowDep) -> StatementOut:
     statement = service.get_statement(session, statement_id)
     return _out(session, service.approve_statement(session, statement, now=now))
 
 
 @admin_router.post("/statements/{statement_id}/pay", dependencies=rule(ADMIN_ONLY))
-def pay_statement(statement_id: int, body: PayIn, session: SessionDep, now: NowDep) -> StatementOut:
+def pay_statement(statement_id: Id, body: PayIn, session: SessionDep, now: NowDep) -> StatementOut:
     """Mark an approved statement paid; the ledger moves its total from payable to paid."""
     statement = service.get_statement(session, statement_id)
     paid = service.pay_statement(session, statement, reference=body.payment_reference, now=now)
@@ -86,35 +86,44 @@ def _export(
     session: SessionDep, statement: Statement, fmt: export.Format, headers: str
 ) -> Response:
     detail = service.statement_detail(session, statement)
-    file = export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh")
-    return Response(
-        file.body,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.name}"'},
-    )
+    return export.statement_file(statement, detail, fmt=fmt, chinese=headers == "zh").response()
 
 
 @admin_router.get(
-    "/statements/{statement_id}/export", dependencies=rule(BUREAU_READ), response_class=Response
+    "/statements/{statement_id}/export",
+    dependencies=rule(BUREAU_READ),
+    response_class=Response,
+    responses=downloads(CSV, XLSX),
 )
 def export_statement(
-    statement_id: int, session: SessionDep, fmt: ExportFormat = "csv", headers: Headers = "en"
+    statement_id: Id, session: SessionDep, fmt: ExportFormat = "csv", headers: Headers = "en"
 ) -> Response:
     """The statement's lines per enterprise and voucher, in yuan: CSV, or XLSX with a summary."""
     return _export(session, service.get_statement(session, statement_id), fmt, headers)
 
 
 @provider_router.get("/{uscc}/statements")
-def my_statements(uscc: str, session: SessionDep, page: PageDep) -> Page[StatementOut]:
+def my_statements(uscc: USCC, session: SessionDep, page: PageDep) -> Page[StatementOut]:
     provider = get_provider(session, parse_uscc_param(uscc))
     views, cursor = service.list_statements(session, page, provider_id=provider.id)
     return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
 
 
-@provider_router.get("/{uscc}/statements/{statement_id}/export", response_class=Response)
+@provider_router.get("/{uscc}/statements/{statement_id}")
+def my_statement(uscc: USCC, statement_id: Id, session: SessionDep) -> StatementOut:
+    """One of my statements (another provider's is not found)."""
+    provider = get_provider(session, parse_uscc_param(uscc))
+    return _out(session, service.get_statement(session, statement_id, provider_id=provider.id))
+
+
+@provider_router.get(
+    "/{uscc}/statements/{statement_id}/export",
+    response_class=Response,
+    responses=downloads(CSV, XLSX),
+)
 def export_my_statement(
-    uscc: str,
-    statement_id: int,
+    uscc: USCC,
+    statement_id: Id,
     session: SessionDep,
     fmt: ExportFormat = "csv",
     headers: Headers = "en",

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.db.tables.settlement import Statement, StatementStatus
-from voucher_service.fields import USCC, Yuan
+from voucher_service.fields import USCC, Name, Yuan
 from voucher_service.settlement.service import StatementView
 
 Period = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-06"])]
@@ -32,7 +32,7 @@ class PayIn(BaseModel):
         json_schema_extra={"examples": [{"payment_reference": "WH-TREAS-2026-0715-001"}]},
     )
 
-    payment_reference: str = Field(min_length=1, max_length=100)
+    payment_reference: Name = Field(min_length=1, max_length=100)
 
 
 class StatementOut(BaseModel):

@@ -216,7 +216,9 @@ def list_statements(
 ) -> tuple[list[StatementView], str | None]:
     """Statements matching the filters given, oldest first, one page (one query) at a time."""
     query = where_given(
-        select(Statement, Provider.uscc).join(Provider, Provider.id == Statement.provider_id),
+        select(Statement, Provider.uscc, Program.code)
+        .join(Provider, Provider.id == Statement.provider_id)
+        .outerjoin(Program, Program.id == Statement.program_id),
         (Statement.provider_id, provider_id),
         (Statement.period, period),
         (Statement.status, status),

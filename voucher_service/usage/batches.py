@@ -33,6 +33,7 @@ class InvalidReport:
 
     record_id: str | None
     message: str
+    code: ErrorCode = ErrorCode.INVALID_RECORD
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def ingest_batch(
                     index,
                     entry.record_id,
                     ItemStatus.INVALID,
-                    error_code=ErrorCode.INVALID_RECORD,
+                    error_code=entry.code,
                     error=entry.message,
                 )
             )

@@ -1,10 +1,10 @@
-"""Usage records as CSV, for providers' accounting."""
+"""Usage records as files, for providers' and enterprises' accounting: CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
-import io
+from typing import Any
 
+from voucher_service.exports import MEDIA_TYPES, ExportFile, Format, Sheet, csv_bytes, xlsx_bytes
 from voucher_service.labels_zh import in_chinese
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage.records import RecordView
@@ -30,12 +30,14 @@ CSV_COLUMNS = [
 ]
 
 
-def records_csv(described: list[RecordView], *, chinese: bool) -> str:
-    """CSV of records (each with the record id it adjusts), amounts in yuan with two
-    decimals; on request in Chinese, headers and coded values (kinds, outcomes, reasons)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([zh if chinese else en for en, zh in CSV_COLUMNS])
+def headers(*, chinese: bool) -> list[str]:
+    return [zh if chinese else en for en, zh in CSV_COLUMNS]
+
+
+def record_rows(described: list[RecordView], *, chinese: bool) -> list[list[Any]]:
+    """One row per record (with the record id it adjusts), amounts in yuan with two
+    decimals; on request in Chinese, coded values too (kinds, outcomes, reasons)."""
+    rows = []
     for view in described:
         row = view.row
         values = {
@@ -46,10 +48,23 @@ def records_csv(described: list[RecordView], *, chinese: bool) -> str:
             "subsidy_yuan": fen_to_yuan(row["subsidy_fen"]),
             "enterprise_share_yuan": fen_to_yuan(row["enterprise_share_fen"]),
         }
-        writer.writerow(
+        rows.append(
             [
                 "" if values[en] is None else in_chinese(en, values[en]) if chinese else values[en]
                 for en, _ in CSV_COLUMNS
             ]
         )
-    return out.getvalue()
+    return rows
+
+
+def records_file(
+    described: list[RecordView], *, fmt: Format, chinese: bool, stem: str
+) -> ExportFile:
+    """The records as a file named ``<stem>.<fmt>``: CSV, or an XLSX of one sheet."""
+    rows = record_rows(described, chinese=chinese)
+    if fmt == "xlsx":
+        title = "计量记录" if chinese else "usage records"
+        body = xlsx_bytes([Sheet(title, headers(chinese=chinese), rows)])
+    else:
+        body = csv_bytes(headers(chinese=chinese), rows)
+    return ExportFile(f"{stem}.{fmt}", MEDIA_TYPES[fmt], body)

@@ -91,6 +91,8 @@ def plan_reports(
             tz=tz,
             grace_days=grace_days,
         )
+        if refusal is Refusal.UNKNOWN_VOUCHER:
+            voucher = None  # stored as for a code that does not exist: tied to no one
         rules = None
         if voucher is not None and refusal is None:
             rules = rules_on(voucher.rules, day) or voucher.rules[0]

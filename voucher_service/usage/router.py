@@ -4,11 +4,9 @@ enterprises read the records priced against their vouchers."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, CallerDep, rule
@@ -17,13 +15,21 @@ from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.domain.usage import Outcome
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import RecordConflict
-from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.exports import MEDIA_TYPES, Format
+from voucher_service.fields import (
+    USCC,
+    Day,
+    RecordId,
+    VoucherCode,
+    parse_uscc_param,
+    parse_voucher_code_param,
+)
 from voucher_service.metrics import BATCH_RECORDS, INGEST
-from voucher_service.pagination import Page
+from voucher_service.pagination import Page, PageParams
 from voucher_service.providers.service import get_provider
-from voucher_service.routing import DatabaseRoute
+from voucher_service.routing import DatabaseRoute, downloads
 from voucher_service.usage import adjustments, batches, records, service
-from voucher_service.usage.export import records_csv
+from voucher_service.usage.export import records_file
 from voucher_service.usage.repository import RecordFilter
 from voucher_service.usage.schemas import (
     AdjustmentIn,
@@ -48,7 +54,7 @@ def _provider(session: Session, uscc: str) -> Provider:
     return get_provider(session, parse_uscc_param(uscc))
 
 
-async def calling_provider(uscc: str, caller: CallerDep) -> service.CallingProvider:
+async def calling_provider(uscc: USCC, caller: CallerDep) -> service.CallingProvider:
     """The provider posting: the caller itself (the access rule made sure a well-formed
     credit code in the path is the caller's), with no second look-up."""
     parse_uscc_param(uscc)  # a malformed one is refused here, as everywhere (422)
@@ -131,12 +137,10 @@ def post_adjustment(
 
 
 def record_filter(
-    voucher: Annotated[str | None, Query(description="Voucher code.")] = None,
+    voucher: Annotated[VoucherCode | None, Query(description="Voucher code.")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    date_from: Annotated[
-        date | None, Query(alias="from", description="First service date.")
-    ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last service date.")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="First service date.")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last service date.")] = None,
 ) -> RecordFilter:
     """The filters every record listing takes; the owner is added by the endpoint."""
     return RecordFilter(
@@ -156,7 +160,7 @@ def _page(described: list[records.RecordView], cursor: str | None) -> Page[Usage
 
 @provider_router.get("/{uscc}/usage-records")
 def list_provider_records(
-    uscc: str,
+    uscc: USCC,
     session: SessionDep,
     page: PageDep,
     where: FilterDep,
@@ -166,42 +170,85 @@ def list_provider_records(
     return _page(*records.list_records(session, page, where))
 
 
-@provider_router.get("/{uscc}/usage-records.csv", response_class=PlainTextResponse)
-def export_provider_records(
-    uscc: str,
-    session: SessionDep,
-    page: PageDep,
-    where: FilterDep,
-    headers: Annotated[Literal["en", "zh"], Query(description="Column headers.")] = "en",
+Headers = Annotated[Literal["en", "zh"], Query(description="Column headers.")]
+EXPORT = {
+    "response_class": Response,
+    "responses": downloads(*MEDIA_TYPES.values()),
+    "description": "CSV, or XLSX of one sheet (amounts in yuan; `headers=zh` for Chinese "
+    "headers and values). Up to `limit` records; the `X-Next-Cursor` header gives the next page.",
+}
+
+
+def _export(
+    session: Session, page: PageParams, where: RecordFilter, fmt: Format, headers: str, stem: str
 ) -> Response:
-    """CSV export (amounts in yuan). Up to `limit` rows; the `X-Next-Cursor` header gives
-    the next page."""
-    provider = _provider(session, uscc)
-    where = replace(where, provider_id=provider.id)
     described, cursor = records.list_records(session, page, where)
-    body = records_csv(described, chinese=headers == "zh")
-    response = Response(content=body.encode("utf-8-sig"), media_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="usage-{provider.uscc}.csv"'
+    file = records_file(described, fmt=fmt, chinese=headers == "zh", stem=stem)
+    response = file.response()
     if cursor:
         response.headers["X-Next-Cursor"] = cursor
     return response
 
 
+@provider_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
+def export_provider_records(
+    uscc: USCC,
+    fmt: Format,
+    session: SessionDep,
+    page: PageDep,
+    where: FilterDep,
+    headers: Headers = "en",
+) -> Response:
+    provider = _provider(session, uscc)
+    where = replace(where, provider_id=provider.id)
+    return _export(session, page, where, fmt, headers, f"usage-{provider.uscc}")
+
+
 @provider_router.get("/{uscc}/usage-records/{record_id}")
-def get_provider_record(uscc: str, record_id: str, session: SessionDep) -> UsageRecordOut:
+def get_provider_record(uscc: USCC, record_id: RecordId, session: SessionDep) -> UsageRecordOut:
     provider = _provider(session, uscc)
     assert provider.id is not None
     return UsageRecordOut.of(records.get_record(session, provider.id, record_id))
 
 
+ProviderQuery = Annotated[
+    USCC | None, Query(alias="provider", description="Only this provider's (its credit code).")
+]
+
+
+def enterprise_filter(
+    session: Session, uscc: str, where: RecordFilter, provider: str | None
+) -> RecordFilter:
+    """An enterprise's filters: its own records, of one provider if it names one (the
+    console's record page narrows them the same way)."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    provider_id = _provider(session, provider).id if provider else None
+    return replace(where, enterprise_id=enterprise.id, provider_id=provider_id)
+
+
 @enterprise_router.get("/{uscc}/usage-records")
 def my_usage_records(
-    uscc: str,
+    uscc: USCC,
     session: SessionDep,
     page: PageDep,
     where: FilterDep,
+    provider: ProviderQuery = None,
 ) -> Page[UsageRecordOut]:
     """Every record priced against my vouchers: what was charged, subsidised, and why."""
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    where = replace(where, enterprise_id=enterprise.id)
-    return _page(*records.list_records(session, page, where))
+    return _page(
+        *records.list_records(session, page, enterprise_filter(session, uscc, where, provider))
+    )
+
+
+@enterprise_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
+def export_my_usage_records(
+    uscc: USCC,
+    fmt: Format,
+    session: SessionDep,
+    page: PageDep,
+    where: FilterDep,
+    provider: ProviderQuery = None,
+    headers: Headers = "en",
+) -> Response:
+    where = enterprise_filter(session, uscc, where, provider)
+    return _export(session, page, where, fmt, headers, f"usage-{parse_uscc_param(uscc)}")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,24 +23,42 @@ from pydantic import (
 from pydantic_core import to_json
 
 from voucher_service.domain.usage import AdjustmentReport, ResourceKind, Unit, UsageReport
-from voucher_service.fields import USCC, NonNegativeYuan, PositiveYuan, VoucherCode, Yuan
+from voucher_service.errors import ErrorCode
+from voucher_service.fields import (
+    USCC,
+    Id,
+    Instant,
+    Name,
+    NonNegativeYuan,
+    PositiveYuan,
+    RecordId,
+    SafeInt,
+    Text,
+    VoucherCode,
+    Yuan,
+    error_code_of,
+)
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage.batches import BatchResult, InvalidReport, ItemStatus
 from voucher_service.usage.records import RecordView
 
 MAX_BATCH = 10_000
-_QUANTITY_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$"
+# Greater than zero, at most twelve whole digits and six places ("0.0" and "8\n" are not).
+_QUANTITY_PATTERN = (
+    r"^([1-9][0-9]{0,11}(\.[0-9]{1,6})?|0\.("
+    + "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{5 - zeros}}}" for zeros in range(6))
+    + "))$"
+)
+_QUANTITY = re.compile(_QUANTITY_PATTERN)
 
 
 def _quantity(value: Any) -> Decimal:
-    import re
-
-    if not isinstance(value, str) or not re.match(_QUANTITY_PATTERN, value):
-        raise ValueError('quantity must be a decimal string with at most 6 places, such as "12.5"')
-    quantity = Decimal(value)
-    if quantity <= 0:
-        raise ValueError("quantity must be greater than zero")
-    return quantity
+    if not isinstance(value, str) or _QUANTITY.fullmatch(value) is None:
+        raise ValueError(
+            "quantity must be a decimal string greater than zero with at most 6 places, "
+            'such as "12.5"'
+        )
+    return Decimal(value)
 
 
 Quantity = Annotated[
@@ -68,28 +86,25 @@ RECORD_EXAMPLE: dict[str, Any] = {
 class UsageRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RECORD_EXAMPLE]})
 
-    record_id: str = Field(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+    record_id: RecordId = Field(
         description="Your own id for the record, unique among your records: retries reuse it.",
     )
     voucher_code: VoucherCode | None = Field(
         default=None, description="The voucher drawn on (or give redemption_id instead)."
     )
-    redemption_id: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="Instead of voucher_code: your redemption."
+    redemption_id: Id | None = Field(
+        strict=True, default=None, description="Instead of voucher_code: your redemption."
     )
     uscc: USCC = Field(description="The enterprise's credit code: must be the voucher holder's.")
     resource_kind: ResourceKind
-    resource_model: str = Field(min_length=1, max_length=100)
+    resource_model: Name = Field(min_length=1, max_length=100)
     quantity: Quantity
     unit: Unit
     unit_price_yuan: NonNegativeYuan
     fee_yuan: NonNegativeYuan = Field(description="quantity x unit price, to the fen.")
-    service_start: AwareDatetime = Field(description="With a timezone; naive times are refused.")
-    service_end: AwareDatetime
-    attributes: dict[str, str | int | bool | None] = Field(
+    service_start: Instant = Field(description="With a timezone; naive times are refused.")
+    service_end: Instant
+    attributes: dict[Name, Name | SafeInt | bool | None] = Field(
         default_factory=dict, description="Free-form: job id, region, ... (at most 4,000 bytes)."
     )
 
@@ -154,10 +169,10 @@ class AdjustmentIn(BaseModel):
         },
     )
 
-    record_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
-    adjusts_record_id: str = Field(min_length=1, max_length=128)
+    record_id: RecordId
+    adjusts_record_id: RecordId
     refund_yuan: PositiveYuan = Field(description="How much of the original fee is refunded.")
-    reason: str = Field(default="", max_length=480)
+    reason: Text = Field(default="", max_length=480)
 
     def report(self) -> AdjustmentReport:
         return AdjustmentReport(
@@ -192,8 +207,9 @@ class UsageRecordOut(BaseModel):
     reason: str | None = Field(
         description="Why the subsidy is short or refused: cap_reached, voucher_exhausted, "
         "outside_window, voucher_not_valid_on_date, stack_ceiling, unknown_voucher, "
-        "uscc_mismatch, unknown_redemption, not_redeemed, voucher_not_active, fee_mismatch, "
-        "invalid_period, service_in_future, reported_too_late."
+        "uscc_mismatch, unknown_redemption, voucher_not_active, fee_mismatch, "
+        "invalid_period, service_in_future, reported_too_late (not_redeemed: records stored "
+        "before 2026-12 only)."
     )
     voucher_code: str
     uscc: str
@@ -357,4 +373,8 @@ def parse_record(raw: Any) -> UsageReport | InvalidReport:
             where = ".".join(str(p) for p in err.get("loc", ())) or "record"
             parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
         record_id = raw.get("record_id") if isinstance(raw, dict) else None
-        return InvalidReport(record_id if isinstance(record_id, str) else None, "; ".join(parts))
+        return InvalidReport(
+            record_id if isinstance(record_id, str) else None,
+            "; ".join(parts),
+            error_code_of(exc.errors(), ErrorCode.INVALID_RECORD),
+        )

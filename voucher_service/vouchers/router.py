@@ -8,12 +8,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from voucher_service.audit.schemas import PostingOut
 from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.errors import ErrorCode, InvalidInput
-from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.fields import (
+    USCC,
+    ProgramCode,
+    VoucherCode,
+    Year,
+    parse_uscc_param,
+    parse_voucher_code_param,
+)
+from voucher_service.ledger import accounts
+from voucher_service.ledger.history import postings_of
 from voucher_service.pagination import Page
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.routing import DatabaseRoute
@@ -31,7 +41,9 @@ enterprise_router = APIRouter(
     route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
 )
 
-ProgramQuery = Annotated[str, Query(alias="program", description="Program code, e.g. WH-AI-M2.")]
+ProgramQuery = Annotated[
+    ProgramCode, Query(alias="program", description="Program code, e.g. WH-AI-M2.")
+]
 
 
 def _out(session: SessionDep, voucher: Voucher) -> VoucherOut:
@@ -60,9 +72,9 @@ def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> V
 def list_vouchers(
     session: SessionDep,
     page: PageDep,
-    program: Annotated[str | None, Query(description="Program code.")] = None,
-    year: Annotated[int | None, Query(description="Pool year (needs program).")] = None,
-    uscc: Annotated[str | None, Query(description="Enterprise credit code.")] = None,
+    program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
+    year: Annotated[Year | None, Query(description="Pool year (needs program).")] = None,
+    uscc: Annotated[USCC | None, Query(description="Enterprise credit code.")] = None,
     status: Annotated[VoucherStatus | None, Query()] = None,
 ) -> Page[VoucherOut]:
     if year is not None and program is None:
@@ -78,12 +90,22 @@ def list_vouchers(
 
 
 @admin_router.get("/vouchers/{code}", dependencies=rule(BUREAU_READ))
-def get_voucher(code: str, session: SessionDep) -> VoucherOut:
+def get_voucher(code: VoucherCode, session: SessionDep) -> VoucherOut:
     return _out(session, service.get_voucher(session, parse_voucher_code_param(code)))
 
 
+@admin_router.get("/vouchers/{code}/postings", dependencies=rule(BUREAU_READ))
+def voucher_postings(code: VoucherCode, session: SessionDep) -> Page[PostingOut]:
+    """Every ledger posting into or out of the voucher, oldest first: its issue, each
+    subsidy and reversal, its release (the first 1,000: a busy voucher's full history is in
+    the audit sample and ``verify``)."""
+    voucher = service.get_voucher(session, parse_voucher_code_param(code))
+    postings = postings_of(session, accounts.voucher(voucher.id or 0))
+    return Page(items=[PostingOut.of(p) for p in postings])
+
+
 @admin_router.post("/vouchers/{code}/revoke", dependencies=rule(BUREAU_STAFF))
-def revoke_voucher(code: str, body: VoucherRevoke, session: SessionDep) -> VoucherOut:
+def revoke_voucher(code: VoucherCode, body: VoucherRevoke, session: SessionDep) -> VoucherOut:
     """Revoke a voucher; its unspent balance returns to its pool."""
     voucher = service.get_voucher(session, parse_voucher_code_param(code))
     return _out(session, service.revoke_voucher(session, voucher, reason=body.reason))
@@ -100,7 +122,7 @@ def _status(session: SessionDep, uscc: str, program_code: str, today: TodayDep) 
 
 @standing_router.get("/enterprises/{uscc}/status", dependencies=rule(BUREAU_READ))
 def enterprise_status(
-    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
+    uscc: USCC, program_code: ProgramQuery, session: SessionDep, today: TodayDep
 ) -> SubsidyStatusOut:
     """Cap used and remaining, subsidy window, and vouchers of an enterprise in a program."""
     return _status(session, uscc, program_code, today)
@@ -108,14 +130,14 @@ def enterprise_status(
 
 @enterprise_router.get("/{uscc}/status")
 def my_status(
-    uscc: str, program_code: ProgramQuery, session: SessionDep, today: TodayDep
+    uscc: USCC, program_code: ProgramQuery, session: SessionDep, today: TodayDep
 ) -> SubsidyStatusOut:
     """How much of my 200,000 CNY I have used, how much is left, and until when."""
     return _status(session, uscc, program_code, today)
 
 
 @enterprise_router.get("/{uscc}/vouchers")
-def my_vouchers(uscc: str, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
+def my_vouchers(uscc: USCC, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     rows, cursor = service.list_vouchers(session, page, enterprise=enterprise)
     views = service.describe_vouchers(session, rows)

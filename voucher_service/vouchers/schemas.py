@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import SubsidyStatus
-from voucher_service.fields import USCC, PositiveYuan, Yuan
+from voucher_service.fields import USCC, Day, PositiveYuan, ProgramCode, Text, Year, Yuan
 from voucher_service.vouchers.service import VoucherView
 
 
@@ -28,14 +28,14 @@ class VoucherIssue(BaseModel):
         },
     )
 
-    program_code: str
-    year: int = Field(ge=2000, le=2100, description="The annual pool to reserve from.")
+    program_code: ProgramCode
+    year: Year = Field(strict=True, description="The annual pool to reserve from.")
     uscc: USCC
     face_value_yuan: PositiveYuan
-    valid_from: date | None = Field(
+    valid_from: Day | None = Field(
         default=None, description="Default: today, or the pool year's start if later."
     )
-    valid_to: date | None = Field(
+    valid_to: Day | None = Field(
         default=None,
         description="Inclusive. Default: end of the pool year, clipped to the program's "
         "validity and the enterprise's subsidy window.",
@@ -47,7 +47,7 @@ class VoucherRevoke(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "enterprise deregistered"}]}
     )
 
-    reason: str = Field(min_length=1, max_length=480)
+    reason: Text = Field(min_length=1, max_length=480)
 
 
 class VoucherOut(BaseModel):

@@ -2,7 +2,8 @@
    - Charts: every element with data-chart='{...ECharts option...}' becomes an ECharts chart
      (the page loads the vendored echarts.min.js), in the page's language; again after htmx
      swaps in new content, and resized with the window.
-   - Forms with data-confirm ask before they are sent. */
+   - Forms with data-confirm ask before they are sent.
+   - A table's "select all" box (data-select-all="<table id>") ticks its rows' boxes. */
 (function () {
   "use strict";
 
@@ -31,6 +32,14 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
+
+  document.addEventListener("change", function (event) {
+    var table = event.target.getAttribute && event.target.getAttribute("data-select-all");
+    if (!table) return;
+    document.querySelectorAll("#" + table + " input[name=ids]").forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
 
   window.voucherConsole = { initCharts: initCharts };
 })();

@@ -26,6 +26,10 @@ class SizeClass(StrEnum):
     MEDIUM = "medium"
 
 
+# The size class reports give an enterprise issued a voucher without an application.
+UNDECLARED = "undeclared"
+
+
 class SelectionStatus(StrEnum):
     SUBMITTED = "submitted"  # waiting for the year's batch
     SELECTED = "selected"  # in the batch: may be issued that year's vouchers

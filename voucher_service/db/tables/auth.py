@@ -65,11 +65,14 @@ class ApiKey(SQLModel, table=True):
 
 
 class AuthFailure(SQLModel, table=True):
-    """Failed authentications per key prefix and client address, in a sliding window: past
-    the limit, that source is refused (429) until the window has passed."""
+    """Counters of failed authentications, one per source (``key:<prefix>`` of an existing
+    key, or ``address:<client address>``) in a fixed window: past its limit a source's
+    failures are answered 429 until the window has passed. Rows whose window has passed
+    are deleted (by ``window_start``), so the table holds only the current window's
+    sources."""
 
     __tablename__ = "auth_failure"
-    __table_args__ = (UniqueConstraint("source"),)
+    __table_args__ = (UniqueConstraint("source"), Index(None, "window_start"))
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(sa_column=Column(String(200), nullable=False))

@@ -1,5 +1,6 @@
-"""Usage rolled up by provider, day and outcome: what /metrics and the quality score read
-instead of scanning millions of usage records (``monitoring/rollup.py`` keeps it)."""
+"""Usage rolled up by provider, day, outcome, pool and service month: what /metrics, the
+quality score and the bureau's aggregates read instead of scanning millions of usage records
+(``monitoring/rollup.py`` keeps it)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,23 @@ from voucher_service.db.types import BigInt, UTCDateTime
 
 
 class UsageRollup(SQLModel, table=True):
-    """Usage records of one provider, created on one day (UTC), with one outcome."""
+    """Usage records of one provider, created on one day (UTC), with one outcome, drawn on
+    the vouchers of one pool (none: a record refused before a voucher was found), serviced
+    in one month (its first day, in the program's timezone)."""
 
     __tablename__ = "usage_rollup"
-    __table_args__ = (UniqueConstraint("provider_id", "day", "outcome"), Index(None, "day"))
+    __table_args__ = (
+        UniqueConstraint("provider_id", "day", "outcome", "pool_id", "service_month"),
+        Index(None, "day"),
+        Index(None, "pool_id", "service_month"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="provider.id", nullable=False)
     day: date
     outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    pool_id: int | None = Field(default=None, foreign_key="pool.id")
+    service_month: date
     records: int = Field(sa_column=Column(BigInt, nullable=False))
     fee_fen: int = money()  # type: ignore[assignment]
     subsidy_fen: int = money()  # type: ignore[assignment]

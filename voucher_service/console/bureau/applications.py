@@ -1,0 +1,282 @@
+"""The application queue (申请审核): the queue with its filters, an application with its
+automatic checks and flags, and the reviewer's decisions — approve (for less, if need be),
+return for changes, reject, and approve in bulk. Each page and form is guarded by the rule of
+its API endpoint (reading: BUREAU_READ; deciding: BUREAU_STAFF) and calls the same service
+function (``applications.service``), so the audit log names the person who decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from sqlalchemy.orm import Session
+
+from voucher_service.applications import service
+from voucher_service.applications.service import ApplicationView, BulkOutcome
+from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF
+from voucher_service.console.auth import guard
+from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.filters import (
+    DISTRICT_FILTER,
+    YES_NO,
+    amount_fen,
+    status_options,
+)
+from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.tables import Column, Filter
+from voucher_service.console.templating import render
+from voucher_service.db.tables.applications import ApplicationStatus
+from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
+from voucher_service.errors import ServiceError
+from voucher_service.pagination import PageParams
+from voucher_service.programs.service import get_program
+from voucher_service.routing import DatabaseRoute
+
+router = APIRouter(route_class=DatabaseRoute)
+
+COLUMNS = (
+    Column("id", "applications.id", link="url"),
+    Column("program_code", "applications.program", "code"),
+    Column("year", "overview.year"),
+    Column("uscc", "enterprises.uscc", "code"),
+    Column("size_class", "applications.size_class", "label", prefix="size."),
+    Column("requested_fen", "applications.requested", "money"),
+    Column("approved_fen", "applications.approved", "money"),
+    Column("checks", "applications.checks", "label", prefix="applications.checks_"),
+    Column("flags", "applications.flags", "number"),
+    Column("status", "applications.status", "status"),
+    Column("created_at", "applications.created_at", "datetime"),
+)
+STATUS_FILTER = Filter(
+    "status",
+    "applications.status",
+    status_options(s for s in ApplicationStatus if s != ApplicationStatus.SUBMITTED)
+    + [("all", "filter.all")],
+    blank="status.submitted",
+)
+STATUSES = "^(" + "|".join([*ApplicationStatus, "all"]) + ")$"
+FILTERS = (
+    STATUS_FILTER,
+    Filter("program", "applications.program"),
+    Filter("year", "overview.year"),
+    Filter("eligible", "applications.checks", YES_NO),
+    DISTRICT_FILTER,
+)
+
+
+def row_of(view: ApplicationView) -> dict[str, Any]:
+    a = view.application
+    return {
+        "id": a.id,
+        "url": f"{BUREAU}/applications/{a.id}",
+        "program_code": view.program_code,
+        "year": a.year,
+        "uscc": view.uscc,
+        "size_class": a.size_class,
+        "requested_fen": a.requested_fen,
+        "approved_fen": a.approved_fen,
+        "checks": "passed" if a.eligible else "failed",
+        "flags": len(view.flags),
+        "status": a.status,
+        "created_at": a.created_at,
+    }
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters, as ``GET /v1/admin/applications`` takes them."""
+
+    status: ApplicationStatus | None = ApplicationStatus.SUBMITTED  # None: every status
+    program: str | None = None
+    year: int | None = None
+    eligible: bool | None = None
+    district_code: str | None = None
+
+
+async def queue_filters(
+    status: Annotated[str | None, Query(pattern=STATUSES)] = None,
+    program: Annotated[str | None, Query(max_length=40)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    eligible: bool | None = None,
+    district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+) -> QueueFilters:
+    chosen = None if status == "all" else ApplicationStatus(status or ApplicationStatus.SUBMITTED)
+    return QueueFilters(chosen, program or None, year, eligible, district_code)
+
+
+@router.get("/bureau/applications", dependencies=[guard(BUREAU_READ)])
+def queue(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    filters: Annotated[QueueFilters, Depends(queue_filters)],
+) -> Any:
+    """The queue as ``GET /v1/admin/applications`` gives it: submitted ones unless another
+    status (or all) is asked for, oldest first."""
+    return _queue(request, session, page, filters)
+
+
+def _queue(
+    request: Request,
+    session: Session,
+    page: PageParams,
+    filters: QueueFilters,
+    *,
+    results: list[dict[str, Any]] | None = None,
+) -> Any:
+    program_id = get_program(session, filters.program).id if filters.program else None
+
+    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+        views, cursor = service.list_applications(
+            session,
+            params,
+            status=filters.status,
+            program_id=program_id,
+            year=filters.year,
+            eligible=filters.eligible,
+            district_code=filters.district_code,
+        )
+        return [row_of(v) for v in views], cursor
+
+    may_decide = allows(request, BUREAU_STAFF)
+    bulk = may_decide and filters.status == ApplicationStatus.SUBMITTED
+    return listing_page(
+        request,
+        template="bureau/applications.html",
+        table_id="applications",
+        caption="applications.caption",
+        columns=COLUMNS,
+        filters=FILTERS,
+        listing=listing,
+        params=page,
+        file_name="applications",
+        row_key="id",
+        select_form="bulk" if bulk else "",
+        may_decide=may_decide,
+        results=results,
+    )
+
+
+@router.post("/bureau/applications/approve-bulk", dependencies=[guard(BUREAU_STAFF)])
+def approve_bulk(
+    request: Request,
+    session: SessionDep,
+    today: TodayDep,
+    now: NowDep,
+    ids: Annotated[list[int], Form(max_length=500)],
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Any:
+    """``POST /v1/admin/applications/approve-bulk``: each stands or fails on its own; the
+    queue comes back with what became of each."""
+    outcomes = service.approve_many(session, ids, reason=reason, today=today, now=now)
+    t = translator(request)
+    results = [_result(o, t) for o in outcomes]
+    return _queue(request, session, PageParams(), QueueFilters(), results=results)
+
+
+def _result(outcome: BulkOutcome, t: Any) -> dict[str, Any]:
+    if outcome.approved is not None:
+        code = outcome.approved.voucher_code
+        return {
+            "id": outcome.application_id,
+            "ok": True,
+            "text": t("applications.bulk_ok", code=code),
+        }
+    assert outcome.error is not None
+    return {"id": outcome.application_id, "ok": False, "text": describe(outcome.error, t)}
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    application_id: int,
+    *,
+    error: ServiceError | None = None,
+    form: dict[str, str] | None = None,
+) -> Any:
+    view = service.describe(session, [service.get_application(session, application_id)])[0]
+    t = translator(request)
+    return render(
+        request,
+        "bureau/application.html",
+        status_code=error.status if error else 200,
+        view=view,
+        a=view.application,
+        may_decide=allows(request, BUREAU_STAFF)
+        and view.application.status == ApplicationStatus.SUBMITTED,
+        error=describe(error, t) if error else None,
+        form=form or {"amount": "", "reason": ""},
+        notice=notice(request),
+    )
+
+
+@router.get("/bureau/applications/{application_id}", dependencies=[guard(BUREAU_READ)])
+def application(application_id: int, request: Request, session: SessionDep) -> Any:
+    """An application as ``GET /v1/admin/applications/{id}`` gives it: its checks, flags,
+    what it asks for and what became of it."""
+    return _detail(request, session, application_id)
+
+
+@router.post("/bureau/applications/{application_id}/approve", dependencies=[guard(BUREAU_STAFF)])
+def approve(
+    application_id: int,
+    request: Request,
+    session: SessionDep,
+    today: TodayDep,
+    now: NowDep,
+    amount: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Any:
+    """Approve, issuing the voucher — for ``amount`` yuan if given (approve for less)."""
+
+    def act() -> None:
+        row = service.get_application(session, application_id)
+        fen = amount_fen(amount) if amount.strip() else None
+        service.approve(session, row, amount_fen=fen, reason=reason, today=today, now=now)
+
+    return _decided(request, session, application_id, act, "approved", amount, reason)
+
+
+DECLINES = {
+    "return": (service.return_for_changes, "returned"),
+    "reject": (service.reject, "rejected"),
+}
+
+
+@router.post("/bureau/applications/{application_id}/{verb}", dependencies=[guard(BUREAU_STAFF)])
+def decline(
+    application_id: int,
+    verb: Literal["return", "reject"],
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Any:
+    """Return for changes or reject (``POST /v1/admin/applications/{id}/return``, ``.../reject``):
+    a reason is required."""
+    decide, done = DECLINES[verb]
+
+    def act() -> None:
+        decide(session, service.get_application(session, application_id), reason=reason, now=now)
+
+    return _decided(request, session, application_id, act, done, "", reason)
+
+
+def _decided(
+    request: Request,
+    session: Session,
+    application_id: int,
+    act: Any,
+    done: str,
+    amount: str,
+    reason: str,
+) -> Any:
+    """After a decision: back to the application with a notice, or the form again with the
+    refusal (nothing of the refused call is kept: it ran in a savepoint)."""
+    refused = attempt(session, act)
+    if refused is not None:
+        form = {"amount": amount, "reason": reason}
+        return _detail(request, session, application_id, error=refused, form=form)
+    return redirect(f"{BUREAU}/applications/{application_id}?done={done}")

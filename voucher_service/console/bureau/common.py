@@ -1,0 +1,92 @@
+"""What the bureau's pages share: a listing page (one page of rows, its filters, and the
+whole filtered listing as CSV or XLSX), what the signed-in person may do, and the notices a
+redirect after an action asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from voucher_service.auth.access import Access
+from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console.table_files import FORMATS, Listing, every_row, table_file
+from voucher_service.console.tables import Column, Filter, Table
+from voucher_service.console.templating import render
+from voucher_service.console.viewer import Viewer
+from voucher_service.pagination import PageParams
+
+# Notices a redirect may ask for (?done=...), by catalogue key: never text from the URL.
+DONE = {
+    "approved": "done.approved",
+    "returned": "done.returned",
+    "rejected": "done.rejected",
+    "revoked": "done.revoked",
+    "closed": "done.closed",
+    "statement_approved": "done.statement_approved",
+    "paid": "done.paid",
+    "suspended": "done.suspended",
+    "reinstated": "done.reinstated",
+}
+
+
+def translator(request: Request) -> Translator:
+    return Translator(language_of(request))
+
+
+def notice(request: Request) -> str | None:
+    key = DONE.get(request.query_params.get("done", ""))
+    return translator(request)(key) if key else None
+
+
+def allows(request: Request, access: Access) -> bool:
+    """Whether the signed-in person's role passes ``access`` (for showing a form's button;
+    the form's own route is guarded by the same rule)."""
+    viewer: Viewer | None = getattr(request.state, "viewer", None)
+    return viewer is not None and viewer.role in access.roles
+
+
+def listing_page(
+    request: Request,
+    *,
+    template: str,
+    table_id: str,
+    caption: str,
+    columns: Sequence[Column],
+    filters: Sequence[Filter],
+    listing: Listing,
+    params: PageParams,
+    file_name: str,
+    row_key: str | None = None,
+    select_form: str = "",
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """A page showing one page of ``listing`` as a table (``?format=csv|xlsx``: every row the
+    filters select, as a file with the same columns)."""
+    fmt = request.query_params.get("format")
+    if fmt in FORMATS:
+        rows = every_row(listing)
+        return table_file(columns, rows, translator(request), fmt=fmt, name=file_name)
+    rows_shown, cursor = listing(params)
+    table = Table.page(
+        request,
+        id=table_id,
+        caption=caption,
+        columns=columns,
+        rows=rows_shown,
+        next_cursor=cursor,
+        filters=filters,
+        download_url=request.url.path,
+        row_key=row_key,
+        select_form=select_form,
+    )
+    return render(
+        request,
+        template,
+        status_code=status_code,
+        table=table,
+        **({"error": None, "notice": notice(request)} | context),
+    )

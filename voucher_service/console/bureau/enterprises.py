@@ -1,0 +1,142 @@
+"""Enterprises (企业): the register with its district filter, and one enterprise with its
+standing in each program (cap used and left, window, vouchers) and its applications — what
+``GET /v1/admin/enterprises``, ``.../{uscc}``, ``.../{uscc}/status?program=`` and
+``/v1/admin/vouchers?uscc=`` give. Read only, guarded by BUREAU_READ like those endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from voucher_service.applications import service as applications
+from voucher_service.auth.access import BUREAU_READ
+from voucher_service.console.auth import guard
+from voucher_service.console.bureau import applications as application_pages
+from voucher_service.console.bureau import vouchers as voucher_pages
+from voucher_service.console.bureau.common import listing_page
+from voucher_service.console.bureau.filters import DISTRICT_FILTER
+from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.tables import Column, Table
+from voucher_service.console.templating import render
+from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.deps import PageDep, SessionDep, TodayDep
+from voucher_service.domain.divisions import division_name
+from voucher_service.enterprises import service
+from voucher_service.enterprises.service import subsidy_status
+from voucher_service.fields import parse_uscc_param
+from voucher_service.pagination import PageParams
+from voucher_service.programs.service import list_programs
+from voucher_service.routing import DatabaseRoute
+from voucher_service.vouchers import service as vouchers
+
+router = APIRouter(route_class=DatabaseRoute)
+
+COLUMNS = (
+    Column("uscc", "enterprises.uscc", "code", link="url"),
+    Column("name", "enterprises.name"),
+    Column("district_code", "enterprises.district_code", "code"),
+    Column("district_name", "overview.district"),
+    Column("created_at", "enterprises.created_at", "datetime"),
+)
+STANDING_COLUMNS = (
+    Column("program_code", "applications.program", "code"),
+    Column("cap_fen", "overview.cap", "money"),
+    Column("cap_used_fen", "overview.cap_used", "money"),
+    Column("cap_remaining_fen", "enterprises.cap_remaining", "money"),
+    Column("outstanding_fen", "overview.outstanding", "money"),
+    Column("issuable_fen", "enterprises.issuable", "money"),
+    Column("window_start", "enterprises.window_start", "date"),
+    Column("window_end", "enterprises.window_end", "date"),
+)
+
+
+def row_of(enterprise: Enterprise) -> dict[str, Any]:
+    return {
+        "uscc": enterprise.uscc,
+        "url": f"{BUREAU}/enterprises/{enterprise.uscc}",
+        "name": enterprise.name,
+        "district_code": enterprise.district_code,
+        "district_name": division_name(enterprise.district_code),
+        "created_at": enterprise.created_at,
+    }
+
+
+@router.get("/bureau/enterprises", dependencies=[guard(BUREAU_READ)])
+def enterprises(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+) -> Any:
+    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+        rows, cursor = service.list_enterprises(session, params, district_code=district_code)
+        return [row_of(e) for e in rows], cursor
+
+    return listing_page(
+        request,
+        template="bureau/enterprises.html",
+        table_id="enterprises",
+        caption="enterprises.caption",
+        columns=COLUMNS,
+        filters=(DISTRICT_FILTER,),
+        listing=listing,
+        params=page,
+        file_name="enterprises",
+        row_key="uscc",
+    )
+
+
+@router.get("/bureau/enterprises/{uscc}", dependencies=[guard(BUREAU_READ)])
+def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep) -> Any:
+    found = service.get_enterprise(session, parse_uscc_param(uscc))
+    programs, _ = list_programs(session, PageParams(limit=100))
+    standing = []
+    for program in programs:
+        state = subsidy_status(session, found, program, today=today)
+        if not state.enrolled:
+            continue
+        standing.append(
+            {
+                "program_code": program.code,
+                "cap_fen": state.rules.cap_fen,
+                "cap_used_fen": state.cap_used_fen,
+                "cap_remaining_fen": state.cap_remaining_fen,
+                "outstanding_fen": state.outstanding_fen,
+                "issuable_fen": state.issuable_fen,
+                "window_start": state.window.start if state.window else None,
+                "window_end": state.window.last_day if state.window else None,
+            }
+        )
+    held, _ = vouchers.list_vouchers(session, PageParams(limit=200), enterprise=found)
+    applied, _ = applications.list_applications(
+        session, PageParams(limit=200), enterprise_id=found.id
+    )
+
+    def table(id: str, caption: str, columns: Any, rows: list[dict[str, Any]], key: str) -> Table:
+        return Table(
+            id=id, caption=caption, url=request.url.path, columns=columns, rows=rows, row_key=key
+        )
+
+    return render(
+        request,
+        "bureau/enterprise.html",
+        e=row_of(found),
+        standing=table(
+            "standing", "enterprises.standing", STANDING_COLUMNS, standing, "program_code"
+        ),
+        vouchers=table(
+            "enterprise-vouchers",
+            "vouchers.caption",
+            voucher_pages.COLUMNS,
+            [voucher_pages.row_of(v) for v in vouchers.describe_vouchers(session, held)],
+            "code",
+        ),
+        applications=table(
+            "enterprise-applications",
+            "applications.caption",
+            application_pages.COLUMNS,
+            [application_pages.row_of(v) for v in applied],
+            "id",
+        ),
+    )

@@ -1,0 +1,26 @@
+"""The bureau's pages in the console's menu, each shown only to the roles its own access rule
+lets in (the rule object that guards the page and its API endpoint)."""
+
+from __future__ import annotations
+
+from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, Access
+from voucher_service.console.viewer import CONSOLE
+from voucher_service.db.tables.auth import Role
+
+BUREAU = f"{CONSOLE}/bureau"
+
+# (catalogue key, URL, the page's access rule), in the menu's order after the overview.
+PAGES: tuple[tuple[str, str, Access], ...] = (
+    ("nav.bureau.applications", f"{BUREAU}/applications", BUREAU_READ),
+    ("nav.bureau.vouchers", f"{BUREAU}/vouchers", BUREAU_READ),
+    ("nav.bureau.enterprises", f"{BUREAU}/enterprises", BUREAU_READ),
+    ("nav.bureau.providers", f"{BUREAU}/providers", BUREAU_READ),
+    ("nav.bureau.statements", f"{BUREAU}/statements", BUREAU_READ),
+    ("nav.bureau.evaluation", f"{BUREAU}/evaluation", BUREAU_READ),
+    ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),
+)
+
+
+def bureau_pages(role: Role) -> list[tuple[str, str]]:
+    """(label, URL) of the bureau's pages ``role`` may open."""
+    return [(label, url) for label, url, access in PAGES if role in access.roles]

@@ -1,0 +1,201 @@
+"""The bureau's overview: every program and year with its four totals, and one of them in
+full (the burn-down and subsidies by month, by district, provider and size class, the
+enterprises near their cap) — the figures of the aggregates API, read by the same service
+functions (``aggregates.service``), so the page and ``GET /v1/admin/programs/{code}/pools/
+{year}/aggregates`` show the same numbers. Guarded by BUREAU_READ, the API's rule."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from voucher_service.aggregates import service
+from voucher_service.aggregates.schemas import month_text
+from voucher_service.aggregates.service import NEAR_CAP_SHARE_BP, Line, PoolAggregates
+from voucher_service.auth.access import BUREAU_READ
+from voucher_service.console.auth import guard
+from voucher_service.console.bureau.common import notice, translator
+from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.i18n import Translator
+from voucher_service.console.tables import Column, Table
+from voucher_service.console.templating import render
+from voucher_service.deps import NowDep, SessionDep, SettingsDep
+from voucher_service.money import fen_to_yuan
+from voucher_service.programs.service import get_pool, get_program
+from voucher_service.routing import DatabaseRoute
+
+router = APIRouter(route_class=DatabaseRoute)
+
+POOL_COLUMNS = (
+    Column("program_code", "overview.program", "code", link="url"),
+    Column("program_name", "overview.program_name"),
+    Column("year", "overview.year"),
+    Column("total_fen", "overview.total", "money"),
+    Column("available_fen", "overview.available", "money"),
+    Column("outstanding_fen", "overview.outstanding", "money"),
+    Column("consumed_fen", "overview.consumed", "money"),
+)
+NEAR_CAP_COLUMNS = (
+    Column("name", "overview.enterprise", link="url"),
+    Column("uscc", "enterprises.uscc", "code"),
+    Column("district_name", "overview.district"),
+    Column("used_fen", "overview.cap_used", "money"),
+    Column("cap_fen", "overview.cap", "money"),
+    Column("used_bp", "overview.cap_share", "percent_bp"),
+)
+# A palette that reads on white and in grey print: the masthead's blue first, the red rule's.
+PALETTE = ["#0b3d6e", "#b8121b", "#2f7ebc", "#d9822b", "#3a8f5c", "#7b5ea7", "#8c8c8c"]
+
+
+def _yuan(fen: int | None) -> str | None:
+    """A chart's value: exact yuan as text (ECharts reads numeric strings), never a float."""
+    return None if fen is None else fen_to_yuan(fen)
+
+
+def _axis(t: Translator) -> dict[str, Any]:
+    return {"type": "value", "name": t("chart.yuan"), "axisLabel": {"formatter": "{value}"}}
+
+
+def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
+    """The ECharts options of a pool's figures, by chart id."""
+    months = [month_text(m.month) for m in figures.months]
+    common = {
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 36, "top": 48, "bottom": 8, "containLabel": True},
+    }
+
+    def bars(lines: list[Line], name: str, prefix: str = "") -> dict[str, Any]:
+        shown = [line for line in lines if line.subsidy_fen] or lines
+        labels = [t(prefix + x.key) if prefix + x.key in t else x.label for x in shown]
+        return {
+            **common,
+            "xAxis": _axis(t),
+            "yAxis": {"type": "category", "data": labels, "inverse": True},
+            "series": [
+                {
+                    "type": "bar",
+                    "name": name,
+                    "barMaxWidth": 28,
+                    "data": [_yuan(x.subsidy_fen) for x in shown],
+                }
+            ],
+        }
+
+    return {
+        "burn-down": {
+            **common,
+            "legend": {"top": 0},
+            "xAxis": {"type": "category", "data": months},
+            "yAxis": {**_axis(t), "scale": True},
+            "series": [
+                {
+                    "type": "line",
+                    "name": t("chart.unspent"),
+                    "data": [_yuan(m.unspent_fen) for m in figures.months],
+                    "areaStyle": {"opacity": 0.08},
+                },
+                {
+                    "type": "line",
+                    "name": t("chart.available"),
+                    "data": [_yuan(m.available_fen) for m in figures.months],
+                    "showAllSymbol": True,
+                    "symbolSize": 9,
+                },
+            ],
+        },
+        "by-month": {
+            **common,
+            "xAxis": {"type": "category", "data": months},
+            "yAxis": _axis(t),
+            "series": [
+                {
+                    "type": "bar",
+                    "name": t("chart.subsidy"),
+                    "barMaxWidth": 36,
+                    "data": [_yuan(m.subsidy_fen) for m in figures.months],
+                }
+            ],
+        },
+        "by-district": bars(figures.by_district, t("chart.subsidy"), "district."),
+        "by-provider": bars(figures.by_provider, t("chart.subsidy")),
+        "by-size": {
+            "color": PALETTE,
+            "tooltip": {"trigger": "item"},
+            "legend": {"bottom": 0},
+            "series": [
+                {
+                    "type": "pie",
+                    "name": t("chart.subsidy"),
+                    "radius": ["35%", "65%"],
+                    "data": [
+                        {"name": t(f"size.{x.key}"), "value": _yuan(x.subsidy_fen)}
+                        for x in figures.by_size_class
+                    ],
+                }
+            ],
+        },
+    }
+
+
+@router.get("/bureau", dependencies=[guard(BUREAU_READ)])
+def overview(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    program: Annotated[str | None, Query(max_length=40)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Any:
+    t = translator(request)
+    pools = service.summaries(session)
+    if program is None or year is None:
+        today = now.astimezone(settings.tz).date()
+        this_year = [p for p in pools if p.year == today.year]
+        chosen = (this_year or pools[-1:])[:1]
+        program, year = (chosen[0].program_code, chosen[0].year) if chosen else (None, None)
+    figures = None
+    if program is not None and year is not None:
+        found = get_program(session, program)
+        pool = get_pool(session, found, year)
+        figures = service.aggregates(session, found, pool, now=now, tz=settings.tz)
+    rows = [
+        {
+            "program_code": p.program_code,
+            "program_name": p.program_name,
+            "year": p.year,
+            "total_fen": p.totals.total_fen,
+            "available_fen": p.totals.available_fen,
+            "outstanding_fen": p.totals.outstanding_fen,
+            "consumed_fen": p.totals.consumed_fen,
+            "key": f"{p.program_code}/{p.year}",
+            "url": f"{BUREAU}?program={p.program_code}&year={p.year}",
+        }
+        for p in pools
+    ]
+    pool_table = Table(
+        id="pools", caption="overview.pools", url=request.url.path, columns=POOL_COLUMNS,
+        rows=rows, row_key="key",
+    )  # fmt: skip
+    near_table = None
+    if figures is not None:
+        near_rows = [
+            {**n.__dict__, "used_bp": n.used_bp, "url": f"{BUREAU}/enterprises/{n.uscc}"}
+            for n in figures.near_cap
+        ]
+        near_table = Table(
+            id="near-cap", caption="overview.near_cap", url=request.url.path,
+            columns=NEAR_CAP_COLUMNS, rows=near_rows, row_key="uscc",
+        )  # fmt: skip
+    return render(
+        request,
+        "bureau/overview.html",
+        pools=pool_table,
+        selected=(program, year),
+        figures=figures,
+        near_table=near_table,
+        near_share=NEAR_CAP_SHARE_BP // 100,
+        charts=charts(figures, t) if figures is not None else None,
+        notice=notice(request),
+    )

@@ -1,0 +1,30 @@
+"""Every bureau page, one router per area, gathered for the console app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from voucher_service.console.bureau import (
+    applications,
+    audit,
+    enterprises,
+    evaluation,
+    overview,
+    providers,
+    statements,
+    vouchers,
+)
+
+AREAS = (
+    overview,
+    applications,
+    vouchers,
+    enterprises,
+    providers,
+    statements,
+    audit,
+    evaluation,
+)
+router = APIRouter()
+for area in AREAS:
+    router.include_router(area.router)

@@ -1,0 +1,196 @@
+"""Vouchers (算力券): search the list, open one with its postings and its audit trail, revoke
+it. Guarded like ``/v1/admin/vouchers`` (reading: BUREAU_READ; revoking: BUREAU_STAFF); the
+audit trail only for the roles that may read the audit log (AUDIT_READ), as in the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from sqlalchemy.orm import Session
+
+from voucher_service.audit import service as audit
+from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, BUREAU_STAFF
+from voucher_service.console.auth import guard
+from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.filters import status_options
+from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.tables import Column, Filter, Table
+from voucher_service.console.templating import render
+from voucher_service.db.tables.vouchers import VoucherStatus
+from voucher_service.deps import PageDep, SessionDep
+from voucher_service.enterprises.service import get_enterprise
+from voucher_service.errors import ErrorCode, InvalidInput, NotFound, ServiceError
+from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
+from voucher_service.ledger import accounts
+from voucher_service.ledger.history import postings_of
+from voucher_service.pagination import PageParams
+from voucher_service.programs.service import get_pool, get_program
+from voucher_service.routing import DatabaseRoute
+from voucher_service.vouchers import service
+from voucher_service.vouchers.service import VoucherView
+
+router = APIRouter(route_class=DatabaseRoute)
+
+COLUMNS = (
+    Column("code", "vouchers.code", "code", link="url"),
+    Column("program_code", "applications.program", "code"),
+    Column("year", "overview.year"),
+    Column("uscc", "enterprises.uscc", "code"),
+    Column("face_value_fen", "vouchers.face_value", "money"),
+    Column("balance_fen", "vouchers.balance", "money"),
+    Column("subsidised_fen", "vouchers.subsidised", "money"),
+    Column("released_fen", "vouchers.released", "money"),
+    Column("valid_from", "vouchers.valid_from", "date"),
+    Column("valid_to", "vouchers.valid_to", "date"),
+    Column("status", "vouchers.status", "status"),
+)
+FILTERS = (
+    Filter("code", "vouchers.code"),
+    Filter("program", "applications.program"),
+    Filter("year", "overview.year"),
+    Filter("uscc", "enterprises.uscc"),
+    Filter("status", "vouchers.status", status_options(VoucherStatus)),
+)
+POSTING_COLUMNS = (
+    Column("id", "postings.id"),
+    Column("kind", "postings.kind", "label", prefix="posting."),
+    Column("from_account", "postings.from", "code"),
+    Column("to_account", "postings.to", "code"),
+    Column("amount_fen", "postings.amount", "money"),
+    Column("usage_record_id", "postings.record"),
+    Column("created_at", "postings.at", "datetime"),
+)
+AUDIT_COLUMNS = (
+    Column("occurred_at", "audit.occurred_at", "datetime"),
+    Column("actor", "audit.actor", "code"),
+    Column("action", "audit.action", "code"),
+    Column("after", "audit.after"),
+)
+
+
+def row_of(view: VoucherView) -> dict[str, Any]:
+    v = view.voucher
+    return {
+        "code": v.code,
+        "url": f"{BUREAU}/vouchers/{v.code}",
+        "program_code": view.program_code,
+        "year": view.year,
+        "uscc": view.uscc,
+        "face_value_fen": v.face_value_fen,
+        "balance_fen": v.balance_fen,
+        "subsidised_fen": v.subsidised_fen,
+        "released_fen": v.released_fen,
+        "valid_from": v.valid_from,
+        "valid_to": v.valid_to,
+        "status": v.status,
+    }
+
+
+@router.get("/bureau/vouchers", dependencies=[guard(BUREAU_READ)])
+def vouchers(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    code: Annotated[str | None, Query(max_length=40)] = None,
+    program: Annotated[str | None, Query(max_length=40)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    uscc: Annotated[str | None, Query(max_length=40)] = None,
+    status: VoucherStatus | None = None,
+) -> Any:
+    """``GET /v1/admin/vouchers`` with its filters, and a search by code (which finds one
+    voucher or none)."""
+    if year is not None and program is None:
+        raise InvalidInput("filtering by year needs a program", code=ErrorCode.INVALID_FILTER)
+    program_row = get_program(session, program) if program else None
+    pool = get_pool(session, program_row, year) if program_row and year else None
+    holder = get_enterprise(session, parse_uscc_param(uscc)) if uscc else None
+
+    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+        if code:
+            try:
+                found = [service.get_voucher(session, parse_voucher_code_param(code))]
+            except (NotFound, InvalidInput):  # a search box: no such voucher, nothing shown
+                found = []
+            return [row_of(v) for v in service.describe_vouchers(session, found)], None
+        rows, cursor = service.list_vouchers(
+            session, params, program=program_row, pool=pool, enterprise=holder, status=status
+        )
+        return [row_of(v) for v in service.describe_vouchers(session, rows)], cursor
+
+    return listing_page(
+        request,
+        template="bureau/vouchers.html",
+        table_id="vouchers",
+        caption="vouchers.caption",
+        columns=COLUMNS,
+        filters=FILTERS,
+        listing=listing,
+        params=page,
+        file_name="vouchers",
+        row_key="code",
+    )
+
+
+def _detail(
+    request: Request, session: Session, code: str, error: ServiceError | None = None
+) -> Any:
+    voucher = service.get_voucher(session, parse_voucher_code_param(code))
+    view = service.describe_vouchers(session, [voucher])[0]
+    postings = [p.model_dump() for p in postings_of(session, accounts.voucher(voucher.id or 0))]
+    posting_table = Table(
+        id="postings", caption="vouchers.postings", url=request.url.path,
+        columns=POSTING_COLUMNS, rows=postings, row_key="id",
+    )  # fmt: skip
+    audit_table = None
+    if allows(request, AUDIT_READ):
+        entries, _ = audit.list_entries(
+            session,
+            PageParams(limit=200),
+            audit.AuditFilter(target_type="voucher", target_id=voucher.code),
+        )
+        audit_table = Table(
+            id="audit-trail", caption="vouchers.audit_trail", url=request.url.path,
+            columns=AUDIT_COLUMNS, rows=entries, row_key="id",
+        )  # fmt: skip
+    return render(
+        request,
+        "bureau/voucher.html",
+        status_code=error.status if error else 200,
+        view=view,
+        v=voucher,
+        postings=posting_table,
+        audit_trail=audit_table,
+        may_revoke=allows(request, BUREAU_STAFF) and voucher.status == VoucherStatus.ACTIVE,
+        error=describe(error, translator(request)) if error else None,
+        notice=notice(request),
+    )
+
+
+@router.get("/bureau/vouchers/{code}", dependencies=[guard(BUREAU_READ)])
+def voucher(code: str, request: Request, session: SessionDep) -> Any:
+    """``GET /v1/admin/vouchers/{code}``, with ``.../postings`` and its entries in the audit
+    log (``GET /v1/admin/audit?target_type=voucher&target_id={code}``)."""
+    return _detail(request, session, code)
+
+
+@router.post("/bureau/vouchers/{code}/revoke", dependencies=[guard(BUREAU_STAFF)])
+def revoke(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=480)] = "",
+) -> Any:
+    """``POST /v1/admin/vouchers/{code}/revoke``: the unspent balance returns to the pool."""
+
+    def act() -> None:
+        if not reason.strip():
+            raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
+        found = service.get_voucher(session, parse_voucher_code_param(code))
+        service.revoke_voucher(session, found, reason=reason)
+
+    refused = attempt(session, act)
+    if refused is not None:
+        return _detail(request, session, code, refused)
+    return redirect(f"{BUREAU}/vouchers/{parse_voucher_code_param(code)}?done=revoked")

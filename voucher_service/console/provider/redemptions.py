@@ -1,0 +1,48 @@
+"""The provider's landing page: the vouchers redeemed with me (核销绑定), as
+``GET /v1/provider/{uscc}/redemptions`` lists them. Only an active one may be drawn on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from voucher_service.auth.access import PROVIDER_SELF
+from voucher_service.console.auth import guard
+from voucher_service.console.enterprise.redemptions import redemption_rows
+from voucher_service.console.people.pages import notice
+from voucher_service.console.tables import Column, Table
+from voucher_service.console.templating import render
+from voucher_service.deps import PageDep, SessionDep
+from voucher_service.fields import parse_uscc_param
+from voucher_service.providers.service import get_provider
+from voucher_service.redemptions import service as redemptions
+from voucher_service.routing import DatabaseRoute
+
+router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
+
+COLUMNS = (
+    Column("voucher_code", "redeem.voucher", "code"),
+    Column("uscc", "redeem.enterprise", "code"),
+    Column("status", "redeem.status", "status", prefix="redemption.status."),
+    Column("created_at", "redeem.created_at", "datetime"),
+    Column("ended_at", "redeem.ended_at", "datetime"),
+)
+
+
+@router.get("/{uscc}")
+def redeemed_page(uscc: str, request: Request, session: SessionDep, page: PageDep) -> Any:
+    provider = get_provider(session, parse_uscc_param(uscc))
+    views, cursor = redemptions.list_redemptions(session, page, provider=provider)
+    table = Table.page(
+        request,
+        id="redemptions",
+        caption="redeemed.caption",
+        columns=COLUMNS,
+        rows=redemption_rows(views),
+        next_cursor=cursor,
+        row_key="id",
+    )
+    return render(
+        request, "provider/redemptions.html", table=table, provider=provider, notice=notice(request)
+    )
