@@ -324,6 +324,9 @@ def _in_utc(row: Record) -> Record:
     return row
 
 
+_USAGE, _REFUSED = RecordKind.USAGE.value, Outcome.REFUSED.value
+
+
 def new_record(
     provider_id: int,
     report: UsageReport,
@@ -336,7 +339,7 @@ def new_record(
         "provider_id": provider_id,
         "record_id": report.record_id,
         "body_hash": report.body_hash,
-        "kind": RecordKind.USAGE.value,
+        "kind": _USAGE,
         "original_id": None,
         "voucher_id": voucher.id if voucher else None,
         "enterprise_id": voucher.enterprise_id if voucher else None,
@@ -353,7 +356,7 @@ def new_record(
         "full_subsidy_fen": 0,
         "subsidy_fen": 0,
         "enterprise_share_fen": report.fee_fen,
-        "outcome": Outcome.REFUSED.value,
+        "outcome": _REFUSED,
         "reason": None,
         "rule_version": None,
         "ceiling_bp": None,
