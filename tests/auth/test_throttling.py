@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from ipaddress import ip_network
 
+import psycopg
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
@@ -122,17 +123,36 @@ def test_counters_expire_and_storage_stays_bounded(session: Session) -> None:
 
 @contextmanager
 def statements(session: Session) -> Iterator[list[str]]:
+    """Every statement sent to the database meanwhile: through SQLAlchemy, and on PostgreSQL
+    straight through psycopg too (the hot path's fixed queries, ``db.statements.first_row``)."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         seen.append(statement)
 
+    sent_directly = psycopg.Cursor.execute
+
+    def execute(cursor, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not getattr(cursor, "_through_sqlalchemy", False):
+            seen.append(str(query))
+        return sent_directly(cursor, query, *args, **kwargs)
+
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", _mark, retval=False)
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        psycopg.Cursor.execute = sent_directly  # type: ignore[method-assign]
+        event.remove(engine, "before_cursor_execute", _mark)
         event.remove(engine, "before_cursor_execute", record)
+
+
+def _mark(_conn, cursor, *_args) -> None:  # type: ignore[no-untyped-def]
+    """A cursor SQLAlchemy executes on is counted by its own event, not twice."""
+    if isinstance(cursor, psycopg.Cursor):
+        cursor._through_sqlalchemy = True
 
 
 def test_a_correct_key_is_one_query_even_under_attack(session: Session) -> None:

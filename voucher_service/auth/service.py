@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service import audit_log
-from voucher_service.db.statements import dialect_insert
+from voucher_service.db.statements import dialect_insert, first_row
 from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
@@ -201,6 +201,33 @@ def create_own_key(
     )
 
 
+# Every request's first query: plain columns (no ORM entities to build), compiled once.
+_KEY_COLUMNS: tuple[Any, ...] = (
+    col(ApiKey.id).label("key_id"),
+    ApiKey.prefix,
+    ApiKey.secret_hash,
+    ApiKey.revoked_at,
+    ApiKey.expires_at,
+    ApiKey.last_used_at,
+    col(Principal.id).label("principal_id"),
+    Principal.role,
+    Principal.name,
+    Principal.enterprise_id,
+    Principal.provider_id,
+    col(Enterprise.uscc).label("enterprise_uscc"),
+    col(Provider.uscc).label("provider_uscc"),
+    col(Provider.status).label("provider_status"),
+    Provider.status_reason,
+)
+_KEY_LOOKUP = (
+    select(*_KEY_COLUMNS)
+    .join(Principal, col(Principal.id) == ApiKey.principal_id)
+    .outerjoin(Enterprise, col(Enterprise.id) == Principal.enterprise_id)
+    .outerjoin(Provider, col(Provider.id) == Principal.provider_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+
+
 def authenticate(session: Session, key: str, *, now: datetime, client: str) -> Caller:
     """The caller a bearer key stands for, or Unauthorized (malformed, unknown, expired or
     revoked), or TooManyFailures.
@@ -213,20 +240,7 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
     parts = split_key(key)
     row = None
     if parts is not None:
-        row = session.execute(
-            select(
-                ApiKey,
-                Principal,
-                Enterprise.uscc,
-                Provider.uscc,
-                Provider.status,
-                Provider.status_reason,
-            )
-            .join(Principal, Principal.id == ApiKey.principal_id)
-            .outerjoin(Enterprise, Enterprise.id == Principal.enterprise_id)
-            .outerjoin(Provider, Provider.id == Principal.provider_id)
-            .where(ApiKey.prefix == parts[0])
-        ).first()
+        row = first_row(session, _KEY_LOOKUP, {"prefix": parts[0]})
     if parts is None:
         _fail(
             session,
@@ -238,36 +252,33 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         )
     if row is None:
         _fail(session, now, client, None, "unknown", "unknown API key")
-    api_key, principal, enterprise_uscc, provider_uscc, provider_status, reason = row
-    if not hmac.compare_digest(api_key.secret_hash, _hash(key)):
-        _fail(session, now, client, api_key.prefix, "unknown", "unknown API key")
-    if api_key.revoked_at is not None:
-        _fail(
-            session, now, client, api_key.prefix, "revoked", f"API key {api_key.prefix} was revoked"
-        )
-    if api_key.expires_at is not None and api_key.expires_at <= now:
+    if not hmac.compare_digest(row.secret_hash, _hash(key)):
+        _fail(session, now, client, row.prefix, "unknown", "unknown API key")
+    if row.revoked_at is not None:
+        _fail(session, now, client, row.prefix, "revoked", f"API key {row.prefix} was revoked")
+    if row.expires_at is not None and row.expires_at <= now:
         _fail(
             session,
             now,
             client,
-            api_key.prefix,
+            row.prefix,
             "expired",
-            f"API key {api_key.prefix} expired at {api_key.expires_at.isoformat()}",
+            f"API key {row.prefix} expired at {row.expires_at.isoformat()}",
         )
-    if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
-        session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
+    if row.last_used_at is None or row.last_used_at < now - LAST_USED_RESOLUTION:
+        session.execute(update(ApiKey).where(ApiKey.id == row.key_id).values(last_used_at=now))
     return Caller(
-        principal_id=principal.id,
-        role=Role(principal.role),
-        name=principal.name,
-        key_id=api_key.id,
-        key_prefix=api_key.prefix,
-        enterprise_id=principal.enterprise_id,
-        enterprise_uscc=enterprise_uscc,
-        provider_id=principal.provider_id,
-        provider_uscc=provider_uscc,
-        provider_status=provider_status,
-        provider_status_reason=reason or "",
+        principal_id=row.principal_id,
+        role=Role(row.role),
+        name=row.name,
+        key_id=row.key_id,
+        key_prefix=row.prefix,
+        enterprise_id=row.enterprise_id,
+        enterprise_uscc=row.enterprise_uscc,
+        provider_id=row.provider_id,
+        provider_uscc=row.provider_uscc,
+        provider_status=row.provider_status,
+        provider_status_reason=row.status_reason or "",
     )
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -38,3 +42,26 @@ def postgres_connection(session: Session) -> Any | None:
     if connection.dialect.name != "postgresql":
         return None
     return connection.connection.driver_connection
+
+
+_PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+@cache
+def _postgres_sql(statement: Select[Any]) -> str:
+    """A fixed statement compiled once for psycopg (``%(name)s`` parameters)."""
+    return str(statement.compile(dialect=_PSYCOPG))
+
+
+def first_row(session: Session, statement: Select[Any], params: dict[str, Any]) -> Any | None:
+    """The first row of a fixed, module-level SELECT (its columns by name), or None. On
+    PostgreSQL the statement, compiled once, goes straight to psycopg (see
+    ``postgres_connection``); elsewhere through the session. One definition of the query
+    serves both: only columns whose values need no SQLAlchemy type processing belong in it
+    (psycopg gives instants as aware datetimes, as the tables' type does)."""
+    pg = postgres_connection(session)
+    if pg is None:
+        return session.execute(statement, params).first()
+    with pg.cursor(row_factory=namedtuple_row) as cursor:
+        cursor.execute(_postgres_sql(statement), params)
+        return cursor.fetchone()

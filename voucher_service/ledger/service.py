@@ -245,14 +245,21 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
         )
         _move_caps(session, per_cap)
         return
+    names: dict[Account, str] = {}  # a batch names each voucher's and provider's account often
+
+    def name(account: Account) -> str:
+        if account not in names:
+            names[account] = str(account)
+        return names[account]
+
     with pg.cursor() as cursor:
         with cursor.copy(_PG_COPY_POSTINGS) as copy:
             for posting in postings:
                 copy.write_row(
                     (
                         posting.kind.value,
-                        str(posting.source),
-                        str(posting.target),
+                        name(posting.source),
+                        name(posting.target),
                         posting.amount_fen,
                         posting.pool_id,
                         posting.voucher_id,

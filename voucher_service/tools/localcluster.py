@@ -51,6 +51,7 @@ class ApiCluster:
     log_dir: Path
     workers: int = 1
     settings: dict[str, str] = field(default_factory=dict)
+    app: str = "voucher_service.api:app"  # the benchmark's HTTP ceiling serves another
     servers: list[_Server] = field(default_factory=list)
 
     @property
@@ -77,7 +78,7 @@ class ApiCluster:
             sys.executable,
             "-m",
             "uvicorn",
-            "voucher_service.api:app",
+            self.app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -166,11 +167,18 @@ def _cmdline(pid: int) -> bytes:
 
 @contextmanager
 def api_cluster(
-    database_url: str, count: int, log_dir: Path, *, workers: int = 1, **settings: str
+    database_url: str,
+    count: int,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    app: str = "voucher_service.api:app",
+    **settings: str,
 ) -> Iterator[ApiCluster]:
     """Start ``count`` API servers on ``database_url`` (``settings`` are extra VOUCHER_
-    variables: ``max_in_flight="4"``); yield them, to kill and restart; stop them after."""
-    cluster = ApiCluster(database_url, count, log_dir, workers, settings)
+    variables: ``max_in_flight="4"``; ``app`` the ASGI application to serve); yield them, to
+    kill and restart; stop them after."""
+    cluster = ApiCluster(database_url, count, log_dir, workers, settings, app)
     try:
         cluster.start()
         yield cluster
@@ -180,10 +188,16 @@ def api_cluster(
 
 @contextmanager
 def api_processes(
-    database_url: str, count: int, log_dir: Path, *, workers: int = 1, **settings: str
+    database_url: str,
+    count: int,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    app: str = "voucher_service.api:app",
+    **settings: str,
 ) -> Iterator[list[str]]:
     """``api_cluster``, yielding only the servers' base URLs."""
-    with api_cluster(database_url, count, log_dir, workers=workers, **settings) as cluster:
+    with api_cluster(database_url, count, log_dir, workers=workers, app=app, **settings) as cluster:
         yield cluster.urls
 
 

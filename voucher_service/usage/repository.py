@@ -97,8 +97,12 @@ SELECT v.id, v.code, v.status, v.valid_from, v.valid_to, v.program_id, v.pool_id
   JOIN enrolment en ON en.id = v.enrolment_id
   LEFT JOIN redemption r
     ON r.voucher_id = v.id AND r.provider_id = %(provider_id)s AND r.status = 'active'
- WHERE v.code = ANY(%(codes)s)
+ WHERE {where}
 """
+# One code (a single post) is matched by equality, so that PostgreSQL settles on one generic
+# plan for the prepared statement; with ANY(array) it re-plans this query on every call.
+_PG_NAMED_VOUCHER = _PG_NAMED_VOUCHERS.format(where="v.code = %(code)s")
+_PG_NAMED_VOUCHERS = _PG_NAMED_VOUCHERS.format(where="v.code = ANY(%(codes)s)")
 
 
 def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[str, NamedVoucher]:
@@ -111,7 +115,11 @@ def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[
         return _named_vouchers_core(session, provider_id, codes)
     found: dict[str, NamedVoucher] = {}
     with pg.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
+        if len(codes) == 1:
+            [code] = codes
+            cursor.execute(_PG_NAMED_VOUCHER, {"provider_id": provider_id, "code": code})
+        else:
+            cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
         for row in cursor:
             rules = tuple(
                 Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum)
@@ -144,6 +152,23 @@ def _named(
     )
 
 
+# What a NamedVoucher is made of (``_named``), wherever a query reads vouchers for pricing.
+_NAMED_COLUMNS = (
+    VOUCHERS.c.id,
+    VOUCHERS.c.code,
+    VOUCHERS.c.status,
+    VOUCHERS.c.valid_from,
+    VOUCHERS.c.valid_to,
+    VOUCHERS.c.program_id,
+    VOUCHERS.c.pool_id,
+    VOUCHERS.c.enrolment_id,
+    VOUCHERS.c.enterprise_id,
+    ENTERPRISES.c.uscc,
+    ENROLMENTS.c.window_start,
+    ENROLMENTS.c.window_end,
+)
+
+
 def _named_vouchers_core(
     session: Session, provider_id: int, codes: set[str]
 ) -> dict[str, NamedVoucher]:
@@ -152,18 +177,7 @@ def _named_vouchers_core(
         rows.extend(
             session.execute(
                 select(
-                    VOUCHERS.c.id,
-                    VOUCHERS.c.code,
-                    VOUCHERS.c.status,
-                    VOUCHERS.c.valid_from,
-                    VOUCHERS.c.valid_to,
-                    VOUCHERS.c.program_id,
-                    VOUCHERS.c.pool_id,
-                    VOUCHERS.c.enrolment_id,
-                    VOUCHERS.c.enterprise_id,
-                    ENTERPRISES.c.uscc,
-                    ENROLMENTS.c.window_start,
-                    ENROLMENTS.c.window_end,
+                    *_NAMED_COLUMNS,
                     REDEMPTIONS.c.id.label("redemption_id"),
                 )
                 .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
@@ -229,18 +243,7 @@ def top_up_vouchers(
             TOP_UPS.c.stack_order,
             TOP_UPS.c.ceiling_bp,
             PROGRAMS.c.code.label("program_code"),
-            VOUCHERS.c.id,
-            VOUCHERS.c.code,
-            VOUCHERS.c.status,
-            VOUCHERS.c.valid_from,
-            VOUCHERS.c.valid_to,
-            VOUCHERS.c.program_id,
-            VOUCHERS.c.pool_id,
-            VOUCHERS.c.enrolment_id,
-            VOUCHERS.c.enterprise_id,
-            ENTERPRISES.c.uscc,
-            ENROLMENTS.c.window_start,
-            ENROLMENTS.c.window_end,
+            *_NAMED_COLUMNS,
         )
         .join(PROGRAMS, PROGRAMS.c.id == TOP_UPS.c.program_id)
         .join(VOUCHERS, VOUCHERS.c.program_id == TOP_UPS.c.program_id)
@@ -321,6 +324,9 @@ def _in_utc(row: Record) -> Record:
     return row
 
 
+_USAGE, _REFUSED = RecordKind.USAGE.value, Outcome.REFUSED.value
+
+
 def new_record(
     provider_id: int,
     report: UsageReport,
@@ -333,7 +339,7 @@ def new_record(
         "provider_id": provider_id,
         "record_id": report.record_id,
         "body_hash": report.body_hash,
-        "kind": RecordKind.USAGE.value,
+        "kind": _USAGE,
         "original_id": None,
         "voucher_id": voucher.id if voucher else None,
         "enterprise_id": voucher.enterprise_id if voucher else None,
@@ -350,7 +356,7 @@ def new_record(
         "full_subsidy_fen": 0,
         "subsidy_fen": 0,
         "enterprise_share_fen": report.fee_fen,
-        "outcome": Outcome.REFUSED.value,
+        "outcome": _REFUSED,
         "reason": None,
         "rule_version": None,
         "ceiling_bp": None,
