@@ -491,6 +491,7 @@ def run(
         "burst_requests": sum(storm.responses.values()),
         "burst_responses": dict(storm.responses),
         "burst_errors": len(storm.unexpected) + storm.unfinished,
+        "burst_reconnects": storm.reconnects,
         "burst_seconds": storm.seconds,
         "burst_p50_ms": storm.percentile(0.5) * 1000,
         "burst_p99_ms": storm.percentile(0.99) * 1000,
@@ -544,7 +545,8 @@ def report(figures: dict[str, Any], settings: dict[str, Any]) -> str:
             f"{f['burst_requests']:,} requests in {f['burst_seconds']:.1f} s: "
             f"{f['burst_responses']}; p50 {f['burst_p50_ms']:.0f} ms, "
             f"p99 {f['burst_p99_ms']:.0f} ms (retries included); "
-            f"{f['burst_errors']} error(s); slowest 503 after {f['burst_slowest_503_s']:.2f} s",
+            f"{f['burst_errors']} error(s), {f['burst_reconnects']} resent on a new connection; "
+            f"slowest 503 after {f['burst_slowest_503_s']:.2f} s",
             f"verify after the run: {f['verify_violations']} violation(s)",
         ]
     )

@@ -30,6 +30,10 @@ class BurstResult:
     slowest_503: float = 0.0  # the longest any request waited to be told 503
     acknowledged: set[str] = field(default_factory=set)  # record ids answered 201/200
     unfinished: int = 0  # operations still refused after MAX_ATTEMPTS
+    # Requests sent on a keep-alive connection the server had already closed (its idle
+    # time-out passed while 256 threads were connecting): sent again on a new connection,
+    # as the provider client does; a post is safe to resend, its record id makes it once.
+    reconnects: int = 0
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -92,7 +96,12 @@ def _operate(
     began = time.perf_counter()
     for _ in range(MAX_ATTEMPTS):
         asked = time.perf_counter()
-        response = send()
+        try:
+            response = send()
+        except httpx.TransportError:
+            with result.lock:
+                result.reconnects += 1
+            continue
         answered = time.perf_counter() - asked
         with result.lock:
             result.responses[response.status_code] += 1
