@@ -30,9 +30,9 @@ class BurstResult:
     slowest_503: float = 0.0  # the longest any request waited to be told 503
     acknowledged: set[str] = field(default_factory=set)  # record ids answered 201/200
     unfinished: int = 0  # operations still refused after MAX_ATTEMPTS
-    # Requests sent on a keep-alive connection the server had already closed (its idle
-    # time-out passed while 256 threads were connecting): sent again on a new connection,
-    # as the provider client does; a post is safe to resend, its record id makes it once.
+    # Requests that failed in transit (seen: a keep-alive connection the server had closed),
+    # sent again on a new connection as the provider client does; a post is safe to resend,
+    # its record id makes it once.
     reconnects: int = 0
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
