@@ -10,7 +10,14 @@ then it starts the real service and, signed in as a bureau administrator over HT
 * the overview, again and again, as a clerk opens it (the rollup fresh);
 * the overview right after the rollup's 15 s, when its request refreshes the last two
   days' records first;
-* the aggregates API behind it.
+* the aggregates API behind it;
+* a Prometheus scrape of ``/metrics`` (first, then with its figures fresh);
+* an enterprise listing its records page by page to the last (cursor pagination), and the
+  busiest provider's listing from its first page to its deepest;
+* ``verify`` over the whole books (seal the audit log, re-derive every balance, walk the
+  chain), in-process as the CLI runs it;
+* closing the last ended month for the busiest provider over HTTP (``POST
+  /v1/admin/statements``), which freezes every unsettled record so far into its statement.
 
 Nothing here is a test: it prints figures (docs/performance.md) and drops the database.
 """
@@ -28,11 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from voucher_service.accounts.service import create_account
 from voucher_service.applications.service import ApplicationInput, approve, submit
+from voucher_service.audit.service import seal
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
@@ -41,12 +49,14 @@ from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.applications import SizeClass
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.settlement import Statement
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.divisions import CITY_LEVEL, WUHAN_DISTRICTS
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
 from voucher_service.enterprises.service import register_enterprise
+from voucher_service.ledger.verify import verify_ledger
 from voucher_service.monitoring.rollup import ROLLUP_SECONDS
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import all_providers, register_provider
@@ -62,9 +72,11 @@ DIVISIONS = [*WUHAN_DISTRICTS, CITY_LEVEL]
 SIZES = list(SizeClass)
 
 
-def load(url: str, *, enterprises: int, providers: int) -> str:
+def load(url: str, *, enterprises: int, providers: int) -> dict[str, str]:
     """The program, this year's pool, providers, enterprises approved on applications, and a
-    bureau administrator (an account to sign in with; the API key it returns)."""
+    bureau administrator (an account to sign in with). Returns API keys by role: the
+    administrator's, the first enterprise's and the first provider's (the busiest: the
+    enterprises are spread over the providers in turn, the first getting any extra)."""
     today = get_settings().today()
     first = date(today.year, 1, 1)
     engine = create_db_engine(url)
@@ -125,11 +137,21 @@ def load(url: str, *, enterprises: int, providers: int) -> str:
             password=PASSWORD,
             now=utcnow(),
         )
-        principal = principal_for(session, Role.BUREAU_ADMIN, name=LOGIN)
-        key = create_key(session, principal, name="bench", now=utcnow()).key
+        first_enterprise = session.scalars(select(Enterprise).order_by(Enterprise.id)).first()
+        principals = {
+            "bureau": principal_for(session, Role.BUREAU_ADMIN, name=LOGIN),
+            "enterprise": principal_for(session, Role.ENTERPRISE, enterprise=first_enterprise),
+            "provider": principal_for(session, Role.PROVIDER, provider=by_index[0]),
+        }
+        keys = {
+            role: create_key(session, principal, name="bench", now=utcnow()).key
+            for role, principal in principals.items()
+        }
+        keys["enterprise_uscc"] = first_enterprise.uscc if first_enterprise else ""
+        keys["provider_uscc"] = by_index[0].uscc
         session.commit()
     engine.dispose()
-    return key
+    return keys
 
 
 def usage(url: str, *, rows: int, providers: int) -> None:
@@ -202,12 +224,50 @@ def _sign_in(client: httpx.Client) -> None:
     assert signed.status_code in (200, 303), signed.status_code
 
 
-def _timed(request: Callable[[], httpx.Response]) -> float:
+def _timed(request: Callable[[], httpx.Response], expect: int = 200) -> float:
     started = time.perf_counter()
     response = request()
     elapsed = time.perf_counter() - started
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == expect, (response.status_code, response.text[:500])
     return elapsed
+
+
+def _walk(api: httpx.Client, path: str, limit: int) -> tuple[list[float], int]:
+    """Every page of a listing, following ``next_cursor`` to the end: each page's time and
+    the items seen."""
+    times, items, cursor = [], 0, None
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        started = time.perf_counter()
+        response = api.get(path, params=params)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (response.status_code, response.text[:500])
+        body = response.json()
+        items += len(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return times, items
+
+
+def _verify(url: str) -> tuple[float, int]:
+    """``voucher-service verify`` as the CLI runs it: seal, then the ledger and the chain."""
+    engine = create_db_engine(url)
+    started = time.perf_counter()
+    with Session(engine) as session:
+        seal(session)
+        session.commit()
+    with Session(engine) as session:
+        violations = verify_ledger(session)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed, len(violations)
+
+
+def _last_ended_month(today: date) -> str:
+    last = today.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
 
 
 def run(
@@ -226,7 +286,7 @@ def run(
         progress("loading enterprises, applications and vouchers")
         migrate(url)
         started = time.perf_counter()
-        key = load(url, enterprises=enterprises, providers=providers)
+        keys = load(url, enterprises=enterprises, providers=providers)
         progress(f"loading {rows:,} usage records")
         usage(url, rows=rows, providers=providers)
         loaded_s = time.perf_counter() - started
@@ -242,10 +302,44 @@ def run(
             refreshing = _timed(lambda: clerk.get(page))
             aggregates = f"/v1/admin/programs/{PROGRAM}/pools/{year}/aggregates"
             with httpx.Client(
-                base_url=urls[0], timeout=60, headers={"Authorization": f"Bearer {key}"}
+                base_url=urls[0], timeout=600, headers={"Authorization": f"Bearer {keys['bureau']}"}
             ) as api:
                 api_times = [_timed(lambda: api.get(aggregates)) for _ in range(repeats)]
-            html = clerk.get(page).text
+                html = clerk.get(page).text
+                progress("timing /metrics")
+                scrape_first = _timed(lambda: api.get("/metrics"))
+                scrapes = [_timed(lambda: api.get("/metrics")) for _ in range(repeats)]
+                progress("walking the listings")
+                with httpx.Client(
+                    base_url=urls[0],
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {keys['enterprise']}"},
+                ) as sme:
+                    sme_pages, sme_items = _walk(
+                        sme, f"/v1/enterprise/{keys['enterprise_uscc']}/usage-records", 50
+                    )
+                with httpx.Client(
+                    base_url=urls[0],
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {keys['provider']}"},
+                ) as seller:
+                    provider_pages, provider_items = _walk(
+                        seller, f"/v1/provider/{keys['provider_uscc']}/usage-records", 500
+                    )
+                progress("verify")
+                verify_s, violations = _verify(url)
+                progress("closing the last ended month")
+                period = _last_ended_month(get_settings().today())
+                close_s = _timed(
+                    lambda: api.post(
+                        "/v1/admin/statements",
+                        json={"provider_uscc": keys["provider_uscc"], "period": period},
+                    ),
+                    expect=201,
+                )
+                with Session(engine := create_db_engine(url)) as session:
+                    closed = session.scalar(select(func.sum(Statement.record_count)))
+                engine.dispose()
     return {
         "rows": rows,
         "enterprises": enterprises,
@@ -260,6 +354,24 @@ def run(
         "charts": html.count("data-chart="),
         "page_bytes": len(html.encode()),
         "api_median_s": statistics.median(api_times),
+        "scrape_first_s": scrape_first,
+        "scrape_best_s": min(scrapes),
+        "scrape_median_s": statistics.median(scrapes),
+        "sme_items": sme_items,
+        "sme_pages": len(sme_pages),
+        "sme_first_s": sme_pages[0],
+        "sme_deepest_s": sme_pages[-1],
+        "sme_median_s": statistics.median(sme_pages),
+        "provider_items": provider_items,
+        "provider_pages": len(provider_pages),
+        "provider_first_s": provider_pages[0],
+        "provider_deepest_s": provider_pages[-1],
+        "provider_median_s": statistics.median(provider_pages),
+        "verify_s": verify_s,
+        "violations": violations,
+        "period": period,
+        "closed_records": int(closed or 0),
+        "close_s": close_s,
     }
 
 
@@ -277,5 +389,17 @@ def report(f: dict[str, Any]) -> str:
             f"{ms['refresh_s']}",
             f"  page: {f['page_bytes']:,} bytes, {f['charts']} charts",
             f"the aggregates API behind it (rollup fresh): median {ms['api_median_s']}",
+            f"/metrics: first {ms['scrape_first_s']}, then {f['repeats']} scrapes: "
+            f"best {ms['scrape_best_s']}, median {ms['scrape_median_s']}",
+            f"an enterprise's records, {f['sme_items']:,} in {f['sme_pages']} pages of 50: "
+            f"first {ms['sme_first_s']}, deepest {ms['sme_deepest_s']}, "
+            f"median {ms['sme_median_s']}",
+            f"the busiest provider's records, {f['provider_items']:,} in "
+            f"{f['provider_pages']} pages of 500: first {ms['provider_first_s']}, "
+            f"deepest {ms['provider_deepest_s']}, median {ms['provider_median_s']}",
+            f"verify (seal, every balance, the audit chain): {ms['verify_s']}, "
+            f"{f['violations']} violation(s)",
+            f"closing {f['period']} for the busiest provider: {f['closed_records']:,} records "
+            f"in {ms['close_s']}",
         ]
     )
