@@ -142,6 +142,12 @@ def _ingest(
         first.setdefault(report.record_id, index)
     unique = [reports[i] for i in sorted(first.values())]
     plans = plan_reports(session, provider.id, unique, now=now, tz=tz, grace_days=grace_days)
+    # Each record's row (its body hash included) is built before the locks are taken: only
+    # the pricing and the writes happen while concurrent posts on these vouchers wait.
+    rows = [
+        repository.new_record(provider.id, plan.report, plan.voucher, plan.service_date, now)
+        for plan in plans
+    ]
     cap_keys: set[CapKey] = set()
     voucher_ids: set[int] = set()
     for plan in plans:
@@ -150,8 +156,8 @@ def _ingest(
         voucher_ids |= vouchers_of
     caps, vouchers = counters.lock(session, cap_keys, voucher_ids)
     stored = {} if claim else repository.stored_records(session, provider.id, list(first))
-    fresh = [p for p in plans if p.report.record_id not in stored]
-    priced = _price(provider.id, fresh, caps, vouchers, now)
+    fresh = [(p, row) for p, row in zip(plans, rows, strict=True) if row["record_id"] not in stored]
+    priced = _price(fresh, caps, vouchers)
     if priced.rows:
         _store(session, provider, priced, claim=claim, now=now)
     return _results(reports, first, stored, priced.rows)
@@ -168,16 +174,14 @@ class _Priced:
 
 
 def _price(
-    provider_id: int,
-    plans: Sequence[Plan],
+    fresh: Sequence[tuple[Plan, Record]],
     caps: dict[CapKey, CapCounter],
     vouchers: dict[int, VoucherCounter],
-    now: datetime,
 ) -> _Priced:
-    """Price new records in order against the locked counters, which follow in memory."""
+    """Price new records (each plan's row, refused until priced) in order against the
+    locked counters, which follow in memory."""
     priced = _Priced()
-    for plan in plans:
-        row = repository.new_record(provider_id, plan.report, plan.voucher, plan.service_date, now)
+    for plan, row in fresh:
         priced.rows.append(row)
         layer_rows, draws = price_record(plan, row, caps, vouchers)
         priced.layers += [(row, layer) for layer in layer_rows]
