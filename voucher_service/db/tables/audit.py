@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
@@ -23,6 +23,13 @@ class AuditEntry(SQLModel, table=True):
         Index(None, "action"),
         Index(None, "principal_id"),
         Index(None, "occurred_at"),
+        # The entries the sealer has still to chain, a few at any time (migration 0016).
+        Index(
+            "ix_audit_entry_unsealed",
+            "id",
+            postgresql_where=text("hash IS NULL"),
+            sqlite_where=text("hash IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInt, primary_key=True))
