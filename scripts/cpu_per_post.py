@@ -35,14 +35,11 @@ from sqlalchemy.engine import make_url
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
 from voucher_service.tools.bench import (
-    RAW_CAP,
-    RAW_POSTING,
-    RAW_RECORD,
-    RAW_VOUCHER,
     encoded,
     http_single,
     load,
     raw_params,
+    raw_record,
     record,
     timed,
 )
@@ -104,11 +101,7 @@ def floor(dsn: str, params: list[dict[str, object]]) -> tuple[float, float]:
             conn.commit()  # or each record's transaction would be a savepoint inside this one
             before = cpu_seconds(pid)
             for p in params[index::CLIENTS]:
-                with conn.transaction():
-                    usage_record_id = conn.execute(RAW_RECORD, p).fetchone()[0]  # type: ignore[index]
-                    conn.execute(RAW_POSTING, {**p, "usage_record_id": usage_record_id})
-                    conn.execute(RAW_CAP, p)
-                    conn.execute(RAW_VOUCHER, p)
+                raw_record(conn, p)
             with lock:
                 spent.append(cpu_seconds(pid) - before)
 

@@ -272,15 +272,20 @@ def raw_params(record_id: str, target: Target, provider_id: int, end: datetime) 
     }
 
 
+def raw_record(conn: psycopg.Connection[Any], p: dict[str, Any]) -> None:
+    """The floor's writes for one record, in a transaction of their own."""
+    with conn.transaction():
+        usage_record_id = conn.execute(RAW_RECORD, p).fetchone()[0]  # type: ignore[index]
+        conn.execute(RAW_POSTING, {**p, "usage_record_id": usage_record_id})
+        conn.execute(RAW_CAP, p)
+        conn.execute(RAW_VOUCHER, p)
+
+
 def raw_single(dsn: str, params: list[dict[str, Any]], clients: int) -> float:
     def worker(index: int) -> None:
         with psycopg.connect(dsn) as conn:
             for p in params[index::clients]:
-                with conn.transaction():
-                    usage_record_id = conn.execute(RAW_RECORD, p).fetchone()[0]  # type: ignore[index]
-                    conn.execute(RAW_POSTING, {**p, "usage_record_id": usage_record_id})
-                    conn.execute(RAW_CAP, p)
-                    conn.execute(RAW_VOUCHER, p)
+                raw_record(conn, p)
 
     with ThreadPoolExecutor(clients) as pool:
         return timed(lambda: list(pool.map(worker, range(clients))))

@@ -232,9 +232,16 @@ def _timed(request: Callable[[], httpx.Response], expect: int = 200) -> float:
     return elapsed
 
 
-def _walk(api: httpx.Client, path: str, limit: int) -> tuple[list[float], int]:
-    """Every page of a listing, following ``next_cursor`` to the end: each page's time and
-    the items seen."""
+def _walk(base_url: str, key: str, path: str, limit: int) -> tuple[list[float], int]:
+    """Every page of a listing, with ``key``, following ``next_cursor`` to the end: each
+    page's time and the items seen."""
+    with httpx.Client(
+        base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {key}"}
+    ) as api:
+        return _pages(api, path, limit)
+
+
+def _pages(api: httpx.Client, path: str, limit: int) -> tuple[list[float], int]:
     times, items, cursor = [], 0, None
     while True:
         params: dict[str, Any] = {"limit": limit}
@@ -310,22 +317,18 @@ def run(
                 scrape_first = _timed(lambda: api.get("/metrics"))
                 scrapes = [_timed(lambda: api.get("/metrics")) for _ in range(repeats)]
                 progress("walking the listings")
-                with httpx.Client(
-                    base_url=urls[0],
-                    timeout=60,
-                    headers={"Authorization": f"Bearer {keys['enterprise']}"},
-                ) as sme:
-                    sme_pages, sme_items = _walk(
-                        sme, f"/v1/enterprise/{keys['enterprise_uscc']}/usage-records", 50
-                    )
-                with httpx.Client(
-                    base_url=urls[0],
-                    timeout=60,
-                    headers={"Authorization": f"Bearer {keys['provider']}"},
-                ) as seller:
-                    provider_pages, provider_items = _walk(
-                        seller, f"/v1/provider/{keys['provider_uscc']}/usage-records", 500
-                    )
+                sme_pages, sme_items = _walk(
+                    urls[0],
+                    keys["enterprise"],
+                    f"/v1/enterprise/{keys['enterprise_uscc']}/usage-records",
+                    50,
+                )
+                provider_pages, provider_items = _walk(
+                    urls[0],
+                    keys["provider"],
+                    f"/v1/provider/{keys['provider_uscc']}/usage-records",
+                    500,
+                )
                 progress("verify")
                 verify_s, violations = _verify(url)
                 progress("closing the last ended month")
