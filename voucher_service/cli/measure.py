@@ -88,7 +88,8 @@ def bench_console(
     providers: Annotated[int, typer.Option(min=1, help="Providers.")] = 8,
     repeats: Annotated[int, typer.Option(min=1, help="Overviews timed, rollup fresh.")] = 30,
 ) -> None:
-    """The bureau's overview page over many usage records, over HTTP, signed in.
+    """The bureau's overview page over many usage records, over HTTP, signed in; then
+    /metrics, record listings to their last page, verify and a month's close.
 
     See docs/performance.md ("The console's overview at scale")."""
     import tempfile
