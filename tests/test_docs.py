@@ -33,7 +33,7 @@ from argon2 import PasswordHasher
 
 from tests.cli.tree import commands_in, usage_error
 from tests.databases import backend
-from voucher_service.accounts import service as accounts
+from voucher_service.accounts import passwords as accounts
 from voucher_service.cli import main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine

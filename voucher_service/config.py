@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -101,6 +101,30 @@ class Settings(BaseSettings):
         "for the client address that failed authentications are counted against; default: "
         "none, the connection's own address is the client's.",
     )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Always mark the console's cookies Secure (sent over https only). Without "
+        "it they are Secure when the request arrived over https: directly, or through a "
+        "trusted proxy that says so in X-Forwarded-Proto.",
+    )
+    session_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="A console session ends after this long without a request.",
+    )
+    session_max_hours: float = Field(
+        default=12,
+        gt=0,
+        le=7 * 24,
+        description="A console session ends this long after sign-in, however busy.",
+    )
+    require_second_factor: bool = Field(
+        default=False,
+        description="Bureau accounts (every role but enterprise and provider) must sign in "
+        "with a second factor (a TOTP app's code or a recovery code); one who has none is "
+        "sent to set it up before any other page. Accounts that set one up use it either way.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = Field(
@@ -114,6 +138,14 @@ class Settings(BaseSettings):
             for part in self.trusted_proxies.split(",")
             if part.strip()
         )
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_max_hours)
 
     @property
     def pool_size(self) -> int:

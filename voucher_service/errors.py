@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_FAILURES = "too_many_failures"
     WRONG_PASSWORD = "wrong_password"  # sign-in (401), or the current password (422)
     ACCOUNT_DISABLED = "account_disabled"
+    WRONG_CODE = "wrong_code"  # a second factor's code (401 at sign-in, 422 at enrolment)
     CSRF = "csrf"  # a console form without its token (403)
     BODY_TOO_LARGE = "body_too_large"
     # 5xx: the service

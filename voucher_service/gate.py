@@ -299,6 +299,24 @@ def client_address(scope: Scope, trusted: tuple[IPv4Network | IPv6Network, ...])
     return forwarded[0][:100] if forwarded else peer
 
 
+def arrived_over_https(scope: Scope, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    """Whether the client's request came over https: to us directly, or to a trusted proxy
+    that says so in ``X-Forwarded-Proto`` (the header is believed from a trusted proxy only,
+    and its last value is the one that proxy added)."""
+    if scope.get("scheme") == "https":
+        return True
+    peer: str = scope["client"][0] if scope.get("client") else ""
+    if not trusted or not _is_trusted(peer, trusted):
+        return False
+    protos = [
+        proto.strip().lower()
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-proto"
+        for proto in value.decode("latin-1").split(",")
+    ]
+    return bool(protos) and protos[-1] == "https"
+
+
 def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
     try:
         ip = ip_address(address)

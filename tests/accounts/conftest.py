@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
-from voucher_service.accounts import service
+from voucher_service.accounts import passwords
 from voucher_service.accounts.service import Person, create_account
 from voucher_service.db.tables.auth import Role
 from voucher_service.providers.service import register_provider
 
 PASSWORD = "长江大桥-1957-wuhan"
-PRODUCTION_HASHER = service.PASSWORD_HASHER
+PRODUCTION_HASHER = passwords.PASSWORD_HASHER
 # Real argon2id, with the cost turned down: the tests sign in hundreds of times.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "PASSWORD_HASHER", FAST_HASHER)
+    monkeypatch.setattr(passwords, "PASSWORD_HASHER", FAST_HASHER)
+
+
+def code_at(secret: str, moment=NOW) -> str:  # type: ignore[no-untyped-def]
+    return pyotp.TOTP(secret).at(moment)
+
+
+def wrong_code(secret: str, moment=NOW) -> str:  # type: ignore[no-untyped-def]
+    """A six-digit code that is not the right one at ``moment``."""
+    return "000000" if code_at(secret, moment) != "000000" else "111111"
 
 
 @dataclass

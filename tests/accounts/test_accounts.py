@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tests.accounts.conftest import PASSWORD, PRODUCTION_HASHER, People, make_person
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
-from voucher_service.accounts import service
+from voucher_service.accounts import passwords, service, signin
 from voucher_service.auth.service import principal_for
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role
@@ -24,36 +24,40 @@ def test_the_service_hashes_with_argon2_s_recommended_parameters() -> None:
 
 
 def test_passwords_are_salted_argon2id_hashes() -> None:
-    first, second = service.hash_password(PASSWORD), service.hash_password(PASSWORD)
+    first, second = passwords.hash_password(PASSWORD), passwords.hash_password(PASSWORD)
     assert first.startswith("$argon2id$") and first != second
-    assert service.verify_password(first, PASSWORD) and service.verify_password(second, PASSWORD)
-    assert not service.verify_password(first, PASSWORD + " ")
-    assert not service.verify_password("not a hash", PASSWORD)
+    assert passwords.verify_password(first, PASSWORD) and passwords.verify_password(
+        second, PASSWORD
+    )
+    assert not passwords.verify_password(first, PASSWORD + " ")
+    assert not passwords.verify_password("not a hash", PASSWORD)
 
 
 def test_a_weaker_hash_is_upgraded_at_sign_in(session: Session, people: People) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
     people.reviewer.account.password_hash = weak
     session.flush()
-    service.sign_in(session, login="reviewer.li", password=PASSWORD, address="10.0.0.1", now=NOW)
+    signin.check_password(
+        session, login="reviewer.li", password=PASSWORD, client="10.0.0.1", now=NOW
+    )
     upgraded = people.reviewer.account.password_hash
-    assert upgraded != weak and service.verify_password(upgraded, PASSWORD)
-    assert not service.PASSWORD_HASHER.check_needs_rehash(upgraded)
+    assert upgraded != weak and passwords.verify_password(upgraded, PASSWORD)
+    assert not passwords.PASSWORD_HASHER.check_needs_rehash(upgraded)
 
 
 def test_password_and_login_rules() -> None:
-    for weak in ("short", "x" * (service.PASSWORD_MAX_LENGTH + 1), "my-zhangsan-pass"):
+    for weak in ("short", "x" * (passwords.PASSWORD_MAX_LENGTH + 1), "my-zhangsan-pass"):
         with pytest.raises(InvalidInput) as refused:
-            service.check_new_password(weak, "zhangsan")
+            passwords.check_new_password(weak, "zhangsan")
         assert refused.value.code == "weak_password"
-    service.check_new_password(PASSWORD, "zhangsan")
+    passwords.check_new_password(PASSWORD, "zhangsan")
     assert service.normalise_login("  ZhangSan@Bureau ") == "zhangsan@bureau"
     for bad in ("ab", ".dot", "张三", "a" * 65, "has space"):
         with pytest.raises(InvalidInput):
             service.normalise_login(bad)
-    generated = service.new_password()
-    service.check_new_password(generated, "zhangsan")
-    assert generated != service.new_password()
+    generated = passwords.new_password()
+    passwords.check_new_password(generated, "zhangsan")
+    assert generated != passwords.new_password()
 
 
 def test_accounts_act_as_the_principal_of_their_role(session: Session, people: People) -> None:
@@ -107,7 +111,7 @@ def test_creation_reset_and_disabling_are_audited(session: Session, people: Peop
     ]
     assert PASSWORD not in "".join(str(e.after) for e in entries)
     with pytest.raises(Unauthorized) as refused:
-        service.sign_in(
-            session, login="finance.chen", password="临时密码-0000-abcd", address="x", now=NOW
+        signin.check_password(
+            session, login="finance.chen", password="临时密码-0000-abcd", client="x", now=NOW
         )
     assert refused.value.code == "account_disabled"

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts.conftest import People
 from tests.conftest import NOW, KeyedClient
-from voucher_service.accounts import service
+from voucher_service.accounts import signin
 from voucher_service.db.tables.auth import Role
 
 
@@ -28,8 +28,8 @@ def test_create_list_reset_disable(client: KeyedClient, session: Session, people
     assert account["uscc"] == people.enterprise.enterprise_uscc
     assert "password_hash" not in account
     # the temporary password is shown once and signs in
-    person = service.sign_in(
-        session, login="clerk.liu", password=account["temporary_password"], address="x", now=NOW
+    person = signin.check_password(
+        session, login="clerk.liu", password=account["temporary_password"], client="x", now=NOW
     )
     assert person.principal.id == people.enterprise.principal.id
 

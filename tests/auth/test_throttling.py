@@ -1,5 +1,6 @@
 """Throttling of failed authentications that cannot be turned against a key's holder (issue
-11): a correct key always authenticates; failures are slowed per key prefix and per client
+11; the same ``auth/throttle.py`` slows console passwords, tests/accounts/test_signin.py): a
+correct key always authenticates; failures are slowed per key prefix and per client
 address across prefixes; the counters are bounded and expire; X-Forwarded-For is believed
 only from trusted proxies."""
 
@@ -20,14 +21,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import NOW
 from tests.factories import make_key
 from tests.usage.conftest import Scene
-from voucher_service.auth.service import (
-    _PREFIX_ALPHABET,
-    ADDRESS_FAILURE_LIMIT,
-    FAILURE_LIMIT,
-    FAILURE_WINDOW,
-    address_source,
-    authenticate,
-)
+from voucher_service.auth.service import _PREFIX_ALPHABET, FAILURE_LIMIT, authenticate
+from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT, FAILURE_WINDOW, address_source
 from voucher_service.db.tables.auth import AuthFailure, Role
 from voucher_service.errors import ServiceError, TooManyFailures, Unauthorized
 from voucher_service.gate import client_address

@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.conftest import TODAY
-from voucher_service.accounts import service as accounts
+from voucher_service.accounts import passwords as accounts
 from voucher_service.config import Settings
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from tests.cli.tree import commands, usage_error
 from tests.databases import backend, empty_postgres_database
-from voucher_service.accounts.service import verify_password
+from voucher_service.accounts.passwords import verify_password
 from voucher_service.cli import app, main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine, transaction
@@ -22,6 +23,7 @@ from voucher_service.db.tables.accounts import Account
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.settlement import Statement
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
+from voucher_service.errors import Unauthorized
 
 Capture = pytest.CaptureFixture[str]
 
@@ -188,6 +190,34 @@ def test_create_account_from_standard_input(
             select(AuditEntry).where(AuditEntry.action == "account.create")
         ).one()
         assert entry.actor == "command line"
+
+
+def test_unlock_account_lifts_the_slow_down(
+    cli_database: str, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from voucher_service.accounts import signin
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("长江大桥-1957-wuhan\n"))
+    args = ["create-account", "--login", "wu.fang", "--display-name", "吴芳", "--password-stdin"]
+    assert main(args) == 0
+    now = datetime.now(UTC)
+    with transaction() as session:
+        for _ in range(signin.ACCOUNT_FAILURE_LIMIT):
+            with pytest.raises(Unauthorized):
+                signin.check_password(
+                    session, login="wu.fang", password="guess-guess", client="10.0.0.9", now=now
+                )
+    with transaction() as session:
+        assert signin.throttled_until(session, "wu.fang", now=now) is not None
+    assert main(["unlock-account", "--login", "WU.FANG"]) == 0
+    assert "account wu.fang: sign-in unlocked" in capsys.readouterr().out
+    with transaction() as session:
+        assert signin.throttled_until(session, "wu.fang", now=now) is None
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "account.unlock"))
+        assert entry.one().actor == "command line"
+    assert main(["unlock-account", "--login", "nobody.here"]) == 1
 
 
 def test_create_account_asks_twice_and_refuses_a_weak_password(cli_database: str) -> None:

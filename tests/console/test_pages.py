@@ -3,8 +3,6 @@ password change, role isolation (the same access rules as the API), audit, error
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,20 +47,6 @@ def test_a_wrong_password_is_refused_with_a_clear_message(browser: Browser, peop
     english = browser()
     english.get("/console/sign-in?lang=en")
     assert "Wrong login name or password." in sign_in(english, "nobody", "x" * 12).text
-
-
-def test_sign_in_is_throttled_after_repeated_failures(
-    client: KeyedClient, browser: Browser, people: People
-) -> None:
-    guesser = browser()
-    for _ in range(service.LOGIN_FAILURE_LIMIT):
-        assert sign_in(guesser, "finance.chen", "guess-guess-guess").status_code == 401
-    refused = sign_in(guesser, "finance.chen")  # the right password, too late
-    assert refused.status_code == 429 and "登录失败次数过多" in refused.text
-    # until when, in Wuhan's time: NOW is 12:00 there
-    assert int(refused.headers["Retry-After"]) > 0 and "2026-06-15 12:15" in refused.text
-    client.app.state.clock = lambda: NOW + service.FAILURE_WINDOW + timedelta(seconds=1)  # type: ignore[attr-defined]
-    assert sign_in(guesser, "finance.chen").status_code == 303
 
 
 def test_forms_without_the_csrf_token_are_refused(browser: Browser, people: People) -> None:

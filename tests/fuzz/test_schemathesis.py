@@ -28,7 +28,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from voucher_service.accounts import service as accounts
+from voucher_service.accounts import passwords as accounts
 from voucher_service.cli import main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine

@@ -1,5 +1,6 @@
 """Accounts of people, managed by the bureau admin: create (with a temporary password shown
-once), list, reset a password (shown once), disable."""
+once), list, reset a password (shown once), disable, unlock sign-in, remove a second
+factor."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from voucher_service.accounts import service
+from voucher_service.accounts import second_factor, service, signin
+from voucher_service.accounts.passwords import new_password
 from voucher_service.accounts.schemas import AccountCreate, AccountOut, AccountWithPassword
 from voucher_service.accounts.service import Person
 from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
@@ -28,7 +30,7 @@ def _shown_once(person: Person, password: str) -> AccountWithPassword:
 def create_account(body: AccountCreate, session: SessionDep, now: NowDep) -> AccountWithPassword:
     """An account for a person of the bureau, an enterprise or a provider, with a temporary
     password (shown once) that must be changed at the first sign-in."""
-    password = service.new_password()
+    password = new_password()
     person = service.create_account(
         session,
         login=body.login,
@@ -56,7 +58,7 @@ def list_accounts(
 @admin_router.post("/accounts/{account_id}/reset-password", dependencies=rule(ADMIN_ONLY))
 def reset_password(account_id: Id, session: SessionDep, now: NowDep) -> AccountWithPassword:
     """A new temporary password (shown once); the person's sessions end now."""
-    password = service.new_password()
+    password = new_password()
     person = service.reset_password(session, account_id, password=password, now=now)
     return _shown_once(person, password)
 
@@ -65,3 +67,17 @@ def reset_password(account_id: Id, session: SessionDep, now: NowDep) -> AccountW
 def disable_account(account_id: Id, session: SessionDep, now: NowDep) -> AccountOut:
     """The person can no longer sign in; their sessions end now."""
     return AccountOut.of(service.disable_account(session, account_id, now=now))
+
+
+@admin_router.post("/accounts/{account_id}/unlock", dependencies=rule(ADMIN_ONLY))
+def unlock_account(account_id: Id, session: SessionDep) -> AccountOut:
+    """Lift the slow-down on the person's failed sign-ins and second-factor codes at once
+    (a correct password is never refused; codes are, past their limit)."""
+    return AccountOut.of(signin.unlock(session, account_id))
+
+
+@admin_router.post("/accounts/{account_id}/remove-second-factor", dependencies=rule(ADMIN_ONLY))
+def remove_second_factor(account_id: Id, session: SessionDep) -> AccountOut:
+    """The person lost the phone and every recovery code: they sign in with the password
+    alone (and, where the setting requires one, set a new factor up first)."""
+    return AccountOut.of(second_factor.remove(session, account_id))

@@ -47,6 +47,7 @@ class AccountOut(BaseModel):
     created_at: datetime
     password_changed_at: datetime
     disabled_at: datetime | None
+    second_factor: bool = Field(description="Signs in with a TOTP code after the password.")
 
     @classmethod
     def of(cls, person: Person) -> AccountOut:
@@ -62,6 +63,7 @@ class AccountOut(BaseModel):
             created_at=a.created_at,
             password_changed_at=a.password_changed_at,
             disabled_at=a.disabled_at,
+            second_factor=a.totp_confirmed_at is not None,
         )
 
 

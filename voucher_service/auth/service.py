@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service import audit_log
-from voucher_service.db.statements import dialect_insert, first_row
-from voucher_service.db.tables.auth import ApiKey, AuthFailure, Principal, Role
+from voucher_service.auth import throttle
+from voucher_service.db.statements import first_row
+from voucher_service.db.tables.auth import ApiKey, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
 from voucher_service.errors import (
@@ -30,18 +30,14 @@ from voucher_service.errors import (
     InvalidInput,
     InvalidState,
     NotFound,
-    TooManyFailures,
     Unauthorized,
 )
 from voucher_service.metrics import AUTH_FAILURES
 
 KEY_PREFIX = "vsk"
-# Failed authentications are counted in fixed windows of FAILURE_WINDOW, per key prefix
-# (from anywhere) and per client address (across prefixes). Past a limit, that source's
-# failures are answered 429 until its window has passed; a correct key is never refused.
+# Failed authentications are throttled per key prefix (from anywhere) and per client
+# address (auth/throttle.py, shared with console passwords); a correct key is never refused.
 FAILURE_LIMIT = 10  # per existing key prefix
-ADDRESS_FAILURE_LIMIT = 30  # per client address (an IPv6 client: its /64)
-FAILURE_WINDOW = timedelta(minutes=15)
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _PREFIX_SET = frozenset(_PREFIX_ALPHABET)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -282,18 +278,6 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
     )
 
 
-def address_source(client: str) -> str:
-    """The counter a client address's failures go to: the address itself, or for IPv6 its
-    /64 (one subscriber's network: rotating addresses within it does not escape)."""
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return f"address:{client[:100]}"
-    if address.version == 6:
-        return f"address:{ipaddress.ip_network(f'{address}/64', strict=False)}"
-    return f"address:{address}"
-
-
 def _fail(
     session: Session,
     now: datetime,
@@ -303,47 +287,14 @@ def _fail(
     message: str,
 ) -> NoReturn:
     """Count a failure for the client's address and, if the prefix is a key's, for that
-    prefix (one statement), then refuse: 401, or 429 once a source is past its limit.
-
-    Storage stays bounded: a counter is one row per source that failed within the window
-    (an unknown prefix gets none: rotating random prefixes adds nothing), and rows whose
-    window has passed are deleted here."""
+    prefix (an unknown prefix gets no counter: rotating random prefixes adds nothing), then
+    refuse: 401, or 429 once a source is past its limit (``auth/throttle.py``)."""
     AUTH_FAILURES.labels(reason).inc()
-    sources = {address_source(client): ADDRESS_FAILURE_LIMIT}
+    sources = {throttle.address_source(client): throttle.ADDRESS_FAILURE_LIMIT}
     if prefix is not None:
         sources[f"key:{prefix}"] = FAILURE_LIMIT
-    cutoff = now - FAILURE_WINDOW
-    # Rows another request holds are left for the next failure: this never waits on them.
-    expired = select(AuthFailure.id).where(AuthFailure.window_start <= cutoff)
-    session.execute(
-        delete(AuthFailure).where(
-            col(AuthFailure.id).in_(expired.with_for_update(skip_locked=True))
-        )
-    )
-    table = AuthFailure.__table__  # type: ignore[attr-defined]
-    stale = table.c.window_start <= cutoff
-    counted = session.execute(
-        dialect_insert(session, AuthFailure)
-        .values([{"source": s, "window_start": now, "failures": 1} for s in sources])
-        .on_conflict_do_update(
-            index_elements=["source"],
-            set_={
-                "failures": case((stale, 1), else_=table.c.failures + 1),
-                "window_start": case((stale, now), else_=table.c.window_start),
-            },
-        )
-        .returning(table.c.source, table.c.failures, table.c.window_start)
-    ).all()
-    over = [start + FAILURE_WINDOW for source, n, start in counted if n > sources[source]]
-    if over:
-        AUTH_FAILURES.labels("throttled").inc()
-        until = max(over)
-        raise TooManyFailures(
-            f"too many failed authentications; try again after "
-            f"{until.isoformat(timespec='seconds')}",
-            retry_after=int((until - now).total_seconds()) + 1,
-        )
-    raise Unauthorized(message)
+    counted = throttle.count_failure(session, sources, now=now)
+    raise counted.refusal(now, "authentications") or Unauthorized(message)
 
 
 def list_keys(session: Session, *, principal_id: int | None = None) -> list[KeyView]:

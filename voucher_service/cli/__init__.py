@@ -1,7 +1,8 @@
 """The command line, ``voucher-service``: one Typer app assembled from a module per area.
 
     server.py   serve, migrate, probe                 (panel "Run the service")
-    people.py   create-key, create-account, demo      (panel "Keys and accounts")
+    people.py   create-key, create-account,           (panel "Keys and accounts")
+                unlock-account, demo
     books.py    verify, expire                        (panel "The books")
     settle.py   settle close|approve|pay|export       (a group)
     audit.py    audit seal                            (a group)

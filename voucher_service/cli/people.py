@@ -99,6 +99,21 @@ def create_account(
         )
 
 
+@app.command("unlock-account", rich_help_panel=PEOPLE)
+def unlock_account(
+    login: Annotated[str, typer.Option(help="The sign-in name of the account.")],
+) -> None:
+    """Lift the slow-down on an account's failed sign-ins and second-factor codes.
+
+    A correct password is never refused; this is for a person told to wait after mistyping,
+    or whose second-factor codes are refused after too many wrong ones."""
+    from voucher_service.accounts.signin import find_account, unlock
+
+    with cli_session() as session:
+        person = unlock(session, find_account(session, login).account.id)
+    out.print(f"account {person.account.login}: sign-in unlocked", markup=False)
+
+
 @app.command(rich_help_panel=PEOPLE)
 def demo(today: Day = None) -> None:
     """Load the demo data, with an API key and a console account per role.

@@ -2,7 +2,9 @@
 
 Its own application so that its errors are pages in its own look (the API's stay JSON) and
 every state-changing request in it passes the CSRF check; it shares the service's database
-session, clock and dependency overrides.
+session, clock and dependency overrides. Nothing it answers may be stored by a browser or a
+proxy (``Cache-Control: no-store``): after sign-out, Back asks the server again, which sends
+the browser to sign in instead of showing the last page's data.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voucher_service.console import enterprise, pages, provider
 from voucher_service.console.assets import mount_static
-from voucher_service.console.auth import CsrfRefused, PasswordChangeRequired, require_csrf
+from voucher_service.console.auth import (
+    CsrfRefused,
+    PasswordChangeRequired,
+    SecondFactorRequired,
+    require_csrf,
+)
 from voucher_service.console.bureau.router import router as bureau_router
 from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.queries import BlankFiltersDropped
@@ -55,6 +63,27 @@ def error_page(request: Request, status: int, exc: ServiceError | None = None) -
     return response
 
 
+class NoStore:
+    """Pure ASGI middleware: every response says ``Cache-Control: no-store`` (whatever a
+    handler set: a console page is a person's data)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"cache-control"
+                ]
+                message["headers"] = [*headers, (b"cache-control", b"no-store")]
+            await send(message)
+
+        await self.app(scope, receive, no_store)
+
+
 def create_console_app() -> FastAPI:
     console = FastAPI(
         title="console",
@@ -64,6 +93,7 @@ def create_console_app() -> FastAPI:
         dependencies=[Depends(require_csrf)],
     )
     console.add_middleware(BlankFiltersDropped)
+    console.add_middleware(NoStore)
     console.include_router(pages.router)
     console.include_router(bureau_router)
     console.include_router(enterprise.router)
@@ -72,6 +102,10 @@ def create_console_app() -> FastAPI:
     @console.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, exc: PasswordChangeRequired) -> Response:
         return RedirectResponse(f"{CONSOLE}/password", status_code=303)
+
+    @console.exception_handler(SecondFactorRequired)
+    async def second_factor_first(request: Request, exc: SecondFactorRequired) -> Response:
+        return RedirectResponse(f"{CONSOLE}/second-factor", status_code=303)
 
     @console.exception_handler(ServiceError)
     async def refused(request: Request, exc: ServiceError) -> Response:

@@ -3,9 +3,15 @@
 The session cookie holds the session's random token plus an HMAC of it (signed with the
 database's console secret, so any API process can check it); it is HttpOnly, SameSite=Lax
 (Strict would sign people out when they follow a link to the console from the bureau's mail
-or OA system; no state changes on GET, and every POST needs the CSRF token), Secure on
-https, and scoped to /console. The token is then looked up in the database (accounts/):
-sign-out anywhere ends the session everywhere.
+or OA system; no state changes on GET, and every POST needs the CSRF token), scoped to
+/console, and Secure when the request arrived over https — directly, or through a trusted
+proxy's ``X-Forwarded-Proto: https`` — or always with ``VOUCHER_SECURE_COOKIES``. The token
+is then looked up in the database (accounts/sessions.py): sign-out anywhere ends the session
+everywhere, and idle and absolute timeouts apply in every process alike.
+
+Between the password and the second factor the browser holds no session: the code form
+carries a pending token, ``HMAC(secret, "second-factor|" + account id + expiry)``, valid for
+``PENDING_SECOND_FACTOR`` (it proves the password was right, nothing more).
 
 The gate (``gate.py``) checks the cookie before the body is read (``authenticate_cookie``).
 ``console_caller`` gives the same ``Caller`` for a person as the gate finds for an API key,
@@ -25,7 +31,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -33,22 +39,37 @@ from sqlalchemy.orm import Session
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 
-from voucher_service.accounts.service import SignedIn, resolve_session, signing_secret
+from voucher_service.accounts import second_factor
+from voucher_service.accounts.sessions import (
+    SessionPolicy,
+    SignedIn,
+    resolve_session,
+    signing_secret,
+)
 from voucher_service.auth.access import Access
 from voucher_service.auth.service import Caller
+from voucher_service.config import get_settings
 from voucher_service.console.viewer import CONSOLE, Viewer
+from voucher_service.deps import SettingsDep
 from voucher_service.errors import ErrorCode, Forbidden, Unauthorized
+from voucher_service.gate import arrived_over_https
 
 SESSION_COOKIE = "vs_session"
 ANCHOR_COOKIE = "vs_anchor"
 COOKIE_PATH = CONSOLE
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+PENDING_SECOND_FACTOR = timedelta(minutes=5)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PasswordChangeRequired(Exception):
     """The bureau set this person's password: they must choose their own before anything else."""
+
+
+class SecondFactorRequired(Exception):
+    """The setting requires a second factor of this bureau account, and it has none yet: the
+    person sets one up before anything else."""
 
 
 class CsrfRefused(Forbidden):
@@ -81,7 +102,8 @@ def authenticate_cookie(
     secret = signing_secret(session)
     raw = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
     token = unsign(secret, raw) if raw else None
-    signed = resolve_session(session, token, now=now) if token else None
+    policy = SessionPolicy.of(get_settings())
+    signed = resolve_session(session, token, policy=policy, now=now) if token else None
     found: dict[str, Any] = {
         "console_secret": secret,
         "signed": signed,
@@ -124,11 +146,17 @@ async def signed_in(
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
 
-async def console_caller(signed: SignedInDep) -> Caller:
-    """The signed-in person as a ``Caller``: what the gate finds for an API key."""
-    if signed.person.account.must_change_password:
+async def console_caller(signed: SignedInDep, settings: SettingsDep) -> Caller:
+    """The signed-in person as a ``Caller``: what the gate finds for an API key. Someone
+    the bureau gave a password to must first choose their own; a bureau account the setting
+    requires a second factor of must first set one up."""
+    person = signed.person
+    if person.account.must_change_password:
         raise PasswordChangeRequired
-    return signed.person.caller()
+    required = second_factor.applies_to(person, required=settings.require_second_factor)
+    if required and not second_factor.enrolled(person.account):
+        raise SecondFactorRequired
+    return person.caller()
 
 
 def guard(access: Access) -> Any:
@@ -164,6 +192,30 @@ async def require_csrf(request: Request, secret: SecretDep) -> None:
         raise CsrfRefused("the form's security token is missing or stale: reload the page")
 
 
+def pending_second_factor(secret: bytes, account_id: int, now: datetime) -> str:
+    """The token the code form carries once the password was right."""
+    value = f"{account_id}:{int((now + PENDING_SECOND_FACTOR).timestamp())}"
+    return f"{value}.{_mac(secret, 'second-factor', value)}"
+
+
+def pending_account(secret: bytes, token: str, now: datetime) -> int | None:
+    """The account a pending token was made for, unless forged or expired."""
+    value, _, mac = token.rpartition(".")
+    if not value or not hmac.compare_digest(mac, _mac(secret, "second-factor", value)):
+        return None
+    account, _, expires = value.partition(":")
+    if not (account.isdigit() and expires.isdigit()) or int(expires) < now.timestamp():
+        return None
+    return int(account)
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether the browser's cookies must be Secure: the setting says always, or this
+    request came over https (through a trusted proxy that says so, or directly)."""
+    settings = get_settings()
+    return settings.secure_cookies or arrived_over_https(request.scope, settings.proxy_networks)
+
+
 def _cookie(response: Response, request: Request, name: str, value: str) -> None:
     response.set_cookie(
         name,
@@ -171,7 +223,7 @@ def _cookie(response: Response, request: Request, name: str, value: str) -> None
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
 
 
@@ -179,8 +231,14 @@ def set_session_cookie(response: Response, request: Request, secret: bytes, toke
     _cookie(response, request, SESSION_COOKIE, sign(secret, token))
 
 
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
 
 
 def set_cookies(response: Response, request: Request) -> None:

@@ -42,6 +42,7 @@ _CORE: tuple[tuple[str, str, str], ...] = (
     ("nav.overview", "概览", "Overview"),
     ("nav.accounts", "账号管理", "Accounts"),
     ("nav.password", "修改密码", "Change password"),
+    ("nav.second_factor", "双重认证", "Two-step sign-in"),
     ("nav.api_docs", "接口文档", "API docs"),
     ("nav.sign_out", "退出登录", "Sign out"),
     ("nav.signed_in_as", "当前用户", "Signed in as"),
@@ -72,6 +73,21 @@ _CORE: tuple[tuple[str, str, str], ...] = (
         "This account is disabled; please contact the bureau.",
     ),
     ("sign_in.required", "请先登录。", "Please sign in first."),
+    ("sign_in.code", "动态验证码", "Verification code"),
+    (
+        "sign_in.code_hint",
+        "请输入身份验证器应用中显示的 6 位动态码；"
+        "手机不在身边时，可输入一个恢复码（每个仅能使用一次）。",
+        "Enter the 6-digit code your authenticator app shows; without your phone, enter one "
+        "of your recovery codes (each works once).",
+    ),
+    ("sign_in.code_submit", "验证并登录", "Verify and sign in"),
+    ("sign_in.wrong_code", "验证码错误。", "Wrong code."),
+    (
+        "sign_in.code_expired",
+        "验证已超时，请重新输入密码。",
+        "That took too long: please enter your password again.",
+    ),
     ("sign_in.signed_out", "您已安全退出。", "You have signed out."),
     ("password.title", "修改密码", "Change password"),
     ("password.current", "当前密码", "Current password"),
@@ -118,6 +134,54 @@ _CORE: tuple[tuple[str, str, str], ...] = (
         "Disable this account? Its sessions end at once.",
     ),
     ("accounts.disabled", "账号 {login} 已停用。", "Account {login} is disabled."),
+    ("accounts.unlock", "解除登录限制", "Unlock"),
+    (
+        "accounts.unlocked",
+        "账号 {login} 的登录限制已解除。",
+        "Sign-in for {login} is no longer slowed down.",
+    ),
+    ("accounts.remove_second_factor", "移除双重认证", "Remove two-step sign-in"),
+    (
+        "accounts.remove_second_factor_confirm",
+        "确定移除该账号的双重认证？仅在其手机丢失且恢复码已用完时使用。",
+        "Remove this account's two-step sign-in? Only for a lost phone with no recovery code left.",
+    ),
+    (
+        "accounts.second_factor_removed",
+        "账号 {login} 的双重认证已移除。",
+        "Two-step sign-in removed from {login}.",
+    ),
+    ("second_factor.title", "双重认证", "Two-step sign-in"),
+    (
+        "second_factor.required",
+        "按照平台安全要求，市经信局账号须启用双重认证后才能继续使用。",
+        "Bureau accounts must set up two-step sign-in before going on.",
+    ),
+    (
+        "second_factor.steps",
+        "1. 在手机上安装身份验证器应用（如 Microsoft Authenticator、Google 身份验证器、FreeOTP）。"
+        "2. 在应用中添加账号：输入下面的密钥（基于时间），或导入下面的链接。"
+        "3. 输入应用显示的 6 位动态码，确认启用。",
+        "1. Install an authenticator app on your phone (Microsoft Authenticator, Google "
+        "Authenticator, FreeOTP...). 2. Add an account in it: type the key below (time-based) "
+        "or import the link. 3. Enter the 6-digit code the app shows to turn it on.",
+    ),
+    ("second_factor.secret", "密钥", "Key"),
+    ("second_factor.uri", "导入链接", "Import link"),
+    ("second_factor.code", "6 位动态码", "6-digit code"),
+    ("second_factor.submit", "确认启用", "Turn on"),
+    (
+        "second_factor.on",
+        "双重认证已启用：每次登录时，输入密码后还需输入动态码。剩余可用恢复码：{left} 个。",
+        "Two-step sign-in is on: after your password, each sign-in asks for a code. "
+        "Recovery codes left: {left}.",
+    ),
+    (
+        "second_factor.recovery_codes",
+        "恢复码（仅显示这一次，请打印或抄写后妥善保管；手机丢失时，每个恢复码可代替动态码使用一次）：",
+        "Recovery codes (shown only now: print or copy them and keep them safe; each stands "
+        "in for a code once if you lose your phone):",
+    ),
     ("filter.all", "全部", "All"),
     ("status.active", "正常", "Active"),
     ("status.disabled", "已停用", "Disabled"),
@@ -159,6 +223,11 @@ _CORE: tuple[tuple[str, str, str], ...] = (
         "The form has expired: reload the page and submit it again.",
     ),
     ("code.wrong_password", "当前密码错误。", "The current password is wrong."),
+    (
+        "code.wrong_code",
+        "动态码不正确：请检查手机时间，并输入最新的动态码。",
+        "The code does not match: check the phone's clock and enter the newest code.",
+    ),
     (
         "code.weak_password",
         "密码至少 10 个字符，且不能包含登录名。",

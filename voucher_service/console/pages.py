@@ -1,5 +1,7 @@
-"""The console's own pages: sign-in and sign-out, the password change, and the bureau's
-account management (the bureau's, enterprises' and providers' pages are in their packages).
+"""The console's own pages: sign-in (password, then the second factor's code when the
+account has one) and sign-out, the password change, setting up a second factor, and the
+bureau's account management, unlocking and removing a second factor included (the
+bureau's, enterprises' and providers' pages are in their packages).
 
 Each page is guarded like its API endpoint, with the same access rule object
 (``guard(AUDIT_READ)`` here, ``rule(AUDIT_READ)`` on ``GET /v1/admin/accounts``). Handlers
@@ -11,26 +13,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from voucher_service.accounts import second_factor, signin
 from voucher_service.accounts import service as accounts
-from voucher_service.accounts.service import Person, SignedIn
+from voucher_service.accounts.passwords import new_password
+from voucher_service.accounts.service import Person
+from voucher_service.accounts.sessions import SessionPolicy, SignedIn, end_session, start_session
 from voucher_service.auth.access import (
     ADMIN_ONLY,
     AUDIT_READ,
     Access,
 )
 from voucher_service.auth.service import Caller
+from voucher_service.config import Settings
 from voucher_service.console.auth import (
+    PasswordChangeRequired,
     SecretDep,
     SignedInDep,
     clear_session_cookie,
     guard,
+    pending_account,
+    pending_second_factor,
     set_session_cookie,
     signed_in_or_none,
 )
@@ -40,7 +49,7 @@ from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
 from voucher_service.db.tables.auth import Role
-from voucher_service.deps import NowDep, PageDep, SessionDep
+from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
 from voucher_service.routing import DatabaseRoute
@@ -109,9 +118,61 @@ def sign_in_page(request: Request, signed: MaybeSignedIn, next: str = "") -> Any
         "sign_in.html",
         next=safe_next(next),
         login="",
+        pending=None,
         error=None,
         notice=notice(request) or required,
     )
+
+
+def client_of(request: Request) -> str:
+    """The client's address as the gate read it (through the trusted proxies)."""
+    return getattr(request.state, "client", None) or "unknown"
+
+
+def sign_in_refused(request: Request, exc: ServiceError, now: datetime, **context: Any) -> Any:
+    """The sign-in form (or its code step) again, saying why: wrong, disabled, or slowed
+    down until a given time (with ``Retry-After``)."""
+    t = translator(request)
+    if isinstance(exc, TooManyFailures):
+        until = local_datetime(now + timedelta(seconds=exc.retry_after))
+        error = t("sign_in.throttled", until=until)
+    else:
+        error = t(
+            {
+                ErrorCode.ACCOUNT_DISABLED: "sign_in.disabled",
+                ErrorCode.WRONG_CODE: "sign_in.wrong_code",
+            }.get(exc.code, "sign_in.wrong")
+        )
+    values = {"notice": None, "pending": None, "login": ""} | context
+    response = render(request, "sign_in.html", status_code=exc.status, error=error, **values)
+    if isinstance(exc, TooManyFailures):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def signed_in_now(
+    request: Request,
+    session: Session,
+    secret: bytes,
+    person: Person,
+    *,
+    next: str,
+    settings: Settings,
+    second: str | None,
+    now: datetime,
+) -> RedirectResponse:
+    """A new session for the browser, and on to the page it asked for."""
+    new = start_session(
+        session,
+        person,
+        policy=SessionPolicy.of(settings),
+        client=client_of(request),
+        second_factor=second,
+        now=now,
+    )
+    response = redirect(safe_next(next) or Viewer.of(person).overview_path)
+    set_session_cookie(response, request, secret, new.token)
+    return response
 
 
 @router.post("/sign-in")
@@ -120,42 +181,133 @@ def sign_in(
     session: SessionDep,
     now: NowDep,
     secret: SecretDep,
+    settings: SettingsDep,
     login: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Any:
-    t = translator(request)
-    address = request.client.host if request.client else "unknown"
-    again = {"next": safe_next(next), "login": login, "notice": None}
+    """The password first: the right one always passes (a refusal is counted and recorded,
+    and this request commits normally). An account with a second factor is asked its code."""
+    again = {"next": safe_next(next), "login": login}
     try:
-        person = accounts.sign_in(session, login=login, password=password, address=address, now=now)
-    except TooManyFailures as exc:
-        until = local_datetime(now + timedelta(seconds=exc.retry_after))
-        refusal = render(
+        person = signin.check_password(
+            session, login=login, password=password, client=client_of(request), now=now
+        )
+    except (TooManyFailures, Unauthorized) as exc:
+        return sign_in_refused(request, exc, now, **again)
+    if second_factor.enrolled(person.account):
+        pending = pending_second_factor(secret, person.account.id, now)
+        return render(request, "sign_in.html", error=None, notice=None, pending=pending, **again)
+    return signed_in_now(
+        request, session, secret, person, next=next, settings=settings, second=None, now=now
+    )
+
+
+@router.post("/sign-in/code")
+def sign_in_code(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    secret: SecretDep,
+    settings: SettingsDep,
+    pending: Annotated[str, Form(max_length=200)],
+    code: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Any:
+    """The second factor: a code from the app, or a recovery code (used up)."""
+    account_id = pending_account(secret, pending, now)
+    if account_id is None:  # forged, or the five minutes have passed: the password again
+        t = translator(request)
+        return render(
             request,
             "sign_in.html",
-            status_code=429,
-            error=t("sign_in.throttled", until=until),
-            **again,
+            status_code=401,
+            error=t("sign_in.code_expired"),
+            notice=None,
+            pending=None,
+            login="",
+            next=safe_next(next),
         )
-        refusal.headers["Retry-After"] = str(exc.retry_after)
-        return refusal
-    except Unauthorized as exc:  # the failure is counted: this request commits normally
-        key = "sign_in.disabled" if exc.code is ErrorCode.ACCOUNT_DISABLED else "sign_in.wrong"
-        return render(request, "sign_in.html", status_code=401, error=t(key), **again)
-    new = accounts.start_session(session, person, now=now)
-    response = redirect(safe_next(next) or Viewer.of(person).overview_path)
-    set_session_cookie(response, request, secret, new.token)
-    return response
+    person = accounts.get_person(session, account_id)
+    again = {"next": safe_next(next), "login": person.account.login, "pending": pending}
+    try:
+        if person.account.disabled_at is not None:
+            raise Unauthorized("account disabled", code=ErrorCode.ACCOUNT_DISABLED)
+        method = signin.check_second_factor(
+            session, person, code=code, client=client_of(request), now=now
+        )
+    except (TooManyFailures, Unauthorized) as exc:
+        return sign_in_refused(request, exc, now, **again)
+    return signed_in_now(
+        request, session, secret, person, next=next, settings=settings, second=method, now=now
+    )
 
 
 @router.post("/sign-out")
-def sign_out(session: SessionDep, signed: MaybeSignedIn) -> RedirectResponse:
+def sign_out(request: Request, session: SessionDep, signed: MaybeSignedIn) -> RedirectResponse:
+    """The session ends in the database (the old cookie signs nobody in, anywhere) and the
+    browser forgets it; pages are never stored (``Cache-Control: no-store``), so Back
+    asks the server, which sends the browser to sign in."""
     if signed is not None:
-        accounts.end_session(session, signed)
+        end_session(session, signed)
     response = redirect(f"{CONSOLE}/sign-in?done=signed_out")
-    clear_session_cookie(response)
+    clear_session_cookie(response, request)
     return response
+
+
+def second_factor_page(request: Request, *, status_code: int = 200, **context: Any) -> Any:
+    """The set-up page: the secret to type or import and a form for a code from the app;
+    or the factor on (its recovery codes shown once, right after it was turned on)."""
+    values: dict[str, Any] = {"enrolled": False, "required": False, "enrolment": None}
+    values |= {"error": None, "recovery_codes": None, "codes_left": 0}
+    return render(request, "second_factor.html", status_code=status_code, **(values | context))
+
+
+@router.get("/second-factor")
+def show_second_factor(
+    request: Request, signed: SignedInDep, session: SessionDep, settings: SettingsDep
+) -> Any:
+    """Set up the second factor (a TOTP app), or see that it is on."""
+    person = signed.person
+    if person.account.must_change_password:
+        raise PasswordChangeRequired
+    if second_factor.enrolled(person.account):
+        left = second_factor.recovery_codes_left(session, person.account.id)
+        return second_factor_page(request, enrolled=True, codes_left=left)
+    return second_factor_page(
+        request,
+        required=second_factor.applies_to(person, required=settings.require_second_factor),
+        enrolment=second_factor.new_enrolment(person.account),
+    )
+
+
+@router.post("/second-factor")
+def confirm_second_factor(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    signed: SignedInDep,
+    secret: Annotated[str, Form(max_length=64)],
+    code: Annotated[str, Form(max_length=100)],
+) -> Any:
+    """Turn the factor on with a code from the app; the recovery codes, shown once."""
+    account = signed.person.account
+    account_id: int = account.id  # type: ignore[assignment]
+    codes: list[str] = []
+    refused = attempt(
+        session,
+        lambda: codes.extend(
+            second_factor.confirm_enrolment(session, account_id, secret=secret, code=code, now=now)
+        ),
+    )
+    if refused is not None:
+        return second_factor_page(
+            request,
+            status_code=refused.status,
+            enrolment=second_factor.retry_enrolment(account, secret),
+            error=describe(refused, translator(request)),
+        )
+    return second_factor_page(request, enrolled=True, recovery_codes=codes, codes_left=len(codes))
 
 
 @router.get("/password")
@@ -169,6 +321,7 @@ def change_password(
     session: SessionDep,
     now: NowDep,
     secret: SecretDep,
+    settings: SettingsDep,
     signed: SignedInDep,
     current: Annotated[str, Form(max_length=1000)],
     new: Annotated[str, Form(max_length=1000)],
@@ -189,7 +342,13 @@ def change_password(
     # Every session of the account has ended, this one too: the browser that made the change
     # goes on in a new one.
     person = accounts.get_person(session, account_id)
-    fresh = accounts.start_session(session, person, now=now)
+    fresh = start_session(
+        session,
+        person,
+        policy=SessionPolicy.of(settings),
+        client=client_of(request),
+        now=now,
+    )
     response = redirect(f"{Viewer.of(person).overview_path}?done=password")
     set_session_cookie(response, request, secret, fresh.token)
     return response
@@ -225,6 +384,7 @@ def _account_row(person: Person) -> dict[str, Any]:
         "uscc": person.enterprise_uscc or person.provider_uscc,
         "status": status,
         "created_at": account.created_at,
+        "second_factor": account.totp_secret is not None,
     }
 
 
@@ -300,7 +460,7 @@ def create_account(
     role: Annotated[Role, Form()],
     uscc: Annotated[str, Form(max_length=100)] = "",
 ) -> Any:
-    password = accounts.new_password()
+    password = new_password()
     created: list[Person] = []
     refused = attempt(
         session,
@@ -325,7 +485,7 @@ def create_account(
 
 @router.post("/admin/accounts/{account_id}/reset-password")
 def reset_password(account_id: int, page: AccountsAdmin, session: SessionDep, now: NowDep) -> Any:
-    password = accounts.new_password()
+    password = new_password()
     person = accounts.reset_password(session, account_id, password=password, now=now)
     return page.show(session, shown_once={"login": person.account.login, "password": password})
 
@@ -337,3 +497,21 @@ def disable_account(account_id: int, page: AccountsAdmin, session: SessionDep, n
         return page.refused(session, refused)
     login = accounts.get_person(session, account_id).account.login
     return page.show(session, notice=translator(page.request)("accounts.disabled", login=login))
+
+
+@router.post("/admin/accounts/{account_id}/unlock")
+def unlock_account(account_id: int, page: AccountsAdmin, session: SessionDep) -> Any:
+    """Lift the slow-down on the person's sign-ins and second-factor codes."""
+    login = signin.unlock(session, account_id).account.login
+    return page.show(session, notice=translator(page.request)("accounts.unlocked", login=login))
+
+
+@router.post("/admin/accounts/{account_id}/remove-second-factor")
+def remove_second_factor(account_id: int, page: AccountsAdmin, session: SessionDep) -> Any:
+    """A lost phone and no recovery code left: the person sets a new factor up."""
+    refused = attempt(session, lambda: second_factor.remove(session, account_id))
+    if refused is not None:
+        return page.refused(session, refused)
+    login = accounts.get_person(session, account_id).account.login
+    notice = translator(page.request)("accounts.second_factor_removed", login=login)
+    return page.show(session, notice=notice)

@@ -68,6 +68,7 @@ def navigation(viewer: Viewer) -> list[NavItem]:
     if viewer.role in AUDIT_READ.roles:
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))
+    items.append(NavItem("nav.second_factor", f"{CONSOLE}/second-factor"))
     items.append(NavItem("nav.api_docs", "/docs"))
     return items
 

@@ -1,5 +1,6 @@
-"""Accounts of people (beside the API keys of machines), their sessions, the sign-in failure
-counters, and the secret that signs the console's cookies.
+"""Accounts of people (beside the API keys of machines), their sessions and second factors,
+and the secret that signs the console's cookies (failed sign-ins are counted with failed
+keys, in ``auth_failure``).
 
 An account is bound to a principal (db/tables/auth.py), so a person acts with exactly the role
 and the isolation of that principal's API keys: an enterprise user is the enterprise's
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
@@ -36,6 +37,12 @@ class Account(SQLModel, table=True):
     created_at: datetime = timestamp()  # type: ignore[assignment]
     password_changed_at: datetime = timestamp()  # type: ignore[assignment]
     disabled_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
+    # The second factor (TOTP, RFC 6238): the shared secret (base32) from enrolment on; the
+    # factor counts once the person has confirmed it with a code. The last time step a code
+    # was accepted for, so a code is never accepted twice.
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    totp_confirmed_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
+    totp_last_step: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 class AccountSession(SQLModel, table=True):
@@ -58,17 +65,17 @@ class AccountSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class SignInFailure(SQLModel, table=True):
-    """Failed sign-ins per login name and per client address, in a fixed window. Rows whose
-    window has passed are deleted as new failures arrive, so the table stays small."""
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code that stands in for the second factor (a lost phone): only its
+    SHA-256 is kept (the code has 80 random bits), and when it was used."""
 
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (UniqueConstraint("source"), Index(None, "window_start"))
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("code_hash"), Index(None, "account_id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(sa_column=Column(String(200), nullable=False))
-    window_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    failures: int
+    account_id: int = Field(foreign_key="account.id", nullable=False)
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    used_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
 
 
 class ConsoleSecret(SQLModel, table=True):
