@@ -84,12 +84,15 @@ def test_an_administrator_unlocks_through_the_api_and_the_console(
     for _ in range(signin.ACCOUNT_FAILURE_LIMIT):
         sign_in(guesser, "finance.chen", "guess-guess-guess")
     admin = browser("admin.wang")
-    token = csrf_of(admin.get("/console/admin/accounts").text)
+    listing = admin.get("/console/admin/accounts", params={"role": "enterprise"}).text
+    row = listing.split("finance.chen</code>")[1].split("</tr>")[0]
+    assert "登录受限" in row  # the admin sees whom to unlock
     page = admin.post(
         f"/console/admin/accounts/{people.enterprise.account.id}/unlock",
-        data={"csrf_token": token},
+        data={"csrf_token": csrf_of(listing)},
     )
     assert page.status_code == 200 and "账号 finance.chen 的登录限制已解除。" in page.text
+    assert "登录受限" not in page.text.split("finance.chen</code>")[1].split("</tr>")[0]
     assert sign_in(guesser, "finance.chen", "guess-guess-guess").status_code == 401
     reviewer_key = client.key(people.reviewer.role, "reviewer")  # type: ignore[attr-defined]
     refused = client.post(

@@ -21,6 +21,7 @@ bound; every sign-in is one (``account.sign_in``, in ``sessions.start_session``)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NoReturn
 
@@ -142,11 +143,22 @@ def unlock(session: Session, account_id: int) -> Person:
     return person
 
 
+def _limits(logins: Iterable[str]) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for login in logins:
+        limits[_account_source(login)] = ACCOUNT_FAILURE_LIMIT
+        limits[_code_source(login)] = CODE_FAILURE_LIMIT
+    return limits
+
+
 def throttled_until(session: Session, login: str, *, now: datetime) -> datetime | None:
     """Until when an account's failed sign-ins or codes are being slowed (None: they are
-    not): what the bureau's account list shows."""
-    limits = {
-        _account_source(login): ACCOUNT_FAILURE_LIMIT,
-        _code_source(login): CODE_FAILURE_LIMIT,
-    }
-    return throttle.throttled_until(session, limits, now=now)
+    not)."""
+    return throttle.throttled_until(session, _limits([login]), now=now)
+
+
+def slowed_down(session: Session, logins: Iterable[str], *, now: datetime) -> set[str]:
+    """Which of these accounts are being slowed now (one query): what the bureau's account
+    list shows, beside the unlock button."""
+    sources = throttle.at_limit(session, _limits(logins), now=now)
+    return {source.split(":", 1)[1] for source in sources}

@@ -186,6 +186,7 @@ _CORE: tuple[tuple[str, str, str], ...] = (
     ("status.active", "正常", "Active"),
     ("status.disabled", "已停用", "Disabled"),
     ("status.must_change", "待改密", "Must change password"),
+    ("status.slowed", "登录受限", "Sign-in slowed"),
     ("table.filter", "筛选", "Filter"),
     ("table.clear", "清除", "Clear"),
     ("table.next", "下一页", "Next page"),

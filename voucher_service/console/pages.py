@@ -367,11 +367,13 @@ ROLE_FILTER = Filter("role", "accounts.role", tuple((r, f"role.{r}") for r in RO
 BLANK_FORM = {"login": "", "display_name": "", "role": Role.ENTERPRISE.value, "uscc": ""}
 
 
-def _account_row(person: Person) -> dict[str, Any]:
+def _account_row(person: Person, slowed: set[str]) -> dict[str, Any]:
     account = person.account
     status = (
         "disabled"
         if account.disabled_at
+        else "slowed"
+        if account.login in slowed
         else "must_change"
         if account.must_change_password
         else "active"
@@ -396,18 +398,20 @@ class AccountsPage:
     request: Request
     params: PageParams
     caller: Caller
+    now: datetime
 
     def show(self, session: Session, *, status_code: int = 200, **context: Any) -> Any:
         role = self.request.query_params.get("role")
         people, cursor = accounts.list_people(
             session, self.params, role=Role(role) if role in ROLES else None
         )
+        slowed = signin.slowed_down(session, [p.account.login for p in people], now=self.now)
         table = Table.page(
             self.request,
             id="accounts",
             caption="accounts.caption",
             columns=ACCOUNT_COLUMNS,
-            rows=[_account_row(p) for p in people],
+            rows=[_account_row(p, slowed) for p in people],
             next_cursor=cursor,
             filters=[ROLE_FILTER],
         )
@@ -434,9 +438,10 @@ def accounts_page_for(access: Access) -> Any:
     async def page(
         request: Request,
         params: PageDep,
+        now: NowDep,
         caller: Caller = guard(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> AccountsPage:
-        return AccountsPage(request, params, caller)
+        return AccountsPage(request, params, caller, now)
 
     return Depends(page)
 
