@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tests.accounts.conftest import People, code_at, wrong_code
 from tests.conftest import NOW
@@ -77,6 +78,11 @@ def test_a_code_is_accepted_once_and_within_one_step(session: Session, people: P
     assert check(session, person, code_at(secret)) == "totp"
     with pytest.raises(Unauthorized):
         check(session, person, code_at(secret))  # the same code again: replayed
+    # A request that read the account before the code was taken (another process, racing):
+    # the database's conditional update refuses it all the same.
+    set_committed_value(person.account, "totp_last_step", None)
+    with pytest.raises(Unauthorized):
+        check(session, person, code_at(secret))
     later = NOW + timedelta(seconds=60)
     assert check(session, person, code_at(secret, later - timedelta(seconds=30)), at=later)
     with pytest.raises(Unauthorized):  # two steps old

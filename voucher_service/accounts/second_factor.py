@@ -112,12 +112,19 @@ def _unenrolled(session: Session, account_id: int) -> Account:
 
 def verify(session: Session, account: Account, code: str, *, now: datetime) -> str | None:
     """How a code proves the second factor (``totp`` or ``recovery_code``, the latter used
-    up now), or None if it does not."""
+    up now), or None if it does not. Each is taken by one conditional UPDATE, so of two
+    requests racing with the same code (in any API processes) only one is accepted."""
     step = _matching_step(account, code, now)
     if step is not None:
-        account.totp_last_step = step
-        session.flush()
-        return "totp"
+        taken = session.execute(
+            update(Account)
+            .where(
+                Account.id == account.id,
+                col(Account.totp_last_step).is_(None) | (col(Account.totp_last_step) < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return "totp" if taken.rowcount == 1 else None  # type: ignore[attr-defined]
     used = session.execute(
         update(RecoveryCode)
         .where(
