@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
-from voucher_service.accounts import passwords
+from voucher_service.accounts import passwords, second_factor
 from voucher_service.accounts.service import Person, create_account
 from voucher_service.db.tables.auth import Role
 from voucher_service.providers.service import register_provider
@@ -34,6 +35,19 @@ def code_at(secret: str, moment=NOW) -> str:  # type: ignore[no-untyped-def]
 def wrong_code(secret: str, moment=NOW) -> str:  # type: ignore[no-untyped-def]
     """A six-digit code that is not the right one at ``moment``."""
     return "000000" if code_at(secret, moment) != "000000" else "111111"
+
+
+def enrol(session: Session, person: Person) -> tuple[str, list[str]]:
+    enrolment = second_factor.new_enrolment(person.account)
+    assert enrolment.uri.startswith("otpauth://totp/") and enrolment.secret in enrolment.uri
+    codes = second_factor.confirm_enrolment(
+        session,
+        person.account.id,  # type: ignore[arg-type]
+        secret=enrolment.secret,
+        code=code_at(enrolment.secret, NOW - timedelta(minutes=1)),
+        now=NOW - timedelta(minutes=1),
+    )
+    return enrolment.secret, codes
 
 
 @dataclass

@@ -11,25 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tests.accounts.conftest import People, code_at, wrong_code
+from tests.accounts.conftest import People, code_at, enrol, wrong_code
 from tests.conftest import NOW
 from voucher_service.accounts import second_factor, signin
 from voucher_service.accounts.service import Person
 from voucher_service.db.tables.accounts import RecoveryCode
 from voucher_service.errors import InvalidInput, InvalidState, TooManyFailures, Unauthorized
-
-
-def enrol(session: Session, person: Person) -> tuple[str, list[str]]:
-    enrolment = second_factor.new_enrolment(person.account)
-    assert enrolment.uri.startswith("otpauth://totp/") and enrolment.secret in enrolment.uri
-    codes = second_factor.confirm_enrolment(
-        session,
-        person.account.id,  # type: ignore[arg-type]
-        secret=enrolment.secret,
-        code=code_at(enrolment.secret, NOW - timedelta(minutes=1)),
-        now=NOW - timedelta(minutes=1),
-    )
-    return enrolment.secret, codes
 
 
 def check(session: Session, person: Person, code: str, at=NOW, client="10.2.2.2") -> str:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from ipaddress import ip_network
 
 import pyotp
 import pytest
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, People, wrong_code
+from tests.accounts.conftest import PASSWORD, People, enrol, wrong_code
 from tests.conftest import NOW, KeyedClient
 from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import signin
@@ -22,6 +23,7 @@ from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT
 from voucher_service.config import Settings, get_settings
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.deps import settings as settings_dependency
+from voucher_service.gate import arrived_over_https
 
 PROXY = "10.0.0.2"
 
@@ -70,8 +72,8 @@ def test_thirty_failures_from_one_address_behind_the_proxy_lock_out_no_other_cle
     assert sign_in(attacker, "admin.wang").status_code == 303
 
 
-def test_an_administrator_unlocks_through_the_api_and_the_console(
-    client: KeyedClient, browser: Browser, people: People
+def test_an_administrator_unlocks_and_removes_a_lost_factor(
+    client: KeyedClient, browser: Browser, session: Session, people: People
 ) -> None:
     guesser = browser()
     for _ in range(signin.ACCOUNT_FAILURE_LIMIT + 1):
@@ -94,6 +96,19 @@ def test_an_administrator_unlocks_through_the_api_and_the_console(
     assert page.status_code == 200 and "账号 finance.chen 的登录限制已解除。" in page.text
     assert "登录受限" not in page.text.split("finance.chen</code>")[1].split("</tr>")[0]
     assert sign_in(guesser, "finance.chen", "guess-guess-guess").status_code == 401
+    enrol(session, people.enterprise)
+    session.commit()
+    listing = admin.get("/console/admin/accounts").text
+    removed = admin.post(
+        f"/console/admin/accounts/{people.enterprise.account.id}/remove-second-factor",
+        data={"csrf_token": csrf_of(listing)},
+    )
+    assert removed.status_code == 200 and "账号 finance.chen 的双重认证已移除。" in removed.text
+    again = admin.post(
+        f"/console/admin/accounts/{people.enterprise.account.id}/remove-second-factor",
+        data={"csrf_token": csrf_of(listing)},
+    )
+    assert again.status_code == 409  # none left to remove
     reviewer_key = client.key(people.reviewer.role, "reviewer")  # type: ignore[attr-defined]
     refused = client.post(
         f"/v1/admin/accounts/{people.enterprise.account.id}/unlock",
@@ -118,6 +133,25 @@ def test_sign_ins_and_failures_are_audit_entries(
         ("account.sign_in", f"provider:{people.provider.provider_uscc}/ops.sun"),
     ]
     assert entries[1].after == '{"client": "testclient", "second_factor": null}'
+
+
+@pytest.mark.parametrize(
+    ("peer", "proto", "https"),
+    [
+        ("10.0.0.2", "https", True),  # the trusted proxy terminated TLS
+        ("10.0.0.2", "http", False),
+        ("10.0.0.2", "http, https", True),  # the nearest proxy's word is the last
+        ("10.0.0.2", "https, http", False),
+        ("10.0.0.2", "", False),
+        ("203.0.113.9", "https", False),  # anyone else may say anything
+    ],
+)
+def test_https_is_believed_from_a_trusted_proxy_only(peer: str, proto: str, https: bool) -> None:
+    headers = [(b"x-forwarded-proto", proto.encode())] if proto else []
+    scope = {"scheme": "http", "client": (peer, 4000), "headers": headers}
+    assert arrived_over_https(scope, (ip_network("10.0.0.0/24"),)) is https
+    assert arrived_over_https(scope, ()) is False  # the default: no proxy trusted
+    assert arrived_over_https(scope | {"scheme": "https"}, ()) is True  # TLS to us directly
 
 
 def _cookies(response) -> dict[str, str]:  # type: ignore[no-untyped-def]

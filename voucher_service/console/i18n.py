@@ -74,6 +74,7 @@ _CORE: tuple[tuple[str, str, str], ...] = (
     ),
     ("sign_in.required", "请先登录。", "Please sign in first."),
     ("sign_in.code", "动态验证码", "Verification code"),
+    ("sign_in.code_for", "密码正确。请完成 {login} 的双重认证。", "Password accepted for {login}."),
     (
         "sign_in.code_hint",
         "请输入身份验证器应用中显示的 6 位动态码；"
