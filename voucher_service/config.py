@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         "reported; the voucher expires (and its balance returns to the pool) after them.",
     )
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
+    db_runtime_role: str = Field(
+        default="",
+        description="PostgreSQL: the role the API and jobs connect as. When set, `migrate` "
+        "(run as the tables' owner) grants it exactly the service's privileges afterwards: "
+        "DML, but only INSERT (and the audit seal's columns) on the append-only tables "
+        "(docs/operations.md, database roles). Empty: no grants (SQLite, or one role).",
+    )
     audit_seal_seconds: float = Field(
         default=5.0,
         ge=0,
