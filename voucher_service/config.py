@@ -101,6 +101,23 @@ class Settings(BaseSettings):
         description="The public key `verify --checkpoint` checks signatures with (default: "
         "that of checkpoint_key).",
     )
+    checkpoint_origin: str = Field(
+        default="voucher-service/audit",
+        description="The log's name on its checkpoints (their origin line, and the name of "
+        "its signature): a schema-less URL of the deployment, e.g. vouchers.example.org/audit.",
+    )
+    witness_vkey: str = Field(
+        default="",
+        description="The witness's verifier key (`voucher-service witness init` prints it). "
+        "Set: `verify --checkpoint` requires its cosignature on every checkpoint, and "
+        "`audit checkpoint` asks for it. Empty: no witness (the embedded default).",
+    )
+    witness_url: str = Field(
+        default="",
+        description="Where the witness answers (http://host:8700, `witness serve`), or its "
+        "state directory where that is mounted: `audit checkpoint` sends it each new "
+        "checkpoint, `verify` compares the newest checkpoint with the latest it holds.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Addresses or networks (comma-separated, e.g. 10.86.47.0/24) of the "
