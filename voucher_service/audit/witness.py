@@ -108,10 +108,17 @@ class Witness:
 
 def init(directory: Path, *, name: str, log: Verifier) -> Verifier:
     """Make a witness in ``directory`` (a new key, never overwritten) following ``log``;
-    return its verifier key, for the log's operator and whoever verifies."""
+    return its verifier key, for the log's operator and whoever verifies. Asked again for
+    the same name and log, it changes nothing (so a container may ask at each start)."""
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / CONFIG).exists():
-        raise WitnessError(f"{directory} holds a witness already: it is never made again")
+        made = open_witness(directory)
+        if (made.name, made.log.vkey()) != (name, log.vkey()):
+            raise WitnessError(
+                f"{directory} holds the witness {made.name} of log {made.log.vkey()}: a "
+                "witness is never made again, nor moved to another log"
+            )
+        return made.verifier
     generate_key_pair(directory / KEY)
     (directory / COSIGNED).mkdir(exist_ok=True)
     (directory / CONFIG).write_text(json.dumps({"name": name, "log": log.vkey()}, indent=2))

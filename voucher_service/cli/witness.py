@@ -120,11 +120,30 @@ def serve(
     state: State,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    name: Annotated[
+        str | None,
+        typer.Option(help="The witness's name, for --log."),
+    ] = None,
+    log: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VKEY",
+            help="Make the witness first if DIR holds none (as `init`, with --name), following "
+            "this log; if it holds one, check it follows this log.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the witness over HTTP: POST /add-checkpoint (a request as for `cosign`; the
-    answer is the cosignature), GET /latest, GET /healthz."""
+    answer is the cosignature), GET /latest, GET /healthz.
+
+    One request at a time, each read cut off after 30 s. With --name and --log, a
+    container makes its witness at the first start and checks it is the same at the next."""
     from voucher_service.audit.witness import serve as run
 
+    if log:  # empty: a witness made before (a container's unset variable)
+        if not name:
+            raise fail("--log needs --name", code=2)
+        init(state, name=name, log=log)
     witness = _open(state)
     out.print(f"witness {witness.name} on http://{host}:{port}", markup=False)
     out.file.flush()
