@@ -32,8 +32,7 @@ class KeyFileError(Exception):
 
 
 def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:16]
+    return "ed25519:" + hashlib.sha256(raw_public(public)).hexdigest()[:16]
 
 
 def public_path(private_path: Path) -> Path:

@@ -91,8 +91,9 @@ def checkpoint(
     (exit 1, naming what differs, if not). With a witness (VOUCHER_WITNESS_URL and
     VOUCHER_WITNESS_VKEY), every checkpoint it has not cosigned yet is sent to it with the
     audit entries since its latest, and its cosignature added to the file; a refusal is
-    exit 1. Keep the checkpoints away from the database (another host, write-once
-    storage): they are evidence only where its administrators cannot reach."""
+    exit 1 (with --every, the error is said and the next round tries again). Keep the
+    checkpoints away from the database (another host, write-once storage): they are
+    evidence only where its administrators cannot reach."""
     import time
 
     from voucher_service.audit import commands
@@ -120,17 +121,23 @@ def checkpoint(
         except commands.Refused as refused:
             for line in refused.problems:
                 err.print(f"VIOLATION {line}", markup=False)
-            raise fail(f"the audit chain or the books {refused}: no new checkpoint") from None
+            said = f"the audit chain or the books {refused}: no new checkpoint"
+            run, ended = None, fail(said)
         except (CheckpointError, KeyFileError, WitnessError) as error:
-            raise fail(str(error)) from error
+            run, ended = None, fail(str(error))
         except OSError as error:
-            raise fail(f"cannot write {out_path}: {error.strerror}") from error
-        said = run.stored.checkpoint.label
-        out.print(f"checkpoint {run.written}: audit chain at {said}, signed", markup=False)
-        for cosigned in run.cosigned:
-            out.print(f"cosigned by the witness: {cosigned.name}", markup=False)
-        out.file.flush()
+            run, ended = None, fail(f"cannot write {out_path}: {error.strerror}")
+        if run is not None:
+            said = run.stored.checkpoint.label
+            out.print(f"checkpoint {run.written}: audit chain at {said}, signed", markup=False)
+            for cosigned in run.cosigned:
+                out.print(f"cosigned by the witness: {cosigned.name}", markup=False)
+            out.file.flush()
+        # Repeating (a container's loop), a failure is said and the next round tries again:
+        # an uncosigned checkpoint is sent to the witness again then.
         if not every:
+            if run is None:
+                raise ended
             return
         time.sleep(every)
 
