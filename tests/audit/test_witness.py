@@ -186,6 +186,10 @@ def test_the_command_line_with_a_witness_over_http(
         == 0
     )
     witness_vkey = capsys.readouterr().out.split("its verifier key: ")[1].strip()
+    # Made again as it is (a container's start): nothing changes; as another, refused.
+    args = ["witness", "init", "--state", str(state), "--name", "auditor.test/w", "--log"]
+    assert main([*args, log_vkey]) == 0
+    assert capsys.readouterr().out.split("its verifier key: ")[1].strip() == witness_vkey
     assert (
         main(["witness", "init", "--state", str(state), "--name", "again", "--log", log_vkey]) == 1
     )

@@ -178,3 +178,24 @@ def test_migrate_refuses_to_grant_a_superuser(tmp_path: Path) -> None:
     superuser = make_url(server).username or "postgres"
     with fresh_database(tmp_path) as url, pytest.raises(RoleError, match="superuser"):
         migrate(url, runtime_role=superuser)
+
+
+def test_a_table_a_later_migration_adds_is_granted_by_the_next_migrate(served: Roles) -> None:
+    """The grants are stated over the tables as they are: a table another branch's migration
+    adds gets the runtime role's DML at the next `migrate`, without naming it anywhere."""
+    owner = served.owner_url.replace("postgresql+psycopg://", "postgresql://")
+    runtime = served.runtime_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(owner, autocommit=True) as connection:
+        connection.execute("CREATE TABLE later_table (id serial PRIMARY KEY, note text)")
+    try:
+        run = migrate(served.owner_url, runtime_role=served.runtime)
+        assert run.granted is not None and "later_table" in run.granted.read_write
+        with psycopg.connect(runtime) as connection:
+            connection.execute("INSERT INTO later_table (note) VALUES ('a')")
+            connection.execute("UPDATE later_table SET note = 'b'")
+            connection.execute("DELETE FROM later_table")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute("TRUNCATE later_table")
+    finally:
+        with psycopg.connect(owner, autocommit=True) as connection:
+            connection.execute("DROP TABLE later_table")
