@@ -199,7 +199,8 @@ class Checkpoint:
             for line in rest:
                 name, last_id, count, digest = line.split(" ")
                 marks[name] = Mark(int(last_id), int(count), _hex(digest))
-            if set(marks) != set(TABLES) or not when.startswith("time "):
+            labelled = when.startswith("time ") and previous.startswith("previous ")
+            if set(marks) != set(TABLES) or not labelled:
                 raise ValueError("its lines are not a checkpoint's")
             return cls(
                 origin,
