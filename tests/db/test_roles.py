@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.databases import backend, fresh_database
+from tests.deploy.test_backup_drill import load
 from voucher_service.api import create_app
 from voucher_service.cli import main
 from voucher_service.config import get_settings
@@ -70,20 +71,22 @@ def roles() -> Iterator[Roles]:
 
 @pytest.fixture(scope="module")
 def served(roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
-    """The service run as the runtime role: the demo data loaded, audit entries sealed and a
-    checkpoint taken, all through the command line connected as that role."""
+    """The service run as the runtime role: the demo and a month of the program's life
+    through the API (redemptions, a batch of usage records, a refund, a revocation, a
+    statement closed, approved and paid: the backup drill's), then audit entries sealed, a
+    checkpoint taken, vouchers expired and the books verified through the command line."""
+    load(roles.runtime_url)
     saved = os.environ.get("VOUCHER_DATABASE_URL")
     os.environ["VOUCHER_DATABASE_URL"] = roles.runtime_url
     get_settings.cache_clear()
     get_engine.cache_clear()
     try:
-        assert main(["demo", "--today", "2026-06-15"]) == 0
         assert main(["audit", "seal"]) == 0
         key = tmp_path_factory.mktemp("keys") / "checkpoint.key"
         assert main(["audit", "keygen", "--out", str(key)]) == 0
         store = tmp_path_factory.mktemp("checkpoints")
         assert main(["audit", "checkpoint", "--out", str(store), "--key", str(key)]) == 0
-        assert main(["expire", "--today", "2026-06-15"]) == 0
+        assert main(["expire", "--today", "2026-07-01"]) == 0
         assert main(["verify"]) == 0
         yield roles
     finally:
