@@ -17,7 +17,8 @@ COPY migrations ./migrations
 COPY alembic.ini ./
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app voucher \
-    && mkdir -p /data && chown voucher /data
+    && mkdir -p /data /keys /checkpoints /witness \
+    && chown voucher /data /keys /checkpoints /witness
 
 USER voucher
 EXPOSE 8000

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         "reported; the voucher expires (and its balance returns to the pool) after them.",
     )
     migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
+    db_runtime_role: str = Field(
+        default="",
+        description="PostgreSQL: the role the API and jobs connect as. When set, `migrate` "
+        "(run as the tables' owner) grants it exactly the service's privileges afterwards: "
+        "DML, but only INSERT (and the audit seal's columns) on the append-only tables "
+        "(docs/operations.md, database roles). Empty: no grants (SQLite, or one role).",
+    )
     audit_seal_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -93,6 +100,23 @@ class Settings(BaseSettings):
         default=None,
         description="The public key `verify --checkpoint` checks signatures with (default: "
         "that of checkpoint_key).",
+    )
+    checkpoint_origin: str = Field(
+        default="voucher-service/audit",
+        description="The log's name on its checkpoints (their origin line, and the name of "
+        "its signature): a schema-less URL of the deployment, e.g. vouchers.example.org/audit.",
+    )
+    witness_vkey: str = Field(
+        default="",
+        description="The witness's verifier key (`voucher-service witness init` prints it). "
+        "Set: `verify --checkpoint` requires its cosignature on every checkpoint, and "
+        "`audit checkpoint` asks for it. Empty: no witness (the embedded default).",
+    )
+    witness_url: str = Field(
+        default="",
+        description="Where the witness answers (http://host:8700, `witness serve`), or its "
+        "state directory where that is mounted: `audit checkpoint` sends it each new "
+        "checkpoint, `verify` compares the newest checkpoint with the latest it holds.",
     )
     trusted_proxies: str = Field(
         default="",

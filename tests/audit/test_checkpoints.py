@@ -4,57 +4,35 @@ consistently. Each tampering here is first shown to fool ``verify_ledger`` on it
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, text, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.audit.chain import ORIGIN, Log, caught, rewrite_history, signed
 from tests.conftest import NOW
 from tests.databases import backend, unprotect
 from tests.usage.conftest import Scene
 from voucher_service.audit import checkpoint
-from voucher_service.audit.service import GENESIS, entry_hash, seal
+from voucher_service.audit.checkpoint import Checkpoint
+from voucher_service.audit.service import GENESIS, seal
 from voucher_service.audit.signing import (
-    canonical,
+    Note,
     generate_key_pair,
     load_private_key,
-    load_public_key,
     public_path,
-    sign,
 )
 from voucher_service.audit_log import ENTRIES
 from voucher_service.cli import main
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.ledger.verify import verify_ledger
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "checkpoint.key"
-    generate_key_pair(path)
-    return path
-
-
-@pytest.fixture
-def public(key_file: Path) -> Ed25519PublicKey:
-    return load_public_key(public_path(key_file))
-
-
-def take(session: Session, key_file: Path, out: Path) -> dict[str, Any]:
-    """Seal, then write a signed checkpoint of the books as the session sees them."""
-    seal(session)
-    state = checkpoint.state(session, checkpoint.allocated(session), taken_at=NOW)
-    document = sign(state, load_private_key(key_file))
-    checkpoint.write(document, out)
-    return document
 
 
 def busy_books(scene: Scene, session: Session) -> None:
@@ -66,77 +44,44 @@ def busy_books(scene: Scene, session: Session) -> None:
 
 
 @pytest.fixture
-def taken(
-    scene: Scene, session: Session, key_file: Path, tmp_path: Path
-) -> tuple[Path, dict[str, Any]]:
+def taken(scene: Scene, session: Session, log: Log) -> checkpoint.Stored:
     """Books with a checkpoint of them, and more activity after it."""
     busy_books(scene, session)
-    path = tmp_path / "checkpoint.json"
-    document = take(session, key_file, path)
-    assert document["audit"]["seq"] > 5 and document["ledger_posting"]["count"] > 0
+    stored = log.take(session)
+    assert stored.checkpoint.size > 5 and stored.checkpoint.marks["ledger_posting"].count > 0
     assert scene.post("after-1").status_code == 201
     seal(session)
-    return path, document
-
-
-def caught(session: Session, path: Path, public: Ed25519PublicKey) -> list[str]:
-    """Tampering that fools ``verify`` on its own; the checkpoint's findings."""
-    assert verify_ledger(session) == [], "the tampering should fool verify on its own"
-    found = checkpoint.verify(session, path, public)
-    assert found, "the checkpoint did not catch it"
-    return found
+    return stored
 
 
 def test_books_that_extend_their_checkpoint_pass(
-    taken: tuple[Path, dict[str, Any]], session: Session, public: Ed25519PublicKey
+    taken: checkpoint.Stored, session: Session, log: Log
 ) -> None:
-    path, document = taken
     assert verify_ledger(session) == []
-    assert checkpoint.verify(session, path, public) == []
-    # The file is what was signed, and says what an operator would look for.
-    on_disk = json.loads(path.read_text())
-    assert on_disk == document and on_disk["key_id"].startswith("ed25519:")
-    assert set(on_disk) >= {"audit", "ledger_posting", "usage_record", "taken_at", "signature"}
-
-
-def rechain(session: Session, from_seq: int) -> None:
-    """What an attacker with the database does after an edit: recompute every hash from
-    the edited entry on with the project's own ``entry_hash``, and move the head."""
-    previous = session.scalar(select(ENTRIES.c.hash).where(ENTRIES.c.seq == from_seq - 1))
-    previous = previous or GENESIS
-    rows = session.execute(
-        select(ENTRIES).where(ENTRIES.c.seq >= from_seq).order_by(ENTRIES.c.seq)
-    ).all()
-    for row in rows:
-        digest = entry_hash(previous, row.seq, row)
-        session.execute(
-            update(ENTRIES).where(ENTRIES.c.id == row.id).values(prev_hash=previous, hash=digest)
-        )
-        previous = digest
-    session.execute(text("UPDATE audit_chain_head SET hash = :h"), {"h": previous})
+    assert checkpoint.check(session, [taken], log.trust) == []
+    # The file is a C2SP checkpoint: origin, size, base64 root hash, extension lines, a
+    # blank line, then the log's signature line.
+    lines = taken.path.read_text().split("\n")
+    assert lines[:2] == [ORIGIN, str(taken.checkpoint.size)]
+    assert checkpoint._hex(lines[2]) == taken.checkpoint.root
+    assert lines[3].startswith("time ") and lines[4] == "previous none"
+    assert lines[5].startswith("ledger_posting ") and lines[6].startswith("usage_record ")
+    assert lines[7] == "" and lines[8].startswith(f"\u2014 {ORIGIN} ")
+    assert checkpoint.read(taken.path) == taken
 
 
 def test_a_chain_rehashed_after_an_edit_is_caught(
-    taken: tuple[Path, dict[str, Any]], session: Session, public: Ed25519PublicKey
+    taken: checkpoint.Stored, session: Session, log: Log
 ) -> None:
-    path, document = taken
-    unprotect(session, "audit_entry", "audit_chain_head")
-    target = session.execute(
-        select(ENTRIES.c.id, ENTRIES.c.seq).where(ENTRIES.c.action == "voucher.issue")
-    ).one()
-    session.execute(
-        update(ENTRIES).where(ENTRIES.c.id == target.id).values(after='{"face_value_fen": 1}')
-    )
-    rechain(session, target.seq)
-    [found] = caught(session, path, public)
-    assert f"entry seq {document['audit']['seq']} hashes to" in found
+    rewrite_history(session)
+    [found] = caught(session, log)
+    assert f"entry seq {taken.checkpoint.size} hashes to" in found
     assert "the chain up to it was rewritten" in found
 
 
 def test_an_emptied_audit_log_is_caught(
-    taken: tuple[Path, dict[str, Any]], session: Session, public: Ed25519PublicKey
+    taken: checkpoint.Stored, session: Session, log: Log
 ) -> None:
-    path, document = taken
     unprotect(session, "audit_entry", "audit_chain_head")
     emptied = (
         "TRUNCATE audit_entry"
@@ -145,16 +90,15 @@ def test_an_emptied_audit_log_is_caught(
     )
     session.execute(text(emptied))
     session.execute(text("UPDATE audit_chain_head SET seq = 0, hash = :g"), {"g": GENESIS})
-    [found] = caught(session, path, public)
-    assert f"its entry seq {document['audit']['seq']} is gone (the head is at seq 0)" in found
+    [found] = caught(session, log)
+    assert f"its entry seq {taken.checkpoint.size} is gone (the head is at seq 0)" in found
 
 
 @pytest.mark.parametrize("how", ["set back", "reset and sealed again without an entry"])
 def test_a_reset_head_is_caught(
-    taken: tuple[Path, dict[str, Any]], session: Session, public: Ed25519PublicKey, how: str
+    taken: checkpoint.Stored, session: Session, log: Log, how: str
 ) -> None:
-    path, document = taken
-    seq = document["audit"]["seq"]
+    seq = taken.checkpoint.size
     unprotect(session, "audit_entry", "audit_chain_head")
     if how == "set back":
         # The chain cut short before the checkpoint's position: the last entries are gone.
@@ -173,52 +117,95 @@ def test_a_reset_head_is_caught(
         session.execute(text("UPDATE audit_chain_head SET seq = 0, hash = :g"), {"g": GENESIS})
         assert seal(session) > 0
         expected = f"entry seq {seq} hashes to"
-    [found] = caught(session, path, public)
+    [found] = caught(session, log)
     assert expected in found
 
 
 def test_rows_removed_or_changed_since_the_checkpoint_are_caught(
-    taken: tuple[Path, dict[str, Any]], session: Session, public: Ed25519PublicKey
+    taken: checkpoint.Stored, session: Session, log: Log
 ) -> None:
-    path, _ = taken
     unprotect(session, "ledger_posting", "usage_record")
     # A refused record has no posting and moves no counter; a memo is checked by nothing.
     session.execute(text("DELETE FROM usage_record WHERE record_id = 'refused'"))
     session.execute(text("UPDATE ledger_posting SET memo = 'nothing to see' WHERE kind = 'fund'"))
-    found = caught(session, path, public)
+    found = caught(session, log)
     assert len(found) == 2, found
     assert "ledger postings: those up to id" in found[0] and "a row was changed" in found[0]
     assert "usage records:" in found[1] and "rows were removed" in found[1]
 
 
-def test_a_forged_or_altered_checkpoint_is_refused(
-    taken: tuple[Path, dict[str, Any]],
-    session: Session,
-    public: Ed25519PublicKey,
-    tmp_path: Path,
+def test_every_checkpoint_of_the_chain_is_compared(
+    scene: Scene, session: Session, log: Log
 ) -> None:
-    path, document = taken
-    forged = tmp_path / "forged.json"
+    """An edit made before the first checkpoint is named against each one that covers it."""
+    busy_books(scene, session)
+    first = log.take(session)
+    assert scene.post("after-1").status_code == 201
+    second = log.take(session)
+    assert second.checkpoint.previous == checkpoint.text_hash(first.note)
+    assert checkpoint.check(session, log.chain(), log.trust) == []
+    unprotect(session, "ledger_posting")
+    session.execute(text("UPDATE ledger_posting SET memo = 'x' WHERE kind = 'fund'"))
+    found = caught(session, log)
+    assert [line.split(" (")[0] for line in found] == [
+        f"checkpoint {first.path.name}",
+        f"checkpoint {second.path.name}",
+    ]
 
-    def refused(made: dict[str, Any] | str) -> str:
-        forged.write_text(made if isinstance(made, str) else json.dumps(made))
-        [found] = checkpoint.verify(session, forged, public)
+
+def test_a_forged_or_altered_checkpoint_is_refused(
+    taken: checkpoint.Stored, session: Session, log: Log, tmp_path: Path
+) -> None:
+    forged = tmp_path / "forged.txt"
+
+    def refused(made: str) -> str:
+        forged.write_text(made)
+        try:
+            stored = checkpoint.read(forged)
+        except checkpoint.CheckpointError as error:
+            return str(error)
+        [found] = checkpoint.check(session, [stored], log.trust)
         return found
 
-    # Altered: a rewritten chain's head put into the real checkpoint, its signature kept.
-    altered = {**document, "audit": {"seq": 1, "hash": "0" * 64}}
-    assert "its signature does not match its content" in refused(altered)
-    # Forged: signed with another key, under that key's id or claiming the real one.
+    real = taken.path.read_text()
+    size = str(taken.checkpoint.size)
+    # Altered: a rewritten chain's length put into the real checkpoint, its signature kept.
+    altered = real.replace(f"\n{size}\n", "\n1\n", 1)
+    assert "not signed by the log key" in refused(altered)
+    # Forged: signed with another key, under the log's name.
     other = Ed25519PrivateKey.generate()
-    assert "signed by key 'ed25519:" in refused(sign(altered, other))
-    claimed = {**sign(altered, other), "key_id": document["key_id"]}
-    assert "its signature does not match its content" in refused(claimed)
-    # The signature covers every field but itself.
-    assert canonical(document) == canonical({**document, "signature": "x"})
-    assert "not JSON" in refused("{not json")
-    assert "is not a checkpoint" in refused(json.dumps({"kind": "something else"}))
-    assert "missing or malformed" in refused({**document, "ledger_posting": {"count": 1}})
-    assert checkpoint.verify(session, path, public) == []  # the real one still passes
+    made = replace(taken.checkpoint, size=1)
+    assert "not signed by the log key" in refused(signed(made, other).render())
+    # Another log's checkpoint.
+    assert "of log 'elsewhere/audit'" in refused(
+        signed(replace(made, origin="elsewhere/audit"), other).render()
+    )
+    assert "not a signed note" in refused("not a note")
+    assert "not a checkpoint" in refused(
+        signed(made, log.key).render().replace("previous none\n", "")
+    )
+    assert checkpoint.check(session, [taken], log.trust) == []  # the real one still passes
+
+
+def test_the_chain_of_checkpoints_shows_a_gap_or_a_fork(
+    scene: Scene, session: Session, log: Log
+) -> None:
+    busy_books(scene, session)
+    first, second, third = (log.take(session) for _ in range(3))
+    second.path.unlink()
+    walked, problems = checkpoint.walk(log.directory)
+    assert walked == [first]
+    assert problems == [
+        f"checkpoint {third.path.name}: the checkpoint it follows is not here (deleted or replaced)"
+    ]
+    checkpoint.replace(second.path, second.note)
+    fork = replace(third.checkpoint, taken_at=third.checkpoint.taken_at.replace(second=30))
+    forked = checkpoint.write(signed(fork, log.key), log.directory)
+    walked, problems = checkpoint.walk(log.directory)
+    assert [s.path for s in walked] == [first.path, second.path, third.path]
+    assert problems == [
+        f"checkpoints {third.path.name}, {forked.name} all follow the same one: a fork"
+    ]
 
 
 def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
@@ -247,19 +234,25 @@ def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
     assert main(["audit", "checkpoint", "--out", str(store)]) == 0
     assert "audit chain at seq" in capsys.readouterr().out
     [written] = list(store.iterdir())
-    assert written.name.startswith("audit-checkpoint-") and written.suffix == ".json"
+    assert written.name.startswith("audit-checkpoint-") and written.suffix == ".txt"
 
     public = str(public_path(key))
     assert main(["verify", "--checkpoint", str(written), "--public-key", public]) == 0
-    assert f"extends checkpoint {written.name}" in capsys.readouterr().out
+    assert f"extends 1 checkpoint(s) in one chain, the newest {written.name}" in (
+        capsys.readouterr().out
+    )
     # The next checkpoint first proves the books extend the newest one in the directory.
     assert main(["create-key", "--role", "auditor", "--name", "after the first"]) == 0
     time.sleep(1.1)  # a name of its own (they are named to the second)
     assert main(["audit", "checkpoint", "--out", str(store)]) == 0
     first, second = sorted(store.iterdir())
     assert first == written
-    assert main(["verify", "--checkpoint", str(store)]) == 0  # the newest; the key's setting
-    assert f"extends checkpoint {second.name}" in capsys.readouterr().out
+    assert main(["verify", "--checkpoint", str(store)]) == 0  # every one; the key's setting
+    said = capsys.readouterr().out
+    assert f"extends 2 checkpoint(s) in one chain, the newest {second.name}" in said
+    assert checkpoint.read(second).checkpoint.previous == checkpoint.text_hash(
+        checkpoint.read(first).note
+    )
 
     with transaction() as session:
         unprotect(session, "ledger_posting")
@@ -280,7 +273,7 @@ def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
 @pytest.mark.rogue_writes
 @pytest.mark.skipif(backend() != "postgresql", reason="SQLite has one writer: ids commit in order")
 def test_a_checkpoint_waits_for_rows_that_commit_late(
-    scratch_database: str, key_file: Path
+    scratch_database: str, tmp_path: Path
 ) -> None:
     """On PostgreSQL a transaction that took id 1 may commit after one that took id 2. The
     checkpoint covers ids up to 2 only once the first has ended, so it counts both and a
@@ -290,16 +283,21 @@ def test_a_checkpoint_waits_for_rows_that_commit_late(
         "INSERT INTO ledger_posting (kind, from_account, to_account, amount_fen, memo, "
         "created_at) VALUES ('settle', 'payable:1', 'paid:1', 1, %s, now())"
     )
+    key_file = tmp_path / "checkpoint.key"
+    generate_key_pair(key_file)
     engine = create_db_engine(scratch_database)
     try:
         with psycopg.connect(dsn) as late, psycopg.connect(dsn, autocommit=True) as early:
             late.execute(posting, ("late",))  # id 1, not committed yet
             early.execute(posting, ("early",))  # id 2, committed
-            taken: list[dict[str, Any]] = []
+            taken: list[Note] = []
             worker = threading.Thread(
                 target=lambda: taken.append(
                     checkpoint.take(
-                        lambda: transaction(engine), load_private_key(key_file), now=NOW
+                        lambda: transaction(engine),
+                        load_private_key(key_file),
+                        now=NOW,
+                        origin=ORIGIN,
                     )
                 )
             )
@@ -308,13 +306,13 @@ def test_a_checkpoint_waits_for_rows_that_commit_late(
             assert worker.is_alive(), "the checkpoint did not wait for the open transaction"
             late.commit()
             worker.join(timeout=30)
-        [document] = taken
-        assert (document["ledger_posting"]["last_id"], document["ledger_posting"]["count"]) == (
-            2,
-            2,
+        [note] = taken
+        made = Checkpoint.from_text(note.text)
+        assert made.marks["ledger_posting"] == checkpoint.Mark(
+            2, 2, made.marks["ledger_posting"].sha256
         )
         with Session(engine) as session:
-            assert checkpoint.compare(session, document) == []
+            assert checkpoint.compare(session, made) == []
     finally:
         engine.dispose()
 

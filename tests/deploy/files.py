@@ -17,6 +17,7 @@ from tests.cli.tree import usage_error
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
+WITNESS = KUBERNETES / "witness"
 IMAGE = "voucher-service"
 
 
@@ -26,11 +27,12 @@ def compose() -> dict[str, Any]:
 
 
 @cache
-def kubernetes() -> list[tuple[str, dict[str, Any]]]:
-    """Every resource of deploy/kubernetes/ (the kustomization aside), with its file name."""
+def kubernetes(directory: Path = KUBERNETES) -> list[tuple[str, dict[str, Any]]]:
+    """Every resource of deploy/kubernetes/ (or of its ``witness/``), the kustomization
+    aside, with its file name."""
     return [
         (path.name, document)
-        for path in sorted(KUBERNETES.glob("*.yaml"))
+        for path in sorted(directory.glob("*.yaml"))
         if path.name != "kustomization.yaml"
         for document in yaml.safe_load_all(path.read_text())
         if document is not None
@@ -49,14 +51,14 @@ def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
     return pod_template(workload)["spec"]  # type: ignore[no-any-return]
 
 
-def workloads() -> Iterator[dict[str, Any]]:
-    for _, document in kubernetes():
+def workloads(directory: Path = KUBERNETES) -> Iterator[dict[str, Any]]:
+    for _, document in kubernetes(directory):
         if document["kind"] in ("Deployment", "Job", "CronJob"):
             yield document
 
 
-def containers() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    for workload in workloads():
+def containers(directory: Path = KUBERNETES) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for workload in workloads(directory):
         for container in pod_spec(workload)["containers"]:
             yield workload, container
 

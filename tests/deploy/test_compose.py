@@ -82,7 +82,7 @@ def test_the_schema_refuses_what_a_container_engine_would() -> None:
 
 
 def test_every_service_of_ours_runs_a_real_command() -> None:
-    assert set(ours()) == {"migrate", "api-1", "api-2", "prober"}
+    assert set(ours()) == {"migrate", "api-1", "api-2", "prober", "checkpoint", "witness"}
     for service in ours().values():
         assert_real_command(service["command"])
         assert_metrics_can_aggregate(service["command"], set(service["environment"]))
@@ -92,7 +92,7 @@ def test_migrations_run_once_before_the_api() -> None:
     assert ours()["migrate"]["command"] == ["voucher-service", "migrate"]
     assert ours()["migrate"]["restart"] == "no"
     for name, service in ours().items():
-        if name == "migrate":
+        if name in ("migrate", "witness"):  # the witness never touches the database
             continue
         assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
@@ -131,7 +131,9 @@ def test_long_running_services_have_healthchecks_and_data_lives_in_named_volumes
             assert "healthcheck" in service, name
     # The image's own HEALTHCHECK asks the API: only the API may keep it.
     for name, service in ours().items():
-        if name not in api_replicas():
+        if name == "witness":  # it asks its own port
+            assert f":{port_of(service)}/healthz" in " ".join(service["healthcheck"]["test"])
+        elif name not in api_replicas():
             assert service["healthcheck"] == {"disable": True}, name
     named = {
         volume.split(":")[0]
@@ -192,3 +194,64 @@ def test_grafana_provisions_the_datasource_and_the_dashboard(tmp_path: Path) -> 
     dashboard = json.loads(dashboards[0].read_text())
     (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
     assert variable["query"] == datasource["type"]
+
+
+def database_user(service: dict[str, Any]) -> str | None:
+    url = service.get("environment", {}).get("VOUCHER_DATABASE_URL")
+    return urlsplit(url).username if url else None
+
+
+def test_no_service_connects_as_a_superuser_or_the_owner_but_migrate() -> None:
+    """The superuser only initialises the cluster; migrate alone is the tables' owner and
+    grants the runtime role, which every other service of ours connects as."""
+    migrate = ours()["migrate"]
+    runtime = migrate["environment"]["VOUCHER_DB_RUNTIME_ROLE"]
+    owner = database_user(migrate)
+    assert owner and runtime and owner != runtime
+    users = {name: database_user(service) for name, service in ours().items()}
+    assert users == {
+        **{name: runtime for name in users if name not in ("migrate", "witness")},
+        "migrate": owner,
+        "witness": None,
+    }
+    db = services()["db"]
+    superuser = db["environment"]["POSTGRES_USER"]
+    assert superuser not in (owner, runtime) and "POSTGRES_DB" not in db["environment"]
+    assert "-U" in db["healthcheck"]["test"] and superuser not in db["healthcheck"]["test"]
+    [(script, target)] = binds(db)
+    assert target.startswith("/docker-entrypoint-initdb.d/") and script.exists()
+    made = script.read_text()
+    for role in (owner, runtime):
+        assert f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in made
+    assert f"CREATE DATABASE voucher OWNER {owner};" in made
+
+
+def test_the_witness_has_its_own_container_volume_and_network() -> None:
+    checkpoint, witness = ours()["checkpoint"], ours()["witness"]
+    assert checkpoint["command"][1:3] == ["audit", "checkpoint"]
+    assert witness["command"][1:3] == ["witness", "serve"]
+    mounts = {
+        name: {volume.split(":")[0] for volume in service.get("volumes", [])}
+        for name, service in services().items()
+    }
+    holders = {
+        volume: {name for name, held in mounts.items() if volume in held}
+        for volume in ("witness-data", "checkpoint-key", "checkpoints")
+    }
+    assert holders == {
+        "witness-data": {"witness"},
+        "checkpoint-key": {"checkpoint"},
+        "checkpoints": {"checkpoint"},
+    }
+    # Only the checkpoint container reaches the witness, which reaches no database.
+    (network,) = witness["networks"]
+    assert {n for n, s in services().items() if network in s["networks"]} == {
+        "checkpoint",
+        "witness",
+    }
+    assert not share_a_network("witness", "db")
+    url = urlsplit(checkpoint["environment"]["VOUCHER_WITNESS_URL"])
+    assert (url.hostname, str(url.port)) == ("witness", port_of(witness))
+    assert checkpoint["depends_on"]["witness"] == {"condition": "service_healthy"}
+    assert "VOUCHER_WITNESS_VKEY" in checkpoint["environment"]
+    assert checkpoint["environment"]["VOUCHER_CHECKPOINT_KEY"].startswith("/keys/")

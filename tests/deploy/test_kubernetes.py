@@ -6,7 +6,9 @@ scheduled jobs, and network policies that let in only the ingress and Prometheus
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -15,6 +17,7 @@ import yaml
 from tests.deploy.files import (
     IMAGE,
     KUBERNETES,
+    WITNESS,
     assert_metrics_can_aggregate,
     assert_real_command,
     containers,
@@ -28,8 +31,8 @@ from tests.deploy.files import (
 KUBERNETES_VERSION = "1.30.0"
 
 
-def resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {d["metadata"]["name"]: d for _, d in kubernetes() if d["kind"] == kind}
+def resources(kind: str, directory: Path = KUBERNETES) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for _, d in kubernetes(directory) if d["kind"] == kind}
 
 
 def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
@@ -37,7 +40,11 @@ def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    return bool(selector.get("matchLabels", {}).items() <= labels.items())
+    expressions = selector.get("matchExpressions", [])
+    assert all(e["operator"] == "In" for e in expressions), expressions
+    return selector.get("matchLabels", {}).items() <= labels.items() and all(
+        labels.get(e["key"]) in e["values"] for e in expressions
+    )
 
 
 def api() -> dict[str, Any]:
@@ -50,7 +57,9 @@ def test_kustomization_applies_every_file() -> None:
 
 
 @pytest.mark.parametrize(
-    "document", [d for _, d in kubernetes()], ids=lambda d: f"{d['kind']}/{d['metadata']['name']}"
+    "document",
+    [d for directory in (KUBERNETES, WITNESS) for _, d in kubernetes(directory)],
+    ids=lambda d: f"{d['kind']}/{d['metadata']['name']}",
 )
 def test_manifest_matches_the_kubernetes_schema(document: dict[str, Any]) -> None:
     kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
@@ -95,7 +104,7 @@ def test_scheduled_and_one_off_work() -> None:
 
 
 def test_containers_are_locked_down_and_sized() -> None:
-    for workload, container in containers():
+    for workload, container in [*containers(), *containers(WITNESS)]:
         where = f"{workload['metadata']['name']}/{container['name']}"
         pod = pod_spec(workload)
         assert pod["securityContext"]["runAsNonRoot"] is True, where
@@ -229,3 +238,85 @@ def test_only_the_ingress_controller_and_prometheus_reach_the_api() -> None:
         for peer in rule["from"]
     }
     assert sources == {("ingress-nginx", "ingress-nginx"), ("monitoring", "prometheus")}
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container["env"]}
+
+
+def test_only_the_migrate_job_connects_as_the_tables_owner() -> None:
+    """migrate alone has the owner's URL and grants the runtime role; every other pod
+    connects as that role (db/roles.py)."""
+    secrets = {
+        workload["metadata"]["name"]: env_of(container)["VOUCHER_DATABASE_URL"]["valueFrom"][
+            "secretKeyRef"
+        ]["name"]
+        for workload, container in containers()
+    }
+    owner = secrets.pop("voucher-migrate")
+    assert set(secrets.values()) == {"voucher-db"} and owner != "voucher-db"
+    (migrate,) = resources("Job").values()
+    (container,) = pod_spec(migrate)["containers"]
+    assert env_of(container)["VOUCHER_DB_RUNTIME_ROLE"]["value"]
+
+
+def namespace(directory: Path) -> str:
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted({n for n, _ in kubernetes(directory)})
+    return str(kustomization["namespace"])
+
+
+def test_the_witness_runs_in_its_own_namespace_with_its_own_key_and_storage() -> None:
+    assert namespace(WITNESS) != namespace(KUBERNETES)
+    (deployment,) = resources("Deployment", WITNESS).values()
+    (container,) = pod_spec(deployment)["containers"]
+    assert_real_command(container["command"])
+    assert container["command"][1:3] == ["witness", "serve"]
+    # No database, none of the service's Secrets: a volume of its own for its key and state.
+    assert not any(name.startswith("VOUCHER_") for name in env_of(container))
+    volumes = pod_spec(deployment)["volumes"]
+    assert not any("secret" in volume for volume in volumes)
+    (claim,) = resources("PersistentVolumeClaim", WITNESS)
+    assert [
+        v["persistentVolumeClaim"]["claimName"] for v in volumes if "persistentVolumeClaim" in v
+    ] == [claim]
+    assert (
+        deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"]["type"] == "Recreate"
+    )
+    # Reached only by the service's checkpoint and verify jobs; it reaches nothing.
+    (policy,) = resources("NetworkPolicy", WITNESS).values()
+    assert selects(policy["spec"]["podSelector"], pod_labels(deployment))
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"] and "egress" not in policy["spec"]
+    ((peer,),) = [rule["from"] for rule in policy["spec"]["ingress"]]
+    assert peer["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": namespace(KUBERNETES)
+    }
+    callers = {
+        name
+        for name, job in resources("CronJob").items()
+        if selects(peer["podSelector"], pod_labels(job))
+    }
+    assert callers == {"voucher-checkpoint", "voucher-verify"}
+
+
+def test_the_checkpoint_and_verify_jobs_ask_the_witness() -> None:
+    (service,) = resources("Service", WITNESS).values()
+    (config,) = [c for c in resources("ConfigMap").values() if "url" in c["data"]]
+    url = urlsplit(config["data"]["url"])
+    assert url.hostname == f"{service['metadata']['name']}.{namespace(WITNESS)}.svc"
+    assert url.port == service["spec"]["ports"][0]["port"]
+    for name in ("voucher-checkpoint", "voucher-verify"):
+        job = resources("CronJob")[name]
+        (container,) = pod_spec(job)["containers"]
+        env = env_of(container)
+        for variable, key in (("VOUCHER_WITNESS_URL", "url"), ("VOUCHER_WITNESS_VKEY", "vkey")):
+            assert env[variable]["valueFrom"]["configMapKeyRef"] == {
+                "name": config["metadata"]["name"],
+                "key": key,
+            }, name
+        egress = allowed_ports(policies_for(pod_labels(job), "Egress"), "egress")
+        assert ("TCP", url.port) in egress, name
+    # The API, the prober and the rest may not reach it.
+    for name in ("voucher-api", "voucher-prober"):
+        labels = pod_labels(resources("Deployment")[name])
+        assert ("TCP", url.port) not in allowed_ports(policies_for(labels, "Egress"), "egress")

@@ -33,11 +33,10 @@ GENESIS = "0" * 64
 SEAL_BATCH = 5000
 
 
-def entry_hash(prev_hash: str, seq: int, row: Any) -> str:
-    """The chain link: covers the previous hash, the position and every content field."""
-    content = [
-        prev_hash,
-        seq,
+def entry_content(row: Any) -> list[Any]:
+    """What an entry's link covers besides its predecessor and position: every content
+    field, its time as ISO text (the form a witness receives it in, ``audit/witness.py``)."""
+    return [
         row.occurred_at.isoformat(),
         row.principal_id,
         row.key_id,
@@ -48,7 +47,19 @@ def entry_hash(prev_hash: str, seq: int, row: Any) -> str:
         row.before,
         row.after,
     ]
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, content: list[Any]) -> str:
+    """The chain link: the SHA-256 (hex) of the previous hash, the position and the content."""
+    return hashlib.sha256(
+        json.dumps([prev_hash, seq, *content], ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def entry_hash(prev_hash: str, seq: int, row: Any) -> str:
+    """The chain link of an entry row: covers the previous hash, the position and every
+    content field."""
+    return link_hash(prev_hash, seq, entry_content(row))
 
 
 def seal(session: Session) -> int:

@@ -1,5 +1,5 @@
-"""The checkpoint key: an Ed25519 key pair kept off the database host, and the signature on a
-checkpoint document.
+"""Ed25519 keys kept off the database host, and the signatures made with them: the log's on
+a checkpoint, a witness's cosignature (C2SP signed notes).
 
 The hash chain shows an edit only to someone who trusts the hashes in the database; someone
 who can write the database can also recompute them (``entry_hash`` is public). A signature
@@ -9,18 +9,18 @@ neither forge a checkpoint nor make an old one agree with rewritten history.
 Files: the private key as unencrypted PKCS#8 PEM, mode 0600 (its path is the setting
 ``VOUCHER_CHECKPOINT_KEY``); the public key as SubjectPublicKeyInfo PEM beside it, ``.pub``
 (``VOUCHER_CHECKPOINT_PUBLIC_KEY`` where checkpoints are verified). A key is known by its id,
-``ed25519:`` and the first 16 hex digits of the SHA-256 of its raw 32 bytes.
+``ed25519:`` and the first 16 hex digits of the SHA-256 of its raw 32 bytes. A witness keeps
+its own key pair the same way (``voucher-service witness init``).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -32,8 +32,7 @@ class KeyFileError(Exception):
 
 
 def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:16]
+    return "ed25519:" + hashlib.sha256(raw_public(public)).hexdigest()[:16]
 
 
 def public_path(private_path: Path) -> Path:
@@ -101,26 +100,148 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def canonical(document: dict[str, Any]) -> bytes:
-    """The bytes signed: the document without its signature, keys sorted, no spaces."""
-    unsigned = {name: value for name, value in document.items() if name != "signature"}
-    return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+# Signed notes (c2sp.org/signed-note, tlog-cosignature): a note is text lines, a blank line,
+# then signature lines "— <key name> <base64(4-byte key id || signature)>". The key id is
+# the first 4 bytes of SHA-256(name || "\n" || type || 32-byte public key): type 0x01 for a
+# signature over the note's text, 0x04 for a cosignature over "cosignature/v1\ntime T\n"
+# and the text, whose signature field is an 8-byte big-endian time then the signature.
+NOTE_SIGNATURE, COSIGNATURE = 0x01, 0x04
+DASH = "\u2014 "
 
 
-def sign(document: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    """``document`` with its key id and signature."""
-    signed = {**document, "key_id": key_id(key.public_key())}
-    signed["signature"] = base64.b64encode(key.sign(canonical(signed))).decode()
-    return signed
+class NoteError(Exception):
+    """Text that is not a signed note."""
 
 
-def signature_problem(document: dict[str, Any], public: Ed25519PublicKey) -> str | None:
-    """Why ``document`` is not signed by ``public``'s key (None: it is)."""
-    if document.get("key_id") != key_id(public):
-        return f"signed by key {document.get('key_id')!r}, not by {key_id(public)}"
-    try:
-        signature = base64.b64decode(str(document.get("signature", "")), validate=True)
-        public.verify(signature, canonical(document))
-    except (InvalidSignature, ValueError):
-        return "its signature does not match its content (altered or forged)"
+@dataclass(frozen=True)
+class Note:
+    """A signed note: its text (every line up to the blank one, each ending in a newline)
+    and its signature lines as (key name, raw bytes after base64)."""
+
+    text: str
+    signatures: tuple[tuple[str, bytes], ...]
+
+    def render(self) -> str:
+        lines = [
+            f"{DASH}{name} {base64.b64encode(raw).decode()}\n" for name, raw in self.signatures
+        ]
+        return self.text + "\n" + "".join(lines)
+
+    def with_signature(self, line: str) -> Note:
+        """The note with one more signature line (a cosignature), if it is not there yet."""
+        (added,) = parse_note(self.text + "\n" + line).signatures
+        if added in self.signatures:
+            return self
+        return Note(self.text, (*self.signatures, added))
+
+
+def raw_public(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def note_key_id(name: str, public: Ed25519PublicKey, kind: int = NOTE_SIGNATURE) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + raw_public(public)).digest()[:4]
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c.isspace() for c in name) or "+" in name:
+        raise NoteError(f"{name!r} is not a key name (no spaces, no '+')")
+
+
+def sign_note(text: str, name: str, key: Ed25519PrivateKey) -> str:
+    """The signature line of ``key`` (named ``name``) on the note ``text``."""
+    _check_name(name)
+    raw = note_key_id(name, key.public_key()) + key.sign(text.encode())
+    return f"{DASH}{name} {base64.b64encode(raw).decode()}\n"
+
+
+def _cosigned(text: str, timestamp: int) -> bytes:
+    return f"cosignature/v1\ntime {timestamp}\n".encode() + text.encode()
+
+
+def cosign_note(text: str, name: str, key: Ed25519PrivateKey, timestamp: int) -> str:
+    """The cosignature line (tlog-cosignature/v1) of ``key`` on the checkpoint ``text``."""
+    _check_name(name)
+    raw = (
+        note_key_id(name, key.public_key(), COSIGNATURE)
+        + timestamp.to_bytes(8, "big")
+        + key.sign(_cosigned(text, timestamp))
+    )
+    return f"{DASH}{name} {base64.b64encode(raw).decode()}\n"
+
+
+def parse_note(document: str) -> Note:
+    """The text and signature lines of a signed note (signatures not checked)."""
+    text, blank, rest = document.partition("\n\n")
+    if not blank or not text or "\n\n" in rest:
+        raise NoteError(
+            "not a signed note (its text and signatures are not parted by one blank line)"
+        )
+    signatures = []
+    for line in rest.splitlines():
+        name, _, encoded = line.removeprefix(DASH).partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except ValueError as error:
+            raise NoteError(f"a signature line that is not base64: {line!r}") from error
+        if not line.startswith(DASH) or not name or len(raw) < 5:
+            raise NoteError(f"not a signature line: {line!r}")
+        signatures.append((name, raw))
+    if not signatures:
+        raise NoteError("a note without a signature")
+    return Note(text + "\n", tuple(signatures))
+
+
+def note_signed_by(note: Note, name: str, public: Ed25519PublicKey) -> bool:
+    """Whether ``note`` carries a valid signature of ``public`` under ``name``."""
+    key_id = note_key_id(name, public)
+    for signer, raw in note.signatures:
+        if signer == name and raw[:4] == key_id:
+            try:
+                public.verify(raw[4:], note.text.encode())
+                return True
+            except InvalidSignature:
+                return False
+    return False
+
+
+def note_cosigned_by(note: Note, name: str, public: Ed25519PublicKey) -> int | None:
+    """The time (POSIX seconds) of ``public``'s valid cosignature on ``note``, or None."""
+    key_id = note_key_id(name, public, COSIGNATURE)
+    for signer, raw in note.signatures:
+        if signer == name and raw[:4] == key_id and len(raw) == 4 + 8 + 64:
+            timestamp = int.from_bytes(raw[4:12], "big")
+            try:
+                public.verify(raw[12:], _cosigned(note.text, timestamp))
+                return timestamp
+            except InvalidSignature:
+                return None
     return None
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Who a signature is expected from: a key name, its public key and the signature type
+    (c2sp.org/signed-note verifier key: ``<name>+<hex key id>+<base64(type || key)>``)."""
+
+    name: str
+    public: Ed25519PublicKey
+    kind: int = NOTE_SIGNATURE
+
+    def vkey(self) -> str:
+        key_id = note_key_id(self.name, self.public, self.kind).hex()
+        encoded = base64.b64encode(bytes([self.kind]) + raw_public(self.public)).decode()
+        return f"{self.name}+{key_id}+{encoded}"
+
+    @classmethod
+    def parse(cls, vkey: str) -> Verifier:
+        try:
+            name, key_id, encoded = vkey.strip().split("+", 2)
+            raw = base64.b64decode(encoded, validate=True)
+            kind, public = raw[0], Ed25519PublicKey.from_public_bytes(raw[1:])
+        except (ValueError, IndexError) as error:
+            raise NoteError(f"{vkey!r} is not a verifier key (name+keyid+key)") from error
+        verifier = cls(name, public, kind)
+        if kind not in (NOTE_SIGNATURE, COSIGNATURE) or verifier.vkey() != vkey.strip():
+            raise NoteError(f"{vkey!r}: its key id or type does not match its key")
+        return verifier

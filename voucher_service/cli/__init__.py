@@ -5,7 +5,8 @@
                 unlock-account, demo
     books.py    verify, expire                        (panel "The books")
     settle.py   settle close|approve|pay|export       (a group)
-    audit.py    audit seal                            (a group)
+    audit.py    audit seal|keygen|checkpoint|sample   (a group)
+    witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
     measure.py  bench, bench-scrape                   (panel "Measure")
     common.py   output, the command's transaction, progress bars, --today/--force
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import typer
 
-from voucher_service.cli import audit, books, measure, people, server, settle
+from voucher_service.cli import audit, books, measure, people, server, settle, witness
 from voucher_service.cli.common import BOOKS
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ for area in (server, people, books, measure):
     app.add_typer(area.app)
 app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
+app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 

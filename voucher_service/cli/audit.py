@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from voucher_service.cli.common import cli_session, err, fail, out
+from voucher_service.config import get_settings
+
+if TYPE_CHECKING:
+    from voucher_service.audit.commands import WitnessSite
 
 app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
@@ -40,14 +44,24 @@ def keygen(
     """Make the Ed25519 key pair that signs audit checkpoints.
 
     Keep the private key off the database host (the checkpoint job mounts it); give the
-    public key to whoever runs `verify --checkpoint`. An existing file is never overwritten."""
-    from voucher_service.audit.signing import KeyFileError, generate_key_pair, public_path
+    public key to whoever runs `verify --checkpoint`, and the log's verifier key (printed)
+    to the witness (`witness init --log`). An existing file is never overwritten."""
+    from voucher_service.audit.signing import (
+        KeyFileError,
+        Verifier,
+        generate_key_pair,
+        load_public_key,
+        public_path,
+    )
 
     try:
         made = generate_key_pair(out_path)
+        public = load_public_key(public_path(out_path))
     except (KeyFileError, OSError) as error:
         raise fail(str(error)) from error
     out.print(f"{made}: private key {out_path}, public key {public_path(out_path)}", markup=False)
+    vkey = Verifier(get_settings().checkpoint_origin, public).vkey()
+    out.print(f"the log's verifier key, for the witness: {vkey}", markup=False)
 
 
 @app.command()
@@ -56,55 +70,92 @@ def checkpoint(
         Path,
         typer.Option(
             "--out",
-            help="The file to write, or a directory to write it into (named by its time and "
-            "chain position).",
+            help="The directory of checkpoints (each new one names the newest there), or a "
+            "file to write a lone checkpoint to.",
         ),
     ] = Path("."),
     key: Annotated[
         Path | None,
         typer.Option(help="The private key.", show_default="VOUCHER_CHECKPOINT_KEY"),
     ] = None,
+    every: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds between checkpoints (0: take one and stop)."),
+    ] = 0,
 ) -> None:
     """Write a signed checkpoint of the audit chain's head and of the ledger's postings and
-    usage records, for `verify --checkpoint` to prove the books still extend it.
+    usage records, naming the one before it, and have the witness cosign it.
 
-    Seals the audit log first. A checkpoint is written only if the audit chain holds and,
-    into a directory that holds checkpoints already, the books still extend the newest (exit
-    1, naming what differs, if not): a checkpoint never vouches for a broken chain or for
-    history rewritten since the one before it. Keep them away
-    from the database (another host, write-once storage): they are evidence only where its
-    administrators cannot reach."""
-    from voucher_service.audit import checkpoint as checkpoints
-    from voucher_service.audit.service import seal, verify_chain
+    Seals the audit log first. A checkpoint is written only if the audit chain holds, the
+    checkpoints in the directory form one chain, and the books still extend the newest
+    (exit 1, naming what differs, if not). With a witness (VOUCHER_WITNESS_URL and
+    VOUCHER_WITNESS_VKEY), every checkpoint it has not cosigned yet is sent to it with the
+    audit entries since its latest, and its cosignature added to the file; a refusal is
+    exit 1 (with --every, the error is said and the next round tries again). Keep the
+    checkpoints away from the database (another host, write-once storage): they are
+    evidence only where its administrators cannot reach."""
+    import time
+
+    from voucher_service.audit import commands
+    from voucher_service.audit.checkpoint import CheckpointError
     from voucher_service.audit.signing import KeyFileError, load_private_key
-    from voucher_service.config import get_settings
+    from voucher_service.audit.witness import WitnessError
     from voucher_service.db.session import transaction
     from voucher_service.db.types import utcnow
 
-    path = key or get_settings().checkpoint_key
+    settings = get_settings()
+    path = key or settings.checkpoint_key
     if path is None:
         raise fail("no checkpoint key: give --key or set VOUCHER_CHECKPOINT_KEY", code=2)
+    site = _witness_site()
+    while True:
+        try:
+            run = commands.take_checkpoint(
+                transaction,
+                out_path,
+                load_private_key(path),
+                origin=settings.checkpoint_origin,
+                now=utcnow(),
+                site=site,
+            )
+        except commands.Refused as refused:
+            for line in refused.problems:
+                err.print(f"VIOLATION {line}", markup=False)
+            said = f"the audit chain or the books {refused}: no new checkpoint"
+            run, ended = None, fail(said)
+        except (CheckpointError, KeyFileError, WitnessError) as error:
+            run, ended = None, fail(str(error))
+        except OSError as error:
+            run, ended = None, fail(f"cannot write {out_path}: {error.strerror}")
+        if run is not None:
+            said = run.stored.checkpoint.label
+            out.print(f"checkpoint {run.written}: audit chain at {said}, signed", markup=False)
+            for cosigned in run.cosigned:
+                out.print(f"cosigned by the witness: {cosigned.name}", markup=False)
+            out.file.flush()
+        # Repeating (a container's loop), a failure is said and the next round tries again:
+        # an uncosigned checkpoint is sent to the witness again then.
+        if not every:
+            if run is None:
+                raise ended
+            return
+        time.sleep(every)
+
+
+def _witness_site() -> WitnessSite | None:
+    """The witness the settings name (both its address and its key, or neither)."""
+    from voucher_service.audit.commands import WitnessSite
+    from voucher_service.audit.signing import NoteError, Verifier
+
+    settings = get_settings()
+    if bool(settings.witness_url) != bool(settings.witness_vkey):
+        raise fail("a witness needs both VOUCHER_WITNESS_URL and VOUCHER_WITNESS_VKEY", code=2)
+    if not settings.witness_url:
+        return None
     try:
-        signing = load_private_key(path)
-        previous = checkpoints.newest(out_path) if out_path.is_dir() else None
-        with transaction() as session:
-            seal(session)
-            problems = verify_chain(session)
-            if previous is not None:
-                problems += checkpoints.verify(session, previous, signing.public_key())
-        for line in problems:
-            err.print(f"VIOLATION {line}", markup=False)
-        if problems:
-            since = f"no longer extend {previous.name}" if previous else "do not hold"
-            raise fail(f"the audit chain or the books {since}: no new checkpoint")
-        document = checkpoints.take(transaction, signing, now=utcnow())
-        written = checkpoints.write(document, out_path)
-    except (checkpoints.CheckpointError, KeyFileError) as error:
-        raise fail(str(error)) from error
-    except OSError as error:
-        raise fail(f"cannot write {out_path}: {error.strerror}") from error
-    seq = document["audit"]["seq"]
-    out.print(f"checkpoint {written}: audit chain at seq {seq}, signed by {document['key_id']}")
+        return WitnessSite(settings.witness_url, Verifier.parse(settings.witness_vkey))
+    except NoteError as error:
+        raise fail(f"VOUCHER_WITNESS_VKEY: {error}", code=2) from error
 
 
 @app.command()

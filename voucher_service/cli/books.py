@@ -36,9 +36,9 @@ def verify(
         list[Path] | None,
         typer.Option(
             "--checkpoint",
-            metavar="FILE",
-            help="A signed checkpoint (`audit checkpoint`) the books must still extend, or "
-            "a directory of them (its newest); may be given more than once.",
+            metavar="PATH",
+            help="A directory of signed checkpoints (`audit checkpoint`), every one walked "
+            "in chain order, or one checkpoint file; may be given more than once.",
         ),
     ] = None,
     public_key: Annotated[
@@ -49,52 +49,87 @@ def verify(
             show_default="VOUCHER_CHECKPOINT_PUBLIC_KEY, else that of VOUCHER_CHECKPOINT_KEY",
         ),
     ] = None,
+    witness_key: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VKEY",
+            help="The witness's verifier key: every checkpoint must carry its cosignature.",
+            show_default="VOUCHER_WITNESS_VKEY, none",
+        ),
+    ] = None,
+    witness: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL|DIR",
+            help="Where the witness answers (or its directory): the newest checkpoint must "
+            "be the latest it cosigned.",
+            show_default="VOUCHER_WITNESS_URL, none",
+        ),
+    ] = None,
 ) -> None:
     """Check the books: every balance against the ledger, every posting against what it
     records, the audit chain, and any signed checkpoints.
 
     Seals the audit log first, then re-derives every balance from the ledger's postings and
-    walks the audit chain; with --checkpoint, proves the chain still extends each checkpoint
-    and that the postings and usage records it covered are all there, unchanged. Exit 1,
-    naming each violation, if the books do not hold."""
-    from voucher_service.audit import checkpoint
+    walks the audit chain; with --checkpoint, walks every checkpoint in order (each names
+    the one before it), proves the books still extend each one and, with a witness, that
+    each is cosigned by it and the newest is the latest it holds. Exit 1, naming each
+    violation, if the books do not hold."""
+    from voucher_service.audit.checkpoint import Stored, Trust
+    from voucher_service.audit.commands import verify_checkpoints
     from voucher_service.audit.service import seal
+    from voucher_service.audit.signing import NoteError, Verifier
+    from voucher_service.audit.witness import WitnessError
     from voucher_service.db.session import transaction
     from voucher_service.ledger.verify import verify_ledger
 
-    public = _checkpoint_public_key(public_key) if checkpoints else None
-    files = [_checkpoint_file(path) for path in checkpoints or []]
+    settings = get_settings()
+    vkey = witness_key if witness_key is not None else settings.witness_vkey
+    source = witness if witness is not None else settings.witness_url
+    if source and not vkey:
+        raise fail(
+            "--witness needs the witness's key: --witness-key or VOUCHER_WITNESS_VKEY", code=2
+        )
+    try:
+        cosigner = Verifier.parse(vkey) if vkey else None
+    except NoteError as error:
+        raise fail(f"the witness's key: {error}", code=2) from error
+    trust = None
+    if checkpoints:
+        log = Verifier(settings.checkpoint_origin, _checkpoint_public_key(public_key))
+        trust = Trust(log, cosigner)
+    walked: list[Stored] = []
     with working("sealing the audit log") as step:
         with transaction() as session:
             seal(session)  # chain what is not chained yet, so the walk covers everything
         step("checking the ledger and walking the audit chain")
         with transaction() as session:
             violations = verify_ledger(session)
-            for path in files:
-                assert public is not None
-                step(f"comparing with checkpoint {path.name}")
-                violations.extend(checkpoint.verify(session, path, public))
+            if trust is not None and checkpoints:
+                step("comparing with the checkpoints")
+                try:
+                    found, walked = verify_checkpoints(
+                        session, checkpoints, trust, witness_source=source or None
+                    )
+                except WitnessError as error:
+                    found = [f"the witness: {error}"]
+                violations.extend(found)
     for line in violations:
         err.print(f"VIOLATION {line}", markup=False)
     if violations:
         err.print(f"verify: {len(violations)} violation(s)")
         raise typer.Exit(1)
     said = "ledger consistent (conservation, counters, postings, caps, audit chain)"
-    if files:
-        said += f"; extends checkpoint {', '.join(path.name for path in files)}"
-    out.print(f"verify: {said}")
-
-
-def _checkpoint_file(given: Path) -> Path:
-    """A checkpoint file, or the newest in a directory of them."""
-    from voucher_service.audit.checkpoint import newest
-
-    if not given.is_dir():
-        return given
-    found = newest(given)
-    if found is None:
-        raise fail(f"no checkpoint in {given}", code=2)
-    return found
+    if walked:
+        newest = walked[-1].path.name
+        said += f"; extends {len(walked)} checkpoint(s) in one chain, the newest {newest}"
+        if cosigner is not None:
+            said += f", each cosigned by {cosigner.name}"
+        if source:
+            said += ", the latest the witness holds"
+    elif checkpoints:
+        said += "; no checkpoint yet"
+    out.print(f"verify: {said}", markup=False)
 
 
 def _checkpoint_public_key(given: Path | None) -> Ed25519PublicKey:

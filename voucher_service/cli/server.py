@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from voucher_service.cli.common import RUN, out
+from voucher_service.cli.common import RUN, fail, out
 from voucher_service.config import get_settings
 
 app = typer.Typer()
@@ -53,27 +53,50 @@ def serve(
 
 
 @app.command(rich_help_panel=RUN)
-def migrate() -> None:
-    """Apply the migrations the database lacks, naming each.
+def migrate(
+    runtime_role: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL: after migrating, grant this role the service's privileges "
+            "(DML; only INSERT on the append-only tables) and nothing more.",
+            show_default="VOUCHER_DB_RUNTIME_ROLE, none",
+        ),
+    ] = None,
+) -> None:
+    """Apply the migrations the database lacks, naming each; then grant the runtime role.
 
     Alembic migrations are the only way the schema is made; on an up-to-date database this
-    says so and names the revision it is at."""
+    says so and names the revision it is at. In production run it as the role that owns the
+    tables, with the runtime role the API and jobs connect as (docs/operations.md)."""
     from voucher_service.db.migrate import migrate as upgrade
+    from voucher_service.db.roles import RoleError
 
-    run = upgrade()
+    try:
+        run = upgrade(runtime_role=runtime_role)
+    except RoleError as error:
+        raise fail(str(error)) from error
     if not run.applied:
         out.print(
             f"the database was already at the newest revision, {run.head.id} "
             f"({run.head.message}); nothing to apply",
             markup=False,
         )
-        return
     for revision in run.applied:
         out.print(f"applied {revision.id}: {revision.message}", markup=False)
-    out.print(
-        f"the database is at the newest revision, {run.head.id} ({len(run.applied)} applied)",
-        markup=False,
-    )
+    if run.applied:
+        out.print(
+            f"the database is at the newest revision, {run.head.id} ({len(run.applied)} applied)",
+            markup=False,
+        )
+    if run.granted is not None:
+        granted = run.granted
+        out.print(
+            f"granted {runtime_role or get_settings().db_runtime_role}: insert-only on "
+            f"{', '.join(granted.append_only)}; read-only on {', '.join(granted.read_only)}; "
+            f"read-write on {len(granted.read_write)} other table(s), "
+            f"{granted.sequences} sequence(s)",
+            markup=False,
+        )
 
 
 @app.command(rich_help_panel=RUN)

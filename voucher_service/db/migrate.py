@@ -12,6 +12,7 @@ from alembic.script.revision import RevisionError
 from sqlalchemy import Connection
 
 from voucher_service.config import get_settings
+from voucher_service.db.roles import Granted, grant
 from voucher_service.db.session import create_db_engine
 
 
@@ -28,12 +29,16 @@ class MigrationRun:
 
     applied: list[Revision]
     head: Revision
+    granted: Granted | None = None
 
 
-def migrate(database_url: str | None = None) -> MigrationRun:
-    """Upgrade ``database_url`` (default: the configured database) to the newest revision."""
+def migrate(database_url: str | None = None, *, runtime_role: str | None = None) -> MigrationRun:
+    """Upgrade ``database_url`` (default: the configured database) to the newest revision;
+    then, given a ``runtime_role`` (default: the setting ``db_runtime_role``), grant it the
+    service's privileges on the tables as migrated (``db/roles.py``)."""
     settings = get_settings()
     url = database_url or settings.database_url
+    runtime_role = runtime_role if runtime_role is not None else settings.db_runtime_role
     config = Config()
     config.set_main_option("script_location", str(settings.migrations_dir))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -46,7 +51,17 @@ def migrate(database_url: str | None = None) -> MigrationRun:
     ]
     head = script.get_revision("head")
     assert head is not None
-    return MigrationRun(applied=applied[::-1], head=_revision(head))
+    granted = _grant(url, runtime_role) if runtime_role else None
+    return MigrationRun(applied=applied[::-1], head=_revision(head), granted=granted)
+
+
+def _grant(url: str, runtime_role: str) -> Granted:
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection:
+            return grant(connection, runtime_role)
+    finally:
+        engine.dispose()
 
 
 def _revision(script_revision: Script) -> Revision:
