@@ -60,6 +60,19 @@ def test_unknown_routes_and_methods(client: TestClient) -> None:
     assert_error(client.delete("/v1/admin/programs"), 405, "method_not_allowed")
 
 
+def test_a_405_names_every_method_the_path_answers(client: TestClient) -> None:
+    """RFC 9110: a 405 carries Allow. Starlette named only the first route of the path."""
+    response = client.delete("/v1/admin/enterprises")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    response = client.put("/v1/admin/programs")
+    assert response.headers["allow"] == "GET, POST"
+    # The console answers with its own page, and the same header.
+    response = client.delete("/console/sign-in")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
 def test_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
 

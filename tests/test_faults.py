@@ -90,10 +90,8 @@ class Load:
         http = httpx.Client(
             base_url=self.url, timeout=30, transport=CountingTransport(counts, self.batch_sent)
         )
-        # Ten retries, 0.1 s doubling: a client waits out about a minute and a half.
-        return ProviderClient(
-            self.url, self.provider, api_key=self.key, retries=10, backoff=0.1, http=http
-        )
+        # The default budget (retried for 30 s), from a 0.1 s wait doubling up to 5 s.
+        return ProviderClient(self.url, self.provider, api_key=self.key, backoff=0.1, http=http)
 
     def post(self, name: str, batched: bool) -> None:
         counts: Counter[str] = Counter()

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from tests.conftest import KeyedClient
 from tests.factories import uscc
+from voucher_service.audit_log import Actor
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.errors import Unauthorized
 from voucher_service.gate import Gate, Limits
@@ -31,7 +32,9 @@ NOW = datetime(2026, 6, 15, 4, tzinfo=UTC)
 
 class Harness:
     """A small app behind the gate: ``/v1/slow`` waits until released; every request's body
-    reads are counted; the authenticator accepts the key ``good``."""
+    reads are counted; the authenticator accepts the keys ``good`` and ``other`` (two
+    callers); ``/open/...`` has no authenticator (anonymous requests), ``/healthz`` is not
+    gated."""
 
     def __init__(self, **limits: Any) -> None:
         self.release = asyncio.Event()
@@ -45,11 +48,34 @@ class Harness:
             body = await request.body()
             return JSONResponse({"bytes": len(body), "caller": request.state.caller})
 
+        async def anonymous(request: Request) -> JSONResponse:
+            body = await request.body()
+            if request.url.path == "/open/slow":
+                await self.release.wait()
+            return JSONResponse({"bytes": len(body), "caller": None})
+
+        async def healthz(_: Request) -> JSONResponse:
+            return JSONResponse({"status": "ok"})
+
+        release = self.release
+
+        class Stream:
+            """A response whose start is sent at once and whose body is held back."""
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                await release.wait()
+                await send({"type": "http.response.body", "body": b"done"})
+
         app = Starlette(
             routes=[
                 Route("/v1/slow", slow),
                 Route("/v1/echo", echo, methods=["POST"]),
                 Route("/v1/things/batch", echo, methods=["POST"]),
+                Route("/open/echo", anonymous, methods=["POST"]),
+                Route("/open/slow", anonymous, methods=["GET", "POST"]),
+                Route("/healthz", healthz),
+                Route("/v1/stream", Stream()),
             ]
         )
 
@@ -71,14 +97,23 @@ class Harness:
 
     def authenticate(self, _: Any, headers: dict[str, str], **__: Any) -> dict[str, Any]:
         self.authenticated += 1
-        if headers.get("authorization") != "Bearer good":
+        key = headers.get("authorization", "").removeprefix("Bearer ")
+        if key not in ("good", "other"):
             raise Unauthorized("send the good key")
-        return {"caller": "tester"}
+        principal = 1 if key == "good" else 2
+        return {"caller": f"tester {principal}", "actor": Actor(principal, None, key)}
 
     async def request(
-        self, path: str, *, method: str = "GET", chunks: list[bytes] = (), headers: Any = ()
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        chunks: list[bytes] = (),
+        headers: Any = (),
+        pause: float = 0.0,
     ) -> tuple[int, dict[str, str], bytes, int]:
-        """Status, headers, body, and how many body chunks the application read."""
+        """Status, headers, body, and how many body chunks the application read. Each chunk
+        after the first comes ``pause`` seconds after the one before (a slow client)."""
         scope = {
             "type": "http",
             "method": method,
@@ -93,6 +128,8 @@ class Harness:
         async def receive() -> dict[str, Any]:
             nonlocal reads
             reads += 1
+            if pause and reads > 1 and pending:
+                await asyncio.sleep(pause)
             body = pending.pop(0) if pending else b""
             return {"type": "http.request", "body": body, "more_body": bool(pending)}
 
@@ -185,6 +222,175 @@ def test_batches_have_their_own_larger_limit() -> None:
     assert ok[0] == 200 and b'"bytes":4000' in ok[2]
     refused = asyncio.run(harness.request("/v1/echo", method="POST", chunks=chunks, headers=KEY))
     assert refused[0] == 413
+
+
+def body_headers(size: int, key: str | None = "good") -> dict[str, str]:
+    headers = {"content-length": str(size)}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    return headers
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408_and_closes_the_connection() -> None:
+    harness = Harness(body_read_seconds=0.3, body_idle_seconds=10)
+    status, headers, body, _ = asyncio.run(
+        harness.request(
+            "/v1/echo", method="POST", chunks=[b"x"] * 20, headers=body_headers(20), pause=0.05
+        )
+    )
+    assert status == 408 and b'"code":"request_timeout"' in body
+    assert b"within 0.3 s" in body
+    assert headers["connection"] == "close", "the client could go on trickling its body"
+
+
+def test_a_body_that_falls_silent_is_a_408() -> None:
+    harness = Harness(body_read_seconds=30, body_idle_seconds=0.2)
+    status, _, body, reads = asyncio.run(
+        harness.request(
+            "/v1/echo", method="POST", chunks=[b"x", b"y"], headers=body_headers(2), pause=1.0
+        )
+    )
+    assert status == 408 and b"no part of the request body arrived for 0.2 s" in body
+    assert reads == 2
+
+
+def test_a_slow_body_holds_no_place_of_work() -> None:
+    """The issue: ten slow bodies held the gate's ten places, and every other request (the
+    health check included) got 503. Now a body is read before the request is admitted."""
+    harness = Harness(queue_seconds=0.5)
+
+    async def scenario() -> None:
+        slow = asyncio.create_task(
+            harness.request(
+                "/v1/echo", method="POST", chunks=[b"x"] * 10, headers=body_headers(10), pause=0.1
+            )
+        )
+        await asyncio.sleep(0.15)  # the slow body is arriving; the one place is free
+        status, _, _, _ = await harness.request(
+            "/v1/echo", method="POST", chunks=[b"{}"], headers=body_headers(2, "other")
+        )
+        assert status == 200  # not 503 after the queue time: no place was taken
+        assert (await slow)[0] == 200  # and the slow one is served in the end
+
+    asyncio.run(scenario())
+
+
+def test_one_caller_sends_only_so_many_bodies_at_once() -> None:
+    harness = Harness(max_bodies_per_caller=2, queue_seconds=0.3, max_in_flight=10)
+
+    async def scenario() -> None:
+        trickles = [
+            asyncio.create_task(
+                harness.request(
+                    "/v1/echo",
+                    method="POST",
+                    chunks=[b"x"] * 10,
+                    headers=body_headers(10),
+                    pause=0.1,
+                )  # fmt: skip
+            )
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        # Another caller is not held up by the first one's uploads ...
+        other = await harness.request(
+            "/v1/echo", method="POST", chunks=[b"{}"], headers=body_headers(2, "other")
+        )
+        assert other[0] == 200
+        # ... while the first caller's third body waited for a place, and was told to retry.
+        statuses = sorted([(await t)[0] for t in trickles])
+        assert statuses == [200, 200, 503]
+
+    asyncio.run(scenario())
+
+
+def test_anonymous_requests_have_a_budget_of_their_own() -> None:
+    """Unauthenticated work (the console's sign-in) never takes an authenticated caller's
+    place, and the other way round."""
+    harness = Harness(max_anonymous_in_flight=1)
+
+    async def scenario() -> None:
+        anonymous = asyncio.create_task(harness.request("/open/slow"))
+        keyed = asyncio.create_task(harness.request("/v1/slow", headers=KEY))
+        await asyncio.sleep(0.05)
+        # Both budgets are full: one more of each is turned away ...
+        assert (await harness.request("/open/slow"))[0] == 503
+        assert (await harness.request("/v1/slow", headers=KEY))[0] == 503
+        harness.release.set()
+        # ... and the two that held them were both served side by side.
+        assert [(await anonymous)[0], (await keyed)[0]] == [200, 200]
+
+    asyncio.run(scenario())
+
+
+def test_anonymous_bodies_are_read_from_their_own_budget_too() -> None:
+    harness = Harness(anonymous_bodies=1, queue_seconds=0.2)
+
+    async def scenario() -> None:
+        trickle = asyncio.create_task(
+            harness.request(
+                "/open/echo",
+                method="POST",
+                chunks=[b"x"] * 5,
+                headers=body_headers(5, None),
+                pause=0.1,
+            )  # fmt: skip
+        )
+        await asyncio.sleep(0.05)
+        refused = await harness.request(
+            "/open/echo", method="POST", chunks=[b"{}"], headers=body_headers(2, None)
+        )
+        assert refused[0] == 503
+        keyed = await harness.request(
+            "/v1/echo", method="POST", chunks=[b"{}"], headers=body_headers(2)
+        )
+        assert keyed[0] == 200
+        assert (await trickle)[0] == 200
+
+    asyncio.run(scenario())
+
+
+def test_health_never_waits_behind_the_gate() -> None:
+    harness = Harness()
+
+    async def scenario() -> None:
+        held = asyncio.create_task(harness.request("/v1/slow", headers=KEY))
+        await asyncio.sleep(0.05)
+        assert (await harness.request("/v1/slow", headers=KEY))[0] == 503  # the gate is full
+        assert (await harness.request("/healthz"))[0] == 200
+        harness.release.set()
+        await held
+
+    asyncio.run(scenario())
+
+
+def test_the_place_is_given_back_when_the_response_starts() -> None:
+    """The unit of work has committed before a response starts: a client slow to read its
+    response holds no place of work."""
+    harness = Harness()
+
+    async def scenario() -> None:
+        reading = asyncio.create_task(harness.request("/v1/stream", headers=KEY))
+        await asyncio.sleep(0.05)
+        other = await harness.request(
+            "/v1/echo", method="POST", chunks=[b"{}"], headers=body_headers(2)
+        )
+        assert other[0] == 200
+        harness.release.set()
+        assert (await reading)[2] == b"done"
+
+    asyncio.run(scenario())
+
+
+def test_only_a_408_closes_the_connection() -> None:
+    """Other refusals given before the body arrived keep it: the HTTP protocol reads the rest
+    and drops it (within the body's deadline), so the client reads the answer instead of a
+    reset (``tests/test_slow_clients.py``)."""
+    harness = Harness()
+    status, headers, _, _ = asyncio.run(
+        harness.request("/v1/echo", method="POST", chunks=[b"x"], headers=body_headers(1, "bad"))
+    )
+    assert status == 401 and "connection" not in headers
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ shape (or, in a batch, that record's own refusal while the rest is priced), neve
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -190,7 +191,8 @@ def test_a_database_failure_at_the_gate_is_a_503_in_the_error_shape(client: Keye
 
 def test_a_body_integer_is_a_json_integer(scene: Scene) -> None:
     """Found by fuzzing: ``false`` was taken for 0 and ``"2026"`` for 2026, though the schema
-    says integer."""
+    says integer. And the other way (issue 20): ``2026.0`` *is* an integer to JSON Schema,
+    so where the schema says integer it is taken; ``2.5`` is not."""
     c = scene.client
     snapshot = {
         "observed_at": "2026-06-15T09:00:00+08:00",
@@ -202,9 +204,11 @@ def test_a_body_integer_is_a_json_integer(scene: Scene) -> None:
         "list_price_yuan": "12.50",
     }
     telemetry = f"/v1/provider/{scene.provider}/telemetry"
-    for wrong in ({"queue_wait_seconds": False}, {"total": "8"}, {"available": 2.0}):
+    for wrong in ({"queue_wait_seconds": False}, {"total": "8"}, {"available": 2.5}):
         refused(c.post(telemetry, json={"snapshots": [{**snapshot, **wrong}]}))
     assert c.post(telemetry, json={"snapshots": [snapshot]}).status_code == 200
+    integral = {**snapshot, "available": 2.0, "total": 8e0, "queue_wait_seconds": 3.0e1}
+    assert c.post(telemetry, json={"snapshots": [integral]}).status_code == 200
     voucher = {
         "program_code": scene.program,
         "year": "2026",
@@ -212,4 +216,42 @@ def test_a_body_integer_is_a_json_integer(scene: Scene) -> None:
         "face_value_yuan": "10.00",
     }
     refused(c.post("/v1/admin/vouchers", json=voucher))
+    issued = c.post("/v1/admin/vouchers", json={**voucher, "year": 2026.0})
+    assert issued.status_code == 201, issued.text
     refused(scene.post("s-1", voucher_code=None, redemption_id=True))
+
+
+def test_an_integer_too_long_to_convert_is_that_records_refusal(
+    scene: Scene, session: Session
+) -> None:
+    """Python converts at most 4,300 digits to an int: a longer literal made the whole body
+    unparseable, a 400 for the batch. Now it is a value no field takes, where it stands."""
+    huge = "9" * 5000
+    before = stored(session)
+    batch = [
+        scene.record("long-1"),
+        {**scene.record("long-bad"), "attributes": "HUGE"},
+        {**scene.record("long-bad-2"), "redemption_id": "HUGE", "voucher_code": None},
+        scene.record("long-2"),
+    ]
+    body = json.dumps({"records": batch}).replace('"HUGE"', huge)
+    response = scene.client.post(
+        f"/v1/provider/{scene.provider}/usage-records/batch",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "invalid", "invalid", "created"]
+    assert results[1]["error"]["code"] == "invalid_record"
+    assert stored(session) == before + 2
+    single = json.dumps({**scene.record("long-single"), "attributes": {"n": "HUGE"}})
+    refused(
+        scene.client.post(
+            f"/v1/provider/{scene.provider}/usage-records",
+            content=single.replace('"HUGE"', "-" + huge),
+            headers={"content-type": "application/json"},
+        ),
+        422,
+        "invalid_input",
+    )

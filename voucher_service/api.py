@@ -48,6 +48,7 @@ from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
 from voucher_service.redemptions.router import provider_router as redemptions_provider
+from voucher_service.routing import allowed_methods
 from voucher_service.settlement.router import admin_router as settlement_admin
 from voucher_service.settlement.router import provider_router as settlement_provider
 from voucher_service.usage.router import enterprise_router as usage_enterprise
@@ -212,6 +213,10 @@ def create_app() -> FastAPI:
             max_body_bytes=settings.max_body_bytes,
             max_batch_body_bytes=settings.max_batch_body_bytes,
             trusted_proxies=settings.proxy_networks,
+            max_anonymous_in_flight=settings.max_anonymous_in_flight,
+            max_bodies_per_caller=settings.max_bodies_per_caller,
+            body_read_seconds=settings.body_read_seconds,
+            body_idle_seconds=settings.body_idle_seconds,
         ),
         authenticators={"/v1/": authenticate_key, f"{CONSOLE}/": authenticate_cookie},
     )
@@ -230,9 +235,12 @@ def _handle_errors(app: FastAPI) -> None:
         return error_response(422, _validation_code(exc), _describe_validation(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:

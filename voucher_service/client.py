@@ -6,6 +6,12 @@ connection, a 502/503/504 (after the Retry-After the service gives) — with the
 body: if the first attempt did reach the service, the retry is answered with the first
 outcome (a replay) and nothing is posted twice.
 
+The retry budget is a time, not a count: a post is tried again until ``retry_seconds``
+(30 s) after its first attempt, waiting 0.2 s, 0.4 s, ... up to 5 s between attempts (with
+jitter), or the Retry-After the service gives. A restart of the service or of its database
+(up to 20 s measured, docs/reliability.md) is ridden out; past the budget the last failure
+is raised.
+
     client = ProviderClient("https://vouchers.example.gov.cn", "91420100MA4K00100E",
                             api_key="vsk_...")
     outcome = client.post_usage({...})        # one record
@@ -24,6 +30,8 @@ import httpx
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is cut to this
 MAX_BATCH = 10_000
+RETRY_SECONDS = 30.0  # covers the longest restart measured (20 s), with room
+MAX_BACKOFF = 5.0
 
 
 class ServiceError(Exception):
@@ -42,13 +50,18 @@ class ProviderClient:
         *,
         api_key: str | None = None,
         timeout: float = 30.0,
-        retries: int = 5,
+        retry_seconds: float = RETRY_SECONDS,
+        retries: int | None = None,
         backoff: float = 0.2,
         http: httpx.Client | None = None,
     ) -> None:
+        """``retry_seconds``: how long after its first attempt a post may still be retried;
+        ``retries``: at most this many retries besides (default: no count, only the time);
+        ``backoff``: the first wait, doubled after each attempt up to 5 s."""
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self._prefix = f"/v1/provider/{provider_uscc}"
+        self._retry_seconds = retry_seconds
         self._retries = retries
         self._backoff = backoff
 
@@ -81,23 +94,36 @@ class ProviderClient:
         return results
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
+        give_up = time.monotonic() + self._retry_seconds
+        attempt = 0
+        while True:
             try:
                 response = self._http.post(self._prefix + path, json=body, headers=self._headers)
             except httpx.TransportError:
-                if last:
+                if self._spent(attempt, give_up):
                     raise
+                wait = self._wait(attempt)
             else:
-                if response.status_code not in RETRY_STATUSES or last:
+                if response.status_code not in RETRY_STATUSES or self._spent(attempt, give_up):
                     return _result(response)
                 # The service says when to come back (503 overloaded, 429 throttled).
                 after = response.headers.get("retry-after", "")
-                if after.isdigit():
-                    time.sleep(min(float(after), MAX_RETRY_AFTER) * (0.5 + random.random()))
-                    continue
-            time.sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable")
+                wait = (
+                    min(float(after), MAX_RETRY_AFTER) * (0.5 + random.random())
+                    if after.isdigit()
+                    else self._wait(attempt)
+                )
+            # The last attempt is made at the end of the budget, not past it.
+            time.sleep(max(0.0, min(wait, give_up - time.monotonic())))
+            attempt += 1
+
+    def _spent(self, attempt: int, give_up: float) -> bool:
+        """Whether the post has had its retries: the time is up, or the count is."""
+        counted_out = self._retries is not None and attempt >= self._retries
+        return counted_out or time.monotonic() >= give_up
+
+    def _wait(self, attempt: int) -> float:
+        return float(min(self._backoff * 2**attempt, MAX_BACKOFF) * (0.5 + random.random()))
 
 
 def _result(response: httpx.Response) -> dict[str, Any]:

@@ -13,6 +13,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Authentication look-ups one API process runs at once (each a millisecond or two, one
+# indexed query): bounded apart from admission, which only authenticated callers reach.
+AUTHENTICATING = 2
 
 
 class Settings(BaseSettings):
@@ -62,19 +65,94 @@ class Settings(BaseSettings):
         description="How long a request may wait for a place at the gate before it is "
         "answered 503 overloaded with Retry-After.",
     )
+    max_anonymous_in_flight: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Requests no caller is known for (the console's sign-in, before anyone "
+        "has signed in) that one API process works on at once: a budget of their own, apart "
+        "from max_in_flight, so that unauthenticated clients never take an authenticated "
+        "caller's place.",
+    )
+    max_bodies_per_caller: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Request bodies one caller (a provider, an enterprise, a person of the "
+        "bureau) may be sending to one API process at once; its further requests wait for "
+        "one of them to end. A caller's slow or stalled uploads then cost only that caller.",
+    )
+    header_read_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a client may take to send a request's line and headers, from "
+        "its first byte (or from the connection, for the first request): 408 after it.",
+    )
+    body_read_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a client may take to send a request's whole body: 408 after "
+        "it. The body is read before the request is admitted, so a slow client holds no "
+        "place while it sends.",
+    )
+    body_idle_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="The longest silence allowed while a body arrives: 408 after it.",
+    )
     db_pool_size: int = Field(
         default=0,
         ge=0,
         le=1000,
-        description="Database connections per API process (0: max_in_flight + 2, the two for "
-        "the audit sealer and /metrics' pool figures). Processes x pool size must stay below "
-        "PostgreSQL's max_connections.",
+        description="Database connections per API process (0: max_in_flight + "
+        "max_anonymous_in_flight + 2 for authentication + 2 for the audit sealer and for "
+        "/readyz and /metrics). Processes x pool size must stay below PostgreSQL's "
+        "max_connections.",
     )
     db_pool_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
         description="How long a thread waits for a free connection before the request fails "
         "with 503 (only a pool smaller than max_in_flight can make one wait).",
+    )
+    db_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=2,
+        le=300,
+        description="How long opening a database connection may take (PostgreSQL's "
+        "connect_timeout; whole seconds, at least 2). Every command has it too.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The longest one SQL statement of the API may run (PostgreSQL's "
+        "statement_timeout; 0: no limit); the request is then answered 503 "
+        "database_unavailable. Commands (verify, checkpoints, closes) have no limit.",
+    )
+    db_lock_timeout_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="The longest a statement of the API waits for a row or table lock "
+        "(PostgreSQL's lock_timeout; SQLite: its busy timeout, how long a writer waits for "
+        "the write lock; 0: no limit, and SQLite's 30 s). Commands have no limit (SQLite: "
+        "30 s).",
+    )
+    db_idle_in_transaction_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long an API connection may sit idle inside a transaction before "
+        "PostgreSQL ends its session (idle_in_transaction_session_timeout; 0: no limit). "
+        "Commands have no limit.",
+    )
+    readiness_seconds: float = Field(
+        default=1.5,
+        gt=0,
+        le=60,
+        description="How long /readyz waits for the database's answer before it answers 503 "
+        "(inside the probes' timeouts: Kubernetes' 3 s, the compose healthcheck's).",
     )
     max_body_bytes: int = Field(
         default=1 << 20,
@@ -173,7 +251,12 @@ class Settings(BaseSettings):
 
     @property
     def pool_size(self) -> int:
-        return self.db_pool_size or self.max_in_flight + 2
+        """One connection for each request the gate may let work at once (authenticated,
+        anonymous, and the authentication look-ups), one for the audit sealer and one for
+        /readyz and /metrics: nothing the gate admits ever waits for a connection."""
+        return self.db_pool_size or (
+            self.max_in_flight + self.max_anonymous_in_flight + AUTHENTICATING + 2
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -36,7 +36,7 @@ from enum import StrEnum
 class ErrorCode(StrEnum):
     """Every error code the service answers with. Clients program against these."""
 
-    # 400/401/403/405/413/415/429: the request itself
+    # 400/401/403/405/408/413/415/429/431: the request itself
     BAD_REQUEST = "bad_request"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
@@ -49,6 +49,8 @@ class ErrorCode(StrEnum):
     WRONG_CODE = "wrong_code"  # a second factor's code (401 at sign-in, 422 at enrolment)
     CSRF = "csrf"  # a console form without its token (403)
     BODY_TOO_LARGE = "body_too_large"
+    REQUEST_TIMEOUT = "request_timeout"  # headers or body not sent in time (408)
+    HEADERS_TOO_LARGE = "headers_too_large"  # 431
     # 5xx: the service
     DATABASE_UNAVAILABLE = "database_unavailable"  # the database could not answer
     OVERLOADED = "overloaded"

@@ -15,12 +15,19 @@ instant answered 500 or 503):
 * ``Day`` and ``Instant``: a date or a date-time written as RFC 3339 (never a number of
   seconds), an instant representable in every time zone.
 
+JSON bodies are read by ``parse_json``, which reads numbers as JSON Schema does: a number
+with no fractional part is an integer (``2026.0`` is 2026, where the schema says
+``integer``), and an integer literal too long for Python to convert (past 4,300 digits) is
+a value no field takes, refused where it stands (one record of a batch), not a body that
+cannot be parsed.
+
 Each type publishes its rule in the OpenAPI document (minimum, maximum, pattern), and the
 rule published is the rule applied: ``tests/test_openapi.py`` walks every request schema.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -53,6 +60,38 @@ Id = Annotated[int, Interval(ge=1, le=MAX_ROW_ID)]
 Year = Annotated[int, Interval(ge=2000, le=2100)]
 # Any integer a client may send as data (a usage record's attributes).
 SafeInt = Annotated[int, Interval(ge=-MAX_ID, le=MAX_ID)]
+
+
+class IntegerTooLong:
+    """An integer literal longer than Python converts to an int (4,300 digits by default,
+    ``sys.set_int_max_str_digits``): no field accepts it, whatever its type."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits:,} digits>"
+
+
+def _json_integer(literal: str) -> int | IntegerTooLong:
+    try:
+        return int(literal)
+    except ValueError:  # past the conversion limit
+        return IntegerTooLong(len(literal.lstrip("-")))
+
+
+def _json_number(literal: str) -> int | float:
+    value = float(literal)
+    return int(value) if value.is_integer() else value
+
+
+def parse_json(body: bytes | str) -> Any:
+    """A request body's JSON, its numbers read as JSON Schema reads them (the module's
+    docstring); ``json.JSONDecodeError`` if it is not JSON."""
+    return json.loads(body, parse_int=_json_integer, parse_float=_json_number)
+
 
 # No C0 control characters (NUL included), no DEL, no C1 controls: PostgreSQL refuses NUL
 # in text, and control characters have no place in names, codes or CSV cells.

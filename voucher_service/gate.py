@@ -1,21 +1,37 @@
-"""The gate in front of the application: admission, bounded bodies, and authentication
-before any body is read.
+"""The gate in front of the application: who is calling, their body, then admission.
 
-Every request that reaches the database passes, in order:
+A request passes, in order, holding as little as it can at each step:
 
-1. **Admission.** At most ``max_in_flight`` requests per process are inside at once (sized
-   to the connection pool, so an admitted request never waits for a connection). The others
-   wait, in the event loop, holding nothing, for at most ``queue_seconds``; past it the answer
-   is a prompt 503 ``overloaded`` with ``Retry-After`` (the provider client retries it). No
-   request waits longer than that for capacity, however large the burst.
-2. **Size.** A body longer than its route's limit is refused with 413 — at once when
-   ``Content-Length`` says so, or as soon as the streamed body passes the limit: the
-   application never holds more than the limit in memory.
-3. **Authentication.** The credentials are checked against the database in one short
-   transaction of their own, before the body is read: an API key for ``/v1`` (a request
-   without a valid one costs one indexed look-up and is refused, 401 or 429, its body unread),
-   the console's session cookie for ``/console``. What the check finds (the caller, the audit
-   actor) goes on the request's state; access rules read it without another query.
+1. **Size.** A ``Content-Length`` above its route's limit is refused at once with 413.
+2. **Authentication**, before any byte of the body is read: an API key for ``/v1`` (a
+   request without a valid one costs one indexed look-up and is refused, 401 or 429, its
+   body unread), the console's session cookie for ``/console``. The look-up runs in one short
+   transaction of its own, a few at a time per process (``AUTHENTICATING``). What it finds
+   (the caller, the audit actor) goes on the request's state; access rules read it without
+   another query. A request no caller is known for (the console's sign-in) is *anonymous*.
+3. **The body**, read whole before the request takes any place of work, within deadlines:
+   ``body_read_seconds`` in all and ``body_idle_seconds`` of silence at most, else
+   ``408 request_timeout``; past its route's limit, ``413 body_too_large`` (the application
+   never holds more than the limit). One caller sends at most ``max_bodies_per_caller``
+   bodies at once (anonymous requests share a small number of their own), so a caller's
+   slow or stalled uploads delay only that caller.
+4. **Admission.** At most ``max_in_flight`` authenticated requests per process work at once
+   (sized to the connection pool, so an admitted request never waits for a connection),
+   and ``max_anonymous_in_flight`` anonymous ones beside them, from a budget of their own.
+   The place is given back as soon as the response starts (the unit of work has committed).
+
+Waiting for a place — to authenticate, to send a body, to work — happens in the event loop,
+holding nothing, and ends for a request at one deadline, ``queue_seconds`` after it arrived:
+then a prompt 503 ``overloaded`` with ``Retry-After`` (the provider client retries it). A 408
+closes the connection. After any other answer given before the body arrived (401, 413, 503),
+the HTTP protocol (``protocol.py``) reads the rest and drops it, within ``body_read_seconds``
+(a client that sends its body regardless then reads the answer, instead of a reset), and
+request heads have their own deadline and size bound there: they arrive before there is a
+request to pass here.
+
+``/healthz``, ``/readyz`` and ``/metrics`` do not pass the gate at all: they never wait
+behind it, and they bound their own database work (``operations.py``). Neither do static
+files and the API's documentation.
 
 Every response carries ``X-Request-ID`` (the client's, when it sent a sane one), and each
 request is counted in the latency histogram and written to the access log with its id, its
@@ -34,7 +50,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,16 +61,25 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voucher_service.audit_log import Actor
+from voucher_service.capacity import Overloaded, Places, PlacesPerKey
+from voucher_service.config import AUTHENTICATING
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
 from voucher_service.metrics import ADMISSION_REJECTED, ADMISSION_WAIT, IN_FLIGHT, REQUESTS
 
 log = logging.getLogger("voucher_service.access")
 
+# Liveness, readiness and metrics: answered beside the gate, never behind it.
+OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
 UNGATED_PREFIXES = ("/static/", "/docs", "/redoc", "/openapi.json", "/favicon.ico")
+# Bodies of anonymous requests being sent at once, per process (sign-in forms are tiny; the
+# largest these may be is max_body_bytes).
+ANONYMOUS_BODIES = 32
+# The status logged for a request whose client went away before it could be answered.
+CLIENT_GONE = 499
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # An authenticator checks a request's credentials in the gate's short transaction and
@@ -122,20 +147,30 @@ class Limits:
     max_body_bytes: int
     max_batch_body_bytes: int
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    max_anonymous_in_flight: int = 2
+    max_bodies_per_caller: int = 4
+    body_read_seconds: float = 30.0
+    body_idle_seconds: float = 10.0
+    authenticating: int = AUTHENTICATING
+    anonymous_bodies: int = ANONYMOUS_BODIES
 
 
-class BodyTooLarge(HTTPException):
-    """Raised from the body stream once it passes the limit. An HTTPException, so that the
-    framework's body parsing lets it through (it turns anything else into a 400) and the
-    error handler answers 413 in the error shape."""
+class Refused(Exception):
+    """The request is answered with ``response`` before it reaches the application."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, _too_large_message(limit))
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class ClientGone(Exception):
+    """The client disconnected while its body was being read: nobody to answer."""
 
 
 class Gate:
-    """Pure ASGI middleware: nothing is buffered. The session factory and the clock are read
-    from the application's state on each request (tests replace them)."""
+    """Pure ASGI middleware: nothing is buffered but a request's body, read whole (within its
+    limit) before the request is admitted. The session factory and the clock are read from
+    the application's state on each request (tests replace them)."""
 
     def __init__(
         self, app: ASGIApp, *, limits: Limits, authenticators: Mapping[str, Authenticator]
@@ -143,7 +178,11 @@ class Gate:
         self.app = app
         self.limits = limits
         self.authenticators = authenticators
-        self._slots = asyncio.Semaphore(limits.max_in_flight)
+        self._authenticating = Places(limits.authenticating)
+        self._bodies = PlacesPerKey(limits.max_bodies_per_caller)
+        self._anonymous_bodies = Places(limits.anonymous_bodies)
+        self._slots = Places(limits.max_in_flight)
+        self._anonymous = Places(limits.max_anonymous_in_flight)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,10 +205,13 @@ class Gate:
             await send(message)
 
         try:
-            if scope["path"].startswith(UNGATED_PREFIXES):
+            path = scope["path"]
+            if path in OPERATIONS or path.startswith(UNGATED_PREFIXES):
                 await self.app(scope, receive, send_with_id)
             else:
-                await self._admit(scope, receive, send_with_id)
+                await self._gated(scope, receive, send_with_id)
+        except ClientGone:
+            status[0] = CLIENT_GONE
         except Exception as exc:
             if answered[0]:
                 raise  # the response had begun: nothing else can be sent
@@ -177,66 +219,107 @@ class Gate:
         finally:
             self._observe(scope, status[0], time.perf_counter() - started)
 
-    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.limits.queue_seconds)
-        except TimeoutError:
-            ADMISSION_REJECTED.inc()
-            retry = max(1, round(self.limits.queue_seconds))
-            response = error_response(
-                503,
-                ErrorCode.OVERLOADED,
-                f"the service is at capacity: no place was free within "
-                f"{self.limits.queue_seconds:g} s; retry after {retry} s",
-                {"Retry-After": str(retry)},
-            )
-            await response(scope, receive, send)
-            return
-        ADMISSION_WAIT.observe(time.perf_counter() - started)
-        IN_FLIGHT.inc()
-        try:
-            await self._admitted(scope, receive, send)
-        finally:
-            IN_FLIGHT.dec()
-            self._slots.release()
-
-    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _gated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every wait for a place (to authenticate, to send the body, to work) ends here.
+        deadline = asyncio.get_running_loop().time() + self.limits.queue_seconds
         app_state = scope["app"].state
         state = scope["state"]
         state["client"] = client_address(scope, self.limits.trusted_proxies)
         state["sessions"] = app_state.sessions
         state["auth_sessions"] = app_state.auth_sessions
-        state["now"] = now = app_state.clock()
-        limit = self._body_limit(scope)
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await _too_large(limit)(scope, receive, send)
+        state["now"] = app_state.clock()
+        try:
+            limit = self._body_limit(scope)
+            length = _content_length(scope)
+            if length is not None and length > limit:
+                raise Refused(_too_large(limit))
+            found = await self._authenticate(scope, deadline)
+            state.update(found)
+            caller = _caller_of(found)
+            body = await self._read_body(
+                receive, limit, caller, deadline, declared=_body_declared(scope)
+            )
+            places = self._slots if caller is not None else self._anonymous
+            waiting = time.perf_counter()
+            await places.take(deadline)
+            ADMISSION_WAIT.observe(time.perf_counter() - waiting)
+        except Refused as refusal:
+            await refusal.response(scope, receive, send)
             return
+        except Overloaded:
+            await self._overloaded()(scope, receive, send)
+            return
+        await self._admitted(scope, _replay(body, receive), send, places)
+
+    async def _authenticate(self, scope: Scope, deadline: float) -> dict[str, Any]:
+        """What the path's authenticator finds (nothing, where there is none), in one short
+        transaction on a thread, a few at a time; a refusal is the request's answer."""
         authenticator = next(
             (a for prefix, a in self.authenticators.items() if scope["path"].startswith(prefix)),
             None,
         )
-        if authenticator is not None:
+        if authenticator is None:
+            return {}
+        async with self._authenticating.held(deadline):
             try:
-                found = await run_in_threadpool(_authenticate, authenticator, scope, now)
+                return await run_in_threadpool(
+                    _authenticate, authenticator, scope, scope["state"]["now"]
+                )
             except ServiceError as exc:
-                await service_error_response(exc)(scope, receive, send)
-                return
-            state.update(found)
-        started = False
+                raise Refused(service_error_response(exc)) from None
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+    async def _read_body(
+        self,
+        receive: Receive,
+        limit: int,
+        caller: Hashable | None,
+        deadline: float,
+        *,
+        declared: bool,
+    ) -> bytes:
+        """The whole body, read within the deadlines and the limit; while it arrives it holds
+        one of its caller's body places (or an anonymous one) if it has a body at all."""
+        if not declared:  # no Content-Length, no chunks: an empty body, at once
+            return await _receive_body(receive, limit, self.limits)
+        if caller is None:
+            async with self._anonymous_bodies.held(deadline):
+                return await _receive_body(receive, limit, self.limits)
+        async with self._bodies.held(caller, deadline):
+            return await _receive_body(receive, limit, self.limits)
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send, places: Places) -> None:
+        """Run the application in the place taken; give it back when the response starts
+        (the unit of work has committed by then) or ends, whichever comes first."""
+        IN_FLIGHT.inc()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                IN_FLIGHT.dec()
+                places.give_back()
+
+        async def send_then_give_back(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                give_back()
             await send(message)
 
         try:
-            await self.app(scope, _bounded(receive, limit), watched_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await _too_large(limit)(scope, receive, send)
+            await self.app(scope, receive, send_then_give_back)
+        finally:
+            give_back()
+
+    def _overloaded(self) -> JSONResponse:
+        ADMISSION_REJECTED.inc()
+        retry = max(1, round(self.limits.queue_seconds))
+        return error_response(
+            503,
+            ErrorCode.OVERLOADED,
+            f"the service is at capacity: no place was free within "
+            f"{self.limits.queue_seconds:g} s; retry after {retry} s",
+            {"Retry-After": str(retry)},
+        )
 
     def _body_limit(self, scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"].endswith("/batch"):
@@ -262,6 +345,57 @@ class Gate:
                 "principal": actor.name if actor is not None else None,
             },
         )
+
+
+async def _receive_body(receive: Receive, limit: int, limits: Limits) -> bytes:
+    """Read the body to its end: ``Refused`` with 408 when it is not all there within
+    ``body_read_seconds`` or falls silent for ``body_idle_seconds``, with 413 past
+    ``limit``; ``ClientGone`` if the client disconnects."""
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + limits.body_read_seconds
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        idle_ends = loop.time() + limits.body_idle_seconds
+        try:
+            async with asyncio.timeout_at(min(ends, idle_ends)):
+                message = await receive()
+        except TimeoutError:
+            raise Refused(_too_slow(limits, whole=loop.time() >= ends)) from None
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise Refused(_too_large(limit))
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the application the body already read, then goes on to the
+    connection's own (which tells of a disconnect)."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _caller_of(found: Mapping[str, Any]) -> Hashable | None:
+    """Whom a request's body places are counted against: the principal its key or session
+    belongs to (an enterprise, a provider, a person of the bureau), or None: anonymous."""
+    actor: Actor | None = found.get("actor")
+    if actor is None:
+        return None
+    return actor.principal_id if actor.principal_id is not None else actor.name
 
 
 def _authenticate(authenticator: Authenticator, scope: Scope, now: datetime) -> dict[str, Any]:
@@ -355,19 +489,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _bounded(receive: Receive, limit: int) -> Receive:
-    received = 0
-
-    async def bounded_receive() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge(limit)
-        return message
-
-    return bounded_receive
+def _body_declared(scope: Scope) -> bool:
+    """Whether the request says it has a body (a positive Content-Length, or chunks)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+        if name == b"transfer-encoding":
+            return True
+    return False
 
 
 def _too_large_message(limit: int) -> str:
@@ -376,3 +505,13 @@ def _too_large_message(limit: int) -> str:
 
 def _too_large(limit: int) -> JSONResponse:
     return error_response(413, ErrorCode.BODY_TOO_LARGE, _too_large_message(limit))
+
+
+def _too_slow(limits: Limits, *, whole: bool) -> JSONResponse:
+    message = (
+        f"the request body did not arrive within {limits.body_read_seconds:g} s"
+        if whole
+        else f"no part of the request body arrived for {limits.body_idle_seconds:g} s"
+    )
+    # The connection is closed after it: a client this slow does not keep it.
+    return error_response(408, ErrorCode.REQUEST_TIMEOUT, message, {"Connection": "close"})

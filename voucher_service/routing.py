@@ -25,15 +25,17 @@ admitted request waits for a connection.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from voucher_service import audit_log
+from voucher_service.fields import parse_json
 
 
 class _PendingSession(Session):
@@ -49,12 +51,30 @@ async def request_session() -> Session:
 
 
 class DatabaseRoute(APIRoute):
-    """A route whose synchronous handler runs as one unit of work (see the module)."""
+    """A route whose synchronous handler runs as one unit of work (see the module), and
+    whose JSON body is read by ``fields.parse_json``."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = unit_of_work(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_json_numbers(request: Request) -> Response:
+            return await handler(_JsonRequest(request.scope, request.receive))
+
+        return with_json_numbers
+
+
+class _JsonRequest(Request):
+    """A request whose ``json()`` is ``fields.parse_json`` (FastAPI parses bodies with it)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
 
 
 _REQUEST = "_unit_of_work_request"
@@ -107,3 +127,20 @@ def downloads(*media_types: str, json: bool = False) -> dict[int | str, dict[str
     if json:
         content["application/json"] = {}
     return {200: {"description": "The file.", "content": content}}
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` of a 405: every method some route of this application answers at the
+    request's path, asked of the routes themselves. (Starlette names only the first route
+    that matched the path, one of several for most paths.)"""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )  # fmt: skip
+    )

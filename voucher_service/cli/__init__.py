@@ -47,7 +47,11 @@ app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: the process's arguments); return the exit
-    code instead of exiting, so tests can call it."""
+    code instead of exiting, so tests can call it. A command's database connections have
+    the connect timeout and no statement, lock or idle deadline (``db.session``)."""
+    from voucher_service.db.session import run_as_command
+
+    run_as_command()
     try:
         app(args=argv, prog_name="voucher-service")
     except SystemExit as end:

@@ -33,11 +33,16 @@ def serve(
     """Serve the HTTP API and the console with uvicorn.
 
     The access log is the service's own (request id, principal, latency), as text or, with
-    VOUCHER_LOG_FORMAT=json, one JSON object a line."""
+    VOUCHER_LOG_FORMAT=json, one JSON object a line. Request heads must arrive within
+    VOUCHER_HEADER_READ_SECONDS (408) and be at most 64 KiB (431); bodies have their own
+    deadlines at the gate (docs/reliability.md)."""
     import uvicorn
 
+    from voucher_service import protocol
+    from voucher_service.db.session import run_as_api
     from voucher_service.logs import logging_config
 
+    run_as_api()  # the API's database deadlines, not a command's
     settings = get_settings()
     uvicorn.run(
         "voucher_service.api:app",
@@ -49,6 +54,8 @@ def serve(
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default: the gate alone
         # decides, from VOUCHER_TRUSTED_PROXIES (default: no proxy is trusted).
         proxy_headers=False,
+        # httptools' protocol with a deadline and a size bound on request heads.
+        http=protocol.PATH,
     )
 
 

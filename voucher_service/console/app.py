@@ -34,6 +34,7 @@ from voucher_service.console.queries import BlankFiltersDropped
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.errors import Forbidden, NotFound, ServiceError, TooManyFailures, Unauthorized
+from voucher_service.routing import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,10 @@ def create_console_app() -> FastAPI:
 
     @console.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return error_page(request, exc.status_code)
+        page = error_page(request, exc.status_code)
+        if exc.status_code == 405:
+            page.headers["Allow"] = allowed_methods(request)
+        return page
 
     @console.exception_handler(RequestValidationError)
     async def invalid_form(request: Request, exc: RequestValidationError) -> Response:

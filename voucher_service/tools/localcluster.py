@@ -23,6 +23,8 @@ from typing import IO
 
 import httpx
 
+from voucher_service import protocol
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -86,6 +88,8 @@ class ApiCluster:
             "--log-level",
             "warning",
             "--no-proxy-headers",  # as `serve`: the gate alone reads X-Forwarded-For
+            "--http",  # as `serve`: deadlines and a size bound on request heads
+            protocol.PATH,
         ]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
