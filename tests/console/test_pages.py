@@ -198,7 +198,7 @@ def test_a_reviewer_may_not_use_the_admin_pages(browser: Browser, people: People
 def test_the_admin_opens_an_account_and_the_audit_log_names_them(
     browser: Browser, session: Session, people: People
 ) -> None:
-    admin = browser("admin.wang")
+    admin = browser("it.qian")
     token = csrf_of(admin.get("/console/admin/accounts").text)
     form = {
         "login": "clerk.he",
@@ -221,15 +221,15 @@ def test_the_admin_opens_an_account_and_the_audit_log_names_them(
             AuditEntry.action == "account.create", AuditEntry.target_id == "clerk.he"
         )
     )
-    assert entry is not None and entry.actor == "bureau_admin:admin.wang"
-    assert entry.principal_id == people.admin.principal.id and entry.key_id is None
+    assert entry is not None and entry.actor == "bureau:it.qian"
+    assert entry.principal_id == people.sysadmin.principal.id and entry.key_id is None
 
 
 def test_the_account_table_filters_and_pages(browser: Browser, people: People) -> None:
-    admin = browser("admin.wang")
+    admin = browser("it.qian")
     first = admin.get("/console/admin/accounts", params={"role": "enterprise", "limit": 1})
     assert "finance.chen" in first.text and "finance.zhou" not in first.text
-    assert "admin.wang" not in first.text.split("<tbody>")[1]
+    assert "it.qian" not in first.text.split("<tbody>")[1]
     next_url = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert "role=enterprise" in next_url and "limit=1" in next_url and "cursor=" in next_url
     second = admin.get(next_url.replace("&amp;", "&"))

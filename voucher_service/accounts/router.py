@@ -8,9 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from voucher_service.accounts import service
-from voucher_service.accounts.schemas import AccountCreate, AccountOut, AccountWithPassword
+from voucher_service.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountWithPassword,
+    DutiesIn,
+)
 from voucher_service.accounts.service import Person
-from voucher_service.auth.access import ADMIN_ONLY, AUDIT_READ, rule
+from voucher_service.auth.access import AUDIT_READ, SYSTEM_ADMIN, rule
 from voucher_service.db.tables.auth import Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.fields import Id
@@ -24,7 +29,9 @@ def _shown_once(person: Person, password: str) -> AccountWithPassword:
     return AccountWithPassword(**AccountOut.of(person).model_dump(), temporary_password=password)
 
 
-@admin_router.post("/accounts", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
+@admin_router.post(
+    "/accounts", status_code=status.HTTP_201_CREATED, dependencies=rule(SYSTEM_ADMIN)
+)
 def create_account(body: AccountCreate, session: SessionDep, now: NowDep) -> AccountWithPassword:
     """An account for a person of the bureau, an enterprise or a provider, with a temporary
     password (shown once) that must be changed at the first sign-in."""
@@ -35,6 +42,7 @@ def create_account(body: AccountCreate, session: SessionDep, now: NowDep) -> Acc
         display_name=body.display_name,
         role=body.role,
         uscc=body.uscc,
+        duties=frozenset(body.duties),
         password=password,
         must_change_password=True,
         now=now,
@@ -53,7 +61,7 @@ def list_accounts(
     return Page(items=[AccountOut.of(p) for p in people], next_cursor=cursor)
 
 
-@admin_router.post("/accounts/{account_id}/reset-password", dependencies=rule(ADMIN_ONLY))
+@admin_router.post("/accounts/{account_id}/reset-password", dependencies=rule(SYSTEM_ADMIN))
 def reset_password(account_id: Id, session: SessionDep, now: NowDep) -> AccountWithPassword:
     """A new temporary password (shown once); the person's sessions end now."""
     password = service.new_password()
@@ -61,7 +69,14 @@ def reset_password(account_id: Id, session: SessionDep, now: NowDep) -> AccountW
     return _shown_once(person, password)
 
 
-@admin_router.post("/accounts/{account_id}/disable", dependencies=rule(ADMIN_ONLY))
+@admin_router.post("/accounts/{account_id}/disable", dependencies=rule(SYSTEM_ADMIN))
 def disable_account(account_id: Id, session: SessionDep, now: NowDep) -> AccountOut:
     """The person can no longer sign in; their sessions end now."""
     return AccountOut.of(service.disable_account(session, account_id, now=now))
+
+
+@admin_router.put("/accounts/{account_id}/duties", dependencies=rule(SYSTEM_ADMIN))
+def set_duties(account_id: Id, body: DutiesIn, session: SessionDep) -> AccountOut:
+    """Give a bureau person (role bureau) exactly these duties; never one's own, never a
+    system administrator's with a duty that moves money, never an auditor's with another."""
+    return AccountOut.of(service.set_account_duties(session, account_id, frozenset(body.duties)))

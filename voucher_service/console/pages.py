@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from voucher_service.accounts import service as accounts
 from voucher_service.accounts.service import Person, SignedIn
 from voucher_service.auth.access import (
-    ADMIN_ONLY,
     AUDIT_READ,
+    SYSTEM_ADMIN,
     Access,
 )
 from voucher_service.auth.service import Caller
@@ -257,7 +257,7 @@ class AccountsPage:
             "accounts.html",
             status_code=status_code,
             table=table,
-            may_change=self.caller.role in ADMIN_ONLY.roles,
+            may_change=SYSTEM_ADMIN.allows(self.caller),
             roles=ROLES,
             **(values | context),
         )
@@ -269,7 +269,7 @@ class AccountsPage:
 
 def accounts_page_for(access: Access) -> Any:
     """The page, for callers that ``access`` lets in (reading: AUDIT_READ; changing:
-    ADMIN_ONLY, the rules of GET and POST /v1/admin/accounts)."""
+    SYSTEM_ADMIN, the rules of GET and POST /v1/admin/accounts)."""
 
     async def page(
         request: Request,
@@ -282,7 +282,7 @@ def accounts_page_for(access: Access) -> Any:
 
 
 AccountsReader = Annotated[AccountsPage, accounts_page_for(AUDIT_READ)]
-AccountsAdmin = Annotated[AccountsPage, accounts_page_for(ADMIN_ONLY)]
+AccountsAdmin = Annotated[AccountsPage, accounts_page_for(SYSTEM_ADMIN)]
 
 
 @router.get("/admin/accounts")

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from voucher_service.audit.schemas import PostingOut
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
+from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, REVIEW, rule
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
@@ -50,9 +50,7 @@ def _out(session: SessionDep, voucher: Voucher) -> VoucherOut:
     return VoucherOut.of(service.describe_vouchers(session, [voucher])[0])
 
 
-@admin_router.post(
-    "/vouchers", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
-)
+@admin_router.post("/vouchers", status_code=status.HTTP_201_CREATED, dependencies=rule(REVIEW))
 def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> VoucherOut:
     """Issue a voucher: reserves its face value from the year's pool, atomically."""
     voucher = service.issue_voucher(
@@ -104,7 +102,7 @@ def voucher_postings(code: VoucherCode, session: SessionDep) -> Page[PostingOut]
     return Page(items=[PostingOut.of(p) for p in postings])
 
 
-@admin_router.post("/vouchers/{code}/revoke", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/vouchers/{code}/revoke", dependencies=rule(REVIEW))
 def revoke_voucher(code: VoucherCode, body: VoucherRevoke, session: SessionDep) -> VoucherOut:
     """Revoke a voucher; its unspent balance returns to its pool."""
     voucher = service.get_voucher(session, parse_voucher_code_param(code))

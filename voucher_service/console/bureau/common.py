@@ -45,7 +45,7 @@ def allows(request: Request, access: Access) -> bool:
     """Whether the signed-in person's role passes ``access`` (for showing a form's button;
     the form's own route is guarded by the same rule)."""
     viewer: Viewer | None = getattr(request.state, "viewer", None)
-    return viewer is not None and viewer.role in access.roles
+    return viewer is not None and access.allows(viewer)
 
 
 def listing_page(
