@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import selection, service
@@ -24,6 +24,7 @@ from voucher_service.applications.schemas import (
     SelectionOut,
 )
 from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, REVIEW, rule
+from voucher_service.auth.proposals import pending
 from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
@@ -31,6 +32,7 @@ from voucher_service.db.tables.applications import (
     Sector,
     SelectionStatus,
 )
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, Id, ProgramCode, Year, parse_uscc_param
@@ -118,19 +120,36 @@ def get_application(application_id: Id, session: SessionDep) -> ApplicationOut:
     return _out(session, service.get_application(session, application_id))
 
 
-@admin_router.post("/applications/{application_id}/approve", dependencies=rule(REVIEW))
+@admin_router.post(
+    "/applications/{application_id}/approve",
+    dependencies=rule(REVIEW),
+    responses={
+        202: {
+            "description": "Proposed: above the program's second-review amount, "
+            "it waits for a second reviewer (awaiting_confirmation)."
+        }
+    },
+)
 def approve(
-    application_id: Id, body: ApproveIn, session: SessionDep, today: TodayDep, now: NowDep
+    application_id: Id,
+    body: ApproveIn,
+    response: Response,
+    session: SessionDep,
+    today: TodayDep,
+    now: NowDep,
 ) -> ApplicationOut:
     """Approve: issues the voucher (for a smaller amount if given). Refused with nothing
-    written if the checks no longer pass or the pool lacks the amount."""
+    written if the checks no longer pass or the pool lacks the amount. Above the program's
+    second-review amount it is a proposal (202) that a second reviewer confirms."""
     row = service.get_application(session, application_id)
-    return _out(
-        session,
-        service.approve(
-            session, row, amount_fen=body.amount_yuan, reason=body.reason, today=today, now=now
-        ),
+    approved = service.approve(
+        session, row, amount_fen=body.amount_yuan, reason=body.reason, today=today, now=now
     )
+    out = _out(session, approved)
+    waiting = pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id)
+    if waiting is not None:
+        response.status_code, out.awaiting_confirmation = 202, waiting.id
+    return out
 
 
 @admin_router.post("/applications/{application_id}/return", dependencies=rule(REVIEW))

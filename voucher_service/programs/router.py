@@ -43,6 +43,7 @@ def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) ->
         valid_to=body.valid_to,
         rules=body.rules.numbers(),
         eligibility=body.eligibility(),
+        second_review_above_fen=body.second_review_above_yuan,
     )
     return _program_out(session, program, today)
 

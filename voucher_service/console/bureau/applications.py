@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from voucher_service.applications import service
 from voucher_service.applications.service import ApplicationView, BulkOutcome
 from voucher_service.auth.access import BUREAU_READ, REVIEW
+from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import (
@@ -28,6 +29,7 @@ from voucher_service.console.pages import attempt, describe, redirect
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import ApplicationStatus
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.errors import ServiceError
 from voucher_service.pagination import PageParams
@@ -236,7 +238,11 @@ def approve(
         fen = amount_fen(amount) if amount.strip() else None
         service.approve(session, row, amount_fen=fen, reason=reason, today=today, now=now)
 
-    return _decided(request, session, application_id, act, "approved", amount, reason)
+    waits = pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id) is not None
+    done = _decided(request, session, application_id, act, "approved", amount, reason)
+    if not waits and pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id):
+        return redirect(f"{BUREAU}/applications/{application_id}?done=proposed")
+    return done
 
 
 DECLINES = {

@@ -21,6 +21,10 @@ from voucher_service.pagination import PageParams
 # Notices a redirect may ask for (?done=...), by catalogue key: never text from the URL.
 DONE = {
     "approved": "done.approved",
+    "proposed": "done.proposed",
+    "confirmed": "done.confirmed",
+    "proposal_rejected": "done.proposal_rejected",
+    "withdrawn": "done.withdrawn",
     "returned": "done.returned",
     "rejected": "done.rejected",
     "revoked": "done.revoked",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
 from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
+from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import status_options
@@ -18,6 +19,7 @@ from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
@@ -193,4 +195,6 @@ def revoke(
     refused = attempt(session, act)
     if refused is not None:
         return _detail(request, session, code, refused)
-    return redirect(f"{BUREAU}/vouchers/{parse_voucher_code_param(code)}?done=revoked")
+    voucher_code = parse_voucher_code_param(code)
+    waits = pending(session, ConfirmationKind.REVOKE_VOUCHER, voucher_code) is not None
+    return redirect(f"{BUREAU}/vouchers/{voucher_code}?done={'proposed' if waits else 'revoked'}")
