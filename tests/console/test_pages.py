@@ -15,7 +15,7 @@ from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import service
 from voucher_service.console.auth import signed_in_or_none
 from voucher_service.db.tables.audit import AuditEntry
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Principal, Role
 
 
 def test_sign_in_sets_a_locked_down_session_cookie(browser: Browser, people: People) -> None:
@@ -262,3 +262,24 @@ def test_errors_are_pages_in_the_console_look(client: KeyedClient, browser: Brow
     failing = TestClient(client.app, raise_server_exceptions=False).get("/console/sign-in")
     assert failing.status_code == 500 and "服务出错" in failing.text
     assert "fell off the wall" not in failing.text
+
+
+def test_the_system_administrator_opens_a_bureau_persons_account_with_duties(
+    browser: Browser, session: Session, people: People
+) -> None:
+    it = browser("it.qian")
+    page = it.get("/console/admin/accounts").text
+    assert 'name="duties" value="finance"' in page
+    form = {
+        "login": "cashier.wu",
+        "display_name": "吴出纳",
+        "role": "bureau",
+        "duties": ["finance", "review"],
+        "csrf_token": csrf_of(page),
+    }
+    assert it.post("/console/admin/accounts", data=form).status_code == 200
+    made = session.scalar(select(Principal).where(Principal.name == "cashier.wu"))
+    assert made is not None and made.duties == "finance,review"
+    conflicting = {**form, "login": "cashier.zheng", "duties": ["sysadmin", "finance"]}
+    refused = it.post("/console/admin/accounts", data=conflicting)
+    assert refused.status_code == 422 and 'value="finance" checked' in refused.text

@@ -110,6 +110,13 @@ _CORE: tuple[tuple[str, str, str], ...] = (
     ("accounts.login", "登录名", "Login name"),
     ("accounts.display_name", "姓名", "Name"),
     ("accounts.role", "角色", "Role"),
+    ("accounts.duties", "职责（市经信局工作人员）", "Duties (bureau staff)"),
+    (
+        "accounts.duties_hint",
+        "系统管理不得兼任项目管理、审核或财务；审计不得兼任其他职责。",
+        "System administration is not held with program administration, review or finance; "
+        "audit is held alone.",
+    ),
     ("accounts.uscc", "统一社会信用代码", "Credit code"),
     ("accounts.status", "状态", "Status"),
     ("accounts.created_at", "开设时间", "Opened"),

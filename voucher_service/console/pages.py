@@ -39,7 +39,7 @@ from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.deps import NowDep, PageDep, SessionDep
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
@@ -205,7 +205,13 @@ ACCOUNT_COLUMNS = (
 )
 ROLES = [r.value for r in Role]
 ROLE_FILTER = Filter("role", "accounts.role", tuple((r, f"role.{r}") for r in ROLES))
-BLANK_FORM = {"login": "", "display_name": "", "role": Role.ENTERPRISE.value, "uscc": ""}
+BLANK_FORM = {
+    "login": "",
+    "display_name": "",
+    "role": Role.ENTERPRISE.value,
+    "uscc": "",
+    "duties": [],
+}
 
 
 def _account_row(person: Person) -> dict[str, Any]:
@@ -259,6 +265,7 @@ class AccountsPage:
             table=table,
             may_change=SYSTEM_ADMIN.allows(self.caller),
             roles=ROLES,
+            duties=[d.value for d in Duty],
             **(values | context),
         )
 
@@ -299,7 +306,9 @@ def create_account(
     display_name: Annotated[str, Form(max_length=1000)],
     role: Annotated[Role, Form()],
     uscc: Annotated[str, Form(max_length=100)] = "",
+    duties: Annotated[list[Duty] | None, Form(max_length=len(Duty))] = None,
 ) -> Any:
+    """A new account; a bureau person (role bureau) with the duties ticked."""
     password = accounts.new_password()
     created: list[Person] = []
     refused = attempt(
@@ -311,6 +320,7 @@ def create_account(
                 display_name=display_name,
                 role=role,
                 uscc=uscc or None,
+                duties=frozenset(duties or ()),
                 password=password,
                 must_change_password=True,
                 now=now,
@@ -318,7 +328,13 @@ def create_account(
         ),
     )
     if refused is not None:
-        form = {"login": login, "display_name": display_name, "role": role.value, "uscc": uscc}
+        form = {
+            "login": login,
+            "display_name": display_name,
+            "role": role.value,
+            "uscc": uscc,
+            "duties": [d.value for d in duties or ()],
+        }
         return page.refused(session, refused, form=form)
     return page.show(session, shown_once={"login": created[0].account.login, "password": password})
 
