@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -293,3 +294,8 @@ def usage_on(record_id: str, voucher: str, holder: str, fee: str, day: str) -> d
     """``usage_body`` for one hour on the morning of ``day`` (YYYY-MM-DD) in Wuhan."""
     start = datetime.fromisoformat(f"{day}T09:00:00+08:00")
     return usage_body(record_id, voucher, holder, fee, start=start, end=start + timedelta(hours=1))
+
+
+def demo_keys(out: str) -> dict[str, str]:
+    """The demo's keys by their shell variable (``ADMIN_KEY``...), from what it printed."""
+    return dict(re.findall(r"^export (\w+_KEY)=(\S+)", out, re.M))

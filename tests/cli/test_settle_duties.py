@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.cli.test_commands import Capture, demo_keys
+from tests.cli.test_commands import Capture
+from tests.factories import demo_keys
 from voucher_service.cli import main
 
 PROVIDER = "91420100MA4K00100E"  # the demo's provider
