@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from voucher_service import audit_log
 from voucher_service.applications import selection
 from voucher_service.applications.service import ApplicationInput, submit
-from voucher_service.auth.service import create_key, key_holder
+from voucher_service.auth.service import create_key, key_holder, principal_for
 from voucher_service.db.tables.applications import (
     Application,
     ModelSelection,
@@ -17,7 +19,7 @@ from voucher_service.db.tables.applications import (
     SelectionStatus,
     SizeClass,
 )
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
@@ -216,13 +218,57 @@ def make_key(
     *,
     holder: str = "test admin",
     name: str = "test",
+    duties: frozenset[Duty] = frozenset(),
     now: datetime | None = None,
 ) -> str:
-    """An API key (the secret) of the bureau user called ``holder``, or of the enterprise or
-    provider whose credit code ``holder`` is."""
+    """An API key (the secret) of the bureau person called ``holder`` (of role ``bureau``:
+    with ``duties``), or of the enterprise or provider whose credit code ``holder`` is."""
     uscc = holder if role in (Role.ENTERPRISE, Role.PROVIDER) else None
-    principal = key_holder(session, role, name=holder, uscc=uscc)
+    principal = key_holder(session, role, name=holder, uscc=uscc, duties=duties)
     return create_key(session, principal, name=name, now=now or utcnow()).key
+
+
+def make_person(session: Session, *duties: Duty, name: str | None = None) -> Principal:
+    """A bureau person holding ``duties`` (a principal of role ``bureau``)."""
+    name = name or f"person {'+'.join(d.value for d in duties)} {next(_serial)}"
+    return principal_for(session, Role.BUREAU, name=name, duties=frozenset(duties))
+
+
+def acting_as(session: Session, person: Principal) -> Principal:
+    """Make ``person`` the one who acts in ``session`` (the audit actor the API, the console
+    and the command line's ``--as`` set), for tests that call services directly."""
+    audit_log.set_actor(session, audit_log.Actor(person.id, None, f"bureau:{person.name}"))
+    return person
+
+
+SECOND = "second admin"  # KeyedClient's other bureau_admin: a checker for the default one
+
+
+def second_admin(client: Any) -> dict[str, str]:
+    """Headers of a second bureau_admin person, to check what the KeyedClient's default
+    admin made (maker-checker: the closer never approves, the approver never pays)."""
+    return {"Authorization": f"Bearer {client.key(Role.BUREAU_ADMIN, SECOND)}"}
+
+
+def bureau_person(client: Any, *duties: Duty, name: str | None = None) -> dict[str, str]:
+    """Headers of a bureau person (role bureau) holding ``duties``, made once per test."""
+    holder = name or f"test {'+'.join(sorted(d.value for d in duties))}"
+    if (Role.BUREAU, holder) not in client.keys:
+        client.keys[(Role.BUREAU, holder)] = make_key(
+            client.session, Role.BUREAU, holder=holder, duties=frozenset(duties)
+        )
+        client.session.commit()
+    return {"Authorization": f"Bearer {client.keys[(Role.BUREAU, holder)]}"}
+
+
+def sysadmin(client: Any) -> dict[str, str]:
+    """Headers of a system administrator (people, accounts, keys; never money)."""
+    return bureau_person(client, Duty.SYSTEM, name="test sysadmin")
+
+
+def auditor(client: Any) -> dict[str, str]:
+    """Headers of an auditor (reads everything, the audit log included; changes nothing)."""
+    return {"Authorization": f"Bearer {client.key(Role.AUDITOR, 'test auditor')}"}
 
 
 def usage_body(
@@ -248,3 +294,8 @@ def usage_on(record_id: str, voucher: str, holder: str, fee: str, day: str) -> d
     """``usage_body`` for one hour on the morning of ``day`` (YYYY-MM-DD) in Wuhan."""
     start = datetime.fromisoformat(f"{day}T09:00:00+08:00")
     return usage_body(record_id, voucher, holder, fee, start=start, end=start + timedelta(hours=1))
+
+
+def demo_keys(out: str) -> dict[str, str]:
+    """The demo's keys by their shell variable (``ADMIN_KEY``...), from what it printed."""
+    return dict(re.findall(r"^export (\w+_KEY)=(\S+)", out, re.M))

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.conftest import KeyedClient
+from tests.factories import auditor, sysadmin
 from tests.usage.conftest import Scene
 from tests.usage.conftest import scene as scene  # noqa: F401 (a fixture)
 from voucher_service.db.tables.auth import Role
@@ -109,7 +110,7 @@ def test_integers_past_the_database_range_are_refused(scene: Scene) -> None:
         f"/v1/admin/vouchers?cursor={cursor_of('id:' + '9' * 30)}",
         f"/v1/admin/vouchers?cursor={cursor_of('id:' + TOO_BIG)}",
     ]:
-        refused(c.get(path))
+        refused(c.get(path, headers=auditor(c) if path.startswith("/v1/admin/audit") else {}))
     refused(c.post("/v1/admin/applications/approve-bulk", json={"ids": [int(TOO_BIG)]}))
     # Past the 32-bit id columns: PostgreSQL refused a list of them (503), found by fuzzing.
     refused(c.post("/v1/admin/applications/approve-bulk", json={"ids": [2**31]}))
@@ -119,7 +120,7 @@ def test_integers_past_the_database_range_are_refused(scene: Scene) -> None:
             "/v1/admin/selections/decide-bulk", json={"ids": [int(TOO_BIG)], "decision": "selected"}
         )
     )
-    refused(c.post(f"/v1/admin/accounts/{TOO_BIG}/disable"))
+    refused(c.post(f"/v1/admin/accounts/{TOO_BIG}/disable", headers=sysadmin(c)))
     refused(c.post(f"/v1/enterprise/{scene.enterprise}/redemptions/{TOO_BIG}/end"))
     refused(scene.post("r-big", voucher_code=None, redemption_id=int(TOO_BIG)))
     refused(c.get(f"/v1/admin/vouchers?cursor={cursor_of('id:1')}x!"))
@@ -144,8 +145,8 @@ def test_a_cursor_past_a_32_bit_id_column_is_the_end_of_the_list(scene: Scene, c
 def test_control_characters_in_paths_queries_and_bodies_are_refused(scene: Scene) -> None:
     c = scene.client
     refused(c.get(f"/v1/provider/{scene.provider}/usage-records/a%00b"))
-    refused(c.get("/v1/admin/audit?actor=a%00b"))
-    refused(c.get("/v1/admin/audit?target_id=%1b"))
+    refused(c.get("/v1/admin/audit?actor=a%00b", headers=auditor(c)))
+    refused(c.get("/v1/admin/audit?target_id=%1b", headers=auditor(c)))
     refused(c.post("/v1/admin/enterprises", json={"uscc": scene.enterprise, "name": "a\x00b"}))
     refused(c.post(f"/v1/admin/vouchers/{scene.voucher}/revoke", json={"reason": "bad\x00reason"}))
 
@@ -153,10 +154,14 @@ def test_control_characters_in_paths_queries_and_bodies_are_refused(scene: Scene
 def test_dates_are_refused_unless_written_as_dates(scene: Scene) -> None:
     """``GET /v1/admin/audit?to=0`` was accepted (as 1970-01-01): the schema says a date."""
     c = scene.client
-    refused(c.get("/v1/admin/audit?to=0"), 422, "invalid_time")
-    refused(c.get("/v1/admin/audit/sample?seed=1&n=1&from=20260101"), 422, "invalid_time")
+    refused(c.get("/v1/admin/audit?to=0", headers=auditor(c)), 422, "invalid_time")
+    refused(
+        c.get("/v1/admin/audit/sample?seed=1&n=1&from=20260101", headers=auditor(c)),
+        422,
+        "invalid_time",
+    )
     refused(c.get(f"/v1/provider/{scene.provider}/usage-records?from=1"), 422, "invalid_time")
-    assert c.get("/v1/admin/audit?to=2026-06-15").status_code == 200
+    assert c.get("/v1/admin/audit?to=2026-06-15", headers=auditor(c)).status_code == 200
 
 
 def test_anything_unexpected_is_a_500_in_the_error_shape(

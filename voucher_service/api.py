@@ -25,6 +25,7 @@ from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.auth.access import authenticate_key
 from voucher_service.config import get_settings
+from voucher_service.confirmations.router import admin_router as confirmations_admin
 from voucher_service.console import mount_console, mount_docs
 from voucher_service.console.auth import authenticate_cookie
 from voucher_service.console.viewer import CONSOLE
@@ -84,6 +85,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (audit_admin, "/v1/admin"),
     (settlement_admin, "/v1/admin"),
     (applications_admin, "/v1/admin"),
+    (confirmations_admin, "/v1/admin"),
     (network_admin, "/v1/admin"),
     (evaluation_admin, "/v1/admin"),
     (aggregates_admin, "/v1/admin"),

@@ -3,7 +3,8 @@
     ServiceError                      (code, status, message)
     ├── InvalidInput            422   malformed values: money, credit codes, voucher codes, dates
     ├── Unauthorized            401   no key, or a bad, expired or revoked one
-    ├── Forbidden               403   a valid key whose role may not do this
+    ├── Forbidden               403   a valid key whose role may not do this; the same
+    │                                 person as the maker where a second one must check
     ├── TooManyFailures         429   too many failed authentications from here: wait
     ├── NotFound                404   unknown id, or something the caller may not see
     └── Conflict                409   a business rule refuses the request; nothing was written
@@ -48,6 +49,9 @@ class ErrorCode(StrEnum):
     ACCOUNT_DISABLED = "account_disabled"
     WRONG_CODE = "wrong_code"  # a second factor's code (401 at sign-in, 422 at enrolment)
     CSRF = "csrf"  # a console form without its token (403)
+    SAME_PERSON = "same_person"  # maker-checker: a second person must do this (403)
+    SELF_GRANT = "self_grant"  # nobody changes their own duties (403)
+    ACTOR_REQUIRED = "actor_required"  # money moves only by a named person (403)
     BODY_TOO_LARGE = "body_too_large"
     REQUEST_TIMEOUT = "request_timeout"  # headers or body not sent in time (408)
     HEADERS_TOO_LARGE = "headers_too_large"  # 431
@@ -78,6 +82,7 @@ class ErrorCode(StrEnum):
     WEAK_PASSWORD = "weak_password"
     SAME_PASSWORD = "same_password"
     USCC_REQUIRED = "uscc_required"
+    DUTIES_CONFLICT = "duties_conflict"  # duties one person may not hold together
     # 404: unknown, or not the caller's to see
     NOT_FOUND = "not_found"
     PROGRAM_NOT_FOUND = "program_not_found"

@@ -14,7 +14,7 @@ from tests.conftest import NOW
 from tests.factories import make_enterprise, uscc
 from voucher_service.accounts import passwords, second_factor
 from voucher_service.accounts.service import Person, create_account
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.providers.service import register_provider
 
 PASSWORD = "长江大桥-1957-wuhan"
@@ -58,9 +58,12 @@ class People:
     enterprise: Person
     other_enterprise: Person
     provider: Person
+    sysadmin: Person  # role bureau: system administration only
+    finance: Person  # role bureau: finance only
 
     def of(self, role: Role) -> Person:
         return {
+            Role.BUREAU: self.sysadmin,
             Role.BUREAU_ADMIN: self.admin,
             Role.BUREAU_REVIEWER: self.reviewer,
             Role.AUDITOR: self.auditor,
@@ -95,6 +98,8 @@ def people(session: Session) -> People:
         enterprise=make_person(session, "finance.chen", Role.ENTERPRISE, uscc=mine.uscc),
         other_enterprise=make_person(session, "finance.zhou", Role.ENTERPRISE, uscc=theirs.uscc),
         provider=make_person(session, "ops.sun", Role.PROVIDER, uscc=provider.uscc),
+        sysadmin=make_person(session, "it.qian", Role.BUREAU, duties=frozenset({Duty.SYSTEM})),
+        finance=make_person(session, "caiwu.liu", Role.BUREAU, duties=frozenset({Duty.FINANCE})),
     )
     session.commit()
     return made

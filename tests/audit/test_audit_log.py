@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tests.factories import auditor
 from tests.usage.conftest import Scene
 from voucher_service.audit.service import seal, verify_chain
 from voucher_service.db.tables.auth import Role
@@ -14,7 +15,9 @@ from voucher_service.ledger.verify import verify_ledger
 
 
 def entries(scene: Scene, **params: str) -> list[dict]:  # type: ignore[type-arg]
-    return scene.client.get("/v1/admin/audit", params={"limit": 500, **params}).json()["items"]  # type: ignore[no-any-return]
+    return scene.client.get(  # type: ignore[no-any-return]
+        "/v1/admin/audit", params={"limit": 500, **params}, headers=auditor(scene.client)
+    ).json()["items"]
 
 
 def test_each_action_writes_an_entry_naming_who(scene: Scene) -> None:
@@ -50,13 +53,15 @@ def test_each_action_writes_an_entry_naming_who(scene: Scene) -> None:
 
 
 def test_auditors_read_reviewers_do_not(scene: Scene) -> None:
-    auditor = {"Authorization": f"Bearer {scene.client.key(Role.AUDITOR, 'auditor')}"}  # type: ignore[attr-defined]
     reviewer = {"Authorization": f"Bearer {scene.client.key(Role.BUREAU_REVIEWER, 'reviewer')}"}  # type: ignore[attr-defined]
-    assert scene.client.get("/v1/admin/audit", headers=auditor).status_code == 200
+    assert scene.client.get("/v1/admin/audit", headers=auditor(scene.client)).status_code == 200
     assert scene.client.get("/v1/admin/audit", headers=reviewer).status_code == 403
+    # Program administration, review and finance (the old bureau_admin) read no audit log.
+    assert scene.client.get("/v1/admin/audit").status_code == 403
 
 
 def test_sealing_chains_entries_and_verify_walks_them(scene: Scene, session: Session) -> None:
+    auditor(scene.client)  # the reader's key (and its entry) before the seal
     scene.post("s-1")
     sealed = seal(session)
     assert sealed >= 8

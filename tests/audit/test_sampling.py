@@ -16,7 +16,15 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, make_voucher, usage_on, uscc
+from tests.factories import (
+    auditor,
+    make_enterprise,
+    make_pool,
+    make_program,
+    make_voucher,
+    usage_on,
+    uscc,
+)
 from tests.usage.conftest import redeem, register_provider
 from voucher_service.audit import commands, sampling
 from voucher_service.audit.sample_export import RECORD_COLUMNS
@@ -65,7 +73,9 @@ class Scene:
         return response.json()  # type: ignore[no-any-return]
 
     def sample(self, **params: Any) -> Any:
-        return self.client.get("/v1/admin/audit/sample", params=params)
+        return self.client.get(
+            "/v1/admin/audit/sample", params=params, headers=auditor(self.client)
+        )
 
 
 @pytest.fixture

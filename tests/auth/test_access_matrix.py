@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import (
     make_enterprise,
+    make_key,
     make_pool,
     make_program,
     make_provider,
     make_voucher,
 )
 from voucher_service.api import create_app
-from voucher_service.db.tables.auth import AuthFailure, Role
+from voucher_service.db.tables.audit import AuditEntry
+from voucher_service.db.tables.auth import LEGACY_DUTIES, AuthFailure, Duty, Role
 from voucher_service.openapi import access_rule, routes
 
 PUBLIC = {
@@ -31,6 +34,17 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
 }
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Whom a key stands for, as the access rules see it."""
+
+    role: Role
+    duties: frozenset[Duty] = frozenset()
+
+    def __str__(self) -> str:
+        return "+".join(sorted(d.value for d in self.duties)) or self.role.value
 
 
 def api_routes() -> list[tuple[str, str, Any]]:
@@ -53,13 +67,18 @@ def world(client: TestClient, session: Session) -> dict[str, Any]:
     provider = make_provider(session, name="P", offerings=())
     rival = make_provider(session, name="Q", offerings=())
     session.commit()
+    # Who asks: a bureau person per duty, the three legacy roles, an enterprise, a provider.
     keys = {
-        Role.BUREAU_ADMIN: client.key(Role.BUREAU_ADMIN, "matrix admin"),  # type: ignore[attr-defined]
-        Role.BUREAU_REVIEWER: client.key(Role.BUREAU_REVIEWER, "matrix reviewer"),  # type: ignore[attr-defined]
-        Role.AUDITOR: client.key(Role.AUDITOR, "matrix auditor"),  # type: ignore[attr-defined]
-        Role.ENTERPRISE: client.key(Role.ENTERPRISE, mine.uscc),  # type: ignore[attr-defined]
-        Role.PROVIDER: client.key(Role.PROVIDER, provider.uscc),  # type: ignore[attr-defined]
+        Persona(Role.BUREAU, frozenset({duty})): make_key(
+            session, Role.BUREAU, holder=f"matrix {duty.value}", duties=frozenset({duty})
+        )
+        for duty in Duty
     }
+    for role, duties in LEGACY_DUTIES.items():
+        keys[Persona(role, duties)] = make_key(session, role, holder=f"matrix {role.value}")
+    keys[Persona(Role.ENTERPRISE)] = make_key(session, Role.ENTERPRISE, holder=mine.uscc)
+    keys[Persona(Role.PROVIDER)] = make_key(session, Role.PROVIDER, holder=provider.uscc)
+    session.commit()
     strangers = {
         "enterprise": client.key(Role.ENTERPRISE, other.uscc),  # type: ignore[attr-defined]
         "provider": client.key(Role.PROVIDER, rival.uscc),  # type: ignore[attr-defined]
@@ -88,6 +107,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "application_id": "999999",
         "selection_id": "999999",
         "account_id": "999999",
+        "confirmation_id": "999999",
         "fmt": "csv",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
@@ -113,16 +133,41 @@ def test_every_rule_for_every_role(client: TestClient, world: dict[str, Any]) ->
         client.session.execute(delete(AuthFailure))  # type: ignore[attr-defined]
         unknown = f"vsk_{secrets.token_hex(4)}_{'x' * 40}"
         assert call(client, method, path, unknown) == 401, f"{method} {template} with a bad key"
-        for role, key in world["keys"].items():
+        for persona, key in world["keys"].items():
             status = call(client, method, path, key)
-            if role in rule.roles:
-                assert status not in (401, 403), (
-                    f"{role.value} refused {method} {template}: {status}"
-                )
+            if rule.allows(persona):
+                assert status not in (401, 403), f"{persona} refused {method} {template}: {status}"
             else:
-                assert status == 403, f"{role.value} allowed {method} {template}: {status}"
-            outcomes.append(f"{method} {template} {role.value} {status}")
+                assert status == 403, f"{persona} allowed {method} {template}: {status}"
+            outcomes.append(f"{method} {template} {persona} {status}")
         if rule.owner is not None:
             stranger = world["strangers"][rule.owner]
             assert call(client, method, path, stranger) == 404, f"stranger on {method} {template}"
-    assert len(outcomes) == 5 * sum(1 for _, p, _ in api_routes() if p not in PUBLIC)
+    assert len(outcomes) == len(world["keys"]) * sum(
+        1 for _, p, _ in api_routes() if p not in PUBLIC
+    )
+
+
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def test_an_auditor_reads_everything_and_changes_nothing(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    """The audit duty (and the legacy auditor role): every bureau read answers, every
+    change (the audit log's checkpoints included) is refused 403, nothing written."""
+    auditors = [k for p, k in world["keys"].items() if Duty.AUDIT in p.duties]
+    assert len(auditors) == 2
+    bureau = [(m, p) for m, p, _ in api_routes() if p.startswith("/v1/admin")]
+    assert sum(m in MUTATING for m, _ in bureau) > 25
+    entries = select(func.count()).select_from(AuditEntry)
+    before = client.session.execute(entries).scalar()  # type: ignore[attr-defined]
+    for method, template in bureau:
+        path = concrete(template, world)
+        for key in auditors:
+            status = call(client, method, path, key)
+            if method in MUTATING:
+                assert status == 403, f"an auditor changed {method} {template}: {status}"
+            else:
+                assert status not in (401, 403), f"an auditor refused {method} {template}"
+    assert client.session.execute(entries).scalar() == before  # type: ignore[attr-defined]

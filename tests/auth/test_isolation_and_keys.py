@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
+from tests.factories import sysadmin
 from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.auth import ApiKey, Role
 
@@ -108,15 +109,21 @@ def test_key_rotation_expiry_and_revocation(scene: Scene, session: Session) -> N
 
 
 def test_bureau_creates_keys_for_every_role(client: TestClient, scene: Scene) -> None:
+    it = sysadmin(client)
     made = client.post(
-        "/v1/admin/keys", json={"role": "bureau_reviewer", "holder": "张三", "name": "desk"}
+        "/v1/admin/keys",
+        json={"role": "bureau", "duties": ["review"], "holder": "张三", "name": "desk"},
+        headers=it,
     )
     assert made.status_code == 201 and made.json()["holder"] == "张三"
+    assert made.json()["duties"] == ["review"]
     reviewer = bearer(made.json()["key"])
     assert client.get("/v1/admin/vouchers", headers=reviewer).status_code == 200
     assert client.post("/v1/admin/programs", json={}, headers=reviewer).status_code == 403
     for_provider = client.post(
-        "/v1/admin/keys", json={"role": "provider", "uscc": scene.provider, "name": "ops"}
+        "/v1/admin/keys",
+        json={"role": "provider", "uscc": scene.provider, "name": "ops"},
+        headers=it,
     )
     assert for_provider.status_code == 201
     assert (
@@ -125,7 +132,7 @@ def test_bureau_creates_keys_for_every_role(client: TestClient, scene: Scene) ->
         ).status_code
         == 200
     )
-    missing = client.post("/v1/admin/keys", json={"role": "enterprise", "name": "x"})
+    missing = client.post("/v1/admin/keys", json={"role": "enterprise", "name": "x"}, headers=it)
     assert missing.status_code == 422
 
 
@@ -133,6 +140,10 @@ def test_keys_for_unknown_holders_are_not_found(client: TestClient) -> None:
     from tests.factories import uscc
 
     for role, code in (("enterprise", "enterprise_not_found"), ("provider", "provider_not_found")):
-        response = client.post("/v1/admin/keys", json={"role": role, "uscc": uscc(), "name": "x"})
+        response = client.post(
+            "/v1/admin/keys",
+            json={"role": role, "uscc": uscc(), "name": "x"},
+            headers=sysadmin(client),
+        )
         assert (response.status_code, response.json()["error"]["code"]) == (404, code)
         assert "with credit code" in response.json()["error"]["message"]

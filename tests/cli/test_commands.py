@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests.cli.tree import commands, usage_error
 from tests.databases import backend, empty_postgres_database
+from tests.factories import demo_keys
 from voucher_service.accounts.passwords import verify_password
 from voucher_service.cli import app, main
 from voucher_service.config import get_settings
@@ -99,9 +100,11 @@ def test_expire_today_or_before_needs_no_force(cli_database: str, capsys: Captur
     assert capsys.readouterr().out.count("expired 0 voucher(s)") == 2
 
 
-def test_closing_a_month_early_needs_force(cli_database: str, capsys: Capture) -> None:
+def test_closing_a_month_early_needs_force(
+    cli_database: str, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert main(["demo"]) == 0
-    capsys.readouterr()
+    monkeypatch.setenv("VOUCHER_AS", demo_keys(capsys.readouterr().out)["ADMIN_KEY"])
     assert main(["settle", "close", "--period", "2026-06", "--today", "2026-07-01"]) == 2
     said = capsys.readouterr().err
     assert "would close 2026-06 before it has ended in fact" in said
@@ -120,7 +123,8 @@ def test_exports_are_named_by_format_and_say_where(
 
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
-    assert main(["settle", "close", "--period", "2026-05"]) == 0
+    admin = demo_keys(capsys.readouterr().out)["ADMIN_KEY"]
+    assert main(["settle", "close", "--period", "2026-05", "--as", admin]) == 0
     capsys.readouterr()
     assert main(["settle", "export", "--statement", "1", "--format", "xlsx"]) == 0
     assert f"wrote {tmp_path / 'statement-1.xlsx'}" in capsys.readouterr().out
@@ -161,7 +165,7 @@ def test_migrate_names_what_it_applied_or_the_revision_it_found(
 ) -> None:
     assert main(["migrate"]) == 0
     first = capsys.readouterr().out
-    applied = re.findall(r"^applied (\d{4}): ", first, re.M)
+    applied = re.findall(r"^applied (\d{4}[a-z]?): ", first, re.M)  # 0018, 0019 ...
     assert applied[:2] == ["0001", "0002"] and applied == sorted(applied)
     head = applied[-1]
     assert f"the database is at the newest revision, {head} ({len(applied)} applied)" in first
@@ -181,7 +185,8 @@ def test_create_account_from_standard_input(
         main(["create-account", "--login", "Li.Wei", "--display-name", "李伟", "--password-stdin"])
         == 0
     )
-    assert "account li.wei (bureau_admin) created" in capsys.readouterr().out
+    # A fresh install's first person: a system administrator (docs/access.md).
+    assert "account li.wei (bureau: sysadmin) created" in capsys.readouterr().out
     with transaction() as session:
         account = session.scalars(select(Account).where(Account.login == "li.wei")).one()
         assert verify_password(account.password_hash, "长江大桥-1957-wuhan")
@@ -239,7 +244,10 @@ def test_demo_names_the_company_behind_each_key_and_account(
     assert set(lines) >= {
         "B",
         "ADMIN_KEY",
+        "SYSADMIN_KEY",
+        "PROGRAM_KEY",
         "REVIEWER_KEY",
+        "FINANCE_KEY",
         "AUDITOR_KEY",
         "ENTERPRISE_KEY",
         "PROVIDER_KEY",
@@ -251,15 +259,21 @@ def test_demo_names_the_company_behind_each_key_and_account(
     )
     assert lines["PROVIDER_KEY"] == "provider: 武汉人工智能计算中心 (91420100MA4K00100E)"
     assert lines["ADMIN_KEY"].startswith("bureau_admin: demo admin, the bureau")
+    assert lines["FINANCE_KEY"].startswith("bureau (finance): demo.finance, the bureau")
+    assert lines["SYSADMIN_KEY"].startswith("bureau (sysadmin): demo.it, the bureau")
     accounts = re.findall(r"^  (\w+) +(demo\.\w+) +(\S+) +(.+)$", out, re.M)
     assert [a[1] for a in accounts] == [
         "demo.admin",
+        "demo.it",
+        "demo.program",
         "demo.reviewer",
+        "demo.finance",
         "demo.auditor",
         "demo.enterprise",
         "demo.provider",
     ]
-    assert accounts[3][3] == "武汉江岸智算数据科技有限公司 (91420102MA4K00001Q)"
+    assert accounts[0][3].endswith("(finance, program, review)")  # the legacy admin's duties
+    assert accounts[6][3] == "武汉江岸智算数据科技有限公司 (91420102MA4K00001Q)"
     with transaction() as session:
         for _, login, password, _ in accounts:
             account = session.scalars(select(Account).where(Account.login == login)).one()

@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session as DbSession
 
 from tests.console.test_browser import Session, chromium, screenshot  # noqa: F401 (a fixture)
 from tests.databases import fresh_database
+from tests.factories import acting_as, make_person
 from voucher_service.accounts.service import create_account
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, transaction
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
@@ -167,6 +168,7 @@ def _history(session: DbSession, today: date) -> tuple[str, str, str]:
 
     reports = [report("train-0415", 800, SME), report("train-0416", 40, STRANGER)]
     ingest_usage(session, provider, reports, now=utcnow(), tz=tz, grace_days=30)
+    acting_as(session, make_person(session, Duty.FINANCE, name="财务 刘"))
     close_month(session, provider, last.strftime("%Y-%m"), today=today, now=utcnow())
     for login, name, role, uscc in (
         ("chen.finance", "陈会计", Role.ENTERPRISE, SME),

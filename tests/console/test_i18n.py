@@ -9,7 +9,7 @@ import pytest
 
 from voucher_service.console import i18n, i18n_people
 from voucher_service.console.i18n import CATALOGUE, MESSAGES, Translator
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 
 CONSOLE = Path(i18n.__file__).parent
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -68,6 +68,7 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "check.",  # an application's checks (check.<name> and check.<name>.what)
         "cap_scope.",
         "network.part.",  # the parts of a provider's quality score
+        "duty.",  # a bureau person's duties (the accounts form)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}
@@ -107,6 +108,7 @@ def test_unknown_keys_fail_loudly() -> None:
 
 def test_every_role_has_a_name() -> None:
     assert all(f"role.{role.value}" in MESSAGES["zh-CN"] for role in Role)
+    assert all(f"duty.{duty.value}" in MESSAGES["zh-CN"] for duty in Duty)
 
 
 def test_every_refusal_message_is_for_an_error_code_the_service_has() -> None:

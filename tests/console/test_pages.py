@@ -13,7 +13,7 @@ from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import service
 from voucher_service.console.auth import signed_in_or_none
 from voucher_service.db.tables.audit import AuditEntry
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Principal, Role
 
 
 def test_sign_in_sets_a_locked_down_session_cookie(browser: Browser, people: People) -> None:
@@ -182,7 +182,7 @@ def test_a_reviewer_may_not_use_the_admin_pages(browser: Browser, people: People
 def test_the_admin_opens_an_account_and_the_audit_log_names_them(
     browser: Browser, session: Session, people: People
 ) -> None:
-    admin = browser("admin.wang")
+    admin = browser("it.qian")
     token = csrf_of(admin.get("/console/admin/accounts").text)
     form = {
         "login": "clerk.he",
@@ -205,15 +205,15 @@ def test_the_admin_opens_an_account_and_the_audit_log_names_them(
             AuditEntry.action == "account.create", AuditEntry.target_id == "clerk.he"
         )
     )
-    assert entry is not None and entry.actor == "bureau_admin:admin.wang"
-    assert entry.principal_id == people.admin.principal.id and entry.key_id is None
+    assert entry is not None and entry.actor == "bureau:it.qian"
+    assert entry.principal_id == people.sysadmin.principal.id and entry.key_id is None
 
 
 def test_the_account_table_filters_and_pages(browser: Browser, people: People) -> None:
-    admin = browser("admin.wang")
+    admin = browser("it.qian")
     first = admin.get("/console/admin/accounts", params={"role": "enterprise", "limit": 1})
     assert "finance.chen" in first.text and "finance.zhou" not in first.text
-    assert "admin.wang" not in first.text.split("<tbody>")[1]
+    assert "it.qian" not in first.text.split("<tbody>")[1]
     next_url = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert "role=enterprise" in next_url and "limit=1" in next_url and "cursor=" in next_url
     second = admin.get(next_url.replace("&amp;", "&"))
@@ -246,3 +246,24 @@ def test_errors_are_pages_in_the_console_look(client: KeyedClient, browser: Brow
     failing = TestClient(client.app, raise_server_exceptions=False).get("/console/sign-in")
     assert failing.status_code == 500 and "服务出错" in failing.text
     assert "fell off the wall" not in failing.text
+
+
+def test_the_system_administrator_opens_a_bureau_persons_account_with_duties(
+    browser: Browser, session: Session, people: People
+) -> None:
+    it = browser("it.qian")
+    page = it.get("/console/admin/accounts").text
+    assert 'name="duties" value="finance"' in page
+    form = {
+        "login": "cashier.wu",
+        "display_name": "吴出纳",
+        "role": "bureau",
+        "duties": ["finance", "review"],
+        "csrf_token": csrf_of(page),
+    }
+    assert it.post("/console/admin/accounts", data=form).status_code == 200
+    made = session.scalar(select(Principal).where(Principal.name == "cashier.wu"))
+    assert made is not None and made.duties == "finance,review"
+    conflicting = {**form, "login": "cashier.zheng", "duties": ["sysadmin", "finance"]}
+    refused = it.post("/console/admin/accounts", data=conflicting)
+    assert refused.status_code == 422 and 'value="finance" checked' in refused.text

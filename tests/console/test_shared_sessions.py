@@ -14,7 +14,7 @@ from voucher_service.accounts.service import create_account
 from voucher_service.api import create_app
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.db.session import create_db_engine, transaction
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.db.types import utcnow
 
 
@@ -38,7 +38,7 @@ def test_sign_out_and_reset_through_one_process_end_the_session_in_another(
                 password=PASSWORD,
                 now=utcnow(),
             )
-            admin = principal_for(session, Role.BUREAU_ADMIN, name="ops")
+            admin = principal_for(session, Role.BUREAU, name="ops", duties=frozenset({Duty.SYSTEM}))
             admin_key = create_key(session, admin, name="test", now=utcnow()).key
             account_id = person.account.id
         one, two = (TestClient(app_on(e)) for e in engines)

@@ -73,13 +73,14 @@ def load(url: str) -> DemoResult:
         demo = load_demo(session, today=TODAY)
     engine.dispose()
     admin, provider = bearer(demo.keys["bureau_admin"]), bearer(demo.keys["provider"])
+    it, finance = bearer(demo.keys["sysadmin"]), bearer(demo.keys["finance"])
     clock = [NOW]
     with api(url, clock) as http:
         holders = demo.enterprises[:3]
         for uscc, voucher in zip(holders, demo.vouchers, strict=False):
             made = http.post(
                 "/v1/admin/keys",
-                headers=admin,
+                headers=it,
                 json={"role": "enterprise", "uscc": uscc, "name": "drill"},
             )
             assert made.status_code == 201, made.text
@@ -118,7 +119,8 @@ def load(url: str) -> DemoResult:
         )
         assert closed.status_code in (200, 201), closed.text
         [statement] = [s["id"] for s in closed.json()["statements"] if s["subsidy_yuan"] != "0.00"]
-        approved = http.post(f"/v1/admin/statements/{statement}/approve", headers=admin)
+        # Two people: the admin closed, finance approves, the admin pays.
+        approved = http.post(f"/v1/admin/statements/{statement}/approve", headers=finance)
         assert approved.status_code == 200, approved.text
         paid = http.post(
             f"/v1/admin/statements/{statement}/pay",

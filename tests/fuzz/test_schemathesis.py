@@ -44,6 +44,8 @@ CHECKS = [
     "negative_data_rejection",
 ]
 SECONDS_PER_ROLE = int(os.environ.get("FUZZ_SECONDS_PER_ROLE", "22"))
+# The demo's keys fuzzed: its other bureau people (sysadmin, program, finance) are checked on
+# every route by tests/auth/test_access_matrix.py; fuzzing them too would only add time.
 ROLES = ["ADMIN", "REVIEWER", "AUDITOR", "ENTERPRISE", "PROVIDER"]
 
 
@@ -78,7 +80,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             role: re.search(rf"export {role}_KEY=\S+\s+# {role.lower()}: .*\((\w{{18}})\)", text)[1]  # type: ignore[index]
             for role in ("ENTERPRISE", "PROVIDER")
         }
-        assert set(keys) == set(ROLES), text
+        assert set(keys) >= set(ROLES), text
         yield Demo(url, keys, usccs)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.databases import unprotect
-from tests.factories import make_pool, make_program, make_voucher
+from tests.factories import demo_keys, make_pool, make_program, make_voucher
 from tests.usage.conftest import Scene
 from voucher_service.cli import main
 from voucher_service.db.session import normalise_url, transaction
@@ -169,14 +169,17 @@ def test_cli_settlement(cli_database: str, capsys: pytest.CaptureFixture[str], t
     from openpyxl import load_workbook
 
     assert main(["demo", "--today", "2026-06-15"]) == 0
-    capsys.readouterr()
-    assert main(["settle", "close", "--period", "2026-05", "--today", "2026-06-15"]) == 0
+    keys = demo_keys(capsys.readouterr().out)
+    admin, finance = ("--as", keys["ADMIN_KEY"]), ("--as", keys["FINANCE_KEY"])
+    close = ["settle", "close", "--period", "2026-05", "--today", "2026-06-15", *admin]
+    assert main(close) == 0
     first = capsys.readouterr().out
     assert "91420100MA4K00100E 2026-05: statement 1 closed, 0 records, 0.00 yuan" in first
-    assert main(["settle", "close", "--period", "2026-05", "--today", "2026-06-15"]) == 0
+    assert main(close) == 0
     assert "already closed" in capsys.readouterr().out
-    assert main(["settle", "approve", "--statement", "1"]) == 0
-    assert main(["settle", "pay", "--statement", "1", "--reference", "T-2026-06-1"]) == 0
+    # Two people: the admin closed, finance approves, the admin pays (docs/access.md).
+    assert main(["settle", "approve", "--statement", "1", *finance]) == 0
+    assert main(["settle", "pay", "--statement", "1", "--reference", "T-2026-06-1", *admin]) == 0
     assert "statement 1 (2026-05): paid" in capsys.readouterr().out
     out = tmp_path / "s.xlsx"
     assert (

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, make_voucher
+from tests.factories import auditor, make_enterprise, make_pool, make_program, make_voucher
 from voucher_service.db.tables.programs import Program, TopUp
 
 
@@ -73,7 +73,9 @@ def test_declare_a_district_top_up_and_read_it(client: TestClient, session: Sess
     withdraw = client.delete(f"/v1/admin/programs/{hongshan.code}/top-up")
     assert (withdraw.status_code, withdraw.json()["error"]["code"]) == (409, "top_up_refused")
     assert client.delete(f"/v1/admin/programs/{sector.code}/top-up").json()["tops_up"] is None
-    entries = client.get("/v1/admin/audit", params={"action": "program.top_up"}).json()["items"]
+    entries = client.get(
+        "/v1/admin/audit", params={"action": "program.top_up"}, headers=auditor(client)
+    ).json()["items"]
     assert [e["after"]["ceiling_bp"] for e in entries] == [7000, 8000, 7500]
 
 

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.factories import SECOND, auditor, second_admin
 from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.auth import Role
 from voucher_service.ledger.verify import verify_ledger
@@ -62,21 +63,22 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
     assert [line.split(",")[3] for line in detail[1:3]] == ["j-3", "j-1-refund"]
     assert all(line.split(",")[6] == "True" for line in detail[1:3])  # both late
 
-    # Approve (a reviewer may), then pay (an admin only), with a reference.
+    # Two people (docs/access.md): the closer (the default admin) never approves, a reviewer
+    # holds no finance duty, a second admin approves and never pays, the closer pays.
     reviewer = {"Authorization": f"Bearer {c.key(Role.BUREAU_REVIEWER, 'reviewer')}"}  # type: ignore[attr-defined]
+    checker = second_admin(c)
     sid = body["id"]
     premature = c.post(f"/v1/admin/statements/{sid}/pay", json={"payment_reference": "T-1"})
     assert (premature.status_code, premature.json()["error"]["code"]) == (409, "invalid_state")
-    assert (
-        c.post(f"/v1/admin/statements/{sid}/approve", headers=reviewer).json()["status"]
-        == "approved"
+    for who, code in (({}, "same_person"), (reviewer, "forbidden")):
+        refused = c.post(f"/v1/admin/statements/{sid}/approve", headers=who)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, code)
+    approved = c.post(f"/v1/admin/statements/{sid}/approve", headers=checker).json()
+    assert approved["status"] == "approved"
+    refused = c.post(
+        f"/v1/admin/statements/{sid}/pay", json={"payment_reference": "T-1"}, headers=checker
     )
-    assert (
-        c.post(
-            f"/v1/admin/statements/{sid}/pay", json={"payment_reference": "T-1"}, headers=reviewer
-        ).status_code
-        == 403
-    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "same_person")
     paid = c.post(
         f"/v1/admin/statements/{sid}/pay", json={"payment_reference": "WH-TREAS-0715-1"}
     ).json()
@@ -85,7 +87,19 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
         c.post(f"/v1/admin/statements/{sid}/pay", json={"payment_reference": "again"}).status_code
         == 409
     )
-    assert c.post(f"/v1/admin/statements/{sid}/approve").status_code == 409
+    assert c.post(f"/v1/admin/statements/{sid}/approve", headers=checker).status_code == 409
+    trail = c.get(
+        "/v1/admin/audit", params={"target_type": "statement", "target_id": sid}, headers=auditor(c)
+    )
+    entries = {e["action"]: e["after"] for e in trail.json()["items"]}
+    assert (
+        entries["statement.approve"]["closed_by"],
+        entries["statement.approve"]["approved_by"],
+    ) == ("test admin", SECOND)
+    assert (entries["statement.pay"]["approved_by"], entries["statement.pay"]["paid_by"]) == (
+        SECOND,
+        "test admin",
+    )
     paid_account = session.execute(
         text(
             "SELECT SUM(amount_fen) FROM ledger_posting"

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.accounts.service import Person
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role, parse_duties
 from voucher_service.fields import USCC, Name
 
 
@@ -16,7 +16,12 @@ class AccountCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"login": "zhangsan", "display_name": "张三", "role": "bureau_reviewer"},
+                {
+                    "login": "zhangsan",
+                    "display_name": "张三",
+                    "role": "bureau",
+                    "duties": ["finance"],
+                },
                 {
                     "login": "lisi.finance",
                     "display_name": "李四 (财务)",
@@ -34,6 +39,21 @@ class AccountCreate(BaseModel):
     display_name: Name = Field(min_length=1, max_length=200)
     role: Role
     uscc: USCC | None = Field(default=None, description="Enterprise and provider accounts.")
+    duties: list[Duty] = Field(
+        default=[], max_length=len(Duty), description="A bureau person's duties (role bureau)."
+    )
+
+
+class DutiesIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"duties": ["review", "finance"]}]}
+    )
+
+    duties: list[Duty] = Field(
+        min_length=1,
+        max_length=len(Duty),
+        description="Exactly the duties the person holds from now on (never one's own).",
+    )
 
 
 class AccountOut(BaseModel):
@@ -42,6 +62,7 @@ class AccountOut(BaseModel):
     display_name: str
     role: Role
     holder: str = Field(description="The principal the person acts as (its API keys' holder).")
+    duties: list[Duty] = Field(description="A bureau person's duties (docs/access.md).")
     uscc: str | None
     must_change_password: bool
     created_at: datetime
@@ -58,6 +79,7 @@ class AccountOut(BaseModel):
             display_name=a.display_name,
             role=person.role,
             holder=person.principal.name,
+            duties=sorted(parse_duties(person.principal.duties)),
             uscc=person.enterprise_uscc or person.provider_uscc,
             must_change_password=a.must_change_password,
             created_at=a.created_at,

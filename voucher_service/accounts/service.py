@@ -20,9 +20,10 @@ from voucher_service.accounts.passwords import (
     hash_password,
     verify_password,
 )
+from voucher_service.auth.duties import duties_of, set_duties
 from voucher_service.auth.service import Caller, principal_for
 from voucher_service.db.tables.accounts import Account, AccountSession
-from voucher_service.db.tables.auth import Principal, Role
+from voucher_service.db.tables.auth import Duty, Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
 from voucher_service.domain.uscc import USCCError, validate_uscc
@@ -77,6 +78,7 @@ class Person:
             enterprise_uscc=self.enterprise_uscc,
             provider_id=self.principal.provider_id,
             provider_uscc=self.provider_uscc,
+            duties=duties_of(self.principal),
         )
 
     def actor(self) -> audit.Actor:
@@ -127,12 +129,15 @@ def create_account(
     role: Role,
     password: str,
     uscc: str | None = None,
+    duties: frozenset[Duty] = frozenset(),
     must_change_password: bool = False,
     now: datetime,
 ) -> Person:
     """An account for a person, bound to the principal of their role: their own for bureau
-    staff, the enterprise's or provider's (``uscc``) for its users. For the admin API (which
-    passes a generated password and ``must_change_password``) and the command line."""
+    staff (a new bureau person gets ``duties``; an existing one, the account's login as
+    their name, keeps theirs), the enterprise's or provider's (``uscc``) for its users. For
+    the admin API (which passes a generated password and ``must_change_password``) and the
+    command line."""
     login = normalise_login(login)
     check_new_password(password, login)
     display_name = display_name.strip()
@@ -162,7 +167,9 @@ def create_account(
             enterprise = get_enterprise(session, uscc)
         else:
             provider = get_provider(session, uscc)
-    principal = principal_for(session, role, name=login, enterprise=enterprise, provider=provider)
+    principal = principal_for(
+        session, role, name=login, enterprise=enterprise, provider=provider, duties=duties
+    )
     account = Account(
         login=login,
         display_name=display_name,
@@ -181,6 +188,7 @@ def create_account(
         login,
         after={
             "role": role.value,
+            "duties": principal.duties,
             "display_name": display_name,
             "holder": principal.name,
             "uscc": uscc,
@@ -193,6 +201,15 @@ def create_account(
         enterprise.uscc if enterprise else None,
         provider.uscc if provider else None,
     )
+
+
+def set_account_duties(session: Session, account_id: int, duties: frozenset[Duty]) -> Person:
+    """Give the account's bureau person exactly ``duties`` (``duties.set_duties``: never
+    one's own, never conflicting)."""
+    person = get_person(session, account_id)
+    session.refresh(person.principal, with_for_update=True)
+    set_duties(session, person.principal, duties)
+    return person
 
 
 def reset_password(session: Session, account_id: int, *, password: str, now: datetime) -> Person:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import selection, service
@@ -23,7 +23,8 @@ from voucher_service.applications.schemas import (
     SelectionIn,
     SelectionOut,
 )
-from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
+from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, REVIEW, rule
+from voucher_service.auth.proposals import pending
 from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
@@ -31,6 +32,7 @@ from voucher_service.db.tables.applications import (
     Sector,
     SelectionStatus,
 )
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, Id, ProgramCode, Year, parse_uscc_param
@@ -118,22 +120,39 @@ def get_application(application_id: Id, session: SessionDep) -> ApplicationOut:
     return _out(session, service.get_application(session, application_id))
 
 
-@admin_router.post("/applications/{application_id}/approve", dependencies=rule(BUREAU_STAFF))
+@admin_router.post(
+    "/applications/{application_id}/approve",
+    dependencies=rule(REVIEW),
+    responses={
+        202: {
+            "description": "Proposed: above the program's second-review amount, "
+            "it waits for a second reviewer (awaiting_confirmation)."
+        }
+    },
+)
 def approve(
-    application_id: Id, body: ApproveIn, session: SessionDep, today: TodayDep, now: NowDep
+    application_id: Id,
+    body: ApproveIn,
+    response: Response,
+    session: SessionDep,
+    today: TodayDep,
+    now: NowDep,
 ) -> ApplicationOut:
     """Approve: issues the voucher (for a smaller amount if given). Refused with nothing
-    written if the checks no longer pass or the pool lacks the amount."""
+    written if the checks no longer pass or the pool lacks the amount. Above the program's
+    second-review amount it is a proposal (202) that a second reviewer confirms."""
     row = service.get_application(session, application_id)
-    return _out(
-        session,
-        service.approve(
-            session, row, amount_fen=body.amount_yuan, reason=body.reason, today=today, now=now
-        ),
+    approved = service.approve(
+        session, row, amount_fen=body.amount_yuan, reason=body.reason, today=today, now=now
     )
+    out = _out(session, approved)
+    waiting = pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id)
+    if waiting is not None:
+        response.status_code, out.awaiting_confirmation = 202, waiting.id
+    return out
 
 
-@admin_router.post("/applications/{application_id}/return", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/applications/{application_id}/return", dependencies=rule(REVIEW))
 def return_for_changes(
     application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
@@ -141,7 +160,7 @@ def return_for_changes(
     return _out(session, service.return_for_changes(session, row, reason=body.reason, now=now))
 
 
-@admin_router.post("/applications/{application_id}/reject", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/applications/{application_id}/reject", dependencies=rule(REVIEW))
 def reject(
     application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
@@ -149,7 +168,7 @@ def reject(
     return _out(session, service.reject(session, row, reason=body.reason, now=now))
 
 
-@admin_router.post("/applications/approve-bulk", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/applications/approve-bulk", dependencies=rule(REVIEW))
 def approve_bulk(
     body: BulkApproveIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> list[BulkResultOut]:
@@ -158,7 +177,7 @@ def approve_bulk(
     return [BulkResultOut.of(outcome) for outcome in outcomes]
 
 
-@admin_router.post("/blacklist", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
+@admin_router.post("/blacklist", status_code=status.HTTP_201_CREATED, dependencies=rule(REVIEW))
 def add_to_blacklist(body: BlacklistIn, session: SessionDep) -> dict[str, Any]:
     """Bar an enterprise from applying (its existing vouchers are not touched)."""
     entry = service.blacklist(session, get_enterprise(session, body.uscc), reason=body.reason)
@@ -222,7 +241,7 @@ def _decide(
     return _selection_out(session, decided)
 
 
-@admin_router.post("/selections/{selection_id}/select", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/selections/{selection_id}/select", dependencies=rule(REVIEW))
 def select_model(
     selection_id: Id, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
@@ -230,7 +249,7 @@ def select_model(
     return _decide(selection_id, SelectionStatus.SELECTED, body.reason, session, today, now)
 
 
-@admin_router.post("/selections/{selection_id}/decline", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/selections/{selection_id}/decline", dependencies=rule(REVIEW))
 def decline_model(
     selection_id: Id, body: DecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> SelectionOut:
@@ -238,7 +257,7 @@ def decline_model(
     return _decide(selection_id, SelectionStatus.DECLINED, body.reason, session, today, now)
 
 
-@admin_router.post("/selections/decide-bulk", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/selections/decide-bulk", dependencies=rule(REVIEW))
 def decide_bulk(
     body: BulkDecisionIn, session: SessionDep, today: TodayDep, now: NowDep
 ) -> list[BulkDecisionOut]:

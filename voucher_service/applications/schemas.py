@@ -130,6 +130,11 @@ class ApplicationOut(ReviewedOut):
     revenue_yuan: Yuan
     declares_no_related_party: bool
 
+    awaiting_confirmation: int | None = Field(
+        default=None,
+        description="The proposal waiting for a second reviewer (GET /v1/admin/confirmations).",
+    )
+
     @classmethod
     def of(cls, view: service.ApplicationView) -> ApplicationOut:
         row = view.application

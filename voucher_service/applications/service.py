@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service import audit_log
+from voucher_service.auth.proposals import needs_second_person, propose
 from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
@@ -31,6 +32,7 @@ from voucher_service.db.tables.applications import (
     SelectionStatus,
     SizeClass,
 )
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
@@ -307,9 +309,12 @@ def approve(
     reason: str,
     today: date,
     now: datetime,
+    confirmed: bool = False,
 ) -> Application:
     """Approve and issue the voucher (for ``amount_fen`` if smaller than requested). Refused,
-    with nothing written, when the checks no longer pass or the pool lacks the amount."""
+    with nothing written, when the checks no longer pass or the pool lacks the amount. An
+    amount above the program's second-review amount is only proposed (``auth.proposals``):
+    the application stays submitted until a second reviewer confirms (``confirmed``)."""
     if row.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(
             f"application {row.id} is {row.status}; only a submitted one can be approved"
@@ -328,6 +333,18 @@ def approve(
     )
     if not all(c.ok for c in checks):
         raise NotEligible(f"application {row.id} no longer passes its checks: {_failed(checks)}")
+    if not confirmed and needs_second_person(program.second_review_above_fen, amount):
+        propose(
+            session,
+            ConfirmationKind.APPROVE_APPLICATION,
+            row.id,
+            payload={"amount_fen": amount, "reason": reason},
+            summary=f"approve application {row.id} of {enterprise.uscc} ({enterprise.name}) "
+            f"for {fen_to_yuan(amount)} yuan of {program.code} {row.year}, above "
+            f"{fen_to_yuan(program.second_review_above_fen or 0)} yuan",
+            now=now,
+        )
+        return row
     voucher = issue_voucher(
         session,
         program=program,

@@ -4,6 +4,10 @@ route and fails if one has none, then checks each rule with a key of every role.
 Semantics: no key or a bad one -> 401; a valid key whose role may not do this -> 403;
 another principal's enterprise or provider -> 404 (its existence is not revealed).
 
+A bureau rule names duties (``Duty``): a bureau person passes when they hold one of them
+(the legacy roles hold theirs by the mapping in db/tables/auth.py). Who checks whom
+(maker-checker) is the services' rule, not the routes' (auth/duties.py).
+
 The key is checked by the gate (``gate.py``), in a short transaction of its own, before the
 request's body is read (``authenticate_key``); the rules here only read the caller the gate
 put on the request: no query, no thread hop.
@@ -13,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log
 from voucher_service.auth.service import Caller, authenticate
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.domain.uscc import USCCError, validate_uscc
 from voucher_service.errors import ErrorCode, Forbidden, NotFound, Unauthorized
 from voucher_service.metrics import AUTH_FAILURES
@@ -56,25 +60,39 @@ async def current_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-class Access:
-    """An access rule: the roles allowed, and whether the path's ``{uscc}`` must be the
-    caller's own enterprise (``owner=Role.ENTERPRISE``) or provider (``Role.PROVIDER``)."""
+class Grantee(Protocol):
+    """Whoever a rule is asked about: an API caller, or the console's signed-in person."""
 
-    def __init__(self, *roles: Role, owner: Role | None = None):
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def duties(self) -> frozenset[Duty]: ...
+
+
+class Access:
+    """An access rule: the bureau duties allowed, or the role (enterprise, provider), and
+    whether the path's ``{uscc}`` must be the caller's own enterprise
+    (``owner=Role.ENTERPRISE``) or provider (``Role.PROVIDER``)."""
+
+    def __init__(self, *grants: Duty | Role, owner: Role | None = None):
         assert owner in (None, Role.ENTERPRISE, Role.PROVIDER), owner
-        self.roles = frozenset(roles)
+        self.duties = frozenset(g for g in grants if isinstance(g, Duty))
+        self.roles = frozenset(g for g in grants if isinstance(g, Role))
+        assert self.roles <= {Role.ENTERPRISE, Role.PROVIDER}, self.roles
         self.owner = owner
 
     async def __call__(self, request: Request, caller: CallerDep) -> Caller:
         self.check(request, caller)
         return caller
 
+    def allows(self, who: Grantee) -> bool:
+        """Whether ``who``'s role or duties pass this rule (the owner check aside)."""
+        return who.role in self.roles or bool(who.duties & self.duties)
+
     def check(self, request: Request, caller: Caller) -> None:
         """Refuse ``caller`` (403 or 404) unless this rule lets it make ``request``."""
-        if caller.role not in self.roles:
-            raise Forbidden(
-                f"the role {caller.role.value} may not {request.method} {request.url.path}"
-            )
+        self.require(caller, f"{request.method} {request.url.path}")
         if self.owner is not None:
             enterprise = self.owner is Role.ENTERPRISE
             own = caller.enterprise_uscc if enterprise else caller.provider_uscc
@@ -88,15 +106,30 @@ class Access:
                 )
                 raise NotFound(f"no {self.owner} {asked}", code=code)
 
+    def require(self, caller: Caller, doing: str) -> None:
+        """Forbidden unless ``caller`` passes this rule (the command line's ``--as`` too)."""
+        if not self.allows(caller):
+            held = ", ".join(sorted(d.value for d in caller.duties)) or "none"
+            raise Forbidden(
+                f"the role {caller.role.value} (duties: {held}) may not {doing}"
+                f" (needs one of: {self.describe()})"
+            )
+
+    def describe(self) -> str:
+        return ", ".join(sorted(g.value for g in self.duties | self.roles))
+
     def __repr__(self) -> str:
         owner = f", owner={self.owner}" if self.owner else ""
-        return f"Access({', '.join(sorted(r.value for r in self.roles))}{owner})"
+        return f"Access({self.describe()}{owner})"
 
 
-ADMIN_ONLY = Access(Role.BUREAU_ADMIN)
-BUREAU_STAFF = Access(Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER)
-BUREAU_READ = Access(Role.BUREAU_ADMIN, Role.BUREAU_REVIEWER, Role.AUDITOR)
-AUDIT_READ = Access(Role.BUREAU_ADMIN, Role.AUDITOR)
+SYSTEM_ADMIN = Access(Duty.SYSTEM)  # people, accounts, keys: never money
+PROGRAM_ADMIN = Access(Duty.PROGRAM)  # programs, pools, rule versions, top-ups
+REVIEW = Access(Duty.REVIEW)  # applications, selections, enterprises, providers, vouchers
+FINANCE = Access(Duty.FINANCE)  # approving and paying statements
+CLOSE = Access(Duty.FINANCE, Duty.REVIEW)  # closing a month (never approved by its closer)
+BUREAU_READ = Access(*Duty)
+AUDIT_READ = Access(Duty.AUDIT, Duty.SYSTEM)  # the audit log, keys and accounts
 ENTERPRISE_SELF = Access(Role.ENTERPRISE, owner=Role.ENTERPRISE)
 PROVIDER_SELF = Access(Role.PROVIDER, owner=Role.PROVIDER)
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, status
 
 from voucher_service.auth import service
 from voucher_service.auth.access import (
-    ADMIN_ONLY,
     AUDIT_READ,
     ENTERPRISE_SELF,
     PROVIDER_SELF,
+    SYSTEM_ADMIN,
     Access,
     allow,
     rule,
@@ -38,10 +38,12 @@ def create_key(
     body: KeyCreate,
     session: SessionDep,
     now: NowDep,
-    caller: Annotated[Caller, allow(ADMIN_ONLY)],
+    caller: Annotated[Caller, allow(SYSTEM_ADMIN)],
 ) -> NewKeyOut:
     """Create a key for a bureau user, an enterprise or a provider. Shown once."""
-    principal = service.key_holder(session, body.role, name=body.holder, uscc=body.uscc)
+    principal = service.key_holder(
+        session, body.role, name=body.holder, uscc=body.uscc, duties=frozenset(body.duties)
+    )
     new = service.create_key(
         session, principal, name=body.name, expires_at=body.expires_at, created_by=caller, now=now
     )
@@ -54,7 +56,7 @@ def list_keys(session: SessionDep, page: PageDep) -> Page[KeyOut]:
     return Page(items=[KeyOut.of(v) for v in service.list_keys(session)])
 
 
-@admin_router.post("/keys/{prefix}/revoke", dependencies=rule(ADMIN_ONLY))
+@admin_router.post("/keys/{prefix}/revoke", dependencies=rule(SYSTEM_ADMIN))
 def revoke_key(prefix: KeyPrefix, session: SessionDep, now: NowDep) -> KeyOut:
     return KeyOut.of(service.revoke_key(session, prefix, now=now))
 

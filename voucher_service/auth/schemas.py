@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.auth.service import KeyView, NewKey
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role, parse_duties
 from voucher_service.fields import USCC, Instant, Name
 
 
@@ -25,7 +25,7 @@ class KeyCreate(SelfKeyCreate):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"role": "bureau_reviewer", "name": "张三 (service agency)"},
+                {"role": "bureau", "duties": ["review"], "holder": "张三", "name": "laptop"},
                 {"role": "enterprise", "uscc": "91420106MA4K00005Y", "name": "portal"},
             ]
         },
@@ -36,6 +36,11 @@ class KeyCreate(SelfKeyCreate):
         default=None, max_length=200, description="Bureau keys: the person or system."
     )
     uscc: USCC | None = Field(default=None, description="Enterprise and provider keys.")
+    duties: list[Duty] = Field(
+        default=[],
+        max_length=len(Duty),
+        description="A new bureau person's duties (role bureau); an existing one keeps theirs.",
+    )
 
 
 class KeyOut(BaseModel):
@@ -43,6 +48,7 @@ class KeyOut(BaseModel):
     name: str
     role: Role
     holder: str
+    duties: list[Duty] = Field(description="The holder's bureau duties (docs/access.md).")
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None
@@ -56,6 +62,7 @@ class KeyOut(BaseModel):
             name=k.name,
             role=Role(p.role),
             holder=p.name,
+            duties=sorted(parse_duties(p.duties)),
             created_at=k.created_at,
             last_used_at=k.last_used_at,
             expires_at=k.expires_at,

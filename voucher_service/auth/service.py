@@ -21,8 +21,16 @@ from sqlmodel import col
 
 from voucher_service import audit_log
 from voucher_service.auth import throttle
+from voucher_service.auth.duties import check_duties, duties_of
 from voucher_service.db.statements import first_row
-from voucher_service.db.tables.auth import ApiKey, Principal, Role
+from voucher_service.db.tables.auth import (
+    ApiKey,
+    Duty,
+    Principal,
+    Role,
+    format_duties,
+    parse_duties,
+)
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
 from voucher_service.errors import (
@@ -61,6 +69,8 @@ class Caller:
     # records without looking the provider up again.
     provider_status: str | None = None
     provider_status_reason: str = ""
+    # A bureau person's duties (what the access rules check); none for the others.
+    duties: frozenset[Duty] = frozenset()
 
 
 def _hash(key: str) -> str:
@@ -84,8 +94,11 @@ def principal_for(
     name: str | None = None,
     enterprise: Enterprise | None = None,
     provider: Provider | None = None,
+    duties: frozenset[Duty] = frozenset(),
 ) -> Principal:
-    """The principal of an enterprise, a provider, or a named bureau user (made if new)."""
+    """The principal of an enterprise, a provider, or a named bureau person (made if new,
+    with ``duties``: see ``duties.check_duties``). An existing bureau person keeps theirs:
+    duties change only through ``duties.set_duties``, by someone else."""
     if role is Role.ENTERPRISE:
         if enterprise is None:
             raise InvalidInput("an enterprise key needs the enterprise's credit code")
@@ -107,14 +120,26 @@ def principal_for(
             name=name,
             enterprise_id=enterprise.id if enterprise else None,
             provider_id=provider.id if provider else None,
+            duties=format_duties(check_duties(role, duties)),
         )
         session.add(principal)
         session.flush()
+    elif duties and frozenset(duties) != duties_of(principal):
+        raise InvalidInput(
+            f"{name} already holds {principal.duties or 'no duties'}: change a person's "
+            "duties with PUT /v1/admin/people/{name}/duties",
+            code=ErrorCode.DUTIES_CONFLICT,
+        )
     return principal
 
 
 def key_holder(
-    session: Session, role: Role, *, name: str | None = None, uscc: str | None = None
+    session: Session,
+    role: Role,
+    *,
+    name: str | None = None,
+    uscc: str | None = None,
+    duties: frozenset[Duty] = frozenset(),
 ) -> Principal:
     """The principal a new key is for: the bureau user or system called ``name``, or the
     enterprise or provider whose credit code is ``uscc`` (looked up in its table here, so that
@@ -124,7 +149,9 @@ def key_holder(
         enterprise = _by_credit_code(session, Enterprise, uscc, ErrorCode.ENTERPRISE_NOT_FOUND)
     if role is Role.PROVIDER and uscc:
         provider = _by_credit_code(session, Provider, uscc, ErrorCode.PROVIDER_NOT_FOUND)
-    return principal_for(session, role, name=name, enterprise=enterprise, provider=provider)
+    return principal_for(
+        session, role, name=name, enterprise=enterprise, provider=provider, duties=duties
+    )
 
 
 def _by_credit_code(session: Session, table: Any, uscc: str, code: ErrorCode) -> Any:
@@ -208,6 +235,7 @@ _KEY_COLUMNS: tuple[Any, ...] = (
     col(Principal.id).label("principal_id"),
     Principal.role,
     Principal.name,
+    Principal.duties,
     Principal.enterprise_id,
     Principal.provider_id,
     col(Enterprise.uscc).label("enterprise_uscc"),
@@ -275,6 +303,7 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
         provider_uscc=row.provider_uscc,
         provider_status=row.provider_status,
         provider_status_reason=row.status_reason or "",
+        duties=parse_duties(row.duties),
     )
 
 

@@ -8,10 +8,11 @@ job's log holds results, not redraws.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -31,6 +32,10 @@ from sqlalchemy.orm import Session
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.config import get_settings
 from voucher_service.errors import ServiceError
+
+if TYPE_CHECKING:
+    from voucher_service.auth.access import Access
+    from voucher_service.auth.service import Caller
 
 # Rich writes to whatever sys.stdout/sys.stderr are at the time (tests capture them); it never
 # wraps a line (scripts read them) and colours nothing it was not asked to.
@@ -62,21 +67,69 @@ Force = Annotated[
 ]
 
 
+Acting = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="VOUCHER_AS",
+        metavar="KEY|LOGIN",
+        help="Who acts (money moves only by a named person, checked as the API checks them): "
+        "an API key, or a console login (its password from VOUCHER_PASSWORD, or asked).",
+        show_default="nobody: refused",
+    ),
+]
+
+
 @contextmanager
-def cli_session(*, dry_run: bool = False) -> Iterator[Session]:
-    """One transaction for a command's work, the command line as its audit actor; committed
-    at the end (rolled back on error, or always for a dry run). A refusal of the service
-    ends the command with exit code 1 and its message, naming the error code."""
+def cli_session(
+    *, dry_run: bool = False, acting: str | None = None, access: Access | None = None
+) -> Iterator[Session]:
+    """One transaction for a command's work, the command line as its audit actor, or the
+    person ``acting`` names (``--as``: a key, or a login and its password) whom ``access``,
+    the API's rule for the same action, must let in; committed at the end (rolled back on
+    error, or always for a dry run). A refusal of the service ends the command with exit
+    code 1 and its message, naming the error code."""
+    from voucher_service.auth.access import actor_of
     from voucher_service.db.session import transaction
 
     try:
         with transaction() as session:
             set_actor(session, CLI)
+            if acting:
+                caller = acting_caller(session, acting)
+                if access is not None:
+                    access.require(caller, f"do this ({access.describe()} only)")
+                set_actor(session, actor_of(caller))
             yield session
             if dry_run:
                 session.rollback()
     except ServiceError as error:
         raise fail(f"{error.message} ({error.code})") from error
+
+
+def acting_caller(session: Session, who: str) -> Caller:
+    """The person ``--as`` names: a key, authenticated as the API does (unknown, revoked or
+    expired keys are refused), or a console login with its password (signed in as the
+    console does, throttled alike)."""
+    from voucher_service.accounts.signin import check_password, check_second_factor
+    from voucher_service.auth.service import authenticate
+    from voucher_service.db.types import utcnow
+
+    now = utcnow()
+    if who.startswith("vsk_"):
+        return authenticate(session, who, now=now, client="command line")
+    password = os.environ.get("VOUCHER_PASSWORD") or typer.prompt(
+        f"Password of {who}", hide_input=True, err=True
+    )
+    person = check_password(session, login=who, password=password, client="command line", now=now)
+    if person.account.totp_confirmed_at is not None:
+        # A person with a second factor proves it here too, as in the console.
+        code = os.environ.get("VOUCHER_CODE") or typer.prompt(
+            f"Authenticator code (or a recovery code) of {who}", err=True
+        )
+        check_second_factor(session, person, code=code, client="command line", now=now)
+    caller: Caller = person.caller()
+    return caller
 
 
 def fail(message: str, *, code: int = 1) -> typer.Exit:
@@ -85,7 +138,13 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def as_of(today: date | None, *, force: bool, preview: Callable[[Session, date], str]) -> date:
+def as_of(
+    today: date | None,
+    *,
+    force: bool,
+    preview: Callable[[Session, date], str],
+    acting: str | None = None,
+) -> date:
     """The day a command acts as of. A day after today changes the books as if time had
     passed (vouchers expire early, an open month closes), and cannot be undone: without
     ``--force``, run the work in a transaction that is rolled back, say what it would have
@@ -97,7 +156,7 @@ def as_of(today: date | None, *, force: bool, preview: Callable[[Session, date],
     if force:
         err.print(f"--today {today} is after today ({real}); going ahead (--force)", markup=False)
         return today
-    with cli_session(dry_run=True) as session:
+    with cli_session(dry_run=True, acting=acting) as session:
         would = preview(session, today)
     err.print(
         f"--today {today} is after today ({real}). As of {today}, this {would}.\n"

@@ -9,7 +9,7 @@ import typer
 
 from voucher_service.cli.common import PEOPLE, Day, cli_session, err, out, working
 from voucher_service.config import get_settings
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 
 app = typer.Typer()
 
@@ -18,36 +18,51 @@ Uscc = Annotated[
     typer.Option(help="Enterprise and provider roles: the company's credit code."),
 ]
 
-# The demo prints its keys as shell lines: docs/ and README.md use these names.
+Duties = Annotated[
+    list[Duty] | None,
+    typer.Option(
+        "--duty",
+        help="Role bureau: a duty the new person holds (repeat for several).",
+        show_default="sysadmin: the first person of a fresh install",
+    ),
+]
+
+# The demo prints its keys as shell lines: docs/ and README.md use these names (by the slot
+# of tools/demo.py's people).
 KEY_VARIABLES = {
-    Role.BUREAU_ADMIN: "ADMIN_KEY",
-    Role.BUREAU_REVIEWER: "REVIEWER_KEY",
-    Role.AUDITOR: "AUDITOR_KEY",
-    Role.ENTERPRISE: "ENTERPRISE_KEY",
-    Role.PROVIDER: "PROVIDER_KEY",
+    "bureau_admin": "ADMIN_KEY",
+    "sysadmin": "SYSADMIN_KEY",
+    "program": "PROGRAM_KEY",
+    "bureau_reviewer": "REVIEWER_KEY",
+    "finance": "FINANCE_KEY",
+    "auditor": "AUDITOR_KEY",
+    "enterprise": "ENTERPRISE_KEY",
+    "provider": "PROVIDER_KEY",
 }
 
 
 @app.command("create-key", rich_help_panel=PEOPLE)
 def create_key(
     role: Annotated[Role, typer.Option(help="What the key may do (docs/access.md).")] = (
-        Role.BUREAU_ADMIN
+        Role.BUREAU
     ),
     holder: Annotated[
         str, typer.Option(help="Bureau roles: the person or system holding the key.")
     ] = "administrator",
     uscc: Uscc = None,
     name: Annotated[str, typer.Option(help="What the key is for.")] = "created on the command line",
+    duty: Duties = None,
 ) -> None:
-    """Create an API key: the first bureau admin key of a fresh install.
+    """Create an API key: the first system administrator's key of a fresh install.
 
     The key is printed once, on standard output. All other keys are made through the API
-    (POST /v1/admin/keys)."""
+    (POST /v1/admin/keys) by a system administrator."""
     from voucher_service.auth.service import create_key, key_holder
     from voucher_service.db.types import utcnow
 
+    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
     with cli_session() as session:
-        principal = key_holder(session, role, name=holder, uscc=uscc)
+        principal = key_holder(session, role, name=holder, uscc=uscc, duties=duties)
         new = create_key(session, principal, name=name, now=utcnow())
     out.print(new.key, markup=False)
     err.print(
@@ -61,9 +76,10 @@ def create_account(
     login: Annotated[str, typer.Option(help="The sign-in name: 3-64 letters, digits, . _ @ -.")],
     display_name: Annotated[str, typer.Option(help="The name the console shows.")],
     role: Annotated[Role, typer.Option(help="What the person may do (docs/access.md).")] = (
-        Role.BUREAU_ADMIN
+        Role.BUREAU
     ),
     uscc: Uscc = None,
+    duty: Duties = None,
     password_stdin: Annotated[
         bool,
         typer.Option(help="Read the password from the first line of standard input."),
@@ -81,6 +97,7 @@ def create_account(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
     with cli_session() as session:
         person = create_account(
             session,
@@ -89,12 +106,15 @@ def create_account(
             role=role,
             password=password,
             uscc=uscc,
+            duties=duties,
             now=utcnow(),
         )
         company = person.enterprise_uscc or person.provider_uscc
+        of = f" of {company}" if company else ""
+        held = f": {person.principal.duties}" if person.principal.duties else ""
         out.print(
-            f"account {person.account.login} ({role.value}{f' of {company}' if company else ''})"
-            " created: sign in at /console/",
+            f"account {person.account.login} ({role.value}{of}{held}) created:"
+            " sign in at /console/",
             markup=False,
         )
 
@@ -139,10 +159,10 @@ def demo(today: Day = None) -> None:
         markup=False,
     )
     lines = [(f"export B=http://{settings.host}:{settings.port}", "the API")]
-    for role, variable in KEY_VARIABLES.items():
-        lines.append((f"export {variable}={result.keys[role]}", f"{role}: {result.holders[role]}"))
+    for slot, variable in KEY_VARIABLES.items():
+        lines.append((f"export {variable}={result.keys[slot]}", result.holders[slot]))
     if result.vouchers:
-        holder = result.holders[Role.ENTERPRISE]
+        holder = result.holders[Role.ENTERPRISE].removeprefix("enterprise: ")
         lines.append((f"export VOUCHER={result.vouchers[0]}", f"a voucher of {holder}"))
     width = max(len(line) for line, _ in lines)
     for line, comment in lines:
@@ -153,7 +173,15 @@ def demo(today: Day = None) -> None:
         markup=False,
     )
     for account in result.accounts:
+        duties = f" ({account.duties})" if account.duties else ""
         out.print(
-            f"  {account.role:<16} {account.login:<16} {account.password:<18} {account.holder}",
+            f"  {account.role:<16} {account.login:<16} {account.password:<18} "
+            f"{account.holder}{duties}",
             markup=False,
         )
+    out.print(
+        "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
+        "money; a statement is closed by one person and approved by another (demo.finance "
+        "approves what demo.admin closed), and its approver never pays it.",
+        markup=False,
+    )

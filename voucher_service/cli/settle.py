@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from voucher_service.cli.common import Day, Force, Update, as_of, cli_session, out, progress_bar
+from voucher_service.cli.common import (
+    Acting,
+    Day,
+    Force,
+    Update,
+    as_of,
+    cli_session,
+    out,
+    progress_bar,
+)
 from voucher_service.money import fen_to_yuan
 
 app = typer.Typer(
@@ -75,11 +84,13 @@ def close(
     ] = None,
     today: Day = None,
     force: Force = False,
+    acting: Acting = None,
 ) -> None:
     """Close a month's statement for every provider (or one), once the month has ended.
 
     A statement freezes each subsidy and correction serviced up to the month's end that no
-    earlier statement holds. Closing twice changes nothing."""
+    earlier statement holds. Closing twice changes nothing. The closer (--as, finance or
+    review) never approves the statements they closed."""
 
     def preview(session: Session, day: date) -> str:
         closed = close_months(session, period, provider, day=day, update=None)
@@ -90,8 +101,13 @@ def close(
             "statement, marked late"
         )
 
-    day = as_of(today, force=force, preview=preview)
-    with progress_bar(f"closing {period}") as update, cli_session() as session:
+    from voucher_service.auth.access import CLOSE
+
+    day = as_of(today, force=force, preview=preview, acting=acting)
+    with (
+        progress_bar(f"closing {period}") as update,
+        cli_session(acting=acting, access=CLOSE) as session,
+    ):
         closed = close_months(session, period, provider, day=day, update=update)
     for c in closed:
         state = "closed" if c.created else "already closed"
@@ -99,12 +115,13 @@ def close(
 
 
 @app.command()
-def approve(statement: StatementId) -> None:
-    """Approve a closed statement (admins and reviewers do it in the API too)."""
+def approve(statement: StatementId, acting: Acting = None) -> None:
+    """Approve a closed statement, as a person of finance (--as) who did not close it."""
+    from voucher_service.auth.access import FINANCE
     from voucher_service.db.types import utcnow
     from voucher_service.settlement import service
 
-    with cli_session() as session:
+    with cli_session(acting=acting, access=FINANCE) as session:
         row = service.approve_statement(
             session, service.get_statement(session, statement), now=utcnow()
         )
@@ -117,15 +134,17 @@ def pay(
     reference: Annotated[
         str, typer.Option(help="The treasury's payment reference, e.g. WH-TREAS-2026-06-01.")
     ],
+    acting: Acting = None,
 ) -> None:
-    """Mark an approved statement paid.
+    """Mark an approved statement paid, as a person of finance (--as) who did not approve it.
 
     The ledger moves its total from the provider's payable account to paid. A paid
     statement never changes."""
+    from voucher_service.auth.access import FINANCE
     from voucher_service.db.types import utcnow
     from voucher_service.settlement import service
 
-    with cli_session() as session:
+    with cli_session(acting=acting, access=FINANCE) as session:
         row = service.pay_statement(
             session, service.get_statement(session, statement), reference=reference, now=utcnow()
         )

@@ -13,12 +13,38 @@ BUREAU_CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("nav.bureau.statements", "月度结算", "Statements"),
     ("nav.bureau.evaluation", "年度评估", "Evaluation"),
     ("nav.bureau.audit", "审计日志", "Audit log"),
+    ("nav.bureau.confirmations", "待复核", "Awaiting a second person"),
+    ("confirmations.title", "待复核事项", "Awaiting a second person"),
+    (
+        "confirmations.lead",
+        "超过项目复核限额的批准与作废，须由另一名审核人员确认后才生效；提出人可撤回。",
+        "Approvals and revocations above the program's second-review amount take effect only "
+        "when another reviewer confirms them; the proposer may withdraw them.",
+    ),
+    ("confirmations.none", "目前没有待复核的事项。", "Nothing waits for a second person."),
+    ("confirmations.caption", "待复核事项", "Proposals awaiting confirmation"),
+    ("confirmations.id", "编号", "No."),
+    ("confirmations.summary", "事项及影响", "What it does"),
+    ("confirmations.proposed_by", "提出人", "Proposed by"),
+    ("confirmations.proposed_at", "提出时间", "Proposed at"),
+    ("confirmations.actions", "操作", "Actions"),
+    ("confirmations.confirm", "确认", "Confirm"),
+    ("confirmations.reject", "驳回", "Reject"),
+    ("confirmations.withdraw", "撤回", "Withdraw"),
     # tables
     ("table.select_all", "全选", "Select all"),
     ("table.select_row", "选择此行", "Select this row"),
     # notices after an action
     ("done.approved", "申请已批准，算力券已发放。", "Approved: the voucher is issued."),
     ("done.returned", "申请已退回企业修改。", "Returned to the enterprise for changes."),
+    (
+        "done.proposed",
+        "金额超过复核限额：已提交，须另一名审核人员在“待复核”中确认后生效。",
+        "Above the second-review amount: proposed; another reviewer must confirm it.",
+    ),
+    ("done.confirmed", "已确认，事项已生效。", "Confirmed: it took effect."),
+    ("done.proposal_rejected", "已驳回，未作任何变更。", "Rejected: nothing changed."),
+    ("done.withdrawn", "已撤回，未作任何变更。", "Withdrawn: nothing changed."),
     ("done.rejected", "申请已驳回。", "The application is rejected."),
     (
         "done.revoked",

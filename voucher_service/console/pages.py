@@ -26,8 +26,8 @@ from voucher_service.accounts.passwords import new_password
 from voucher_service.accounts.service import Person
 from voucher_service.accounts.sessions import SessionPolicy, SignedIn, end_session, start_session
 from voucher_service.auth.access import (
-    ADMIN_ONLY,
     AUDIT_READ,
+    SYSTEM_ADMIN,
     Access,
 )
 from voucher_service.auth.service import Caller
@@ -48,7 +48,7 @@ from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
@@ -364,7 +364,13 @@ ACCOUNT_COLUMNS = (
 )
 ROLES = [r.value for r in Role]
 ROLE_FILTER = Filter("role", "accounts.role", tuple((r, f"role.{r}") for r in ROLES))
-BLANK_FORM = {"login": "", "display_name": "", "role": Role.ENTERPRISE.value, "uscc": ""}
+BLANK_FORM = {
+    "login": "",
+    "display_name": "",
+    "role": Role.ENTERPRISE.value,
+    "uscc": "",
+    "duties": [],
+}
 
 
 def _account_row(person: Person, slowed: set[str]) -> dict[str, Any]:
@@ -421,8 +427,9 @@ class AccountsPage:
             "accounts.html",
             status_code=status_code,
             table=table,
-            may_change=self.caller.role in ADMIN_ONLY.roles,
+            may_change=SYSTEM_ADMIN.allows(self.caller),
             roles=ROLES,
+            duties=[d.value for d in Duty],
             **(values | context),
         )
 
@@ -433,7 +440,7 @@ class AccountsPage:
 
 def accounts_page_for(access: Access) -> Any:
     """The page, for callers that ``access`` lets in (reading: AUDIT_READ; changing:
-    ADMIN_ONLY, the rules of GET and POST /v1/admin/accounts)."""
+    SYSTEM_ADMIN, the rules of GET and POST /v1/admin/accounts)."""
 
     async def page(
         request: Request,
@@ -447,7 +454,7 @@ def accounts_page_for(access: Access) -> Any:
 
 
 AccountsReader = Annotated[AccountsPage, accounts_page_for(AUDIT_READ)]
-AccountsAdmin = Annotated[AccountsPage, accounts_page_for(ADMIN_ONLY)]
+AccountsAdmin = Annotated[AccountsPage, accounts_page_for(SYSTEM_ADMIN)]
 
 
 @router.get("/admin/accounts")
@@ -464,7 +471,9 @@ def create_account(
     display_name: Annotated[str, Form(max_length=1000)],
     role: Annotated[Role, Form()],
     uscc: Annotated[str, Form(max_length=100)] = "",
+    duties: Annotated[list[Duty] | None, Form(max_length=len(Duty))] = None,
 ) -> Any:
+    """A new account; a bureau person (role bureau) with the duties ticked."""
     password = new_password()
     created: list[Person] = []
     refused = attempt(
@@ -476,6 +485,7 @@ def create_account(
                 display_name=display_name,
                 role=role,
                 uscc=uscc or None,
+                duties=frozenset(duties or ()),
                 password=password,
                 must_change_password=True,
                 now=now,
@@ -483,7 +493,13 @@ def create_account(
         ),
     )
     if refused is not None:
-        form = {"login": login, "display_name": display_name, "role": role.value, "uscc": uscc}
+        form = {
+            "login": login,
+            "display_name": display_name,
+            "role": role.value,
+            "uscc": uscc,
+            "duties": [d.value for d in duties or ()],
+        }
         return page.refused(session, refused, form=form)
     return page.show(session, shown_once={"login": created[0].account.login, "password": password})
 

@@ -64,8 +64,8 @@ def navigation(viewer: Viewer) -> list[NavItem]:
     items = [NavItem(label, url) for label, url in company] or [
         NavItem("nav.overview", viewer.overview_path)
     ]
-    items += [NavItem(label, url) for label, url in bureau_pages(viewer.role)]
-    if viewer.role in AUDIT_READ.roles:
+    items += [NavItem(label, url) for label, url in bureau_pages(viewer)]
+    if AUDIT_READ.allows(viewer):
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))
     items.append(NavItem("nav.second_factor", f"{CONSOLE}/second-factor"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voucher_service.accounts.service import Person
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 
 CONSOLE = "/console"
 
@@ -21,6 +21,7 @@ class Viewer:
     holder: str  # the principal acted as: the enterprise's or provider's name, or the login
     subject_uscc: str | None  # the enterprise's or provider's credit code
     must_change_password: bool
+    duties: frozenset[Duty] = frozenset()  # a bureau person's (the access rules read them)
 
     @classmethod
     def of(cls, person: Person) -> Viewer:
@@ -31,6 +32,7 @@ class Viewer:
             holder=person.principal.name,
             subject_uscc=person.enterprise_uscc or person.provider_uscc,
             must_change_password=person.account.must_change_password,
+            duties=person.caller().duties,
         )
 
     @property

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.auth.access import BUREAU_READ, REVIEW, rule
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises import service
@@ -25,9 +25,7 @@ def _out(e: Enterprise) -> EnterpriseOut:
     return EnterpriseOut.model_validate(e, from_attributes=True)
 
 
-@admin_router.post(
-    "/enterprises", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
-)
+@admin_router.post("/enterprises", status_code=status.HTTP_201_CREATED, dependencies=rule(REVIEW))
 def register_enterprise(body: EnterpriseCreate, session: SessionDep) -> EnterpriseOut:
     """Register an SME by its Unified Social Credit Code (checked, position by position)."""
     return _out(service.register_enterprise(session, uscc=body.uscc, name=body.name))

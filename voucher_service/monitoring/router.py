@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
+from voucher_service.auth.access import BUREAU_READ, PROVIDER_SELF, REVIEW, rule
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.fields import USCC, parse_uscc_param
 from voucher_service.money import fen_to_yuan
@@ -73,7 +73,7 @@ def my_network_view(uscc: USCC, session: SessionDep, now: NowDep) -> dict[str, A
     }
 
 
-@admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/providers/{uscc}/health-endpoint", dependencies=rule(REVIEW))
 def set_health_endpoint(
     uscc: USCC, body: HealthEndpointIn, session: SessionDep
 ) -> dict[str, str | None]:

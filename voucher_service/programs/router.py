@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, rule
+from voucher_service.auth.access import BUREAU_READ, PROGRAM_ADMIN, rule
 from voucher_service.db.tables.programs import Program
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.fields import ProgramCode, Year
@@ -29,7 +29,9 @@ def _program_out(session: Session, program: Program, today: TodayDep) -> Program
     return ProgramOut.of(service.describe_programs(session, [program], today=today)[0])
 
 
-@admin_router.post("/programs", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY))
+@admin_router.post(
+    "/programs", status_code=status.HTTP_201_CREATED, dependencies=rule(PROGRAM_ADMIN)
+)
 def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) -> ProgramOut:
     """Define a subsidy program with its first rule version and who it is for."""
     program = service.create_program(
@@ -41,6 +43,7 @@ def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) ->
         valid_to=body.valid_to,
         rules=body.rules.numbers(),
         eligibility=body.eligibility(),
+        second_review_above_fen=body.second_review_above_yuan,
     )
     return _program_out(session, program, today)
 
@@ -60,7 +63,7 @@ def get_program(code: ProgramCode, session: SessionDep, today: TodayDep) -> Prog
 
 
 @admin_router.post(
-    "/programs/{code}/rules", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
+    "/programs/{code}/rules", status_code=status.HTTP_201_CREATED, dependencies=rule(PROGRAM_ADMIN)
 )
 def add_rule_version(
     code: ProgramCode, body: RuleVersionIn, session: SessionDep, today: TodayDep
@@ -80,7 +83,7 @@ def list_rule_versions(
     return Page(items=_program_out(session, program, today).rules)
 
 
-@admin_router.put("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
+@admin_router.put("/programs/{code}/top-up", dependencies=rule(PROGRAM_ADMIN))
 def declare_top_up(
     code: ProgramCode, body: TopUpIn, session: SessionDep, today: TodayDep
 ) -> ProgramOut:
@@ -96,7 +99,7 @@ def declare_top_up(
     return _program_out(session, program, today)
 
 
-@admin_router.delete("/programs/{code}/top-up", dependencies=rule(ADMIN_ONLY))
+@admin_router.delete("/programs/{code}/top-up", dependencies=rule(PROGRAM_ADMIN))
 def withdraw_top_up(code: ProgramCode, session: SessionDep, today: TodayDep) -> ProgramOut:
     """Withdraw the declaration (before the program's first voucher)."""
     program = service.get_program(session, code)
@@ -105,7 +108,7 @@ def withdraw_top_up(code: ProgramCode, session: SessionDep, today: TodayDep) -> 
 
 
 @admin_router.post(
-    "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(ADMIN_ONLY)
+    "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(PROGRAM_ADMIN)
 )
 def create_pool(
     code: ProgramCode, body: PoolCreate, session: SessionDep, today: TodayDep

@@ -140,6 +140,11 @@ class ProgramCreate(BaseModel):
         description="Measure 3: only enterprises selected (遴选) for a year may be issued that "
         "year's vouchers.",
     )
+    second_review_above_yuan: NonNegativeYuan | None = Field(
+        default=None,
+        description="Maker-checker: approving an application for more than this, or revoking "
+        "a voucher with more than this unspent, waits for a second reviewer (none: never).",
+    )
 
     def eligibility(self) -> Eligibility:
         return Eligibility(
@@ -198,6 +203,9 @@ class ProgramOut(BaseModel):
     sme_max_headcount: int
     sme_max_revenue_yuan: Yuan
     requires_selection: bool
+    second_review_above_yuan: Yuan | None = Field(
+        description="Approvals and revocations above this wait for a second reviewer."
+    )
     tops_up: StackPlaceOut | None = Field(description="The base program, if a top-up.")
     topped_up_by: list[StackPlaceOut] = Field(description="Its top-ups, in stack order.")
     created_at: datetime
@@ -217,6 +225,7 @@ class ProgramOut(BaseModel):
             sme_max_headcount=program.sme_max_headcount,
             sme_max_revenue_yuan=program.sme_max_revenue_fen,
             requires_selection=program.requires_selection,
+            second_review_above_yuan=program.second_review_above_fen,
             tops_up=StackPlaceOut.of(view.tops_up) if view.tops_up else None,
             topped_up_by=[StackPlaceOut.of(p) for p in view.topped_up_by],
             created_at=program.created_at,

@@ -134,9 +134,11 @@ def create_program(
     valid_to: date,
     rules: RuleNumbers,
     eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
+    second_review_above_fen: int | None = None,
 ) -> Program:
-    """Define a program with its first rule version (in force from ``rules.effective_from``)
-    and who it is for."""
+    """Define a program with its first rule version (in force from ``rules.effective_from``),
+    who it is for, and the amount above which an approval or a revocation waits for a
+    second reviewer (docs/access.md)."""
     if valid_to < valid_from:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
@@ -158,6 +160,7 @@ def create_program(
         description=description,
         valid_from=valid_from,
         valid_to=valid_to,
+        second_review_above_fen=second_review_above_fen,
         **eligibility.__dict__,
     )
     session.add(program)
@@ -174,6 +177,7 @@ def create_program(
             "valid_from": valid_from,
             "valid_to": valid_to,
             "rules": _row_numbers(rules),
+            "second_review_above_fen": second_review_above_fen,
             **eligibility.__dict__,
         },
     )

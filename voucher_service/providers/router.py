@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, rule
+from voucher_service.auth.access import BUREAU_READ, REVIEW, rule
 from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import USCC, parse_uscc_param
@@ -22,9 +22,7 @@ def _out(session: SessionDep, provider: Provider) -> ProviderOut:
     return ProviderOut.of(service.describe(session, [provider])[0])
 
 
-@admin_router.post(
-    "/providers", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
-)
+@admin_router.post("/providers", status_code=status.HTTP_201_CREATED, dependencies=rule(REVIEW))
 def register_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
     """Register a compute provider with its catalogue and list prices."""
     offerings = [
@@ -54,7 +52,7 @@ def get_provider(uscc: USCC, session: SessionDep) -> ProviderOut:
     return _out(session, service.get_provider(session, parse_uscc_param(uscc)))
 
 
-@admin_router.post("/providers/{uscc}/suspend", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/providers/{uscc}/suspend", dependencies=rule(REVIEW))
 def suspend_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     """Suspend a provider: its usage posts are refused until it is reinstated."""
     provider = service.get_provider(session, parse_uscc_param(uscc))
@@ -64,7 +62,7 @@ def suspend_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> P
     )
 
 
-@admin_router.post("/providers/{uscc}/reinstate", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/providers/{uscc}/reinstate", dependencies=rule(REVIEW))
 def reinstate_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     provider = service.get_provider(session, parse_uscc_param(uscc))
     return _out(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF, PROVIDER_SELF, rule
+from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE, PROVIDER_SELF, rule
 from voucher_service.db.tables.settlement import Statement, StatementStatus
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import USCC, Id, parse_uscc_param
@@ -29,7 +29,7 @@ def _out(session: SessionDep, statement: Statement) -> StatementOut:
 @admin_router.post(
     "/statements",
     status_code=status.HTTP_201_CREATED,
-    dependencies=rule(BUREAU_STAFF),
+    dependencies=rule(CLOSE),
     responses={200: {"description": "Already closed: the same statements, unchanged."}},
 )
 def close_statement(
@@ -64,13 +64,13 @@ def get_statement(statement_id: Id, session: SessionDep) -> StatementOut:
     return _out(session, service.get_statement(session, statement_id))
 
 
-@admin_router.post("/statements/{statement_id}/approve", dependencies=rule(BUREAU_STAFF))
+@admin_router.post("/statements/{statement_id}/approve", dependencies=rule(FINANCE))
 def approve_statement(statement_id: Id, session: SessionDep, now: NowDep) -> StatementOut:
     statement = service.get_statement(session, statement_id)
     return _out(session, service.approve_statement(session, statement, now=now))
 
 
-@admin_router.post("/statements/{statement_id}/pay", dependencies=rule(ADMIN_ONLY))
+@admin_router.post("/statements/{statement_id}/pay", dependencies=rule(FINANCE))
 def pay_statement(statement_id: Id, body: PayIn, session: SessionDep, now: NowDep) -> StatementOut:
     """Mark an approved statement paid; the ledger moves its total from payable to paid."""
     statement = service.get_statement(session, statement_id)

@@ -8,6 +8,11 @@ so it lands on the next month's, marked late. Each record is settled at most onc
 key). Closing twice returns the same statement. The bureau approves a statement, then marks
 it paid with a payment reference: the ledger moves its total from payable to paid. A paid
 statement never changes.
+
+Maker-checker (docs/access.md): a statement is closed, approved and paid by at least two
+people. The closer (finance or review) never approves it, and the approver (finance) never
+pays it; the statement names all three, the audit log too, and the database refuses the
+same principal in the pairs (CHECK constraints), whichever door the request came in by.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from voucher_service import audit_log as audit
+from voucher_service.auth.duties import acting_person, name_of, second_person
 from voucher_service.db.base import metadata
+from voucher_service.db.tables.auth import Duty
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
@@ -57,6 +64,7 @@ def close_month(
     the statements and whether this call made them; closing again returns the same ones. A
     month with nothing to settle gets one empty statement, so it is closed all the same."""
     first, following = period_bounds(period)
+    closer = acting_person(session, (Duty.FINANCE, Duty.REVIEW), "close a month")
     if today < following:
         raise InvalidState(
             f"{period} has not ended yet (today is {today})", code=ErrorCode.PERIOD_OPEN
@@ -86,7 +94,7 @@ def close_month(
     for record_id, program_id, late in session.execute(unsettled):
         by_funder.setdefault(program_id, []).append({"usage_record_id": record_id, "late": late})
     statements = [
-        _statement(session, provider, period, program_id, lines, now)
+        _statement(session, provider, period, program_id, lines, now, closer.id)
         for program_id, lines in sorted(by_funder.items()) or [(None, [])]
     ]
     return statements, True
@@ -99,6 +107,7 @@ def _statement(
     program_id: int | None,
     lines: list[dict[str, Any]],
     now: datetime,
+    closed_by_id: int | None,
 ) -> Statement:
     statement = Statement(
         provider_id=provider.id,
@@ -109,6 +118,7 @@ def _statement(
         subsidy_fen=0,
         enterprise_share_fen=0,
         closed_at=now,
+        closed_by_id=closed_by_id,
     )
     session.add(statement)
     session.flush()
@@ -133,6 +143,7 @@ def _statement(
         "statement",
         f"{provider.uscc}/{period}",
         after={
+            "closed_by": name_of(session, closed_by_id),
             "program_id": program_id,
             "records": statement.record_count,
             "subsidy_fen": statement.subsidy_fen,
@@ -154,12 +165,15 @@ def get_statement(
 
 
 def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
-    """closed -> approved."""
+    """closed -> approved, by a person of finance who did not close it."""
+    approver = acting_person(session, (Duty.FINANCE,), "approve a statement")
     if statement.status != StatementStatus.CLOSED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only a closed one can be approved"
         )
+    second_person(approver, statement.closed_by_id, "the person who closed a statement")
     statement.status, statement.approved_at = StatementStatus.APPROVED, now
+    statement.approved_by_id = approver.id
     session.flush()
     audit.record(
         session,
@@ -167,7 +181,11 @@ def approve_statement(session: Session, statement: Statement, *, now: datetime) 
         "statement",
         statement.id,
         before={"status": StatementStatus.CLOSED},
-        after={"status": StatementStatus.APPROVED},
+        after={
+            "status": StatementStatus.APPROVED,
+            "closed_by": name_of(session, statement.closed_by_id),
+            "approved_by": approver.name,
+        },
     )
     return statement
 
@@ -176,11 +194,14 @@ def pay_statement(
     session: Session, statement: Statement, *, reference: str, now: datetime
 ) -> Statement:
     """approved -> paid: the ledger moves the total from the provider's payable to paid (a
-    negative total — more corrections than subsidies — moves back the other way)."""
+    negative total — more corrections than subsidies — moves back the other way). By a
+    person of finance who did not approve it."""
+    payer = acting_person(session, (Duty.FINANCE,), "pay a statement")
     if statement.status != StatementStatus.APPROVED:
         raise InvalidState(
             f"statement {statement.id} is {statement.status}; only an approved one can be paid"
         )
+    second_person(payer, statement.approved_by_id, "the person who approved a statement")
     if not reference.strip():
         raise InvalidInput(
             "a payment needs its bank or treasury reference", code=ErrorCode.REFERENCE_REQUIRED
@@ -189,7 +210,7 @@ def pay_statement(
     memo = f"statement {statement.id} {statement.period} ref {reference.strip()}"
     ledger.settle(session, statement.provider_id, amount, memo=memo)
     statement.status, statement.paid_at = StatementStatus.PAID, now
-    statement.payment_reference = reference.strip()
+    statement.payment_reference, statement.paid_by_id = reference.strip(), payer.id
     session.flush()
     audit.record(
         session,
@@ -201,6 +222,8 @@ def pay_statement(
             "status": StatementStatus.PAID,
             "reference": reference.strip(),
             "subsidy_fen": amount,
+            "approved_by": name_of(session, statement.approved_by_id),
+            "paid_by": payer.name,
         },
     )
     return statement

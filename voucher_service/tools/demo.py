@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from voucher_service.accounts.service import create_account
 from voucher_service.applications import selection
 from voucher_service.applications.service import ApplicationInput, approve, submit
+from voucher_service.auth.duties import duties_of
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.db.tables.applications import (
@@ -34,7 +35,7 @@ from voucher_service.db.tables.applications import (
     SelectionStatus,
     SizeClass,
 )
-from voucher_service.db.tables.auth import Role
+from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
@@ -96,6 +97,7 @@ class DemoAccount:
     login: str
     password: str
     holder: str
+    duties: str = ""  # a bureau person's, comma-separated
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,8 @@ class DemoResult:
     enterprises: list[str]
     vouchers: list[str]  # measure 2's, issued today
     provider: str = ""
-    keys: dict[str, str] = field(default_factory=dict)  # role: key
-    holders: dict[str, str] = field(default_factory=dict)  # role: whom its key belongs to
+    keys: dict[str, str] = field(default_factory=dict)  # slot (BUREAU_PEOPLE, or role): key
+    holders: dict[str, str] = field(default_factory=dict)  # slot: whom its key belongs to
     accounts: list[DemoAccount] = field(default_factory=list)
     measure_3_voucher: str | None = None
     top_up_voucher: str | None = None
@@ -425,62 +427,97 @@ def _company(company: Enterprise | Provider) -> str:
     return f"{company.name} ({company.uscc})"
 
 
+# The bureau's demo people: (slot, role, duties, key holder and login, display name). One
+# person per duty (docs/access.md), and the legacy roles' people, whose keys the older
+# examples use; a new person's key and account are the same person (one principal).
+BUREAU_PEOPLE: tuple[tuple[str, Role, frozenset[Duty], str, str], ...] = (
+    ("bureau_admin", Role.BUREAU_ADMIN, frozenset(), "demo admin", "演示管理员"),
+    ("sysadmin", Role.BUREAU, frozenset({Duty.SYSTEM}), "demo.it", "演示系统管理员"),
+    ("program", Role.BUREAU, frozenset({Duty.PROGRAM}), "demo.program", "演示项目管理员"),
+    ("bureau_reviewer", Role.BUREAU_REVIEWER, frozenset(), "demo reviewer", "演示审核员"),
+    ("finance", Role.BUREAU, frozenset({Duty.FINANCE}), "demo.finance", "演示财务"),
+    ("auditor", Role.AUDITOR, frozenset(), "demo auditor", "演示审计员"),
+)
+
+
 def _demo_keys(
     session: Session, enterprise: Enterprise, provider: Provider
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """One key per role, so every part of the API can be tried; and whom each belongs to."""
+    """One key per bureau person (keyed by their slot: ``bureau_admin``, ``sysadmin``,
+    ``program``, ``bureau_reviewer``, ``finance``, ``auditor``), the enterprise's and the
+    provider's, so every part of the API can be tried; and whom each belongs to."""
     now = utcnow()
     holders = {
-        Role.BUREAU_ADMIN: (
-            principal_for(session, Role.BUREAU_ADMIN, name="demo admin"),
-            f"demo admin, {BUREAU}",
-        ),
-        Role.BUREAU_REVIEWER: (
-            principal_for(session, Role.BUREAU_REVIEWER, name="demo reviewer"),
-            f"demo reviewer, {BUREAU}",
-        ),
-        Role.AUDITOR: (
-            principal_for(session, Role.AUDITOR, name="demo auditor"),
-            f"demo auditor, {BUREAU}",
-        ),
-        Role.ENTERPRISE: (
-            principal_for(session, Role.ENTERPRISE, enterprise=enterprise),
-            _company(enterprise),
-        ),
-        Role.PROVIDER: (
-            principal_for(session, Role.PROVIDER, provider=provider),
-            _company(provider),
-        ),
+        slot: (
+            principal_for(session, role, name=name, duties=duties),
+            f"{role.value}"
+            + (f" ({', '.join(sorted(d.value for d in duties))})" if duties else "")
+            + f": {name}, {BUREAU}",
+        )
+        for slot, role, duties, name, _ in BUREAU_PEOPLE
     }
+    holders[Role.ENTERPRISE.value] = (
+        principal_for(session, Role.ENTERPRISE, enterprise=enterprise),
+        f"{Role.ENTERPRISE.value}: {_company(enterprise)}",
+    )
+    holders[Role.PROVIDER.value] = (
+        principal_for(session, Role.PROVIDER, provider=provider),
+        f"{Role.PROVIDER.value}: {_company(provider)}",
+    )
     keys = {
-        role.value: create_key(session, principal, name="demo", now=now).key
-        for role, (principal, _) in holders.items()
+        slot: create_key(session, principal, name="demo", now=now).key
+        for slot, (principal, _) in holders.items()
     }
-    return keys, {role.value: holder for role, (_, holder) in holders.items()}
+    return keys, {slot: holder for slot, (_, holder) in holders.items()}
 
 
 def _demo_accounts(
     session: Session, enterprise: Enterprise, provider: Provider
 ) -> list[DemoAccount]:
-    """One console account per role, with a random password (shown once, like the keys)."""
-    people = [
-        (Role.BUREAU_ADMIN, "demo.admin", "演示管理员", None, BUREAU),
-        (Role.BUREAU_REVIEWER, "demo.reviewer", "演示审核员", None, BUREAU),
-        (Role.AUDITOR, "demo.auditor", "演示审计员", None, BUREAU),
-        (Role.ENTERPRISE, "demo.enterprise", "演示企业用户", enterprise.uscc, _company(enterprise)),
-        (Role.PROVIDER, "demo.provider", "演示服务商用户", provider.uscc, _company(provider)),
+    """One console account per bureau person (the new people's are their keys' principals),
+    the enterprise's and the provider's, with a random password (shown once, like the keys)."""
+    people: list[tuple[Role, str, str, frozenset[Duty], str | None, str]] = [
+        (
+            role,
+            name if role is Role.BUREAU else f"demo.{slot.removeprefix('bureau_')}",
+            display_name,
+            duties,
+            None,
+            BUREAU,
+        )
+        for slot, role, duties, name, display_name in BUREAU_PEOPLE
+    ]
+    people += [
+        (
+            Role.ENTERPRISE,
+            "demo.enterprise",
+            "演示企业用户",
+            frozenset(),
+            enterprise.uscc,
+            _company(enterprise),
+        ),
+        (
+            Role.PROVIDER,
+            "demo.provider",
+            "演示服务商用户",
+            frozenset(),
+            provider.uscc,
+            _company(provider),
+        ),
     ]
     accounts = []
-    for role, login, display_name, uscc, holder in people:
+    for role, login, display_name, duties, uscc, holder in people:
         password = secrets.token_urlsafe(12)
-        create_account(
+        person = create_account(
             session,
             login=login,
             display_name=display_name,
             role=role,
             password=password,
             uscc=uscc,
+            duties=duties,
             now=utcnow(),
         )
-        accounts.append(DemoAccount(role, login, password, holder))
+        what = ", ".join(sorted(d.value for d in duties_of(person.principal)))
+        accounts.append(DemoAccount(role, login, password, holder, what))
     return accounts

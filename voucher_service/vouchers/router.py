@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from voucher_service.audit.schemas import PostingOut
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF, ENTERPRISE_SELF, rule
+from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, REVIEW, rule
+from voucher_service.auth.proposals import pending
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
@@ -50,9 +52,7 @@ def _out(session: SessionDep, voucher: Voucher) -> VoucherOut:
     return VoucherOut.of(service.describe_vouchers(session, [voucher])[0])
 
 
-@admin_router.post(
-    "/vouchers", status_code=status.HTTP_201_CREATED, dependencies=rule(BUREAU_STAFF)
-)
+@admin_router.post("/vouchers", status_code=status.HTTP_201_CREATED, dependencies=rule(REVIEW))
 def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> VoucherOut:
     """Issue a voucher: reserves its face value from the year's pool, atomically."""
     voucher = service.issue_voucher(
@@ -104,11 +104,27 @@ def voucher_postings(code: VoucherCode, session: SessionDep) -> Page[PostingOut]
     return Page(items=[PostingOut.of(p) for p in postings])
 
 
-@admin_router.post("/vouchers/{code}/revoke", dependencies=rule(BUREAU_STAFF))
-def revoke_voucher(code: VoucherCode, body: VoucherRevoke, session: SessionDep) -> VoucherOut:
-    """Revoke a voucher; its unspent balance returns to its pool."""
+@admin_router.post(
+    "/vouchers/{code}/revoke",
+    dependencies=rule(REVIEW),
+    responses={
+        202: {
+            "description": "Proposed: more than the program's second-review amount "
+            "is unspent, so it waits for a second reviewer (awaiting_confirmation)."
+        }
+    },
+)
+def revoke_voucher(
+    code: VoucherCode, body: VoucherRevoke, response: Response, session: SessionDep
+) -> VoucherOut:
+    """Revoke a voucher; its unspent balance returns to its pool. Above the program's
+    second-review amount it is a proposal (202) that a second reviewer confirms."""
     voucher = service.get_voucher(session, parse_voucher_code_param(code))
-    return _out(session, service.revoke_voucher(session, voucher, reason=body.reason))
+    out = _out(session, service.revoke_voucher(session, voucher, reason=body.reason))
+    waiting = pending(session, ConfirmationKind.REVOKE_VOUCHER, voucher.code)
+    if waiting is not None:
+        response.status_code, out.awaiting_confirmation = 202, waiting.id
+    return out
 
 
 def _status(session: SessionDep, uscc: str, program_code: str, today: TodayDep) -> SubsidyStatusOut:

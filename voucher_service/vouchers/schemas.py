@@ -66,6 +66,11 @@ class VoucherOut(BaseModel):
     closed_at: datetime | None
     close_reason: str | None
 
+    awaiting_confirmation: int | None = Field(
+        default=None,
+        description="The proposal waiting for a second reviewer (GET /v1/admin/confirmations).",
+    )
+
     @classmethod
     def of(cls, view: VoucherView) -> VoucherOut:
         v = view.voucher

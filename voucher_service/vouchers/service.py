@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service import audit_log as audit
+from voucher_service.auth.proposals import needs_second_person, propose
 from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.applications import ModelSelection, SelectionStatus
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
@@ -266,10 +268,29 @@ def _close(
     return voucher, unspent
 
 
-def revoke_voucher(session: Session, voucher: Voucher, *, reason: str) -> Voucher:
-    """Revoke a voucher; its unspent balance returns to the pool of its year."""
+def revoke_voucher(
+    session: Session, voucher: Voucher, *, reason: str, confirmed: bool = False
+) -> Voucher:
+    """Revoke a voucher; its unspent balance returns to the pool of its year. A balance
+    above the program's second-review amount is only proposed (``auth.proposals``): the
+    voucher stays active until a second reviewer confirms (``confirmed``)."""
     if not reason.strip():
         raise InvalidInput("a revocation needs a reason", code=ErrorCode.REASON_REQUIRED)
+    if voucher.status != VoucherStatus.ACTIVE:
+        raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
+    program = session.get(Program, voucher.program_id)
+    assert program is not None
+    if not confirmed and needs_second_person(program.second_review_above_fen, voucher.balance_fen):
+        propose(
+            session,
+            ConfirmationKind.REVOKE_VOUCHER,
+            voucher.code,
+            payload={"reason": reason.strip(), "balance_fen": voucher.balance_fen},
+            summary=f"revoke voucher {voucher.code} of {program.code}: "
+            f"{fen_to_yuan(voucher.balance_fen)} yuan back to its pool ({reason.strip()})",
+            now=utcnow(),
+        )
+        return voucher
     closed, _ = _close(session, voucher.id, status=VoucherStatus.REVOKED, reason=reason.strip())
     return closed
 

@@ -20,6 +20,7 @@ from voucher_service.db.tables.auth import Role
 from voucher_service.money import yuan_to_fen
 
 ADMIN, REVIEWER, AUDITOR = "admin.wang", "reviewer.li", "auditor.zhao"
+FINANCE = "caiwu.liu"  # role bureau, finance only (tests/accounts/conftest.py)
 
 
 def section(html: str, element_id: str) -> str:

@@ -19,6 +19,7 @@ from tests.console.bureau.conftest import (
     keys_in,
 )
 from tests.console.conftest import Browser
+from tests.factories import auditor as audit_headers
 from voucher_service.db.tables.auth import Role
 
 AUDIT = "/console/bureau/audit"
@@ -28,7 +29,8 @@ EVALUATION = "/console/bureau/evaluation"
 def test_the_audit_log_shows_the_apis_entries_with_its_filters(
     books: Books, browser: Browser, people: People
 ) -> None:
-    auditor = browser(AUDITOR)
+    audit_headers(books.client)  # the reader's key (and its entry) before the pages are read
+    reader = browser(AUDITOR)
     for query in (
         {},
         {"action": "voucher.issue"},
@@ -36,8 +38,10 @@ def test_the_audit_log_shows_the_apis_entries_with_its_filters(
         {"actor": "bureau_admin:test admin", "limit": "3"},
         {"from": "2026-01-01", "to": "2026-01-02"},
     ):
-        page = auditor.get(AUDIT, params=query)
-        api = books.client.get("/v1/admin/audit", params=query).json()["items"]
+        page = reader.get(AUDIT, params=query)
+        api = books.client.get(
+            "/v1/admin/audit", headers=audit_headers(books.client), params=query
+        ).json()["items"]
         assert keys_in(page.text, "audit") == [str(e["id"]) for e in api], query
     for login, role, subject in (
         (REVIEWER, Role.BUREAU_REVIEWER, REVIEWER),
@@ -47,7 +51,7 @@ def test_the_audit_log_shows_the_apis_entries_with_its_filters(
         api = books.client.get("/v1/admin/audit", headers=as_role(books.client, role, subject))  # type: ignore[arg-type]
         assert page.status_code == api.status_code == 403
     # the menu offers the page only to the roles it lets in
-    assert 'href="/console/bureau/audit"' in auditor.get("/console/bureau").text
+    assert 'href="/console/bureau/audit"' in reader.get("/console/bureau").text
     assert 'href="/console/bureau/audit"' not in browser(REVIEWER).get("/console/bureau").text
 
 

@@ -34,6 +34,7 @@ def test_every_bureau_form_needs_its_csrf_token(
         "code": books.vouchers["city"],
         "uscc": books.providers[0],
         "statement_id": "1",
+        "confirmation_id": "1",
     }
     posts = [
         r

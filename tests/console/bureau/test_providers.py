@@ -20,6 +20,7 @@ from tests.console.bureau.conftest import (
     section,
 )
 from tests.console.conftest import Browser
+from tests.factories import auditor as audit_headers
 from tests.monitoring.test_network import snapshot
 from voucher_service.db.tables.auth import Role
 
@@ -96,9 +97,11 @@ def test_suspending_and_reinstating_as_the_api_does(
     ]
     entries = [
         e
-        for e in books.client.get("/v1/admin/audit", params={"action": "provider.suspend"}).json()[
-            "items"
-        ]
+        for e in books.client.get(
+            "/v1/admin/audit",
+            headers=audit_headers(books.client),
+            params={"action": "provider.suspend"},
+        ).json()["items"]
     ]
     assert {e["target_id"]: e["actor"] for e in entries} == {
         a: f"bureau_reviewer:{REVIEWER}",

@@ -14,6 +14,7 @@ from tests.aggregates.conftest import Books
 from tests.console.bureau.conftest import (
     ADMIN,
     AUDITOR,
+    FINANCE,
     REVIEWER,
     as_role,
     keys_in,
@@ -52,24 +53,31 @@ def test_close_approve_pay_and_download_as_the_api_does(
     page = f"{LIST}/{statement['id']}"
     assert last_entry(session, "statement.close").actor == f"bureau_reviewer:{REVIEWER}"
 
+    # Two people (docs/access.md): review closes but holds no finance; the admin approves and
+    # may not also pay; a second person of finance pays.
+    finance = browser(FINANCE)
     assert post_form(reviewer, page, f"{page}/pay", payment_reference="X").status_code == 403
-    approved = post_form(reviewer, page, f"{page}/approve")
+    assert post_form(reviewer, page, f"{page}/approve").status_code == 403
+    approved = post_form(admin, page, f"{page}/approve")
     assert approved.headers["location"] == f"{page}?done=statement_approved"
-    assert last_entry(session, "statement.approve").actor == f"bureau_reviewer:{REVIEWER}"
+    assert last_entry(session, "statement.approve").actor == f"bureau_admin:{ADMIN}"
     api_pay_as_reviewer = books.client.post(
         f"/v1/admin/statements/{statement['id']}/pay",
         json={"payment_reference": "X"},
         headers=as_role(books.client, Role.BUREAU_REVIEWER, REVIEWER),
     )
     assert api_pay_as_reviewer.status_code == 403
-    no_reference = post_form(admin, page, f"{page}/pay", payment_reference=" ")
+    twice = post_form(admin, page, f"{page}/pay", payment_reference="WH-TREAS-2026-0615-007")
+    assert twice.status_code == 403 and "须由另一人完成" in twice.text
+    no_reference = post_form(finance, page, f"{page}/pay", payment_reference=" ")
     assert no_reference.status_code == 422 and "请填写支付凭证号" in no_reference.text
-    paid = post_form(admin, page, f"{page}/pay", payment_reference="WH-TREAS-2026-0615-007")
+    paid = post_form(finance, page, f"{page}/pay", payment_reference="WH-TREAS-2026-0615-007")
     assert paid.headers["location"] == f"{page}?done=paid"
     after = books.client.get(f"/v1/admin/statements/{statement['id']}").json()
     assert after["status"] == "paid" and after["payment_reference"] == "WH-TREAS-2026-0615-007"
     entry = last_entry(session, "statement.pay")
-    assert entry.actor == f"bureau_admin:{ADMIN}" and entry.target_id == str(statement["id"])
+    assert entry.actor == f"bureau:{FINANCE}" and entry.target_id == str(statement["id"])
+    assert entry.after is not None and f'"approved_by": "{ADMIN}"' in entry.after
 
     for fmt in ("csv", "xlsx"):
         ours = admin.get(f"{page}/export", params={"format": fmt})
@@ -84,6 +92,22 @@ def test_close_approve_pay_and_download_as_the_api_does(
         else:
             assert _cells(ours.content) == _cells(theirs.content)
             assert any("补贴" in str(cell) for row in _cells(ours.content) for cell in row)
+
+
+def test_the_closer_never_approves_in_the_console(
+    books: Books, browser: Browser, people: People
+) -> None:
+    _, b = books.providers
+    finance = browser(FINANCE)
+    closed = post_form(finance, LIST, LIST, provider_uscc=b, period="2026-05")
+    assert closed.status_code == 303
+    [statement] = books.client.get(
+        "/v1/admin/statements", params={"provider": b, "period": "2026-05"}
+    ).json()["items"]
+    page = f"{LIST}/{statement['id']}"
+    refused = post_form(finance, page, f"{page}/approve")
+    assert refused.status_code == 403 and "须由另一人完成" in refused.text
+    assert post_form(browser(ADMIN), page, f"{page}/approve").status_code == 303
 
 
 def test_a_month_not_over_cannot_be_closed(books: Books, browser: Browser, people: People) -> None:

@@ -1,7 +1,7 @@
 """The application queue (申请审核): the queue with its filters, an application with its
 automatic checks and flags, and the reviewer's decisions — approve (for less, if need be),
 return for changes, reject, and approve in bulk. Each page and form is guarded by the rule of
-its API endpoint (reading: BUREAU_READ; deciding: BUREAU_STAFF) and calls the same service
+its API endpoint (reading: BUREAU_READ; deciding: REVIEW) and calls the same service
 function (``applications.service``), so the audit log names the person who decided."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
 from voucher_service.applications.service import ApplicationView, BulkOutcome
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF
+from voucher_service.auth.access import BUREAU_READ, REVIEW
+from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import (
@@ -28,6 +29,7 @@ from voucher_service.console.pages import attempt, describe, redirect
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import ApplicationStatus
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.errors import ServiceError
 from voucher_service.pagination import PageParams
@@ -140,7 +142,7 @@ def _queue(
         )
         return [row_of(v) for v in views], cursor
 
-    may_decide = allows(request, BUREAU_STAFF)
+    may_decide = allows(request, REVIEW)
     bulk = may_decide and filters.status == ApplicationStatus.SUBMITTED
     return listing_page(
         request,
@@ -159,7 +161,7 @@ def _queue(
     )
 
 
-@router.post("/bureau/applications/approve-bulk", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/applications/approve-bulk", dependencies=[guard(REVIEW)])
 def approve_bulk(
     request: Request,
     session: SessionDep,
@@ -204,7 +206,7 @@ def _detail(
         status_code=error.status if error else 200,
         view=view,
         a=view.application,
-        may_decide=allows(request, BUREAU_STAFF)
+        may_decide=allows(request, REVIEW)
         and view.application.status == ApplicationStatus.SUBMITTED,
         error=describe(error, t) if error else None,
         form=form or {"amount": "", "reason": ""},
@@ -219,7 +221,7 @@ def application(application_id: int, request: Request, session: SessionDep) -> A
     return _detail(request, session, application_id)
 
 
-@router.post("/bureau/applications/{application_id}/approve", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/applications/{application_id}/approve", dependencies=[guard(REVIEW)])
 def approve(
     application_id: int,
     request: Request,
@@ -236,7 +238,11 @@ def approve(
         fen = amount_fen(amount) if amount.strip() else None
         service.approve(session, row, amount_fen=fen, reason=reason, today=today, now=now)
 
-    return _decided(request, session, application_id, act, "approved", amount, reason)
+    waits = pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id) is not None
+    done = _decided(request, session, application_id, act, "approved", amount, reason)
+    if not waits and pending(session, ConfirmationKind.APPROVE_APPLICATION, application_id):
+        return redirect(f"{BUREAU}/applications/{application_id}?done=proposed")
+    return done
 
 
 DECLINES = {
@@ -245,7 +251,7 @@ DECLINES = {
 }
 
 
-@router.post("/bureau/applications/{application_id}/{verb}", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/applications/{application_id}/{verb}", dependencies=[guard(REVIEW)])
 def decline(
     application_id: int,
     verb: Literal["return", "reject"],

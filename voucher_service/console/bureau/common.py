@@ -21,6 +21,10 @@ from voucher_service.pagination import PageParams
 # Notices a redirect may ask for (?done=...), by catalogue key: never text from the URL.
 DONE = {
     "approved": "done.approved",
+    "proposed": "done.proposed",
+    "confirmed": "done.confirmed",
+    "proposal_rejected": "done.proposal_rejected",
+    "withdrawn": "done.withdrawn",
     "returned": "done.returned",
     "rejected": "done.rejected",
     "revoked": "done.revoked",
@@ -45,7 +49,7 @@ def allows(request: Request, access: Access) -> bool:
     """Whether the signed-in person's role passes ``access`` (for showing a form's button;
     the form's own route is guarded by the same rule)."""
     viewer: Viewer | None = getattr(request.state, "viewer", None)
-    return viewer is not None and viewer.role in access.roles
+    return viewer is not None and access.allows(viewer)
 
 
 def listing_page(

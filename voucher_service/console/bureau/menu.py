@@ -1,11 +1,10 @@
-"""The bureau's pages in the console's menu, each shown only to the roles its own access rule
+"""The bureau's pages in the console's menu, each shown only to the people its own access rule
 lets in (the rule object that guards the page and its API endpoint)."""
 
 from __future__ import annotations
 
-from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, Access
+from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, Access, Grantee
 from voucher_service.console.viewer import CONSOLE
-from voucher_service.db.tables.auth import Role
 
 BUREAU = f"{CONSOLE}/bureau"
 
@@ -16,11 +15,12 @@ PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.enterprises", f"{BUREAU}/enterprises", BUREAU_READ),
     ("nav.bureau.providers", f"{BUREAU}/providers", BUREAU_READ),
     ("nav.bureau.statements", f"{BUREAU}/statements", BUREAU_READ),
+    ("nav.bureau.confirmations", f"{BUREAU}/confirmations", BUREAU_READ),
     ("nav.bureau.evaluation", f"{BUREAU}/evaluation", BUREAU_READ),
     ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),
 )
 
 
-def bureau_pages(role: Role) -> list[tuple[str, str]]:
-    """(label, URL) of the bureau's pages ``role`` may open."""
-    return [(label, url) for label, url, access in PAGES if role in access.roles]
+def bureau_pages(who: Grantee) -> list[tuple[str, str]]:
+    """(label, URL) of the bureau's pages ``who`` may open."""
+    return [(label, url) for label, url, access in PAGES if access.allows(who)]

@@ -2,7 +2,7 @@
 ``GET /v1/admin/network``), and its usage records flagged against the price index (``GET
 /v1/admin/network/flagged-records``); one provider with its price list, status history,
 capacity and flags; suspend and reinstate (``POST /v1/admin/providers/{uscc}/suspend``,
-``.../reinstate``, BUREAU_STAFF). Reading is guarded by BUREAU_READ, like those endpoints."""
+``.../reinstate``, REVIEW). Reading is guarded by BUREAU_READ, like those endpoints."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 
-from voucher_service.auth.access import BUREAU_READ, BUREAU_STAFF
+from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import status_options
@@ -148,7 +148,7 @@ def _detail(
         capacity=table("capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
         flags=table("flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
         history=table("status-history", "providers.history", HISTORY_COLUMNS, history),
-        may_change=allows(request, BUREAU_STAFF),
+        may_change=allows(request, REVIEW),
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
     )
@@ -178,7 +178,7 @@ def _set_status(
     return redirect(f"{BUREAU}/providers/{parse_uscc_param(uscc)}?done={done}")
 
 
-@router.post("/bureau/providers/{uscc}/suspend", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/providers/{uscc}/suspend", dependencies=[guard(REVIEW)])
 def suspend(
     uscc: str,
     request: Request,
@@ -189,7 +189,7 @@ def suspend(
     return _set_status(request, session, uscc, now, ProviderStatus.SUSPENDED, reason)
 
 
-@router.post("/bureau/providers/{uscc}/reinstate", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/providers/{uscc}/reinstate", dependencies=[guard(REVIEW)])
 def reinstate(
     uscc: str,
     request: Request,

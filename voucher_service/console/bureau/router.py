@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from voucher_service.console.bureau import (
     applications,
     audit,
+    confirmations,
     enterprises,
     evaluation,
     overview,
@@ -22,6 +23,7 @@ AREAS = (
     enterprises,
     providers,
     statements,
+    confirmations,
     audit,
     evaluation,
 )

@@ -1,8 +1,9 @@
 """Monthly statements (月度结算): the list with its filters, one statement with its lines per
 enterprise and voucher, and the bureau's steps — close a provider's month, approve, pay — and
 each statement's CSV and XLSX. Every route is guarded by the rule of its API endpoint
-(``/v1/admin/statements``: reading BUREAU_READ, closing and approving BUREAU_STAFF, paying
-ADMIN_ONLY) and calls the same service function (``settlement.service``)."""
+(``/v1/admin/statements``: reading BUREAU_READ, closing CLOSE, approving and paying FINANCE)
+and calls the same service function (``settlement.service``), which refuses the same person
+twice where a second one must check (the closer never approves, the approver never pays)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from voucher_service.auth.access import ADMIN_ONLY, BUREAU_READ, BUREAU_STAFF
+from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import status_options
@@ -111,7 +112,7 @@ def _list(
         row_key="id",
         status_code=error.status if error else 200,
         error=describe(error, translator(request)) if error else None,
-        may_close=allows(request, BUREAU_STAFF),
+        may_close=allows(request, CLOSE),
         providers=all_providers(session),
         form=form or {"provider_uscc": "", "period": ""},
     )
@@ -130,7 +131,7 @@ def statements(
     return _list(request, session, page, provider=provider, period=period, status=status)
 
 
-@router.post("/bureau/statements", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/statements", dependencies=[guard(CLOSE)])
 def close(
     request: Request,
     session: SessionDep,
@@ -173,8 +174,8 @@ def _detail(
         row=row_of(view),
         provider=detail.provider,
         groups=groups,
-        may_approve=allows(request, BUREAU_STAFF) and statement.status == StatementStatus.CLOSED,
-        may_pay=allows(request, ADMIN_ONLY) and statement.status == StatementStatus.APPROVED,
+        may_approve=allows(request, FINANCE) and statement.status == StatementStatus.CLOSED,
+        may_pay=allows(request, FINANCE) and statement.status == StatementStatus.APPROVED,
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
     )
@@ -186,7 +187,7 @@ def statement(statement_id: int, request: Request, session: SessionDep) -> Any:
     return _detail(request, session, statement_id)
 
 
-@router.post("/bureau/statements/{statement_id}/approve", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/statements/{statement_id}/approve", dependencies=[guard(FINANCE)])
 def approve(statement_id: int, request: Request, session: SessionDep, now: NowDep) -> Any:
     def act() -> None:
         service.approve_statement(session, service.get_statement(session, statement_id), now=now)
@@ -194,7 +195,7 @@ def approve(statement_id: int, request: Request, session: SessionDep, now: NowDe
     return _stepped(request, session, statement_id, act, "statement_approved")
 
 
-@router.post("/bureau/statements/{statement_id}/pay", dependencies=[guard(ADMIN_ONLY)])
+@router.post("/bureau/statements/{statement_id}/pay", dependencies=[guard(FINANCE)])
 def pay(
     statement_id: int,
     request: Request,

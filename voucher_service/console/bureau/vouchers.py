@@ -1,5 +1,5 @@
 """Vouchers (算力券): search the list, open one with its postings and its audit trail, revoke
-it. Guarded like ``/v1/admin/vouchers`` (reading: BUREAU_READ; revoking: BUREAU_STAFF); the
+it. Guarded like ``/v1/admin/vouchers`` (reading: BUREAU_READ; revoking: REVIEW); the
 audit trail only for the roles that may read the audit log (AUDIT_READ), as in the API."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
-from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, BUREAU_STAFF
+from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
+from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows, listing_page, notice, translator
 from voucher_service.console.bureau.filters import status_options
@@ -18,6 +19,7 @@ from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
+from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
@@ -162,7 +164,7 @@ def _detail(
         v=voucher,
         postings=posting_table,
         audit_trail=audit_table,
-        may_revoke=allows(request, BUREAU_STAFF) and voucher.status == VoucherStatus.ACTIVE,
+        may_revoke=allows(request, REVIEW) and voucher.status == VoucherStatus.ACTIVE,
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
     )
@@ -175,7 +177,7 @@ def voucher(code: str, request: Request, session: SessionDep) -> Any:
     return _detail(request, session, code)
 
 
-@router.post("/bureau/vouchers/{code}/revoke", dependencies=[guard(BUREAU_STAFF)])
+@router.post("/bureau/vouchers/{code}/revoke", dependencies=[guard(REVIEW)])
 def revoke(
     code: str,
     request: Request,
@@ -193,4 +195,6 @@ def revoke(
     refused = attempt(session, act)
     if refused is not None:
         return _detail(request, session, code, refused)
-    return redirect(f"{BUREAU}/vouchers/{parse_voucher_code_param(code)}?done=revoked")
+    voucher_code = parse_voucher_code_param(code)
+    waits = pending(session, ConfirmationKind.REVOKE_VOUCHER, voucher_code) is not None
+    return redirect(f"{BUREAU}/vouchers/{voucher_code}?done={'proposed' if waits else 'revoked'}")

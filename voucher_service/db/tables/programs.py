@@ -44,6 +44,12 @@ class Program(SQLModel, table=True):
     requires_selection: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # Maker-checker (docs/access.md): an application approved for more than this, or a
+    # voucher revoked with more than this unspent, waits for a second reviewer's
+    # confirmation. None: one reviewer decides every amount.
+    second_review_above_fen: int | None = Field(
+        default=None, sa_column=Column(BigInt, nullable=True)
+    )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 

@@ -31,6 +31,9 @@ class Statement(SQLModel, table=True):
         CheckConstraint(
             "(status = 'paid') = (payment_reference IS NOT NULL)", name="paid_has_reference"
         ),
+        # Maker-checker (docs/access.md): the closer never approves, the approver never pays.
+        CheckConstraint("approved_by_id <> closed_by_id", name="closer_never_approves"),
+        CheckConstraint("paid_by_id <> approved_by_id", name="approver_never_pays"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,6 +52,11 @@ class Statement(SQLModel, table=True):
     approved_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     paid_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     payment_reference: str | None = Field(default=None, sa_column=Column(String(100)))
+    # Who closed, approved and paid it (principals: people). None on statements closed before
+    # duties were split.
+    closed_by_id: int | None = Field(default=None, foreign_key="principal.id")
+    approved_by_id: int | None = Field(default=None, foreign_key="principal.id")
+    paid_by_id: int | None = Field(default=None, foreign_key="principal.id")
 
 
 class StatementLine(SQLModel, table=True):

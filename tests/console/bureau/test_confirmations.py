@@ -1,0 +1,44 @@
+"""The checker's queue in the console (待复核): a reviewer's approval above the program's
+second-review amount waits; another reviewer confirms it there; the proposer may only
+withdraw — as the API does (tests/confirmations)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.accounts.conftest import People
+from tests.console.bureau.conftest import ADMIN, REVIEWER, post_form
+from tests.console.conftest import Browser
+from tests.factories import make_application, make_pool, make_program
+
+QUEUE = "/console/bureau/confirmations"
+
+
+def test_a_second_reviewer_confirms_in_the_console(
+    client: TestClient, browser: Browser, people: People, session: Session
+) -> None:
+    program = make_program(session)
+    make_pool(session, program)
+    program.second_review_above_fen = 100_000_00
+    application = make_application(session, program=program, requested_fen=150_000_00)
+    session.commit()
+    page = f"/console/bureau/applications/{application.id}"
+    maker, checker = browser(REVIEWER), browser(ADMIN)
+    proposed = post_form(maker, page, f"{page}/approve")
+    assert proposed.headers["location"] == f"{page}?done=proposed"
+    assert "须另一名审核人员" in maker.get(proposed.headers["location"]).text
+    assert client.get(f"/v1/admin/applications/{application.id}").json()["status"] == "submitted"
+
+    mine = maker.get(QUEUE).text
+    [waiting] = client.get("/v1/admin/confirmations", params={"everyone": "true"}).json()["items"]
+    assert f'data-key="{waiting["id"]}"' in mine and waiting["summary"] in mine
+    assert f"{waiting['id']}/withdraw" in mine and f"{waiting['id']}/confirm" not in mine
+    theirs = checker.get(QUEUE).text
+    assert f"{waiting['id']}/confirm" in theirs and f"{waiting['id']}/withdraw" not in theirs
+    forced = post_form(maker, QUEUE, f"{QUEUE}/{waiting['id']}/confirm")
+    assert forced.status_code == 403 and "须由另一人完成" in forced.text
+    done = post_form(checker, QUEUE, f"{QUEUE}/{waiting['id']}/confirm")
+    assert done.headers["location"] == f"{QUEUE}?done=confirmed"
+    assert client.get(f"/v1/admin/applications/{application.id}").json()["status"] == "approved"
+    assert "目前没有待复核的事项" in checker.get(QUEUE).text

@@ -1,0 +1,143 @@
+"""Proposals that wait for a second person (maker-checker, docs/access.md): one reviewer
+proposes an approval or a revocation above the program's second-review amount; it takes
+effect only when another reviewer confirms it, and the proposer may withdraw it.
+
+This module keeps the proposals (one table, below every capability that proposes);
+``confirmations/`` does what a confirmed proposal says, through the capability's own
+service, and serves the checker's queue.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voucher_service import audit_log
+from voucher_service.auth.duties import acting_person, name_of, second_person
+from voucher_service.db.tables.auth import Duty, Principal
+from voucher_service.db.tables.confirmations import (
+    Confirmation,
+    ConfirmationKind,
+    ConfirmationStatus,
+)
+from voucher_service.errors import Forbidden, InvalidState, NotFound
+
+
+def needs_second_person(threshold_fen: int | None, amount_fen: int) -> bool:
+    """Whether ``amount_fen`` is above a program's second-review amount (None: never)."""
+    return threshold_fen is not None and amount_fen > threshold_fen
+
+
+def pending(session: Session, kind: ConfirmationKind, target_id: object) -> Confirmation | None:
+    """The proposal waiting on ``target_id`` for this action, if any."""
+    found: Confirmation | None = session.scalar(
+        select(Confirmation).where(
+            Confirmation.kind == kind.value,
+            Confirmation.target_id == str(target_id),
+            Confirmation.status == ConfirmationStatus.PENDING,
+        )
+    )
+    return found
+
+
+def propose(
+    session: Session,
+    kind: ConfirmationKind,
+    target_id: object,
+    *,
+    payload: dict[str, Any],
+    summary: str,
+    now: datetime,
+) -> Confirmation:
+    """Record that the acting reviewer proposes this action; nothing else changes until a
+    second reviewer confirms. A second proposal for the same action is refused (409)."""
+    proposer = acting_person(session, (Duty.REVIEW,), "propose this")
+    waiting = pending(session, kind, target_id)
+    if waiting is not None:
+        raise InvalidState(
+            f"{kind.value} {target_id} already waits for a second person (confirmation "
+            f"{waiting.id}, proposed by {name_of(session, waiting.proposed_by_id)})"
+        )
+    row = Confirmation(
+        kind=kind.value,
+        target_id=str(target_id),
+        payload=json.dumps(payload, sort_keys=True),
+        summary=summary,
+        proposed_by_id=proposer.id,
+        proposed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit_log.record(
+        session,
+        "confirmation.propose",
+        "confirmation",
+        row.id,
+        after={"kind": kind.value, "target": str(target_id), "summary": summary, **payload},
+    )
+    return row
+
+
+def get(session: Session, confirmation_id: int, *, lock: bool = False) -> Confirmation:
+    query = select(Confirmation).where(Confirmation.id == confirmation_id)
+    row: Confirmation | None = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(f"no confirmation {confirmation_id}")
+    return row
+
+
+def decide(
+    session: Session, row: Confirmation, status: ConfirmationStatus, *, now: datetime
+) -> Principal:
+    """Close a pending proposal: confirmed or rejected by a second reviewer (never its
+    proposer), or withdrawn by its proposer (nobody else). Recorded with both people."""
+    if row.status != ConfirmationStatus.PENDING:
+        raise InvalidState(f"confirmation {row.id} is {row.status}, no longer pending")
+    person = acting_person(session, (Duty.REVIEW,), f"{status.value} a proposal")
+    if status is ConfirmationStatus.WITHDRAWN:
+        if person.id != row.proposed_by_id:
+            raise Forbidden("only the person who proposed it withdraws a proposal")
+    else:
+        second_person(person, row.proposed_by_id, "the person who proposed it")
+    row.status, row.decided_by_id, row.decided_at = status.value, person.id, now
+    session.flush()
+    audit_log.record(
+        session,
+        f"confirmation.{_VERBS[status]}",
+        "confirmation",
+        row.id,
+        before={"status": ConfirmationStatus.PENDING},
+        after={
+            "status": status.value,
+            "kind": row.kind,
+            "target": row.target_id,
+            "proposed_by": name_of(session, row.proposed_by_id),
+            "decided_by": person.name,
+        },
+    )
+    return person
+
+
+_VERBS = {
+    ConfirmationStatus.CONFIRMED: "confirm",
+    ConfirmationStatus.REJECTED: "reject",
+    ConfirmationStatus.WITHDRAWN: "withdraw",
+}
+
+
+def waiting_for(session: Session, principal_id: int | None) -> list[Confirmation]:
+    """The pending proposals, oldest first; given a person, those they may confirm (not
+    their own)."""
+    query = select(Confirmation).where(Confirmation.status == ConfirmationStatus.PENDING)
+    if principal_id is not None:
+        query = query.where(Confirmation.proposed_by_id != principal_id)
+    return list(session.scalars(query.order_by(Confirmation.id)))
+
+
+def payload_of(row: Confirmation) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(row.payload)
+    return loaded
