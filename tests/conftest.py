@@ -45,27 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.verbose = max(config.option.verbose, -1)
 
 
-def _heavy(item: pytest.Item) -> bool:
-    return bool(item.get_closest_marker("slow") or item.get_closest_marker("browser"))
-
-
-def _shares_module_fixtures(item: pytest.Item) -> bool:
-    defs = getattr(item, "_fixtureinfo", None)
-    found = defs.name2fixturedefs.values() if defs else []
-    return any(d.scope in ("module", "class", "package") for chain in found for d in chain)
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How ``make test`` (``pytest -n 2 --dist loadgroup``) shares the work: each process
-    takes a whole file at a time, so that a file's module fixtures are made once; a ``slow``
-    or ``browser`` test (servers, drills, a browser: up to two minutes) that shares no
-    module fixture is a unit of its own, so a file's two drills may run side by side. The
-    heavy ones go first, so they start at once and the many short files fill in around them."""
-    for item in items:
-        own = _heavy(item) and not _shares_module_fixtures(item)
-        item.add_marker(pytest.mark.xdist_group(item.nodeid if own else item.nodeid.split("::")[0]))
-    heavy = {item.path for item in items if _heavy(item)}
+    """Files with ``slow`` or ``browser`` tests (servers, drills, a browser: a minute or two
+    each) first: ``pytest -n 2 --dist loadfile`` (make test) hands files out in this order,
+    so the long ones start at once and the many short files fill in around them."""
+    heavy = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
     items.sort(key=lambda item: item.path not in heavy)
 
 
