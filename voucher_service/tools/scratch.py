@@ -13,18 +13,14 @@ from voucher_service.db.session import normalise_url
 
 
 @contextmanager
-def empty_postgres_database(
-    server_url: str, *, prefix: str = "voucher_test", template: str | None = None
-) -> Iterator[str]:
-    """Yield the URL of a new, empty database beside the one ``server_url`` names (a copy
-    of the database ``template`` when given); drop it afterwards, whoever is still
-    connected."""
+def empty_postgres_database(server_url: str, *, prefix: str = "voucher_test") -> Iterator[str]:
+    """Yield the URL of a new, empty database beside the one ``server_url`` names; drop it
+    afterwards, whoever is still connected."""
     server_url = normalise_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        copied = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
