@@ -2,12 +2,18 @@
 #   make run    virtualenv + install + migrations + demo data (SQLite), then serve on :8000
 #   make test   virtualenv + install, then the suite on SQLite, and on PostgreSQL too when
 #               TEST_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test)
+# and one for the edit-test loop:
+#   make test-fast  the unit and API tests on SQLite (no servers, drills or browser)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The suite runs in two processes (pytest-xdist; pyproject.toml hands them whole files);
+# PYTEST_WORKERS=0 runs it in this one.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-.PHONY: install run test test-sqlite test-postgres lint format clean vendor-assets screenshots
+.PHONY: install run test test-fast test-sqlite test-postgres lint format clean vendor-assets screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
@@ -25,12 +31,15 @@ run: install
 
 test: test-sqlite test-postgres
 
+test-fast: install
+	env -u TEST_DATABASE_URL $(PYTEST) -m "not slow and not browser"
+
 test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(PYTEST)
 
 test-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		$(BIN)/python -m pytest; \
+		$(PYTEST); \
 	else \
 		echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
 	fi

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tests.databases import backend, fresh_database
+from tests.databases import backend, drop_template, fresh_database
 from tests.factories import make_key
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
@@ -42,6 +43,22 @@ def pytest_configure(config: pytest.Config) -> None:
     # addopts has -q; one more (`pytest -q`, an editor's runner) makes -qq, at which pytest
     # drops its closing "N passed, M skipped in T s" line, the one people and CI read.
     config.option.verbose = max(config.option.verbose, -1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with ``slow`` or ``browser`` tests (servers, drills, a browser: a minute or two
+    each) first: ``pytest -n 2 --dist loadfile`` (make test) hands files out in this order,
+    so the long ones start at once and the many short files fill in around them."""
+    heavy = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in heavy)
+
+
+def pytest_sessionfinish() -> None:
+    drop_template()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -126,10 +143,16 @@ class KeyedClient(TestClient):
         return super().request(method, url, headers=headers, **kwargs)
 
 
-@pytest.fixture
-def client(session: Session) -> Iterator[KeyedClient]:
-    app = create_app()
+@pytest.fixture(scope="session")
+def app() -> FastAPI:
+    """One application for the run: FastAPI builds each route's dependencies on the app's
+    first request (about 0.4 s for the whole API), which a new app per test paid again.
+    Tests may change its sessions, clock and dependency overrides: ``client`` resets them."""
+    return create_app()
 
+
+@pytest.fixture
+def client(app: FastAPI, session: Session) -> Iterator[KeyedClient]:
     @contextmanager
     def request_session() -> Iterator[Session]:
         # Same contract as db.session.transaction: commit on success, roll back on error.
@@ -143,8 +166,11 @@ def client(session: Session) -> Iterator[KeyedClient]:
 
     app.state.sessions = app.state.auth_sessions = request_session
     app.state.clock = lambda: NOW
-    with KeyedClient(app, session) as test_client:
-        yield test_client
+    try:
+        with KeyedClient(app, session) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.clear()
 
 
 @pytest.fixture
