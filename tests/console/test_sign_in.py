@@ -11,14 +11,17 @@ from ipaddress import ip_network
 
 import pyotp
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.accounts.conftest import PASSWORD, People, enrol, wrong_code
 from tests.conftest import NOW, KeyedClient
+from tests.factories import sysadmin
 from tests.console.conftest import Browser, csrf_of, sign_in
 from voucher_service.accounts import signin
+from voucher_service.api import create_app
 from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT
 from voucher_service.config import Settings, get_settings
 from voucher_service.db.tables.audit import AuditEntry
@@ -26,6 +29,13 @@ from voucher_service.deps import settings as settings_dependency
 from voucher_service.gate import arrived_over_https
 
 PROXY = "10.0.0.2"
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    """An application of this test's own: these tests change settings (trusted proxies,
+    cookies) that an application reads when it is made."""
+    return create_app()
 
 
 @pytest.fixture
@@ -79,13 +89,15 @@ def test_an_administrator_unlocks_and_removes_a_lost_factor(
     for _ in range(signin.ACCOUNT_FAILURE_LIMIT + 1):
         sign_in(guesser, "finance.chen", "guess-guess-guess")
     assert sign_in(guesser, "finance.chen", "guess-guess-guess").status_code == 429
-    unlocked = client.post(f"/v1/admin/accounts/{people.enterprise.account.id}/unlock")
+    unlocked = client.post(
+        f"/v1/admin/accounts/{people.enterprise.account.id}/unlock", headers=sysadmin(client)
+    )
     assert unlocked.status_code == 200 and unlocked.json()["login"] == "finance.chen"
     assert sign_in(guesser, "finance.chen", "guess-guess-guess").status_code == 401
 
     for _ in range(signin.ACCOUNT_FAILURE_LIMIT):
         sign_in(guesser, "finance.chen", "guess-guess-guess")
-    admin = browser("admin.wang")
+    admin = browser("it.qian")  # the system administrator
     listing = admin.get("/console/admin/accounts", params={"role": "enterprise"}).text
     row = listing.split("finance.chen</code>")[1].split("</tr>")[0]
     assert "登录受限" in row  # the admin sees whom to unlock
@@ -205,7 +217,7 @@ def test_a_setting_makes_the_cookie_always_secure(
 
 def test_no_console_answer_may_be_stored(browser: Browser, people: People) -> None:
     anonymous = browser()
-    admin = browser("admin.wang")
+    admin = browser("it.qian")  # the system administrator
     answers = [
         anonymous.get("/console/sign-in"),
         anonymous.get("/console/bureau", follow_redirects=False),  # a redirect
@@ -218,7 +230,7 @@ def test_no_console_answer_may_be_stored(browser: Browser, people: People) -> No
 
 
 def test_back_after_sign_out_shows_no_data(browser: Browser, people: People) -> None:
-    admin = browser("admin.wang")
+    admin = browser("it.qian")  # the system administrator
     page = admin.get("/console/admin/accounts")
     assert "finance.chen" in page.text and page.headers["cache-control"] == "no-store"
     admin.post("/console/sign-out", data={"csrf_token": csrf_of(page.text)})
