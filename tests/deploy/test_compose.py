@@ -26,6 +26,7 @@ from tests.deploy.files import (
 from tests.monitoring.tools import require
 
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
+ALERT_SINK = "voucher_service.monitoring.alert_sink"
 
 
 def services() -> dict[str, dict[str, Any]]:
@@ -38,7 +39,7 @@ def ours() -> dict[str, dict[str, Any]]:
 
 
 def api_replicas() -> dict[str, dict[str, Any]]:
-    return {n: s for n, s in ours().items() if s["command"][1] == "serve"}
+    return {n: s for n, s in ours().items() if s["command"][:2] == ["voucher-service", "serve"]}
 
 
 def port_of(service: dict[str, Any]) -> str:
@@ -82,8 +83,19 @@ def test_the_schema_refuses_what_a_container_engine_would() -> None:
 
 
 def test_every_service_of_ours_runs_a_real_command() -> None:
-    assert set(ours()) == {"migrate", "api-1", "api-2", "prober", "checkpoint", "witness"}
-    for service in ours().values():
+    assert set(ours()) == {
+        "migrate",
+        "api-1",
+        "api-2",
+        "prober",
+        "checkpoint",
+        "witness",
+        "alert-sink",
+    }
+    for name, service in ours().items():
+        if name == "alert-sink":
+            assert service["command"][:3] == ["python", "-m", ALERT_SINK]
+            continue
         assert_real_command(service["command"])
         assert_metrics_can_aggregate(service["command"], set(service["environment"]))
 
@@ -92,7 +104,7 @@ def test_migrations_run_once_before_the_api() -> None:
     assert ours()["migrate"]["command"] == ["voucher-service", "migrate"]
     assert ours()["migrate"]["restart"] == "no"
     for name, service in ours().items():
-        if name in ("migrate", "witness"):  # the witness never touches the database
+        if name in ("migrate", "witness", "alert-sink"):  # these never touch the database
             continue
         assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
@@ -197,8 +209,9 @@ def test_grafana_provisions_the_datasource_and_the_dashboard(tmp_path: Path) -> 
 
 
 def database_user(service: dict[str, Any]) -> str | None:
-    url = service.get("environment", {}).get("VOUCHER_DATABASE_URL")
-    return urlsplit(url).username if url else None
+    environment = service.get("environment", {})
+    url = environment.get("VOUCHER_DATABASE_URL")
+    return urlsplit(url).username if url else environment.get("PGUSER")
 
 
 def test_no_service_connects_as_a_superuser_or_the_owner_but_migrate() -> None:
@@ -208,12 +221,10 @@ def test_no_service_connects_as_a_superuser_or_the_owner_but_migrate() -> None:
     runtime = migrate["environment"]["VOUCHER_DB_RUNTIME_ROLE"]
     owner = database_user(migrate)
     assert owner and runtime and owner != runtime
-    users = {name: database_user(service) for name, service in ours().items()}
-    assert users == {
-        **{name: runtime for name in users if name not in ("migrate", "witness")},
-        "migrate": owner,
-        "witness": None,
-    }
+    users = {name: database_user(service) for name, service in services().items()}
+    apart = {"migrate": owner, "witness": None, "alert-sink": None, "db": None}
+    apart |= {name: None for name in services() if name not in ours() and name != "backup"}
+    assert users == {**{name: runtime for name in users if name not in apart}, **apart}
     db = services()["db"]
     superuser = db["environment"]["POSTGRES_USER"]
     assert superuser not in (owner, runtime) and "POSTGRES_DB" not in db["environment"]

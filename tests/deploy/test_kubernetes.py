@@ -16,6 +16,7 @@ import yaml
 
 from tests.deploy.files import (
     IMAGE,
+    JOB_RUNNER,
     KUBERNETES,
     WITNESS,
     assert_metrics_can_aggregate,
@@ -90,6 +91,9 @@ def test_scheduled_and_one_off_work() -> None:
         name: pod_spec(job)["containers"][0]["command"]
         for name, job in resources("CronJob").items()
     }
+    verify = scheduled["voucher-verify"]
+    assert verify[: verify.index("--") + 1] == [*JOB_RUNNER, "verify", "--"]
+    scheduled["voucher-verify"] = verify[verify.index("--") + 1 :]
     assert sorted(command[1:] for command in scheduled.values()) == [
         ["audit", "checkpoint", "--out", "/checkpoints"],
         ["audit", "seal"],
