@@ -200,12 +200,14 @@ def test_grafana_provisions_the_datasource_and_the_dashboard(tmp_path: Path) -> 
     (providers_file,) = (provisioning / "dashboards").glob("*.yaml")
     (provider,) = yaml.safe_load(providers_file.read_text())["providers"]
     dashboards = list((root / provider["options"]["path"].lstrip("/")).glob("*.json"))
-    assert [d.read_text() for d in dashboards] == [
-        (DEPLOY / "grafana" / "voucher-bureau.json").read_text()
-    ]
-    dashboard = json.loads(dashboards[0].read_text())
-    (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
-    assert variable["query"] == datasource["type"]
+    assert sorted(d.read_text() for d in dashboards) == sorted(
+        path.read_text() for path in (DEPLOY / "grafana").glob("*.json")
+    )
+    assert len(dashboards) == 2
+    for file in dashboards:
+        dashboard = json.loads(file.read_text())
+        (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
+        assert variable["query"] == datasource["type"]
 
 
 def database_user(service: dict[str, Any]) -> str | None:

@@ -61,8 +61,10 @@ class Monitoring:
     received: Path  # the alert sink's JSON lines
     logs: list[Path]
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        reply = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=5)
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """``expr``'s instant vector, now or at the Unix time ``at``."""
+        params = {"query": expr} if at is None else {"query": expr, "time": str(at)}
+        reply = httpx.get(f"{self.prometheus}/api/v1/query", params=params, timeout=5)
         reply.raise_for_status()
         return reply.json()["data"]["result"]  # type: ignore[no-any-return]
 
