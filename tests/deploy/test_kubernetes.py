@@ -86,6 +86,15 @@ def test_every_container_runs_a_real_command_of_one_image() -> None:
     assert len(images) == 1 and images.pop().split(":")[0] == IMAGE
 
 
+def test_every_container_of_the_service_logs_json() -> None:
+    """(The witness is the auditor's, configured by its arguments alone.)"""
+    for workload, container in containers():
+        assert env_of(container)["VOUCHER_LOG_FORMAT"] == {
+            "name": "VOUCHER_LOG_FORMAT",
+            "value": "json",
+        }, workload["metadata"]["name"]
+
+
 def test_scheduled_and_one_off_work() -> None:
     scheduled = {
         name: pod_spec(job)["containers"][0]["command"]
