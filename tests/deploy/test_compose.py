@@ -291,3 +291,33 @@ def test_compose_refuses_to_start_without_passwords_and_logs_json() -> None:
         # its arguments alone).
         if name not in ("alert-sink", "witness"):
             assert service["environment"]["VOUCHER_LOG_FORMAT"] == "json", name
+
+
+def test_alerts_go_from_prometheus_to_alertmanager_to_the_sink(tmp_path: Path) -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    [[target]] = [
+        group["targets"]
+        for manager in config["alerting"]["alertmanagers"]
+        for group in manager["static_configs"]
+    ]
+    host, port = target.split(":")
+    alertmanager = services()["alertmanager"]
+    assert host == "alertmanager" and share_a_network("prometheus", "alertmanager")
+    assert alertmanager["ports"] == [f"127.0.0.1:{port}:{port}"]
+    (config_file,) = [
+        a.split("=", 1)[1] for a in alertmanager["command"] if a.startswith("--config.file")
+    ]
+    root = stage_binds(binds(alertmanager), tmp_path)
+    checked = subprocess.run(
+        [require("amtool"), "check-config", str(root / config_file.lstrip("/"))],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    routing = yaml.safe_load((root / config_file.lstrip("/")).read_text())
+    [hook] = [h for r in routing["receivers"] for h in r.get("webhook_configs", [])]
+    url = urlsplit(hook["url"])
+    sink = services()["alert-sink"]
+    assert url.hostname == "alert-sink" and share_a_network("alertmanager", "alert-sink")
+    assert sink["command"][sink["command"].index("--port") + 1] == str(url.port)
