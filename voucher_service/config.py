@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -36,7 +36,10 @@ class Settings(BaseSettings):
         description="Days after a voucher's last valid day during which usage may still be "
         "reported; the voucher expires (and its balance returns to the pool) after them.",
     )
-    migrations_dir: Path = Field(default=PROJECT_ROOT / "migrations")
+    migrations_dir: Path = Field(
+        default=PROJECT_ROOT / "migrations",
+        description="Where the Alembic migrations are (the image sets /app/migrations).",
+    )
     db_runtime_role: str = Field(
         default="",
         description="PostgreSQL: the role the API and jobs connect as. When set, `migrate` "
@@ -171,8 +174,8 @@ class Settings(BaseSettings):
     )
     checkpoint_key: Path | None = Field(
         default=None,
-        description="The Ed25519 private key that signs audit checkpoints (`voucher-service "
-        "audit keygen` makes one): a file off the database host, mode 0600.",
+        description="The Ed25519 private key that signs audit checkpoints (`audit "
+        "keygen --out FILE` makes one): a file off the database host, mode 0600.",
     )
     checkpoint_public_key: Path | None = Field(
         default=None,
@@ -186,7 +189,7 @@ class Settings(BaseSettings):
     )
     witness_vkey: str = Field(
         default="",
-        description="The witness's verifier key (`voucher-service witness init` prints it). "
+        description="The witness's verifier key (`witness init` prints it). "
         "Set: `verify --checkpoint` requires its cosignature on every checkpoint, and "
         "`audit checkpoint` asks for it. Empty: no witness (the embedded default).",
     )
@@ -227,8 +230,10 @@ class Settings(BaseSettings):
         "with a second factor (a TOTP app's code or a recovery code); one who has none is "
         "sent to set it up before any other page. Accounts that set one up use it either way.",
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(
+        default="127.0.0.1", description="The address `serve` listens on (its --host)."
+    )
+    port: int = Field(default=8000, description="The port `serve` listens on (its --port).")
     page_size_max: int = Field(
         default=500, ge=1, description="The most items a list returns per page (its limit)."
     )
@@ -271,3 +276,47 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def reference() -> str:
+    """Every setting as a Markdown table (docs/settings.md is this, written by
+    ``python scripts/settings_reference.py``; a test fails when the file is stale or a setting
+    has no description)."""
+    rows = [
+        "# Settings",
+        "",
+        "<!-- Generated from voucher_service/config.py by `python scripts/settings_reference.py`:",
+        "     edit the descriptions there, never here. -->",
+        "",
+        "Every setting is an environment variable (or a line of a `.env` file in the working",
+        "directory), read once at start.",
+        "",
+        "| variable | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        if not field.description:
+            raise ValueError(f"setting {name} has no description")
+        default = field.get_default(call_default_factory=True)
+        # Paths in the checkout are shown relative to it: the reference is the same anywhere.
+        shown = "" if default in ("", None) else f"`{default}`".replace(f"{PROJECT_ROOT}/", "")
+        if get_origin(field.annotation) is Literal:
+            kind = " or ".join(f"`{choice}`" for choice in get_args(field.annotation))
+        else:
+            kind = getattr(field.annotation, "__name__", None) or str(field.annotation)
+            kind = kind.replace("pathlib.", "").replace(" | ", " or ")
+        limits = [_limit(repr(m)) for m in field.metadata]
+        meaning = field.description.replace("|", "\\|").replace("\n", " ")
+        if limits:
+            meaning += f" ({', '.join(limits)})"
+        rows.append(f"| `VOUCHER_{name.upper()}` | {kind} | {shown} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+_BOUNDS = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<"}
+
+
+def _limit(metadata: str) -> str:
+    """``Ge(ge=0)`` as ``>= 0``."""
+    bound, _, value = metadata.partition("(")[2].rstrip(")").partition("=")
+    return f"{_BOUNDS.get(bound, bound)} {value}"

@@ -33,6 +33,7 @@ from voucher_service.audit_log import ENTRIES
 from voucher_service.cli import main
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.ledger.verify import verify_ledger
+from voucher_service.monitoring import jobs
 
 
 def busy_books(scene: Scene, session: Session) -> None:
@@ -264,6 +265,11 @@ def test_the_command_line_makes_keys_takes_checkpoints_and_verifies_them(
     assert main(["audit", "checkpoint", "--out", str(store)]) == 1
     assert "no longer extend" in capsys.readouterr().err
     assert sorted(store.iterdir()) == [first, second]
+    # Both outcomes are recorded for /metrics (VoucherCheckpointOld watches the success).
+    with transaction() as session:
+        [run] = jobs.latest(session)
+    assert run.job == "checkpoint" and run.last_success_at and run.last_failure_at
+    assert run.last_failure_at > run.last_success_at
 
     os.chmod(key, 0o644)
     assert main(["audit", "checkpoint", "--out", str(store)]) == 1

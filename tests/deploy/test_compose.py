@@ -26,6 +26,7 @@ from tests.deploy.files import (
 from tests.monitoring.tools import require
 
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
+ALERT_SINK = "voucher_service.monitoring.alert_sink"
 
 
 def services() -> dict[str, dict[str, Any]]:
@@ -38,7 +39,7 @@ def ours() -> dict[str, dict[str, Any]]:
 
 
 def api_replicas() -> dict[str, dict[str, Any]]:
-    return {n: s for n, s in ours().items() if s["command"][1] == "serve"}
+    return {n: s for n, s in ours().items() if s["command"][:2] == ["voucher-service", "serve"]}
 
 
 def port_of(service: dict[str, Any]) -> str:
@@ -82,8 +83,19 @@ def test_the_schema_refuses_what_a_container_engine_would() -> None:
 
 
 def test_every_service_of_ours_runs_a_real_command() -> None:
-    assert set(ours()) == {"migrate", "api-1", "api-2", "prober", "checkpoint", "witness"}
-    for service in ours().values():
+    assert set(ours()) == {
+        "migrate",
+        "api-1",
+        "api-2",
+        "prober",
+        "checkpoint",
+        "witness",
+        "alert-sink",
+    }
+    for name, service in ours().items():
+        if name == "alert-sink":
+            assert service["command"][:3] == ["python", "-m", ALERT_SINK]
+            continue
         assert_real_command(service["command"])
         assert_metrics_can_aggregate(service["command"], set(service["environment"]))
 
@@ -92,7 +104,7 @@ def test_migrations_run_once_before_the_api() -> None:
     assert ours()["migrate"]["command"] == ["voucher-service", "migrate"]
     assert ours()["migrate"]["restart"] == "no"
     for name, service in ours().items():
-        if name in ("migrate", "witness"):  # the witness never touches the database
+        if name in ("migrate", "witness", "alert-sink"):  # these never touch the database
             continue
         assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
@@ -188,17 +200,24 @@ def test_grafana_provisions_the_datasource_and_the_dashboard(tmp_path: Path) -> 
     (providers_file,) = (provisioning / "dashboards").glob("*.yaml")
     (provider,) = yaml.safe_load(providers_file.read_text())["providers"]
     dashboards = list((root / provider["options"]["path"].lstrip("/")).glob("*.json"))
-    assert [d.read_text() for d in dashboards] == [
-        (DEPLOY / "grafana" / "voucher-bureau.json").read_text()
-    ]
-    dashboard = json.loads(dashboards[0].read_text())
-    (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
-    assert variable["query"] == datasource["type"]
+    assert sorted(d.read_text() for d in dashboards) == sorted(
+        path.read_text() for path in (DEPLOY / "grafana").glob("*.json")
+    )
+    assert len(dashboards) == 2
+    for file in dashboards:
+        dashboard = json.loads(file.read_text())
+        (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
+        assert variable["query"] == datasource["type"]
 
 
 def database_user(service: dict[str, Any]) -> str | None:
-    url = service.get("environment", {}).get("VOUCHER_DATABASE_URL")
-    return urlsplit(url).username if url else None
+    environment = service.get("environment", {})
+    url = environment.get("VOUCHER_DATABASE_URL")
+    if url is None:
+        return environment.get("PGUSER")  # type: ignore[no-any-return]
+    # Not urlsplit: the password is ${VAR:?message}, whose "?" would start a query.
+    found = re.match(r"postgresql://([^:@/]+)", url)
+    return found[1] if found else None
 
 
 def test_no_service_connects_as_a_superuser_or_the_owner_but_migrate() -> None:
@@ -208,12 +227,10 @@ def test_no_service_connects_as_a_superuser_or_the_owner_but_migrate() -> None:
     runtime = migrate["environment"]["VOUCHER_DB_RUNTIME_ROLE"]
     owner = database_user(migrate)
     assert owner and runtime and owner != runtime
-    users = {name: database_user(service) for name, service in ours().items()}
-    assert users == {
-        **{name: runtime for name in users if name not in ("migrate", "witness")},
-        "migrate": owner,
-        "witness": None,
-    }
+    users = {name: database_user(service) for name, service in services().items()}
+    apart = {"migrate": owner, "witness": None, "alert-sink": None, "db": None}
+    apart |= {name: None for name in services() if name not in ours() and name != "backup"}
+    assert users == {**{name: runtime for name in users if name not in apart}, **apart}
     db = services()["db"]
     superuser = db["environment"]["POSTGRES_USER"]
     assert superuser not in (owner, runtime) and "POSTGRES_DB" not in db["environment"]
@@ -255,3 +272,52 @@ def test_the_witness_has_its_own_container_volume_and_network() -> None:
     assert checkpoint["depends_on"]["witness"] == {"condition": "service_healthy"}
     assert "VOUCHER_WITNESS_VKEY" in checkpoint["environment"]
     assert checkpoint["environment"]["VOUCHER_CHECKPOINT_KEY"].startswith("/keys/")
+
+
+def test_compose_refuses_to_start_without_passwords_and_logs_json() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    variables = set(re.findall(r"\$\{(\w*PASSWORD\w*)", text))
+    assert variables == {
+        "POSTGRES_PASSWORD",
+        "VOUCHER_OWNER_PASSWORD",
+        "VOUCHER_APP_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
+    }
+    # ${VAR:?message}: compose stops with the message when VAR is unset or empty.
+    uses = re.findall(r"\$\{\w*PASSWORD\w*(:?.)", text)
+    assert uses and set(uses) == {":?"}
+    for name, service in ours().items():
+        # Not the alert sink (it prints the alerts) nor the witness (the auditor's, set by
+        # its arguments alone).
+        if name not in ("alert-sink", "witness"):
+            assert service["environment"]["VOUCHER_LOG_FORMAT"] == "json", name
+
+
+def test_alerts_go_from_prometheus_to_alertmanager_to_the_sink(tmp_path: Path) -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    [[target]] = [
+        group["targets"]
+        for manager in config["alerting"]["alertmanagers"]
+        for group in manager["static_configs"]
+    ]
+    host, port = target.split(":")
+    alertmanager = services()["alertmanager"]
+    assert host == "alertmanager" and share_a_network("prometheus", "alertmanager")
+    assert alertmanager["ports"] == [f"127.0.0.1:{port}:{port}"]
+    (config_file,) = [
+        a.split("=", 1)[1] for a in alertmanager["command"] if a.startswith("--config.file")
+    ]
+    root = stage_binds(binds(alertmanager), tmp_path)
+    checked = subprocess.run(
+        [require("amtool"), "check-config", str(root / config_file.lstrip("/"))],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    routing = yaml.safe_load((root / config_file.lstrip("/")).read_text())
+    [hook] = [h for r in routing["receivers"] for h in r.get("webhook_configs", [])]
+    url = urlsplit(hook["url"])
+    sink = services()["alert-sink"]
+    assert url.hostname == "alert-sink" and share_a_network("alertmanager", "alert-sink")
+    assert sink["command"][sink["command"].index("--port") + 1] == str(url.port)

@@ -16,6 +16,7 @@ import yaml
 
 from tests.deploy.files import (
     IMAGE,
+    JOB_RUNNER,
     KUBERNETES,
     WITNESS,
     assert_metrics_can_aggregate,
@@ -85,11 +86,23 @@ def test_every_container_runs_a_real_command_of_one_image() -> None:
     assert len(images) == 1 and images.pop().split(":")[0] == IMAGE
 
 
+def test_every_container_of_the_service_logs_json() -> None:
+    """(The witness is the auditor's, configured by its arguments alone.)"""
+    for workload, container in containers():
+        assert env_of(container)["VOUCHER_LOG_FORMAT"] == {
+            "name": "VOUCHER_LOG_FORMAT",
+            "value": "json",
+        }, workload["metadata"]["name"]
+
+
 def test_scheduled_and_one_off_work() -> None:
     scheduled = {
         name: pod_spec(job)["containers"][0]["command"]
         for name, job in resources("CronJob").items()
     }
+    verify = scheduled["voucher-verify"]
+    assert verify[: verify.index("--") + 1] == [*JOB_RUNNER, "verify", "--"]
+    scheduled["voucher-verify"] = verify[verify.index("--") + 1 :]
     assert sorted(command[1:] for command in scheduled.values()) == [
         ["audit", "checkpoint", "--out", "/checkpoints"],
         ["audit", "seal"],

@@ -17,6 +17,8 @@ from voucher_service.audit.checkpoint import Stored, Transaction, Trust
 from voucher_service.audit.sample_export import sample_csv, sample_xlsx
 from voucher_service.audit.service import seal, verify_chain
 from voucher_service.audit.signing import Verifier
+from voucher_service.monitoring import jobs
+from voucher_service.monitoring.jobs import Job
 
 
 def sample(
@@ -82,12 +84,16 @@ def take_checkpoint(
         problems += verify_chain(session)
         problems += checkpoints.check(session, chain[-1:], trust)
     if problems:
+        with transaction() as session:
+            jobs.record(session, Job.CHECKPOINT, ok=False, now=now)
         since = f"no longer extend {chain[-1].path.name}" if chain else "do not hold"
         raise Refused(problems, since)
     previous = chain[-1].note if chain else None
     note = checkpoints.take(transaction, key, now=now, origin=origin, previous=previous)
     written = checkpoints.write(note, out)
     stored = checkpoints.read(written)
+    with transaction() as session:  # for /metrics: the checkpoint alert watches its age
+        jobs.record(session, Job.CHECKPOINT, ok=True, now=now)
     run = CheckpointRun(written, stored)
     if site is not None:
         run.cosigned = cosign_pending(transaction, [*chain, stored], site)

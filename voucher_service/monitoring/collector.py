@@ -16,14 +16,16 @@ from datetime import datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from voucher_service.db.migrate import schema_state
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion
 from voucher_service.db.tables.providers import Provider, ProviderStatus
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.monitoring import rollup
+from voucher_service.monitoring import jobs, rollup
 
 
 def _yuan(fen: int | None) -> float:
@@ -43,12 +45,17 @@ class LedgerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
         session = self._session
+        answered, database = _database_state(session)
+        yield from database
+        if not answered:
+            return  # the service's own metrics are still served: the scrape succeeds
         yield from self._pools(session)
         yield from self._vouchers(session)
         yield from self._usage(session)
         yield from self._districts(session)
         yield from self._caps(session)
         yield from self._network(session)
+        yield from self._jobs(session)
         took = GaugeMetricFamily(
             "voucher_metrics_scrape_seconds", "Time spent reading the ledger for this scrape."
         )
@@ -234,6 +241,44 @@ class LedgerCollector(Collector):
             for part, value in network.quality(session, provider, now=self._now).items():
                 score.add_metric([provider.uscc, part], value)
         yield from (capacity, utilisation, wait, price, index, score)
+
+    def _jobs(self, session: Session) -> Iterator[Metric]:
+        families = {
+            outcome: GaugeMetricFamily(
+                f"voucher_job_last_{outcome}_timestamp_seconds",
+                f"When each scheduled job (backup, verify, checkpoint) last ended in {outcome}.",
+                labels=["task"],  # not "job": Prometheus gives every target that label
+            )
+            for outcome in ("success", "failure")
+        }
+        for run in jobs.latest(session):
+            for outcome, at in (
+                ("success", run.last_success_at),
+                ("failure", run.last_failure_at),
+            ):
+                if at is not None:
+                    families[outcome].add_metric([run.job], at.timestamp())
+        yield from families.values()
+
+
+def _database_state(session: Session) -> tuple[bool, list[Metric]]:
+    """Whether the database answers and how many migrations it is behind this code (what
+    /readyz checks), as metrics: when the database is down the scrape still succeeds, with
+    the service's own metrics, so the alerts can tell a dead replica from a dead database."""
+    up = GaugeMetricFamily("voucher_database_up", "1 when the database answered this scrape.")
+    behind = GaugeMetricFamily(
+        "voucher_database_migrations_behind",
+        "Migrations this code needs that the database lacks (0 when ready).",
+    )
+    try:
+        _, missing = schema_state(session.connection())
+    except DBAPIError:
+        session.rollback()
+        up.add_metric([], 0)
+        return False, [up]
+    up.add_metric([], 1)
+    behind.add_metric([], len(missing))
+    return True, [up, behind]
 
 
 class PoolCollector(Collector):

@@ -48,3 +48,19 @@ class ProbeResult(SQLModel, table=True):
     latency_ms: int | None = None
     status_code: int | None = None
     error: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+
+
+class JobRun(SQLModel, table=True):
+    """The last outcome of each scheduled job the service cannot see run (backup, verify,
+    checkpoint): what /metrics exports and the alerts watch, so a job that stopped running
+    or keeps failing is noticed (``monitoring/jobs.py``)."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(sa_column=Column(String(40), primary_key=True))
+    last_success_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    last_failure_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
