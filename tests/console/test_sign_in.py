@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from tests.accounts.conftest import PASSWORD, People, enrol, wrong_code
 from tests.conftest import NOW, KeyedClient
-from tests.factories import sysadmin
 from tests.console.conftest import Browser, csrf_of, sign_in
+from tests.factories import sysadmin
 from voucher_service.accounts import signin
 from voucher_service.api import create_app
 from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT
