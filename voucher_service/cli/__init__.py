@@ -17,10 +17,14 @@ Import what the command needs inside the function, so that ``--help`` stays fast
 
 Exit codes: 0 success; 1 the command failed (verify found violations, the service refused:
 the message names the error code); 2 a usage error (unknown option, bad value, a --today
-after today without --force).
+after today without --force, a database URL that is not one); 3 the database cannot be
+reached or has no tables. A user's mistake is said in one line with its fix, never a
+traceback (``user_mistake``).
 """
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -56,4 +60,36 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="voucher-service")
     except SystemExit as end:
         return end.code if isinstance(end.code, int) else 0 if end.code is None else 1
+    except Exception as error:  # a user's mistake is one line; a defect keeps its traceback
+        mistake = user_mistake(error)
+        if mistake is None:
+            raise
+        message, code = mistake
+        print(f"error: {message}", file=sys.stderr)
+        return code
     return 0
+
+
+def user_mistake(error: Exception) -> tuple[str, int] | None:
+    """What a person did wrong, said in one line with its fix, and the exit code (2: the
+    settings or arguments, 3: the database), for the errors a setting or an argument causes
+    (``VOUCHER_DATABASE_URL`` unreadable, its driver absent, its server unreachable, its schema
+    missing; a file that cannot be written); None for anything else, a defect."""
+    from sqlalchemy import exc
+
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    url_fix = "set VOUCHER_DATABASE_URL to sqlite:///PATH or postgresql://USER@HOST:5432/DB"
+    if isinstance(error, exc.ArgumentError):
+        return f"VOUCHER_DATABASE_URL is not a database URL ({first}): {url_fix}", 2
+    if isinstance(error, exc.NoSuchModuleError | ModuleNotFoundError):
+        return f"the database URL names a driver this service has not ({first}): {url_fix}", 2
+    if isinstance(error, exc.DBAPIError):
+        text = str(error.orig or error).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            return "the database has no tables yet: run `voucher-service migrate` first", 3
+        if isinstance(error, exc.OperationalError | exc.InterfaceError):
+            return f"the database cannot be reached ({first}): is it running?", 3
+        return None
+    if isinstance(error, OSError) and error.filename:
+        return f"cannot use {error.filename}: {error.strerror or first}", 1
+    return None
