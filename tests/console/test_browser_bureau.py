@@ -91,6 +91,7 @@ def test_a_clerk_approves_an_application_for_less(clerk: Session, tmp_path: Path
     assert rows.count() >= 1
     screenshot(page, "bureau-applications.png", tmp_path)
     rows.first.locator("a").first.click()
+    page.wait_for_selector("#checks li")  # the click starts a navigation: wait for its page
     assert page.locator("#checks li").count() >= 4
     screenshot(page, "bureau-application.png", tmp_path)
     requested = page.locator("#amount").get_attribute("placeholder") or ""
@@ -113,6 +114,7 @@ def test_a_clerk_revokes_a_voucher(
     page.wait_for_selector(f"#vouchers tr[data-key='{code}']")
     screenshot(page, "bureau-vouchers.png", tmp_path)
     page.click(f"#vouchers tr[data-key='{code}'] a")
+    page.wait_for_selector("#postings tbody tr[data-key]")
     assert page.locator("#postings tbody tr[data-key]").count() >= 1
     assert page.locator("#audit-trail").count() == 0  # the audit log is audit's to read
     page.fill("#revoke-form input[name=reason]", "企业已注销")

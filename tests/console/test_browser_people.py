@@ -333,6 +333,7 @@ def test_a_providers_month(browse: Session, world: World, tmp_path: Path) -> Non
     screenshot(page, "console-provider-records.png", tmp_path)
 
     page.click(".main-nav >> text=结算单")
+    page.wait_for_selector("#statements tbody tr")  # the click starts a navigation
     assert page.locator("#statements tbody tr").count() == 2  # the city's, the district's
     page.click("#statements tr:has-text('WH-AI-M2') a:has-text('查看')")
     assert world.last_month in page.locator("h1").inner_text()
