@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.deploy.files import (
+    DEPLOY,
     IMAGE,
     JOB_RUNNER,
     KUBERNETES,
@@ -77,9 +78,16 @@ def test_the_schema_refuses_a_misspelt_or_mistyped_field() -> None:
             kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
+def is_backup(workload: dict[str, Any]) -> bool:
+    """The backup CronJobs (backup.yaml) run pgBackRest in PostgreSQL's image, not ours."""
+    return pod_labels(workload).get("app.kubernetes.io/component") == "backup"
+
+
 def test_every_container_runs_a_real_command_of_one_image() -> None:
     images = set()
-    for _, container in containers():
+    for workload, container in containers():
+        if is_backup(workload):
+            continue
         images.add(container["image"])
         assert_real_command(container["command"])
         assert_metrics_can_aggregate(container["command"], {e["name"] for e in container["env"]})
@@ -89,6 +97,8 @@ def test_every_container_runs_a_real_command_of_one_image() -> None:
 def test_every_container_of_the_service_logs_json() -> None:
     """(The witness is the auditor's, configured by its arguments alone.)"""
     for workload, container in containers():
+        if is_backup(workload):  # pgBackRest writes its own lines
+            continue
         assert env_of(container)["VOUCHER_LOG_FORMAT"] == {
             "name": "VOUCHER_LOG_FORMAT",
             "value": "json",
@@ -99,6 +109,7 @@ def test_scheduled_and_one_off_work() -> None:
     scheduled = {
         name: pod_spec(job)["containers"][0]["command"]
         for name, job in resources("CronJob").items()
+        if not is_backup(job)
     }
     verify = scheduled["voucher-verify"]
     assert verify[: verify.index("--") + 1] == [*JOB_RUNNER, "verify", "--"]
@@ -134,7 +145,7 @@ def test_containers_are_locked_down_and_sized() -> None:
         volumes = {v["name"]: v for v in pod["volumes"]}
         for mount in container["volumeMounts"]:
             volume = volumes[mount["name"]]
-            if "secret" in volume:
+            if "secret" in volume or "configMap" in volume:
                 assert mount.get("readOnly") is True, where
             else:
                 assert "emptyDir" in volume or "persistentVolumeClaim" in volume, where
@@ -333,3 +344,42 @@ def test_the_checkpoint_and_verify_jobs_ask_the_witness() -> None:
     for name in ("voucher-api", "voucher-prober"):
         labels = pod_labels(resources("Deployment")[name])
         assert ("TCP", url.port) not in allowed_ports(policies_for(labels, "Egress"), "egress")
+
+
+def test_backups_full_weekly_and_differential_daily_with_the_backup_job() -> None:
+    """Two CronJobs run the backup job of deploy/postgres/backup.sh, in the image built from
+    deploy/postgres/Dockerfile: a full on Sundays, a differential every other day, one at a
+    time, after expire and verify; with the stack's retention, encrypted, the repository's
+    secrets from Secrets, and the outcome recorded as the runtime role (job_run)."""
+    jobs = {name: job for name, job in resources("CronJob").items() if is_backup(job)}
+    schedules = {
+        pod_spec(job)["containers"][0]["command"][1]: job["spec"]["schedule"]
+        for job in jobs.values()
+    }
+    assert schedules == {"full": "0 2 * * 0", "diff": "0 2 * * 1-6"}
+    dockerfile = (DEPLOY / "postgres" / "Dockerfile").read_text()
+    (config_map,) = [c for c in resources("ConfigMap").values() if "pgbackrest.conf" in c["data"]]
+    config = config_map["data"]["pgbackrest.conf"]
+    stack = (DEPLOY / "pgbackrest" / "pgbackrest.conf").read_text()
+    for setting in ("repo1-retention-full=", "repo1-retention-diff=", "lock-path="):
+        [line] = [line for line in stack.splitlines() if line.startswith(setting)]
+        assert line in config.splitlines(), setting
+    assert "repo1-cipher-type=aes-256-cbc" in config and "cipher-pass" not in config
+    for job in jobs.values():
+        assert job["spec"]["concurrencyPolicy"] == "Forbid"
+        assert job["spec"]["timeZone"] == "Asia/Shanghai"
+        pod = pod_spec(job)
+        (container,) = pod["containers"]
+        assert f"/usr/local/bin/{container['command'][0]}" in dockerfile
+        assert container["image"].split(":")[0] == "voucher-postgres"
+        env = env_of(container)
+        assert env["VOUCHER_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "voucher-db"
+        for name in ("S3_KEY", "S3_KEY_SECRET", "CIPHER_PASS"):
+            assert "secretKeyRef" in env[f"PGBACKREST_REPO1_{name}"]["valueFrom"], name
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        assert mounts["/etc/pgbackrest/pgbackrest.conf"]["subPath"] == "pgbackrest.conf"
+        assert "/tmp" in mounts
+    # They may reach the database server's pgBackRest server and the object storage.
+    (labels,) = {tuple(pod_labels(job).items()) for job in jobs.values()}
+    egress = allowed_ports(policies_for(dict(labels), "Egress"), "egress")
+    assert {("TCP", 8432), ("TCP", 443), ("TCP", 5432)} <= egress
