@@ -8,9 +8,11 @@ The cluster archives its WAL with the compose stack's settings (the ``-c`` optio
 drill migrates the schema, loads a month of the program through the service, takes a full
 backup with the stack's own job (deploy/postgres/backup.sh, which records its success for
 VoucherBackupMissing), does more good work, notes the time, and then a careless operator
-releases every voucher's balance by hand. The cluster is stopped and restored to the noted time with
-``pgbackrest restore --type=time``: the good work is there, the bad change is not, and
-``voucher-service verify`` finds the books clean."""
+releases every voucher's balance by hand. The cluster is stopped and restored to the noted
+time with ``pgbackrest restore --type=time``: the good work is there, the bad change is not,
+and ``voucher-service verify`` finds the books clean. Then, on the restored cluster's new
+timeline, a restore point marks the moment before risky work by hand that goes wrong, and a
+restore to it (``--type=name``) undoes that too."""
 
 from __future__ import annotations
 
@@ -203,7 +205,7 @@ def sql(url: str, statement: str) -> object:
     backend() != "postgresql" or postgres_bin_dir() is None,
     reason="a private PostgreSQL cluster (initdb) in the PostgreSQL run",
 )
-def test_restore_to_a_time_before_a_bad_change(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restore_to_a_time_and_to_a_named_point_before_bad_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     require("pgbackrest", package="pgbackrest")
     with private_postgres() as database:
         drill = Drill(database)
@@ -246,5 +248,17 @@ def test_restore_to_a_time_before_a_bad_change(monkeypatch: pytest.MonkeyPatch) 
         verified = verify_cli(url)
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert "ledger consistent" in verified.stdout
-        # The restored cluster is on a new timeline and archives again.
+
+        # Risky work by hand, the moment marked first, goes wrong; restored to the mark. The
+        # restored cluster archives again on its new timeline, and the same full backup
+        # replays onto it.
+        sql(url, "SELECT pg_create_restore_point('before-fixing-a-voucher')::text")
+        one = " WHERE id = (SELECT MIN(id) FROM voucher WHERE balance_fen > 0)"
+        assert sql(url, released + one) == 1
+        assert books(url) != good
         drill.pgbackrest("check")
+        drill.restore("--type=name", "--target=before-fixing-a-voucher")
+        assert books(url) == good
+        verified = verify_cli(url)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert [backup["label"] for backup in drill.backups()] == [full["label"]]
