@@ -205,7 +205,7 @@ def sql(url: str, statement: str) -> object:
     backend() != "postgresql" or postgres_bin_dir() is None,
     reason="a private PostgreSQL cluster (initdb) in the PostgreSQL run",
 )
-def test_restore_to_a_time_and_to_a_named_point_before_bad_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restore_to_a_time_and_to_a_named_point(monkeypatch: pytest.MonkeyPatch) -> None:
     require("pgbackrest", package="pgbackrest")
     with private_postgres() as database:
         drill = Drill(database)
