@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -111,10 +112,13 @@ class Drill:
         config[STANZA]["pg1-port"] = str(database.port)
         with self.config.open("w") as out:
             config.write(out, space_around_delimiters=False)
+        # The backup job beside them, where the cluster's user surely may read it.
+        self.backup_job_script = Path(shutil.copy(BACKUP_JOB, root / BACKUP_JOB.name))
         for directory in (self.repo, root / "lock"):
             directory.mkdir()
+        for path in (self.config, self.backup_job_script, self.repo, root / "lock"):
             if database.run_as:
-                shutil.chown(directory, user=database.run_as)
+                shutil.chown(path, user=database.run_as)
 
     def environment(self) -> dict[str, str]:
         """pgBackRest finds its configuration by PGBACKREST_CONFIG: in the server, for its
@@ -152,7 +156,7 @@ class Drill:
         url = make_url(self.database.url).set(drivername="postgresql+psycopg")
         self.run(
             "sh",
-            str(BACKUP_JOB),
+            str(self.backup_job_script),
             kind,
             VOUCHER_DATABASE_URL=url.render_as_string(hide_password=False),
         )
