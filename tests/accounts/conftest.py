@@ -10,8 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW
-from tests.factories import make_enterprise, uscc
+from tests.factories import NOW, make_enterprise, uscc
 from voucher_service.accounts import passwords, second_factor
 from voucher_service.accounts.service import Person, create_account
 from voucher_service.db.tables.auth import Duty, Role

@@ -22,10 +22,11 @@ from tests.factories import (
     make_pool,
     make_program,
     make_voucher,
+    post_provider,
+    post_redemption,
     usage_on,
     uscc,
 )
-from tests.usage.conftest import redeem, register_provider
 from voucher_service.audit import commands, sampling
 from voucher_service.audit.sample_export import RECORD_COLUMNS
 from voucher_service.domain.codes import new_voucher_code
@@ -50,9 +51,9 @@ class Scene:
         ]
         self.holder = holder.uscc
         session.commit()
-        self.provider = register_provider(client, uscc(division="420100"))
+        self.provider = post_provider(client, uscc(division="420100"))
         for voucher in self.vouchers:
-            redeem(client, self.holder, voucher.code, self.provider)
+            post_redemption(client, self.holder, voucher.code, self.provider)
         for i, day in enumerate(DAYS):
             voucher = self.vouchers[0] if i < 6 else self.vouchers[1]
             self.post(f"job-{i}", voucher.code, day)

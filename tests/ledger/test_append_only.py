@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tests.databases import backend
-from tests.usage.conftest import Scene
+from tests.factories import Scene
 from voucher_service.audit.service import seal
 
 APPEND_ONLY = ("audit_entry", "ledger_posting", "usage_record")

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.factories import Scene, post_provider
 from tests.monitoring.test_metrics import sample, scrape
-from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.monitoring import ProbeResult
 from voucher_service.db.tables.providers import Provider
@@ -36,7 +36,7 @@ def snapshot(price: str, *, available: int = 64, at: str = "2026-06-15T11:50:00+
 
 def test_telemetry_price_index_and_flags(scene: Scene) -> None:
     c = scene.client
-    others = [register_provider(c) for _ in range(2)]
+    others = [post_provider(c) for _ in range(2)]
     for uscc, price in zip([scene.provider, *others], ["10.00", "12.00", "14.00"], strict=True):
         response = c.post(f"/v1/provider/{uscc}/telemetry", json={"snapshots": [snapshot(price)]})
         assert response.json() == {"stored": 1}
@@ -76,7 +76,7 @@ def test_telemetry_price_index_and_flags(scene: Scene) -> None:
 
 def test_a_provider_sees_its_own_part_of_the_network(scene: Scene, session: Session) -> None:
     c = scene.client
-    rival = register_provider(c)
+    rival = post_provider(c)
     c.post(f"/v1/provider/{rival}/telemetry", json={"snapshots": [snapshot("14.00")]})
     mine = c.post(
         f"/v1/provider/{scene.provider}/telemetry", json={"snapshots": [snapshot("10.00")]}
@@ -126,7 +126,7 @@ def test_telemetry_posts_are_audited(scene: Scene, session: Session) -> None:
 
 def test_quality_score_parts(scene: Scene, session: Session) -> None:
     scene.post("q-1")
-    scene.post("q-2", uscc=register_provider(scene.client))  # a refused record (uscc mismatch)
+    scene.post("q-2", uscc=post_provider(scene.client))  # a refused record (uscc mismatch)
     provider = session.query(Provider).filter_by(uscc=scene.provider).one()
     parts = quality(session, provider, now=datetime(2026, 6, 15, 4, tzinfo=UTC))
     # No health endpoint: availability and latency count as full; no telemetry: freshness 0;
@@ -176,7 +176,7 @@ def test_probes_of_healthy_broken_slow_and_down_providers(
     }
     ids = {}
     for name, url in endpoints.items():
-        uscc = scene.provider if name == "healthy" else register_provider(c)
+        uscc = scene.provider if name == "healthy" else post_provider(c)
         assert (
             c.post(f"/v1/admin/providers/{uscc}/health-endpoint", json={"url": url}).status_code
             == 200

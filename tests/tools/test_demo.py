@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.conftest import TODAY
+from tests.factories import TODAY
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.tools.demo import (
     MEASURE_3_CODE,

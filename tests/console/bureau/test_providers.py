@@ -7,19 +7,19 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     REVIEWER,
+    Books,
+    Browser,
+    People,
     as_role,
     keys_in,
     last_entry,
     post_form,
     section,
 )
-from tests.console.conftest import Browser
 from tests.factories import auditor as audit_headers
 from tests.monitoring.test_network import snapshot
 from voucher_service.db.tables.auth import Role
