@@ -1,4 +1,10 @@
-"""One-line builders of valid entities, with keyword arguments for what a test cares about."""
+"""One-line builders of valid entities, with keyword arguments for what a test cares about.
+
+The one module of builders every test folder uses: entities made with the services (first),
+then the suite's fixed clock and keyed client, scenes made through the API as users make
+them (the metering scene, a year of books), accounts that sign in, and readers of what a
+console page shows. Fixtures stay in conftest.py files as thin wrappers over these; no test
+imports from a conftest (tests/test_suite_layout.py)."""
 
 from __future__ import annotations
 
