@@ -422,6 +422,21 @@ def post_redemption(client: TestClient, enterprise: str, voucher: str, provider:
     assert response.status_code == 201, response.text
 
 
+def telemetry_snapshot(
+    price: str, *, available: int = 64, at: str = "2026-06-15T11:50:00+08:00"
+) -> dict[str, Any]:
+    """A provider's capacity snapshot as it posts it: 64 of 512 Ascend 910B free at ``price``."""
+    return {
+        "observed_at": at,
+        "resource_model": "Ascend 910B",
+        "total": 512,
+        "available": available,
+        "utilisation_percent": 87,
+        "queue_wait_seconds": 300,
+        "list_price_yuan": price,
+    }
+
+
 @dataclass
 class Scene:
     """The metering scene: a program, its 2026 pool, an enterprise with a redeemed voucher,
