@@ -10,29 +10,28 @@ os.environ["VOUCHER_AUDIT_SEAL_SECONDS"] = "0"
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.databases import backend, drop_template, fresh_database
-from tests.factories import make_key
+from tests.factories import (
+    NOW,
+    Books,
+    KeyedClient,
+    People,
+    Scene,
+    make_books,
+    make_people,
+    make_scene,
+)
 from tests.ledger.one_door import watching
 from voucher_service.api import create_app
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, get_engine
-from voucher_service.db.tables.auth import Role
-from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.db.tables.providers import Provider
-
-# Tests run on a fixed clock: noon in Wuhan on 2026-06-15, so they never depend on the date.
-NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
-TODAY = date(2026, 6, 15)
 
 
 def pytest_report_header() -> str:
@@ -105,44 +104,6 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-class KeyedClient(TestClient):
-    """A test client that, unless a request says otherwise, sends the key of whoever owns
-    the path: a bureau admin for /v1/admin, else the enterprise or provider named in it.
-    Keys are made in the test's own transaction, so authentication is real in every test."""
-
-    def __init__(self, app: Any, session: Session) -> None:
-        super().__init__(app)
-        self.session = session
-        self.keys: dict[tuple[str, str], str] = {}
-
-    def key(self, role: Role, subject: str = "test admin") -> str:
-        if (role, subject) not in self.keys:
-            self.keys[(role, subject)] = make_key(self.session, role, holder=subject, now=NOW)
-            self.session.commit()
-        return self.keys[(role, subject)]
-
-    def auth_for(self, path: str) -> dict[str, str]:
-        parts = path.split("?")[0].strip("/").split("/")
-        if parts[:2] == ["v1", "admin"]:
-            return {"Authorization": f"Bearer {self.key(Role.BUREAU_ADMIN)}"}
-        if len(parts) >= 3 and parts[0] == "v1" and parts[1] in ("enterprise", "provider"):
-            role, table = (
-                (Role.ENTERPRISE, Enterprise)
-                if parts[1] == "enterprise"
-                else (Role.PROVIDER, Provider)
-            )
-            uscc = parts[2].upper()
-            if self.session.scalar(select(table.id).where(table.uscc == uscc)) is not None:
-                return {"Authorization": f"Bearer {self.key(role, uscc)}"}
-        return {}
-
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        headers = dict(kwargs.pop("headers", None) or {})
-        if not any(k.lower() == "authorization" for k in headers):
-            headers.update(self.auth_for(str(url)))
-        return super().request(method, url, headers=headers, **kwargs)
-
-
 @pytest.fixture(scope="session")
 def app() -> FastAPI:
     """One application for the run: FastAPI builds each route's dependencies on the app's
@@ -190,3 +151,25 @@ def cli_database(scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Iter
     get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+# Scenes more than one folder builds on: thin wrappers over tests/factories.py.
+
+
+@pytest.fixture
+def scene(client: KeyedClient, session: Session) -> Scene:
+    """The metering scene: a program, its 2026 pool, an enterprise with a redeemed voucher,
+    and a provider."""
+    return make_scene(client, session)
+
+
+@pytest.fixture
+def books(client: KeyedClient, session: Session) -> Books:
+    """A year of books to aggregate (usage, a refund, a revoked voucher)."""
+    return make_books(client, session)
+
+
+@pytest.fixture
+def people(session: Session) -> People:
+    """An account of each kind, signing in with factories.PASSWORD."""
+    return make_people(session)

@@ -183,7 +183,7 @@ def test_every_page_with_shell_examples_is_checked() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """``make run``'s first two steps, once (in this process, with cheap password hashing):
     a migrated database with the demo, and the ``export`` lines the demo printed for a
     reader to paste."""
@@ -221,8 +221,10 @@ def checkout(directory: Path, database: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", RUNNABLE, ids=[str(p.relative_to(ROOT)) for p in RUNNABLE])
-def test_the_examples_run_as_shown(page: Path, demo: tuple[Path, str], tmp_path: Path) -> None:
-    database, exports = demo
+def test_the_examples_run_as_shown(
+    page: Path, demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    database, exports = demo_database
     here = checkout(tmp_path / "checkout", database)
     url = f"sqlite:///{here / 'var' / 'voucher.db'}"
     environment = {

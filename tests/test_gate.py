@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.conftest import KeyedClient
-from tests.factories import uscc
+from tests.factories import KeyedClient, uscc
 from voucher_service.audit_log import Actor
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.errors import Unauthorized

@@ -16,10 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tests.conftest import KeyedClient
-from tests.factories import auditor, sysadmin
-from tests.usage.conftest import Scene
-from tests.usage.conftest import scene as scene  # noqa: F401 (a fixture)
+from tests.factories import KeyedClient, Scene, auditor, sysadmin
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.usage import UsageRecord
 

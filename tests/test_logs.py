@@ -9,7 +9,7 @@ import logging.config
 
 import pytest
 
-from tests.conftest import KeyedClient
+from tests.factories import KeyedClient
 from voucher_service.logs import logging_config
 
 

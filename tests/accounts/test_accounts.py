@@ -7,9 +7,15 @@ from argon2 import PasswordHasher, Type
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, PRODUCTION_HASHER, People, make_person
-from tests.conftest import NOW
-from tests.factories import make_enterprise, uscc
+from tests.factories import (
+    NOW,
+    PASSWORD,
+    PRODUCTION_HASHER,
+    People,
+    make_account,
+    make_enterprise,
+    uscc,
+)
 from voucher_service.accounts import passwords, service, signin
 from voucher_service.auth.service import principal_for
 from voucher_service.db.tables.audit import AuditEntry
@@ -84,16 +90,18 @@ def test_accounts_act_as_the_principal_of_their_role(session: Session, people: P
 
 def test_creation_refusals(session: Session, people: People) -> None:
     with pytest.raises(AlreadyExists):
-        make_person(session, "ADMIN.WANG", Role.AUDITOR)
+        make_account(session, "ADMIN.WANG", Role.AUDITOR)
     with pytest.raises(InvalidInput) as missing:
-        make_person(session, "no.code", Role.ENTERPRISE)
+        make_account(session, "no.code", Role.ENTERPRISE)
     assert missing.value.code == "uscc_required"
     with pytest.raises(InvalidInput):
-        make_person(session, "bureau.code", Role.BUREAU_REVIEWER, uscc=uscc())
+        make_account(session, "bureau.code", Role.BUREAU_REVIEWER, uscc=uscc())
     with pytest.raises(NotFound):
-        make_person(session, "ghost", Role.ENTERPRISE, uscc=uscc())
+        make_account(session, "ghost", Role.ENTERPRISE, uscc=uscc())
     with pytest.raises(InvalidInput) as bad:
-        make_person(session, "typo", Role.ENTERPRISE, uscc=make_enterprise(session).uscc[:17] + "#")
+        make_account(
+            session, "typo", Role.ENTERPRISE, uscc=make_enterprise(session).uscc[:17] + "#"
+        )
     assert bad.value.code == "invalid_uscc"
 
 

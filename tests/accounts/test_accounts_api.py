@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.conftest import NOW, KeyedClient
-from tests.factories import sysadmin
+from tests.factories import NOW, KeyedClient, People, sysadmin
 from voucher_service.accounts import signin
 from voucher_service.db.tables.auth import Role
 

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tests.accounts.conftest import People, code_at, enrol, wrong_code
-from tests.conftest import NOW
+from tests.factories import NOW, People, code_at, enrol, wrong_code
 from voucher_service.accounts import second_factor, signin
 from voucher_service.accounts.service import Person
 from voucher_service.db.tables.accounts import RecoveryCode

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, People
-from tests.conftest import NOW
+from tests.factories import NOW, PASSWORD, People
 from voucher_service.accounts import service
 from voucher_service.accounts.service import Person
 from voucher_service.accounts.sessions import (

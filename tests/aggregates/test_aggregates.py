@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from tests.aggregates.conftest import CITY, HONGSHAN, WUCHANG, Books
-from tests.conftest import NOW
+from tests.factories import CITY, HONGSHAN, NOW, WUCHANG, Books
 from tests.monitoring.test_metrics import sample
 from voucher_service.config import get_settings
 from voucher_service.db.tables.auth import Role

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW
 from tests.databases import unprotect
+from tests.factories import NOW
 from voucher_service.audit import checkpoint, witness
 from voucher_service.audit.checkpoint import Stored, Trust
 from voucher_service.audit.commands import WitnessSite, cosign_pending

@@ -1,4 +1,4 @@
-"""The metering scene serves the audit tests too; a log of checkpoints and its witness."""
+"""A log of checkpoints and its witness."""
 
 from pathlib import Path
 
@@ -6,7 +6,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.audit.chain import Log
-from tests.usage.conftest import scene  # noqa: F401 (a fixture)
 from voucher_service.audit import witness
 
 

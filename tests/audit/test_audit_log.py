@@ -7,8 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from tests.factories import auditor
-from tests.usage.conftest import Scene
+from tests.factories import Scene, auditor
 from voucher_service.audit.service import seal, verify_chain
 from voucher_service.db.tables.auth import Role
 from voucher_service.ledger.verify import verify_ledger

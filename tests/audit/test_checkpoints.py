@@ -17,9 +17,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.audit.chain import ORIGIN, Log, caught, rewrite_history, signed
-from tests.conftest import NOW
 from tests.databases import backend, unprotect
-from tests.usage.conftest import Scene
+from tests.factories import NOW, Scene
 from voucher_service.audit import checkpoint
 from voucher_service.audit.checkpoint import Checkpoint
 from voucher_service.audit.service import GENESIS, seal

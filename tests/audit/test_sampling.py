@@ -22,10 +22,11 @@ from tests.factories import (
     make_pool,
     make_program,
     make_voucher,
+    post_provider,
+    post_redemption,
     usage_on,
     uscc,
 )
-from tests.usage.conftest import redeem, register_provider
 from voucher_service.audit import commands, sampling
 from voucher_service.audit.sample_export import RECORD_COLUMNS
 from voucher_service.domain.codes import new_voucher_code
@@ -50,9 +51,9 @@ class Scene:
         ]
         self.holder = holder.uscc
         session.commit()
-        self.provider = register_provider(client, uscc(division="420100"))
+        self.provider = post_provider(client, uscc(division="420100"))
         for voucher in self.vouchers:
-            redeem(client, self.holder, voucher.code, self.provider)
+            post_redemption(client, self.holder, voucher.code, self.provider)
         for i, day in enumerate(DAYS):
             voucher = self.vouchers[0] if i < 6 else self.vouchers[1]
             self.post(f"job-{i}", voucher.code, day)
@@ -79,13 +80,13 @@ class Scene:
 
 
 @pytest.fixture
-def scene(client: TestClient, session: Session) -> Scene:
+def sampling_scene(client: TestClient, session: Session) -> Scene:
     return Scene(client, session)
 
 
-def test_the_same_seed_draws_the_same_records(scene: Scene, session: Session) -> None:
-    first = scene.sample(seed=42, n=3).json()
-    assert first == scene.sample(seed=42, n=3).json()
+def test_the_same_seed_draws_the_same_records(sampling_scene: Scene, session: Session) -> None:
+    first = sampling_scene.sample(seed=42, n=3).json()
+    assert first == sampling_scene.sample(seed=42, n=3).json()
     # random.Random(42).sample(range(8), 3) == [1, 0, 5]: positions in id order, so the same
     # records on SQLite and PostgreSQL whatever ids the database gave them.
     assert [i["record_id"] for i in first["items"]] == ["job-1", "job-0", "job-5"]
@@ -93,20 +94,22 @@ def test_the_same_seed_draws_the_same_records(scene: Scene, session: Session) ->
     assert first["population"] == 8
     ids = sampling.population(session, sampling.SampleSpec(42, 3))
     assert [i["id"] for i in first["items"]] == random.Random(42).sample(ids, 3)
-    other = scene.sample(seed=7, n=3).json()
+    other = sampling_scene.sample(seed=7, n=3).json()
     assert [i["record_id"] for i in other["items"]] == ["job-5", "job-1", "job-3"]
-    everything = scene.sample(seed=1, n=100).json()
+    everything = sampling_scene.sample(seed=1, n=100).json()
     assert sorted(i["record_id"] for i in everything["items"]) == [f"job-{i}" for i in range(8)]
 
 
-def test_each_record_comes_with_its_evidence(scene: Scene) -> None:
-    [item] = [i for i in scene.sample(seed=42, n=3).json()["items"] if i["record_id"] == "job-1"]
+def test_each_record_comes_with_its_evidence(sampling_scene: Scene) -> None:
+    [item] = [
+        i for i in sampling_scene.sample(seed=42, n=3).json()["items"] if i["record_id"] == "job-1"
+    ]
     assert (item["fee_yuan"], item["subsidy_yuan"], item["program_code"]) == (
         "100.00",
         "50.00",
-        scene.program.code,
+        sampling_scene.program.code,
     )
-    assert item["voucher"]["code"] == scene.vouchers[0].code
+    assert item["voucher"]["code"] == sampling_scene.vouchers[0].code
     assert item["redemption"]["status"] == "active"
     assert item["rule_version"]["version"] == 1 and item["rule_version"]["rate_bp"] == 5000
     # 40.00 of the 100.00 refunded: 60.00 still earns 30.00, so 20.00 went back.
@@ -132,10 +135,12 @@ def test_each_record_comes_with_its_evidence(scene: Scene) -> None:
     assert "job-1" in post["after"]["records"]
 
 
-def test_filters_and_refusals(scene: Scene) -> None:
-    by_program = scene.sample(seed=3, n=10, program=scene.other.code).json()
+def test_filters_and_refusals(sampling_scene: Scene) -> None:
+    by_program = sampling_scene.sample(seed=3, n=10, program=sampling_scene.other.code).json()
     assert sorted(i["record_id"] for i in by_program["items"]) == ["job-6", "job-7"]
-    by_days = scene.sample(seed=3, n=10, **{"from": "2026-06-02", "to": "2026-06-03"}).json()
+    by_days = sampling_scene.sample(
+        seed=3, n=10, **{"from": "2026-06-02", "to": "2026-06-03"}
+    ).json()
     assert sorted(i["record_id"] for i in by_days["items"]) == ["job-1", "job-2"]
     for params, status, code in (
         ({"seed": 1, "n": 0}, 422, "invalid_input"),
@@ -146,18 +151,18 @@ def test_filters_and_refusals(scene: Scene) -> None:
         ({"seed": 1, "n": 1, "from": "2026-06-05", "to": "2026-06-01"}, 422, "invalid_period"),
         ({"seed": 1, "n": 1, "format": "pdf"}, 422, "invalid_input"),
     ):
-        response = scene.sample(**params)
+        response = sampling_scene.sample(**params)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), params
 
 
-def test_csv_and_xlsx(scene: Scene) -> None:
-    as_csv = scene.sample(seed=42, n=3, format="csv")
+def test_csv_and_xlsx(sampling_scene: Scene) -> None:
+    as_csv = sampling_scene.sample(seed=42, n=3, format="csv")
     assert as_csv.status_code == 200 and as_csv.headers["x-sample-population"] == "8"
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert rows[0] == RECORD_COLUMNS
     assert [r[4] for r in rows[1:]] == ["job-1", "job-0", "job-5"]
     assert "subsidy" in rows[1][RECORD_COLUMNS.index("会计分录")]
-    as_xlsx = scene.sample(seed=42, n=3, format="xlsx")
+    as_xlsx = sampling_scene.sample(seed=42, n=3, format="xlsx")
     book = load_workbook(io.BytesIO(as_xlsx.content))
     assert book.sheetnames == ["抽样说明", "样本记录", "会计分录", "审计日志"]
     terms = {r[0]: r[1] for r in book["抽样说明"].iter_rows(min_row=2, values_only=True)}
@@ -179,12 +184,12 @@ def test_csv_and_xlsx(scene: Scene) -> None:
 
 
 def test_the_command_line_function_writes_the_file(
-    scene: Scene, session: Session, tmp_path: Path
+    sampling_scene: Scene, session: Session, tmp_path: Path
 ) -> None:
     out = tmp_path / "sample.xlsx"
     said = commands.sample(session, seed=42, n=3, out_path=out)
     assert said.endswith("3 of 8 priced records, seed 42")
     assert load_workbook(out).sheetnames[0] == "抽样说明"
     csv_out = tmp_path / "sample.csv"
-    commands.sample(session, seed=42, n=3, out_path=csv_out, program=scene.program.code)
+    commands.sample(session, seed=42, n=3, out_path=csv_out, program=sampling_scene.program.code)
     assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")  # opens in a spreadsheet as UTF-8

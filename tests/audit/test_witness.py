@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests.audit.chain import Log, caught, rewrite_history
 from tests.audit.test_checkpoints import busy_books
 from tests.databases import unprotect
-from tests.usage.conftest import Scene
+from tests.factories import Scene
 from voucher_service.audit import checkpoint, witness
 from voucher_service.audit.signing import COSIGNATURE, note_cosigned_by, parse_note
 from voucher_service.cli import main

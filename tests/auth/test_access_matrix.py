@@ -59,7 +59,7 @@ def test_every_endpoint_has_an_access_rule() -> None:
 
 
 @pytest.fixture
-def world(client: TestClient, session: Session) -> dict[str, Any]:
+def access_world(client: TestClient, session: Session) -> dict[str, Any]:
     program = make_program(session)
     make_pool(session, program)
     mine, other = make_enterprise(session), make_enterprise(session)
@@ -93,12 +93,14 @@ def world(client: TestClient, session: Session) -> dict[str, Any]:
     }
 
 
-def concrete(path: str, world: dict[str, Any]) -> str:
+def concrete(path: str, access_world: dict[str, Any]) -> str:
     """Fill a route's path parameters with things that exist in the world."""
     owner = "provider" if path.startswith(("/v1/provider", "/v1/admin/providers")) else "enterprise"
     values = {
-        "uscc": world[owner],
-        "code": world["voucher"] if path.startswith("/v1/admin/vouchers") else world["program"],
+        "uscc": access_world[owner],
+        "code": access_world["voucher"]
+        if path.startswith("/v1/admin/vouchers")
+        else access_world["program"],
         "year": "2026",
         "record_id": "no-such-record",
         "redemption_id": "999999",
@@ -119,21 +121,21 @@ def call(client: TestClient, method: str, path: str, key: str | None) -> int:
     return client.request(method, path, headers=headers, **body).status_code
 
 
-def test_every_rule_for_every_role(client: TestClient, world: dict[str, Any]) -> None:
+def test_every_rule_for_every_role(client: TestClient, access_world: dict[str, Any]) -> None:
     outcomes: list[str] = []
     for method, template, route in api_routes():
         if template in PUBLIC:
             continue
         rule = access_rule(route)
         assert rule is not None
-        path = concrete(template, world)
+        path = concrete(template, access_world)
         assert call(client, method, path, None) == 401, f"{method} {template} without a key"
         # Failures from this address are throttled past a limit (tests/auth/test_throttling.py):
         # counted afresh for each route, so that each is seen to answer 401.
         client.session.execute(delete(AuthFailure))  # type: ignore[attr-defined]
         unknown = f"vsk_{secrets.token_hex(4)}_{'x' * 40}"
         assert call(client, method, path, unknown) == 401, f"{method} {template} with a bad key"
-        for persona, key in world["keys"].items():
+        for persona, key in access_world["keys"].items():
             status = call(client, method, path, key)
             if rule.allows(persona):
                 assert status not in (401, 403), f"{persona} refused {method} {template}: {status}"
@@ -141,9 +143,9 @@ def test_every_rule_for_every_role(client: TestClient, world: dict[str, Any]) ->
                 assert status == 403, f"{persona} allowed {method} {template}: {status}"
             outcomes.append(f"{method} {template} {persona} {status}")
         if rule.owner is not None:
-            stranger = world["strangers"][rule.owner]
+            stranger = access_world["strangers"][rule.owner]
             assert call(client, method, path, stranger) == 404, f"stranger on {method} {template}"
-    assert len(outcomes) == len(world["keys"]) * sum(
+    assert len(outcomes) == len(access_world["keys"]) * sum(
         1 for _, p, _ in api_routes() if p not in PUBLIC
     )
 
@@ -152,18 +154,18 @@ MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def test_an_auditor_reads_everything_and_changes_nothing(
-    client: TestClient, world: dict[str, Any]
+    client: TestClient, access_world: dict[str, Any]
 ) -> None:
     """The audit duty (and the legacy auditor role): every bureau read answers, every
     change (the audit log's checkpoints included) is refused 403, nothing written."""
-    auditors = [k for p, k in world["keys"].items() if Duty.AUDIT in p.duties]
+    auditors = [k for p, k in access_world["keys"].items() if Duty.AUDIT in p.duties]
     assert len(auditors) == 2
     bureau = [(m, p) for m, p, _ in api_routes() if p.startswith("/v1/admin")]
     assert sum(m in MUTATING for m, _ in bureau) > 25
     entries = select(func.count()).select_from(AuditEntry)
     before = client.session.execute(entries).scalar()  # type: ignore[attr-defined]
     for method, template in bureau:
-        path = concrete(template, world)
+        path = concrete(template, access_world)
         for key in auditors:
             status = call(client, method, path, key)
             if method in MUTATING:

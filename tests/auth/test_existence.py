@@ -9,8 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise
-from tests.usage.conftest import Scene, register_provider
+from tests.factories import Scene, make_enterprise, post_provider
 from voucher_service.db.tables.auth import Role
 from voucher_service.domain.codes import new_voucher_code
 
@@ -32,7 +31,7 @@ def seen(response: Any) -> tuple[int, Any]:
 
 def test_a_provider_cannot_tell_anothers_voucher_from_none(scene: Scene) -> None:
     c = scene.client
-    rival = register_provider(c)
+    rival = post_provider(c)
     key = bearer(c.key(Role.PROVIDER, rival))  # type: ignore[attr-defined]
     path = f"/v1/provider/{rival}/usage-records"
     stranger = make_enterprise_uscc(c)

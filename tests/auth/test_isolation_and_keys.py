@@ -8,9 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW
-from tests.factories import sysadmin
-from tests.usage.conftest import Scene, register_provider
+from tests.factories import NOW, Scene, post_provider, sysadmin
 from voucher_service.db.tables.auth import ApiKey, Role
 
 
@@ -20,7 +18,7 @@ def bearer(key: str) -> dict[str, str]:
 
 def test_provider_a_cannot_see_or_draw_on_provider_bs_redemptions(scene: Scene) -> None:
     c = scene.client
-    rival = register_provider(c)
+    rival = post_provider(c)
     rival_key = bearer(c.key(Role.PROVIDER, rival))  # type: ignore[attr-defined]
     assert scene.post("mine-1").status_code == 201
     # Reading the other provider's redemptions or records: not found, as if it did not exist.

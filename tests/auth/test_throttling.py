@@ -18,9 +18,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW
-from tests.factories import make_key
-from tests.usage.conftest import Scene
+from tests.factories import NOW, Scene, make_key
 from voucher_service.auth.service import _PREFIX_ALPHABET, FAILURE_LIMIT, authenticate
 from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT, FAILURE_WINDOW, address_source
 from voucher_service.db.tables.auth import AuthFailure, Role

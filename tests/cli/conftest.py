@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 
-from tests.conftest import TODAY
+from tests.factories import FAST_HASHER, TODAY
 from voucher_service.accounts import passwords as accounts
 from voucher_service.config import Settings
 
@@ -22,6 +21,4 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     # Real argon2id at a low cost: the demo makes five accounts per load.
-    monkeypatch.setattr(
-        accounts, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    monkeypatch.setattr(accounts, "PASSWORD_HASHER", FAST_HASHER)

@@ -1,42 +1,21 @@
 """Console fixtures: browsers (test clients with their own cookies) signed in as people of
-each role. The accounts come from tests/accounts (made with the service function the command
-line uses)."""
+each role, and an SME's and a provider's month. The builders are in tests/factories.py; the
+accounts are made with the service function the command line uses."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    People,
-    fast_password_hashing,
-    people,
-)
-from tests.conftest import KeyedClient
-from tests.console.scene import month  # noqa: F401 (a fixture: an SME's and a provider's month)
+from tests.factories import FAST_HASHER, Browser, KeyedClient, Month, People, make_month, sign_in
+from voucher_service.accounts import passwords
 from voucher_service.db.tables.auth import Role
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-
-def csrf_of(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-def sign_in(browser: TestClient, login: str, password: str = PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
-    """Sign in through the form, as a person would: load it, post it with its token."""
-    token = csrf_of(browser.get("/console/sign-in").text)
-    form = {"login": login, "password": password, "csrf_token": token, **extra}
-    return browser.post("/console/sign-in", data=form, follow_redirects=False)
-
-
-Browser = Callable[..., TestClient]
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "PASSWORD_HASHER", FAST_HASHER)
 
 
 @pytest.fixture
@@ -54,5 +33,11 @@ def browser(client: KeyedClient) -> Browser:
 
 
 @pytest.fixture
-def logins(people: People) -> dict[Role, str]:  # noqa: F811 (the fixture above)
+def logins(people: People) -> dict[Role, str]:
     return {role: people.of(role).account.login for role in Role}
+
+
+@pytest.fixture
+def month(client: KeyedClient, session: Session, people: People) -> Month:
+    """An SME's and a provider's month: usage of ``finance.chen``'s voucher with ``ops.sun``."""
+    return make_month(client, session, people)

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoResult]]:
+def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoResult]]:
     """The real service on a database holding the demo (loaded as ``voucher-service demo``
     loads it), and what the demo made."""
     directory = tmp_path_factory.mktemp("console-bureau-browser")
@@ -52,14 +52,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoRe
 
 
 @pytest.fixture(scope="module")
-def service_url(demo: tuple[str, DemoResult]) -> str:
-    return demo[0]
+def service_url(served_demo: tuple[str, DemoResult]) -> str:
+    return served_demo[0]
 
 
 @pytest.fixture
-def clerk(browse: Session, demo: tuple[str, DemoResult]) -> Session:  # noqa: F811
+def clerk(browse: Session, served_demo: tuple[str, DemoResult]) -> Session:  # noqa: F811
     """Signed in as the demo's bureau administrator, accepting the pages' confirmations."""
-    admin = next(a for a in demo[1].accounts if a.role is Role.BUREAU_ADMIN)
+    admin = next(a for a in served_demo[1].accounts if a.role is Role.BUREAU_ADMIN)
     browse.page.on("dialog", lambda dialog: dialog.accept())
     browse.sign_in(admin.login, admin.password)
     browse.page.wait_for_url("**/console/bureau")
@@ -104,10 +104,10 @@ def test_a_clerk_approves_an_application_for_less(clerk: Session, tmp_path: Path
 
 
 def test_a_clerk_revokes_a_voucher(
-    clerk: Session, demo: tuple[str, DemoResult], tmp_path: Path
+    clerk: Session, served_demo: tuple[str, DemoResult], tmp_path: Path
 ) -> None:
     page = clerk.page
-    code = demo[1].vouchers[-1]
+    code = served_demo[1].vouchers[-1]
     page.click("nav >> text=算力券")
     page.fill("input[name=code]", code)
     page.click("#vouchers .filters button[type=submit]")
@@ -137,7 +137,7 @@ def test_two_clerks_close_approve_and_pay_a_month_and_download_it(
     clerk: Session,
     chromium: Browser,  # noqa: F811 (the fixture)
     service_url: str,
-    demo: tuple[str, DemoResult],
+    served_demo: tuple[str, DemoResult],
     tmp_path: Path,
 ) -> None:
     """Two people (docs/access.md): the administrator closes, may not approve what they
@@ -154,7 +154,7 @@ def test_two_clerks_close_approve_and_pay_a_month_and_download_it(
     statement = page.url
     page.click("#approve-statement button[type=submit]")
     assert "须由另一人完成" in page.content()
-    finance = next(a for a in demo[1].accounts if a.login == "demo.finance")
+    finance = next(a for a in served_demo[1].accounts if a.login == "demo.finance")
     checker = Session(chromium, service_url)
     try:
         checker.page.on("dialog", lambda dialog: dialog.accept())
@@ -183,10 +183,10 @@ def test_two_clerks_close_approve_and_pay_a_month_and_download_it(
 
 def test_the_auditor_reads_the_audit_log(
     browse: Session,  # noqa: F811 (the fixture)
-    demo: tuple[str, DemoResult],
+    served_demo: tuple[str, DemoResult],
     tmp_path: Path,
 ) -> None:
-    auditor = next(a for a in demo[1].accounts if a.login == "demo.auditor")
+    auditor = next(a for a in served_demo[1].accounts if a.login == "demo.auditor")
     browse.sign_in(auditor.login, auditor.password)
     browse.page.wait_for_url("**/console/bureau")
     browse.page.goto("/console/bureau/audit?limit=12")

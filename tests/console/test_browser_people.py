@@ -193,7 +193,7 @@ def _history(session: DbSession, today: date) -> tuple[str, str, str]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def served_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     directory = tmp_path_factory.mktemp("console-people")
     today = get_settings().today()
     with fresh_database(directory) as url:
@@ -208,8 +208,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 @pytest.fixture
-def browse(chromium: Browser, world: World) -> Iterator[Session]:  # noqa: F811 (the fixture)
-    session = Session(chromium, world.url)
+def browse(chromium: Browser, served_world: World) -> Iterator[Session]:  # noqa: F811 (the fixture)
+    session = Session(chromium, served_world.url)
     yield session
     session.context.close()
     assert session.outside == [], f"requests left 127.0.0.1: {session.outside}"
@@ -244,14 +244,14 @@ def _usage_now(voucher: str, record_id: str) -> dict[str, str]:
     }
 
 
-def test_an_smes_month(browse: Session, world: World, tmp_path: Path) -> None:
+def test_an_smes_month(browse: Session, served_world: World, tmp_path: Path) -> None:
     page = _signed_in(browse, "chen.finance")
     page.wait_for_url(f"**/console/enterprise/{SME}")
     assert page.locator("h1").inner_text() == "我的额度"
     card = page.locator("#program-WH-AI-M2")
     assert card.locator("[data-figure=cap_used]").inner_text() == "¥5,000.00"  # 50% of 10,000
     assert card.locator("[data-figure=cap_remaining]").inner_text() == "¥195,000.00"
-    assert world.old_voucher in card.inner_text() and "¥45,000.00" in card.inner_text()
+    assert served_world.old_voucher in card.inner_text() and "¥45,000.00" in card.inner_text()
     screenshot(page, "console-enterprise-status.png", tmp_path)
 
     # apply: the checks answer at once
@@ -271,7 +271,7 @@ def test_an_smes_month(browse: Session, world: World, tmp_path: Path) -> None:
     application = page.url.split("/")[-1].split("?")[0]
 
     # the bureau approves it (its own pages come with the bureau's console)
-    with world.api(world.admin_key) as bureau:
+    with served_world.api(served_world.admin_key) as bureau:
         approved = bureau.post(f"/v1/admin/applications/{application}/approve", json={})
     assert approved.status_code == 200, approved.text
     new_voucher = approved.json()["voucher_code"]
@@ -290,7 +290,7 @@ def test_an_smes_month(browse: Session, world: World, tmp_path: Path) -> None:
     screenshot(page, "console-enterprise-redemptions.png", tmp_path)
 
     # the provider's system posts usage on it; the SME sees it on its records page
-    with world.api(world.provider_key) as billing:
+    with served_world.api(served_world.provider_key) as billing:
         posted = billing.post(
             f"/v1/provider/{PROVIDER}/usage-records", json=_usage_now(new_voucher, "job-today")
         )
@@ -314,10 +314,10 @@ def test_an_smes_month(browse: Session, world: World, tmp_path: Path) -> None:
     assert len(csv.strip().splitlines()) == 6
 
 
-def test_a_providers_month(browse: Session, world: World, tmp_path: Path) -> None:
+def test_a_providers_month(browse: Session, served_world: World, tmp_path: Path) -> None:
     page = _signed_in(browse, "sun.ops")
     page.wait_for_url(f"**/console/provider/{PROVIDER}")
-    assert world.old_voucher in page.locator("#redemptions").inner_text()
+    assert served_world.old_voucher in page.locator("#redemptions").inner_text()
     screenshot(page, "console-provider-redemptions.png", tmp_path)
 
     page.click(".main-nav >> text=计量记录")
@@ -336,20 +336,22 @@ def test_a_providers_month(browse: Session, world: World, tmp_path: Path) -> Non
     page.wait_for_selector("#statements tbody tr")  # the click starts a navigation
     assert page.locator("#statements tbody tr").count() == 2  # the city's, the district's
     page.click("#statements tr:has-text('WH-AI-M2') a:has-text('查看')")
-    assert world.last_month in page.locator("h1").inner_text()
+    assert served_world.last_month in page.locator("h1").inner_text()
     assert page.locator("[data-figure=subsidy]").inner_text() == "¥5,000.00"
     screenshot(page, "console-provider-statement.png", tmp_path)
     with page.expect_download() as download:
         page.click("#lines a.download-xlsx")
     book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert book.sheetnames == ["汇总", "明细"]
-    assert download.value.suggested_filename == f"statement-{PROVIDER}-{world.last_month}.xlsx"
+    assert (
+        download.value.suggested_filename == f"statement-{PROVIDER}-{served_world.last_month}.xlsx"
+    )
 
     page.click(".main-nav >> text=API 密钥")
     page.fill("input[name=name]", "计费系统 2026")
     page.click("form button[type=submit]:has-text('创建')")
     key = page.locator("#new-key").inner_text()
-    with world.api(key) as system:
+    with served_world.api(key) as system:
         assert system.get(f"/v1/provider/{PROVIDER}/redemptions").status_code == 200
     screenshot(page, "console-provider-keys.png", tmp_path)
     page.goto(f"/console/provider/{PROVIDER}/keys")

@@ -10,11 +10,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.console.conftest import Browser, csrf_of
 from tests.console.html import Page, yuan_text
-from tests.console.scene import Month
 from tests.factories import (
+    Browser,
+    Month,
+    People,
+    csrf_of,
     make_application,
     make_pool,
     make_program,

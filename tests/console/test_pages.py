@@ -7,9 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, People
-from tests.conftest import NOW, KeyedClient
-from tests.console.conftest import Browser, csrf_of, sign_in
+from tests.factories import NOW, PASSWORD, Browser, KeyedClient, People, csrf_of, sign_in
 from voucher_service.accounts import service
 from voucher_service.console.auth import signed_in_or_none
 from voucher_service.db.tables.audit import AuditEntry

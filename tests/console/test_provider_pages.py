@@ -11,11 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.console.conftest import Browser, csrf_of
 from tests.console.html import Page, yuan_text
-from tests.console.scene import Month
-from tests.factories import usage_on
+from tests.factories import Browser, Month, People, csrf_of, usage_on
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role
 

@@ -8,8 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.accounts.conftest import PASSWORD
-from tests.console.conftest import csrf_of, sign_in
+from tests.factories import PASSWORD, csrf_of, sign_in
 from voucher_service.accounts.service import create_account
 from voucher_service.api import create_app
 from voucher_service.auth.service import create_key, principal_for

@@ -16,10 +16,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import PASSWORD, People, enrol, wrong_code
-from tests.conftest import NOW, KeyedClient
-from tests.console.conftest import Browser, csrf_of, sign_in
-from tests.factories import sysadmin
+from tests.factories import (
+    NOW,
+    PASSWORD,
+    Browser,
+    KeyedClient,
+    People,
+    csrf_of,
+    enrol,
+    sign_in,
+    sysadmin,
+    wrong_code,
+)
 from voucher_service.accounts import signin
 from voucher_service.api import create_app
 from voucher_service.auth.throttle import ADDRESS_FAILURE_LIMIT

@@ -24,9 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import NOW, TODAY
 from tests.databases import backend, empty_postgres_database
-from tests.factories import usage_body
+from tests.factories import NOW, TODAY, usage_body
 from tests.monitoring.tools import require
 from voucher_service.api import create_app
 from voucher_service.audit_log import CLI, set_actor

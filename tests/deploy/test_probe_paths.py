@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.conftest import KeyedClient
 from tests.deploy.files import DEPLOY, ROOT, containers
+from tests.factories import KeyedClient
 
 
 def probed_paths() -> list[str]:

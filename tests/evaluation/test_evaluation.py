@@ -152,7 +152,7 @@ class Scene:
 
 
 @pytest.fixture
-def scene(client: TestClient, session: Session) -> Scene:
+def evaluation_scene(client: TestClient, session: Session) -> Scene:
     built = Scene(client, session)
     built.usage()
     return built
@@ -165,8 +165,8 @@ def lines(report: dict[str, Any], part: str) -> list[tuple[Any, ...]]:
     ]
 
 
-def test_the_year_in_figures(scene: Scene) -> None:
-    report = scene.report()
+def test_the_year_in_figures(evaluation_scene: Scene) -> None:
+    report = evaluation_scene.report()
     assert report["applications"] == {
         "by_status": {"approved": 2, "rejected": 1, "submitted": 1},
         "total": 4,
@@ -207,8 +207,8 @@ def test_the_year_in_figures(scene: Scene) -> None:
         ("420111", "洪山区", 1, 3, "600.00", "300.00"),
     ]
     assert sorted(lines(report, "by_provider"), key=lambda x: x[1]) == [
-        (scene.p1.uscc, "P1", 2, 4, "2600.00", "800.00"),
-        (scene.p2.uscc, "P2", 1, 2, "1600.01", "800.00"),
+        (evaluation_scene.p1.uscc, "P1", 2, 4, "2600.00", "800.00"),
+        (evaluation_scene.p2.uscc, "P2", 1, 2, "1600.01", "800.00"),
     ]
     assert lines(report, "by_size_class") == [
         ("medium", "medium", 1, 2, "1600.01", "800.00"),
@@ -224,7 +224,7 @@ def test_the_year_in_figures(scene: Scene) -> None:
     ]
     assert report["capped"] == [
         {
-            "uscc": scene.wuchang.uscc,
+            "uscc": evaluation_scene.wuchang.uscc,
             "name": "武昌企业",
             "district": "武昌区",
             "used_yuan": "800.00",
@@ -236,8 +236,8 @@ def test_the_year_in_figures(scene: Scene) -> None:
     assert (report["average_days_to_first_usage"], report["first_usage_measured"]) == ("13.0", 2)
 
 
-def test_next_year_s_pool_and_its_method(scene: Scene) -> None:
-    advice = scene.report()["recommendation"]
+def test_next_year_s_pool_and_its_method(evaluation_scene: Scene) -> None:
+    advice = evaluation_scene.report()["recommendation"]
     # 1,600.00 yuan in the 166 days to June 15, annualised: 1600 x 365 / 166 = 3,518.07.
     # Complete months Jan-May (50, 600, 150, 300, 500): the trend rises 60 a month, at the
     # middle of 2027 it reads 1,250, 3.9 times the average month: held at 2. The program
@@ -255,9 +255,9 @@ def test_next_year_s_pool_and_its_method(scene: Scene) -> None:
     assert "最小二乘" in advice["method_zh"] and "least-squares" in advice["method_en"]
 
 
-def test_the_workbook_opens_with_chinese_headers_and_adds_up(scene: Scene) -> None:
-    response = scene.client.get(
-        f"/v1/admin/programs/{scene.program.code}/evaluation.xlsx", params={"year": 2026}
+def test_the_workbook_opens_with_chinese_headers_and_adds_up(evaluation_scene: Scene) -> None:
+    response = evaluation_scene.client.get(
+        f"/v1/admin/programs/{evaluation_scene.program.code}/evaluation.xlsx", params={"year": 2026}
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -285,7 +285,7 @@ def test_the_workbook_opens_with_chinese_headers_and_adds_up(scene: Scene) -> No
     sizes = [r[1] for r in book["按企业规模"].iter_rows(min_row=2, max_row=4, values_only=True)]
     assert sizes == ["中型", "小型", "未申报"]
     capped = list(book["达到上限企业"].iter_rows(values_only=True))
-    assert capped[1][:3] == (scene.wuchang.uscc, "武昌企业", "武昌区")
+    assert capped[1][:3] == (evaluation_scene.wuchang.uscc, "武昌企业", "武昌区")
 
 
 def test_a_year_without_a_pool_and_years_outside_the_program(

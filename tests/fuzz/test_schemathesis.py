@@ -57,7 +57,7 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     from tests.databases import fresh_database
 
     with fresh_database(tmp_path_factory.mktemp("fuzz")) as url:
@@ -125,16 +125,16 @@ def fuzz(base_url: str, key: str, uscc: str | None, work: Path) -> subprocess.Co
 
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    demo: Demo, tmp_path: Path
+    demo_database: Demo, tmp_path: Path
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     summary = []
-    with api_processes(demo.database_url, 1, logs) as (base_url,):
+    with api_processes(demo_database.database_url, 1, logs) as (base_url,):
         for role in ROLES:
             work = tmp_path / role.lower()
             work.mkdir()
-            done = fuzz(base_url, demo.keys[role], demo.usccs.get(role), work)
+            done = fuzz(base_url, demo_database.keys[role], demo_database.usccs.get(role), work)
             counted = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
             summary.append(f"{role}: {counted[0] if counted else done.stdout[-300:]}")
             assert done.returncode == 0, (
@@ -143,7 +143,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             # It did not lock itself out.
             me = httpx.get(
                 f"{base_url}/v1/admin/programs",
-                headers={"Authorization": f"Bearer {demo.keys[role]}"},
+                headers={"Authorization": f"Bearer {demo_database.keys[role]}"},
             )
             assert me.status_code in (200, 403), me.text
     print("\n".join(summary))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tests.databases import backend
-from tests.usage.conftest import Scene
+from tests.factories import Scene
 from voucher_service.audit.service import seal
 
 APPEND_ONLY = ("audit_entry", "ledger_posting", "usage_record")
@@ -23,7 +23,7 @@ def refused(session: Session, statement: str, match: str) -> None:
 
 
 @pytest.fixture
-def books(scene: Scene, session: Session) -> Scene:
+def sealed_scene(scene: Scene, session: Session) -> Scene:
     """A record posted and the audit log sealed: every append-only table has rows."""
     assert scene.post("a-1").status_code == 201
     assert seal(session) > 0
@@ -34,13 +34,13 @@ def books(scene: Scene, session: Session) -> Scene:
 
 @on_postgres
 @pytest.mark.parametrize("table", [*APPEND_ONLY, "audit_chain_head"])
-def test_truncate_is_refused(books: Scene, session: Session, table: str) -> None:
+def test_truncate_is_refused(sealed_scene: Scene, session: Session, table: str) -> None:
     refused(session, f"TRUNCATE {table}", f"{table} is append-only: TRUNCATE is refused")
 
 
 @on_postgres
 def test_truncate_by_cascade_from_a_referenced_table_is_refused(
-    books: Scene, session: Session
+    sealed_scene: Scene, session: Session
 ) -> None:
     # usage_record and ledger_posting reference voucher: TRUNCATE ... CASCADE reaches them.
     refused(session, "TRUNCATE voucher CASCADE", "is append-only: TRUNCATE is refused")
@@ -48,13 +48,13 @@ def test_truncate_by_cascade_from_a_referenced_table_is_refused(
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
-def test_deleting_every_row_is_refused(books: Scene, session: Session, table: str) -> None:
+def test_deleting_every_row_is_refused(sealed_scene: Scene, session: Session, table: str) -> None:
     # On SQLite this is its TRUNCATE: the optimisation is not taken on a table with triggers.
     refused(session, f"DELETE FROM {table}", "append-only|cannot be changed or deleted")
     assert session.scalar(text(f"SELECT count(*) FROM {table}"))
 
 
-def test_the_chain_head_only_moves_forward(books: Scene, session: Session) -> None:
+def test_the_chain_head_only_moves_forward(sealed_scene: Scene, session: Session) -> None:
     head = session.execute(text("SELECT seq, hash FROM audit_chain_head")).one()
     for statement in (
         "UPDATE audit_chain_head SET seq = 0, hash = '" + "0" * 64 + "'",
@@ -65,6 +65,6 @@ def test_the_chain_head_only_moves_forward(books: Scene, session: Session) -> No
         refused(session, statement, "the audit chain head only moves forward")
     assert session.execute(text("SELECT seq, hash FROM audit_chain_head")).one() == head
     # Sealing still moves it on.
-    assert books.post("a-2").status_code == 201
+    assert sealed_scene.post("a-2").status_code == 201
     assert seal(session) > 0
     assert session.scalar(text("SELECT seq FROM audit_chain_head")) > head.seq

@@ -8,8 +8,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.databases import unprotect
-from tests.factories import demo_keys, make_pool, make_program, make_voucher
-from tests.usage.conftest import Scene
+from tests.factories import Scene, demo_keys, make_pool, make_program, make_voucher
 from voucher_service.cli import main
 from voucher_service.db.session import normalise_url, transaction
 from voucher_service.db.tables.programs import Pool

@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
+from tests.factories import Scene
 from tests.monitoring.test_metrics import scrape
-from tests.usage.conftest import Scene
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "voucher-bureau.json"
 ALERTS = DASHBOARD.parents[1] / "prometheus" / "alerts.yml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+from tests.factories import Scene
 from tests.monitoring.tools import require
-from tests.usage.conftest import Scene
 
 
 def scrape(scene: Scene) -> str:

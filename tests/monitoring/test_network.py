@@ -14,35 +14,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.factories import Scene, post_provider, telemetry_snapshot
 from tests.monitoring.test_metrics import sample, scrape
-from tests.usage.conftest import Scene, register_provider
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.monitoring import ProbeResult
 from voucher_service.db.tables.providers import Provider
 from voucher_service.monitoring.network import probe_providers, quality
 
 
-def snapshot(price: str, *, available: int = 64, at: str = "2026-06-15T11:50:00+08:00") -> dict:  # type: ignore[type-arg]
-    return {
-        "observed_at": at,
-        "resource_model": "Ascend 910B",
-        "total": 512,
-        "available": available,
-        "utilisation_percent": 87,
-        "queue_wait_seconds": 300,
-        "list_price_yuan": price,
-    }
-
-
 def test_telemetry_price_index_and_flags(scene: Scene) -> None:
     c = scene.client
-    others = [register_provider(c) for _ in range(2)]
+    others = [post_provider(c) for _ in range(2)]
     for uscc, price in zip([scene.provider, *others], ["10.00", "12.00", "14.00"], strict=True):
-        response = c.post(f"/v1/provider/{uscc}/telemetry", json={"snapshots": [snapshot(price)]})
+        response = c.post(
+            f"/v1/provider/{uscc}/telemetry", json={"snapshots": [telemetry_snapshot(price)]}
+        )
         assert response.json() == {"stored": 1}
     bad = c.post(
         f"/v1/provider/{scene.provider}/telemetry",
-        json={"snapshots": [snapshot("1.00", available=600)]},
+        json={"snapshots": [telemetry_snapshot("1.00", available=600)]},
     )
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_capacity")
     assert c.get("/v1/admin/network/price-index").json() == {"Ascend 910B": "12.00"}
@@ -76,10 +66,11 @@ def test_telemetry_price_index_and_flags(scene: Scene) -> None:
 
 def test_a_provider_sees_its_own_part_of_the_network(scene: Scene, session: Session) -> None:
     c = scene.client
-    rival = register_provider(c)
-    c.post(f"/v1/provider/{rival}/telemetry", json={"snapshots": [snapshot("14.00")]})
+    rival = post_provider(c)
+    c.post(f"/v1/provider/{rival}/telemetry", json={"snapshots": [telemetry_snapshot("14.00")]})
     mine = c.post(
-        f"/v1/provider/{scene.provider}/telemetry", json={"snapshots": [snapshot("10.00")]}
+        f"/v1/provider/{scene.provider}/telemetry",
+        json={"snapshots": [telemetry_snapshot("10.00")]},
     )
     assert mine.json() == {"stored": 1}
     scene.post("cheap", "12.00")
@@ -118,7 +109,10 @@ def test_a_provider_sees_its_own_part_of_the_network(scene: Scene, session: Sess
 
 def test_telemetry_posts_are_audited(scene: Scene, session: Session) -> None:
     c = scene.client
-    c.post(f"/v1/provider/{scene.provider}/telemetry", json={"snapshots": [snapshot("10.00")]})
+    c.post(
+        f"/v1/provider/{scene.provider}/telemetry",
+        json={"snapshots": [telemetry_snapshot("10.00")]},
+    )
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "telemetry.post")).one()
     assert (entry.target_id, entry.actor) == (scene.provider, f"provider:{scene.provider}")
     assert json.loads(entry.after) == {"snapshots": 1, "models": ["Ascend 910B"]}
@@ -126,7 +120,7 @@ def test_telemetry_posts_are_audited(scene: Scene, session: Session) -> None:
 
 def test_quality_score_parts(scene: Scene, session: Session) -> None:
     scene.post("q-1")
-    scene.post("q-2", uscc=register_provider(scene.client))  # a refused record (uscc mismatch)
+    scene.post("q-2", uscc=post_provider(scene.client))  # a refused record (uscc mismatch)
     provider = session.query(Provider).filter_by(uscc=scene.provider).one()
     parts = quality(session, provider, now=datetime(2026, 6, 15, 4, tzinfo=UTC))
     # No health endpoint: availability and latency count as full; no telemetry: freshness 0;
@@ -176,7 +170,7 @@ def test_probes_of_healthy_broken_slow_and_down_providers(
     }
     ids = {}
     for name, url in endpoints.items():
-        uscc = scene.provider if name == "healthy" else register_provider(c)
+        uscc = scene.provider if name == "healthy" else post_provider(c)
         assert (
             c.post(f"/v1/admin/providers/{uscc}/health-endpoint", json={"url": url}).status_code
             == 200

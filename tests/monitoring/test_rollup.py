@@ -8,8 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW
-from tests.usage.conftest import Scene
+from tests.factories import NOW, Scene
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.monitoring import rollup
 

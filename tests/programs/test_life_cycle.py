@@ -16,11 +16,12 @@ from tests.factories import (
     make_pool,
     make_program,
     make_voucher,
+    post_provider,
+    post_redemption,
     usage_on,
     uscc,
 )
 from tests.programs.test_programs_api import MEASURE_2
-from tests.usage.conftest import redeem, register_provider
 from voucher_service.db.tables.applications import Application
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool
@@ -155,9 +156,9 @@ def test_vouchers_issued_before_the_end_are_grandfathered(
     enterprise = session.get(Enterprise, voucher.enterprise_id)
     assert enterprise is not None
     session.commit()
-    provider = register_provider(client, uscc(division="420100"))
+    provider = post_provider(client, uscc(division="420100"))
     # Redeeming still works while the voucher is active (until it expires after the grace).
-    redeem(client, enterprise.uscc, voucher.code, provider)
+    post_redemption(client, enterprise.uscc, voucher.code, provider)
 
     def post(record_id: str, day: str) -> dict[str, Any]:
         response = client.post(

@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.factories import SECOND, auditor, second_admin
-from tests.usage.conftest import Scene, register_provider
+from tests.factories import SECOND, Scene, auditor, post_provider, second_admin
 from voucher_service.db.tables.auth import Role
 from voucher_service.ledger.verify import verify_ledger
 
@@ -131,7 +130,7 @@ def test_a_month_from_close_to_payment(scene: Scene, session: Session) -> None:
         ("2026-06", "paid"),
         ("2026-07", "closed"),
     ]
-    rival = register_provider(c)
+    rival = post_provider(c)
     theirs = c.get(f"/v1/provider/{rival}/statements/{sid}/export")
     assert theirs.status_code == 404
 
@@ -160,6 +159,6 @@ def test_a_provider_reads_one_of_its_statements(scene: Scene) -> None:
     [listed] = c.get(f"/v1/provider/{scene.provider}/statements").json()["items"]
     assert listed == closed and listed["program_code"] == scene.program
     assert c.get("/v1/admin/statements").json()["items"] == [closed]
-    rival = register_provider(c)
+    rival = post_provider(c)
     theirs = c.get(f"/v1/provider/{rival}/statements/{closed['id']}")
     assert (theirs.status_code, theirs.json()["error"]["code"]) == (404, "statement_not_found")

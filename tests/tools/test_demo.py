@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.conftest import TODAY
+from tests.factories import TODAY
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.tools.demo import (
     MEASURE_3_CODE,
@@ -25,7 +25,7 @@ from voucher_service.tools.demo import (
 
 
 @pytest.fixture
-def demo(session: Session) -> DemoResult:
+def demo_data(session: Session) -> DemoResult:
     loaded = load_demo(session, today=TODAY)
     session.commit()
     return loaded
@@ -37,7 +37,9 @@ def get(client: TestClient, path: str, **params: Any) -> Any:
     return response.json()
 
 
-def test_the_programs_side_by_side(client: TestClient, session: Session, demo: DemoResult) -> None:
+def test_the_programs_side_by_side(
+    client: TestClient, session: Session, demo_data: DemoResult
+) -> None:
     programs = {p["code"]: p for p in get(client, "/v1/admin/programs")["items"]}
     assert set(programs) == {PROGRAM_CODE, MEASURE_3_CODE, TOP_UP_CODE}
     m2, m3, top_up = programs[PROGRAM_CODE], programs[MEASURE_3_CODE], programs[TOP_UP_CODE]
@@ -58,19 +60,19 @@ def test_the_programs_side_by_side(client: TestClient, session: Session, demo: D
         ("healthcare", "selected"),
         ("remote_sensing", "submitted"),
     ]
-    voucher = get(client, f"/v1/admin/vouchers/{demo.measure_3_voucher}")
+    voucher = get(client, f"/v1/admin/vouchers/{demo_data.measure_3_voucher}")
     assert (voucher["program_code"], voucher["uscc"]) == (MEASURE_3_CODE, selections[0]["uscc"])
     # The top-up has its own pool, and a voucher of it went to a Hongshan enterprise.
-    top_up_voucher = get(client, f"/v1/admin/vouchers/{demo.top_up_voucher}")
+    top_up_voucher = get(client, f"/v1/admin/vouchers/{demo_data.top_up_voucher}")
     assert top_up_voucher["uscc"][2:8] == "420111"
     pool = get(client, f"/v1/admin/programs/{TOP_UP_CODE}/pools/2026")
     assert (pool["total_yuan"], pool["issued_yuan"]) == ("2000000.00", "20000.00")
-    assert len(demo.vouchers) == 4 and len(demo.enterprises) == 13
+    assert len(demo_data.vouchers) == 4 and len(demo_data.enterprises) == 13
     assert verify_ledger(session) == []
 
 
 def test_the_demo_year_s_evaluation_opens_with_chinese_headers(
-    client: TestClient, demo: DemoResult
+    client: TestClient, demo_data: DemoResult
 ) -> None:
     response = client.get(
         f"/v1/admin/programs/{PROGRAM_CODE}/evaluation.xlsx", params={"year": 2026}

@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tests.factories import uscc
-from tests.usage.conftest import Scene
+from tests.factories import Scene, uscc
 from voucher_service.ledger.verify import verify_ledger
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.usage.conftest import Scene
+from tests.factories import Scene
 from voucher_service import client as client_module
 from voucher_service.client import RETRY_SECONDS, ProviderClient, ServiceError
 from voucher_service.db.tables.auth import Role

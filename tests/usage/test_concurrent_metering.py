@@ -60,7 +60,7 @@ def storm(
 
 
 @pytest.fixture
-def world(scratch_database: str) -> dict[str, Any]:
+def metering_world(scratch_database: str) -> dict[str, Any]:
     """Program, pool, provider, and the vouchers of the three scenarios, committed."""
     engine = create_db_engine(scratch_database)
     today = get_settings().today()
@@ -92,7 +92,7 @@ def world(scratch_database: str) -> dict[str, Any]:
             return v.code
 
         exact, capped, stormy = (make_enterprise(session) for _ in range(3))
-        world = {
+        metering_world = {
             "exact": (voucher_for(load, exact, K * 50_00 + 25_00), exact.uscc),
             "capped": (
                 [
@@ -123,25 +123,25 @@ def world(scratch_database: str) -> dict[str, Any]:
         )
         session.commit()
     engine.dispose()
-    return world
+    return metering_world
 
 
 def test_metering_holds_under_concurrency(
-    world: dict[str, Any], scratch_database: str, tmp_path: Path
+    metering_world: dict[str, Any], scratch_database: str, tmp_path: Path
 ) -> None:
-    provider = world["provider"]
+    provider = metering_world["provider"]
     rng = random.Random(7)
     with api_processes(scratch_database, PROCESSES, tmp_path) as urls:
         # (a) A voucher worth K full subsidies of 50.00 and 25.00 more, hit by 4K posts.
-        voucher, holder = world["exact"]
+        voucher, holder = metering_world["exact"]
         a = storm(urls, provider, [record(f"a-{i}", voucher, holder) for i in range(K * 4)])
         # (b) Two vouchers of one enterprise posting at once against the lowered cap.
-        (v1, v2), capped = world["capped"]
+        (v1, v2), capped = metering_world["capped"]
         b = storm(
             urls, provider, [record(f"b-{i}", (v1, v2)[i % 2], capped, "40.00") for i in range(80)]
         )
         # (c) A duplicate storm: 20% identical replays, 5% same id with another body.
-        voucher, holder = world["storm"]
+        voucher, holder = metering_world["storm"]
         originals = [record(f"c-{i}", voucher, holder, "2.00") for i in range(300)]
         replays = [dict(rng.choice(originals)) for _ in range(60)]
         conflicting = [
@@ -160,7 +160,7 @@ def test_metering_holds_under_concurrency(
         assert outcomes == {"subsidised": K, "partial": 1, "refused": 3 * K - 1}, outcomes
         assert [r["subsidy_yuan"] for _, _, r in a if r["outcome"] == "partial"] == ["25.00"]
         assert {r["reason"] for _, _, r in a if r["outcome"] == "refused"} == {"voucher_exhausted"}
-        exact = session.scalar(select(Voucher).where(Voucher.code == world["exact"][0]))
+        exact = session.scalar(select(Voucher).where(Voucher.code == metering_world["exact"][0]))
         assert exact is not None and exact.balance_fen == 0
 
         # (b) The cap holds across both vouchers: exactly 500.00 subsidised, never more.

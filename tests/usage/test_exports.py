@@ -9,8 +9,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.factories import make_provider, uscc
-from tests.usage.conftest import Scene, redeem, register_provider
+from tests.factories import Scene, make_provider, post_provider, post_redemption, uscc
 
 
 def _sheet_rows(content: bytes) -> list[list[object]]:
@@ -60,8 +59,8 @@ def test_an_unknown_format_is_refused(scene: Scene) -> None:
 def test_the_enterprise_exports_its_records_and_narrows_them_to_a_provider(
     scene: Scene, session: Session
 ) -> None:
-    second = register_provider(scene.client)
-    redeem(scene.client, scene.enterprise, scene.voucher, second)
+    second = post_provider(scene.client)
+    post_redemption(scene.client, scene.enterprise, scene.voucher, second)
     scene.post("first-1")
     other = scene.client.post(
         f"/v1/provider/{second}/usage-records", json=scene.record("second-1", fee="20.00")

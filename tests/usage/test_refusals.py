@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import uscc
-from tests.usage.conftest import Scene, register_provider
+from tests.factories import Scene, post_provider, uscc
 from voucher_service.config import Settings
 from voucher_service.deps import settings
 from voucher_service.ledger.verify import verify_ledger
@@ -64,7 +63,7 @@ def test_refusals_are_stored_with_their_code(
 
 
 def test_not_redeemed_with_this_provider(scene: Scene) -> None:
-    other = register_provider(scene.client)
+    other = post_provider(scene.client)
     response = scene.client.post(f"/v1/provider/{other}/usage-records", json=scene.record("x-1"))
     assert response.json()["reason"] == "unknown_voucher"
 
@@ -220,7 +219,7 @@ def test_a_record_may_name_its_redemption_instead_of_the_voucher(scene: Scene) -
     assert by_id.status_code == 201, by_id.text
     assert (by_id.json()["voucher_code"], by_id.json()["subsidy_yuan"]) == (scene.voucher, "50.00")
     # Another provider cannot use that redemption id: to it, it does not exist.
-    other = register_provider(scene.client)
+    other = post_provider(scene.client)
     stranger = scene.client.post(
         f"/v1/provider/{other}/usage-records",
         json={**body, "record_id": "rd-2", "redemption_id": redemption["id"]},

@@ -11,9 +11,16 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import KeyedClient
-from tests.factories import make_enterprise, make_pool, make_program
-from tests.usage.conftest import Scene, new_voucher, redeem, register_provider
+from tests.factories import (
+    KeyedClient,
+    Scene,
+    make_enterprise,
+    make_pool,
+    make_program,
+    post_provider,
+    post_redemption,
+    post_voucher,
+)
 from voucher_service.db.tables.programs import Program
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.stacking import Declaration, declare_top_up
@@ -29,11 +36,11 @@ def stacked(client: KeyedClient, session: Session) -> tuple[Scene, str, Program]
     declare_top_up(session, district, Declaration(city, 1, CEILING), today=date(2026, 1, 1))
     enterprise = make_enterprise(session, division="420111").uscc  # 洪山区
     session.commit()
-    provider = register_provider(client)
-    voucher = new_voucher(client, city.code, enterprise, "1000.00")
-    top_up = new_voucher(client, district.code, enterprise, "150.00")
+    provider = post_provider(client)
+    voucher = post_voucher(client, city.code, enterprise, "1000.00")
+    top_up = post_voucher(client, district.code, enterprise, "150.00")
     for code in (voucher, top_up):
-        redeem(client, enterprise, code, provider)
+        post_redemption(client, enterprise, code, provider)
     scene = Scene(client, city.code, enterprise, provider, voucher)
     return scene, top_up, district
 

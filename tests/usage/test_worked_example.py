@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.usage.conftest import Scene
+from tests.factories import Scene
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.ledger.verify import verify_ledger

@@ -14,8 +14,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, usage_on, uscc
-from tests.usage.conftest import redeem, register_provider
+from tests.factories import (
+    make_enterprise,
+    make_pool,
+    post_provider,
+    post_redemption,
+    usage_on,
+    uscc,
+)
 from voucher_service.deps import now
 from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_program
@@ -133,7 +139,7 @@ def test_measure_3_from_selection_to_the_cap_across_years(
         make_pool(session, m3, year=year, total_fen=100_000_000_00, today=date(2025, 4, 1))
     developer = make_enterprise(session, name="武汉钢铁视觉智能有限公司", division="420111").uscc
     session.commit()
-    provider = register_provider(client, uscc(division="420100"))
+    provider = post_provider(client, uscc(division="420100"))
     story = Story(client, developer, provider)
 
     # 2025. Not selected yet: no voucher, and nothing written.
@@ -143,7 +149,7 @@ def test_measure_3_from_selection_to_the_cap_across_years(
     assert story.ok(client.get("/v1/admin/programs/WH-AI-M3/pools/2025"))["issued_yuan"] == "0.00"
     story.apply_and_select(2025)
     v2025 = story.ok(story.issue(2025, "3000000.00", "2025-04-01"), 201)["code"]
-    redeem(client, developer, v2025, provider)
+    post_redemption(client, developer, v2025, provider)
     story.at(datetime(2025, 6, 1, 2, 0, tzinfo=UTC))
     # 4,000,000.01 yuan of compute: half, rounded down to the fen.
     first = story.post("m3-2025-05", v2025, "4000000.01", "2025-05-10")
@@ -165,7 +171,7 @@ def test_measure_3_from_selection_to_the_cap_across_years(
     message = story.refused(story.issue(2026, "2000000.01", "2026-02-01"), 409, "cap_exceeded")
     assert "at most 2000000.00 yuan more" in message
     v2026 = story.ok(story.issue(2026, "2000000.00", "2026-02-01"), 201)["code"]
-    redeem(client, developer, v2026, provider)
+    post_redemption(client, developer, v2026, provider)
     story.at(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     third = story.post("m3-2026-02", v2026, "5000000.00", "2026-02-15")
     assert (third["full_subsidy_yuan"], third["subsidy_yuan"], third["reason"]) == (

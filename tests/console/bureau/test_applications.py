@@ -10,21 +10,24 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.conftest import KeyedClient
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     REVIEWER,
+    Browser,
+    KeyedClient,
+    People,
     as_role,
     audit_count,
     keys_in,
     last_entry,
+    make_application,
+    make_enterprise,
+    make_pool,
+    make_program,
     post_form,
     section,
 )
-from tests.console.conftest import Browser
-from tests.factories import make_application, make_enterprise, make_pool, make_program
 from voucher_service.db.tables.applications import Application, SizeClass
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role

@@ -7,18 +7,18 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     REVIEWER,
+    Books,
+    Browser,
+    People,
     as_role,
     fen,
     figure_fen,
     keys_in,
 )
-from tests.console.conftest import Browser
 from tests.factories import auditor as audit_headers
 from voucher_service.db.tables.auth import Role
 

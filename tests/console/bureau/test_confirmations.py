@@ -7,10 +7,16 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.console.bureau.conftest import ADMIN, REVIEWER, post_form
-from tests.console.conftest import Browser
-from tests.factories import make_application, make_pool, make_program
+from tests.factories import (
+    ADMIN,
+    REVIEWER,
+    Browser,
+    People,
+    make_application,
+    make_pool,
+    make_program,
+    post_form,
+)
 
 QUEUE = "/console/bureau/confirmations"
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import CITY, HONGSHAN, Books
-from tests.console.bureau.conftest import ADMIN, REVIEWER, as_role, fen, keys_in, section
-from tests.console.conftest import Browser
+from tests.factories import (
+    ADMIN,
+    CITY,
+    HONGSHAN,
+    REVIEWER,
+    Books,
+    Browser,
+    People,
+    as_role,
+    fen,
+    keys_in,
+    section,
+)
 from tests.factories import uscc as valid_uscc
 from voucher_service.console.formatting import yuan
 from voucher_service.db.tables.auth import Role

@@ -12,11 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import ADMIN, audit_count, keys_in
-from tests.console.conftest import Browser
-from tests.factories import make_application
+from tests.factories import ADMIN, Books, Browser, People, audit_count, keys_in, make_application
 from voucher_service.console.bureau.router import AREAS
 from voucher_service.db.tables.programs import Program
 

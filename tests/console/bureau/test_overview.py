@@ -6,10 +6,17 @@ import json
 import re
 from html import unescape
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import ADMIN, AUDITOR, REVIEWER, fen, figure_fen, keys_in
-from tests.console.conftest import Browser
+from tests.factories import (
+    ADMIN,
+    AUDITOR,
+    REVIEWER,
+    Books,
+    Browser,
+    People,
+    fen,
+    figure_fen,
+    keys_in,
+)
 
 
 def charts_of(html: str) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -7,21 +7,21 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     REVIEWER,
+    Books,
+    Browser,
+    People,
     as_role,
     keys_in,
     last_entry,
     post_form,
     section,
+    telemetry_snapshot,
 )
-from tests.console.conftest import Browser
 from tests.factories import auditor as audit_headers
-from tests.monitoring.test_network import snapshot
 from voucher_service.db.tables.auth import Role
 
 LIST = "/console/bureau/providers"
@@ -30,7 +30,7 @@ LIST = "/console/bureau/providers"
 def _with_telemetry(books: Books) -> None:
     for provider, price in zip(books.providers, ("10.00", "14.00"), strict=True):
         sent = books.client.post(
-            f"/v1/provider/{provider}/telemetry", json={"snapshots": [snapshot(price)]}
+            f"/v1/provider/{provider}/telemetry", json={"snapshots": [telemetry_snapshot(price)]}
         )
         assert sent.status_code == 200, sent.text
 

@@ -9,19 +9,19 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     FINANCE,
     REVIEWER,
+    Books,
+    Browser,
+    People,
     as_role,
     keys_in,
     last_entry,
     post_form,
 )
-from tests.console.conftest import Browser
 from voucher_service.db.tables.auth import Role
 
 LIST = "/console/bureau/statements"

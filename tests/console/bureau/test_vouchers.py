@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.accounts.conftest import People
-from tests.aggregates.conftest import Books
-from tests.console.bureau.conftest import (
+from tests.factories import (
     ADMIN,
     AUDITOR,
     REVIEWER,
+    Books,
+    Browser,
+    People,
     as_role,
     audit_count,
     keys_in,
     last_entry,
+    make_voucher,
     post_form,
 )
-from tests.console.conftest import Browser
 from tests.factories import auditor as audit_headers
-from tests.factories import make_voucher
 from voucher_service.db.tables.auth import Role
 
 LIST = "/console/bureau/vouchers"
