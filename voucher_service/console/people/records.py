@@ -1,9 +1,9 @@
 """The usage-record table of the enterprise's and the provider's pages, and its downloads.
 
-The rows are the API's: the page reads them with the same filter dependency as
-``GET /v1/{enterprise|provider}/{uscc}/usage-records`` (``usage.router.record_filter``:
-``voucher``, ``outcome``, ``from``, ``to``) narrowed to the company by the same
-``RecordFilter`` field, and the downloads are the API's export files
+The rows are the API's: the page reads the same query parameters as
+``GET /v1/{enterprise|provider}/{uscc}/usage-records`` (``usage.params.record_query``:
+``voucher``, ``outcome``, ``from``, ``to``) and narrows them to the company by the same call
+(``usage.queries.enterprise_records`` / ``provider_records``), and the downloads are the API's export files
 (``usage.export.records_file``), in the page's language.
 """
 
