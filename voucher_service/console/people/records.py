@@ -3,8 +3,8 @@
 The rows are the API's: the page reads the same query parameters as
 ``GET /v1/{enterprise|provider}/{uscc}/usage-records`` (``usage.params.record_query``:
 ``voucher``, ``outcome``, ``from``, ``to``) and narrows them to the company by the same call
-(``usage.queries.enterprise_records`` / ``provider_records``), and the downloads are the API's export files
-(``usage.export.records_file``), in the page's language.
+(``usage.queries.enterprise_records`` / ``provider_records``), and the downloads are the
+API's export files (``usage.export.records_file``), in the page's language.
 """
 
 from __future__ import annotations
