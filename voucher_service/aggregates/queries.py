@@ -1,23 +1,18 @@
 """One pool's figures, one call for the API and the console: a ``PoolQuery`` names the pool
-as a caller has it (a program code and a year) and ``pool_figures`` resolves it (an unknown
-program or year is NotFound) and reads the figures (``service.aggregates``)."""
+as a caller has it (a program code and a year: ``programs.queries``) and ``pool_figures``
+resolves it (an unknown program or year is NotFound) and reads the figures
+(``service.aggregates``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from voucher_service.aggregates.service import PoolAggregates, aggregates
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.programs.service import get_pool, get_program
-
-
-@dataclass(frozen=True)
-class PoolQuery:
-    program: str
-    year: int
 
 
 def pool_figures(

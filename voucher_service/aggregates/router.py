@@ -10,6 +10,7 @@ from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
 from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.routing import DatabaseRoute
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["aggregates (bureau)"])
@@ -30,6 +31,6 @@ def pool_aggregates(
     subsidies by district (named), provider and size class; the enterprises near their cap.
     Read from maintained figures (no scan of the usage records): the month and provider
     figures are at most 15 s old (``usage_age_seconds``), the rest exact."""
-    query = queries.PoolQuery(program=code, year=year)
+    query = PoolQuery(program=code, year=year)
     figures = queries.pool_figures(session, query, now=now, tz=settings.tz)
     return PoolAggregatesOut.of_aggregates(figures)

@@ -22,6 +22,7 @@ from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
 from voucher_service.money import fen_to_yuan
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -171,7 +172,7 @@ def overview(
         program, year = (chosen[0].program_code, chosen[0].year) if chosen else (None, None)
     figures = None
     if program is not None and year is not None:
-        query = queries.PoolQuery(program=program, year=year)
+        query = PoolQuery(program=program, year=year)
         figures = queries.pool_figures(session, query, now=now, tz=settings.tz)
     rows = [
         {
