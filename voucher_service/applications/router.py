@@ -62,8 +62,8 @@ def apply(
 
 @enterprise_router.get("/{uscc}/applications")
 def my_applications(uscc: USCC, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    views, cursor = service.list_applications(session, page, enterprise_id=enterprise.id)
+    query = queries.ApplicationQuery(status=None, enterprise=uscc)
+    views, cursor = queries.find_applications(session, page, query)
     return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 

@@ -143,7 +143,5 @@ def my_status(
 
 @enterprise_router.get("/{uscc}/vouchers")
 def my_vouchers(uscc: USCC, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    rows, cursor = service.list_vouchers(session, page, enterprise=enterprise)
-    views = service.describe_vouchers(session, rows)
+    views, cursor = queries.find_vouchers(session, page, queries.VoucherQuery(uscc=uscc))
     return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)
