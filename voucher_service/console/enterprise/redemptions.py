@@ -26,6 +26,7 @@ from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import PageParams
 from voucher_service.providers.service import all_providers, get_provider
 from voucher_service.redemptions import service as redemptions
+from voucher_service.redemptions.queries import RedemptionQuery, find_redemptions
 from voucher_service.redemptions.schemas import RedemptionCreate
 from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers.service import list_vouchers
@@ -69,7 +70,8 @@ def _show(
     error: str | None = None,
     chosen: dict[str, str] | None = None,
 ) -> Any:
-    views, cursor = redemptions.list_redemptions(session, params, enterprise=enterprise)
+    mine = RedemptionQuery(enterprise=enterprise.uscc)
+    views, cursor = find_redemptions(session, params, mine)
     table = Table.page(
         request,
         id="redemptions",

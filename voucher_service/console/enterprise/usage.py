@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request, Response
 
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
@@ -73,5 +72,4 @@ def usage_download(
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
     scoped = enterprise_records(session, uscc, replace(query, provider=provider or None))
-    stem = f"usage-{parse_uscc_param(uscc)}"
-    return records.download(session, scoped, fmt, language=language_of(request), stem=stem)
+    return records.download(request, session, scoped, fmt, uscc=uscc)

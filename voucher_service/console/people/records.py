@@ -16,12 +16,13 @@ from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
-from voucher_service.console.i18n import Translator
+from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.usage import Outcome
 from voucher_service.exports import Format
+from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import PageParams, decode_cursor
 from voucher_service.usage import records
 from voucher_service.usage.export import records_file
@@ -146,10 +147,11 @@ def every_record(session: Session, where: RecordFilter) -> list[RecordView]:
 
 
 def download(
-    session: Session, where: RecordFilter, fmt: Format, *, language: str, stem: str
+    request: Request, session: Session, where: RecordFilter, fmt: Format, *, uscc: str
 ) -> Response:
-    """The records ``where`` selects as the API's export file, in the page's language."""
-    file = records_file(
-        every_record(session, where), fmt=fmt, chinese=language == "zh-CN", stem=stem
-    )
+    """The records ``where`` selects of the company ``uscc`` as the API's export file (named
+    as the API names it), in the page's language."""
+    chinese = language_of(request) == "zh-CN"
+    stem = f"usage-{parse_uscc_param(uscc)}"
+    file = records_file(every_record(session, where), fmt=fmt, chinese=chinese, stem=stem)
     return file.response()

@@ -10,13 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.exports import Format
-from voucher_service.fields import parse_uscc_param
 from voucher_service.routing import DatabaseRoute
 from voucher_service.usage.params import RecordQueryDep
 from voucher_service.usage.queries import provider_records
@@ -55,5 +53,4 @@ def records_download(
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
     scoped = provider_records(session, uscc, query)
-    stem = f"usage-{parse_uscc_param(uscc)}"
-    return records.download(session, scoped, fmt, language=language_of(request), stem=stem)
+    return records.download(request, session, scoped, fmt, uscc=uscc)

@@ -16,7 +16,7 @@ from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import parse_uscc_param
 from voucher_service.providers.service import get_provider
-from voucher_service.redemptions import service as redemptions
+from voucher_service.redemptions.queries import RedemptionQuery, find_redemptions
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
@@ -33,7 +33,7 @@ COLUMNS = (
 @router.get("/{uscc}")
 def redeemed_page(uscc: str, request: Request, session: SessionDep, page: PageDep) -> Any:
     provider = get_provider(session, parse_uscc_param(uscc))
-    views, cursor = redemptions.list_redemptions(session, page, provider=provider)
+    views, cursor = find_redemptions(session, page, RedemptionQuery(provider=uscc))
     table = Table.page(
         request,
         id="redemptions",
