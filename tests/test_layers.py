@@ -54,8 +54,7 @@ CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("templating",),
     ("pages", "docs"),
     ("people",),
-    ("bureau", "enterprise"),
-    ("provider",),
+    ("bureau", "enterprise", "provider"),
     ("menu",),
     ("app",),
 )
