@@ -7,7 +7,7 @@ package of its own. The rules:
 1. no cycle among packages (two that import each other, or a longer ring);
 2. the foundation (settings, money, errors, API edge types, paging, the database and its
    tables, the pure rules, the audit writer) imports nothing above it;
-3. the service never imports ``tools/``: only the command line does;
+3. the service never imports ``tools/``: only the command line does.
 4. inside the console, its modules and sub-packages depend one way too (``CONSOLE_LAYERS``,
    bottom first: no cycle, no import of a higher layer), and no console module imports an
    API router (``*.router`` of a capability): a page and an endpoint call the same service.
