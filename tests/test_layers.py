@@ -8,6 +8,9 @@ package of its own. The rules:
 2. the foundation (settings, money, errors, API edge types, paging, the database and its
    tables, the pure rules, the audit writer) imports nothing above it;
 3. the service never imports ``tools/``: only the command line does.
+4. inside the console, its modules and sub-packages depend one way too (``CONSOLE_LAYERS``,
+   bottom first: no cycle, no import of a higher layer), and no console module imports an
+   API router (``*.router`` of a capability): a page and an endpoint call the same service.
 
 ``PENDING`` lists the imports still allowed to break a rule, each with the change that removes
 it. Empty it as those land: a test fails when an entry names an import that no longer exists.
@@ -40,6 +43,22 @@ FOUNDATION = {
     "domain",
     "audit_log",
 }
+
+# The console's modules and sub-packages, bottom first: each imports only the layers below it
+# (or its own layer's other members when they are listed in that order). The menu sits above
+# the pages it lists and is handed to templating by the app.
+CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("viewer", "formatting", "assets", "queries", "tables", "i18n_bureau", "i18n_people"),
+    ("i18n",),
+    ("auth", "table_files"),
+    ("templating",),
+    ("pages", "docs"),
+    ("people",),
+    ("bureau", "enterprise", "provider"),
+    ("menu",),
+    ("app",),
+)
+CONSOLE = f"{ROOT}.console"
 
 
 def module_name(path: Path) -> str:
@@ -161,6 +180,70 @@ def test_only_the_command_line_imports_tools() -> None:
         for why in whys
     ]
     assert users == [], "the service imports tools/:\n" + "\n".join(users)
+
+
+def child_edges(parent: str) -> dict[tuple[str, str], list[str]]:
+    """(module or sub-package, one it imports) directly below ``parent`` (``voucher_service.
+    console``), ``parent`` itself (its ``__init__``) left out, PENDING too."""
+    depth = len(parent.split("."))
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for source, target in sorted(imports()):
+        if not (source.startswith(parent + ".") and target.startswith(parent + ".")):
+            continue
+        a, b = source.split(".")[depth], target.split(".")[depth]
+        if a != b and (source, target) not in PENDING:
+            edges[(a, b)].append(f"{source} imports {target}")
+    return edges
+
+
+def sub_packages(parent: str) -> list[str]:
+    """``parent`` and every package below it (``voucher_service.console.bureau`` ...)."""
+    root = SOURCE.parent.joinpath(*parent.split("."))
+    return [module_name(init.parent / "__init__.py") for init in sorted(root.rglob("__init__.py"))]
+
+
+def test_no_import_cycle_inside_the_console() -> None:
+    report = [
+        f"{package}: {a} -> {b}: {'; '.join(why)}"
+        for package in sub_packages(CONSOLE)
+        for edges in [child_edges(package)]
+        for group in cycles(edges)
+        for (a, b), why in sorted(edges.items())
+        if a in group and b in group
+    ]
+    assert report == [], "console modules importing each other:\n" + "\n".join(report)
+
+
+def test_the_console_imports_only_downwards() -> None:
+    layer = {name: i for i, names in enumerate(CONSOLE_LAYERS) for name in names}
+    order = {name: i for names in CONSOLE_LAYERS for i, name in enumerate(names)}
+    children = {
+        module_name(p).split(".")[2]
+        for p in (SOURCE / "console").iterdir()
+        if p.suffix == ".py" and p.name != "__init__.py" or (p / "__init__.py").is_file()
+    }
+    assert children - set(layer) == set(), "place these in CONSOLE_LAYERS"
+    upward = [
+        why
+        for (a, b), whys in sorted(child_edges(CONSOLE).items())
+        if (layer[b], order[b]) >= (layer[a], order[a])
+        for why in whys
+    ]
+    assert upward == [], "the console imports a layer above:\n" + "\n".join(upward)
+
+
+def test_the_console_never_imports_a_router() -> None:
+    routers = sorted(
+        f"{source} imports {target}"
+        for source, target in imports()
+        if source.startswith(CONSOLE + ".")
+        and not target.startswith(CONSOLE + ".")
+        and target.split(".")[-1] == "router"
+        and (source, target) not in PENDING
+    )
+    assert routers == [], "the console calls services, not the API's routers:\n" + "\n".join(
+        routers
+    )
 
 
 def test_pending_exceptions_still_exist() -> None:

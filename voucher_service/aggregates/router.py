@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from voucher_service.aggregates import service
+from voucher_service.aggregates import queries, service
 from voucher_service.aggregates.schemas import PoolAggregatesOut, PoolSummaryOut
 from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
 from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
-from voucher_service.programs.service import get_pool, get_program
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.routing import DatabaseRoute
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["aggregates (bureau)"])
@@ -31,7 +31,6 @@ def pool_aggregates(
     subsidies by district (named), provider and size class; the enterprises near their cap.
     Read from maintained figures (no scan of the usage records): the month and provider
     figures are at most 15 s old (``usage_age_seconds``), the rest exact."""
-    program = get_program(session, code)
-    pool = get_pool(session, program, year)
-    figures = service.aggregates(session, program, pool, now=now, tz=settings.tz)
+    query = PoolQuery(program=code, year=year)
+    figures = queries.pool_figures(session, query, now=now, tz=settings.tz)
     return PoolAggregatesOut.of_aggregates(figures)

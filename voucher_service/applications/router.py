@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from voucher_service.applications import selection, service
+from voucher_service.applications import queries, selection, service
 from voucher_service.applications.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -62,8 +62,8 @@ def apply(
 
 @enterprise_router.get("/{uscc}/applications")
 def my_applications(uscc: USCC, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    views, cursor = service.list_applications(session, page, enterprise_id=enterprise.id)
+    query = queries.ApplicationQuery(status=None, enterprise=uscc)
+    views, cursor = queries.find_applications(session, page, query)
     return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 
@@ -102,16 +102,8 @@ def review_queue(
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> Page[ApplicationOut]:
     """The reviewers' queue: submitted applications by default, oldest first."""
-    program_id = get_program(session, program).id if program else None
-    views, cursor = service.list_applications(
-        session,
-        page,
-        status=status,
-        program_id=program_id,
-        year=year,
-        eligible=eligible,
-        district_code=district_code,
-    )
+    query = queries.ApplicationQuery(status, program, year, eligible, district_code)
+    views, cursor = queries.find_applications(session, page, query)
     return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
 
 

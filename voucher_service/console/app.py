@@ -30,6 +30,7 @@ from voucher_service.console.auth import (
 )
 from voucher_service.console.bureau.router import router as bureau_router
 from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console.menu import navigation
 from voucher_service.console.queries import BlankFiltersDropped
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
@@ -93,6 +94,7 @@ def create_console_app() -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(require_csrf)],
     )
+    console.state.navigation = navigation  # the menu templating.render shows
     console.add_middleware(BlankFiltersDropped)
     console.add_middleware(NoStore)
     console.include_router(pages.router)

@@ -3,6 +3,7 @@ translator, the signed-in person and their navigation, the CSRF token, asset URL
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
-from voucher_service.auth.access import AUDIT_READ
 from voucher_service.console import formatting
 from voucher_service.console.assets import static_url
 from voucher_service.console.auth import COOKIE_PATH, CSRF_FIELD, csrf_token, set_cookies
-from voucher_service.console.bureau.menu import bureau_pages
 from voucher_service.console.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_PARAM,
@@ -26,8 +25,7 @@ from voucher_service.console.i18n import (
     language_of,
     requested_language,
 )
-from voucher_service.console.people.navigation import company_pages
-from voucher_service.console.viewer import CONSOLE, Viewer
+from voucher_service.console.viewer import Viewer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Console pages run only the service's own scripts, load nothing from elsewhere, post forms
@@ -57,20 +55,17 @@ class NavItem:
     url: str
 
 
-def navigation(viewer: Viewer) -> list[NavItem]:
-    """The menu for a person's role; an entry shows only where the page's own rule lets the
-    role in (the same Access objects guard the pages)."""
-    company = company_pages(viewer.role, viewer.overview_path)
-    items = [NavItem(label, url) for label, url in company] or [
-        NavItem("nav.overview", viewer.overview_path)
-    ]
-    items += [NavItem(label, url) for label, url in bureau_pages(viewer)]
-    if AUDIT_READ.allows(viewer):
-        items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
-    items.append(NavItem("nav.password", f"{CONSOLE}/password"))
-    items.append(NavItem("nav.second_factor", f"{CONSOLE}/second-factor"))
-    items.append(NavItem("nav.api_docs", "/docs"))
-    return items
+# The menu of a signed-in person; the console app puts it in its state (``app.state.navigation``):
+# the pages it lists sit above this module.
+Navigation = Callable[[Viewer], Sequence[NavItem]]
+
+
+def menu_of(request: Request, viewer: Viewer | None) -> Sequence[NavItem]:
+    """The menu shown to ``viewer`` (none before sign-in or a required password change)."""
+    navigation: Navigation | None = getattr(request.app.state, "navigation", None)
+    if navigation is None or viewer is None or viewer.must_change_password:
+        return []
+    return navigation(viewer)
 
 
 def url_with(request: Request, **changes: str | None) -> str:
@@ -94,7 +89,7 @@ def render(
     viewer: Viewer | None = getattr(request.state, "viewer", None)
     secret: bytes | None = getattr(request.state, "console_secret", None)
     csrf = csrf_token(request, secret) if secret else ""
-    nav = navigation(viewer) if viewer and not viewer.must_change_password else []
+    nav = menu_of(request, viewer)
     # The menu entry of this page, or of the list it is a record of (the longest prefix).
     path = request.url.path
     current = max(

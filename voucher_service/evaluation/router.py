@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Response
 
 from voucher_service.auth.access import BUREAU_READ, rule
 from voucher_service.deps import SessionDep, SettingsDep, TodayDep
-from voucher_service.evaluation import service
 from voucher_service.evaluation.export import workbook_response
+from voucher_service.evaluation.queries import evaluate_year
 from voucher_service.evaluation.schemas import EvaluationOut
 from voucher_service.exports import XLSX
 from voucher_service.fields import ProgramCode
-from voucher_service.programs.service import get_program
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.routing import DatabaseRoute, downloads
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["evaluation (bureau)"])
@@ -27,8 +27,8 @@ def evaluation(
 ) -> EvaluationOut:
     """The program's yearly evaluation (动态评估) as of today, with next year's recommended
     pool and the method that sized it."""
-    program = get_program(session, code)
-    return EvaluationOut.of(service.evaluate(session, program, year, today=today, tz=settings.tz))
+    query = PoolQuery(program=code, year=year)
+    return EvaluationOut.of(evaluate_year(session, query, today=today, tz=settings.tz))
 
 
 @admin_router.get(
@@ -38,6 +38,5 @@ def evaluation_workbook(
     code: ProgramCode, year: YearQuery, session: SessionDep, settings: SettingsDep, today: TodayDep
 ) -> Response:
     """The same evaluation as a workbook with Chinese headers."""
-    program = get_program(session, code)
-    report = service.evaluate(session, program, year, today=today, tz=settings.tz)
+    report = evaluate_year(session, PoolQuery(program=code, year=year), today=today, tz=settings.tz)
     return workbook_response(report)

@@ -10,7 +10,7 @@ from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
-from voucher_service.redemptions import service
+from voucher_service.redemptions import queries, service
 from voucher_service.redemptions.schemas import RedemptionCreate, RedemptionOut
 from voucher_service.routing import DatabaseRoute
 
@@ -35,8 +35,8 @@ def redeem(uscc: USCC, body: RedemptionCreate, session: SessionDep) -> Redemptio
 
 @enterprise_router.get("/{uscc}/redemptions")
 def my_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    rows, cursor = service.list_redemptions(session, page, enterprise=enterprise)
+    query = queries.RedemptionQuery(enterprise=uscc)
+    rows, cursor = queries.find_redemptions(session, page, query)
     return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)
 
 
@@ -51,6 +51,5 @@ def end_redemption(uscc: USCC, redemption_id: Id, session: SessionDep) -> Redemp
 @provider_router.get("/{uscc}/redemptions")
 def provider_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
     """The vouchers redeemed with me."""
-    provider = get_provider(session, parse_uscc_param(uscc))
-    rows, cursor = service.list_redemptions(session, page, provider=provider)
+    rows, cursor = queries.find_redemptions(session, page, queries.RedemptionQuery(provider=uscc))
     return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Response, status
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE, PROVIDER_SELF, rule
 from voucher_service.db.tables.settlement import Statement, StatementStatus
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
-from voucher_service.fields import USCC, Id, parse_uscc_param
+from voucher_service.fields import USCC, Id
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
-from voucher_service.settlement import export, service
+from voucher_service.settlement import export, queries, service
 from voucher_service.settlement.schemas import ClosedMonthOut, CloseIn, PayIn, StatementOut
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["settlement (bureau)"])
@@ -52,10 +52,8 @@ def list_statements(
     period: Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = None,
     status: Annotated[StatementStatus | None, Query()] = None,
 ) -> Page[StatementOut]:
-    provider_id = get_provider(session, parse_uscc_param(provider)).id if provider else None
-    views, cursor = service.list_statements(
-        session, page, provider_id=provider_id, period=period, status=status
-    )
+    query = queries.StatementQuery(provider=provider, period=period, status=status)
+    views, cursor = queries.find_statements(session, page, query)
     return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
 
 
@@ -104,16 +102,14 @@ def export_statement(
 
 @provider_router.get("/{uscc}/statements")
 def my_statements(uscc: USCC, session: SessionDep, page: PageDep) -> Page[StatementOut]:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    views, cursor = service.list_statements(session, page, provider_id=provider.id)
+    views, cursor = queries.find_statements(session, page, queries.StatementQuery(provider=uscc))
     return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
 
 
 @provider_router.get("/{uscc}/statements/{statement_id}")
 def my_statement(uscc: USCC, statement_id: Id, session: SessionDep) -> StatementOut:
     """One of my statements (another provider's is not found)."""
-    provider = get_provider(session, parse_uscc_param(uscc))
-    return _out(session, service.get_statement(session, statement_id, provider_id=provider.id))
+    return _out(session, queries.provider_statement(session, uscc, statement_id))
 
 
 @provider_router.get(
@@ -128,7 +124,4 @@ def export_my_statement(
     fmt: ExportFormat = "csv",
     headers: Headers = "en",
 ) -> Response:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    return _export(
-        session, service.get_statement(session, statement_id, provider_id=provider.id), fmt, headers
-    )
+    return _export(session, queries.provider_statement(session, uscc, statement_id), fmt, headers)

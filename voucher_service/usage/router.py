@@ -12,24 +12,20 @@ from sqlalchemy.orm import Session
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, CallerDep, rule
 from voucher_service.db.tables.providers import Provider
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
-from voucher_service.domain.usage import Outcome
-from voucher_service.enterprises.service import get_enterprise
 from voucher_service.errors import RecordConflict
 from voucher_service.exports import MEDIA_TYPES, Format
 from voucher_service.fields import (
     USCC,
-    Day,
     RecordId,
-    VoucherCode,
     parse_uscc_param,
-    parse_voucher_code_param,
 )
 from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page, PageParams
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute, downloads
-from voucher_service.usage import adjustments, batches, records, service
+from voucher_service.usage import adjustments, batches, queries, records, service
 from voucher_service.usage.export import records_file
+from voucher_service.usage.params import RecordQueryDep
 from voucher_service.usage.repository import RecordFilter
 from voucher_service.usage.schemas import (
     AdjustmentIn,
@@ -136,38 +132,15 @@ def post_adjustment(
     return _single(result, response, session)
 
 
-def record_filter(
-    voucher: Annotated[VoucherCode | None, Query(description="Voucher code.")] = None,
-    outcome: Annotated[Outcome | None, Query()] = None,
-    date_from: Annotated[Day | None, Query(alias="from", description="First service date.")] = None,
-    date_to: Annotated[Day | None, Query(alias="to", description="Last service date.")] = None,
-) -> RecordFilter:
-    """The filters every record listing takes; the owner is added by the endpoint."""
-    return RecordFilter(
-        voucher_code=parse_voucher_code_param(voucher) if voucher else None,
-        outcome=outcome,
-        date_from=date_from,
-        date_to=date_to,
-    )
-
-
-FilterDep = Annotated[RecordFilter, Depends(record_filter)]
-
-
 def _page(described: list[records.RecordView], cursor: str | None) -> Page[UsageRecordOut]:
     return Page(items=[UsageRecordOut.of(view) for view in described], next_cursor=cursor)
 
 
 @provider_router.get("/{uscc}/usage-records")
 def list_provider_records(
-    uscc: USCC,
-    session: SessionDep,
-    page: PageDep,
-    where: FilterDep,
+    uscc: USCC, session: SessionDep, page: PageDep, query: RecordQueryDep
 ) -> Page[UsageRecordOut]:
-    provider = _provider(session, uscc)
-    where = replace(where, provider_id=provider.id)
-    return _page(*records.list_records(session, page, where))
+    return _page(*queries.list_provider_records(session, page, uscc, query))
 
 
 Headers = Annotated[Literal["en", "zh"], Query(description="Column headers.")]
@@ -196,12 +169,11 @@ def export_provider_records(
     fmt: Format,
     session: SessionDep,
     page: PageDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     headers: Headers = "en",
 ) -> Response:
-    provider = _provider(session, uscc)
-    where = replace(where, provider_id=provider.id)
-    return _export(session, page, where, fmt, headers, f"usage-{provider.uscc}")
+    where = queries.provider_records(session, uscc, query)
+    return _export(session, page, where, fmt, headers, f"usage-{parse_uscc_param(uscc)}")
 
 
 @provider_router.get("/{uscc}/usage-records/{record_id}")
@@ -216,28 +188,17 @@ ProviderQuery = Annotated[
 ]
 
 
-def enterprise_filter(
-    session: Session, uscc: str, where: RecordFilter, provider: str | None
-) -> RecordFilter:
-    """An enterprise's filters: its own records, of one provider if it names one (the
-    console's record page narrows them the same way)."""
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    provider_id = _provider(session, provider).id if provider else None
-    return replace(where, enterprise_id=enterprise.id, provider_id=provider_id)
-
-
 @enterprise_router.get("/{uscc}/usage-records")
 def my_usage_records(
     uscc: USCC,
     session: SessionDep,
     page: PageDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     provider: ProviderQuery = None,
 ) -> Page[UsageRecordOut]:
     """Every record priced against my vouchers: what was charged, subsidised, and why."""
-    return _page(
-        *records.list_records(session, page, enterprise_filter(session, uscc, where, provider))
-    )
+    query = replace(query, provider=provider)
+    return _page(*queries.list_enterprise_records(session, page, uscc, query))
 
 
 @enterprise_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)
@@ -246,9 +207,9 @@ def export_my_usage_records(
     fmt: Format,
     session: SessionDep,
     page: PageDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     provider: ProviderQuery = None,
     headers: Headers = "en",
 ) -> Response:
-    where = enterprise_filter(session, uscc, where, provider)
+    where = queries.enterprise_records(session, uscc, replace(query, provider=provider))
     return _export(session, page, where, fmt, headers, f"usage-{parse_uscc_param(uscc)}")

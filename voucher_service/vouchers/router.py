@@ -15,7 +15,6 @@ from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.deps import PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise, subsidy_status
-from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import (
     USCC,
     ProgramCode,
@@ -24,12 +23,10 @@ from voucher_service.fields import (
     parse_uscc_param,
     parse_voucher_code_param,
 )
-from voucher_service.ledger import accounts
-from voucher_service.ledger.history import postings_of
 from voucher_service.pagination import Page
-from voucher_service.programs.service import get_pool, get_program
+from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
-from voucher_service.vouchers import service
+from voucher_service.vouchers import queries, service
 from voucher_service.vouchers.schemas import (
     SubsidyStatusOut,
     VoucherIssue,
@@ -77,21 +74,14 @@ def list_vouchers(
     uscc: Annotated[USCC | None, Query(description="Enterprise credit code.")] = None,
     status: Annotated[VoucherStatus | None, Query()] = None,
 ) -> Page[VoucherOut]:
-    if year is not None and program is None:
-        raise InvalidInput("filtering by year needs a program", code=ErrorCode.INVALID_FILTER)
-    program_row = get_program(session, program) if program else None
-    pool = get_pool(session, program_row, year) if program_row and year else None
-    enterprise = get_enterprise(session, parse_uscc_param(uscc)) if uscc else None
-    rows, cursor = service.list_vouchers(
-        session, page, program=program_row, pool=pool, enterprise=enterprise, status=status
-    )
-    views = service.describe_vouchers(session, rows)
+    query = queries.VoucherQuery(program=program, year=year, uscc=uscc, status=status)
+    views, cursor = queries.find_vouchers(session, page, query)
     return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)
 
 
 @admin_router.get("/vouchers/{code}", dependencies=rule(BUREAU_READ))
 def get_voucher(code: VoucherCode, session: SessionDep) -> VoucherOut:
-    return _out(session, service.get_voucher(session, parse_voucher_code_param(code)))
+    return VoucherOut.of(queries.voucher_view(session, code))
 
 
 @admin_router.get("/vouchers/{code}/postings", dependencies=rule(BUREAU_READ))
@@ -99,8 +89,7 @@ def voucher_postings(code: VoucherCode, session: SessionDep) -> Page[PostingOut]
     """Every ledger posting into or out of the voucher, oldest first: its issue, each
     subsidy and reversal, its release (the first 1,000: a busy voucher's full history is in
     the audit sample and ``verify``)."""
-    voucher = service.get_voucher(session, parse_voucher_code_param(code))
-    postings = postings_of(session, accounts.voucher(voucher.id or 0))
+    postings = queries.voucher_postings(session, code)
     return Page(items=[PostingOut.of(p) for p in postings])
 
 
@@ -154,7 +143,5 @@ def my_status(
 
 @enterprise_router.get("/{uscc}/vouchers")
 def my_vouchers(uscc: USCC, session: SessionDep, page: PageDep) -> Page[VoucherOut]:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    rows, cursor = service.list_vouchers(session, page, enterprise=enterprise)
-    views = service.describe_vouchers(session, rows)
+    views, cursor = queries.find_vouchers(session, page, queries.VoucherQuery(uscc=uscc))
     return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)

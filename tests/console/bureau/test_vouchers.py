@@ -54,6 +54,24 @@ def test_the_list_shows_the_apis_rows_with_its_filters(
     )
 
 
+def test_the_list_and_the_api_resolve_their_filters_in_one_call(
+    books: Books, browser: Browser, people: People
+) -> None:
+    """The page and the endpoint call one function (vouchers.queries.find_vouchers): the
+    same refusals, with the same code, whoever asks; a search by code checks them too."""
+    reviewer = browser(REVIEWER)
+    for query, status, code in (
+        ({"program": "NO-SUCH-1"}, 404, "program_not_found"),
+        ({"program": books.other, "year": "2099"}, 404, "pool_not_found"),
+        ({"year": "2026"}, 422, "invalid_filter"),
+    ):
+        api = books.client.get("/v1/admin/vouchers", params=query)
+        assert (api.status_code, api.json()["error"]["code"]) == (status, code), query
+        assert reviewer.get(LIST, params=query).status_code == status, query
+    searched = reviewer.get(LIST, params={"code": books.vouchers["city"], "year": "2026"})
+    assert searched.status_code == 422
+
+
 def test_a_voucher_with_its_postings_and_audit_trail(
     books: Books, browser: Browser, people: People
 ) -> None:

@@ -6,13 +6,13 @@ function (``applications.service``), so the audit log names the person who decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
+from voucher_service.applications.queries import ApplicationQuery, find_applications
 from voucher_service.applications.service import ApplicationView, BulkOutcome
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
@@ -33,7 +33,6 @@ from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.errors import ServiceError
 from voucher_service.pagination import PageParams
-from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -86,26 +85,15 @@ def row_of(view: ApplicationView) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class QueueFilters:
-    """The queue's filters, as ``GET /v1/admin/applications`` takes them."""
-
-    status: ApplicationStatus | None = ApplicationStatus.SUBMITTED  # None: every status
-    program: str | None = None
-    year: int | None = None
-    eligible: bool | None = None
-    district_code: str | None = None
-
-
 async def queue_filters(
     status: Annotated[str | None, Query(pattern=STATUSES)] = None,
     program: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     eligible: bool | None = None,
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-) -> QueueFilters:
+) -> ApplicationQuery:
     chosen = None if status == "all" else ApplicationStatus(status or ApplicationStatus.SUBMITTED)
-    return QueueFilters(chosen, program or None, year, eligible, district_code)
+    return ApplicationQuery(chosen, program or None, year, eligible, district_code)
 
 
 @router.get("/bureau/applications", dependencies=[guard(BUREAU_READ)])
@@ -113,7 +101,7 @@ def queue(
     request: Request,
     session: SessionDep,
     page: PageDep,
-    filters: Annotated[QueueFilters, Depends(queue_filters)],
+    filters: Annotated[ApplicationQuery, Depends(queue_filters)],
 ) -> Any:
     """The queue as ``GET /v1/admin/applications`` gives it: submitted ones unless another
     status (or all) is asked for, oldest first."""
@@ -124,22 +112,12 @@ def _queue(
     request: Request,
     session: Session,
     page: PageParams,
-    filters: QueueFilters,
+    filters: ApplicationQuery,
     *,
     results: list[dict[str, Any]] | None = None,
 ) -> Any:
-    program_id = get_program(session, filters.program).id if filters.program else None
-
     def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        views, cursor = service.list_applications(
-            session,
-            params,
-            status=filters.status,
-            program_id=program_id,
-            year=filters.year,
-            eligible=filters.eligible,
-            district_code=filters.district_code,
-        )
+        views, cursor = find_applications(session, params, filters)
         return [row_of(v) for v in views], cursor
 
     may_decide = allows(request, REVIEW)
@@ -175,7 +153,7 @@ def approve_bulk(
     outcomes = service.approve_many(session, ids, reason=reason, today=today, now=now)
     t = translator(request)
     results = [_result(o, t) for o in outcomes]
-    return _queue(request, session, PageParams(), QueueFilters(), results=results)
+    return _queue(request, session, PageParams(), ApplicationQuery(), results=results)
 
 
 def _result(outcome: BulkOutcome, t: Any) -> dict[str, Any]:

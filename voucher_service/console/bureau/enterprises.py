@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from voucher_service.applications import service as applications
+from voucher_service.applications.queries import ApplicationQuery, find_applications
 from voucher_service.auth.access import BUREAU_READ
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau import applications as application_pages
@@ -28,7 +28,7 @@ from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import PageParams
 from voucher_service.programs.service import list_programs
 from voucher_service.routing import DatabaseRoute
-from voucher_service.vouchers import service as vouchers
+from voucher_service.vouchers.queries import VoucherQuery, find_vouchers
 
 router = APIRouter(route_class=DatabaseRoute)
 
@@ -108,10 +108,9 @@ def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep
                 "window_end": state.window.last_day if state.window else None,
             }
         )
-    held, _ = vouchers.list_vouchers(session, PageParams(limit=200), enterprise=found)
-    applied, _ = applications.list_applications(
-        session, PageParams(limit=200), enterprise_id=found.id
-    )
+    held, _ = find_vouchers(session, PageParams(limit=200), VoucherQuery(uscc=uscc))
+    mine = ApplicationQuery(status=None, enterprise=uscc)
+    applied, _ = find_applications(session, PageParams(limit=200), mine)
 
     def table(id: str, caption: str, columns: Any, rows: list[dict[str, Any]], key: str) -> Table:
         return Table(
@@ -129,7 +128,7 @@ def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep
             "enterprise-vouchers",
             "vouchers.caption",
             voucher_pages.COLUMNS,
-            [voucher_pages.row_of(v) for v in vouchers.describe_vouchers(session, held)],
+            [voucher_pages.row_of(v) for v in held],
             "code",
         ),
         applications=table(

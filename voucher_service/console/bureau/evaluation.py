@@ -8,6 +8,7 @@ report, not the overview): at a million records it takes seconds, not millisecon
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,11 +21,12 @@ from voucher_service.console.i18n import language_of
 from voucher_service.console.templating import render
 from voucher_service.deps import SessionDep, SettingsDep, TodayDep
 from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH
-from voucher_service.evaluation import service
 from voucher_service.evaluation.export import workbook_response
+from voucher_service.evaluation.queries import evaluate_year
 from voucher_service.evaluation.schemas import EvaluationOut
 from voucher_service.pagination import PageParams
-from voucher_service.programs.service import get_program, list_programs
+from voucher_service.programs.queries import PoolQuery
+from voucher_service.programs.service import list_programs
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -33,14 +35,13 @@ Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Code = Annotated[str | None, Query(max_length=40)]
 
 
-def _chosen(session: Session, program: str | None, year: int | None, today: Any) -> tuple[Any, int]:
-    """The program and year asked for; by default the first program and this year."""
-    if program:
-        return get_program(session, program), year or today.year
-    programs, _ = list_programs(session, PageParams(limit=1))
-    if not programs:
-        return None, year or today.year
-    return programs[0], year or today.year
+def _chosen(
+    session: Session, program: str | None, year: int | None, today: date
+) -> PoolQuery | None:
+    """The program and year asked for; by default the first program and this year (None:
+    there is no program yet)."""
+    code = program or next((p.code for p in list_programs(session, PageParams(limit=1))[0]), None)
+    return PoolQuery(program=code, year=year or today.year) if code else None
 
 
 @router.get("/bureau/evaluation", dependencies=[guard(BUREAU_READ)])
@@ -52,19 +53,17 @@ def evaluation(
     program: Code = None,
     year: Year = None,
 ) -> Any:
-    found, chosen_year = _chosen(session, program, year, today)
+    query = _chosen(session, program, year, today)
     report = None
-    if found is not None:
-        report = EvaluationOut.of(
-            service.evaluate(session, found, chosen_year, today=today, tz=settings.tz)
-        )
+    if query is not None:
+        report = EvaluationOut.of(evaluate_year(session, query, today=today, tz=settings.tz))
     programs, _ = list_programs(session, PageParams(limit=100))
     return render(
         request,
         "bureau/evaluation.html",
         report=report,
         programs=programs,
-        chosen=(found.code if found else "", chosen_year),
+        chosen=(query.program if query else "", query.year if query else year or today.year),
         method=METHOD_ZH if language_of(request) == "zh-CN" else METHOD_EN,
     )
 
@@ -78,6 +77,6 @@ def evaluation_workbook(
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> Response:
     """The same workbook as the API's, Chinese headers."""
-    found = get_program(session, program)
-    report = service.evaluate(session, found, year, today=today, tz=settings.tz)
+    query = PoolQuery(program=program, year=year)
+    report = evaluate_year(session, query, today=today, tz=settings.tz)
     return workbook_response(report)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from voucher_service.aggregates import service
+from voucher_service.aggregates import queries, service
 from voucher_service.aggregates.schemas import month_text
 from voucher_service.aggregates.service import NEAR_CAP_SHARE_BP, Line, PoolAggregates
 from voucher_service.auth.access import BUREAU_READ
@@ -22,7 +22,7 @@ from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
 from voucher_service.money import fen_to_yuan
-from voucher_service.programs.service import get_pool, get_program
+from voucher_service.programs.queries import PoolQuery
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -57,85 +57,100 @@ def _axis(t: Translator) -> dict[str, Any]:
     return {"type": "value", "name": t("chart.yuan"), "axisLabel": {"formatter": "{value}"}}
 
 
-def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
-    """The ECharts options of a pool's figures, by chart id."""
-    months = [month_text(m.month) for m in figures.months]
-    common = {
-        "color": PALETTE,
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 36, "top": 48, "bottom": 8, "containLabel": True},
+_GRID = {"left": 8, "right": 36, "top": 48, "bottom": 8, "containLabel": True}
+_COMMON = {"color": PALETTE, "tooltip": {"trigger": "axis"}, "grid": _GRID}
+
+
+def _burn_down(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
+    """Unspent and available at each month's end, as two lines."""
+    return {
+        **_COMMON,
+        "legend": {"top": 0},
+        "xAxis": {"type": "category", "data": [month_text(m.month) for m in figures.months]},
+        "yAxis": {**_axis(t), "scale": True},
+        "series": [
+            {
+                "type": "line",
+                "name": t("chart.unspent"),
+                "data": [_yuan(m.unspent_fen) for m in figures.months],
+                "areaStyle": {"opacity": 0.08},
+            },
+            {
+                "type": "line",
+                "name": t("chart.available"),
+                "data": [_yuan(m.available_fen) for m in figures.months],
+                "showAllSymbol": True,
+                "symbolSize": 9,
+            },
+        ],
     }
 
-    def bars(lines: list[Line], name: str, prefix: str = "") -> dict[str, Any]:
-        shown = [line for line in lines if line.subsidy_fen] or lines
-        labels = [t(prefix + x.key) if prefix + x.key in t else x.label for x in shown]
-        return {
-            **common,
-            "xAxis": _axis(t),
-            "yAxis": {"type": "category", "data": labels, "inverse": True},
-            "series": [
-                {
-                    "type": "bar",
-                    "name": name,
-                    "barMaxWidth": 28,
-                    "data": [_yuan(x.subsidy_fen) for x in shown],
-                }
-            ],
-        }
 
+def _by_month(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
+    """The subsidy of each service month, as columns."""
     return {
-        "burn-down": {
-            **common,
-            "legend": {"top": 0},
-            "xAxis": {"type": "category", "data": months},
-            "yAxis": {**_axis(t), "scale": True},
-            "series": [
-                {
-                    "type": "line",
-                    "name": t("chart.unspent"),
-                    "data": [_yuan(m.unspent_fen) for m in figures.months],
-                    "areaStyle": {"opacity": 0.08},
-                },
-                {
-                    "type": "line",
-                    "name": t("chart.available"),
-                    "data": [_yuan(m.available_fen) for m in figures.months],
-                    "showAllSymbol": True,
-                    "symbolSize": 9,
-                },
-            ],
-        },
-        "by-month": {
-            **common,
-            "xAxis": {"type": "category", "data": months},
-            "yAxis": _axis(t),
-            "series": [
-                {
-                    "type": "bar",
-                    "name": t("chart.subsidy"),
-                    "barMaxWidth": 36,
-                    "data": [_yuan(m.subsidy_fen) for m in figures.months],
-                }
-            ],
-        },
-        "by-district": bars(figures.by_district, t("chart.subsidy"), "district."),
-        "by-provider": bars(figures.by_provider, t("chart.subsidy")),
-        "by-size": {
-            "color": PALETTE,
-            "tooltip": {"trigger": "item"},
-            "legend": {"bottom": 0},
-            "series": [
-                {
-                    "type": "pie",
-                    "name": t("chart.subsidy"),
-                    "radius": ["35%", "65%"],
-                    "data": [
-                        {"name": t(f"size.{x.key}"), "value": _yuan(x.subsidy_fen)}
-                        for x in figures.by_size_class
-                    ],
-                }
-            ],
-        },
+        **_COMMON,
+        "xAxis": {"type": "category", "data": [month_text(m.month) for m in figures.months]},
+        "yAxis": _axis(t),
+        "series": [
+            {
+                "type": "bar",
+                "name": t("chart.subsidy"),
+                "barMaxWidth": 36,
+                "data": [_yuan(m.subsidy_fen) for m in figures.months],
+            }
+        ],
+    }
+
+
+def _bars(lines: list[Line], t: Translator, prefix: str = "") -> dict[str, Any]:
+    """Subsidy by line (a district, a provider) as bars, the lines with none left out (all
+    shown when every line has none); a line's name from the catalogue where it has one."""
+    shown = [line for line in lines if line.subsidy_fen] or lines
+    labels = [t(prefix + x.key) if prefix + x.key in t else x.label for x in shown]
+    return {
+        **_COMMON,
+        "xAxis": _axis(t),
+        "yAxis": {"type": "category", "data": labels, "inverse": True},
+        "series": [
+            {
+                "type": "bar",
+                "name": t("chart.subsidy"),
+                "barMaxWidth": 28,
+                "data": [_yuan(x.subsidy_fen) for x in shown],
+            }
+        ],
+    }
+
+
+def _by_size(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
+    """Subsidy by the enterprises' declared size class, as a ring."""
+    return {
+        "color": PALETTE,
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0},
+        "series": [
+            {
+                "type": "pie",
+                "name": t("chart.subsidy"),
+                "radius": ["35%", "65%"],
+                "data": [
+                    {"name": t(f"size.{x.key}"), "value": _yuan(x.subsidy_fen)}
+                    for x in figures.by_size_class
+                ],
+            }
+        ],
+    }
+
+
+def charts(figures: PoolAggregates, t: Translator) -> dict[str, dict[str, Any]]:
+    """The ECharts options of a pool's figures, by chart id."""
+    return {
+        "burn-down": _burn_down(figures, t),
+        "by-month": _by_month(figures, t),
+        "by-district": _bars(figures.by_district, t, "district."),
+        "by-provider": _bars(figures.by_provider, t),
+        "by-size": _by_size(figures, t),
     }
 
 
@@ -157,9 +172,8 @@ def overview(
         program, year = (chosen[0].program_code, chosen[0].year) if chosen else (None, None)
     figures = None
     if program is not None and year is not None:
-        found = get_program(session, program)
-        pool = get_pool(session, found, year)
-        figures = service.aggregates(session, found, pool, now=now, tz=settings.tz)
+        query = PoolQuery(program=program, year=year)
+        figures = queries.pool_figures(session, query, now=now, tz=settings.tz)
     rows = [
         {
             "program_code": p.program_code,

@@ -30,6 +30,7 @@ from voucher_service.pagination import PageParams
 from voucher_service.providers.service import all_providers, get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.settlement import export, service
+from voucher_service.settlement.queries import StatementQuery, find_statements
 from voucher_service.settlement.service import StatementView
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -91,12 +92,10 @@ def _list(
     error: ServiceError | None = None,
     form: dict[str, str] | None = None,
 ) -> Any:
-    provider_id = get_provider(session, parse_uscc_param(provider)).id if provider else None
+    query = StatementQuery(provider=provider, period=period, status=status)
 
     def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        views, cursor = service.list_statements(
-            session, params, provider_id=provider_id, period=period, status=status
-        )
+        views, cursor = find_statements(session, params, query)
         return [row_of(v) for v in views], cursor
 
     return listing_page(

@@ -22,15 +22,11 @@ from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.deps import PageDep, SessionDep
-from voucher_service.enterprises.service import get_enterprise
-from voucher_service.errors import ErrorCode, InvalidInput, NotFound, ServiceError
-from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
-from voucher_service.ledger import accounts
-from voucher_service.ledger.history import postings_of
+from voucher_service.errors import ErrorCode, InvalidInput, ServiceError
+from voucher_service.fields import parse_voucher_code_param
 from voucher_service.pagination import PageParams
-from voucher_service.programs.service import get_pool, get_program
 from voucher_service.routing import DatabaseRoute
-from voucher_service.vouchers import service
+from voucher_service.vouchers import queries, service
 from voucher_service.vouchers.service import VoucherView
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -103,23 +99,11 @@ def vouchers(
 ) -> Any:
     """``GET /v1/admin/vouchers`` with its filters, and a search by code (which finds one
     voucher or none)."""
-    if year is not None and program is None:
-        raise InvalidInput("filtering by year needs a program", code=ErrorCode.INVALID_FILTER)
-    program_row = get_program(session, program) if program else None
-    pool = get_pool(session, program_row, year) if program_row and year else None
-    holder = get_enterprise(session, parse_uscc_param(uscc)) if uscc else None
+    query = queries.VoucherQuery(code=code, program=program, year=year, uscc=uscc, status=status)
 
     def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        if code:
-            try:
-                found = [service.get_voucher(session, parse_voucher_code_param(code))]
-            except (NotFound, InvalidInput):  # a search box: no such voucher, nothing shown
-                found = []
-            return [row_of(v) for v in service.describe_vouchers(session, found)], None
-        rows, cursor = service.list_vouchers(
-            session, params, program=program_row, pool=pool, enterprise=holder, status=status
-        )
-        return [row_of(v) for v in service.describe_vouchers(session, rows)], cursor
+        views, cursor = queries.find_vouchers(session, params, query)
+        return [row_of(v) for v in views], cursor
 
     return listing_page(
         request,
@@ -138,9 +122,9 @@ def vouchers(
 def _detail(
     request: Request, session: Session, code: str, error: ServiceError | None = None
 ) -> Any:
-    voucher = service.get_voucher(session, parse_voucher_code_param(code))
-    view = service.describe_vouchers(session, [voucher])[0]
-    postings = [p.model_dump() for p in postings_of(session, accounts.voucher(voucher.id or 0))]
+    view = queries.voucher_view(session, code)
+    voucher = view.voucher
+    postings = [p.model_dump() for p in queries.voucher_postings(session, code)]
     posting_table = Table(
         id="postings", caption="vouchers.postings", url=request.url.path,
         columns=POSTING_COLUMNS, rows=postings, row_key="id",

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import service as applications
+from voucher_service.applications.queries import ApplicationQuery, find_applications
 from voucher_service.applications.schemas import ApplicationIn
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
@@ -161,7 +162,8 @@ def _show_list(
     status_code: int = 200,
     error: str | None = None,
 ) -> Any:
-    views, cursor = applications.list_applications(session, params, enterprise_id=enterprise.id)
+    mine = ApplicationQuery(status=None, enterprise=enterprise.uscc)
+    views, cursor = find_applications(session, params, mine)
     rows = [
         {
             "id": v.application.id,

@@ -15,7 +15,8 @@ from voucher_service.console.auth import guard
 from voucher_service.console.pages import attempt, describe, translator
 from voucher_service.console.people.forms import FormRefused, read_form
 from voucher_service.console.people.pages import done, notice
-from voucher_service.console.tables import Column, Table
+from voucher_service.console.people.redemptions import redemption_table
+from voucher_service.console.tables import Column
 from voucher_service.console.templating import render
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import ProviderStatus
@@ -26,6 +27,7 @@ from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import PageParams
 from voucher_service.providers.service import all_providers, get_provider
 from voucher_service.redemptions import service as redemptions
+from voucher_service.redemptions.queries import RedemptionQuery
 from voucher_service.redemptions.schemas import RedemptionCreate
 from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers.service import list_vouchers
@@ -43,22 +45,6 @@ COLUMNS = (
 LABELS = {"voucher_code": "redeem.voucher", "provider_uscc": "redeem.provider"}
 
 
-def redemption_rows(views: list[redemptions.RedemptionView]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": v.redemption.id,
-            "voucher_code": v.voucher_code,
-            "uscc": v.uscc,
-            "provider_name": v.provider_name,
-            "provider_uscc": v.provider_uscc,
-            "status": v.redemption.status,
-            "created_at": v.redemption.created_at,
-            "ended_at": v.redemption.ended_at,
-        }
-        for v in views
-    ]
-
-
 def _show(
     request: Request,
     session: Session,
@@ -69,15 +55,9 @@ def _show(
     error: str | None = None,
     chosen: dict[str, str] | None = None,
 ) -> Any:
-    views, cursor = redemptions.list_redemptions(session, params, enterprise=enterprise)
-    table = Table.page(
-        request,
-        id="redemptions",
-        caption="redeem.caption",
-        columns=COLUMNS,
-        rows=redemption_rows(views),
-        next_cursor=cursor,
-        row_key="id",
+    mine = RedemptionQuery(enterprise=enterprise.uscc)
+    table = redemption_table(
+        request, session, params, mine, caption="redeem.caption", columns=COLUMNS
     )
     vouchers, _ = list_vouchers(
         session, PageParams(limit=500), enterprise=enterprise, status=VoucherStatus.ACTIVE

@@ -4,13 +4,13 @@ provider, outcome), and their download as CSV or XLSX."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
@@ -22,7 +22,8 @@ from voucher_service.pagination import PageParams
 from voucher_service.providers.service import all_providers
 from voucher_service.redemptions.service import providers_of
 from voucher_service.routing import DatabaseRoute
-from voucher_service.usage.router import FilterDep, enterprise_filter
+from voucher_service.usage.params import RecordQueryDep
+from voucher_service.usage.queries import enterprise_records
 from voucher_service.vouchers.service import list_vouchers
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(ENTERPRISE_SELF)])
@@ -35,7 +36,7 @@ def usage_page(
     request: Request,
     session: SessionDep,
     page: PageDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     provider: ProviderQuery = None,
 ) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
@@ -44,7 +45,7 @@ def usage_page(
         request,
         session,
         page,
-        enterprise_filter(session, uscc, where, provider or None),
+        enterprise_records(session, uscc, replace(query, provider=provider or None)),
         t=translator(request),
         columns=records.ENTERPRISE_COLUMNS,
         record_filters=records.filters(
@@ -66,10 +67,9 @@ def usage_download(
     uscc: str,
     request: Request,
     session: SessionDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     provider: ProviderQuery = None,
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
-    scoped = enterprise_filter(session, uscc, where, provider or None)
-    stem = f"usage-{parse_uscc_param(uscc)}"
-    return records.download(session, scoped, fmt, language=language_of(request), stem=stem)
+    scoped = enterprise_records(session, uscc, replace(query, provider=provider or None))
+    return records.download(request, session, scoped, fmt, uscc=uscc)

@@ -60,46 +60,77 @@ def expiry(text: str) -> datetime | str | None:
     return datetime.combine(last_day + timedelta(days=1), time(0), get_settings().tz)
 
 
-def key_pages(router: APIRouter, access: Access) -> None:
-    """The key page and its two forms at ``/{uscc}/keys`` of ``router``, guarded by ``access``."""
+def show(
+    request: Request,
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Any:
+    """The key page of ``caller``'s company: its keys, and ``context`` (an error, a new key)."""
+    views = keys.list_keys(session, principal_id=caller.principal_id)
+    rows = [
+        {
+            "prefix": v.key.prefix,
+            "name": v.key.name,
+            "status": status_of(v, now),
+            "created_at": v.key.created_at,
+            "last_used_at": v.key.last_used_at,
+            "expires_at": v.key.expires_at,
+        }
+        for v in views
+    ]
+    table = Table(
+        id="keys", caption="keys.caption", url=request.url.path, columns=COLUMNS, rows=rows,
+        row_key="prefix",
+    )  # fmt: skip
+    values = {"shown_once": None, "error": None, "notice": notice(request), "name": ""}
+    return render(
+        request, "people/keys.html", status_code=status_code, table=table, **(values | context)
+    )
 
-    def show(
-        request: Request,
-        session: Session,
-        caller: Caller,
-        now: datetime,
-        *,
-        status_code: int = 200,
-        **context: Any,
-    ) -> Any:
-        views = keys.list_keys(session, principal_id=caller.principal_id)
-        rows = [
-            {
-                "prefix": v.key.prefix,
-                "name": v.key.name,
-                "status": status_of(v, now),
-                "created_at": v.key.created_at,
-                "last_used_at": v.key.last_used_at,
-                "expires_at": v.key.expires_at,
-            }
-            for v in views
-        ]
-        table = Table(
-            id="keys",
-            caption="keys.caption",
-            url=request.url.path,
-            columns=COLUMNS,
-            rows=rows,
-            row_key="prefix",
+
+def create(
+    request: Request, session: Session, caller: Caller, now: datetime, name: str, expires_on: str
+) -> Any:
+    """The create form: the page with the new key shown once, or with the refusal."""
+    t = translator(request)
+    try:
+        body = read_form(SelfKeyCreate, {"name": name, "expires_at": expiry(expires_on)}, t, LABELS)
+    except FormRefused as refusal:
+        return show(request, session, caller, now, status_code=422, error=refusal.message)
+    made: list[NewKey] = []
+
+    def act() -> None:
+        key = keys.create_own_key(
+            session, caller, name=body.name, expires_at=body.expires_at, now=now
         )
-        values = {"shown_once": None, "error": None, "notice": notice(request), "name": ""}
-        return render(
-            request,
-            "people/keys.html",
-            status_code=status_code,
-            table=table,
-            **(values | context),
-        )
+        made.append(key)
+
+    refused = attempt(session, act)
+    if refused is not None:
+        error = describe(refused, t)
+        return show(request, session, caller, now, status_code=refused.status, error=error)
+    shown = {"key": made[0].key, "name": made[0].view.key.name}
+    return show(request, session, caller, now, status_code=201, shown_once=shown)
+
+
+def revoke(request: Request, session: Session, caller: Caller, now: datetime, prefix: str) -> Any:
+    """The revoke form: back to the page with a notice, or the page with the refusal."""
+    refused = attempt(
+        session, lambda: keys.revoke_key(session, prefix, now=now, principal_id=caller.principal_id)
+    )
+    if refused is not None:
+        error = describe(refused, translator(request))
+        return show(request, session, caller, now, status_code=refused.status, error=error)
+    return done(request.url.path.removesuffix(f"/{prefix}/revoke"), "revoked")
+
+
+def key_pages(router: APIRouter, access: Access) -> None:
+    """The key page and its two forms at ``/{uscc}/keys`` of ``router``, guarded by ``access``
+    (the routes are declared here, where ``access`` is known; what they do is above)."""
 
     @router.get("/{uscc}/keys")
     def keys_page(
@@ -121,28 +152,7 @@ def key_pages(router: APIRouter, access: Access) -> None:
         expires_on: Annotated[str, Form(max_length=40)] = "",
         caller: Caller = guard(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> Any:
-        t = translator(request)
-        try:
-            body = read_form(
-                SelfKeyCreate, {"name": name, "expires_at": expiry(expires_on)}, t, LABELS
-            )
-        except FormRefused as refusal:
-            return show(request, session, caller, now, status_code=422, error=refusal.message)
-        made: list[NewKey] = []
-
-        def create() -> None:
-            made.append(
-                keys.create_own_key(
-                    session, caller, name=body.name, expires_at=body.expires_at, now=now
-                )
-            )
-
-        refused = attempt(session, create)
-        if refused is not None:
-            error = describe(refused, t)
-            return show(request, session, caller, now, status_code=refused.status, error=error)
-        shown = {"key": made[0].key, "name": made[0].view.key.name}
-        return show(request, session, caller, now, status_code=201, shown_once=shown)
+        return create(request, session, caller, now, name, expires_on)
 
     @router.post("/{uscc}/keys/{prefix}/revoke")
     def revoke_key(
@@ -153,11 +163,4 @@ def key_pages(router: APIRouter, access: Access) -> None:
         now: NowDep,
         caller: Caller = guard(access),  # noqa: B008 (a closure: no Annotated alias)
     ) -> Any:
-        refused = attempt(
-            session,
-            lambda: keys.revoke_key(session, prefix, now=now, principal_id=caller.principal_id),
-        )
-        if refused is not None:
-            error = describe(refused, translator(request))
-            return show(request, session, caller, now, status_code=refused.status, error=error)
-        return done(request.url.path.removesuffix(f"/{prefix}/revoke"), "revoked")
+        return revoke(request, session, caller, now, prefix)

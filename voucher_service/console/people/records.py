@@ -1,10 +1,10 @@
 """The usage-record table of the enterprise's and the provider's pages, and its downloads.
 
-The rows are the API's: the page reads them with the same filter dependency as
-``GET /v1/{enterprise|provider}/{uscc}/usage-records`` (``usage.router.record_filter``:
-``voucher``, ``outcome``, ``from``, ``to``) narrowed to the company by the same
-``RecordFilter`` field, and the downloads are the API's export files
-(``usage.export.records_file``), in the page's language.
+The rows are the API's: the page reads the same query parameters as
+``GET /v1/{enterprise|provider}/{uscc}/usage-records`` (``usage.params.record_query``:
+``voucher``, ``outcome``, ``from``, ``to``) and narrows them to the company by the same call
+(``usage.queries.enterprise_records`` / ``provider_records``), and the downloads are the
+API's export files (``usage.export.records_file``), in the page's language.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
-from voucher_service.console.i18n import Translator
+from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.usage import RecordKind
 from voucher_service.domain.usage import Outcome
 from voucher_service.exports import Format
+from voucher_service.fields import parse_uscc_param
 from voucher_service.pagination import PageParams, decode_cursor
 from voucher_service.usage import records
 from voucher_service.usage.export import records_file
@@ -146,10 +147,11 @@ def every_record(session: Session, where: RecordFilter) -> list[RecordView]:
 
 
 def download(
-    session: Session, where: RecordFilter, fmt: Format, *, language: str, stem: str
+    request: Request, session: Session, where: RecordFilter, fmt: Format, *, uscc: str
 ) -> Response:
-    """The records ``where`` selects as the API's export file, in the page's language."""
-    file = records_file(
-        every_record(session, where), fmt=fmt, chinese=language == "zh-CN", stem=stem
-    )
+    """The records ``where`` selects of the company ``uscc`` as the API's export file (named
+    as the API names it), in the page's language."""
+    chinese = language_of(request) == "zh-CN"
+    stem = f"usage-{parse_uscc_param(uscc)}"
+    file = records_file(every_record(session, where), fmt=fmt, chinese=chinese, stem=stem)
     return file.response()

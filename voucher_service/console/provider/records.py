@@ -4,37 +4,33 @@ and their download as CSV or XLSX (the API's ``usage-records.csv|xlsx``)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.exports import Format
-from voucher_service.fields import parse_uscc_param
-from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute
-from voucher_service.usage.router import FilterDep
+from voucher_service.usage.params import RecordQueryDep
+from voucher_service.usage.queries import provider_records
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
 
 
 @router.get("/{uscc}/records")
 def records_page(
-    uscc: str, request: Request, session: SessionDep, page: PageDep, where: FilterDep
+    uscc: str, request: Request, session: SessionDep, page: PageDep, query: RecordQueryDep
 ) -> Any:
-    provider = get_provider(session, parse_uscc_param(uscc))
     table = records.table(
         request,
         session,
         page,
-        replace(where, provider_id=provider.id),
+        provider_records(session, uscc, query),
         t=translator(request),
         columns=records.PROVIDER_COLUMNS,
         record_filters=records.filters(),
@@ -53,10 +49,8 @@ def records_download(
     uscc: str,
     request: Request,
     session: SessionDep,
-    where: FilterDep,
+    query: RecordQueryDep,
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    scoped = replace(where, provider_id=provider.id)
-    stem = f"usage-{provider.uscc}"
-    return records.download(session, scoped, fmt, language=language_of(request), stem=stem)
+    scoped = provider_records(session, uscc, query)
+    return records.download(request, session, scoped, fmt, uscc=uscc)

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Request
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.enterprise.redemptions import redemption_rows
 from voucher_service.console.people.pages import notice
-from voucher_service.console.tables import Column, Table
+from voucher_service.console.people.redemptions import redemption_table
+from voucher_service.console.tables import Column
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.fields import parse_uscc_param
 from voucher_service.providers.service import get_provider
-from voucher_service.redemptions import service as redemptions
+from voucher_service.redemptions.queries import RedemptionQuery
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
@@ -33,15 +33,9 @@ COLUMNS = (
 @router.get("/{uscc}")
 def redeemed_page(uscc: str, request: Request, session: SessionDep, page: PageDep) -> Any:
     provider = get_provider(session, parse_uscc_param(uscc))
-    views, cursor = redemptions.list_redemptions(session, page, provider=provider)
-    table = Table.page(
-        request,
-        id="redemptions",
-        caption="redeemed.caption",
-        columns=COLUMNS,
-        rows=redemption_rows(views),
-        next_cursor=cursor,
-        row_key="id",
+    mine = RedemptionQuery(provider=uscc)
+    table = redemption_table(
+        request, session, page, mine, caption="redeemed.caption", columns=COLUMNS
     )
     return render(
         request, "provider/redemptions.html", table=table, provider=provider, notice=notice(request)

@@ -16,11 +16,10 @@ from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.exports import Format
-from voucher_service.fields import parse_uscc_param
-from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.settlement import export
 from voucher_service.settlement import service as settlement
+from voucher_service.settlement.queries import StatementQuery, find_statements, provider_statement
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
 
@@ -77,8 +76,7 @@ def statement_row(view: settlement.StatementView) -> dict[str, Any]:
 
 @router.get("/{uscc}/statements")
 def statements_page(uscc: str, request: Request, session: SessionDep, page: PageDep) -> Any:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    views, cursor = settlement.list_statements(session, page, provider_id=provider.id)
+    views, cursor = find_statements(session, page, StatementQuery(provider=uscc))
     table = Table.page(
         request,
         id="statements",
@@ -93,8 +91,7 @@ def statements_page(uscc: str, request: Request, session: SessionDep, page: Page
 
 @router.get("/{uscc}/statements/{statement_id}")
 def statement_page(uscc: str, statement_id: int, request: Request, session: SessionDep) -> Any:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    statement = settlement.get_statement(session, statement_id, provider_id=provider.id)
+    statement = provider_statement(session, uscc, statement_id)
     detail = settlement.statement_detail(session, statement)
     url = request.url.path
     groups = Table(
@@ -131,8 +128,7 @@ def statement_download(
     session: SessionDep,
     fmt: Annotated[Format, Query(alias="format")] = "csv",
 ) -> Response:
-    provider = get_provider(session, parse_uscc_param(uscc))
-    statement = settlement.get_statement(session, statement_id, provider_id=provider.id)
+    statement = provider_statement(session, uscc, statement_id)
     detail = settlement.statement_detail(session, statement)
     file = export.statement_file(
         statement, detail, fmt=fmt, chinese=language_of(request) == "zh-CN"
