@@ -32,11 +32,14 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from annotated_types import Interval
 from pydantic import (
+    AliasGenerator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     GetPydanticSchema,
     PlainSerializer,
     StringConstraints,
@@ -240,6 +243,54 @@ Yuan = Annotated[
     PlainSerializer(lru_cache(maxsize=4096, typed=True)(fen_to_yuan), return_type=str),
     WithJsonSchema({**_YUAN_SCHEMA, "pattern": r"^-?[0-9]+\.[0-9]{2}$"}, mode="serialization"),
 ]
+
+
+def _read_from(field: str) -> str:
+    """Where an API model's field is read from: ``x_yuan`` from the service's ``x_fen``
+    (shown in yuan by ``Yuan``), any other field from the attribute of its own name."""
+    return f"{field.removesuffix('_yuan')}_fen" if field.endswith("_yuan") else field
+
+
+class Attributes:
+    """The attributes of several objects as one: each is read from the values given by
+    name, else from the first object that has it (a view's own fields, then those of the
+    row it carries)."""
+
+    __slots__ = ("_sources", "_values")
+
+    def __init__(self, *sources: object, **values: Any) -> None:
+        self._sources = sources
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        for source in self._sources:
+            if hasattr(source, name):
+                return getattr(source, name)
+        raise AttributeError(name)
+
+
+class OutModel(BaseModel):
+    """An API model read from what the service returns, by one rule: each field from the
+    attribute of the same name, a ``x_yuan`` field from ``x_fen`` (integer fen inside, a
+    yuan string on the wire), nested models likewise. A model built by keyword still takes
+    its fields by name."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        alias_generator=AliasGenerator(validation_alias=_read_from),
+    )
+
+    @classmethod
+    def read(cls, *sources: object, **values: Any) -> Self:
+        """The model of ``sources`` (see ``Attributes``), ``values`` given by field name
+        where a field is computed rather than read."""
+        source = sources[0] if len(sources) == 1 and not values else Attributes(*sources, **values)
+        return cls.model_validate(source, from_attributes=True)
+
 
 # The credit code's alphabet (no I, O, S, V, Z), positions 3-8 digits; any case. The check
 # character cannot be written as a pattern: the format ``uscc`` names the whole rule.
