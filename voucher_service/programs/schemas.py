@@ -24,7 +24,6 @@ from voucher_service.programs.service import (
     PoolTotals,
     ProgramView,
     RuleNumbers,
-    StackPlace,
     VersionView,
 )
 
@@ -149,10 +148,6 @@ class StackPlaceOut(OutModel):
     program_code: str
     stack_order: int = Field(description="The base prices first, then its top-ups from 1 up.")
     ceiling_bp: int = Field(description="Combined rate ceiling of the stack, basis points.")
-
-    @classmethod
-    def of(cls, place: StackPlace) -> StackPlaceOut:
-        return cls.read(place)
 
 
 class TopUpIn(BaseModel):

@@ -7,9 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.db.tables.providers import (
-    ProviderOffering,
     ProviderStatus,
-    ProviderStatusChange,
 )
 from voucher_service.domain.usage import ResourceKind, Unit
 from voucher_service.fields import USCC, Name, NonNegativeYuan, OutModel, Text, Yuan
@@ -30,10 +28,6 @@ class OfferingOut(OutModel):
     resource_model: str
     unit: str
     list_price_yuan: Yuan
-
-    @classmethod
-    def of(cls, row: ProviderOffering) -> OfferingOut:
-        return cls.read(row)
 
 
 class ProviderCreate(BaseModel):
@@ -74,10 +68,6 @@ class StatusChangeOut(OutModel):
     status: ProviderStatus
     reason: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, row: ProviderStatusChange) -> StatusChangeOut:
-        return cls.read(row)
 
 
 class ProviderOut(OutModel):
