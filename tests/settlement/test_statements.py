@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import SECOND, auditor, second_admin
 from tests.usage.conftest import Scene, register_provider
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.auth import Role
-from voucher_service.ledger.verify import verify_ledger
 
 
 def at(scene: Scene, moment: datetime) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import uscc
 from tests.usage.conftest import Scene
-from voucher_service.ledger.verify import verify_ledger
+from voucher_service.books import verify_ledger
 
 
 def batch(scene: Scene, records: list[Any]):  # type: ignore[no-untyped-def]

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from tests.factories import uscc
 from tests.usage.conftest import Scene, register_provider
+from voucher_service.books import verify_ledger
 from voucher_service.config import Settings
 from voucher_service.deps import settings
-from voucher_service.ledger.verify import verify_ledger
 
 
 @pytest.mark.parametrize(

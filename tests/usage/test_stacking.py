@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import KeyedClient
 from tests.factories import make_enterprise, make_pool, make_program
 from tests.usage.conftest import Scene, new_voucher, redeem, register_provider
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.programs import Program
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.stacking import Declaration, declare_top_up
 
 CITY_RATE, DISTRICT_RATE, CEILING = 5000, 2000, 6000  # 50%, 20%, together at most 60%

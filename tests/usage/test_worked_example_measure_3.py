@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, usage_on, uscc
 from tests.usage.conftest import redeem, register_provider
+from voucher_service.books import verify_ledger
 from voucher_service.deps import now
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_program
 from voucher_service.vouchers.service import expire_vouchers
 
