@@ -18,7 +18,7 @@ from voucher_service.domain.pricing import Pricing, Shortfall, price_fee
 from voucher_service.domain.stacking import Layer, LayerSubsidy, price_stack
 from voucher_service.domain.usage import Refusal, outcome_of
 from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
-from voucher_service.usage.plans import Plan
+from voucher_service.usage.plans import Plan, TopUpLayer
 from voucher_service.usage.repository import NamedVoucher, Record, layer_record_id
 
 
@@ -85,10 +85,24 @@ def price_record(
         ceiling_bp=stack.ceiling_bp,
     )
     draws = _drawn(row, voucher, cap, balance)
-    layer_rows = []
-    for order, (layer, priced) in enumerate(zip(top_ups, rest, strict=True), start=1):
+    layer_rows, layer_draws = _top_up_rows(row, top_ups, rest, stack.ceiling_bp, caps, vouchers)
+    return layer_rows, draws + layer_draws
+
+
+def _top_up_rows(
+    row: Record,
+    top_ups: list[TopUpLayer],
+    priced_layers: list[LayerSubsidy],
+    ceiling_bp: int,
+    caps: dict[CapKey, CapCounter],
+    vouchers: dict[int, VoucherCounter],
+) -> tuple[list[Record], list[PendingDraw]]:
+    """A stacked record's top-up records, in stack order, and their draws."""
+    layer_rows: list[Record] = []
+    draws: list[PendingDraw] = []
+    for order, (layer, priced) in enumerate(zip(top_ups, priced_layers, strict=True), start=1):
         layer_row = _top_up_row(row, layer.voucher, priced, layer.cap_key, order)
-        layer_row["ceiling_bp"] = stack.ceiling_bp
+        layer_row["ceiling_bp"] = ceiling_bp
         layer_rows.append(layer_row)
         draws += _drawn(layer_row, layer.voucher, caps[layer.cap_key], vouchers[layer.voucher.id])
     return layer_rows, draws
