@@ -29,6 +29,7 @@ from voucher_service.fields import (
     Text,
     Year,
     Yuan,
+    input_of,
 )
 
 
@@ -66,17 +67,7 @@ class ApplicationIn(BaseModel):
     )
 
     def to_input(self, program: Program) -> service.ApplicationInput:
-        return service.ApplicationInput(
-            program=program,
-            year=self.year,
-            requested_fen=self.requested_yuan,
-            planned_use=self.planned_use,
-            intended_providers=list(self.intended_providers),
-            size_class=self.size_class,
-            headcount=self.headcount,
-            revenue_fen=self.revenue_yuan,
-            declares_no_related_party=self.declares_no_related_party,
-        )
+        return input_of(service.ApplicationInput, self, program=program)
 
 
 class CheckOut(OutModel):
@@ -211,14 +202,7 @@ class SelectionIn(BaseModel):
     description: Text = Field(default="", max_length=2000)
 
     def to_input(self, program: Program) -> SelectionInput:
-        return SelectionInput(
-            program=program,
-            year=self.year,
-            model_name=self.model_name,
-            sector=self.sector,
-            filing_reference=self.filing_reference,
-            description=self.description,
-        )
+        return input_of(SelectionInput, self, program=program)
 
 
 class SelectionOut(ReviewedOut):

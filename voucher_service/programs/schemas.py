@@ -18,6 +18,7 @@ from voucher_service.fields import (
     Text,
     Year,
     Yuan,
+    input_of,
 )
 from voucher_service.programs.service import (
     Eligibility,
@@ -57,14 +58,7 @@ class RuleVersionIn(BaseModel):
     )
 
     def numbers(self) -> RuleNumbers:
-        return RuleNumbers(
-            effective_from=self.effective_from,
-            rate_bp=self.rate_bp,
-            cap_fen=self.cap_yuan,
-            cap_scope=self.cap_scope,
-            window_months=self.window_months,
-            pool_minimum_fen=self.pool_minimum_yuan,
-        )
+        return input_of(RuleNumbers, self)
 
 
 class RuleVersionOut(OutModel):
@@ -136,12 +130,7 @@ class ProgramCreate(BaseModel):
     )
 
     def eligibility(self) -> Eligibility:
-        return Eligibility(
-            region_prefix=self.region_prefix,
-            sme_max_headcount=self.sme_max_headcount,
-            sme_max_revenue_fen=self.sme_max_revenue_yuan,
-            requires_selection=self.requires_selection,
-        )
+        return input_of(Eligibility, self)
 
 
 class StackPlaceOut(OutModel):
