@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voucher_service.db.tables.usage import RecordKind
-from voucher_service.domain.pricing import Pricing, Shortfall, price_fee
+from voucher_service.domain.pricing import Pricing, Shortfall
 from voucher_service.domain.stacking import Layer, LayerSubsidy, price_stack
 from voucher_service.domain.usage import Refusal, outcome_of
 from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
@@ -48,24 +48,16 @@ def price_record(
         row.update(reason=Refusal.VOUCHER_NOT_ACTIVE.value)
         return [], []
     top_ups = [layer for layer in plan.top_ups if vouchers[layer.voucher.id].active]
+    own = _layer(str(voucher.program_id), rules, voucher, cap, balance, None)
     if not top_ups:
-        pricing = price_fee(
-            fee_fen=plan.report.fee_fen,
-            service_date=plan.service_date,
-            rules=rules,
-            window=voucher.window,
-            voucher_valid_from=voucher.valid_from,
-            voucher_valid_to=voucher.facts.valid_to,
-            cap_used_fen=cap.used_fen,
-            voucher_balance_fen=balance.balance_fen,
-        )
+        pricing = own.alone(plan.report.fee_fen, plan.service_date)
         row.update(_priced(pricing, pricing.subsidy_fen, pricing.shortfall, key.period))
         return [], _drawn(row, voucher, cap, balance)
     stack = price_stack(
         fee_fen=plan.report.fee_fen,
         service_date=plan.service_date,
         layers=[
-            _layer(str(voucher.program_id), rules, voucher, cap, balance, None),
+            own,
             *(
                 _layer(
                     layer.top_up.program_code,
