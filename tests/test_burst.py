@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend
+from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.usage import UsageRecord
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.tools import bench
 from voucher_service.tools.burst import burst
 from voucher_service.tools.localcluster import api_processes

@@ -28,12 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend
+from voucher_service.books import verify_ledger
 from voucher_service.client import ProviderClient
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.usage import UsageRecord
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.money import yuan_to_fen
 from voucher_service.tools import bench
 from voucher_service.tools.localcluster import api_cluster, postgres_bin_dir, private_postgres

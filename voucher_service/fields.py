@@ -27,16 +27,20 @@ rule published is the rule applied: ``tests/test_openapi.py`` walks every reques
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 from annotated_types import Interval
 from pydantic import (
+    AliasGenerator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     GetPydanticSchema,
     PlainSerializer,
     StringConstraints,
@@ -48,6 +52,11 @@ from voucher_service.domain.codes import VoucherCodeError, parse_voucher_code
 from voucher_service.domain.uscc import USCCError, validate_uscc
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.money import MoneyError, fen_to_yuan, yuan_to_fen
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+D = TypeVar("D", bound="DataclassInstance")
 
 # The largest integer every JSON reader holds exactly (2^53 - 1), far below what a 64-bit
 # column holds: no integer a client sends is larger (usage records' 64-bit ids in cursors
@@ -240,6 +249,76 @@ Yuan = Annotated[
     PlainSerializer(lru_cache(maxsize=4096, typed=True)(fen_to_yuan), return_type=str),
     WithJsonSchema({**_YUAN_SCHEMA, "pattern": r"^-?[0-9]+\.[0-9]{2}$"}, mode="serialization"),
 ]
+
+
+def _read_from(field: str) -> str:
+    """Where an API model's field is read from: ``x_yuan`` from the service's ``x_fen``
+    (shown in yuan by ``Yuan``), any other field from the attribute of its own name."""
+    return f"{field.removesuffix('_yuan')}_fen" if field.endswith("_yuan") else field
+
+
+class OutModel(BaseModel):
+    """An API model read from what the service returns, by one rule: each field from the
+    attribute of the same name, a ``x_yuan`` field from ``x_fen`` (integer fen inside, a
+    yuan string on the wire), nested models likewise. A model built by keyword still takes
+    its fields by name."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        alias_generator=AliasGenerator(validation_alias=_read_from),
+    )
+
+    @classmethod
+    def read(cls, *sources: object, **values: Any) -> Self:
+        """The model of ``sources``: each field from the first that has its attribute (a
+        view's own, then those of the row it carries), or from ``values`` where it is
+        computed rather than read, named as it is read (``x_fen`` for a field ``x_yuan``)."""
+        found: dict[str, Any] = {}
+        for name, attribute, index in _reading(cls, tuple(type(s) for s in sources), sources):
+            if attribute in values:
+                found[name] = values[attribute]
+            elif index is not None:
+                found[name] = getattr(sources[index], attribute)
+        return cls.model_validate(found)
+
+
+_READINGS: dict[tuple[type, tuple[type, ...]], tuple[tuple[str, str, int | None], ...]] = {}
+
+
+def _reading(
+    model: type[OutModel], kinds: tuple[type, ...], sources: tuple[object, ...]
+) -> tuple[tuple[str, str, int | None], ...]:
+    """Each field of ``model``, the attribute it is read from, and which of the sources has
+    it (None: none). Found once for each kind of sources and remembered: the service's
+    views, rows and dataclasses have the same attributes in every instance, and asking a row
+    for one it lacks is slow (a pydantic error message built and dropped)."""
+    key = (model, kinds)
+    if key not in _READINGS:
+        fields = []
+        for name, info in model.model_fields.items():
+            attribute = info.validation_alias if isinstance(info.validation_alias, str) else name
+            index = next((i for i, s in enumerate(sources) if hasattr(s, attribute)), None)
+            fields.append((name, attribute, index))
+        _READINGS[key] = tuple(fields)
+    return _READINGS[key]
+
+
+def input_of(target: type[D], model: BaseModel, **given: Any) -> D:
+    """A service's input (a dataclass) from an API model, by ``OutModel``'s rule turned
+    round: each field of ``target`` from the model's field of the same name, ``x_fen`` from
+    ``x_yuan`` (the yuan types have already made it int fen); ``given`` for the rest."""
+    fields = type(model).model_fields
+    values = dict(given)
+    for field in dataclasses.fields(target):
+        name = (
+            f"{field.name.removesuffix('_fen')}_yuan" if field.name.endswith("_fen") else field.name
+        )
+        if field.name not in values and name in fields:
+            values[field.name] = getattr(model, name)
+    return target(**values)
+
 
 # The credit code's alphabet (no I, O, S, V, Z), positions 3-8 digits; any case. The check
 # character cannot be written as a pattern: the format ``uscc`` names the whole rule.

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.ledger.verify import verify_ledger
 
 
 def body(program: str, **changes: Any) -> dict[str, Any]:

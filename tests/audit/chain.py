@@ -20,7 +20,7 @@ from voucher_service.audit.commands import WitnessSite, cosign_pending
 from voucher_service.audit.service import GENESIS, entry_hash, seal
 from voucher_service.audit.signing import Note, Verifier, parse_note, sign_note
 from voucher_service.audit_log import ENTRIES
-from voucher_service.ledger.verify import verify_ledger
+from voucher_service.books import verify_ledger
 
 ORIGIN = "test.example/audit"
 

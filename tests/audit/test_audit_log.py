@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Scene, auditor
 from voucher_service.audit.service import seal, verify_chain
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.auth import Role
-from voucher_service.ledger.verify import verify_ledger
 
 
 def entries(scene: Scene, **params: str) -> list[dict]:  # type: ignore[type-arg]

@@ -29,9 +29,9 @@ from voucher_service.audit.signing import (
     public_path,
 )
 from voucher_service.audit_log import ENTRIES
+from voucher_service.books import verify_ledger
 from voucher_service.cli import main
 from voucher_service.db.session import create_db_engine, transaction
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.monitoring import jobs
 
 

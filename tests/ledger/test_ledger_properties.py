@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import Conflict
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import pool_totals
 from voucher_service.vouchers.service import expire_vouchers, issue_voucher, revoke_voucher
 

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from tests.databases import unprotect
 from tests.factories import Scene, demo_keys, make_pool, make_program, make_voucher
+from voucher_service.books import verify_ledger
 from voucher_service.cli import main
 from voucher_service.db.session import normalise_url, transaction
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.ledger.verify import verify_ledger
 
 
 def books(session: Session) -> tuple[Pool, Voucher]:

@@ -22,11 +22,11 @@ from tests.factories import (
     uscc,
 )
 from tests.programs.test_programs_api import MEASURE_2
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.applications import Application
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.vouchers.service import expire_vouchers
 
 # Today is 2026-06-15 (tests/conftest.py). This program ended five days ago.

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.factories import SECOND, Scene, auditor, post_provider, second_admin
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.auth import Role
-from voucher_service.ledger.verify import verify_ledger
 
 
 def at(scene: Scene, moment: datetime) -> None:

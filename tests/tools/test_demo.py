@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from tests.factories import TODAY
-from voucher_service.ledger.verify import verify_ledger
+from voucher_service.books import verify_ledger
 from voucher_service.tools.demo import (
     MEASURE_3_CODE,
     PROGRAM_CODE,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tests.factories import Scene, uscc
-from voucher_service.ledger.verify import verify_ledger
+from voucher_service.books import verify_ledger
 
 
 def batch(scene: Scene, records: list[Any]):  # type: ignore[no-untyped-def]

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, uscc
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import AdjustmentReport, UsageReport
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, usage_body, uscc
 from voucher_service.auth.service import create_key, principal_for
+from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
@@ -25,7 +26,6 @@ from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories import Scene, post_provider, uscc
+from voucher_service.books import verify_ledger
 from voucher_service.config import Settings
 from voucher_service.deps import settings
-from voucher_service.ledger.verify import verify_ledger
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from tests.factories import (
     post_redemption,
     post_voucher,
 )
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.programs import Program
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.stacking import Declaration, declare_top_up
 
 CITY_RATE, DISTRICT_RATE, CEILING = 5000, 2000, 6000  # 50%, 20%, together at most 60%

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import Scene
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.tables.usage import UsageRecord
-from voucher_service.ledger.verify import verify_ledger
 
 
 def counts(session: Session) -> tuple[int, int]:

@@ -22,8 +22,8 @@ from tests.factories import (
     usage_on,
     uscc,
 )
+from voucher_service.books import verify_ledger
 from voucher_service.deps import now
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_program
 from voucher_service.vouchers.service import expire_vouchers
 

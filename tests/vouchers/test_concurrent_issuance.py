@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_key, make_pool, make_program
+from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.tools.localcluster import api_processes
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_enterprise, make_pool, make_program, make_voucher
+from voucher_service.books import verify_ledger
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.ledger.verify import verify_ledger
 
 
 def snapshot(session: Session) -> tuple[int, int, int, int]:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.accounts.service import Person
 from voucher_service.db.tables.auth import Duty, Role, parse_duties
-from voucher_service.fields import USCC, Name
+from voucher_service.fields import USCC, Name, OutModel
 
 
 class AccountCreate(BaseModel):
@@ -56,7 +56,7 @@ class DutiesIn(BaseModel):
     )
 
 
-class AccountOut(BaseModel):
+class AccountOut(OutModel):
     id: int
     login: str
     display_name: str
@@ -72,20 +72,14 @@ class AccountOut(BaseModel):
 
     @classmethod
     def of(cls, person: Person) -> AccountOut:
-        a = person.account
-        return cls(
-            id=a.id,
-            login=a.login,
-            display_name=a.display_name,
+        account = person.account
+        return cls.read(
+            account,
             role=person.role,
             holder=person.principal.name,
             duties=sorted(parse_duties(person.principal.duties)),
             uscc=person.enterprise_uscc or person.provider_uscc,
-            must_change_password=a.must_change_password,
-            created_at=a.created_at,
-            password_changed_at=a.password_changed_at,
-            disabled_at=a.disabled_at,
-            second_factor=a.totp_confirmed_at is not None,
+            second_factor=account.totp_confirmed_at is not None,
         )
 
 

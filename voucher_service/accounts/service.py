@@ -140,33 +140,13 @@ def create_account(
     command line."""
     login = normalise_login(login)
     check_new_password(password, login)
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= 200:
-        raise InvalidInput(
-            "a display name has 1-200 characters", code=ErrorCode.INVALID_DISPLAY_NAME
-        )
+    display_name = _display_name(display_name)
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
         raise AlreadyExists(
             f"an account named {login} already exists", code=ErrorCode.ACCOUNT_EXISTS
         )
-    enterprise = provider = None
-    if role not in (Role.ENTERPRISE, Role.PROVIDER):
-        if uscc:
-            raise InvalidInput("a bureau account has no credit code")
-    else:
-        if not uscc:
-            raise InvalidInput(
-                f"an {role.value} account needs the {role.value}'s credit code",
-                code=ErrorCode.USCC_REQUIRED,
-            )
-        try:
-            uscc = validate_uscc(uscc)
-        except USCCError as exc:
-            raise InvalidInput(str(exc), code=ErrorCode.INVALID_USCC) from exc
-        if role is Role.ENTERPRISE:
-            enterprise = get_enterprise(session, uscc)
-        else:
-            provider = get_provider(session, uscc)
+    enterprise, provider = _organisation(session, role, uscc)
+    uscc = enterprise.uscc if enterprise else provider.uscc if provider else uscc
     principal = principal_for(
         session, role, name=login, enterprise=enterprise, provider=provider, duties=duties
     )
@@ -201,6 +181,38 @@ def create_account(
         enterprise.uscc if enterprise else None,
         provider.uscc if provider else None,
     )
+
+
+def _display_name(display_name: str) -> str:
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 200:
+        raise InvalidInput(
+            "a display name has 1-200 characters", code=ErrorCode.INVALID_DISPLAY_NAME
+        )
+    return display_name
+
+
+def _organisation(
+    session: Session, role: Role, uscc: str | None
+) -> tuple[Enterprise | None, Provider | None]:
+    """The enterprise or provider an account of ``role`` acts for, by its credit code (none
+    for the bureau's people, who must not name one)."""
+    if role not in (Role.ENTERPRISE, Role.PROVIDER):
+        if uscc:
+            raise InvalidInput("a bureau account has no credit code")
+        return None, None
+    if not uscc:
+        raise InvalidInput(
+            f"an {role.value} account needs the {role.value}'s credit code",
+            code=ErrorCode.USCC_REQUIRED,
+        )
+    try:
+        uscc = validate_uscc(uscc)
+    except USCCError as exc:
+        raise InvalidInput(str(exc), code=ErrorCode.INVALID_USCC) from exc
+    if role is Role.ENTERPRISE:
+        return get_enterprise(session, uscc), None
+    return None, get_provider(session, uscc)
 
 
 def set_account_duties(session: Session, account_id: int, duties: frozenset[Duty]) -> Person:

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from voucher_service.aggregates.service import (
     NEAR_CAP_SHARE_BP,
-    Line,
     MonthFigures,
-    NearCap,
     PoolAggregates,
     PoolSummary,
 )
-from voucher_service.fields import Yuan
+from voucher_service.fields import OutModel, Yuan
 
 
 def month_text(month: date) -> str:
@@ -35,7 +33,7 @@ SUMMARY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class PoolSummaryOut(BaseModel):
+class PoolSummaryOut(OutModel):
     """A program's pool for a year: total = available + outstanding + consumed."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [SUMMARY_EXAMPLE]})
@@ -52,51 +50,31 @@ class PoolSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, summary: PoolSummary) -> PoolSummaryOut:
-        return cls(**cls.fields_of(summary))
-
-    @staticmethod
-    def fields_of(summary: PoolSummary) -> dict[str, Any]:
-        t = summary.totals
-        return {
-            "program_code": summary.program_code,
-            "program_name": summary.program_name,
-            "year": summary.year,
-            "total_yuan": t.total_fen,
-            "available_yuan": t.available_fen,
-            "outstanding_yuan": t.outstanding_fen,
-            "consumed_yuan": t.consumed_fen,
-            "vouchers_active": t.vouchers_active,
-            "vouchers_closed": t.vouchers_closed,
-        }
+        return cls.read(summary, summary.totals)
 
 
-class MonthOut(BaseModel):
+class MonthOut(OutModel):
     month: str = Field(description="YYYY-MM, service months in the program's timezone.")
     records: int = Field(description="Usage records that earned a subsidy.")
     fee_yuan: Yuan = Field(description="Fees of the records priced on the pool, net of refunds.")
     subsidy_yuan: Yuan = Field(description="Subsidies, net of reversals.")
     available_at_end_yuan: Yuan | None = Field(
+        validation_alias="available_fen",
         description="Burn-down: the pool's amount not reserved by any voucher at the month's "
         "end, by the dates of its postings (now, for the current month; null for a month to "
-        "come or before the pool was opened)."
+        "come or before the pool was opened).",
     )
     unspent_at_end_yuan: Yuan | None = Field(
-        description="Burn-down: the total less the subsidies up to this month."
+        validation_alias="unspent_fen",
+        description="Burn-down: the total less the subsidies up to this month.",
     )
 
     @classmethod
     def of(cls, m: MonthFigures) -> MonthOut:
-        return cls(
-            month=month_text(m.month),
-            records=m.records,
-            fee_yuan=m.fee_fen,
-            subsidy_yuan=m.subsidy_fen,
-            available_at_end_yuan=m.available_fen,
-            unspent_at_end_yuan=m.unspent_fen,
-        )
+        return cls.read(m, month=month_text(m.month))
 
 
-class LineOut(BaseModel):
+class LineOut(OutModel):
     key: str = Field(description="District code, provider credit code or size class.")
     label: str = Field(description="Its name: 洪山区, the provider's name, 小型 ...")
     enterprises: int | None = Field(
@@ -105,18 +83,8 @@ class LineOut(BaseModel):
     records: int | None = Field(description="Records that earned a subsidy (null: not counted).")
     subsidy_yuan: Yuan
 
-    @classmethod
-    def of(cls, line: Line) -> LineOut:
-        return cls(
-            key=line.key,
-            label=line.label,
-            enterprises=line.enterprises,
-            records=line.records,
-            subsidy_yuan=line.subsidy_fen,
-        )
 
-
-class NearCapOut(BaseModel):
+class NearCapOut(OutModel):
     uscc: str
     name: str
     district_code: str
@@ -124,18 +92,6 @@ class NearCapOut(BaseModel):
     used_yuan: Yuan = Field(description="Net subsidies counted against the cap.")
     cap_yuan: Yuan
     used_bp: int = Field(description="Share of the cap used, in basis points.")
-
-    @classmethod
-    def of(cls, near: NearCap) -> NearCapOut:
-        return cls(
-            uscc=near.uscc,
-            name=near.name,
-            district_code=near.district_code,
-            district_name=near.district_name,
-            used_yuan=near.used_fen,
-            cap_yuan=near.cap_fen,
-            used_bp=near.used_bp,
-        )
 
 
 class PoolAggregatesOut(PoolSummaryOut):
@@ -219,14 +175,11 @@ class PoolAggregatesOut(PoolSummaryOut):
 
     @classmethod
     def of_aggregates(cls, a: PoolAggregates) -> PoolAggregatesOut:
-        return cls(
-            **cls.fields_of(a.summary),
+        return cls.read(
+            a,
+            a.summary,
+            a.summary.totals,
             by_month=[MonthOut.of(m) for m in a.months],
-            by_district=[LineOut.of(line) for line in a.by_district],
-            by_provider=[LineOut.of(line) for line in a.by_provider],
-            by_size_class=[LineOut.of(line) for line in a.by_size_class],
             near_cap_share_bp=NEAR_CAP_SHARE_BP,
-            near_cap_count=a.near_cap_count,
-            near_cap=[NearCapOut.of(n) for n in a.near_cap],
             usage_age_seconds=round(a.usage_age_seconds, 3),
         )

@@ -3,6 +3,7 @@ selection) and follow; reviewers work the queues."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -144,20 +145,31 @@ def approve(
     return out
 
 
+def _decide_application(
+    application_id: int,
+    decide: Callable[..., Application],
+    reason: str,
+    session: Session,
+    now: datetime,
+) -> ApplicationOut:
+    row = service.get_application(session, application_id)
+    return _out(session, decide(session, row, reason=reason, now=now))
+
+
 @admin_router.post("/applications/{application_id}/return", dependencies=rule(REVIEW))
 def return_for_changes(
     application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
-    row = service.get_application(session, application_id)
-    return _out(session, service.return_for_changes(session, row, reason=body.reason, now=now))
+    return _decide_application(
+        application_id, service.return_for_changes, body.reason, session, now
+    )
 
 
 @admin_router.post("/applications/{application_id}/reject", dependencies=rule(REVIEW))
 def reject(
     application_id: Id, body: DecisionIn, session: SessionDep, now: NowDep
 ) -> ApplicationOut:
-    row = service.get_application(session, application_id)
-    return _out(session, service.reject(session, row, reason=body.reason, now=now))
+    return _decide_application(application_id, service.reject, body.reason, session, now)
 
 
 @admin_router.post("/applications/approve-bulk", dependencies=rule(REVIEW))

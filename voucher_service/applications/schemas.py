@@ -4,16 +4,14 @@ blacklist."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from voucher_service.applications import service
 from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
 from voucher_service.db.tables.applications import (
-    Application,
     ApplicationStatus,
-    ModelSelection,
     Sector,
     SelectionStatus,
     SizeClass,
@@ -25,11 +23,13 @@ from voucher_service.fields import (
     Id,
     Name,
     NonNegativeYuan,
+    OutModel,
     PositiveYuan,
     ProgramCode,
     Text,
     Year,
     Yuan,
+    input_of,
 )
 
 
@@ -67,26 +67,16 @@ class ApplicationIn(BaseModel):
     )
 
     def to_input(self, program: Program) -> service.ApplicationInput:
-        return service.ApplicationInput(
-            program=program,
-            year=self.year,
-            requested_fen=self.requested_yuan,
-            planned_use=self.planned_use,
-            intended_providers=list(self.intended_providers),
-            size_class=self.size_class,
-            headcount=self.headcount,
-            revenue_fen=self.revenue_yuan,
-            declares_no_related_party=self.declares_no_related_party,
-        )
+        return input_of(service.ApplicationInput, self, program=program)
 
 
-class CheckOut(BaseModel):
+class CheckOut(OutModel):
     check: str
     ok: bool
     message: str
 
 
-class ReviewedOut(BaseModel):
+class ReviewedOut(OutModel):
     """What any reviewed application shows of its decision."""
 
     decision_reason: str | None
@@ -94,16 +84,6 @@ class ReviewedOut(BaseModel):
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def review_of(row: Application | ModelSelection) -> dict[str, Any]:
-        return {
-            "decision_reason": row.decision_reason,
-            "decided_by": row.decided_by,
-            "decided_at": row.decided_at,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
 
 
 def error_body(error: ServiceError) -> dict[str, str]:
@@ -137,27 +117,7 @@ class ApplicationOut(ReviewedOut):
 
     @classmethod
     def of(cls, view: service.ApplicationView) -> ApplicationOut:
-        row = view.application
-        return cls(
-            id=row.id,
-            uscc=view.uscc,
-            program_code=view.program_code,
-            year=row.year,
-            status=ApplicationStatus(row.status),
-            eligible=row.eligible,
-            checks=[CheckOut(**c) for c in view.checks],
-            flags=view.flags,
-            requested_yuan=row.requested_fen,
-            approved_yuan=row.approved_fen,
-            voucher_code=view.voucher_code,
-            planned_use=row.planned_use,
-            intended_providers=view.intended_providers,
-            size_class=SizeClass(row.size_class),
-            headcount=row.headcount,
-            revenue_yuan=row.revenue_fen,
-            declares_no_related_party=row.declares_no_related_party,
-            **cls.review_of(row),
-        )
+        return cls.read(view, view.application)
 
 
 class DecisionIn(BaseModel):
@@ -242,14 +202,7 @@ class SelectionIn(BaseModel):
     description: Text = Field(default="", max_length=2000)
 
     def to_input(self, program: Program) -> SelectionInput:
-        return SelectionInput(
-            program=program,
-            year=self.year,
-            model_name=self.model_name,
-            sector=self.sector,
-            filing_reference=self.filing_reference,
-            description=self.description,
-        )
+        return input_of(SelectionInput, self, program=program)
 
 
 class SelectionOut(ReviewedOut):
@@ -268,22 +221,7 @@ class SelectionOut(ReviewedOut):
 
     @classmethod
     def of(cls, view: SelectionView) -> SelectionOut:
-        row = view.selection
-        return cls(
-            id=row.id,
-            uscc=view.uscc,
-            enterprise_name=view.enterprise_name,
-            program_code=view.program_code,
-            year=row.year,
-            model_name=row.model_name,
-            sector=Sector(row.sector),
-            filing_reference=row.filing_reference,
-            description=row.description,
-            status=SelectionStatus(row.status),
-            eligible=row.eligible,
-            checks=[CheckOut(**c) for c in view.checks],
-            **cls.review_of(row),
-        )
+        return cls.read(view, view.selection)
 
 
 class BulkDecisionIn(BaseModel):

@@ -84,28 +84,7 @@ def apply(
     Refused, with nothing written, for a program that selects no models, a past year or a
     year outside the program, and once the program has ended."""
     program = inp.program
-    if not program.requires_selection:
-        raise NotEligible(f"program {program.code} selects no models: apply for a voucher directly")
-    require_open(program, today, "applications")
-    if inp.year < today.year:
-        raise InvalidInput(f"selection for {inp.year} is closed", code=ErrorCode.INVALID_YEAR)
-    if not program.valid_from.year <= inp.year <= program.valid_to.year:
-        raise ProgramNotValid(
-            f"program {program.code} is valid from {program.valid_from} to {program.valid_to}; "
-            f"it has no {inp.year} batch"
-        )
-    existing = session.scalar(
-        select(ModelSelection.id).where(
-            ModelSelection.enterprise_id == enterprise.id,
-            ModelSelection.program_id == program.id,
-            ModelSelection.year == inp.year,
-        )
-    )
-    if existing is not None:
-        raise AlreadyExists(
-            f"enterprise {enterprise.uscc} already applied for the {inp.year} batch "
-            f"(selection {existing})"
-        )
+    _check_open_batch(session, enterprise, inp, today)
     checks = _checks(session, enterprise, program, today)
     eligible = all(c.ok for c in checks)
     row = ModelSelection(
@@ -142,6 +121,36 @@ def apply(
         },
     )
     return row
+
+
+def _check_open_batch(
+    session: Session, enterprise: Enterprise, inp: SelectionInput, today: date
+) -> None:
+    """The program selects models, is open, has a batch for ``inp.year`` not yet past, and
+    the enterprise has not applied to it yet."""
+    program = inp.program
+    if not program.requires_selection:
+        raise NotEligible(f"program {program.code} selects no models: apply for a voucher directly")
+    require_open(program, today, "applications")
+    if inp.year < today.year:
+        raise InvalidInput(f"selection for {inp.year} is closed", code=ErrorCode.INVALID_YEAR)
+    if not program.valid_from.year <= inp.year <= program.valid_to.year:
+        raise ProgramNotValid(
+            f"program {program.code} is valid from {program.valid_from} to {program.valid_to}; "
+            f"it has no {inp.year} batch"
+        )
+    existing = session.scalar(
+        select(ModelSelection.id).where(
+            ModelSelection.enterprise_id == enterprise.id,
+            ModelSelection.program_id == program.id,
+            ModelSelection.year == inp.year,
+        )
+    )
+    if existing is not None:
+        raise AlreadyExists(
+            f"enterprise {enterprise.uscc} already applied for the {inp.year} batch "
+            f"(selection {existing})"
+        )
 
 
 def decide(

@@ -116,70 +116,72 @@ def sample_csv(found: Sample) -> bytes:
 
 
 def sample_xlsx(found: Sample) -> bytes:
+    """The sample as a workbook: its terms, the records drawn, their postings and their
+    audit entries, a sheet each."""
     book = Workbook()
     terms = book.active
     assert terms is not None
     terms.title = "抽样说明"
-    spec = found.spec
-    _fill(
-        terms,
-        ["项目", "值"],
-        [
-            ["随机种子 seed", spec.seed],
-            ["样本量 n", spec.n],
-            ["总体记录数", found.population],
-            ["抽中记录数", len(found.items)],
-            ["项目代码", spec.program_code or "全部"],
-            ["服务日期自", spec.date_from.isoformat() if spec.date_from else "—"],
-            ["服务日期至", spec.date_to.isoformat() if spec.date_to else "—"],
-            ["抽样方法", METHOD],
-        ],
-    )
+    _fill(terms, ["项目", "值"], _terms_rows(found))
     _fill(book.create_sheet("样本记录"), RECORD_COLUMNS, [record_row(i) for i in found.items])
-    _fill(
-        book.create_sheet("会计分录"),
-        POSTING_COLUMNS,
-        [
-            [
-                item.draw,
-                item.record.record_id,
-                p.id,
-                p.kind,
-                p.from_account,
-                p.to_account,
-                fen_to_yuan(p.amount_fen),
-                p.created_at.isoformat(),
-                p.memo,
-            ]
-            for item in found.items
-            for p in item.postings
-        ],
-    )
-    _fill(
-        book.create_sheet("审计日志"),
-        ENTRY_COLUMNS,
-        [
-            [
-                item.draw,
-                item.record.record_id,
-                e.id,
-                e.seq,
-                e.occurred_at.isoformat(),
-                e.actor,
-                e.action,
-                e.target_type,
-                e.target_id,
-                e.before or "",
-                e.after or "",
-                e.hash or "",
-            ]
-            for item in found.items
-            for e in item.audit_entries
-        ],
-    )
+    _fill(book.create_sheet("会计分录"), POSTING_COLUMNS, _posting_rows(found))
+    _fill(book.create_sheet("审计日志"), ENTRY_COLUMNS, _entry_rows(found))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _terms_rows(found: Sample) -> list[list[Any]]:
+    spec = found.spec
+    return [
+        ["随机种子 seed", spec.seed],
+        ["样本量 n", spec.n],
+        ["总体记录数", found.population],
+        ["抽中记录数", len(found.items)],
+        ["项目代码", spec.program_code or "全部"],
+        ["服务日期自", spec.date_from.isoformat() if spec.date_from else "—"],
+        ["服务日期至", spec.date_to.isoformat() if spec.date_to else "—"],
+        ["抽样方法", METHOD],
+    ]
+
+
+def _posting_rows(found: Sample) -> list[list[Any]]:
+    return [
+        [
+            item.draw,
+            item.record.record_id,
+            p.id,
+            p.kind,
+            p.from_account,
+            p.to_account,
+            fen_to_yuan(p.amount_fen),
+            p.created_at.isoformat(),
+            p.memo,
+        ]
+        for item in found.items
+        for p in item.postings
+    ]
+
+
+def _entry_rows(found: Sample) -> list[list[Any]]:
+    return [
+        [
+            item.draw,
+            item.record.record_id,
+            e.id,
+            e.seq,
+            e.occurred_at.isoformat(),
+            e.actor,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.before or "",
+            e.after or "",
+            e.hash or "",
+        ]
+        for item in found.items
+        for e in item.audit_entries
+    ]
 
 
 def _fill(sheet: Any, headers: list[str], rows: list[list[Any]]) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from voucher_service.audit.sampling import METHOD, Evidence, Sample
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.ledger import LedgerPosting
-from voucher_service.fields import Yuan
+from voucher_service.fields import OutModel, Yuan
 from voucher_service.money import fen_to_yuan
 
 
@@ -42,7 +42,7 @@ class AuditEntryOut(BaseModel):
         return cls.of(entry.model_dump())
 
 
-class PostingOut(BaseModel):
+class PostingOut(OutModel):
     id: int
     kind: str
     from_account: str
@@ -54,10 +54,10 @@ class PostingOut(BaseModel):
 
     @classmethod
     def of(cls, posting: LedgerPosting) -> PostingOut:
-        return cls(**posting.model_dump(), amount_yuan=posting.amount_fen)
+        return cls.read(posting)
 
 
-class SampledRecordOut(BaseModel):
+class SampledRecordOut(OutModel):
     draw: int = Field(description="1 for the first record drawn.")
     id: int
     provider_uscc: str
@@ -83,24 +83,13 @@ class SampledRecordOut(BaseModel):
 
     @classmethod
     def of(cls, item: Evidence) -> SampledRecordOut:
-        record, voucher, rules, redemption = item.record, item.voucher, item.rules, item.redemption
-        return cls(
-            draw=item.draw,
-            id=record.id,
+        voucher, rules, redemption = item.voucher, item.rules, item.redemption
+        return cls.read(
+            item.record,
+            item,
             provider_uscc=item.provider.uscc,
             provider_name=item.provider.name,
-            record_id=record.record_id,
-            uscc=record.uscc,
             voucher_code=voucher.code,
-            program_code=item.program_code,
-            pool_year=item.pool_year,
-            service_date=record.service_date,
-            fee_yuan=record.fee_fen,
-            full_subsidy_yuan=record.full_subsidy_fen,
-            subsidy_yuan=record.subsidy_fen,
-            enterprise_share_yuan=record.enterprise_share_fen,
-            outcome=record.outcome,
-            reason=record.reason,
             rule_version={
                 "version": rules.version,
                 "effective_from": rules.effective_from,
@@ -134,12 +123,11 @@ class SampledRecordOut(BaseModel):
                 }
                 for a in item.adjustments
             ],
-            postings=[PostingOut.of(p) for p in item.postings],
             audit_entries=[AuditEntryOut.of_entry(e) for e in item.audit_entries],
         )
 
 
-class SampleOut(BaseModel):
+class SampleOut(OutModel):
     seed: int
     n: int
     population: int = Field(description="Records that could be drawn.")
@@ -151,13 +139,4 @@ class SampleOut(BaseModel):
 
     @classmethod
     def of(cls, found: Sample) -> SampleOut:
-        spec = found.spec
-        return cls(
-            seed=spec.seed,
-            n=spec.n,
-            population=found.population,
-            program_code=spec.program_code,
-            date_from=spec.date_from,
-            date_to=spec.date_to,
-            items=[SampledRecordOut.of(item) for item in found.items],
-        )
+        return cls.read(found, found.spec, items=[SampledRecordOut.of(i) for i in found.items])

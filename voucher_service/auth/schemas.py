@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.auth.service import KeyView, NewKey
 from voucher_service.db.tables.auth import Duty, Role, parse_duties
-from voucher_service.fields import USCC, Instant, Name
+from voucher_service.fields import USCC, Instant, Name, OutModel
 
 
 class SelfKeyCreate(BaseModel):
@@ -43,7 +43,7 @@ class KeyCreate(SelfKeyCreate):
     )
 
 
-class KeyOut(BaseModel):
+class KeyOut(OutModel):
     prefix: str = Field(description="Public part of the key: how it appears in lists and logs.")
     name: str
     role: Role
@@ -56,17 +56,12 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, view: KeyView) -> KeyOut:
-        k, p = view.key, view.principal
-        return cls(
-            prefix=k.prefix,
-            name=k.name,
-            role=Role(p.role),
-            holder=p.name,
-            duties=sorted(parse_duties(p.duties)),
-            created_at=k.created_at,
-            last_used_at=k.last_used_at,
-            expires_at=k.expires_at,
-            revoked_at=k.revoked_at,
+        principal = view.principal
+        return cls.read(
+            view.key,
+            role=principal.role,
+            holder=principal.name,
+            duties=sorted(parse_duties(principal.duties)),
         )
 
 
@@ -75,4 +70,4 @@ class NewKeyOut(KeyOut):
 
     @classmethod
     def of_new(cls, new: NewKey) -> NewKeyOut:
-        return cls(**KeyOut.of(new.view).model_dump(), key=new.key)
+        return cls.read(KeyOut.of(new.view), key=new.key)

@@ -80,8 +80,8 @@ def verify(
     from voucher_service.audit.service import seal
     from voucher_service.audit.signing import NoteError, Verifier
     from voucher_service.audit.witness import WitnessError
+    from voucher_service.books import verify_ledger
     from voucher_service.db.session import transaction
-    from voucher_service.ledger.verify import verify_ledger
 
     settings = get_settings()
     vkey = witness_key if witness_key is not None else settings.witness_vkey

@@ -6,16 +6,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from voucher_service.domain.forecast import METHOD_EN, METHOD_ZH, PoolRecommendation
 from voucher_service.evaluation.service import (
-    CappedEnterprise,
     Evaluation,
-    StatusCounts,
-    SubsidyLine,
 )
-from voucher_service.fields import Yuan
+from voucher_service.fields import OutModel, Yuan
 
 
 def decimal_text(value: Fraction, places: int) -> str:
@@ -30,19 +27,15 @@ def whole_fen(value: Fraction) -> int:
     return value.numerator // value.denominator
 
 
-class StatusCountsOut(BaseModel):
+class StatusCountsOut(OutModel):
     by_status: dict[str, int]
     total: int
     rate_bp: int | None = Field(
         description="approved / (approved + rejected) (selected / (selected + declined)), bp."
     )
 
-    @classmethod
-    def of(cls, counts: StatusCounts) -> StatusCountsOut:
-        return cls(by_status=counts.by_status, total=counts.total, rate_bp=counts.rate_bp)
 
-
-class VouchersOut(BaseModel):
+class VouchersOut(OutModel):
     issued: int
     issued_yuan: Yuan
     redeemed: int = Field(description="Bound to at least one provider.")
@@ -53,7 +46,7 @@ class VouchersOut(BaseModel):
     revoked_released_yuan: Yuan
 
 
-class PoolUseOut(BaseModel):
+class PoolUseOut(OutModel):
     total_yuan: Yuan
     available_yuan: Yuan
     outstanding_yuan: Yuan
@@ -64,7 +57,7 @@ class PoolUseOut(BaseModel):
     commitment_bp: int = Field(description="(issued - released) / total, basis points.")
 
 
-class SubsidyLineOut(BaseModel):
+class SubsidyLineOut(OutModel):
     key: str
     label: str
     enterprises: int
@@ -72,37 +65,16 @@ class SubsidyLineOut(BaseModel):
     fee_yuan: Yuan = Field(description="Net of refunds.")
     subsidy_yuan: Yuan = Field(description="Net of refunds.")
 
-    @classmethod
-    def of(cls, line: SubsidyLine) -> SubsidyLineOut:
-        return cls(
-            key=line.key,
-            label=line.label,
-            enterprises=line.enterprises,
-            records=line.records,
-            fee_yuan=line.fee_fen,
-            subsidy_yuan=line.subsidy_fen,
-        )
 
-
-class CappedOut(BaseModel):
+class CappedOut(OutModel):
     uscc: str
     name: str
     district: str
     used_yuan: Yuan
     cap_yuan: Yuan
 
-    @classmethod
-    def of(cls, row: CappedEnterprise) -> CappedOut:
-        return cls(
-            uscc=row.uscc,
-            name=row.name,
-            district=row.district,
-            used_yuan=row.used_fen,
-            cap_yuan=row.cap_fen,
-        )
 
-
-class RecommendationOut(BaseModel):
+class RecommendationOut(OutModel):
     year: int
     recommended_yuan: Yuan
     minimum_yuan: Yuan
@@ -116,21 +88,19 @@ class RecommendationOut(BaseModel):
 
     @classmethod
     def of(cls, year: int, advice: PoolRecommendation) -> RecommendationOut:
-        return cls(
+        return cls.read(
+            advice,
             year=year,
-            recommended_yuan=advice.recommended_fen,
-            minimum_yuan=advice.minimum_fen,
-            annualised_yuan=whole_fen(advice.annualised_fen),
+            annualised_fen=whole_fen(advice.annualised_fen),
             growth=decimal_text(advice.growth, 4),
-            months_in_trend=advice.months_in_trend,
             next_year_share=decimal_text(advice.next_year_share, 4),
-            estimate_yuan=whole_fen(advice.estimate_fen),
+            estimate_fen=whole_fen(advice.estimate_fen),
             method_zh=METHOD_ZH,
             method_en=METHOD_EN,
         )
 
 
-class EvaluationOut(BaseModel):
+class EvaluationOut(OutModel):
     program_code: str
     program_name: str
     year: int
@@ -155,49 +125,14 @@ class EvaluationOut(BaseModel):
 
     @classmethod
     def of(cls, report: Evaluation) -> EvaluationOut:
-        pool = report.pool
-        vouchers = report.vouchers
         average = report.days_to_first_usage
-        return cls(
-            program_code=report.program_code,
-            program_name=report.program_name,
-            year=report.year,
-            as_of=report.as_of,
-            first_day=report.first_day,
-            last_day=report.last_day,
-            applications=StatusCountsOut.of(report.applications),
-            selections=StatusCountsOut.of(report.selections) if report.selections else None,
-            vouchers=VouchersOut(
-                issued=vouchers.issued,
-                issued_yuan=vouchers.issued_fen,
-                redeemed=vouchers.redeemed,
-                active=vouchers.active,
-                expired=vouchers.expired,
-                expired_released_yuan=vouchers.expired_released_fen,
-                revoked=vouchers.revoked,
-                revoked_released_yuan=vouchers.revoked_released_fen,
-            ),
-            pool=None
-            if pool is None
-            else PoolUseOut(
-                total_yuan=pool.total_fen,
-                available_yuan=pool.available_fen,
-                outstanding_yuan=pool.outstanding_fen,
-                consumed_yuan=pool.consumed_fen,
-                issued_yuan=pool.issued_fen,
-                released_yuan=pool.released_fen,
-                utilisation_bp=report.utilisation_bp or 0,
-                commitment_bp=report.commitment_bp or 0,
-            ),
-            subsidies=SubsidyLineOut.of(report.total),
-            by_district=[SubsidyLineOut.of(x) for x in report.by_district],
-            by_provider=[SubsidyLineOut.of(x) for x in report.by_provider],
-            by_size_class=[SubsidyLineOut.of(x) for x in report.by_size_class],
-            by_month=[SubsidyLineOut.of(x) for x in report.by_month],
-            capped=[CappedOut.of(x) for x in report.capped],
-            average_days_to_first_usage=decimal_text(average, 1) if average is not None else None,
-            first_usage_measured=report.first_usage_measured,
-            recommendation=RecommendationOut.of(report.next_year, report.recommendation)
-            if report.recommendation
-            else None,
+        advice = report.recommendation
+        return cls.read(
+            report,
+            pool=None if report.pool is None else PoolUseOut.read(report.pool, report),
+            subsidies=report.total,
+            average_days_to_first_usage=None if average is None else decimal_text(average, 1),
+            recommendation=None
+            if advice is None
+            else RecommendationOut.of(report.next_year, advice),
         )

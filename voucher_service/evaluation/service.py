@@ -146,19 +146,10 @@ def evaluate(
     session: Session, program: Program, year: int, *, today: date, tz: ZoneInfo
 ) -> Evaluation:
     """The program's evaluation for ``year``, as of ``today``."""
-    first_day = max(date(year, 1, 1), program.valid_from)
-    last_day = min(date(year, 12, 31), program.valid_to)
-    if first_day > last_day:
-        raise InvalidInput(
-            f"program {program.code} runs from {program.valid_from} to {program.valid_to}: "
-            f"it has no {year}",
-            code=ErrorCode.INVALID_YEAR,
-        )
+    first_day, last_day = _days_in_force(program, year)
     pool = session.scalar(select(Pool).where(Pool.program_id == program.id, Pool.year == year))
     groups = _usage_groups(session, pool, first_day, last_day)
-    enterprises = _enterprises(session, {g.enterprise_id for g in groups})
-    providers = _providers(session, {g.provider_id for g in groups})
-    sizes = _size_classes(session, program, year)
+    by_district, by_provider, by_size_class = _breakdowns(session, program, year, groups)
     by_month = _roll_up(groups, lambda g: (f"{year}-{g.month:02d}", f"{year}年{g.month}月"))
     measured, average = _days_to_first_usage(session, program, year, groups, tz)
     return Evaluation(
@@ -181,23 +172,9 @@ def evaluate(
         total=_roll_up(groups, lambda g: ("total", "合计"))[0]
         if groups
         else SubsidyLine("total", "合计", 0, 0, 0, 0),
-        by_district=_roll_up(
-            groups,
-            lambda g: (
-                enterprises[g.enterprise_id].district_code,
-                division_name(enterprises[g.enterprise_id].district_code),
-            ),
-        ),
-        by_provider=_roll_up(
-            groups, lambda g: (providers[g.provider_id].uscc, providers[g.provider_id].name)
-        ),
-        by_size_class=_roll_up(
-            groups,
-            lambda g: (
-                sizes.get(g.enterprise_id, UNDECLARED),
-                sizes.get(g.enterprise_id, UNDECLARED),
-            ),
-        ),
+        by_district=by_district,
+        by_provider=by_provider,
+        by_size_class=by_size_class,
         by_month=by_month,
         capped=_capped(session, program, min(today, last_day)),
         days_to_first_usage=average,
@@ -207,6 +184,43 @@ def evaluate(
             session, program, year, first_day, last_day, today, by_month
         ),
     )
+
+
+def _days_in_force(program: Program, year: int) -> tuple[date, date]:
+    """The first and last days of ``year`` within the program's validity."""
+    first_day = max(date(year, 1, 1), program.valid_from)
+    last_day = min(date(year, 12, 31), program.valid_to)
+    if first_day > last_day:
+        raise InvalidInput(
+            f"program {program.code} runs from {program.valid_from} to {program.valid_to}: "
+            f"it has no {year}",
+            code=ErrorCode.INVALID_YEAR,
+        )
+    return first_day, last_day
+
+
+def _breakdowns(
+    session: Session, program: Program, year: int, groups: list[_Group]
+) -> tuple[list[SubsidyLine], list[SubsidyLine], list[SubsidyLine]]:
+    """The year's subsidies by district, by provider and by size class."""
+    enterprises = _enterprises(session, {g.enterprise_id for g in groups})
+    providers = _providers(session, {g.provider_id for g in groups})
+    sizes = _size_classes(session, program, year)
+    by_district = _roll_up(
+        groups,
+        lambda g: (
+            enterprises[g.enterprise_id].district_code,
+            division_name(enterprises[g.enterprise_id].district_code),
+        ),
+    )
+    by_provider = _roll_up(
+        groups, lambda g: (providers[g.provider_id].uscc, providers[g.provider_id].name)
+    )
+    by_size_class = _roll_up(
+        groups,
+        lambda g: (sizes.get(g.enterprise_id, UNDECLARED), sizes.get(g.enterprise_id, UNDECLARED)),
+    )
+    return by_district, by_provider, by_size_class
 
 
 @dataclass(frozen=True)

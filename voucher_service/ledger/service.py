@@ -245,6 +245,19 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
         )
         _move_caps(session, per_cap)
         return
+    _subsidise_on_postgres(pg, postings, per_voucher, per_cap, now=now)
+
+
+def _subsidise_on_postgres(
+    pg: Any,
+    postings: list[Posting],
+    per_voucher: dict[int, int],
+    per_cap: dict[int, int],
+    *,
+    now: datetime,
+) -> None:
+    """``subsidise``'s writes on PostgreSQL: the postings by COPY, the counters moved by
+    joins on unnested arrays (in id order, as they were locked)."""
     names: dict[Account, str] = {}  # a batch names each voucher's and provider's account often
 
     def name(account: Account) -> str:

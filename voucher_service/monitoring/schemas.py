@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.fields import Instant, Name, NonNegativeYuan
+from voucher_service.fields import Instant, Name, NonNegativeYuan, input_of
 from voucher_service.monitoring.network import Snapshot
 
 
@@ -20,15 +20,7 @@ class SnapshotIn(BaseModel):
     list_price_yuan: NonNegativeYuan = Field(description="Current list price per card-hour.")
 
     def to_snapshot(self) -> Snapshot:
-        return Snapshot(
-            self.observed_at,
-            self.resource_model,
-            self.total,
-            self.available,
-            self.utilisation_percent * 100,
-            self.queue_wait_seconds,
-            self.list_price_yuan,
-        )
+        return input_of(Snapshot, self, utilisation_bp=self.utilisation_percent * 100)
 
 
 class TelemetryIn(BaseModel):

@@ -12,18 +12,19 @@ from voucher_service.fields import (
     Day,
     Name,
     NonNegativeYuan,
+    OutModel,
     PositiveYuan,
     ProgramCode,
     Text,
     Year,
     Yuan,
+    input_of,
 )
 from voucher_service.programs.service import (
     Eligibility,
     PoolTotals,
     ProgramView,
     RuleNumbers,
-    StackPlace,
     VersionView,
 )
 
@@ -57,17 +58,10 @@ class RuleVersionIn(BaseModel):
     )
 
     def numbers(self) -> RuleNumbers:
-        return RuleNumbers(
-            effective_from=self.effective_from,
-            rate_bp=self.rate_bp,
-            cap_fen=self.cap_yuan,
-            cap_scope=self.cap_scope,
-            window_months=self.window_months,
-            pool_minimum_fen=self.pool_minimum_yuan,
-        )
+        return input_of(RuleNumbers, self)
 
 
-class RuleVersionOut(BaseModel):
+class RuleVersionOut(OutModel):
     version: int
     effective_from: date = Field(description="First service date this version prices.")
     effective_to: date = Field(
@@ -83,18 +77,7 @@ class RuleVersionOut(BaseModel):
 
     @classmethod
     def of(cls, view: VersionView) -> RuleVersionOut:
-        row = view.row
-        return cls(
-            version=row.version,
-            effective_from=row.effective_from,
-            effective_to=view.effective_to,
-            in_force=view.in_force,
-            rate_bp=row.rate_bp,
-            cap_yuan=row.cap_fen,
-            cap_scope=CapScope(row.cap_scope),
-            window_months=row.window_months,
-            pool_minimum_yuan=row.pool_minimum_fen,
-        )
+        return cls.read(view, view.row)
 
 
 class ProgramCreate(BaseModel):
@@ -147,26 +130,13 @@ class ProgramCreate(BaseModel):
     )
 
     def eligibility(self) -> Eligibility:
-        return Eligibility(
-            region_prefix=self.region_prefix,
-            sme_max_headcount=self.sme_max_headcount,
-            sme_max_revenue_fen=self.sme_max_revenue_yuan,
-            requires_selection=self.requires_selection,
-        )
+        return input_of(Eligibility, self)
 
 
-class StackPlaceOut(BaseModel):
+class StackPlaceOut(OutModel):
     program_code: str
     stack_order: int = Field(description="The base prices first, then its top-ups from 1 up.")
     ceiling_bp: int = Field(description="Combined rate ceiling of the stack, basis points.")
-
-    @classmethod
-    def of(cls, place: StackPlace) -> StackPlaceOut:
-        return cls(
-            program_code=place.program_code,
-            stack_order=place.stack_order,
-            ceiling_bp=place.ceiling_bp,
-        )
 
 
 class TopUpIn(BaseModel):
@@ -189,7 +159,7 @@ class TopUpIn(BaseModel):
     )
 
 
-class ProgramOut(BaseModel):
+class ProgramOut(OutModel):
     code: str
     name: str
     description: str
@@ -213,24 +183,7 @@ class ProgramOut(BaseModel):
 
     @classmethod
     def of(cls, view: ProgramView) -> ProgramOut:
-        program = view.program
-        return cls(
-            code=program.code,
-            name=program.name,
-            description=program.description,
-            valid_from=program.valid_from,
-            valid_to=program.valid_to,
-            phase=view.phase,
-            region_prefix=program.region_prefix,
-            sme_max_headcount=program.sme_max_headcount,
-            sme_max_revenue_yuan=program.sme_max_revenue_fen,
-            requires_selection=program.requires_selection,
-            second_review_above_yuan=program.second_review_above_fen,
-            tops_up=StackPlaceOut.of(view.tops_up) if view.tops_up else None,
-            topped_up_by=[StackPlaceOut.of(p) for p in view.topped_up_by],
-            created_at=program.created_at,
-            rules=[RuleVersionOut.of(v) for v in view.versions],
-        )
+        return cls.read(view, view.program, rules=[RuleVersionOut.of(v) for v in view.versions])
 
 
 class PoolCreate(BaseModel):
@@ -243,7 +196,7 @@ class PoolCreate(BaseModel):
     total_yuan: PositiveYuan
 
 
-class PoolOut(BaseModel):
+class PoolOut(OutModel):
     program_code: str
     year: int
     total_yuan: Yuan = Field(description="Appropriated for the year.")
@@ -257,15 +210,4 @@ class PoolOut(BaseModel):
 
     @classmethod
     def of(cls, program_code: str, year: int, totals: PoolTotals) -> PoolOut:
-        return cls(
-            program_code=program_code,
-            year=year,
-            total_yuan=totals.total_fen,
-            available_yuan=totals.available_fen,
-            outstanding_yuan=totals.outstanding_fen,
-            consumed_yuan=totals.consumed_fen,
-            issued_yuan=totals.issued_fen,
-            released_yuan=totals.released_fen,
-            vouchers_active=totals.vouchers_active,
-            vouchers_closed=totals.vouchers_closed,
-        )
+        return cls.read(totals, program_code=program_code, year=year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, REVIEW, rule
 from voucher_service.db.tables.providers import Provider, ProviderStatus
@@ -52,20 +53,20 @@ def get_provider(uscc: USCC, session: SessionDep) -> ProviderOut:
     return _out(session, service.get_provider(session, parse_uscc_param(uscc)))
 
 
+def _set_status(
+    uscc: str, new_status: ProviderStatus, body: StatusChangeIn, session: Session
+) -> ProviderOut:
+    provider = service.get_provider(session, parse_uscc_param(uscc))
+    changed = service.set_status(session, provider, status=new_status, reason=body.reason)
+    return _out(session, changed)
+
+
 @admin_router.post("/providers/{uscc}/suspend", dependencies=rule(REVIEW))
 def suspend_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
     """Suspend a provider: its usage posts are refused until it is reinstated."""
-    provider = service.get_provider(session, parse_uscc_param(uscc))
-    return _out(
-        session,
-        service.set_status(session, provider, status=ProviderStatus.SUSPENDED, reason=body.reason),
-    )
+    return _set_status(uscc, ProviderStatus.SUSPENDED, body, session)
 
 
 @admin_router.post("/providers/{uscc}/reinstate", dependencies=rule(REVIEW))
 def reinstate_provider(uscc: USCC, body: StatusChangeIn, session: SessionDep) -> ProviderOut:
-    provider = service.get_provider(session, parse_uscc_param(uscc))
-    return _out(
-        session,
-        service.set_status(session, provider, status=ProviderStatus.ACTIVE, reason=body.reason),
-    )
+    return _set_status(uscc, ProviderStatus.ACTIVE, body, session)

@@ -7,12 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.db.tables.providers import (
-    ProviderOffering,
     ProviderStatus,
-    ProviderStatusChange,
 )
 from voucher_service.domain.usage import ResourceKind, Unit
-from voucher_service.fields import USCC, Name, NonNegativeYuan, Text, Yuan
+from voucher_service.fields import USCC, Name, NonNegativeYuan, OutModel, Text, Yuan
 from voucher_service.providers.service import ProviderView
 
 
@@ -25,20 +23,11 @@ class OfferingIn(BaseModel):
     list_price_yuan: NonNegativeYuan
 
 
-class OfferingOut(BaseModel):
+class OfferingOut(OutModel):
     resource_kind: str
     resource_model: str
     unit: str
     list_price_yuan: Yuan
-
-    @classmethod
-    def of(cls, row: ProviderOffering) -> OfferingOut:
-        return cls(
-            resource_kind=row.resource_kind,
-            resource_model=row.resource_model,
-            unit=row.unit,
-            list_price_yuan=row.list_price_fen,
-        )
 
 
 class ProviderCreate(BaseModel):
@@ -75,17 +64,13 @@ class StatusChangeIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=480)
 
 
-class StatusChangeOut(BaseModel):
+class StatusChangeOut(OutModel):
     status: ProviderStatus
     reason: str
     created_at: datetime
 
-    @classmethod
-    def of(cls, row: ProviderStatusChange) -> StatusChangeOut:
-        return cls(status=ProviderStatus(row.status), reason=row.reason, created_at=row.created_at)
 
-
-class ProviderOut(BaseModel):
+class ProviderOut(OutModel):
     uscc: str
     name: str
     status: ProviderStatus
@@ -96,13 +81,4 @@ class ProviderOut(BaseModel):
 
     @classmethod
     def of(cls, view: ProviderView) -> ProviderOut:
-        provider = view.provider
-        return cls(
-            uscc=provider.uscc,
-            name=provider.name,
-            status=ProviderStatus(provider.status),
-            status_reason=provider.status_reason,
-            created_at=provider.created_at,
-            offerings=[OfferingOut.of(o) for o in view.offerings],
-            status_history=[StatusChangeOut.of(h) for h in view.history],
-        )
+        return cls.read(view, view.provider, status_history=view.history)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from voucher_service.db.tables.redemptions import RedemptionStatus
-from voucher_service.fields import USCC, VoucherCode
+from voucher_service.fields import USCC, OutModel, VoucherCode
 from voucher_service.redemptions.service import RedemptionView
 
 
@@ -25,7 +25,7 @@ class RedemptionCreate(BaseModel):
     provider_uscc: USCC
 
 
-class RedemptionOut(BaseModel):
+class RedemptionOut(OutModel):
     id: int
     voucher_code: str
     uscc: str
@@ -37,14 +37,4 @@ class RedemptionOut(BaseModel):
 
     @classmethod
     def of(cls, view: RedemptionView) -> RedemptionOut:
-        r = view.redemption
-        return cls(
-            id=r.id,
-            voucher_code=view.voucher_code,
-            uscc=view.uscc,
-            provider_uscc=view.provider_uscc,
-            provider_name=view.provider_name,
-            status=RedemptionStatus(r.status),
-            created_at=r.created_at,
-            ended_at=r.ended_at,
-        )
+        return cls.read(view, view.redemption)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.db.tables.settlement import Statement, StatementStatus
-from voucher_service.fields import USCC, Name, Yuan
+from voucher_service.db.tables.settlement import StatementStatus
+from voucher_service.fields import USCC, Name, OutModel, Yuan
 from voucher_service.settlement.service import StatementView
 
 Period = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-06"])]
@@ -35,7 +35,7 @@ class PayIn(BaseModel):
     payment_reference: Name = Field(min_length=1, max_length=100)
 
 
-class StatementOut(BaseModel):
+class StatementOut(OutModel):
     id: int
     provider_uscc: str
     program_code: str | None = Field(
@@ -55,22 +55,7 @@ class StatementOut(BaseModel):
 
     @classmethod
     def of(cls, view: StatementView) -> StatementOut:
-        statement: Statement = view.statement
-        return cls(
-            id=statement.id,
-            provider_uscc=view.provider_uscc,
-            program_code=view.program_code,
-            period=statement.period,
-            status=StatementStatus(statement.status),
-            record_count=statement.record_count,
-            fee_yuan=statement.fee_fen,
-            subsidy_yuan=statement.subsidy_fen,
-            enterprise_share_yuan=statement.enterprise_share_fen,
-            closed_at=statement.closed_at,
-            approved_at=statement.approved_at,
-            paid_at=statement.paid_at,
-            payment_reference=statement.payment_reference,
-        )
+        return cls.read(view, view.statement)
 
 
 class ClosedMonthOut(BaseModel):

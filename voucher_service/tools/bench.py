@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.service import create_key, principal_for
+from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
@@ -43,7 +44,6 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.ledger import accounts, counters
 from voucher_service.ledger.counters import CapKey
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem

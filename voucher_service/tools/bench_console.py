@@ -44,6 +44,7 @@ from voucher_service.applications.service import ApplicationInput, approve, subm
 from voucher_service.audit.service import seal
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.auth.service import create_key, principal_for
+from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
@@ -56,7 +57,6 @@ from voucher_service.domain.divisions import CITY_LEVEL, WUHAN_DISTRICTS
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
 from voucher_service.enterprises.service import register_enterprise
-from voucher_service.ledger.verify import verify_ledger
 from voucher_service.monitoring.rollup import ROLLUP_SECONDS
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import all_providers, register_provider

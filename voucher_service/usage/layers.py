@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from voucher_service.db.tables.usage import RecordKind
-from voucher_service.domain.pricing import Pricing, Shortfall, price_fee
+from voucher_service.domain.pricing import Pricing, Shortfall
 from voucher_service.domain.stacking import Layer, LayerSubsidy, price_stack
 from voucher_service.domain.usage import Refusal, outcome_of
 from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
-from voucher_service.usage.plans import Plan
+from voucher_service.usage.plans import Plan, TopUpLayer
 from voucher_service.usage.repository import NamedVoucher, Record, layer_record_id
 
 
@@ -48,24 +48,16 @@ def price_record(
         row.update(reason=Refusal.VOUCHER_NOT_ACTIVE.value)
         return [], []
     top_ups = [layer for layer in plan.top_ups if vouchers[layer.voucher.id].active]
+    own = _layer(str(voucher.program_id), rules, voucher, cap, balance, None)
     if not top_ups:
-        pricing = price_fee(
-            fee_fen=plan.report.fee_fen,
-            service_date=plan.service_date,
-            rules=rules,
-            window=voucher.window,
-            voucher_valid_from=voucher.valid_from,
-            voucher_valid_to=voucher.facts.valid_to,
-            cap_used_fen=cap.used_fen,
-            voucher_balance_fen=balance.balance_fen,
-        )
+        pricing = own.alone(plan.report.fee_fen, plan.service_date)
         row.update(_priced(pricing, pricing.subsidy_fen, pricing.shortfall, key.period))
         return [], _drawn(row, voucher, cap, balance)
     stack = price_stack(
         fee_fen=plan.report.fee_fen,
         service_date=plan.service_date,
         layers=[
-            _layer(str(voucher.program_id), rules, voucher, cap, balance, None),
+            own,
             *(
                 _layer(
                     layer.top_up.program_code,
@@ -85,10 +77,24 @@ def price_record(
         ceiling_bp=stack.ceiling_bp,
     )
     draws = _drawn(row, voucher, cap, balance)
-    layer_rows = []
-    for order, (layer, priced) in enumerate(zip(top_ups, rest, strict=True), start=1):
+    layer_rows, layer_draws = _top_up_rows(row, top_ups, rest, stack.ceiling_bp, caps, vouchers)
+    return layer_rows, draws + layer_draws
+
+
+def _top_up_rows(
+    row: Record,
+    top_ups: list[TopUpLayer],
+    priced_layers: list[LayerSubsidy],
+    ceiling_bp: int,
+    caps: dict[CapKey, CapCounter],
+    vouchers: dict[int, VoucherCounter],
+) -> tuple[list[Record], list[PendingDraw]]:
+    """A stacked record's top-up records, in stack order, and their draws."""
+    layer_rows: list[Record] = []
+    draws: list[PendingDraw] = []
+    for order, (layer, priced) in enumerate(zip(top_ups, priced_layers, strict=True), start=1):
         layer_row = _top_up_row(row, layer.voucher, priced, layer.cap_key, order)
-        layer_row["ceiling_bp"] = stack.ceiling_bp
+        layer_row["ceiling_bp"] = ceiling_bp
         layer_rows.append(layer_row)
         draws += _drawn(layer_row, layer.voucher, caps[layer.cap_key], vouchers[layer.voucher.id])
     return layer_rows, draws

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from voucher_service.db.tables.vouchers import VoucherStatus
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import SubsidyStatus
-from voucher_service.fields import USCC, Day, PositiveYuan, ProgramCode, Text, Year, Yuan
+from voucher_service.fields import USCC, Day, OutModel, PositiveYuan, ProgramCode, Text, Year, Yuan
 from voucher_service.vouchers.service import VoucherView
 
 
@@ -50,7 +50,7 @@ class VoucherRevoke(BaseModel):
     reason: Text = Field(min_length=1, max_length=480)
 
 
-class VoucherOut(BaseModel):
+class VoucherOut(OutModel):
     code: str
     program_code: str
     year: int
@@ -73,26 +73,10 @@ class VoucherOut(BaseModel):
 
     @classmethod
     def of(cls, view: VoucherView) -> VoucherOut:
-        v = view.voucher
-        return cls(
-            code=v.code,
-            program_code=view.program_code,
-            year=view.year,
-            uscc=view.uscc,
-            status=VoucherStatus(v.status),
-            face_value_yuan=v.face_value_fen,
-            balance_yuan=v.balance_fen,
-            subsidised_yuan=v.subsidised_fen,
-            released_yuan=v.released_fen,
-            valid_from=v.valid_from,
-            valid_to=v.valid_to,
-            issued_at=v.issued_at,
-            closed_at=v.closed_at,
-            close_reason=v.close_reason,
-        )
+        return cls.read(view, view.voucher)
 
 
-class SubsidyStatusOut(BaseModel):
+class SubsidyStatusOut(OutModel):
     """How much of its cap the enterprise has used, what is left, and until when."""
 
     uscc: str
@@ -112,19 +96,12 @@ class SubsidyStatusOut(BaseModel):
 
     @classmethod
     def of(cls, uscc: str, status: SubsidyStatus, views: list[VoucherView]) -> SubsidyStatusOut:
-        return cls(
+        window = status.window
+        return cls.read(
+            status,
+            status.rules,
             uscc=uscc,
-            program_code=status.program_code,
-            enrolled=status.enrolled,
-            rate_bp=status.rules.rate_bp,
-            cap_scope=status.rules.cap_scope,
-            cap_yuan=status.rules.cap_fen,
-            cap_used_yuan=status.cap_used_fen,
-            cap_remaining_yuan=status.cap_remaining_fen,
-            outstanding_yuan=status.outstanding_fen,
-            issuable_yuan=status.issuable_fen,
-            window_start=status.window.start if status.window else None,
-            window_end=status.window.last_day if status.window else None,
-            window_ended=status.window_ended,
+            window_start=window.start if window else None,
+            window_end=window.last_day if window else None,
             vouchers=[VoucherOut.of(v) for v in views],
         )

@@ -1,9 +1,10 @@
-"""``verify``: re-derive every counter from the postings, check each posting against what
-it records, check the invariants, and walk the audit log's hash chain.
+"""The ledger's own part of the whole-books check (``voucher_service.books``): every
+counter re-derived from the postings, the invariants on vouchers, pools and caps, and each
+posting checked against what it records.
 
-Reads the database, never the session's cache (``populate_existing``), and runs read-only
-aggregate queries (GROUP BY in the database, so it scales with the ledger)
-and returns one line per violation, naming the row. An empty list means the books hold.
+Reads the database, never the session's cache (``populate_existing``), with read-only
+aggregate queries (GROUP BY in the database, so it scales with the ledger); each check
+returns one line per violation, naming the row.
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, String, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from voucher_service.audit.service import verify_chain
 from voucher_service.db.base import table
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
-from voucher_service.db.tables.settlement import Statement, StatementLine, StatementStatus
-from voucher_service.db.tables.usage import RecordKind, UsageRecord
+from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.ledger import accounts
 from voucher_service.ledger.accounts import Account, AccountKind
 
 
-def _account_nets(session: Session) -> dict[Account, int]:
+def account_nets(session: Session) -> dict[Account, int]:
+    """Each account's balance by its postings: what came in less what went out."""
     nets: dict[Account, int] = defaultdict(int)
     incoming = select(LedgerPosting.to_account, func.sum(LedgerPosting.amount_fen)).group_by(
         LedgerPosting.to_account
@@ -53,24 +53,23 @@ def _voucher_flows(session: Session) -> dict[tuple[int, str], int]:
     return {(int(v), kind): int(amount) for v, kind, amount in rows}
 
 
-def verify_ledger(session: Session) -> list[str]:
-    """Check conservation, counters against postings, non-negativity, caps, each posting
-    against what it records, and the audit chain."""
-    violations: list[str] = []
-    nets = _account_nets(session)
+def check_amounts(session: Session) -> list[str]:
+    """Every posting moves a positive amount."""
     negative_postings = session.scalar(
         select(func.count()).select_from(LedgerPosting).where(LedgerPosting.amount_fen <= 0)
     )
     if negative_postings:
-        violations.append(f"ledger: {negative_postings} posting(s) with a non-positive amount")
+        return [f"ledger: {negative_postings} posting(s) with a non-positive amount"]
+    return []
+
+
+def check_counters(session: Session, nets: dict[Account, int]) -> list[str]:
+    """The vouchers', pools' and caps' counters: each conserves what it holds and equals
+    what the postings on it add up to."""
     sums = _VoucherSums()
-    violations.extend(_check_vouchers(session, nets, sums))
+    violations = _check_vouchers(session, nets, sums)
     violations.extend(_check_pools(session, nets, sums))
     violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
-    violations.extend(_check_usage(session, nets))
-    violations.extend(_check_statements(session, nets))
-    violations.extend(check_postings(session))
-    violations.extend(verify_chain(session))
     return violations
 
 
@@ -150,133 +149,6 @@ def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums)
     return violations
 
 
-def _check_statements(session: Session, nets: dict[Account, int]) -> list[str]:
-    """Statement totals equal their lines, and what was paid equals the paid statements."""
-    violations: list[str] = []
-    lines: dict[int, int] = dict(
-        session.execute(
-            select(StatementLine.statement_id, func.sum(UsageRecord.subsidy_fen))
-            .join(UsageRecord, UsageRecord.id == StatementLine.usage_record_id)
-            .group_by(StatementLine.statement_id)
-        ).all()
-    )
-    paid_by_provider: dict[int, int] = defaultdict(int)
-    for statement in session.scalars(select(Statement).execution_options(populate_existing=True)):
-        if int(lines.get(statement.id, 0)) != statement.subsidy_fen:
-            violations.append(
-                f"statement {statement.id} ({statement.period}): total {statement.subsidy_fen} "
-                f"!= its lines {int(lines.get(statement.id, 0))}"
-            )
-        if statement.status == StatementStatus.PAID:
-            paid_by_provider[statement.provider_id] += statement.subsidy_fen
-    providers = set(paid_by_provider) | {
-        account.owner_id for account in nets if account.kind is AccountKind.PAID
-    }
-    for provider_id in providers:
-        paid = nets.get(accounts.paid(provider_id), 0)
-        if paid != paid_by_provider[provider_id]:
-            violations.append(
-                f"provider {provider_id}: paid account {paid} != "
-                f"paid statements {paid_by_provider[provider_id]}"
-            )
-    return violations
-
-
-def _check_usage(session: Session, nets: dict[Account, int]) -> list[str]:
-    """Usage records agree with the ledger, and none is subsidised above its rate.
-
-    Per voucher, the net subsidy of its records equals its subsidised counter; per provider,
-    the net subsidy of its records equals its payable account (less what settlement paid)."""
-    violations: list[str] = []
-    by_voucher: dict[int, int] = dict(
-        session.execute(
-            select(UsageRecord.voucher_id, func.sum(UsageRecord.subsidy_fen))
-            .where(col(UsageRecord.voucher_id).is_not(None))
-            .group_by(UsageRecord.voucher_id)
-        ).all()
-    )
-    for voucher_id, subsidised in session.execute(select(Voucher.id, Voucher.subsidised_fen)):
-        records = int(by_voucher.get(voucher_id, 0))
-        if records != subsidised:
-            violations.append(
-                f"voucher id {voucher_id}: subsidised {subsidised} != its usage records {records}"
-            )
-    for provider_id, total in session.execute(
-        select(UsageRecord.provider_id, func.sum(UsageRecord.subsidy_fen)).group_by(
-            UsageRecord.provider_id
-        )
-    ):
-        account = nets.get(accounts.payable(provider_id), 0) + nets.get(
-            accounts.paid(provider_id), 0
-        )
-        if account != int(total):
-            violations.append(
-                f"provider {provider_id}: payable and paid {account} != subsidies on its "
-                f"records {int(total)}"
-            )
-    over_rate = session.execute(
-        select(UsageRecord.provider_id, UsageRecord.record_id)
-        .join(Voucher, Voucher.id == UsageRecord.voucher_id)
-        .join(
-            RuleVersion,
-            (RuleVersion.program_id == Voucher.program_id)
-            & (RuleVersion.version == UsageRecord.rule_version),
-        )
-        .where(
-            UsageRecord.kind == RecordKind.USAGE,
-            UsageRecord.subsidy_fen * 10_000 > UsageRecord.fee_fen * RuleVersion.rate_bp,
-        )
-        .limit(100)
-    ).all()
-    for provider_id, record_id in over_rate:
-        violations.append(
-            f"usage record {record_id!r} of provider {provider_id}: subsidy above its rate"
-        )
-    violations.extend(_check_stacks(session))
-    return violations
-
-
-def _check_stacks(session: Session) -> list[str]:
-    """A stacked record's layers: each top-up within its own rate of the usage record's fee,
-    and all of them together within the fee and the stack's combined ceiling."""
-    usage = aliased(UsageRecord)
-    layers = (
-        select(
-            usage.provider_id,
-            usage.record_id,
-            usage.fee_fen,
-            usage.subsidy_fen,
-            usage.ceiling_bp,
-            col(UsageRecord.record_id).label("layer_id"),
-            col(UsageRecord.subsidy_fen).label("layer_fen"),
-            RuleVersion.rate_bp,
-        )
-        .join(usage, usage.id == UsageRecord.original_id)
-        .join(Voucher, Voucher.id == UsageRecord.voucher_id)
-        .join(
-            RuleVersion,
-            (RuleVersion.program_id == Voucher.program_id)
-            & (RuleVersion.version == UsageRecord.rule_version),
-        )
-        .where(UsageRecord.kind == RecordKind.TOP_UP)
-    )
-    violations: list[str] = []
-    stacks: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    for row in session.execute(layers):
-        stacks[(row.provider_id, row.record_id)].append(row)
-        if row.layer_fen * 10_000 > row.fee_fen * row.rate_bp:
-            violations.append(f"top-up record {row.layer_id!r}: subsidy above its rate")
-    for (provider_id, record_id), rows in stacks.items():
-        first = rows[0]
-        total = first.subsidy_fen + sum(row.layer_fen for row in rows)
-        if total * 10_000 > first.fee_fen * (first.ceiling_bp or 10_000):
-            violations.append(
-                f"usage record {record_id!r} of provider {provider_id}: its layers together "
-                f"({total}) above the fee's combined ceiling"
-            )
-    return violations
-
-
 def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> list[str]:
     """Cap counters equal the vouchers' net subsidies, and stay within the program's cap.
 
@@ -336,11 +208,27 @@ def check_postings(session: Session) -> list[str]:
     posting moved; this names the posting. A posting rewritten together with its record and
     every counter agrees with all of them: a signed checkpoint (audit/checkpoint.py) is
     what catches that."""
-    posting, record = table(LedgerPosting).c, table(UsageRecord).alias("record").c
-    voucher, pool = table(Voucher).alias("voucher").c, table(Pool).alias("pool").c
+    violations = [_named(row) for row in session.execute(_mismatched_postings())]
+    violations.extend(_check_settlements(session))
+    violations.extend(_check_records_posted(session))
+    return violations
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """What a posting must say, as SQL over the row it records."""
+
+    from_account: ColumnElement[Any]
+    to_account: ColumnElement[Any]
+    amount_fen: ColumnElement[Any]
+    voucher_id: ColumnElement[Any]
+    pool_id: ColumnElement[Any]
+
+
+def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
+    """Each kind's two accounts and amount, as what it records names them
+    (ledger/service.py)."""
     kind = posting.kind
-    by_record = record.id.is_not(None)
-    # Each kind's two accounts, as what it records names them (ledger/service.py).
     ends = {
         PostingKind.FUND: (
             _account(AccountKind.BUDGET, posting.pool_id),
@@ -363,23 +251,33 @@ def check_postings(session: Session) -> list[str]:
             _account(AccountKind.POOL, voucher.pool_id),
         ),
     }
-    expected_from = case(*((kind == named, source) for named, (source, _) in ends.items()))
-    expected_to = case(*((kind == named, target) for named, (_, target) in ends.items()))
-    expected_amount = case(
-        (kind == PostingKind.FUND, pool.total_fen),
-        (kind == PostingKind.ISSUE, voucher.face_value_fen),
-        (kind == PostingKind.SUBSIDY, record.subsidy_fen),
-        (kind == PostingKind.REVERSAL, -record.subsidy_fen),
-        ((kind == PostingKind.RELEASE) & by_record, -record.subsidy_fen),
-        else_=posting.amount_fen,  # a voucher's release: its counters check the amount
+    return _Expected(
+        from_account=case(*((kind == named, source) for named, (source, _) in ends.items())),
+        to_account=case(*((kind == named, target) for named, (_, target) in ends.items())),
+        amount_fen=case(
+            (kind == PostingKind.FUND, pool.total_fen),
+            (kind == PostingKind.ISSUE, voucher.face_value_fen),
+            (kind == PostingKind.SUBSIDY, record.subsidy_fen),
+            (kind == PostingKind.REVERSAL, -record.subsidy_fen),
+            ((kind == PostingKind.RELEASE) & record.id.is_not(None), -record.subsidy_fen),
+            else_=posting.amount_fen,  # a voucher's release: its counters check the amount
+        ),
+        voucher_id=case(
+            (kind == PostingKind.FUND, None),
+            (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
+            else_=posting.voucher_id,
+        ),
+        pool_id=case((kind == PostingKind.FUND, pool.id), else_=voucher.pool_id),
     )
-    expected_voucher = case(
-        (kind == PostingKind.FUND, None),
-        (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
-        else_=posting.voucher_id,
-    )
-    expected_pool = case((kind == PostingKind.FUND, pool.id), else_=voucher.pool_id)
-    mismatched = (
+
+
+def _mismatched_postings() -> Select[Any]:
+    """The postings (but settlements) that differ from what they record, first
+    ``POSTINGS_NAMED`` by id, each with what it should have said."""
+    posting, record = table(LedgerPosting).c, table(UsageRecord).alias("record").c
+    voucher, pool = table(Voucher).alias("voucher").c, table(Pool).alias("pool").c
+    expected = _expected(posting, record, voucher, pool)
+    return (
         select(
             posting.id,
             posting.kind,
@@ -390,9 +288,9 @@ def check_postings(session: Session) -> list[str]:
             posting.voucher_id,
             posting.pool_id,
             record.id.label("found_record"),
-            expected_from.label("want_from"),
-            expected_to.label("want_to"),
-            expected_amount.label("want_amount"),
+            expected.from_account.label("want_from"),
+            expected.to_account.label("want_to"),
+            expected.amount_fen.label("want_amount"),
         )
         .select_from(
             table(LedgerPosting)
@@ -401,23 +299,19 @@ def check_postings(session: Session) -> list[str]:
             .outerjoin(pool.id.table, pool.id == posting.pool_id)
         )
         .where(
-            kind != PostingKind.SETTLE,
+            posting.kind != PostingKind.SETTLE,
             or_(
-                posting.from_account.is_distinct_from(expected_from),
-                posting.to_account.is_distinct_from(expected_to),
-                posting.amount_fen.is_distinct_from(expected_amount),
-                posting.voucher_id.is_distinct_from(expected_voucher),
-                posting.pool_id.is_distinct_from(expected_pool),
-                posting.usage_record_id.is_not(None) & ~by_record,
+                posting.from_account.is_distinct_from(expected.from_account),
+                posting.to_account.is_distinct_from(expected.to_account),
+                posting.amount_fen.is_distinct_from(expected.amount_fen),
+                posting.voucher_id.is_distinct_from(expected.voucher_id),
+                posting.pool_id.is_distinct_from(expected.pool_id),
+                posting.usage_record_id.is_not(None) & record.id.is_(None),
             ),
         )
         .order_by(posting.id)
         .limit(POSTINGS_NAMED)
     )
-    violations = [_named(row) for row in session.execute(mismatched)]
-    violations.extend(_check_settlements(session))
-    violations.extend(_check_records_posted(session))
-    return violations
 
 
 def _named(row: Any) -> str:
