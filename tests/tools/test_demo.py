@@ -14,14 +14,14 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from tests.conftest import TODAY
-from voucher_service.ledger.verify import verify_ledger
-from voucher_service.tools.demo import (
+from voucher_service.demo import (
     MEASURE_3_CODE,
     PROGRAM_CODE,
     TOP_UP_CODE,
     DemoResult,
     load_demo,
 )
+from voucher_service.ledger.verify import verify_ledger
 
 
 @pytest.fixture
