@@ -15,11 +15,14 @@ PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 .PHONY: install run test test-fast test-sqlite test-postgres lint format clean vendor-assets screenshots
 
-$(STAMP): pyproject.toml
+# The service with its dev tools, and beside it (editable) the tooling (tools/: benchmarks,
+# local cluster, scratch databases) and the provider client (clients/python/): neither is
+# part of the service's package nor of its image.
+$(STAMP): pyproject.toml tools/pyproject.toml clients/python/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./tools -e ./clients/python
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -45,13 +48,13 @@ test-postgres: install
 	fi
 
 lint: install
-	$(BIN)/ruff check voucher_service tests migrations
-	$(BIN)/ruff format --check voucher_service tests migrations
-	$(BIN)/mypy voucher_service
+	$(BIN)/ruff check voucher_service tools clients tests migrations
+	$(BIN)/ruff format --check voucher_service tools clients tests migrations
+	$(BIN)/mypy voucher_service tools/voucher_tools clients/python/voucher_client
 
 format: install
-	$(BIN)/ruff check --fix voucher_service tests migrations
-	$(BIN)/ruff format voucher_service tests migrations
+	$(BIN)/ruff check --fix voucher_service tools clients tests migrations
+	$(BIN)/ruff format voucher_service tools clients tests migrations
 
 # Retake the console's screenshots in docs/images/ (browser tests against the real service).
 screenshots: install

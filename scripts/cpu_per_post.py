@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
-from voucher_service.tools.bench import (
+from voucher_tools.bench import (
     encoded,
     http_single,
     load,
@@ -43,8 +43,8 @@ from voucher_service.tools.bench import (
     record,
     timed,
 )
-from voucher_service.tools.localcluster import api_cluster
-from voucher_service.tools.scratch import empty_postgres_database
+from voucher_tools.localcluster import api_cluster
+from voucher_tools.scratch import empty_postgres_database
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 CLIENTS = 16

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import normalise_url
-from voucher_service.tools.scratch import empty_postgres_database
+from voucher_tools.scratch import empty_postgres_database
 
 __all__ = ["backend", "drop_template", "empty_postgres_database", "fresh_database", "unprotect"]
 

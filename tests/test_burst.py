@@ -21,9 +21,9 @@ from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.usage import UsageRecord
-from voucher_service.tools import bench
-from voucher_service.tools.burst import burst
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools import bench
+from voucher_tools.burst import burst
+from voucher_tools.localcluster import api_processes
 
 pytestmark = [
     pytest.mark.slow,

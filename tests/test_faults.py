@@ -1,5 +1,5 @@
-"""Fault drills: the provider client (voucher_service/client.py) posts batches and single
-records while API workers are killed with SIGKILL in the middle of batches, or while the
+"""Fault drills: the provider client (clients/python/, ``voucher_client``) posts batches and
+single records while API workers are killed with SIGKILL in the middle of batches, or while the
 database is stopped and started at once (a crash: ``pg_ctl stop -m immediate``). After the
 restarts and the client's retries, every record the client saw acknowledged is stored
 exactly once with the outcome it was told, no record is stored that it was not told about,
@@ -28,15 +28,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.databases import backend
+from voucher_client import ProviderClient
 from voucher_service.books import verify_ledger
-from voucher_service.client import ProviderClient
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.money import yuan_to_fen
-from voucher_service.tools import bench
-from voucher_service.tools.localcluster import api_cluster, postgres_bin_dir, private_postgres
+from voucher_tools import bench
+from voucher_tools.localcluster import api_cluster, postgres_bin_dir, private_postgres
 
 pytestmark = pytest.mark.slow
 

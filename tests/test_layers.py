@@ -11,6 +11,9 @@ package of its own. The rules:
 4. inside the console, its modules and sub-packages depend one way too (``CONSOLE_LAYERS``,
    bottom first: no cycle, no import of a higher layer), and no console module imports an
    API router (``*.router`` of a capability): a page and an endpoint call the same service.
+3. the service never imports the tooling (``voucher_tools``, the repository's tools/:
+   benchmarks, local clusters, scratch databases), nor names it for a dynamic import: the
+   benchmark commands find it through the entry points it declares.
 
 ``PENDING`` lists the imports still allowed to break a rule, each with the change that removes
 it. Empty it as those land: a test fails when an entry names an import that no longer exists.
@@ -172,14 +175,46 @@ def test_the_foundation_imports_nothing_above_it() -> None:
     assert upward == [], "the foundation imports a capability:\n" + "\n".join(upward)
 
 
-def test_only_the_command_line_imports_tools() -> None:
+TOOLING = "voucher_tools"
+
+
+def tooling_uses(source: str) -> list[str]:
+    """Where a module's source imports the tooling, or names it in a string (an
+    ``importlib.import_module("voucher_tools...")``, a ``"voucher_tools.x:app"``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value]
+        else:
+            continue
+        if any(n == TOOLING or n.startswith((f"{TOOLING}.", f"{TOOLING}:")) for n in names):
+            found.append(f"line {node.lineno}: {', '.join(names)}")
+    return found
+
+
+def test_the_service_never_imports_the_tooling() -> None:
     users = [
-        why
-        for (a, b), whys in sorted(package_edges().items())
-        if b == "tools" and a != "cli"
-        for why in whys
+        f"{module_name(path)} {use}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        for use in tooling_uses(path.read_text(encoding="utf-8"))
     ]
-    assert users == [], "the service imports tools/:\n" + "\n".join(users)
+    assert users == [], "the service imports the tooling (tools/):\n" + "\n".join(users)
+
+
+def test_the_tooling_check_sees_an_import() -> None:
+    """A guard for rule 3 itself: an import of the benchmark, at module or function level,
+    or its name handed to importlib, is found; the service's own imports are not."""
+    assert tooling_uses("from voucher_tools.bench import run") == ["line 1: voucher_tools.bench"]
+    assert tooling_uses("def f():\n    import voucher_tools.scratch\n") == [
+        "line 2: voucher_tools.scratch"
+    ]
+    assert tooling_uses("importlib.import_module('voucher_tools.bench')") != []
+    assert tooling_uses("from voucher_service.demo import load_demo") == []
+    assert tooling_uses("import voucher_toolsmith") == []
 
 
 def child_edges(parent: str) -> dict[tuple[str, str], list[str]]:
@@ -255,7 +290,7 @@ def test_the_walk_sees_the_imports() -> None:
     """A guard for the walk itself: a known import, and a function-level one, are found."""
     found = imports()
     assert ("voucher_service.api", "voucher_service.auth.router") in found
-    assert ("voucher_service.cli.measure", "voucher_service.tools.bench") in found
+    assert ("voucher_service.cli.people", "voucher_service.demo") in found
     assert cycles({("a", "b"): [], ("b", "c"): [], ("c", "a"): [], ("c", "d"): []}) == [
         ["a", "b", "c"]
     ]

@@ -32,7 +32,7 @@ from tests.factories import make_key, uscc
 from tests.served import served
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
-from voucher_service.tools import bench
+from voucher_tools import bench
 
 pytestmark = pytest.mark.slow
 

@@ -33,8 +33,8 @@ from tests.databases import backend
 from tests.served import served
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import migrate
-from voucher_service.tools import bench
-from voucher_service.tools.localcluster import PrivatePostgres, postgres_bin_dir, private_postgres
+from voucher_tools import bench
+from voucher_tools.localcluster import PrivatePostgres, postgres_bin_dir, private_postgres
 
 pytestmark = [
     pytest.mark.slow,

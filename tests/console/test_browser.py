@@ -31,7 +31,7 @@ from voucher_service.console.templating import environment
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.browser
 

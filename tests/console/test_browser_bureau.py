@@ -30,8 +30,8 @@ from voucher_service.audit_log import CLI, set_actor
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.auth import Role
-from voucher_service.tools.demo import DemoResult, load_demo
-from voucher_service.tools.localcluster import api_processes
+from voucher_service.demo import DemoResult, load_demo
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.browser
 

@@ -37,6 +37,7 @@ from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.db.types import utcnow
+from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
 from voucher_service.enterprises.service import register_enterprise
@@ -50,10 +51,9 @@ from voucher_service.programs.stacking import Declaration, declare_top_up
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.settlement.service import close_month
-from voucher_service.tools.demo import demo_uscc
-from voucher_service.tools.localcluster import api_processes
 from voucher_service.usage.service import ingest_usage
 from voucher_service.vouchers.service import issue_voucher
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,7 @@ from tests.monitoring.tools import require
 from voucher_service.api import create_app
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.db.session import create_db_engine, transaction
-from voucher_service.tools.demo import DemoResult, load_demo
+from voucher_service.demo import DemoResult, load_demo
 
 CLOSE_OF_JUNE = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 SERVICE_START, SERVICE_END = (

@@ -42,7 +42,7 @@ from tests.deploy.test_backup_drill import (
 from tests.monitoring.tools import require
 from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
-from voucher_service.tools.localcluster import PrivatePostgres, postgres_bin_dir, private_postgres
+from voucher_tools.localcluster import PrivatePostgres, postgres_bin_dir, private_postgres
 
 CONFIG = DEPLOY / "pgbackrest" / "pgbackrest.conf"
 BACKUP_JOB = DEPLOY / "postgres" / "backup.sh"

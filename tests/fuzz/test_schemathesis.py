@@ -32,7 +32,7 @@ from voucher_service.accounts import passwords as accounts
 from voucher_service.cli import main
 from voucher_service.config import get_settings
 from voucher_service.db.session import get_engine
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = [

@@ -2,10 +2,10 @@
 
 A statement writes money if it inserts a posting, a pool, a voucher or a cap counter, or
 updates a balance column (pool available, voucher balance / subsidised / released, cap
-used). The module that asked for it is the innermost ``voucher_service`` frame on the stack
-outside ``voucher_service.db`` (the engine, session and statement helpers everyone uses);
-it must be in ``voucher_service.ledger``. Statements issued by tests themselves (no
-``voucher_service`` frame: a test tampering with the books on purpose) are not the
+used). The module that asked for it is the innermost ``voucher_service`` (or tooling,
+``voucher_tools``) frame on the stack outside ``voucher_service.db`` (the engine, session and
+statement helpers everyone uses); it must be in ``voucher_service.ledger``. Statements issued
+by tests themselves (no such frame: a test tampering with the books on purpose) are not the
 service's, and are allowed.
 """
 
@@ -22,6 +22,8 @@ from sqlalchemy import Engine, event
 MONEY_TABLES = ("ledger_posting", "pool", "voucher", "cap_usage")
 MONEY_COLUMNS = ("available_fen", "balance_fen", "subsidised_fen", "released_fen", "used_fen")
 LEDGER = "voucher_service.ledger"
+# The repository's code whose statements are watched: the service, and its tooling (tools/).
+CODE = ("voucher_service.", "voucher_tools.")
 
 
 _INSERT_ANYWHERE = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+\"?(\w+)\"?", re.IGNORECASE)
@@ -46,11 +48,12 @@ def writes_money(statement: str) -> bool:
 
 
 def writer() -> str | None:
-    """The innermost service module on the stack, outside the database plumbing."""
+    """The innermost module of the service or its tooling on the stack, outside the
+    database plumbing."""
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("voucher_service.") and not module.startswith("voucher_service.db"):
+        if module.startswith(CODE) and not module.startswith("voucher_service.db"):
             return str(module)
         frame = frame.f_back  # type: ignore[assignment]
     return None

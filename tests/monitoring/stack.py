@@ -18,7 +18,7 @@ import yaml
 
 from tests.deploy.files import DEPLOY
 from tests.monitoring.tools import require
-from voucher_service.tools.localcluster import _free_port as free_port
+from voucher_tools.localcluster import _free_port as free_port
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.monitoring.stack import monitoring, wait_for
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from tests.monitoring.stack import Monitoring, monitoring, wait_for
 from voucher_service.db.session import create_db_engine
 from voucher_service.monitoring import jobs
 from voucher_service.monitoring.jobs import Job
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_pool, make_program
 from tests.monitoring.stack import monitoring, wait_for
 from voucher_service.db.session import create_db_engine
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.databases import backend
-from voucher_service.tools import bench
+from voucher_tools import bench
 
 pytestmark = [
     pytest.mark.slow,

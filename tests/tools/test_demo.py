@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import TODAY
 from voucher_service.books import verify_ledger
-from voucher_service.tools.demo import (
+from voucher_service.demo import (
     MEASURE_3_CODE,
     PROGRAM_CODE,
     TOP_UP_CODE,

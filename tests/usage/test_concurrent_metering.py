@@ -29,8 +29,8 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.programs.service import RuleNumbers, add_rule_version
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.tools.localcluster import api_processes
 from voucher_service.vouchers.service import issue_voucher
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
 from voucher_service.programs.service import get_pool, get_program
-from voucher_service.tools.localcluster import api_processes
+from voucher_tools.localcluster import api_processes
 
 pytestmark = pytest.mark.slow
 

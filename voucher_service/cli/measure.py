@@ -1,14 +1,37 @@
-"""Measurements on a scratch PostgreSQL database: metering throughput, the cost of /metrics."""
+"""Measurements on a scratch PostgreSQL database: metering throughput, the cost of /metrics.
+
+The benchmarks are tooling, not part of the service: they live in the repository's tools/
+(package ``voucher_tools``), which ``make install`` installs beside the service and the
+production image leaves out. The service never imports it; these commands load the modules
+it declares under the entry-point group ``voucher_service.measure`` (tools/pyproject.toml).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from importlib.metadata import entry_points
+from typing import Annotated, Any
 
 import typer
 
-from voucher_service.cli.common import MEASURE, out, progress_bar, working
+from voucher_service.cli.common import MEASURE, fail, out, progress_bar, working
 
 app = typer.Typer()
+
+TOOLS_GROUP = "voucher_service.measure"
+
+
+def tool(name: str) -> Any:
+    """The tooling module registered as ``name``; without the tooling installed (the
+    production image), a one-line error and exit code 2."""
+    found = entry_points(group=TOOLS_GROUP, name=name)
+    if not found:
+        raise fail(
+            "the benchmarks are not installed here: they ship in the repository's tools/ "
+            "(make install, or pip install -e ./tools, in a checkout), not in the service",
+            code=2,
+        )
+    return next(iter(found)).load()
+
 
 ServerUrl = Annotated[
     str,
@@ -37,8 +60,7 @@ def bench(
     import tempfile
     from pathlib import Path
 
-    from voucher_service.tools.bench import BENCH_PHASES, report, run
-
+    benchmark = tool("bench")
     settings = {
         "workers": workers,
         "clients": clients,
@@ -52,10 +74,10 @@ def bench(
     with tempfile.TemporaryDirectory() as log_dir, progress_bar("benchmark") as update:
 
         def phase(name: str) -> None:
-            update(BENCH_PHASES.index(name), len(BENCH_PHASES), name)
+            update(benchmark.BENCH_PHASES.index(name), len(benchmark.BENCH_PHASES), name)
 
-        figures = run(server_url, log_dir=Path(log_dir), progress=phase, **settings)
-    out.print(report(figures, settings), markup=False)
+        figures = benchmark.run(server_url, log_dir=Path(log_dir), progress=phase, **settings)
+    out.print(benchmark.report(figures, settings), markup=False)
     if figures["verify_violations"]:
         raise typer.Exit(1)
 
@@ -68,10 +90,9 @@ def bench_scrape(
     """The cost of /metrics' ledger figures over many usage records.
 
     See docs/monitoring.md."""
-    from voucher_service.tools.bench import scrape_cost
-
+    benchmark = tool("bench")
     with working(f"loading {rows:,} usage records and timing /metrics"):
-        figures = scrape_cost(server_url, rows)
+        figures = benchmark.scrape_cost(server_url, rows)
     out.print(
         f"/metrics ledger figures over {figures['rows']:,} usage records: "
         f"best {figures['best_s'] * 1000:.0f} ms, median {figures['median_s'] * 1000:.0f} ms "
@@ -95,10 +116,9 @@ def bench_console(
     import tempfile
     from pathlib import Path
 
-    from voucher_service.tools.bench_console import report, run
-
+    overview = tool("bench_console")
     with tempfile.TemporaryDirectory() as log_dir, working("loading and timing") as update:
-        figures = run(
+        figures = overview.run(
             server_url,
             rows=rows,
             enterprises=enterprises,
@@ -107,4 +127,4 @@ def bench_console(
             log_dir=Path(log_dir),
             progress=update,
         )
-    out.print(report(figures), markup=False)
+    out.print(overview.report(figures), markup=False)

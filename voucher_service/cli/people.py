@@ -28,7 +28,7 @@ Duties = Annotated[
 ]
 
 # The demo prints its keys as shell lines: docs/ and README.md use these names (by the slot
-# of tools/demo.py's people).
+# of demo.py's people).
 KEY_VARIABLES = {
     "bureau_admin": "ADMIN_KEY",
     "sysadmin": "SYSADMIN_KEY",
@@ -141,7 +141,7 @@ def demo(today: Day = None) -> None:
     The measure-2 program, its 2025 and 2026 pools, a dozen SMEs, vouchers, a provider and an
     application. The first run prints the keys (as shell lines the docs' examples use) and
     the accounts, each with the company it belongs to, once; a second run changes nothing."""
-    from voucher_service.tools.demo import PROGRAM_CODE, load_demo
+    from voucher_service.demo import PROGRAM_CODE, load_demo
 
     with working("loading the demo data"), cli_session() as session:
         result = load_demo(session, today=today or get_settings().today())

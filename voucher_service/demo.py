@@ -116,6 +116,39 @@ class DemoResult:
 def load_demo(session: Session, *, today: date) -> DemoResult:
     if session.scalar(select(Program.id).where(Program.code == PROGRAM_CODE)) is not None:
         return DemoResult(loaded=False, enterprises=[], vouchers=[])
+    program = _measure_2(session)
+    measure_3 = _measure_3(session)
+    top_up = _district_top_up(session, program)
+    enterprises = _enterprises(session)
+    provider, optics_valley = _providers(session)
+    year = _DemoYear([], None, None)
+    if date(DEMO_YEAR, 1, 1) <= today <= date(DEMO_YEAR, 12, 31):
+        year = _the_demo_year(
+            session, (program, measure_3, top_up), enterprises, (provider, optics_valley), today
+        )
+    record_telemetry(
+        session,
+        provider,
+        [Snapshot(utcnow(), "Ascend 910B", 512, 64, 8700, 300, 12_50)],
+        now=utcnow(),
+    )
+    keys, holders = _demo_keys(session, enterprises[0], provider)
+    return DemoResult(
+        keys=keys,
+        holders=holders,
+        accounts=_demo_accounts(session, enterprises[0], provider),
+        loaded=True,
+        enterprises=[e.uscc for e in enterprises],
+        vouchers=year.vouchers,
+        provider=provider.uscc,
+        measure_3_voucher=year.measure_3_voucher,
+        top_up_voucher=year.top_up_voucher,
+    )
+
+
+def _measure_2(session: Session) -> Program:
+    """Measure 2 (普惠算力供给: 50% of fees, 200,000 CNY per enterprise, three years), with
+    its 2025 and 2026 pools."""
     program = create_program(
         session,
         code=PROGRAM_CODE,
@@ -135,12 +168,19 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
     )
     for year in (2025, 2026):
         _open_pool(session, program, year, 10_000_000_00)
-    measure_3 = _measure_3(session)
-    top_up = _district_top_up(session, program)
-    enterprises = [
+    return program
+
+
+def _enterprises(session: Session) -> list[Enterprise]:
+    """One SME in each of Wuhan's thirteen districts."""
+    return [
         register_enterprise(session, uscc=demo_uscc(division, i + 1), name=name)
         for i, (division, name) in enumerate(zip(WUHAN_DISTRICTS, NAMES, strict=True))
     ]
+
+
+def _providers(session: Session) -> tuple[Provider, Provider]:
+    """The city's computing centre (three offerings) and a second provider in Optics Valley."""
     provider = register_provider(
         session,
         uscc=demo_uscc("420100", 100),
@@ -157,72 +197,83 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         name=SECOND_PROVIDER_NAME,
         offerings=[Offering("accelerator", "Ascend 910B", "card_hour", 12_50)],
     )
-    vouchers = []
-    m3_voucher = top_up_voucher = None
-    if date(DEMO_YEAR, 1, 1) <= today <= date(DEMO_YEAR, 12, 31):
-        for enterprise, face_fen in zip(
-            enterprises[:4], (50_000_00, 100_000_00, 200_000_00, 20_000_00), strict=True
-        ):
-            voucher = issue_voucher(
-                session,
-                program=program,
-                year=DEMO_YEAR,
-                enterprise=enterprise,
-                face_value_fen=face_fen,
-                today=today,
-            )
-            vouchers.append(voucher.code)
-        # One application waiting in the reviewers' queue.
-        submit(
+    return provider, optics_valley
+
+
+@dataclass(frozen=True)
+class _DemoYear:
+    """The vouchers the demo year issued (none when today is outside it)."""
+
+    vouchers: list[str]  # measure 2's, issued today
+    measure_3_voucher: str | None
+    top_up_voucher: str | None
+
+
+def _the_demo_year(
+    session: Session,
+    programs: tuple[Program, Program, Program],
+    enterprises: list[Enterprise],
+    providers: tuple[Provider, Provider],
+    today: date,
+) -> _DemoYear:
+    """Measure 2's vouchers issued today, an application waiting for review, three SMEs
+    approved early in the year with their usage since, measure 3's selected developer and
+    the top-up's voucher."""
+    program, measure_3, top_up = programs
+    provider, optics_valley = providers
+    vouchers = [
+        issue_voucher(
             session,
-            enterprises[5],
-            ApplicationInput(
-                program=program,
-                year=DEMO_YEAR,
-                requested_fen=60_000_00,
-                planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
-                intended_providers=[provider.uscc],
-                size_class=SizeClass.SMALL,
-                headcount=48,
-                revenue_fen=18_000_000_00,
-                declares_no_related_party=True,
-            ),
-            today=today,
-            now=utcnow(),
-        )
-        year_so_far = _UsageYear(session, optics_valley, today)
-        for enterprise, size, month, face_fen in (
-            (enterprises[4], SizeClass.SMALL, 1, 100_000_00),
-            (enterprises[9], SizeClass.MEDIUM, 2, 150_000_00),
-            (enterprises[12], SizeClass.MICRO, 3, 60_000_00),
-        ):
-            year_so_far.approved(program, enterprise, size, month, face_fen)
-        m3_voucher = year_so_far.selected(measure_3, enterprises[7], enterprises[8])
-        top_up_voucher = issue_voucher(
-            session,
-            program=top_up,
+            program=program,
             year=DEMO_YEAR,
-            enterprise=enterprises[6],
-            face_value_fen=20_000_00,
+            enterprise=enterprise,
+            face_value_fen=face_fen,
             today=today,
         ).code
-    record_telemetry(
+        for enterprise, face_fen in zip(
+            enterprises[:4], (50_000_00, 100_000_00, 200_000_00, 20_000_00), strict=True
+        )
+    ]
+    _waiting_application(session, program, enterprises[5], provider, today)
+    year_so_far = _UsageYear(session, optics_valley, today)
+    for enterprise, size, month, face_fen in (
+        (enterprises[4], SizeClass.SMALL, 1, 100_000_00),
+        (enterprises[9], SizeClass.MEDIUM, 2, 150_000_00),
+        (enterprises[12], SizeClass.MICRO, 3, 60_000_00),
+    ):
+        year_so_far.approved(program, enterprise, size, month, face_fen)
+    m3_voucher = year_so_far.selected(measure_3, enterprises[7], enterprises[8])
+    top_up_voucher = issue_voucher(
         session,
-        provider,
-        [Snapshot(utcnow(), "Ascend 910B", 512, 64, 8700, 300, 12_50)],
+        program=top_up,
+        year=DEMO_YEAR,
+        enterprise=enterprises[6],
+        face_value_fen=20_000_00,
+        today=today,
+    ).code
+    return _DemoYear(vouchers, m3_voucher, top_up_voucher)
+
+
+def _waiting_application(
+    session: Session, program: Program, enterprise: Enterprise, provider: Provider, today: date
+) -> None:
+    """One application waiting in the reviewers' queue."""
+    submit(
+        session,
+        enterprise,
+        ApplicationInput(
+            program=program,
+            year=DEMO_YEAR,
+            requested_fen=60_000_00,
+            planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
+            intended_providers=[provider.uscc],
+            size_class=SizeClass.SMALL,
+            headcount=48,
+            revenue_fen=18_000_000_00,
+            declares_no_related_party=True,
+        ),
+        today=today,
         now=utcnow(),
-    )
-    keys, holders = _demo_keys(session, enterprises[0], provider)
-    return DemoResult(
-        keys=keys,
-        holders=holders,
-        accounts=_demo_accounts(session, enterprises[0], provider),
-        loaded=True,
-        enterprises=[e.uscc for e in enterprises],
-        vouchers=vouchers,
-        provider=provider.uscc,
-        measure_3_voucher=m3_voucher,
-        top_up_voucher=top_up_voucher,
     )
 
 

@@ -53,6 +53,7 @@ from voucher_service.db.tables.auth import Principal, Role
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
+from voucher_service.demo import demo_uscc
 from voucher_service.domain.divisions import CITY_LEVEL, WUHAN_DISTRICTS
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
@@ -61,10 +62,9 @@ from voucher_service.monitoring.rollup import ROLLUP_SECONDS
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import all_providers, register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.tools.demo import demo_uscc
-from voucher_service.tools.localcluster import api_processes
-from voucher_service.tools.scratch import empty_postgres_database
 from voucher_service.usage.service import ingest_usage
+from voucher_tools.localcluster import api_processes
+from voucher_tools.scratch import empty_postgres_database
 
 PROGRAM = "BENCH-M2"
 LOGIN, PASSWORD = "bench.clerk", "bench-clerk-password-2026"

@@ -40,6 +40,7 @@ from voucher_service.db.migrate import migrate
 from voucher_service.db.session import create_db_engine
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.types import utcnow
+from voucher_service.demo import demo_uscc
 from voucher_service.domain.rules import CapScope
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.ledger import accounts, counters
@@ -47,11 +48,10 @@ from voucher_service.ledger.counters import CapKey
 from voucher_service.programs.service import RuleNumbers, create_pool, create_program
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
-from voucher_service.tools.burst import burst
-from voucher_service.tools.demo import demo_uscc
-from voucher_service.tools.localcluster import api_processes
-from voucher_service.tools.scratch import empty_postgres_database
 from voucher_service.vouchers.service import issue_voucher
+from voucher_tools.burst import burst
+from voucher_tools.localcluster import api_processes
+from voucher_tools.scratch import empty_postgres_database
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,7 @@ def copy_batch(cur: psycopg.Cursor[Any], batch: list[dict[str, Any]]) -> None:
         cur.execute(statement, {"ids": [k for k, _ in ordered], "amounts": [a for _, a in ordered]})
 
 
-CEILING_APP = "voucher_service.tools.ceiling:app"
+CEILING_APP = "voucher_tools.ceiling:app"
 
 BENCH_PHASES = (
     "loading the scratch database",
