@@ -83,7 +83,8 @@ FLOOR = {"voucher_service/tools/bench.py", "voucher_service/bench.py"}
 
 def test_no_module_outside_the_ledger_writes_money_in_its_source() -> None:
     """A walk of the source for what the statement watcher can miss on untested paths:
-    money attributes assigned, postings or cap counters built or inserted or updated."""
+    money attributes assigned, a pool or a voucher built with its balance (the ledger builds
+    them), postings or cap counters built or inserted or updated."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE.parent).as_posix()
@@ -104,6 +105,11 @@ def test_no_module_outside_the_ledger_writes_money_in_its_source() -> None:
                     found.append(f"{relative}:{node.lineno} writes {name}({', '.join(args)})")
                 if name == "values" and {k.arg for k in node.keywords} & MONEY_ATTRIBUTES:
                     found.append(f"{relative}:{node.lineno} sets a money column")
+                if (
+                    name in ("Pool", "Voucher")
+                    and {k.arg for k in node.keywords} & MONEY_ATTRIBUTES
+                ):
+                    found.append(f"{relative}:{node.lineno} builds a {name} with its balance")
             # Hand-written SQL (the PostgreSQL hot paths run it through psycopg, unseen by
             # the statement watcher): no string outside the ledger may write money.
             sql = node.value if isinstance(node, ast.Constant) else None

@@ -12,4 +12,4 @@ def test_a_usage_row_has_the_tables_columns_with_its_id_first() -> None:
     columns = [column.name for column in table(UsageRecord).columns]
     assert UsageRow._fields[0] == "id"
     assert sorted(UsageRow._fields) == sorted(columns)
-    assert COLUMNS_WRITTEN == UsageRow._fields[1:]
+    assert UsageRow._fields[1:] == COLUMNS_WRITTEN
