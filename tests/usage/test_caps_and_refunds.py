@@ -73,7 +73,7 @@ def test_a_lowered_cap_applies_from_its_date_and_never_reprices(session: Session
         [report("a", voucher, holder, date(2026, 3, 1), 1_000_00)],
         datetime(2026, 3, 2, tzinfo=UTC),
     )
-    assert early.record["subsidy_fen"] == 500_00 and early.record["rule_version"] == 1
+    assert early.record.subsidy_fen == 500_00 and early.record.rule_version == 1
     add_rule_version(
         session,
         session.get(Program, voucher.program_id),  # type: ignore[arg-type]
@@ -93,7 +93,7 @@ def test_a_lowered_cap_applies_from_its_date_and_never_reprices(session: Session
         [report("b", voucher, holder, date(2026, 4, 2), 1_000_00)],
         datetime(2026, 4, 3, tzinfo=UTC),
     )
-    assert (late.record["subsidy_fen"], late.record["reason"], late.record["rule_version"]) == (
+    assert (late.record.subsidy_fen, late.record.reason, late.record.rule_version) == (
         100_00,
         "cap_reached",
         2,
@@ -105,9 +105,7 @@ def test_a_lowered_cap_applies_from_its_date_and_never_reprices(session: Session
         datetime(2026, 5, 1, tzinfo=UTC),
     )
     assert (
-        replay.replayed
-        and replay.record["subsidy_fen"] == 500_00
-        and replay.record["rule_version"] == 1
+        replay.replayed and replay.record.subsidy_fen == 500_00 and replay.record.rule_version == 1
     )
     assert verify_ledger(session) == []
 
@@ -123,8 +121,8 @@ def test_per_year_cap_counts_each_subsidy_year(session: Session) -> None:
         ],
         datetime(2026, 3, 2, tzinfo=UTC),
     )
-    assert [r.record["subsidy_fen"] for r in results] == [250_00, 50_00]
-    assert results[1].record["reason"] == "cap_reached" and results[1].record["cap_period"] == 1
+    assert [r.record.subsidy_fen for r in results] == [250_00, 50_00]
+    assert results[1].record.reason == "cap_reached" and results[1].record.cap_period == 1
     assert verify_ledger(session) == []
 
 
@@ -136,7 +134,7 @@ def test_refund_after_expiry_returns_to_the_pool(session: Session) -> None:
         [report("x", voucher, holder, date(2026, 12, 30), 400_00)],
         datetime(2026, 12, 31, tzinfo=UTC),
     )
-    assert record.record["subsidy_fen"] == 200_00
+    assert record.record.subsidy_fen == 200_00
     run = expire_vouchers(session, today=date(2027, 2, 1), grace_days=30)
     assert (run.expired, run.released_fen) == (1, 800_00)
     pool = session.get(Pool, voucher.pool_id, populate_existing=True)
@@ -147,7 +145,7 @@ def test_refund_after_expiry_returns_to_the_pool(session: Session) -> None:
         AdjustmentReport("x-refund", "x", 400_00, "cancelled"),
         now=datetime(2027, 2, 2, tzinfo=UTC),
     )
-    assert adjusted.record["subsidy_fen"] == -200_00
+    assert adjusted.record.subsidy_fen == -200_00
     session.refresh(voucher)
     assert (voucher.balance_fen, voucher.subsidised_fen, voucher.released_fen) == (0, 0, 1_000_00)
     assert (

@@ -3,7 +3,10 @@ append-only posting between two accounts (``ledger.accounts``), and the counters
 the postings for speed — a pool's available balance, a voucher's balance, subsidised and
 released amounts, an enterprise's cap used — move only here, in the same statements as
 their postings. No other module inserts a posting or updates one of those columns (a test
-watches every statement the suite runs).
+watches every statement the suite runs). The rows that hold money are made here too: a
+caller says what it wants (a program's pool for a year with its total; a voucher from a
+pool for an enterprise, with its face value and validity) and the ledger writes the row
+with its balances and posts the money in the same step, so no caller ever sets a balance.
 
 Postings (DESIGN.md): fund budget->pool; issue pool->voucher; subsidy voucher->payable;
 reversal payable->voucher; release voucher->pool (revoke, expire, a refund on a closed
@@ -31,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -93,11 +96,12 @@ def post_many(session: Session, postings: Sequence[Posting], *, now: datetime) -
         session.execute(insert(POSTINGS), rows)
 
 
-def open_pool(session: Session, pool: Pool, *, memo: str) -> Pool:
-    """Store a new annual pool, funded from the budget: its available balance starts at its
-    total, and one posting says where the money came from."""
-    if pool.available_fen != pool.total_fen or pool.total_fen <= 0:
-        raise ValueError("a new pool starts with its whole total available")
+def open_pool(session: Session, *, program_id: int, year: int, total_fen: int, memo: str) -> Pool:
+    """Open a program's annual pool, funded from the budget: the pool's row with its whole
+    total available, and one posting (budget->pool) saying where the money came from."""
+    if total_fen <= 0:
+        raise ValueError(f"a pool holds a positive total, not {total_fen}")
+    pool = Pool(program_id=program_id, year=year, total_fen=total_fen, available_fen=total_fen)
     session.add(pool)
     session.flush()
     assert pool.id is not None
@@ -108,7 +112,7 @@ def open_pool(session: Session, pool: Pool, *, memo: str) -> Pool:
                 PostingKind.FUND,
                 accounts.budget(pool.id),
                 accounts.pool(pool.id),
-                pool.total_fen,
+                total_fen,
                 pool_id=pool.id,
                 memo=memo,
             )
@@ -118,24 +122,45 @@ def open_pool(session: Session, pool: Pool, *, memo: str) -> Pool:
     return pool
 
 
-def issue_voucher(session: Session, voucher: Voucher, *, memo: str) -> bool:
-    """Reserve a new voucher's face value from its pool and store the voucher, or return
-    False with nothing written when the pool lacks the amount. One conditional UPDATE:
-    concurrent issuers can never overdraw the pool."""
-    face = voucher.face_value_fen
-    if face <= 0 or (voucher.balance_fen, voucher.subsidised_fen, voucher.released_fen) != (
-        face,
-        0,
-        0,
-    ):
-        raise ValueError("a new voucher holds its whole face value")
+def issue_voucher(
+    session: Session,
+    pool: Pool,
+    *,
+    code: str,
+    enterprise_id: int,
+    enrolment_id: int,
+    face_value_fen: int,
+    valid_from: date,
+    valid_to: date,
+    memo: str,
+) -> Voucher | None:
+    """Reserve a new voucher's face value from ``pool`` and store the voucher, in the pool's
+    program, holding that value whole (nothing subsidised or released yet); None, with
+    nothing written, when the pool lacks the amount. One conditional UPDATE: concurrent
+    issuers can never overdraw the pool."""
+    if face_value_fen <= 0:
+        raise ValueError(f"a voucher holds a positive face value, not {face_value_fen}")
+    assert pool.id is not None
     drawn = session.execute(
         update(POOLS)
-        .where(POOLS.c.id == voucher.pool_id, POOLS.c.available_fen >= face)
-        .values(available_fen=POOLS.c.available_fen - face)
+        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= face_value_fen)
+        .values(available_fen=POOLS.c.available_fen - face_value_fen)
     )
     if drawn.rowcount != 1:  # type: ignore[attr-defined]
-        return False
+        return None
+    voucher = Voucher(
+        code=code,
+        pool_id=pool.id,
+        program_id=pool.program_id,
+        enterprise_id=enterprise_id,
+        enrolment_id=enrolment_id,
+        face_value_fen=face_value_fen,
+        balance_fen=face_value_fen,
+        subsidised_fen=0,
+        released_fen=0,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
     session.add(voucher)
     session.flush()
     assert voucher.id is not None
@@ -144,17 +169,17 @@ def issue_voucher(session: Session, voucher: Voucher, *, memo: str) -> bool:
         [
             Posting(
                 PostingKind.ISSUE,
-                accounts.pool(voucher.pool_id),
+                accounts.pool(pool.id),
                 accounts.voucher(voucher.id),
-                face,
-                pool_id=voucher.pool_id,
+                face_value_fen,
+                pool_id=pool.id,
                 voucher_id=voucher.id,
                 memo=memo,
             )
         ],
         now=utcnow(),
     )
-    return True
+    return voucher
 
 
 def release_voucher(session: Session, voucher: Voucher, *, memo: str) -> int:
@@ -232,20 +257,20 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
         per_voucher[draw.voucher_id] += draw.amount_fen
         per_cap[draw.cap_id] += draw.amount_fen
     pg = postgres_connection(session)
-    if pg is None:
-        post_many(session, postings, now=now)
-        session.execute(
-            update(VOUCHERS)
-            .where(VOUCHERS.c.id == bindparam("b_id"))
-            .values(
-                balance_fen=VOUCHERS.c.balance_fen - bindparam("b_amount"),
-                subsidised_fen=VOUCHERS.c.subsidised_fen + bindparam("b_amount"),
-            ),
-            [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
-        )
-        _move_caps(session, per_cap)
+    if pg is not None:
+        _subsidise_on_postgres(pg, postings, per_voucher, per_cap, now=now)
         return
-    _subsidise_on_postgres(pg, postings, per_voucher, per_cap, now=now)
+    post_many(session, postings, now=now)
+    session.execute(
+        update(VOUCHERS)
+        .where(VOUCHERS.c.id == bindparam("b_id"))
+        .values(
+            balance_fen=VOUCHERS.c.balance_fen - bindparam("b_amount"),
+            subsidised_fen=VOUCHERS.c.subsidised_fen + bindparam("b_amount"),
+        ),
+        [{"b_id": v, "b_amount": amount} for v, amount in sorted(per_voucher.items())],
+    )
+    _move_caps(session, per_cap)
 
 
 def _subsidise_on_postgres(
@@ -256,8 +281,8 @@ def _subsidise_on_postgres(
     *,
     now: datetime,
 ) -> None:
-    """``subsidise``'s writes on PostgreSQL: the postings by COPY, the counters moved by
-    joins on unnested arrays (in id order, as they were locked)."""
+    """``subsidise``'s writes through psycopg: one COPY of the postings, then one UPDATE
+    joined on unnested arrays each for the vouchers and the cap counters."""
     names: dict[Account, str] = {}  # a batch names each voucher's and provider's account often
 
     def name(account: Account) -> str:

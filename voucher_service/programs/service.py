@@ -361,7 +361,9 @@ def create_pool(
         raise AlreadyExists(f"program {program.code} already has a pool for {year}")
     pool = ledger.open_pool(
         session,
-        Pool(program_id=program.id, year=year, total_fen=total_fen, available_fen=total_fen),
+        program_id=program.id,
+        year=year,
+        total_fen=total_fen,
         memo=f"{program.code} {year} pool",
     )
     audit.record(

@@ -26,7 +26,7 @@ from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
 from voucher_service.ledger.service import Draw
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage import repository
-from voucher_service.usage.repository import Record
+from voucher_service.usage.rows import UsageRow
 from voucher_service.usage.service import Ingested, PostingProvider, require_active
 
 
@@ -35,7 +35,7 @@ class _Layer:
     """A layer of the record being adjusted (the record itself, or a top-up record of a
     stacked one), with its counters locked."""
 
-    row: Record
+    row: UsageRow[int]
     voucher: VoucherCounter | None
     cap: CapCounter | None
 
@@ -54,31 +54,31 @@ def adjust_usage(
     record = layers[0].row
     returned = _subsidies_returned(session, layers, adjustment.refund_fen)
     row = repository.adjustment_record(record, adjustment, returned[0], now)
-    repository.insert_record(session, row)
     layer_rows = [
         repository.layer_adjustment(layer.row, adjustment, back, now)
         for layer, back in zip(layers[1:], returned[1:], strict=True)
     ]
+    adjusting = [repository.insert_record(session, row)]
     if layer_rows:
-        repository.insert_records(session, layer_rows)
-    for layer, adjusting, back in zip(layers, [row, *layer_rows], returned, strict=True):
+        adjusting += repository.insert_records(session, layer_rows)
+    for layer, adjusted, back in zip(layers, adjusting, returned, strict=True):
         if back and layer.cap is not None and layer.voucher is not None:
-            terms = repository.voucher_terms(session, layer.voucher.id, layer.row["rule_version"])
+            terms = _terms(session, layer.row)
             draw = Draw(
                 voucher_id=layer.voucher.id,
                 pool_id=terms.pool_id,
                 provider_id=provider.id,
                 cap_id=layer.cap.id,
                 amount_fen=back,
-                usage_record_id=adjusting["id"],
-                memo=f"refund of {layer.row['record_id']}",
+                usage_record_id=adjusted.id,
+                memo=f"refund of {layer.row.record_id}",
             )
             ledger.reverse_subsidy(session, draw, voucher_open=layer.voucher.active, now=now)
     audit.record(
         session,
         "usage.adjust",
         "usage_record",
-        f"{provider.uscc}/{record['record_id']}",
+        f"{provider.uscc}/{record.record_id}",
         after={
             "record_id": adjustment.record_id,
             "refund_fen": adjustment.refund_fen,
@@ -93,31 +93,31 @@ def _lock_layers(session: Session, provider_id: int, record_id: str) -> list[_La
     """The usage record being adjusted and its top-up layers, their vouchers then their cap
     counters locked (the lock order of ``ledger.counters``)."""
     record = repository.stored_records(session, provider_id, [record_id]).get(record_id)
-    if record is None or record["kind"] != RecordKind.USAGE:
+    if record is None or record.kind != RecordKind.USAGE:
         raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
     rows = [record]
-    if record["ceiling_bp"] is not None:
-        rows += repository.top_up_records(session, {record["id"]}).get(record["id"], [])
+    if record.ceiling_bp is not None:
+        rows += repository.top_up_records(session, {record.id}).get(record.id, [])
     keys = {
-        row["id"]: CapKey(row["enrolment_id"], row["cap_period"])
+        row.id: CapKey(row.enrolment_id, row.cap_period)
         for row in rows
-        if row["enrolment_id"] is not None and row["cap_period"] is not None
+        if row.enrolment_id is not None and row.cap_period is not None
     }
     caps, vouchers = counters.lock(
-        session, set(keys.values()), {row["voucher_id"] for row in rows if row["voucher_id"]}
+        session, set(keys.values()), {row.voucher_id for row in rows if row.voucher_id}
     )
     return [
         _Layer(
             row,
-            vouchers.get(row["voucher_id"]),
-            caps.get(keys[row["id"]]) if row["id"] in keys else None,
+            vouchers.get(row.voucher_id) if row.voucher_id is not None else None,
+            caps.get(keys[row.id]) if row.id in keys else None,
         )
         for row in rows
     ]
 
 
-def _replay(adjustment: AdjustmentReport, stored: Record) -> Ingested:
-    if stored["body_hash"] != adjustment.body_hash:
+def _replay(adjustment: AdjustmentReport, stored: UsageRow[int]) -> Ingested:
+    if stored.body_hash != adjustment.body_hash:
         raise RecordConflict(
             f"record id {adjustment.record_id!r} was already used with another body"
         )
@@ -128,25 +128,32 @@ def _subsidies_returned(session: Session, layers: list[_Layer], refund_fen: int)
     """How much subsidy this refund gives back, layer by layer. Refused when the refund is
     more than the fee left after earlier refunds."""
     record = layers[0].row
-    refunded, _ = repository.adjusted_so_far(session, record["id"])
-    fee_left = record["fee_fen"] - refunded
+    refunded, _ = repository.adjusted_so_far(session, record.id)
+    fee_left = record.fee_fen - refunded
     if refund_fen > fee_left:
         raise RefundExceedsFee(
-            f"record {record['record_id']!r} has {fen_to_yuan(fee_left)} yuan of fee left "
+            f"record {record.record_id!r} has {fen_to_yuan(fee_left)} yuan of fee left "
             f"to refund; asked {fen_to_yuan(refund_fen)}"
         )
     priced = []
     for layer in layers:
         row = layer.row
         rate = 0
-        if row["subsidy_fen"]:
-            rate = repository.voucher_terms(session, row["voucher_id"], row["rule_version"]).rate_bp
-        priced.append(PricedLayer(rate or BASIS_POINTS, row["subsidy_fen"]))
+        if row.subsidy_fen:
+            rate = _terms(session, row).rate_bp
+        priced.append(PricedLayer(rate or BASIS_POINTS, row.subsidy_fen))
     return list(
         reversals_fen(
             priced,
-            ceiling_bp=record["ceiling_bp"] or BASIS_POINTS,
+            ceiling_bp=record.ceiling_bp or BASIS_POINTS,
             fee_left_fen=fee_left,
             refund_fen=refund_fen,
         )
     )
+
+
+def _terms(session: Session, row: UsageRow[int]) -> repository.VoucherTerms:
+    """The terms of the voucher a subsidised record drew on (a priced record names both its
+    voucher and its rule version)."""
+    assert row.voucher_id is not None and row.rule_version is not None
+    return repository.voucher_terms(session, row.voucher_id, row.rule_version)

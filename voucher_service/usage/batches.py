@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from voucher_service.domain.usage import UsageReport
 from voucher_service.errors import ErrorCode
 from voucher_service.usage import repository
-from voucher_service.usage.repository import Record
+from voucher_service.usage.rows import UsageRow
 from voucher_service.usage.service import PostingProvider, ingest_usage
 
 
@@ -41,7 +41,7 @@ class BatchItem:
     index: int
     record_id: str | None
     status: ItemStatus
-    record: Record | None = None
+    record: UsageRow[int] | None = None
     error_code: ErrorCode | None = None
     error: str | None = None
     top_up_fen: int = 0  # a stacked record's top-up layers, together
@@ -59,7 +59,7 @@ class BatchResult:
         """Subsidy on the records this request created, every program's (replays cost
         nothing new)."""
         return sum(
-            item.record["subsidy_fen"] + item.top_up_fen
+            item.record.subsidy_fen + item.top_up_fen
             for item in self.items
             if item.status is ItemStatus.CREATED and item.record is not None
         )
@@ -114,16 +114,16 @@ def ingest_batch(
 def _with_top_ups(session: Session, items: list[BatchItem]) -> list[BatchItem]:
     """Stacked records' top-up layers, in one query (none at all when nothing is stacked)."""
     stacked = {
-        item.record["id"]
+        item.record.id
         for item in items
-        if item.record is not None and item.record.get("ceiling_bp") is not None
+        if item.record is not None and item.record.ceiling_bp is not None
     }
     if not stacked:
         return items
     layers = repository.top_up_records(session, stacked)
     return [
-        replace(item, top_up_fen=sum(layer["subsidy_fen"] for layer in layers[item.record["id"]]))
-        if item.record is not None and item.record["id"] in layers
+        replace(item, top_up_fen=sum(layer.subsidy_fen for layer in layers[item.record.id]))
+        if item.record is not None and item.record.id in layers
         else item
         for item in items
     ]

@@ -41,12 +41,12 @@ def record_rows(described: list[RecordView], *, chinese: bool) -> list[list[Any]
     for view in described:
         row = view.row
         values = {
-            **row,
+            **row._asdict(),
             "adjusts_record_id": view.original_record_id or "",
-            "unit_price_yuan": fen_to_yuan(row["unit_price_fen"]),
-            "fee_yuan": fen_to_yuan(row["fee_fen"]),
-            "subsidy_yuan": fen_to_yuan(row["subsidy_fen"]),
-            "enterprise_share_yuan": fen_to_yuan(row["enterprise_share_fen"]),
+            "unit_price_yuan": fen_to_yuan(row.unit_price_fen),
+            "fee_yuan": fen_to_yuan(row.fee_fen),
+            "subsidy_yuan": fen_to_yuan(row.subsidy_fen),
+            "enterprise_share_yuan": fen_to_yuan(row.enterprise_share_fen),
         }
         rows.append(
             [

@@ -1,5 +1,6 @@
 """The queries of metering, in one style: SQLAlchemy Core over the tables (the hot path
-needs no ORM identity map), each returning plain rows or small dataclasses.
+needs no ORM identity map), each returning typed rows (``usage.rows.UsageRow``) or small
+dataclasses.
 
 Ingest reads the vouchers a batch names (with their holder, window and whether the posting
 provider holds a redemption), the rule versions of their programs, and the record ids
@@ -14,11 +15,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from operator import itemgetter
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row, namedtuple_row
+from psycopg.rows import args_row, namedtuple_row
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,8 +34,9 @@ from voucher_service.domain.rules import CapScope, Rules, Window
 from voucher_service.domain.usage import AdjustmentReport, Outcome, UsageReport, VoucherFacts
 from voucher_service.errors import ErrorCode, NotFound
 from voucher_service.ledger.service import NewRecord
-from voucher_service.pagination import PageParams, paginate_table, where_given
+from voucher_service.pagination import PageParams, paginate_rows, where_given
 from voucher_service.programs.service import to_rules
+from voucher_service.usage.rows import COLUMNS_WRITTEN, UsageRow
 
 RECORDS = table(UsageRecord)
 VOUCHERS = table(Voucher)
@@ -45,8 +46,8 @@ REDEMPTIONS = table(Redemption)
 RULES = table(RuleVersion)
 PROGRAMS = table(Program)
 TOP_UPS = table(TopUp)
-
-Record = dict[str, Any]  # a usage_record row, column by column
+# A usage record's columns in ``UsageRow``'s order, whatever order the table has them in.
+ROW_COLUMNS = tuple(RECORDS.c[name] for name in UsageRow._fields)
 
 
 class DuplicateRecordId(Exception):
@@ -214,7 +215,7 @@ def _rule_versions(session: Session, program_ids: set[int]) -> dict[int, tuple[R
     for rule in session.execute(
         select(RULES).where(RULES.c.program_id.in_(program_ids)).order_by(RULES.c.version)
     ):
-        versions[rule.program_id].append(to_rules(rule))
+        versions[rule.program_id].append(to_rules(rule))  # type: ignore[arg-type]  # its columns
     return defaultdict(tuple, {program: tuple(rules) for program, rules in versions.items()})
 
 
@@ -273,55 +274,58 @@ def top_up_vouchers(
     return found
 
 
-def top_up_records(session: Session, record_ids: set[int]) -> dict[int, list[Record]]:
+def top_up_records(session: Session, record_ids: set[int]) -> dict[int, list[UsageRow[int]]]:
     """The top-up layers of stacked usage records, by the usage record's id, in order."""
-    layers: dict[int, list[Record]] = defaultdict(list)
+    layers: dict[int, list[UsageRow[int]]] = defaultdict(list)
     if record_ids:
         for row in session.execute(
-            select(RECORDS)
+            select(*ROW_COLUMNS)
             .where(RECORDS.c.original_id.in_(record_ids), RECORDS.c.kind == RecordKind.TOP_UP)
             .order_by(RECORDS.c.stack_layer)
         ):
-            layers[row.original_id].append(dict(row._mapping))
+            layers[row.original_id].append(UsageRow._make(row))
     return layers
 
 
-_PG_STORED = """
-SELECT r.* FROM unnest(%(record_ids)s::text[]) AS wanted(record_id)
+_PG_STORED = f"""
+SELECT {", ".join(f"r.{name}" for name in UsageRow._fields)}
+  FROM unnest(%(record_ids)s::text[]) AS wanted(record_id)
   JOIN usage_record r ON r.provider_id = %(provider_id)s AND r.record_id = wanted.record_id
 """
 
 
 def stored_records(
     session: Session, provider_id: int, record_ids: Sequence[str]
-) -> dict[str, Record]:
+) -> dict[str, UsageRow[int]]:
     """This provider's records with these ids, by id. On PostgreSQL a join on the unnested
     ids: it keeps the unique index's plan even when the table's statistics are stale (an IN
     list of a thousand ids can turn into a scan of all the provider's records)."""
-    found: dict[str, Record] = {}
+    found: dict[str, UsageRow[int]] = {}
     pg = postgres_connection(session)
     if pg is not None:
-        with pg.cursor(row_factory=dict_row) as cursor:
+        with pg.cursor(row_factory=args_row(UsageRow)) as cursor:
             cursor.execute(_PG_STORED, {"provider_id": provider_id, "record_ids": list(record_ids)})
             for row in cursor:
-                found[row["record_id"]] = _in_utc(row)
+                found[row.record_id] = _in_utc(row)
         return found
     for chunk in chunks(record_ids):
         for row in session.execute(
-            select(RECORDS).where(
+            select(*ROW_COLUMNS).where(
                 RECORDS.c.provider_id == provider_id, RECORDS.c.record_id.in_(chunk)
             )
         ):
-            found[row.record_id] = dict(row._mapping)
+            found[row.record_id] = UsageRow._make(row)
     return found
 
 
-def _in_utc(row: Record) -> Record:
+def _in_utc(row: UsageRow[int]) -> UsageRow[int]:
     """Instants in UTC, as the tables' own type gives them (psycopg gives the session's
     time zone): a replay must read exactly like the first reply."""
-    for name in ("service_start", "service_end", "created_at"):
-        row[name] = row[name].astimezone(UTC)
-    return row
+    return row._replace(
+        service_start=row.service_start.astimezone(UTC),
+        service_end=row.service_end.astimezone(UTC),
+        created_at=row.created_at.astimezone(UTC),
+    )
 
 
 _USAGE, _REFUSED = RecordKind.USAGE.value, Outcome.REFUSED.value
@@ -333,56 +337,61 @@ def new_record(
     voucher: NamedVoucher | None,
     service_date: date,
     now: datetime,
-) -> Record:
+) -> UsageRow[None]:
     """The row of a new usage record, refused until it is priced."""
-    return {
-        "provider_id": provider_id,
-        "record_id": report.record_id,
-        "body_hash": report.body_hash,
-        "kind": _USAGE,
-        "original_id": None,
-        "voucher_id": voucher.id if voucher else None,
-        "enterprise_id": voucher.enterprise_id if voucher else None,
-        "enrolment_id": voucher.enrolment_id if voucher else None,
-        "cap_period": None,
-        "voucher_code": voucher.code if voucher else report.voucher_code or "",
-        "uscc": report.uscc,
-        "resource_kind": report.resource_kind,
-        "resource_model": report.resource_model,
-        "quantity": report.quantity_text,
-        "unit": report.unit,
-        "unit_price_fen": report.unit_price_fen,
-        "fee_fen": report.fee_fen,
-        "full_subsidy_fen": 0,
-        "subsidy_fen": 0,
-        "enterprise_share_fen": report.fee_fen,
-        "outcome": _REFUSED,
-        "reason": None,
-        "rule_version": None,
-        "ceiling_bp": None,
-        "stack_layer": None,
+    return UsageRow(
+        id=None,
+        provider_id=provider_id,
+        record_id=report.record_id,
+        body_hash=report.body_hash,
+        kind=_USAGE,
+        original_id=None,
+        voucher_id=voucher.id if voucher else None,
+        enterprise_id=voucher.enterprise_id if voucher else None,
+        enrolment_id=voucher.enrolment_id if voucher else None,
+        cap_period=None,
+        voucher_code=voucher.code if voucher else report.voucher_code or "",
+        uscc=report.uscc,
+        resource_kind=report.resource_kind,
+        resource_model=report.resource_model,
+        quantity=report.quantity_text,
+        unit=report.unit,
+        unit_price_fen=report.unit_price_fen,
+        fee_fen=report.fee_fen,
+        full_subsidy_fen=0,
+        subsidy_fen=0,
+        enterprise_share_fen=report.fee_fen,
+        outcome=_REFUSED,
+        reason=None,
+        rule_version=None,
+        ceiling_bp=None,
+        stack_layer=None,
         # In UTC, as the database gives them back: a replay must read exactly like the reply.
-        "service_start": report.service_start.astimezone(UTC),
-        "service_end": report.service_end.astimezone(UTC),
-        "service_date": service_date,
-        "attributes": (
+        service_start=report.service_start.astimezone(UTC),
+        service_end=report.service_end.astimezone(UTC),
+        service_date=service_date,
+        attributes=(
             json.dumps(report.attributes, ensure_ascii=False, sort_keys=True)
             if report.attributes
             else "{}"
         ),
-        "created_at": now,
-    }
+        created_at=now,
+    )
 
 
-RECORD_COLUMNS = tuple(c.name for c in RECORDS.columns if c.name != "id")
 _PG_CLAIM = (
-    f"INSERT INTO usage_record ({', '.join(RECORD_COLUMNS)}) "
-    f"VALUES ({', '.join(f'%(r_{name})s' for name in RECORD_COLUMNS)}) "
+    f"INSERT INTO usage_record ({', '.join(COLUMNS_WRITTEN)}) "
+    f"VALUES ({', '.join(f'%(r_{name})s' for name in COLUMNS_WRITTEN)}) "
     "ON CONFLICT (provider_id, record_id) DO NOTHING RETURNING id"
 )
 
 
-def claim(session: Session, row: Record) -> NewRecord:
+def _written(row: UsageRow[None]) -> dict[str, Any]:
+    """A new row's columns by name, as SQLAlchemy inserts them (no id: the database's)."""
+    return dict(zip(COLUMNS_WRITTEN, row[1:], strict=True))
+
+
+def claim(session: Session, row: UsageRow[None]) -> NewRecord:
     """One new record, to be stored with its subsidy (``ledger.record_with_subsidy``) unless
     its id is taken (ON CONFLICT DO NOTHING): nothing is written before the record claims
     its id, so a concurrent duplicate needs no undoing."""
@@ -392,56 +401,56 @@ def claim(session: Session, row: Record) -> NewRecord:
             dialect_insert(session, RECORDS)
             .on_conflict_do_nothing(index_elements=["provider_id", "record_id"])
             .returning(RECORDS.c.id),
-            row,
+            _written(row),
         ).scalar()
         return None if claimed is None else int(claimed)
 
-    params = {f"r_{name}": row[name] for name in RECORD_COLUMNS}
+    params = {f"r_{name}": value for name, value in zip(COLUMNS_WRITTEN, row[1:], strict=True)}
     return NewRecord(pg_insert=_PG_CLAIM, params=params, insert=insert)
 
 
 _PG_NEXT_IDS = (
     "SELECT nextval(pg_get_serial_sequence('usage_record', 'id')) FROM generate_series(1, %s)"
 )
-_PG_COPY_RECORDS = f"COPY usage_record (id, {', '.join(RECORD_COLUMNS)}) FROM STDIN"
-_COPIED = itemgetter("id", *RECORD_COLUMNS)
+# The columns in ``UsageRow``'s order: each row is written as it is.
+_PG_COPY_RECORDS = f"COPY usage_record ({', '.join(UsageRow._fields)}) FROM STDIN"
 
 
-def insert_records(session: Session, rows: list[Record]) -> None:
-    """Insert records, setting each row's ``id``; DuplicateRecordId if a concurrent request
-    stored one of their ids since the look-up. On PostgreSQL: ids from the sequence in one
-    query, then one COPY (the fastest way in; every constraint still checked)."""
+def insert_records(session: Session, rows: list[UsageRow[None]]) -> list[UsageRow[int]]:
+    """Insert records; the rows as stored, with their ids. DuplicateRecordId if a concurrent
+    request stored one of their ids since the look-up. On PostgreSQL: ids from the sequence
+    in one query, then one COPY (the fastest way in; every constraint still checked)."""
     pg = postgres_connection(session)
     if pg is not None:
         with pg.cursor() as cursor:
             cursor.execute(_PG_NEXT_IDS, (len(rows),))
-            for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
-                row["id"] = new_id
+            stored = [
+                row.with_id(new_id) for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True)
+            ]
             try:
                 with cursor.copy(_PG_COPY_RECORDS) as copy:
-                    for row in rows:
-                        copy.write_row(_COPIED(row))
+                    for row in stored:
+                        copy.write_row(row)
             except psycopg.errors.UniqueViolation as exc:
                 raise DuplicateRecordId from exc
-        return
+        return stored
     try:
         statement = RECORDS.insert().returning(RECORDS.c.id, RECORDS.c.record_id)
         # One row is one plain statement (with RETURNING, no separate id fetch).
-        result = session.execute(statement, rows[0] if len(rows) == 1 else rows)
+        written = [_written(row) for row in rows]
+        result = session.execute(statement, written[0] if len(rows) == 1 else written)
         ids_by_record = {record_id: id_ for id_, record_id in result}
-        for row in rows:
-            row["id"] = ids_by_record[row["record_id"]]
     except IntegrityError as exc:
         if "provider_id" in str(exc.orig) and "record_id" in str(exc.orig):
             raise DuplicateRecordId from exc
         raise
+    return [row.with_id(ids_by_record[row.record_id]) for row in rows]
 
 
-def insert_record(session: Session, row: Record) -> int:
-    """Insert one record (an adjustment, under its original's locks); its id."""
-    record_id = int(session.execute(RECORDS.insert().returning(RECORDS.c.id), row).scalar_one())
-    row["id"] = record_id
-    return record_id
+def insert_record(session: Session, row: UsageRow[None]) -> UsageRow[int]:
+    """Insert one record (an adjustment, under its original's locks); the row as stored."""
+    statement = RECORDS.insert().returning(RECORDS.c.id)
+    return row.with_id(int(session.execute(statement, _written(row)).scalar_one()))
 
 
 def adjusted_so_far(session: Session, original_id: int) -> tuple[int, int]:
@@ -467,10 +476,10 @@ class RecordFilter:
 
 def list_records(
     session: Session, params: PageParams, where: RecordFilter
-) -> tuple[list[Record], str | None]:
+) -> tuple[list[UsageRow[int]], str | None]:
     """Records matching ``where``, oldest first, one page at a time."""
     query = where_given(
-        select(RECORDS),
+        select(*ROW_COLUMNS),
         (RECORDS.c.provider_id, where.provider_id),
         (RECORDS.c.enterprise_id, where.enterprise_id),
         (RECORDS.c.voucher_code, where.voucher_code),
@@ -480,10 +489,11 @@ def list_records(
         query = query.where(RECORDS.c.service_date >= where.date_from)
     if where.date_to is not None:
         query = query.where(RECORDS.c.service_date <= where.date_to)
-    return paginate_table(session, query, RECORDS.c.id, params)
+    rows, cursor = paginate_rows(session, query, RECORDS.c.id, params, lambda row: row.id)
+    return [UsageRow._make(row) for row in rows], cursor
 
 
-def get_record(session: Session, provider_id: int, record_id: str) -> Record:
+def get_record(session: Session, provider_id: int, record_id: str) -> UsageRow[int]:
     """One of this provider's records, or NotFound."""
     found = stored_records(session, provider_id, [record_id]).get(record_id)
     if found is None:
@@ -491,9 +501,9 @@ def get_record(session: Session, provider_id: int, record_id: str) -> Record:
     return found
 
 
-def original_record_ids(session: Session, rows: list[Record]) -> dict[int, str]:
+def original_record_ids(session: Session, rows: list[UsageRow[int]]) -> dict[int, str]:
     """The provider's record ids of the originals that adjustments point at."""
-    ids = {row["original_id"] for row in rows if row["original_id"] is not None}
+    ids = {row.original_id for row in rows if row.original_id is not None}
     if not ids:
         return {}
     query = select(RECORDS.c.id, RECORDS.c.record_id).where(RECORDS.c.id.in_(ids))
@@ -518,25 +528,24 @@ def voucher_terms(session: Session, voucher_id: int, rule_version: int) -> Vouch
 
 
 def adjustment_record(
-    original: Record, adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
-) -> Record:
+    original: UsageRow[int], adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
+) -> UsageRow[None]:
     """The row of an adjustment: the original's references, with negative fee and subsidy."""
-    return {
-        **{k: v for k, v in original.items() if k not in ("id", "created_at")},
-        "record_id": adjustment.record_id,
-        "body_hash": adjustment.body_hash,
-        "kind": RecordKind.ADJUSTMENT.value,
-        "original_id": original["id"],
-        "quantity": "0",
-        "fee_fen": -adjustment.refund_fen,
-        "full_subsidy_fen": 0,
-        "subsidy_fen": -subsidy_returned_fen,
-        "enterprise_share_fen": -adjustment.refund_fen + subsidy_returned_fen,
-        "outcome": Outcome.ADJUSTED.value,
-        "reason": None,
-        "attributes": json.dumps({"reason": adjustment.reason}, ensure_ascii=False),
-        "created_at": now,
-    }
+    return original.unstored()._replace(
+        record_id=adjustment.record_id,
+        body_hash=adjustment.body_hash,
+        kind=RecordKind.ADJUSTMENT.value,
+        original_id=original.id,
+        quantity="0",
+        fee_fen=-adjustment.refund_fen,
+        full_subsidy_fen=0,
+        subsidy_fen=-subsidy_returned_fen,
+        enterprise_share_fen=-adjustment.refund_fen + subsidy_returned_fen,
+        outcome=Outcome.ADJUSTED.value,
+        reason=None,
+        attributes=json.dumps({"reason": adjustment.reason}, ensure_ascii=False),
+        created_at=now,
+    )
 
 
 RECORD_ID_LENGTH = 128
@@ -554,14 +563,13 @@ def layer_record_id(record_id: str, program_code: str) -> str:
 
 
 def layer_adjustment(
-    layer: Record, adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
-) -> Record:
+    layer: UsageRow[int], adjustment: AdjustmentReport, subsidy_returned_fen: int, now: datetime
+) -> UsageRow[None]:
     """A top-up layer's part of an adjustment: no fee (the usage record's adjustment carries
     the refund), the layer's subsidy given back, pointing at the layer."""
-    program_code = layer["record_id"].rsplit("+", 1)[1]
-    return {
-        **adjustment_record(layer, adjustment, subsidy_returned_fen, now),
-        "record_id": layer_record_id(adjustment.record_id, program_code),
-        "fee_fen": 0,
-        "enterprise_share_fen": subsidy_returned_fen,
-    }
+    program_code = layer.record_id.rsplit("+", 1)[1]
+    return adjustment_record(layer, adjustment, subsidy_returned_fen, now)._replace(
+        record_id=layer_record_id(adjustment.record_id, program_code),
+        fee_fen=0,
+        enterprise_share_fen=subsidy_returned_fen,
+    )

@@ -243,40 +243,40 @@ class UsageRecordOut(BaseModel):
         # re-validation, which matters for a 10,000-record batch.
         row = view.row
         return cls.model_construct(
-            record_id=row["record_id"],
-            kind=row["kind"],
+            record_id=row.record_id,
+            kind=row.kind,
             adjusts_record_id=view.original_record_id,
-            outcome=row["outcome"],
-            reason=row["reason"],
-            voucher_code=row["voucher_code"],
-            uscc=row["uscc"],
-            resource_kind=row["resource_kind"],
-            resource_model=row["resource_model"],
-            quantity=row["quantity"],
-            unit=row["unit"],
-            unit_price_yuan=row["unit_price_fen"],
-            fee_yuan=row["fee_fen"],
-            full_subsidy_yuan=row["full_subsidy_fen"],
-            subsidy_yuan=row["subsidy_fen"],
-            enterprise_share_yuan=row["enterprise_share_fen"],
+            outcome=row.outcome,
+            reason=row.reason,
+            voucher_code=row.voucher_code,
+            uscc=row.uscc,
+            resource_kind=row.resource_kind,
+            resource_model=row.resource_model,
+            quantity=row.quantity,
+            unit=row.unit,
+            unit_price_yuan=row.unit_price_fen,
+            fee_yuan=row.fee_fen,
+            full_subsidy_yuan=row.full_subsidy_fen,
+            subsidy_yuan=row.subsidy_fen,
+            enterprise_share_yuan=row.enterprise_share_fen,
             top_ups=[
                 TopUpOut.model_construct(
-                    record_id=layer["record_id"],
-                    voucher_code=layer["voucher_code"],
-                    outcome=layer["outcome"],
-                    reason=layer["reason"],
-                    subsidy_yuan=layer["subsidy_fen"],
-                    rule_version=layer["rule_version"],
+                    record_id=layer.record_id,
+                    voucher_code=layer.voucher_code,
+                    outcome=layer.outcome,
+                    reason=layer.reason,
+                    subsidy_yuan=layer.subsidy_fen,
+                    rule_version=layer.rule_version,
                 )
                 for layer in view.top_ups
             ],
             enterprise_pays_yuan=view.enterprise_pays_fen,
-            rule_version=row["rule_version"],
-            service_start=row["service_start"],
-            service_end=row["service_end"],
-            service_date=row["service_date"],
-            attributes=json.loads(row["attributes"]),
-            created_at=row["created_at"],
+            rule_version=row.rule_version,
+            service_start=row.service_start,
+            service_end=row.service_end,
+            service_date=row.service_date,
+            attributes=json.loads(row.attributes),
+            created_at=row.created_at,
         )
 
 
@@ -323,13 +323,13 @@ class BatchOut(BaseModel):
                     "index": item.index,
                     "record_id": item.record_id,
                     "status": item.status.value,
-                    "outcome": record["outcome"] if record else None,
-                    "reason": record["reason"] if record else None,
-                    "fee_yuan": yuan(record["fee_fen"]) if record else None,
-                    "subsidy_yuan": yuan(record["subsidy_fen"]) if record else None,
+                    "outcome": record.outcome if record else None,
+                    "reason": record.reason if record else None,
+                    "fee_yuan": yuan(record.fee_fen) if record else None,
+                    "subsidy_yuan": yuan(record.subsidy_fen) if record else None,
                     "top_up_yuan": yuan(item.top_up_fen) if record else None,
                     "enterprise_share_yuan": (
-                        yuan(record["enterprise_share_fen"]) if record else None
+                        yuan(record.enterprise_share_fen) if record else None
                     ),
                     "error": {"code": item.error_code.value, "message": item.error}
                     if item.error_code and item.error

@@ -44,7 +44,8 @@ from voucher_service.ledger.service import Draw
 from voucher_service.usage import repository
 from voucher_service.usage.layers import PendingDraw, price_record
 from voucher_service.usage.plans import Plan, plan_reports
-from voucher_service.usage.repository import DuplicateRecordId, Record
+from voucher_service.usage.repository import DuplicateRecordId
+from voucher_service.usage.rows import UsageRow
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Ingested:
     """The outcome for one report: the stored record, and whether this post was a replay."""
 
     record_id: str
-    record: Record | None
+    record: UsageRow[int] | None
     replayed: bool = False
     conflict: str | None = None
 
@@ -156,25 +157,24 @@ def _ingest(
         voucher_ids |= vouchers_of
     caps, vouchers = counters.lock(session, cap_keys, voucher_ids)
     stored = {} if claim else repository.stored_records(session, provider.id, list(first))
-    fresh = [(p, row) for p, row in zip(plans, rows, strict=True) if row["record_id"] not in stored]
+    fresh = [(p, row) for p, row in zip(plans, rows, strict=True) if row.record_id not in stored]
     priced = _price(fresh, caps, vouchers)
-    if priced.rows:
-        _store(session, provider, priced, claim=claim, now=now)
-    return _results(reports, first, stored, priced.rows)
+    created = _store(session, provider, priced, claim=claim, now=now) if priced.rows else []
+    return _results(reports, first, stored, created)
 
 
 @dataclass
 class _Priced:
     """New records priced: the usage records, the top-up layers of stacked ones (each with
-    the usage record it belongs to), and the draws to post."""
+    the record id of the usage record it belongs to), and the draws to post."""
 
-    rows: list[Record] = field(default_factory=list)
-    layers: list[tuple[Record, Record]] = field(default_factory=list)
+    rows: list[UsageRow[None]] = field(default_factory=list)
+    layers: list[tuple[str, UsageRow[None]]] = field(default_factory=list)
     draws: list[PendingDraw] = field(default_factory=list)
 
 
 def _price(
-    fresh: Sequence[tuple[Plan, Record]],
+    fresh: Sequence[tuple[Plan, UsageRow[None]]],
     caps: dict[CapKey, CapCounter],
     vouchers: dict[int, VoucherCounter],
 ) -> _Priced:
@@ -182,20 +182,20 @@ def _price(
     locked counters, which follow in memory."""
     priced = _Priced()
     for plan, row in fresh:
-        priced.rows.append(row)
-        layer_rows, draws = price_record(plan, row, caps, vouchers)
-        priced.layers += [(row, layer) for layer in layer_rows]
-        priced.draws += draws
+        record = price_record(plan, row, caps, vouchers)
+        priced.rows.append(record.row)
+        priced.layers += [(row.record_id, layer) for layer in record.layers]
+        priced.draws += record.draws
     return priced
 
 
 def _store(
     session: Session, provider: PostingProvider, priced: _Priced, *, claim: bool, now: datetime
-) -> None:
+) -> list[UsageRow[int]]:
     """Write the records, the ledger's postings and counter moves, and one audit entry for
-    the request: which records it priced, and what they cost the city. A single post claims
-    its id and does it all in one statement (``ledger.record_with_subsidy``); the layers of
-    a stacked one follow it."""
+    the request: which records it priced, and what they cost the city; the usage records as
+    stored. A single post claims its id and does it all in one statement
+    (``ledger.record_with_subsidy``); the layers of a stacked one follow it."""
     assert provider.id is not None
     rows = priced.rows
     audit = audit_log.entry(
@@ -204,58 +204,61 @@ def _store(
         "provider",
         provider.uscc,
         after={
-            "records": [row["record_id"] for row in rows],
-            "subsidy_fen": sum(draw.row["subsidy_fen"] for draw in priced.draws),
-            "refused": sum(1 for row in rows if row["outcome"] == Outcome.REFUSED),
+            "records": [row.record_id for row in rows],
+            "subsidy_fen": sum(draw.row.subsidy_fen for draw in priced.draws),
+            "refused": sum(1 for row in rows if row.outcome == Outcome.REFUSED),
         },
     )
     draws = priced.draws
     if claim:
         [row] = rows
         own = [d for d in draws if d.row is row]
-        draw = _draw(own[0], provider.id) if own else None
+        draw = _draw(own[0], provider.id, None) if own else None
         record_id = ledger.record_with_subsidy(
             session, repository.claim(session, row), draw, audit, now=now
         )
         if record_id is None:
             raise DuplicateRecordId
-        row["id"] = record_id
+        stored = [row.with_id(record_id)]
         draws = [d for d in draws if d.row is not row]
     else:
-        repository.insert_records(session, rows)
+        stored = repository.insert_records(session, rows)
         audit_log.write(session, audit)
+    ids = {row.record_id: row.id for row in stored}
     if priced.layers:
-        for usage, layer in priced.layers:
-            layer["original_id"] = usage["id"]
-        repository.insert_records(session, [layer for _, layer in priced.layers])
-    ledger.subsidise(session, [_draw(d, provider.id) for d in draws], now=now)
+        layers = [layer._replace(original_id=ids[usage]) for usage, layer in priced.layers]
+        ids |= {layer.record_id: layer.id for layer in repository.insert_records(session, layers)}
+    if draws:
+        posted = [_draw(d, provider.id, ids[d.row.record_id]) for d in draws]
+        ledger.subsidise(session, posted, now=now)
+    return stored
 
 
-def _draw(pending: PendingDraw, provider_id: int) -> Draw:
+def _draw(pending: PendingDraw, provider_id: int, usage_record_id: int | None) -> Draw:
     return Draw(
         voucher_id=pending.voucher.id,
         pool_id=pending.voucher.pool_id,
         provider_id=provider_id,
         cap_id=pending.cap_id,
-        amount_fen=pending.row["subsidy_fen"],
-        usage_record_id=pending.row.get("id"),
-        memo=pending.row["record_id"],
+        amount_fen=pending.row.subsidy_fen,
+        usage_record_id=usage_record_id,
+        memo=pending.row.record_id,
     )
 
 
 def _results(
     reports: Sequence[UsageReport],
     first: dict[str, int],
-    stored: dict[str, Record],
-    rows: list[Record],
+    stored: dict[str, UsageRow[int]],
+    rows: list[UsageRow[int]],
 ) -> list[Ingested]:
     """One result per report, in order: the first of each id created (or replayed, if it
     was stored before), later copies replayed, another body under a stored id a conflict."""
-    records = {**stored, **{row["record_id"]: row for row in rows}}
+    records = {**stored, **{row.record_id: row for row in rows}}
     results: list[Ingested] = []
     for index, report in enumerate(reports):
         record = records[report.record_id]
-        if record["body_hash"] != report.body_hash:
+        if record.body_hash != report.body_hash:
             message = f"record id {report.record_id!r} was already used with another body"
             results.append(Ingested(report.record_id, None, conflict=message))
             continue

@@ -100,38 +100,13 @@ def issue_voucher(
     pool = get_pool(session, program, year)
     if program.requires_selection:
         _check_selected(session, enterprise, program, year)
-    start = valid_from or max(today, date(year, 1, 1), program.valid_from)
-    if start.year != year:
-        raise InvalidInput(
-            f"a voucher from the {year} pool must start in {year}, not on {start}",
-            code=ErrorCode.INVALID_PERIOD,
-        )
+    start = _first_valid_day(program, year, today, valid_from)
     rules = rules_in_force(session, program, start)
     enrolment = _locked_enrolment(session, enterprise, program, start, rules)
     window = Window(enrolment.window_start, enrolment.window_end)
     end = _last_valid_day(enterprise, program, year, window, start, today, valid_to)
     _check_cap(session, enterprise, program, enrolment, window, rules, start, face_value_fen)
-    voucher = Voucher(
-        code=new_voucher_code(),
-        pool_id=pool.id,
-        program_id=program.id,
-        enterprise_id=enterprise.id,
-        enrolment_id=enrolment.id,
-        face_value_fen=face_value_fen,
-        balance_fen=face_value_fen,
-        subsidised_fen=0,
-        released_fen=0,
-        valid_from=start,
-        valid_to=end,
-    )
-    if not ledger.issue_voucher(
-        session, voucher, memo=f"issue {voucher.code} to {enterprise.uscc}"
-    ):
-        session.refresh(pool)
-        raise PoolInsufficient(
-            f"the {program.code} {year} pool has {fen_to_yuan(pool.available_fen)} yuan "
-            f"available; asked {fen_to_yuan(face_value_fen)}"
-        )
+    voucher = _reserve(session, pool, program, enterprise, enrolment, face_value_fen, (start, end))
     audit.record(
         session,
         "voucher.issue",
@@ -146,6 +121,52 @@ def issue_voucher(
             "valid_to": end,
         },
     )
+    return voucher
+
+
+def _first_valid_day(program: Program, year: int, today: date, valid_from: date | None) -> date:
+    """The voucher's first valid day: as asked, or today (or the year's or the program's
+    start, if later); within ``year`` either way."""
+    start = valid_from or max(today, date(year, 1, 1), program.valid_from)
+    if start.year != year:
+        raise InvalidInput(
+            f"a voucher from the {year} pool must start in {year}, not on {start}",
+            code=ErrorCode.INVALID_PERIOD,
+        )
+    return start
+
+
+def _reserve(
+    session: Session,
+    pool: Pool,
+    program: Program,
+    enterprise: Enterprise,
+    enrolment: Enrolment,
+    face_value_fen: int,
+    validity: tuple[date, date],
+) -> Voucher:
+    """The voucher, from the ledger: its face value reserved from the pool and held whole;
+    PoolInsufficient, with nothing written, when the pool lacks it."""
+    assert enterprise.id is not None and enrolment.id is not None
+    code = new_voucher_code()
+    valid_from, valid_to = validity
+    voucher = ledger.issue_voucher(
+        session,
+        pool,
+        code=code,
+        enterprise_id=enterprise.id,
+        enrolment_id=enrolment.id,
+        face_value_fen=face_value_fen,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        memo=f"issue {code} to {enterprise.uscc}",
+    )
+    if voucher is None:
+        session.refresh(pool)
+        raise PoolInsufficient(
+            f"the {program.code} {pool.year} pool has {fen_to_yuan(pool.available_fen)} yuan "
+            f"available; asked {fen_to_yuan(face_value_fen)}"
+        )
     return voucher
 
 

@@ -90,16 +90,16 @@ def filters(
 
 def row(view: RecordView, t: Translator, provider_names: dict[int, str]) -> dict[str, Any]:
     record = view.row
-    unit = t(f"usage.unit.{record['unit']}")
+    unit = t(f"usage.unit.{record.unit}")
     return {
-        **record,
-        "provider": provider_names.get(record["provider_id"], ""),
-        "resource": f"{record['resource_model']} × {record['quantity']} {unit}",
-        "top_up_fen": sum(layer["subsidy_fen"] for layer in view.top_ups) if view.top_ups else None,
+        **record._asdict(),
+        "provider": provider_names.get(record.provider_id, ""),
+        "resource": f"{record.resource_model} × {record.quantity} {unit}",
+        "top_up_fen": sum(layer.subsidy_fen for layer in view.top_ups) if view.top_ups else None,
         # A district's layer has no fee of its own: what the enterprise pays is on the record
         # it belongs to (the API's figure for the layer alone is its subsidy, negated).
         "enterprise_pays_fen": None
-        if record["kind"] == RecordKind.TOP_UP
+        if record.kind == RecordKind.TOP_UP
         else view.enterprise_pays_fen,
     }
 
