@@ -25,6 +25,7 @@ traceback (``user_mistake``).
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -40,6 +41,31 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
 )
+
+
+def _say_version(asked: bool) -> None:
+    if asked:
+        from voucher_service import __version__
+
+        print(f"voucher-service {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_say_version,
+            is_eager=True,
+            help="Say the version (CHANGELOG.md tells what each one changed) and stop.",
+        ),
+    ] = False,
+) -> None:
+    """Options of the command line itself, before a command."""
+
+
 for area in (server, people, books, measure):
     app.add_typer(area.app)
 app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
