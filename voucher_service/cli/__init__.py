@@ -30,7 +30,7 @@ from typing import Annotated
 import typer
 
 from voucher_service.cli import audit, books, measure, people, server, settle, witness
-from voucher_service.cli.common import BOOKS
+from voucher_service.cli.common import BOOKS, missing_database_directory
 
 app = typer.Typer(
     name="voucher-service",
@@ -111,6 +111,9 @@ def user_mistake(error: Exception) -> tuple[str, int] | None:
         return f"the database URL names a driver this service has not ({first}): {url_fix}", 2
     if isinstance(error, exc.DBAPIError):
         text = str(error.orig or error).lower()
+        if "unable to open database file" in text:
+            missing = missing_database_directory()
+            return missing or "the SQLite database cannot be opened: check its permissions", 3
         if "no such table" in text or ("relation" in text and "does not exist" in text):
             return "the database has no tables yet: run `voucher-service migrate` first", 3
         if isinstance(error, exc.OperationalError | exc.InterfaceError):
