@@ -12,6 +12,7 @@ benchmarks are given the same bad URL as their server."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from collections.abc import Iterator
@@ -31,10 +32,13 @@ def options(command: Any) -> set[str]:
     return {name for param in command.params for name in param.opts}
 
 
-def arguments(words: list[str], command: Any, *, out: Path, url: str) -> list[str]:
+def arguments(
+    words: list[str], command: Any, *, out: Path, url: str, named: dict[str, str] | None = None
+) -> list[str]:
     """A command line the parser accepts: each required option with a value (its minimum, or
     "1", which reads as a number, a string and a relative path alike), ``--out`` the file
-    given, a benchmark's server the database given, and passwords read from standard input."""
+    given, a benchmark's server the database given, and passwords read from standard input;
+    or the value ``named`` gives for the option."""
     line = list(words)
     for param in command.params:
         name = param.opts[0]
@@ -45,7 +49,7 @@ def arguments(words: list[str], command: Any, *, out: Path, url: str) -> list[st
         elif name.endswith("-stdin"):
             line.append(name)
         elif param.required:
-            line += [name, str(getattr(param, "min", None) or 1)]
+            line += [name, (named or {}).get(name) or str(getattr(param, "min", None) or 1)]
     assert usage_error(line) is None, line
     return line
 
@@ -157,24 +161,81 @@ def test_the_commands_of_the_books_say_what_to_do_about_the_database(
             assert run(words, url, monkeypatch, capsys)[0] == code, (words, url)
 
 
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A database with the demo's books and a closed month (statement 1), and a checkpoint
+    key, shared by the module: a command with a file to write gets that far. Yields its URL
+    and the values that name what it holds."""
+    from argon2 import PasswordHasher
+
+    from tests.databases import fresh_database
+    from tests.factories import demo_keys
+    from voucher_service.accounts import passwords
+
+    where = tmp_path_factory.mktemp("books")
+    with fresh_database(where) as url, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+        patch.setenv("VOUCHER_DATABASE_URL", url)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["demo", "--today", "2026-06-15"]) == 0
+            admin = demo_keys(printed.getvalue())["ADMIN_KEY"]
+            assert main(["settle", "close", "--period", "2026-05", "--as", admin]) == 0
+            assert main(["audit", "keygen", "--out", str(where / "checkpoint.key")]) == 0
+        get_engine().dispose()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        named = {"--program": "WH-AI-M2", "--year": "2026", "--statement": "1", "--seed": "7"}
+        yield url, named | {"VOUCHER_CHECKPOINT_KEY": str(where / "checkpoint.key")}
+
+
 @pytest.mark.parametrize(("words", "command"), WITH_OUT, ids=ids(WITH_OUT))
-@pytest.mark.parametrize("out", ["a-file/under-a-file.csv", "no-directory/out.csv", "out.wrong"])
-def test_an_output_file_it_cannot_write_or_names_wrongly(
+@pytest.mark.parametrize("out", ["a-file/under-a-file.csv", "no-directory/out.csv"])
+def test_an_output_file_it_cannot_write(
     words: list[str],
     command: Any,
     out: str,
     place: Path,
-    cli_database: str,
+    books: tuple[str, dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """On a migrated database: a path under a file or in a missing directory (root may
-    write anywhere else), or an extension the command does not write."""
+    """A path under a file, or in a directory that does not exist (root may write anywhere
+    else): exit 1, naming the file, and nothing made."""
+    url, named = books
+    monkeypatch.setenv("VOUCHER_CHECKPOINT_KEY", named["VOUCHER_CHECKPOINT_KEY"])
     (place / "a-file").write_text("a file, not a directory\n")
-    args = arguments(words, command, out=Path(out), url=cli_database)
-    code, line = run(args, cli_database, monkeypatch, capsys)
-    if out != "out.wrong":
-        assert not (place / out).exists()
+    args = arguments(words, command, out=Path(out), url=url, named=named)
+    code, line = run(args, url, monkeypatch, capsys)
+    assert code == 1 and out in line, (args, line)
+    assert not (place / out).exists() and not (place / "no-directory").exists()
+
+
+@pytest.mark.parametrize(("words", "command"), WITH_OUT, ids=ids(WITH_OUT))
+def test_an_output_file_named_for_no_format(
+    words: list[str],
+    command: Any,
+    place: Path,
+    books: tuple[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An extension that is none of the command's formats: the command says so (exit 2)
+    and writes nothing, or its help says which format any other name gets (a key or a
+    checkpoint has no format to choose)."""
+    url, named = books
+    monkeypatch.setenv("VOUCHER_CHECKPOINT_KEY", named["VOUCHER_CHECKPOINT_KEY"])
+    args = arguments(words, command, out=Path("out.wrong"), url=url, named=named)
+    code, line = run(args, url, monkeypatch, capsys)
+    out_help = next(param.help for param in command.params if param.opts[0] == "--out")
+    if code == 2:
+        assert "out.wrong" in line and not (place / "out.wrong").exists(), line
+    else:
+        assert code == 0 and (place / "out.wrong").exists(), (args, line)
+        names_formats = any(kind in out_help for kind in (".csv", ".xlsx", ".json"))
+        assert not names_formats or "any other name" in out_help, out_help
 
 
 @pytest.mark.parametrize(
