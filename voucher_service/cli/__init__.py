@@ -18,7 +18,8 @@ Import what the command needs inside the function, so that ``--help`` stays fast
 Exit codes: 0 success; 1 the command failed (verify found violations, the service refused:
 the message names the error code); 2 a usage error (unknown option, bad value, a --today
 after today without --force, a database URL that is not one); 3 the database cannot be
-reached or has no tables. A user's mistake is said in one line with its fix, never a
+reached, has no tables, or is a SQLite file in a directory that does not exist (only
+``migrate`` makes it). A user's mistake is said in one line with its fix, never a
 traceback (``user_mistake``).
 """
 
