@@ -65,6 +65,18 @@ def locked() -> dict[str, tuple[Version, list[str]]]:
     return pins
 
 
+def locked_for_pyproject() -> set[str]:
+    """The packages the lock says it holds because pyproject.toml names them (``# via
+    voucher-service (pyproject.toml)``, alone or among others)."""
+    direct, package = set(), None
+    for line in LOCK.read_text().splitlines():
+        if re.match(r"^[A-Za-z0-9]", line):
+            package = canonicalize_name(re.split(r"[=;\s]", line, maxsplit=1)[0])
+        elif "voucher-service (pyproject.toml)" in line and package is not None:
+            direct.add(package)
+    return direct
+
+
 def runtime_dependencies() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return [Requirement(text) for text in project["dependencies"]]
@@ -81,6 +93,11 @@ def test_the_lock_pins_every_runtime_dependency_within_its_bounds() -> None:
             f"requirements.lock pins {requirement.name} {version}, outside pyproject.toml's "
             f"{requirement.specifier}: run `make lock`"
         )
+
+
+def test_the_lock_holds_no_dependency_pyproject_toml_dropped() -> None:
+    named = {canonicalize_name(requirement.name) for requirement in runtime_dependencies()}
+    assert locked_for_pyproject() == named, "run `make lock`"
 
 
 def test_the_lock_pins_every_package_with_hashes_and_no_dev_tool() -> None:
