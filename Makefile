@@ -13,7 +13,12 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-.PHONY: install run test test-fast test-sqlite test-postgres lint format clean vendor-assets screenshots
+.PHONY: help install run test test-fast test-sqlite test-postgres lint format lock clean \
+	vendor-assets screenshots
+
+# Each target with a `##` note after it is listed, with that note, by `make help`.
+help:  ## list the targets, one line each
+	@awk -F':.*##[ ]*' '/^[a-z][a-z-]*:.*##/ {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The service with its dev tools, and beside it (editable) the tooling (tools/: benchmarks,
 # local cluster, scratch databases) and the provider client (clients/python/): neither is
@@ -25,44 +30,53 @@ $(STAMP): pyproject.toml tools/pyproject.toml clients/python/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./tools -e ./clients/python
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP)  ## make the virtualenv .venv and install the service with its dev tools
 
-run: install
+run: install  ## install, migrate, load the demo data (SQLite), then serve on :8000
 	$(BIN)/voucher-service migrate
 	$(BIN)/voucher-service demo
 	$(BIN)/voucher-service serve
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 
-test-fast: install
+test-fast: install  ## the unit and API tests on SQLite (no slow or browser tests)
 	env -u TEST_DATABASE_URL $(PYTEST) -m "not slow and not browser"
 
-test-sqlite: install
+test-sqlite: install  ## the whole suite on SQLite
 	env -u TEST_DATABASE_URL $(PYTEST)
 
-test-postgres: install
+test-postgres: install  ## the whole suite on TEST_DATABASE_URL's PostgreSQL (skipped when unset)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		$(PYTEST); \
 	else \
 		echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
 	fi
 
-lint: install
+lint: install  ## ruff check, ruff format --check and mypy (what CI runs)
 	$(BIN)/ruff check voucher_service tools clients tests migrations
 	$(BIN)/ruff format --check voucher_service tools clients tests migrations
 	$(BIN)/mypy voucher_service tools/voucher_tools clients/python/voucher_client
 
-format: install
+format: install  ## fix what ruff can: imports, lint fixes, formatting
 	$(BIN)/ruff check --fix voucher_service tools clients tests migrations
 	$(BIN)/ruff format voucher_service tools clients tests migrations
 
+# The image's dependencies, pinned with their hashes (the Dockerfile installs them with
+# --require-hashes): pyproject.toml's runtime dependencies resolved for the image's Python,
+# for every platform. Run it after changing a dependency, and commit requirements.lock.
+UV_VERSION ?= 0.13.10
+lock: install  ## regenerate requirements.lock (hashes) from pyproject.toml's dependencies
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.12 \
+		--generate-hashes --custom-compile-command 'make lock' -o requirements.lock
+
 # Retake the console's screenshots in docs/images/ (browser tests against the real service).
-screenshots: install
+screenshots: install  ## retake the console's screenshots in docs/images/
 	CONSOLE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -m browser tests/console/
 
 # Re-fetch the console's pinned browser assets (htmx, ECharts, Swagger UI, ReDoc) from npm.
-vendor-assets:
+vendor-assets:  ## re-fetch the console's pinned browser assets from npm
 	scripts/vendor-assets.sh
 
-clean:
+clean:  ## remove the virtualenv, var/ and the tools' caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

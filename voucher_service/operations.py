@@ -47,6 +47,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.orm import Session
 
+from voucher_service import __version__
 from voucher_service.config import get_settings
 from voucher_service.db.migrate import schema_state
 from voucher_service.monitoring.collector import LedgerCollector, PoolCollector
@@ -126,7 +127,7 @@ async def readyz(request: Request) -> Response:
         return _not_ready("the database could not be reached")
     if behind:
         return _not_ready(f"schema at {current}, needs {sorted(behind)}")
-    return JSONResponse({"status": "ready", "schema": current})
+    return JSONResponse({"status": "ready", "schema": current, "version": __version__})
 
 
 def _schema(sessions: Sessions) -> tuple[str | None, set[str]]:
@@ -135,7 +136,9 @@ def _schema(sessions: Sessions) -> tuple[str | None, set[str]]:
 
 
 def _not_ready(reason: str) -> JSONResponse:
-    return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
+    return JSONResponse(
+        {"status": "not ready", "reason": reason, "version": __version__}, status_code=503
+    )
 
 
 @router.get("/metrics", include_in_schema=False)

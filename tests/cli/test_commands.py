@@ -300,3 +300,30 @@ def test_the_evaluation_and_an_audit_sample_are_written_where_asked(
     assert "5 of" in capsys.readouterr().out
     assert first.read_bytes() == second.read_bytes()  # the same seed draws the same records
     assert main(["evaluate", "--program", "NO-SUCH", "--year", "2026", "--out", str(report)]) == 1
+
+
+def test_the_demo_on_a_later_day_needs_force(cli_database: str, capsys: Capture) -> None:
+    """Its --today says so, as every --today does: a later date only with --force."""
+    assert main(["demo", "--today", "2026-07-01"]) == 2
+    said = capsys.readouterr().err
+    assert "As of 2026-07-01, this would load the demo data with" in said
+    assert "Run it again with --force" in said
+    with transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Voucher)) == 0
+    assert main(["demo", "--today", "2026-07-01", "--force"]) == 0
+    assert "loaded program" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("role", ["bureau", "bureau_admin", "bureau_reviewer", "auditor"])
+def test_a_key_without_a_company_refuses_a_credit_code(
+    role: str, cli_database: str, capsys: Capture
+) -> None:
+    """--uscc names an enterprise's or a provider's key holder: for any other role it was
+    ignored silently; now it is a usage error and no key is made."""
+    args = ["create-key", "--role", role, "--uscc", "91420100MA4K00100E"]
+    assert main(args) == 2
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err.startswith("error: --uscc is for the enterprise and provider roles")
+    with transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0

@@ -37,6 +37,7 @@ def run(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
         ("mysql://someone@127.0.0.1/vouchers", 2, "names a driver this service has not"),
         ("postgresql://postgres@127.0.0.1:1/nothing", 3, "the database cannot be reached"),
         ("sqlite:///{tmp}/never-migrated.db", 3, "run `voucher-service migrate` first"),
+        ("sqlite:///{tmp}/no-such-directory/v.db", 3, "run `voucher-service migrate` first"),
     ],
 )
 def test_a_wrong_database_is_one_line_with_its_fix(

@@ -42,3 +42,12 @@ def test_every_link_of_the_guide_leads_somewhere() -> None:
             continue
         assert page == "" or (GUIDE.parent / page).exists(), link
         assert page != "" or anchor in anchors, link
+
+
+def test_the_guide_quotes_no_head_revision_that_would_go_stale() -> None:
+    """It says how to see the head (``alembic heads``) instead of a number that a new
+    migration makes wrong, and points at the changelog for the release notes."""
+    text = GUIDE.read_text()
+    assert re.findall(r"\b\d{4}[a-z]?\b[^\n]*\(head\)", text) == []
+    assert "alembic heads" in text
+    assert "(../CHANGELOG.md)" in text

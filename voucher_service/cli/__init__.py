@@ -18,18 +18,20 @@ Import what the command needs inside the function, so that ``--help`` stays fast
 Exit codes: 0 success; 1 the command failed (verify found violations, the service refused:
 the message names the error code); 2 a usage error (unknown option, bad value, a --today
 after today without --force, a database URL that is not one); 3 the database cannot be
-reached or has no tables. A user's mistake is said in one line with its fix, never a
+reached, has no tables, or is a SQLite file in a directory that does not exist (only
+``migrate`` makes it). A user's mistake is said in one line with its fix, never a
 traceback (``user_mistake``).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
 from voucher_service.cli import audit, books, measure, people, server, settle, witness
-from voucher_service.cli.common import BOOKS
+from voucher_service.cli.common import BOOKS, missing_database_directory
 
 app = typer.Typer(
     name="voucher-service",
@@ -40,6 +42,31 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
 )
+
+
+def _say_version(asked: bool) -> None:
+    if asked:
+        from voucher_service import __version__
+
+        print(f"voucher-service {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_say_version,
+            is_eager=True,
+            help="Say the version (CHANGELOG.md tells what each one changed) and stop.",
+        ),
+    ] = False,
+) -> None:
+    """Options of the command line itself, before a command."""
+
+
 for area in (server, people, books, measure):
     app.add_typer(area.app)
 app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
@@ -85,6 +112,9 @@ def user_mistake(error: Exception) -> tuple[str, int] | None:
         return f"the database URL names a driver this service has not ({first}): {url_fix}", 2
     if isinstance(error, exc.DBAPIError):
         text = str(error.orig or error).lower()
+        if "unable to open database file" in text:
+            missing = missing_database_directory()
+            return missing or "the SQLite database cannot be opened: check its permissions", 3
         if "no such table" in text or ("relation" in text and "does not exist" in text):
             return "the database has no tables yet: run `voucher-service migrate` first", 3
         if isinstance(error, exc.OperationalError | exc.InterfaceError):

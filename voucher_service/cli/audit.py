@@ -57,31 +57,36 @@ def keygen(
     try:
         made = generate_key_pair(out_path)
         public = load_public_key(public_path(out_path))
-    except (KeyFileError, OSError) as error:
+    except KeyFileError as error:
         raise fail(str(error)) from error
+    except OSError as error:
+        raise fail(f"cannot write {error.filename or out_path}: {error.strerror}") from error
     out.print(f"{made}: private key {out_path}, public key {public_path(out_path)}", markup=False)
     vkey = Verifier(get_settings().checkpoint_origin, public).vkey()
     out.print(f"the log's verifier key, for the witness: {vkey}", markup=False)
 
 
+CheckpointsOut = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="The directory of checkpoints (each new one names the newest there), or a "
+        "file to write a lone checkpoint to.",
+    ),
+]
+PrivateKey = Annotated[
+    Path | None,
+    typer.Option(help="The private key.", show_default="VOUCHER_CHECKPOINT_KEY"),
+]
+Every = Annotated[
+    float,
+    typer.Option(min=0, help="Seconds between checkpoints (0: take one and stop)."),
+]
+
+
 @app.command()
 def checkpoint(
-    out_path: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="The directory of checkpoints (each new one names the newest there), or a "
-            "file to write a lone checkpoint to.",
-        ),
-    ] = Path("."),
-    key: Annotated[
-        Path | None,
-        typer.Option(help="The private key.", show_default="VOUCHER_CHECKPOINT_KEY"),
-    ] = None,
-    every: Annotated[
-        float,
-        typer.Option(min=0, help="Seconds between checkpoints (0: take one and stop)."),
-    ] = 0,
+    out_path: CheckpointsOut = Path("."), key: PrivateKey = None, every: Every = 0
 ) -> None:
     """Write a signed checkpoint of the audit chain's head and of the ledger's postings and
     usage records, naming the one before it, and have the witness cosign it.
@@ -96,6 +101,25 @@ def checkpoint(
     evidence only where its administrators cannot reach."""
     import time
 
+    path = key or get_settings().checkpoint_key
+    if path is None:
+        raise fail("no checkpoint key: give --key or set VOUCHER_CHECKPOINT_KEY", code=2)
+    site = _witness_site()
+    while True:
+        ended = _take_checkpoint(out_path, path, site)
+        # Repeating (a container's loop), a failure is said and the next round tries again:
+        # an uncosigned checkpoint is sent to the witness again then.
+        if not every:
+            if ended is not None:
+                raise ended
+            return
+        time.sleep(every)
+
+
+def _take_checkpoint(out_path: Path, key: Path, site: WitnessSite | None) -> typer.Exit | None:
+    """One round: write the checkpoint and have it cosigned, saying what was done on standard
+    output; or say why not on standard error and return the exit that ends the command (if
+    it takes only this one)."""
     from voucher_service.audit import commands
     from voucher_service.audit.checkpoint import CheckpointError
     from voucher_service.audit.signing import KeyFileError, load_private_key
@@ -103,43 +127,29 @@ def checkpoint(
     from voucher_service.db.session import transaction
     from voucher_service.db.types import utcnow
 
-    settings = get_settings()
-    path = key or settings.checkpoint_key
-    if path is None:
-        raise fail("no checkpoint key: give --key or set VOUCHER_CHECKPOINT_KEY", code=2)
-    site = _witness_site()
-    while True:
-        try:
-            run = commands.take_checkpoint(
-                transaction,
-                out_path,
-                load_private_key(path),
-                origin=settings.checkpoint_origin,
-                now=utcnow(),
-                site=site,
-            )
-        except commands.Refused as refused:
-            for line in refused.problems:
-                err.print(f"VIOLATION {line}", markup=False)
-            said = f"the audit chain or the books {refused}: no new checkpoint"
-            run, ended = None, fail(said)
-        except (CheckpointError, KeyFileError, WitnessError) as error:
-            run, ended = None, fail(str(error))
-        except OSError as error:
-            run, ended = None, fail(f"cannot write {out_path}: {error.strerror}")
-        if run is not None:
-            said = run.stored.checkpoint.label
-            out.print(f"checkpoint {run.written}: audit chain at {said}, signed", markup=False)
-            for cosigned in run.cosigned:
-                out.print(f"cosigned by the witness: {cosigned.name}", markup=False)
-            out.file.flush()
-        # Repeating (a container's loop), a failure is said and the next round tries again:
-        # an uncosigned checkpoint is sent to the witness again then.
-        if not every:
-            if run is None:
-                raise ended
-            return
-        time.sleep(every)
+    try:
+        run = commands.take_checkpoint(
+            transaction,
+            out_path,
+            load_private_key(key),
+            origin=get_settings().checkpoint_origin,
+            now=utcnow(),
+            site=site,
+        )
+    except commands.Refused as refused:
+        for line in refused.problems:
+            err.print(f"VIOLATION {line}", markup=False)
+        return fail(f"the audit chain or the books {refused}: no new checkpoint")
+    except (CheckpointError, KeyFileError, WitnessError) as error:
+        return fail(str(error))
+    except OSError as error:
+        return fail(f"cannot write {out_path}: {error.strerror}")
+    said = run.stored.checkpoint.label
+    out.print(f"checkpoint {run.written}: audit chain at {said}, signed", markup=False)
+    for cosigned in run.cosigned:
+        out.print(f"cosigned by the witness: {cosigned.name}", markup=False)
+    out.file.flush()
+    return None
 
 
 def _witness_site() -> WitnessSite | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -27,45 +28,65 @@ from voucher_service.money import fen_to_yuan
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from voucher_service.audit.checkpoint import Stored, Trust
+    from voucher_service.audit.signing import Verifier
+
 app = typer.Typer()
+
+
+Checkpoints = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="PATH",
+        help="A directory of signed checkpoints (`audit checkpoint`), every one walked "
+        "in chain order, or one checkpoint file; may be given more than once.",
+    ),
+]
+PublicKey = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="The key checkpoints are signed with.",
+        show_default="VOUCHER_CHECKPOINT_PUBLIC_KEY, else that of VOUCHER_CHECKPOINT_KEY",
+    ),
+]
+WitnessKey = Annotated[
+    str | None,
+    typer.Option(
+        metavar="VKEY",
+        help="The witness's verifier key: every checkpoint must carry its cosignature.",
+        show_default="VOUCHER_WITNESS_VKEY, none",
+    ),
+]
+WitnessSource = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL|DIR",
+        help="Where the witness answers (or its directory): the newest checkpoint must "
+        "be the latest it cosigned.",
+        show_default="VOUCHER_WITNESS_URL, none",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What verify compares the books with besides the ledger: the checkpoints (if any), the
+    trust that checks them (the log's key and the witness's), and where the witness answers."""
+
+    checkpoints: list[Path]
+    trust: Trust | None
+    cosigner: Verifier | None
+    witness_source: str
 
 
 @app.command(rich_help_panel=BOOKS)
 def verify(
-    checkpoints: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--checkpoint",
-            metavar="PATH",
-            help="A directory of signed checkpoints (`audit checkpoint`), every one walked "
-            "in chain order, or one checkpoint file; may be given more than once.",
-        ),
-    ] = None,
-    public_key: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="The key checkpoints are signed with.",
-            show_default="VOUCHER_CHECKPOINT_PUBLIC_KEY, else that of VOUCHER_CHECKPOINT_KEY",
-        ),
-    ] = None,
-    witness_key: Annotated[
-        str | None,
-        typer.Option(
-            metavar="VKEY",
-            help="The witness's verifier key: every checkpoint must carry its cosignature.",
-            show_default="VOUCHER_WITNESS_VKEY, none",
-        ),
-    ] = None,
-    witness: Annotated[
-        str | None,
-        typer.Option(
-            metavar="URL|DIR",
-            help="Where the witness answers (or its directory): the newest checkpoint must "
-            "be the latest it cosigned.",
-            show_default="VOUCHER_WITNESS_URL, none",
-        ),
-    ] = None,
+    checkpoints: Checkpoints = None,
+    public_key: PublicKey = None,
+    witness_key: WitnessKey = None,
+    witness: WitnessSource = None,
 ) -> None:
     """Check the books: every balance against the ledger, every posting against what it
     records, the audit chain, and any signed checkpoints.
@@ -75,13 +96,23 @@ def verify(
     the one before it), proves the books still extend each one and, with a witness, that
     each is cosigned by it and the newest is the latest it holds. Exit 1, naming each
     violation, if the books do not hold."""
-    from voucher_service.audit.checkpoint import Stored, Trust
-    from voucher_service.audit.commands import verify_checkpoints
-    from voucher_service.audit.service import seal
+    evidence = _evidence(checkpoints or [], public_key, witness_key, witness)
+    violations, walked = _check_the_books(evidence)
+    for line in violations:
+        err.print(f"VIOLATION {line}", markup=False)
+    if violations:
+        err.print(f"verify: {len(violations)} violation(s)")
+        raise typer.Exit(1)
+    out.print(f"verify: {_consistent(evidence, walked)}", markup=False)
+
+
+def _evidence(
+    checkpoints: list[Path], public_key: Path | None, witness_key: str | None, witness: str | None
+) -> Evidence:
+    """The checkpoints and the keys to check them with, from the options or the settings;
+    a usage error (exit 2) where they do not fit together."""
+    from voucher_service.audit.checkpoint import Trust
     from voucher_service.audit.signing import NoteError, Verifier
-    from voucher_service.audit.witness import WitnessError
-    from voucher_service.books import verify_ledger
-    from voucher_service.db.session import transaction
 
     settings = get_settings()
     vkey = witness_key if witness_key is not None else settings.witness_vkey
@@ -98,6 +129,18 @@ def verify(
     if checkpoints:
         log = Verifier(settings.checkpoint_origin, _checkpoint_public_key(public_key))
         trust = Trust(log, cosigner)
+    return Evidence(checkpoints, trust, cosigner, source or "")
+
+
+def _check_the_books(evidence: Evidence) -> tuple[list[str], list[Stored]]:
+    """Seal the audit log, then check the ledger and the audit chain and walk the
+    checkpoints: the violations found, and the checkpoints walked (oldest first)."""
+    from voucher_service.audit.commands import verify_checkpoints
+    from voucher_service.audit.service import seal
+    from voucher_service.audit.witness import WitnessError
+    from voucher_service.books import verify_ledger
+    from voucher_service.db.session import transaction
+
     walked: list[Stored] = []
     with working("sealing the audit log") as step:
         with transaction() as session:
@@ -105,31 +148,34 @@ def verify(
         step("checking the ledger and walking the audit chain")
         with transaction() as session:
             violations = verify_ledger(session)
-            if trust is not None and checkpoints:
+            if evidence.trust is not None and evidence.checkpoints:
                 step("comparing with the checkpoints")
                 try:
                     found, walked = verify_checkpoints(
-                        session, checkpoints, trust, witness_source=source or None
+                        session,
+                        evidence.checkpoints,
+                        evidence.trust,
+                        witness_source=evidence.witness_source or None,
                     )
                 except WitnessError as error:
                     found = [f"the witness: {error}"]
                 violations.extend(found)
-    for line in violations:
-        err.print(f"VIOLATION {line}", markup=False)
-    if violations:
-        err.print(f"verify: {len(violations)} violation(s)")
-        raise typer.Exit(1)
+    return violations, walked
+
+
+def _consistent(evidence: Evidence, walked: list[Stored]) -> str:
+    """What verify found to hold, in one line."""
     said = "ledger consistent (conservation, counters, postings, caps, audit chain)"
     if walked:
         newest = walked[-1].path.name
         said += f"; extends {len(walked)} checkpoint(s) in one chain, the newest {newest}"
-        if cosigner is not None:
-            said += f", each cosigned by {cosigner.name}"
-        if source:
+        if evidence.cosigner is not None:
+            said += f", each cosigned by {evidence.cosigner.name}"
+        if evidence.witness_source:
             said += ", the latest the witness holds"
-    elif checkpoints:
+    elif evidence.checkpoints:
         said += "; no checkpoint yet"
-    out.print(f"verify: {said}", markup=False)
+    return said
 
 
 def _checkpoint_public_key(given: Path | None) -> Ed25519PublicKey:

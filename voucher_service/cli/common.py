@@ -132,6 +132,20 @@ def acting_caller(session: Session, who: str) -> Caller:
     return caller
 
 
+def missing_database_directory() -> str | None:
+    """What to do when the settings' SQLite file lies in a directory that does not exist
+    (None: it exists, or the database is not a SQLite file). Only ``migrate`` makes it."""
+    from voucher_service.db.session import sqlite_directory
+
+    directory = sqlite_directory(get_settings().database_url)
+    if directory is None or directory.is_dir():
+        return None
+    return (
+        f"the database's directory {directory} does not exist: run `voucher-service migrate` "
+        "first (it makes it), or correct VOUCHER_DATABASE_URL"
+    )
+
+
 def fail(message: str, *, code: int = 1) -> typer.Exit:
     """Say why on standard error; raise the result to end the command with ``code``."""
     err.print(f"error: {message}", markup=False)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from voucher_service.cli.common import PEOPLE, Day, cli_session, err, out, working
+from voucher_service.cli.common import (
+    PEOPLE,
+    Day,
+    Force,
+    as_of,
+    cli_session,
+    err,
+    fail,
+    out,
+    working,
+)
 from voucher_service.config import get_settings
 from voucher_service.db.tables.auth import Duty, Role
 
@@ -17,6 +28,9 @@ Uscc = Annotated[
     str | None,
     typer.Option(help="Enterprise and provider roles: the company's credit code."),
 ]
+
+# The roles whose keys and accounts belong to a company, named by its credit code.
+COMPANY_ROLES = (Role.ENTERPRISE, Role.PROVIDER)
 
 Duties = Annotated[
     list[Duty] | None,
@@ -60,6 +74,12 @@ def create_key(
     from voucher_service.auth.service import create_key, key_holder
     from voucher_service.db.types import utcnow
 
+    if uscc is not None and role not in COMPANY_ROLES:
+        raise fail(
+            f"--uscc is for the {' and '.join(COMPANY_ROLES)} roles: a {role.value} key has no "
+            "credit code (leave --uscc out, or give --role enterprise or provider)",
+            code=2,
+        )
     duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
     with cli_session() as session:
         principal = key_holder(session, role, name=holder, uscc=uscc, duties=duties)
@@ -135,16 +155,25 @@ def unlock_account(
 
 
 @app.command(rich_help_panel=PEOPLE)
-def demo(today: Day = None) -> None:
+def demo(today: Day = None, force: Force = False) -> None:
     """Load the demo data, with an API key and a console account per role.
 
     The measure-2 program, its 2025 and 2026 pools, a dozen SMEs, vouchers, a provider and an
     application. The first run prints the keys (as shell lines the docs' examples use) and
     the accounts, each with the company it belongs to, once; a second run changes nothing."""
+    from sqlalchemy.orm import Session
+
     from voucher_service.demo import PROGRAM_CODE, load_demo
 
+    def preview(session: Session, day: date) -> str:
+        would = load_demo(session, today=day)
+        if not would.loaded:
+            return "would change nothing: the demo data is already loaded"
+        return f"would load the demo data with {len(would.vouchers)} voucher(s) issued on {day}"
+
+    day = as_of(today, force=force, preview=preview)
     with working("loading the demo data"), cli_session() as session:
-        result = load_demo(session, today=today or get_settings().today())
+        result = load_demo(session, today=day)
     if not result.loaded:
         out.print(f"demo data already loaded (program {PROGRAM_CODE} exists); nothing changed")
         return

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from voucher_service.cli.common import RUN, fail, out
+from voucher_service.cli.common import RUN, fail, missing_database_directory, out
 from voucher_service.config import get_settings
 
 app = typer.Typer()
@@ -39,11 +39,18 @@ def serve(
     import uvicorn
 
     from voucher_service import protocol
-    from voucher_service.db.session import run_as_api
+    from voucher_service.db.session import create_db_engine, run_as_api
     from voucher_service.logs import logging_config
 
     run_as_api()  # the API's database deadlines, not a command's
     settings = get_settings()
+    # A database URL that is not one, or names a driver not installed, is said here in one
+    # line (cli.user_mistake), not by each worker as it starts; so is a SQLite file whose
+    # directory nobody made.
+    create_db_engine(settings.database_url).dispose()
+    missing = missing_database_directory()
+    if missing:
+        raise fail(missing, code=3)
     uvicorn.run(
         "voucher_service.api:app",
         host=host or settings.host,

@@ -18,6 +18,7 @@ from voucher_service.cli.common import (
     Update,
     as_of,
     cli_session,
+    fail,
     out,
     progress_bar,
 )
@@ -154,9 +155,13 @@ def pay(
 @app.command()
 def export(
     statement: StatementId,
-    format: Annotated[Format, typer.Option(help="CSV, or XLSX with a summary sheet.")] = (
-        Format.csv
-    ),
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            help="CSV, or XLSX with a summary sheet.",
+            show_default="--out's extension, else csv",
+        ),
+    ] = None,
     headers: Annotated[
         Headers, typer.Option(help="Column names and values in English or Chinese.")
     ] = Headers.en,
@@ -164,7 +169,7 @@ def export(
         Path | None,
         typer.Option(
             "--out",
-            help="The file to write.",
+            help="The file to write, named .csv or .xlsx (its extension and --format agree).",
             show_default="statement-<id>.<format>",
             dir_okay=False,
         ),
@@ -177,14 +182,35 @@ def export(
     from voucher_service.settlement import service
     from voucher_service.settlement.export import statement_file
 
+    chosen = file_format(format, out_path)
     with cli_session() as session:
         row = service.get_statement(session, statement)
         detail = service.statement_detail(session, row)
-        file = statement_file(row, detail, fmt=format.value, chinese=headers is Headers.zh)
-        path = out_path or Path(f"statement-{row.id}.{format.value}")
+        file = statement_file(row, detail, fmt=chosen.value, chinese=headers is Headers.zh)
+        path = out_path or Path(f"statement-{row.id}.{chosen.value}")
         path.write_bytes(file.body)
         out.print(
             f"statement {row.id} ({detail.provider.uscc} {row.period}, {row.status}): "
             f"wrote {path.resolve()}",
             markup=False,
         )
+
+
+def file_format(given: Format | None, out_path: Path | None) -> Format:
+    """The format a statement is written in: ``--format``, else ``--out``'s extension, else
+    CSV. A file is never named for one format and written in the other: a disagreement, or
+    an extension that is neither, is a usage error (exit 2)."""
+    if out_path is None:
+        return given or Format.csv
+    extension = out_path.suffix.lower().removeprefix(".")
+    named = Format(extension) if extension in set(Format) else None
+    if named is None:
+        wanted = f".{given.value}" if given else ".csv or .xlsx"
+        raise fail(f"--out {out_path} is not named {wanted}: name the file so", code=2)
+    if given is not None and given is not named:
+        raise fail(
+            f"--format {given.value} but --out {out_path} is a .{named.value} file: "
+            f"name it .{given.value}, or leave --format out",
+            code=2,
+        )
+    return named

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from voucher_service.config import get_settings
 from voucher_service.db.roles import Granted, grant
-from voucher_service.db.session import create_db_engine
+from voucher_service.db.session import create_db_engine, sqlite_directory
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ def migrate(database_url: str | None = None, *, runtime_role: str | None = None)
     settings = get_settings()
     url = database_url or settings.database_url
     runtime_role = runtime_role if runtime_role is not None else settings.db_runtime_role
+    directory = sqlite_directory(url)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)  # a fresh install's var/ or /data
     config = Config()
     config.set_main_option("script_location", str(settings.migrations_dir))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -128,6 +128,16 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_directory(url: str) -> Path | None:
+    """The directory of the SQLite file ``url`` names (None: not a SQLite file). Only
+    ``migrate`` makes it (``db.migrate``): an engine never does, so that a mistyped path is
+    said ("run migrate") instead of becoming an empty database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).parent
+
+
 def create_db_engine(url: str, *, deadlines: Deadlines | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` with ``deadlines`` (default: none but SQLite's 30 s busy
     timeout)."""
@@ -135,8 +145,6 @@ def create_db_engine(url: str, *, deadlines: Deadlines | None = None, **kwargs: 
     parsed = make_url(url)
     deadlines = deadlines or Deadlines()
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _make_sqlite_serialisable(engine, deadlines.sqlite_busy_ms)
         return engine
