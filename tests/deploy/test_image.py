@@ -156,5 +156,10 @@ def test_the_image_runs_as_user_and_group_10001_as_kubernetes_does() -> None:
 def test_the_manifests_run_this_version_of_the_image() -> None:
     from voucher_service import __version__
 
+    # The service's image, and the database's image that carries pgBackRest for the backup
+    # jobs (deploy/postgres/Dockerfile), are both tagged with the release's version.
     for _, container in [*containers(), *containers(WITNESS)]:
-        assert container["image"] == f"{IMAGE}:{__version__}", container["image"]
+        assert container["image"] in (
+            f"{IMAGE}:{__version__}",
+            f"voucher-postgres:{__version__}",
+        ), container["image"]
