@@ -13,7 +13,7 @@ from voucher_service import audit_log
 from voucher_service.applications import selection
 from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import create_key, key_holder, principal_for
-from voucher_service.confirmations.service import confirm
+from voucher_service.confirmations.service import by_two
 from voucher_service.db.tables.applications import (
     Application,
     ModelSelection,
@@ -97,13 +97,13 @@ def by_two_program_admins(
 ) -> Confirmation:
     """Maker-checker for a service-level test: ``proposal(now)`` is made as one program
     administrator and confirmed as a second, then the session acts as before."""
-    before = audit_log.actor_of(session)
-    acting_as(session, make_person(session, Duty.PROGRAM, name=PROGRAM_MAKER))
-    row = proposal(utcnow())
-    acting_as(session, make_person(session, Duty.PROGRAM, name=PROGRAM_CHECKER))
-    confirm(session, row.id or 0, today=today, now=utcnow())
-    audit_log.set_actor(session, before)
-    return row
+    return by_two(
+        session,
+        proposal,
+        maker=make_person(session, Duty.PROGRAM, name=PROGRAM_MAKER),
+        checker=make_person(session, Duty.PROGRAM, name=PROGRAM_CHECKER),
+        today=today,
+    )
 
 
 def make_pool(

@@ -9,17 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from voucher_service.auth.access import BUREAU_READ, Access, allow, rule
+from voucher_service.auth.access import BUREAU_READ, CHECK, allow, rule
 from voucher_service.auth.schemas import ConfirmationOut
 from voucher_service.auth.service import Caller
 from voucher_service.confirmations import service
-from voucher_service.db.tables.auth import Duty
 from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.fields import Id
 from voucher_service.pagination import Page
 from voucher_service.routing import DatabaseRoute
-
-CHECKER = Access(Duty.REVIEW, Duty.PROGRAM)  # each kind's own duty is checked by the service
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["confirmations (maker-checker)"])
 
@@ -42,7 +39,7 @@ def _one(session: SessionDep, confirmation_id: int) -> ConfirmationOut:
     return ConfirmationOut.of(service.view(session, confirmation_id))
 
 
-@admin_router.post("/confirmations/{confirmation_id}/confirm", dependencies=rule(CHECKER))
+@admin_router.post("/confirmations/{confirmation_id}/confirm", dependencies=rule(CHECK))
 def confirm(
     confirmation_id: Id, session: SessionDep, today: TodayDep, now: NowDep
 ) -> ConfirmationOut:
@@ -52,14 +49,14 @@ def confirm(
     return _one(session, confirmation_id)
 
 
-@admin_router.post("/confirmations/{confirmation_id}/reject", dependencies=rule(CHECKER))
+@admin_router.post("/confirmations/{confirmation_id}/reject", dependencies=rule(CHECK))
 def reject(confirmation_id: Id, session: SessionDep, now: NowDep) -> ConfirmationOut:
     """A second person with the proposal's duty refuses it: nothing is done."""
     service.reject(session, confirmation_id, now=now)
     return _one(session, confirmation_id)
 
 
-@admin_router.post("/confirmations/{confirmation_id}/withdraw", dependencies=rule(CHECKER))
+@admin_router.post("/confirmations/{confirmation_id}/withdraw", dependencies=rule(CHECK))
 def withdraw(confirmation_id: Id, session: SessionDep, now: NowDep) -> ConfirmationOut:
     """The proposer takes the proposal back: nothing is done."""
     service.withdraw(session, confirmation_id, now=now)

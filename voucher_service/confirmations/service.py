@@ -7,18 +7,22 @@ audit log (``confirmation.confirm``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from voucher_service import audit_log
 from voucher_service.applications import service as applications
 from voucher_service.auth import proposals
 from voucher_service.auth.proposals import ConfirmationView
+from voucher_service.db.tables.auth import Principal
 from voucher_service.db.tables.confirmations import (
     Confirmation,
     ConfirmationKind,
     ConfirmationStatus,
 )
+from voucher_service.db.types import utcnow
 from voucher_service.programs import proposals as program_proposals
 from voucher_service.vouchers import service as vouchers
 
@@ -47,6 +51,27 @@ def confirm(session: Session, confirmation_id: int, *, today: date, now: datetim
     else:
         program_proposals.carry_out(session, row, today=today)
     return row
+
+
+def by_two(
+    session: Session,
+    proposal: Callable[[datetime], Confirmation],
+    *,
+    maker: Principal,
+    checker: Principal,
+    today: date,
+) -> Confirmation:
+    """``proposal(now)`` made as ``maker`` and confirmed as ``checker``, one after the other
+    (loading the demo's history, tests that call services): every rule holds as when two
+    people use the API; the session acts as before afterwards."""
+    before = audit_log.actor_of(session)
+    try:
+        audit_log.set_actor(session, audit_log.Actor(maker.id, None, f"bureau:{maker.name}"))
+        row = proposal(utcnow())
+        audit_log.set_actor(session, audit_log.Actor(checker.id, None, f"bureau:{checker.name}"))
+        return confirm(session, row.id or 0, today=today, now=utcnow())
+    finally:
+        audit_log.set_actor(session, before)
 
 
 def reject(session: Session, confirmation_id: int, *, now: datetime) -> Confirmation:
