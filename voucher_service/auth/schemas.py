@@ -102,7 +102,7 @@ class ConfirmationOut(BaseModel):
     def of(cls, view: ConfirmationView) -> ConfirmationOut:
         row = view.confirmation
         payload: dict[str, Any] = payload_of(row)
-        amount = next((payload[k] for k in _AMOUNTS if k in payload), 0)
+        amount = next((payload[k] for k in _AMOUNTS if payload.get(k) is not None), 0)
         return cls(
             id=row.id or 0,
             kind=ConfirmationKind(row.kind),
