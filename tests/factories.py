@@ -338,6 +338,13 @@ def bureau_person(client: Any, *duties: Duty, name: str | None = None) -> dict[s
     return {"Authorization": f"Bearer {client.keys[(Role.BUREAU, holder)]}"}
 
 
+def maker_and_checker(
+    client: Any, duty: Duty, maker: str, checker: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers of two bureau people holding ``duty``: one proposes, the other confirms."""
+    return bureau_person(client, duty, name=maker), bureau_person(client, duty, name=checker)
+
+
 def sysadmin(client: Any) -> dict[str, str]:
     """Headers of a system administrator (people, accounts, keys; never money)."""
     return bureau_person(client, Duty.SYSTEM, name="test sysadmin")

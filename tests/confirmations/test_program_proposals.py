@@ -19,6 +19,7 @@ from tests.factories import (
     make_pool,
     make_program,
     make_voucher,
+    maker_and_checker,
     sysadmin,
 )
 from voucher_service.db.tables.auth import Duty
@@ -43,10 +44,7 @@ def program(session: Session) -> Program:
 
 
 def people(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
-    return (
-        bureau_person(client, Duty.PROGRAM, name="program zhou"),
-        bureau_person(client, Duty.PROGRAM, name="program wu"),
-    )
+    return maker_and_checker(client, Duty.PROGRAM, "program zhou", "program wu")
 
 
 def decide(client: TestClient, proposal: int, verb: str, who: dict[str, str]) -> Any:

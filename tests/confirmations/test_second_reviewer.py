@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from tests.factories import (
     auditor,
-    bureau_person,
     make_application,
     make_pool,
     make_program,
     make_voucher,
+    maker_and_checker,
 )
 from voucher_service.db.tables.auth import Duty
 from voucher_service.db.tables.programs import Pool, Program
@@ -34,10 +34,7 @@ def program(session: Session) -> Program:
 
 
 def people(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
-    return (
-        bureau_person(client, Duty.REVIEW, name="reviewer zhao"),
-        bureau_person(client, Duty.REVIEW, name="reviewer qian"),
-    )
+    return maker_and_checker(client, Duty.REVIEW, "reviewer zhao", "reviewer qian")
 
 
 def queue(client: TestClient, who: dict[str, str]) -> list[dict[str, Any]]:

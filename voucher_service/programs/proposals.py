@@ -25,6 +25,28 @@ from voucher_service.programs import service, stacking
 from voucher_service.programs.service import RuleNumbers
 
 
+def _propose(
+    session: Session,
+    kind: ConfirmationKind,
+    program: Program,
+    values: dict[str, Any],
+    *,
+    summary: str,
+    now: datetime,
+    target: str | None = None,
+) -> Confirmation:
+    """A program proposal: its payload names the program, its target is the program's code
+    unless another (a pool's) is given."""
+    return proposals.propose(
+        session,
+        kind,
+        target or program.code,
+        payload={"program": program.code, **values},
+        summary=summary,
+        now=now,
+    )
+
+
 def pool_target(program: Program, year: int) -> str:
     """What a pool proposal names: ``CODE/YEAR``, as the audit log names the pool."""
     return f"{program.code}/{year}"
@@ -35,14 +57,15 @@ def propose_pool(
 ) -> Confirmation:
     """Propose the program's pool for ``year`` (refused at once as ``create_pool`` would)."""
     service.check_pool(session, program, year=year, total_fen=total_fen, today=today)
-    return proposals.propose(
+    return _propose(
         session,
         ConfirmationKind.CREATE_POOL,
-        pool_target(program, year),
-        payload={"program": program.code, "year": year, "total_fen": total_fen},
+        program,
+        {"year": year, "total_fen": total_fen},
         summary=f"open the {year} pool of {program.code}: {fen_to_yuan(total_fen)} yuan "
         "from the budget",
         now=now,
+        target=pool_target(program, year),
     )
 
 
@@ -57,12 +80,11 @@ def propose_rule_version(
         for name, value in rules.__dict__.items()
         if name != "effective_from" and getattr(latest, name) != value
     ]
-    return proposals.propose(
+    return _propose(
         session,
         ConfirmationKind.ADD_RULE_VERSION,
-        program.code,
-        payload={
-            "program": program.code,
+        program,
+        {
             "version": version,
             **rules.__dict__,
             "effective_from": rules.effective_from.isoformat(),
@@ -91,12 +113,11 @@ def propose_top_up(
     base = declaration.base.code
     current = stacking.top_up_of(session, program)
     was = "" if current is None else f" (now order {current.stack_order}, {current.ceiling_bp} bp)"
-    return proposals.propose(
+    return _propose(
         session,
         ConfirmationKind.DECLARE_TOP_UP,
-        program.code,
-        payload={
-            "program": program.code,
+        program,
+        {
             "base": base,
             "stack_order": declaration.stack_order,
             "ceiling_bp": declaration.ceiling_bp,
@@ -115,11 +136,11 @@ def propose_top_up_withdrawal(
     row = stacking.check_withdrawal(session, program, today=today)
     base = session.get(Program, row.base_program_id)
     assert base is not None
-    return proposals.propose(
+    return _propose(
         session,
         ConfirmationKind.WITHDRAW_TOP_UP,
-        program.code,
-        payload={"program": program.code, "base": base.code},
+        program,
+        {"base": base.code},
         summary=f"{program.code} no longer tops up {base.code}: it prices on its own",
         now=now,
     )
@@ -130,15 +151,11 @@ def propose_second_review(
 ) -> Confirmation:
     """Propose a new second-review amount for ``program`` (None: no second review)."""
     before = program.second_review_above_fen
-    return proposals.propose(
+    return _propose(
         session,
         ConfirmationKind.SET_SECOND_REVIEW,
-        program.code,
-        payload={
-            "program": program.code,
-            "before_fen": before,
-            "second_review_above_fen": amount_fen,
-        },
+        program,
+        {"before_fen": before, "second_review_above_fen": amount_fen},
         summary=f"approvals and revocations of {program.code} wait for a second reviewer "
         f"above {_amount(amount_fen)} (now {_amount(before)})",
         now=now,
