@@ -27,6 +27,7 @@ from voucher_service.accounts.service import Person, create_account
 from voucher_service.applications import selection
 from voucher_service.applications.service import ApplicationInput, submit
 from voucher_service.auth.service import create_key, key_holder, principal_for
+from voucher_service.confirmations.service import by_two
 from voucher_service.console.formatting import fen_from_display
 from voucher_service.db.tables.applications import (
     Application,
@@ -37,6 +38,7 @@ from voucher_service.db.tables.applications import (
 )
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Duty, Principal, Role
+from voucher_service.db.tables.confirmations import Confirmation
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
@@ -47,12 +49,18 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import get_enterprise, register_enterprise
 from voucher_service.money import yuan_to_fen
+from voucher_service.programs.proposals import (
+    propose_pool,
+    propose_rule_version,
+    propose_top_up,
+)
 from voucher_service.programs.service import (
     Eligibility,
     RuleNumbers,
-    create_pool,
     create_program,
+    get_pool,
 )
+from voucher_service.programs.stacking import Declaration
 from voucher_service.providers.service import Offering, get_provider, register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.vouchers.service import issue_voucher
@@ -98,6 +106,23 @@ def make_program(
     )
 
 
+PROGRAM_MAKER, PROGRAM_CHECKER = "program admin zhou", "program admin wu"
+
+
+def by_two_program_admins(
+    session: Session, proposal: Callable[[datetime], Confirmation], *, today: date
+) -> Confirmation:
+    """Maker-checker for a service-level test: ``proposal(now)`` is made as one program
+    administrator and confirmed as a second, then the session acts as before."""
+    return by_two(
+        session,
+        proposal,
+        maker=make_person(session, Duty.PROGRAM, name=PROGRAM_MAKER),
+        checker=make_person(session, Duty.PROGRAM, name=PROGRAM_CHECKER),
+        today=today,
+    )
+
+
 def make_pool(
     session: Session,
     program: Program,
@@ -106,7 +131,46 @@ def make_pool(
     total_fen: int = 1_000_000_00,
     today: date = date(2026, 6, 15),
 ) -> Pool:
-    return create_pool(session, program, year=year, total_fen=total_fen, today=today)
+    """A program's pool, proposed and confirmed by two program administrators."""
+    by_two_program_admins(
+        session,
+        lambda now: propose_pool(
+            session, program, year=year, total_fen=total_fen, today=today, now=now
+        ),
+        today=today,
+    )
+    return get_pool(session, program, year)
+
+
+def make_rule_version(
+    session: Session, program: Program, rules: RuleNumbers, *, today: date
+) -> None:
+    """A rule version, proposed and confirmed by two program administrators."""
+    by_two_program_admins(
+        session,
+        lambda now: propose_rule_version(session, program, rules, today=today, now=now),
+        today=today,
+    )
+
+
+def make_top_up(
+    session: Session,
+    program: Program,
+    base: Program,
+    *,
+    stack_order: int = 1,
+    ceiling_bp: int = 7000,
+    today: date | None = None,
+) -> None:
+    """``program`` declared a top-up of ``base``, proposed and confirmed by two program
+    administrators (on the program's first day unless ``today``)."""
+    day = today or program.valid_from
+    declaration = Declaration(base, stack_order, ceiling_bp)
+    by_two_program_admins(
+        session,
+        lambda now: propose_top_up(session, program, declaration, today=day, now=now),
+        today=day,
+    )
 
 
 def make_enterprise(
@@ -264,8 +328,20 @@ SECOND = "second admin"  # KeyedClient's other bureau_admin: a checker for the d
 
 def second_admin(client: Any) -> dict[str, str]:
     """Headers of a second bureau_admin person, to check what the KeyedClient's default
-    admin made (maker-checker: the closer never approves, the approver never pays)."""
+    admin made (maker-checker: the closer never approves, the approver never pays, a pool
+    or a rule version waits for a second program administrator)."""
     return {"Authorization": f"Bearer {client.key(Role.BUREAU_ADMIN, SECOND)}"}
+
+
+def confirmed(client: Any, proposed: Any, *, status: int = 200) -> Any:
+    """Confirm, as ``second_admin``, the proposal a 202 answer (``proposed``) carries: the
+    way an API test makes a pool, a rule version or a top-up layer take effect."""
+    assert proposed.status_code == 202, proposed.text
+    answer = client.post(
+        f"/v1/admin/confirmations/{proposed.json()['id']}/confirm", headers=second_admin(client)
+    )
+    assert answer.status_code == status, answer.text
+    return answer
 
 
 def bureau_person(client: Any, *duties: Duty, name: str | None = None) -> dict[str, str]:
@@ -277,6 +353,13 @@ def bureau_person(client: Any, *duties: Duty, name: str | None = None) -> dict[s
         )
         client.session.commit()
     return {"Authorization": f"Bearer {client.keys[(Role.BUREAU, holder)]}"}
+
+
+def maker_and_checker(
+    client: Any, duty: Duty, maker: str, checker: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers of two bureau people holding ``duty``: one proposes, the other confirms."""
+    return bureau_person(client, duty, name=maker), bureau_person(client, duty, name=checker)
 
 
 def sysadmin(client: Any) -> dict[str, str]:

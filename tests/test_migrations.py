@@ -70,7 +70,8 @@ def schema(engine: Engine) -> dict[str, Any]:
             for key, found in inspector.get_multi_unique_constraints().items()
         },
         "checks": {
-            key: sorted(str(c["name"]) for c in found)
+            # with their text: a migration may change only what a CHECK allows
+            key: sorted((str(c["name"]), str(c["sqltext"])) for c in found)
             for key, found in inspector.get_multi_check_constraints().items()
         },
     }

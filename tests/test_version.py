@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KeyedClient
+from tests.factories import KeyedClient
 from voucher_service import __version__
 from voucher_service.cli import main
 

@@ -17,6 +17,7 @@ belongs to."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,12 +31,14 @@ from voucher_service.applications.service import ApplicationInput, approve, subm
 from voucher_service.auth.duties import duties_of
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
+from voucher_service.confirmations.service import by_two
 from voucher_service.db.tables.applications import (
     Sector,
     SelectionStatus,
     SizeClass,
 )
 from voucher_service.db.tables.auth import Duty, Role
+from voucher_service.db.tables.confirmations import Confirmation
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
@@ -47,13 +50,13 @@ from voucher_service.domain.usage import UsageReport
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.monitoring.network import Snapshot, record_telemetry
+from voucher_service.programs.proposals import propose_pool, propose_top_up
 from voucher_service.programs.service import (
     Eligibility,
     RuleNumbers,
-    create_pool,
     create_program,
 )
-from voucher_service.programs.stacking import Declaration, declare_top_up
+from voucher_service.programs.stacking import Declaration
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.usage.service import ingest_usage
@@ -328,7 +331,10 @@ def _district_top_up(session: Session, base: Program) -> Program:
     )
     # Declared, and its pool opened, as the district did on the first day of its program.
     declaration = Declaration(base, stack_order=1, ceiling_bp=7000)
-    declare_top_up(session, top_up, declaration, today=top_up.valid_from)
+    day = top_up.valid_from
+    _by_two(
+        session, lambda now: propose_top_up(session, top_up, declaration, today=day, now=now), day
+    )
     _open_pool(session, top_up, DEMO_YEAR, 2_000_000_00)
     return top_up
 
@@ -336,8 +342,25 @@ def _district_top_up(session: Session, base: Program) -> Program:
 def _open_pool(session: Session, program: Program, year: int, total_fen: int) -> None:
     """A pool as the bureau opened it, at the start of its year (or of the program): the
     demo's history, whatever day it is loaded on."""
-    opened_on = max(date(year, 1, 1), program.valid_from)
-    create_pool(session, program, year=year, total_fen=total_fen, today=opened_on)
+    day = max(date(year, 1, 1), program.valid_from)
+    _by_two(
+        session,
+        lambda now: propose_pool(
+            session, program, year=year, total_fen=total_fen, today=day, now=now
+        ),
+        day,
+    )
+
+
+def _by_two(session: Session, proposal: Callable[[datetime], Confirmation], day: date) -> None:
+    """Program administration by two people (docs/access.md): demo.program proposes, demo
+    admin (a bureau_admin, who holds program administration too) confirms."""
+    people = {slot: (role, duties, name) for slot, role, duties, name, _ in BUREAU_PEOPLE}
+    maker, checker = (
+        principal_for(session, role, name=name, duties=duties)
+        for role, duties, name in (people["program"], people["bureau_admin"])
+    )
+    by_two(session, proposal, maker=maker, checker=checker, today=day)
 
 
 class _UsageYear:

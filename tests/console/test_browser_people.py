@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from tests.console.test_browser import Session, chromium, screenshot  # noqa: F401 (a fixture)
 from tests.databases import fresh_database
-from tests.factories import acting_as, make_person
+from tests.factories import acting_as, make_person, make_pool, make_top_up
 from voucher_service.accounts.service import create_account
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.auth.service import create_key, principal_for
@@ -44,10 +44,8 @@ from voucher_service.enterprises.service import register_enterprise
 from voucher_service.programs.service import (
     Eligibility,
     RuleNumbers,
-    create_pool,
     create_program,
 )
-from voucher_service.programs.stacking import Declaration, declare_top_up
 from voucher_service.providers.service import Offering, register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.settlement.service import close_month
@@ -103,7 +101,7 @@ def _history(session: DbSession, today: date) -> tuple[str, str, str]:
         ),
     )
     for year in sorted({last.year, today.year}):
-        create_pool(session, program, year=year, total_fen=10_000_000_00, today=date(year, 1, 1))
+        make_pool(session, program, year=year, total_fen=10_000_000_00, today=date(year, 1, 1))
     # 江岸区 tops measure 2 up by 20% for its SMEs, the two together at most 70% of a fee.
     top_up = create_program(
         session,
@@ -122,8 +120,8 @@ def _history(session: DbSession, today: date) -> tuple[str, str, str]:
         ),
         eligibility=Eligibility(region_prefix="420102"),
     )
-    declare_top_up(session, top_up, Declaration(program, 1, 7000), today=top_up.valid_from)
-    create_pool(session, top_up, year=last.year, total_fen=2_000_000_00, today=last)
+    make_top_up(session, top_up, program)
+    make_pool(session, top_up, year=last.year, total_fen=2_000_000_00, today=last)
     sme = register_enterprise(session, uscc=SME, name=SME_NAME)
     register_enterprise(session, uscc=STRANGER, name="武汉武昌语言模型研究有限公司")
     offer = [Offering("accelerator", "Ascend 910B", "card_hour", 12_50)]

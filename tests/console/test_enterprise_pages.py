@@ -20,13 +20,13 @@ from tests.factories import (
     make_pool,
     make_program,
     make_selection,
+    make_top_up,
     usage_on,
 )
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Role
 from voucher_service.db.tables.programs import Program
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.programs.stacking import Declaration, declare_top_up
 
 ME = "finance.chen"
 
@@ -70,7 +70,7 @@ def test_measure_3_shows_once_selected_and_a_top_up_after_its_base(
     base = session.scalars(
         select(type(measure_3)).where(type(measure_3).code == month.program)
     ).one()
-    declare_top_up(session, top_up, Declaration(base, 1, 7000), today=top_up.valid_from)
+    make_top_up(session, top_up, base)
     session.commit()
     url = f"/console/enterprise/{month.enterprise}"
     shown = [s for s in _page(browser, url).figures if s.startswith("program-")]

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import confirmed
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.tables.programs import Pool
 
@@ -78,10 +79,13 @@ def test_pool_below_the_minimum_is_refused_and_writes_nothing(
 
 def test_pool_is_funded_once_per_year(client: TestClient) -> None:
     create(client)
-    pool = client.post(
+    proposed = client.post(
         "/v1/admin/programs/WH-AI-M2/pools", json={"year": 2026, "total_yuan": "10000000.00"}
     )
-    assert pool.status_code == 201
+    assert (proposed.json()["kind"], proposed.json()["target"]) == ("pool.create", "WH-AI-M2/2026")
+    assert client.get("/v1/admin/programs/WH-AI-M2/pools/2026").status_code == 404
+    confirmed(client, proposed)
+    pool = client.get("/v1/admin/programs/WH-AI-M2/pools/2026")
     assert pool.json() | {} == {
         "program_code": "WH-AI-M2",
         "year": 2026,
@@ -117,8 +121,8 @@ def test_rule_versions_only_take_effect_from_today_on(client: TestClient) -> Non
     future = client.post(
         "/v1/admin/programs/WH-AI-M2/rules", json={**rules, "effective_from": "2027-01-01"}
     )
-    assert future.status_code == 201, future.text
-    assert future.json()["version"] == 2
+    assert "rate_bp 5000 -> 4000" in future.json()["summary"], future.text
+    confirmed(client, future)
     versions = client.get("/v1/admin/programs/WH-AI-M2/rules").json()["items"]
     assert [(v["version"], v["rate_bp"]) for v in versions] == [(1, 5000), (2, 4000)]
     # The program shows each version with the days it prices: version 1 until the day

@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import auditor, make_enterprise, make_pool, make_program, make_voucher
+from tests.factories import (
+    auditor,
+    confirmed,
+    make_enterprise,
+    make_pool,
+    make_program,
+    make_voucher,
+)
 from voucher_service.db.tables.programs import Program, TopUp
 
 
@@ -19,10 +26,25 @@ def count(session: Session) -> int:
 
 
 def declare(client: TestClient, code: str, base: str, order: int = 1, ceiling: int = 7000) -> Any:
-    return client.put(
+    """Propose the declaration and, when it was not refused, confirm it as a second program
+    administrator: the program as it is then, or the refusal."""
+    proposed = client.put(
         f"/v1/admin/programs/{code}/top-up",
         json={"base_program_code": base, "stack_order": order, "ceiling_bp": ceiling},
     )
+    if proposed.status_code != 202:
+        return proposed
+    confirmed(client, proposed)
+    return client.get(f"/v1/admin/programs/{code}")
+
+
+def withdraw(client: TestClient, code: str) -> Any:
+    """Propose withdrawing the declaration and confirm it, as ``declare`` does."""
+    proposed = client.delete(f"/v1/admin/programs/{code}/top-up")
+    if proposed.status_code != 202:
+        return proposed
+    confirmed(client, proposed)
+    return client.get(f"/v1/admin/programs/{code}")
 
 
 def district(session: Session, **changes: Any) -> Program:
@@ -70,9 +92,9 @@ def test_declare_a_district_top_up_and_read_it(client: TestClient, session: Sess
     frozen = declare(client, hongshan.code, city.code, ceiling=9000)
     assert (frozen.status_code, frozen.json()["error"]["code"]) == (409, "top_up_refused")
     assert "has issued vouchers" in frozen.json()["error"]["message"]
-    withdraw = client.delete(f"/v1/admin/programs/{hongshan.code}/top-up")
-    assert (withdraw.status_code, withdraw.json()["error"]["code"]) == (409, "top_up_refused")
-    assert client.delete(f"/v1/admin/programs/{sector.code}/top-up").json()["tops_up"] is None
+    refused = withdraw(client, hongshan.code)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "top_up_refused")
+    assert withdraw(client, sector.code).json()["tops_up"] is None
     entries = client.get(
         "/v1/admin/audit", params={"action": "program.top_up"}, headers=auditor(client)
     ).json()["items"]
@@ -108,7 +130,7 @@ def test_stacking_rules_are_refused_with_nothing_written(
     unknown = declare(client, other.code, "NOPE")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "program_not_found")
     assert count(session) == before
-    nothing = client.delete(f"/v1/admin/programs/{other.code}/top-up")
+    nothing = withdraw(client, other.code)
     assert nothing.status_code == 404
 
 
@@ -128,7 +150,7 @@ def test_a_base_rate_may_not_rise_above_a_top_up_ceiling(
     above = client.post(f"/v1/admin/programs/{city.code}/rules", json=rules)
     assert (above.status_code, above.json()["error"]["code"]) == (422, "invalid_rules")
     at = client.post(f"/v1/admin/programs/{city.code}/rules", json={**rules, "rate_bp": 6000})
-    assert at.status_code == 201, at.text
+    confirmed(client, at)
 
 
 def test_no_declaration_once_a_program_has_ended(client: TestClient, session: Session) -> None:

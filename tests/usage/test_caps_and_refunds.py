@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, uscc
+from tests.factories import make_enterprise, make_pool, make_program, make_rule_version, uscc
 from voucher_service.books import verify_ledger
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import AdjustmentReport, UsageReport
-from voucher_service.programs.service import RuleNumbers, add_rule_version
+from voucher_service.programs.service import RuleNumbers
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.usage.adjustments import adjust_usage
@@ -74,7 +74,7 @@ def test_a_lowered_cap_applies_from_its_date_and_never_reprices(session: Session
         datetime(2026, 3, 2, tzinfo=UTC),
     )
     assert early.record.subsidy_fen == 500_00 and early.record.rule_version == 1
-    add_rule_version(
+    make_rule_version(
         session,
         session.get(Program, voucher.program_id),  # type: ignore[arg-type]
         RuleNumbers(

@@ -16,7 +16,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_enterprise, make_pool, make_program, usage_body, uscc
+from tests.factories import (
+    make_enterprise,
+    make_pool,
+    make_program,
+    make_rule_version,
+    usage_body,
+    uscc,
+)
 from voucher_service.auth.service import create_key, principal_for
 from voucher_service.books import verify_ledger
 from voucher_service.config import get_settings
@@ -26,7 +33,7 @@ from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.db.types import utcnow
 from voucher_service.domain.rules import CapScope
-from voucher_service.programs.service import RuleNumbers, add_rule_version
+from voucher_service.programs.service import RuleNumbers
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.vouchers.service import issue_voucher
@@ -108,7 +115,7 @@ def metering_world(scratch_database: str) -> dict[str, Any]:
         KEYS[provider.uscc] = create_key(session, principal, name="load", now=utcnow()).key
         # The yearly review lowers CAPPED's cap to 500.00 from yesterday on: the enterprise
         # holding 1,000.00 of vouchers may now receive only 500.00 for today's usage.
-        add_rule_version(
+        make_rule_version(
             session,
             capped_program,
             RuleNumbers(

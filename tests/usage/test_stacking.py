@@ -17,13 +17,13 @@ from tests.factories import (
     make_enterprise,
     make_pool,
     make_program,
+    make_top_up,
     post_provider,
     post_redemption,
     post_voucher,
 )
 from voucher_service.books import verify_ledger
 from voucher_service.db.tables.programs import Program
-from voucher_service.programs.stacking import Declaration, declare_top_up
 
 CITY_RATE, DISTRICT_RATE, CEILING = 5000, 2000, 6000  # 50%, 20%, together at most 60%
 
@@ -33,7 +33,7 @@ def stacked(client: KeyedClient, session: Session) -> tuple[Scene, str, Program]
     make_pool(session, city, total_fen=1_000_000_00)
     district = make_program(session, rate_bp=DISTRICT_RATE, cap_fen=150_00)
     make_pool(session, district, total_fen=1_000_000_00)
-    declare_top_up(session, district, Declaration(city, 1, CEILING), today=date(2026, 1, 1))
+    make_top_up(session, district, city, ceiling_bp=CEILING, today=date(2026, 1, 1))
     enterprise = make_enterprise(session, division="420111").uscc  # 洪山区
     session.commit()
     provider = post_provider(client)

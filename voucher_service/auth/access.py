@@ -128,6 +128,7 @@ PROGRAM_ADMIN = Access(Duty.PROGRAM)  # programs, pools, rule versions, top-ups
 REVIEW = Access(Duty.REVIEW)  # applications, selections, enterprises, providers, vouchers
 FINANCE = Access(Duty.FINANCE)  # approving and paying statements
 CLOSE = Access(Duty.FINANCE, Duty.REVIEW)  # closing a month (never approved by its closer)
+CHECK = Access(Duty.REVIEW, Duty.PROGRAM)  # a proposal: its kind's duty (auth.proposals)
 BUREAU_READ = Access(*Duty)
 AUDIT_READ = Access(Duty.AUDIT, Duty.SYSTEM)  # the audit log, keys and accounts
 ENTERPRISE_SELF = Access(Role.ENTERPRISE, owner=Role.ENTERPRISE)

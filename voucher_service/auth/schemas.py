@@ -1,14 +1,18 @@
-"""API models for keys."""
+"""API models for keys and for proposals waiting for a second person."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.auth.proposals import ConfirmationView, payload_of
 from voucher_service.auth.service import KeyView, NewKey
 from voucher_service.db.tables.auth import Duty, Role, parse_duties
+from voucher_service.db.tables.confirmations import ConfirmationKind, ConfirmationStatus
 from voucher_service.fields import USCC, Instant, Name, OutModel
+from voucher_service.money import fen_to_yuan
 
 
 class SelfKeyCreate(BaseModel):
@@ -71,3 +75,43 @@ class NewKeyOut(KeyOut):
     @classmethod
     def of_new(cls, new: NewKey) -> NewKeyOut:
         return cls.read(KeyOut.of(new.view), key=new.key)
+
+
+class ConfirmationOut(BaseModel):
+    id: int
+    kind: ConfirmationKind
+    target: str = Field(
+        description="The application's id, the voucher's code, the pool (program/year) or the "
+        "program's code."
+    )
+    summary: str = Field(description="What confirming does: the difference it makes.")
+    amount_yuan: str = Field(description="The money it moves (a pool: its total; a rule: 0).")
+    reason: str
+    status: ConfirmationStatus
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, view: ConfirmationView) -> ConfirmationOut:
+        row = view.confirmation
+        payload: dict[str, Any] = payload_of(row)
+        amount = next((payload[k] for k in _AMOUNTS if payload.get(k) is not None), 0)
+        return cls(
+            id=row.id or 0,
+            kind=ConfirmationKind(row.kind),
+            target=row.target_id,
+            summary=row.summary,
+            amount_yuan=fen_to_yuan(amount),
+            reason=payload.get("reason", ""),
+            status=ConfirmationStatus(row.status),
+            proposed_by=view.proposed_by,
+            proposed_at=row.proposed_at,
+            decided_by=view.decided_by,
+            decided_at=row.decided_at,
+        )
+
+
+# Where a proposal's payload keeps the money it moves, by kind.
+_AMOUNTS = ("amount_fen", "balance_fen", "total_fen", "second_review_above_fen")

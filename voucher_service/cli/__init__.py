@@ -5,6 +5,7 @@
                 unlock-account, demo
     books.py    verify, expire                        (panel "The books")
     settle.py   settle close|approve|pay|export       (a group)
+    confirmations.py  confirmations list|confirm|reject|withdraw  (a group: maker-checker)
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
     measure.py  bench, bench-scrape                   (panel "Measure")
@@ -30,7 +31,16 @@ from typing import Annotated
 
 import typer
 
-from voucher_service.cli import audit, books, measure, people, server, settle, witness
+from voucher_service.cli import (
+    audit,
+    books,
+    confirmations,
+    measure,
+    people,
+    server,
+    settle,
+    witness,
+)
 from voucher_service.cli.common import BOOKS, missing_database_directory
 
 app = typer.Typer(
@@ -70,6 +80,7 @@ def _options(
 for area in (server, people, books, measure):
     app.add_typer(area.app)
 app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
+app.add_typer(confirmations.app, name="confirmations", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.

@@ -211,6 +211,8 @@ def demo(today: Day = None, force: Force = False) -> None:
     out.print(
         "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
         "money; a statement is closed by one person and approved by another (demo.finance "
-        "approves what demo.admin closed), and its approver never pays it.",
+        "approves what demo.admin closed), and its approver never pays it. The pools and the "
+        "top-up were proposed by demo.program and confirmed by demo admin (ADMIN_KEY), a second "
+        "program administrator.",
         markup=False,
     )

@@ -1,5 +1,7 @@
-"""The checker's queue: what waits for a second reviewer, and confirming, rejecting or
-withdrawing it (the proposer only withdraws)."""
+"""The checker's queue: what waits for a second person, and confirming, rejecting or
+withdrawing it (the proposer only withdraws). A reviewer checks approvals and revocations, a
+program administrator pools, rule versions, top-up layers and second-review amounts; the
+service refuses anyone else (``auth.proposals.DUTY_OF``)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from voucher_service.auth.access import BUREAU_READ, REVIEW, allow, rule
+from voucher_service.auth.access import BUREAU_READ, CHECK, allow, rule
+from voucher_service.auth.schemas import ConfirmationOut
 from voucher_service.auth.service import Caller
 from voucher_service.confirmations import service
-from voucher_service.confirmations.schemas import ConfirmationOut
 from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.fields import Id
 from voucher_service.pagination import Page
@@ -37,23 +39,24 @@ def _one(session: SessionDep, confirmation_id: int) -> ConfirmationOut:
     return ConfirmationOut.of(service.view(session, confirmation_id))
 
 
-@admin_router.post("/confirmations/{confirmation_id}/confirm", dependencies=rule(REVIEW))
+@admin_router.post("/confirmations/{confirmation_id}/confirm", dependencies=rule(CHECK))
 def confirm(
     confirmation_id: Id, session: SessionDep, today: TodayDep, now: NowDep
 ) -> ConfirmationOut:
-    """A second reviewer (never the proposer) confirms: the action is done now."""
+    """A second person with the proposal's duty (never the proposer) confirms: the action is
+    done now, or refused with nothing written if it no longer holds."""
     service.confirm(session, confirmation_id, today=today, now=now)
     return _one(session, confirmation_id)
 
 
-@admin_router.post("/confirmations/{confirmation_id}/reject", dependencies=rule(REVIEW))
+@admin_router.post("/confirmations/{confirmation_id}/reject", dependencies=rule(CHECK))
 def reject(confirmation_id: Id, session: SessionDep, now: NowDep) -> ConfirmationOut:
-    """A second reviewer refuses the proposal: nothing is done."""
+    """A second person with the proposal's duty refuses it: nothing is done."""
     service.reject(session, confirmation_id, now=now)
     return _one(session, confirmation_id)
 
 
-@admin_router.post("/confirmations/{confirmation_id}/withdraw", dependencies=rule(REVIEW))
+@admin_router.post("/confirmations/{confirmation_id}/withdraw", dependencies=rule(CHECK))
 def withdraw(confirmation_id: Id, session: SessionDep, now: NowDep) -> ConfirmationOut:
     """The proposer takes the proposal back: nothing is done."""
     service.withdraw(session, confirmation_id, now=now)

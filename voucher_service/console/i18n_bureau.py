@@ -17,10 +17,51 @@ BUREAU_CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("confirmations.title", "待复核事项", "Awaiting a second person"),
     (
         "confirmations.lead",
-        "超过项目复核限额的批准与作废，须由另一名审核人员确认后才生效；提出人可撤回。",
+        "超过项目复核限额的批准与作废，须由另一名审核人员确认后才生效；新建资金池、新增规则版本、"
+        "声明或撤回叠加以及修改复核限额，须由另一名项目管理员确认后才生效。提出人可撤回。",
         "Approvals and revocations above the program's second-review amount take effect only "
-        "when another reviewer confirms them; the proposer may withdraw them.",
+        "when another reviewer confirms them; a new pool, a new rule version, a top-up layer "
+        "declared or withdrawn and a new second-review amount, only when another program "
+        "administrator does. The proposer may withdraw them.",
     ),
+    (
+        "confirmations.kind.application.approve",
+        "批准申请 {target}：金额 {amount_fen}（{reason}）",
+        "Approve application {target} for {amount_fen} ({reason})",
+    ),
+    (
+        "confirmations.kind.voucher.revoke",
+        "作废算力券 {target}：余额 {balance_fen} 退回资金池（{reason}）",
+        "Revoke voucher {target}: {balance_fen} back to its pool ({reason})",
+    ),
+    (
+        "confirmations.kind.pool.create",
+        "新建资金池：{program} {year} 年 {total_fen}",
+        "New pool: {program} {year}, {total_fen}",
+    ),
+    (
+        "confirmations.kind.rules.add",
+        "新增规则版本：{program} 第 {version} 版，自 {effective_from} 起，补贴比例 {rate}，"
+        "每家上限 {cap_fen}，使用期 {window_months} 个月，资金池下限 {pool_minimum_fen}",
+        "New rule version: {program} version {version} from {effective_from}, rate {rate}, "
+        "cap {cap_fen}, window {window_months} months, pool minimum {pool_minimum_fen}",
+    ),
+    (
+        "confirmations.kind.top_up.declare",
+        "声明叠加：{program} 叠加于 {base}，顺序 {stack_order}，合计比例上限 {ceiling}",
+        "Top-up: {program} stacks on {base} at order {stack_order}, combined ceiling {ceiling}",
+    ),
+    (
+        "confirmations.kind.top_up.withdraw",
+        "撤回叠加：{program} 不再叠加于 {base}",
+        "Withdraw a top-up: {program} no longer stacks on {base}",
+    ),
+    (
+        "confirmations.kind.program.second_review",
+        "修改复核限额：{program} 由 {before_fen} 改为 {second_review_above_fen}",
+        "Second-review amount of {program}: {before_fen} to {second_review_above_fen}",
+    ),
+    ("confirmations.never", "不设复核", "none"),
     ("confirmations.none", "目前没有待复核的事项。", "Nothing waits for a second person."),
     ("confirmations.caption", "待复核事项", "Proposals awaiting confirmation"),
     ("confirmations.id", "编号", "No."),

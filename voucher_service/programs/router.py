@@ -1,21 +1,31 @@
-"""Bureau endpoints for programs, rule versions, top-ups and annual pools."""
+"""Bureau endpoints for programs, rule versions, top-ups and annual pools. A pool, a rule
+version, a top-up layer and a second-review amount are proposals (202, with the
+confirmation) that take effect when a second program administrator confirms them
+(``POST /v1/admin/confirmations/{id}/confirm``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, PROGRAM_ADMIN, rule
+from voucher_service.auth.proposals import view
+from voucher_service.auth.schemas import ConfirmationOut
+from voucher_service.db.tables.confirmations import Confirmation
 from voucher_service.db.tables.programs import Program
-from voucher_service.deps import PageDep, SessionDep, TodayDep
+from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
-from voucher_service.programs import service, stacking
+from voucher_service.programs import proposals, service, stacking
 from voucher_service.programs.schemas import (
     PoolCreate,
     PoolOut,
     ProgramCreate,
     ProgramOut,
+    ProgramUpdate,
     RuleVersionIn,
     RuleVersionOut,
     TopUpIn,
@@ -23,6 +33,28 @@ from voucher_service.programs.schemas import (
 from voucher_service.routing import DatabaseRoute
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["programs and pools (bureau)"])
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def _proposal(method: str, path: str) -> Callable[[Handler], Handler]:
+    """A route that proposes (202, with the confirmation) rather than does."""
+    return admin_router.api_route(
+        path,
+        methods=[method],
+        status_code=status.HTTP_202_ACCEPTED,
+        dependencies=rule(PROGRAM_ADMIN),
+        responses={
+            202: {
+                "description": "Proposed: it takes effect when a second program administrator "
+                "confirms it (POST /v1/admin/confirmations/{id}/confirm); the proposer may "
+                "withdraw it."
+            }
+        },
+    )
+
+
+def _proposed(session: Session, row: Confirmation) -> ConfirmationOut:
+    return ConfirmationOut.of(view(session, row.id or 0))
 
 
 def _program_out(session: Session, program: Program, today: TodayDep) -> ProgramOut:
@@ -62,17 +94,27 @@ def get_program(code: ProgramCode, session: SessionDep, today: TodayDep) -> Prog
     return _program_out(session, service.get_program(session, code), today)
 
 
-@admin_router.post(
-    "/programs/{code}/rules", status_code=status.HTTP_201_CREATED, dependencies=rule(PROGRAM_ADMIN)
-)
-def add_rule_version(
-    code: ProgramCode, body: RuleVersionIn, session: SessionDep, today: TodayDep
-) -> RuleVersionOut:
-    """Add a rule version (the yearly review). It applies from its date on and never
-    re-prices anything already priced."""
+@_proposal("PATCH", "/programs/{code}")
+def update_program(
+    code: ProgramCode, body: ProgramUpdate, session: SessionDep, now: NowDep
+) -> ConfirmationOut:
+    """Propose a new second-review amount (null: none). A second program administrator
+    confirms it; until then the program keeps its amount."""
     program = service.get_program(session, code)
-    service.add_rule_version(session, program, body.numbers(), today=today)
-    return _program_out(session, program, today).rules[-1]
+    amount = body.second_review_above_yuan
+    return _proposed(session, proposals.propose_second_review(session, program, amount, now=now))
+
+
+@_proposal("POST", "/programs/{code}/rules")
+def add_rule_version(
+    code: ProgramCode, body: RuleVersionIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> ConfirmationOut:
+    """Propose a rule version (the yearly review). Once confirmed it applies from its date on
+    and never re-prices anything already priced; refused at once (nothing proposed) if it
+    would not be added."""
+    program = service.get_program(session, code)
+    row = proposals.propose_rule_version(session, program, body.numbers(), today=today, now=now)
+    return _proposed(session, row)
 
 
 @admin_router.get("/programs/{code}/rules", dependencies=rule(BUREAU_READ))
@@ -83,43 +125,44 @@ def list_rule_versions(
     return Page(items=_program_out(session, program, today).rules)
 
 
-@admin_router.put("/programs/{code}/top-up", dependencies=rule(PROGRAM_ADMIN))
+@_proposal("PUT", "/programs/{code}/top-up")
 def declare_top_up(
-    code: ProgramCode, body: TopUpIn, session: SessionDep, today: TodayDep
-) -> ProgramOut:
-    """Declare the program a top-up of another (or change its order or ceiling), before its
-    first voucher. Refused with ``top_up_refused`` when it breaks a stacking rule."""
+    code: ProgramCode, body: TopUpIn, session: SessionDep, today: TodayDep, now: NowDep
+) -> ConfirmationOut:
+    """Propose declaring the program a top-up of another (or changing its order or ceiling),
+    before its first voucher. Refused at once with ``top_up_refused`` when it breaks a
+    stacking rule."""
     program = service.get_program(session, code)
     declaration = stacking.Declaration(
         base=service.get_program(session, body.base_program_code),
         stack_order=body.stack_order,
         ceiling_bp=body.ceiling_bp,
     )
-    stacking.declare_top_up(session, program, declaration, today=today)
-    return _program_out(session, program, today)
+    row = proposals.propose_top_up(session, program, declaration, today=today, now=now)
+    return _proposed(session, row)
 
 
-@admin_router.delete("/programs/{code}/top-up", dependencies=rule(PROGRAM_ADMIN))
-def withdraw_top_up(code: ProgramCode, session: SessionDep, today: TodayDep) -> ProgramOut:
-    """Withdraw the declaration (before the program's first voucher)."""
+@_proposal("DELETE", "/programs/{code}/top-up")
+def withdraw_top_up(
+    code: ProgramCode, session: SessionDep, today: TodayDep, now: NowDep
+) -> ConfirmationOut:
+    """Propose withdrawing the declaration (before the program's first voucher)."""
     program = service.get_program(session, code)
-    stacking.withdraw_top_up(session, program, today=today)
-    return _program_out(session, program, today)
+    row = proposals.propose_top_up_withdrawal(session, program, today=today, now=now)
+    return _proposed(session, row)
 
 
-@admin_router.post(
-    "/programs/{code}/pools", status_code=status.HTTP_201_CREATED, dependencies=rule(PROGRAM_ADMIN)
-)
+@_proposal("POST", "/programs/{code}/pools")
 def create_pool(
-    code: ProgramCode, body: PoolCreate, session: SessionDep, today: TodayDep
-) -> PoolOut:
-    """Open the program's pool for a year; refused below the program minimum, and once the
-    program has ended."""
+    code: ProgramCode, body: PoolCreate, session: SessionDep, today: TodayDep, now: NowDep
+) -> ConfirmationOut:
+    """Propose the program's pool for a year; refused at once below the program minimum, once
+    the program has ended, or when the year has its pool."""
     program = service.get_program(session, code)
-    pool = service.create_pool(
-        session, program, year=body.year, total_fen=body.total_yuan, today=today
+    row = proposals.propose_pool(
+        session, program, year=body.year, total_fen=body.total_yuan, today=today, now=now
     )
-    return PoolOut.of(program.code, pool.year, service.pool_totals(session, pool))
+    return _proposed(session, row)
 
 
 @admin_router.get("/programs/{code}/pools", dependencies=rule(BUREAU_READ))

@@ -133,6 +133,20 @@ class ProgramCreate(BaseModel):
         return input_of(Eligibility, self)
 
 
+class ProgramUpdate(BaseModel):
+    """What may change on a program after its creation (each a proposal that a second
+    program administrator confirms)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"second_review_above_yuan": "100000.00"}]}
+    )
+
+    second_review_above_yuan: NonNegativeYuan | None = Field(
+        description="Maker-checker: approving an application for more than this, or revoking "
+        "a voucher with more than this unspent, waits for a second reviewer (null: never).",
+    )
+
+
 class StackPlaceOut(OutModel):
     program_code: str
     stack_order: int = Field(description="The base prices first, then its top-ups from 1 up.")

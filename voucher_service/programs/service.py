@@ -165,7 +165,7 @@ def create_program(
     )
     session.add(program)
     session.flush()
-    session.add(RuleVersion(program_id=program.id, version=1, **_row_numbers(rules)))
+    session.add(RuleVersion(program_id=program.id, version=1, **row_numbers(rules)))
     session.flush()
     audit.record(
         session,
@@ -176,7 +176,7 @@ def create_program(
             "name": name,
             "valid_from": valid_from,
             "valid_to": valid_to,
-            "rules": _row_numbers(rules),
+            "rules": row_numbers(rules),
             "second_review_above_fen": second_review_above_fen,
             **eligibility.__dict__,
         },
@@ -184,17 +184,16 @@ def create_program(
     return program
 
 
-def _row_numbers(rules: RuleNumbers) -> dict[str, object]:
+def row_numbers(rules: RuleNumbers) -> dict[str, object]:
     return {**rules.__dict__, "cap_scope": rules.cap_scope.value}
 
 
-def add_rule_version(
+def check_rule_version(
     session: Session, program: Program, rules: RuleNumbers, *, today: date
-) -> RuleVersion:
-    """Add a rule version (the yearly review). It applies from its date onward only: it must
-    start after the latest version and not in the past, so nothing already priced changes."""
-    versions = rule_versions(session, program.id)
-    latest = versions[-1]
+) -> int:
+    """The number a new rule version would take, or refused as ``add_rule_version`` says:
+    checked when it is proposed and again when a second program administrator confirms."""
+    latest = rule_versions(session, program.id)[-1]
     if rules.effective_from <= latest.effective_from:
         raise InvalidInput(
             f"a new version must take effect after version {latest.version} "
@@ -212,7 +211,17 @@ def add_rule_version(
         )
     _checked_rules(latest.version + 1, rules)
     _check_top_up_ceilings(session, program, rules.rate_bp)
-    row = RuleVersion(program_id=program.id, version=latest.version + 1, **_row_numbers(rules))
+    return latest.version + 1
+
+
+def add_rule_version(
+    session: Session, program: Program, rules: RuleNumbers, *, today: date
+) -> RuleVersion:
+    """Add a rule version (the yearly review), once a second program administrator confirmed
+    the proposal (``programs.proposals``). It applies from its date onward only: it must
+    start after the latest version and not in the past, so nothing already priced changes."""
+    version = check_rule_version(session, program, rules, today=today)
+    row = RuleVersion(program_id=program.id, version=version, **row_numbers(rules))
     session.add(row)
     session.flush()
     audit.record(
@@ -220,10 +229,27 @@ def add_rule_version(
         "rules.add",
         "program",
         program.code,
-        before={"version": latest.version},
-        after={"version": row.version, **_row_numbers(rules)},
+        before={"version": version - 1},
+        after={"version": row.version, **row_numbers(rules)},
     )
     return row
+
+
+def set_second_review(session: Session, program: Program, amount_fen: int | None) -> Program:
+    """Change the amount above which an approval or a revocation waits for a second reviewer
+    (None: never), once a second program administrator confirmed the proposal."""
+    before = program.second_review_above_fen
+    program.second_review_above_fen = amount_fen
+    session.flush()
+    audit.record(
+        session,
+        "program.second_review",
+        "program",
+        program.code,
+        before={"second_review_above_fen": before},
+        after={"second_review_above_fen": amount_fen},
+    )
+    return program
 
 
 def _check_top_up_ceilings(session: Session, program: Program, rate_bp: int) -> None:
@@ -333,10 +359,11 @@ def get_pool(session: Session, program: Program, year: int) -> Pool:
     return pool
 
 
-def create_pool(
+def check_pool(
     session: Session, program: Program, *, year: int, total_fen: int, today: date
-) -> Pool:
-    """Open a program's annual pool (年度券池), funded from the budget in one posting.
+) -> None:
+    """Refuse a pool that ``create_pool`` would refuse: checked when it is proposed and again
+    when a second program administrator confirms it.
 
     Measure 2: 每年设立总额不低于1000万元的算力服务券 — a pool below the minimum of the rules
     in force at the start of the year (or of the program) is refused, as is a pool once the
@@ -359,6 +386,15 @@ def create_pool(
     )
     if existing is not None:
         raise AlreadyExists(f"program {program.code} already has a pool for {year}")
+
+
+def create_pool(
+    session: Session, program: Program, *, year: int, total_fen: int, today: date
+) -> Pool:
+    """Open a program's annual pool (年度券池), funded from the budget in one posting, once a
+    second program administrator confirmed the proposal (``programs.proposals``); refused as
+    ``check_pool`` says."""
+    check_pool(session, program, year=year, total_fen=total_fen, today=today)
     pool = ledger.open_pool(
         session,
         program_id=program.id,

@@ -63,10 +63,11 @@ def stack_on(session: Session, base: Program) -> list[tuple[Program, TopUp]]:
     return [(program, top_up) for program, top_up in rows]
 
 
-def declare_top_up(
+def check_declaration(
     session: Session, program: Program, declaration: Declaration, *, today: date
-) -> TopUp:
-    """Declare ``program`` a top-up of ``declaration.base`` (or change its declaration)."""
+) -> None:
+    """Refuse a declaration that breaks a rule of the module's docstring: checked when it is
+    proposed and again when a second program administrator confirms it."""
     base = declaration.base
     try:
         check_ceiling(declaration.ceiling_bp)
@@ -104,6 +105,15 @@ def declare_top_up(
             f"{taken} already has order {declaration.stack_order} on {base.code}: "
             "each top-up of a base has an order of its own"
         )
+
+
+def declare_top_up(
+    session: Session, program: Program, declaration: Declaration, *, today: date
+) -> TopUp:
+    """Declare ``program`` a top-up of ``declaration.base`` (or change its declaration), once
+    a second program administrator confirmed the proposal (``programs.proposals``)."""
+    check_declaration(session, program, declaration, today=today)
+    base = declaration.base
     row = top_up_of(session, program)
     before = _described(row, base.code if row else None)
     values = {
@@ -128,13 +138,20 @@ def declare_top_up(
     return row
 
 
-def withdraw_top_up(session: Session, program: Program, *, today: date) -> None:
-    """Withdraw ``program``'s declaration: it prices on its own again (before any voucher)."""
+def check_withdrawal(session: Session, program: Program, *, today: date) -> TopUp:
+    """``program``'s declaration, if it may be withdrawn (open, before any voucher)."""
     row = top_up_of(session, program)
     if row is None:
         raise NotFound(f"program {program.code} is no top-up", code=ErrorCode.NOT_FOUND)
     require_open(program, today, "top-up declarations")
     _check_not_issued(session, program)
+    return row
+
+
+def withdraw_top_up(session: Session, program: Program, *, today: date) -> None:
+    """Withdraw ``program``'s declaration: it prices on its own again (before any voucher),
+    once a second program administrator confirmed the proposal (``programs.proposals``)."""
+    row = check_withdrawal(session, program, today=today)
     base_code = session.scalar(select(Program.code).where(Program.id == row.base_program_id))
     before = _described(row, base_code)
     session.delete(row)

@@ -12,11 +12,14 @@ from tests.factories import (
     REVIEWER,
     Browser,
     People,
+    acting_as,
     make_application,
     make_pool,
     make_program,
     post_form,
 )
+from voucher_service.db.types import utcnow
+from voucher_service.programs.proposals import propose_pool
 
 QUEUE = "/console/bureau/confirmations"
 
@@ -38,7 +41,8 @@ def test_a_second_reviewer_confirms_in_the_console(
 
     mine = maker.get(QUEUE).text
     [waiting] = client.get("/v1/admin/confirmations", params={"everyone": "true"}).json()["items"]
-    assert f'data-key="{waiting["id"]}"' in mine and waiting["summary"] in mine
+    assert f'data-key="{waiting["id"]}"' in mine
+    assert f"批准申请 {application.id}：金额 ¥150,000.00" in mine
     assert f"{waiting['id']}/withdraw" in mine and f"{waiting['id']}/confirm" not in mine
     theirs = checker.get(QUEUE).text
     assert f"{waiting['id']}/confirm" in theirs and f"{waiting['id']}/withdraw" not in theirs
@@ -48,3 +52,28 @@ def test_a_second_reviewer_confirms_in_the_console(
     assert done.headers["location"] == f"{QUEUE}?done=confirmed"
     assert client.get(f"/v1/admin/applications/{application.id}").json()["status"] == "approved"
     assert "目前没有待复核的事项" in checker.get(QUEUE).text
+
+
+def test_a_pool_waits_for_a_second_program_administrator_in_the_console(
+    client: TestClient, browser: Browser, people: People, session: Session
+) -> None:
+    program = make_program(session)
+    acting_as(session, people.admin.principal)
+    row = propose_pool(
+        session, program, year=2026, total_fen=10_000_000_00, today=program.valid_from, now=utcnow()
+    )
+    session.commit()
+    said = f"新建资金池：{program.code} 2026 年 ¥10,000,000.00"
+    reviewer = browser(REVIEWER).get(QUEUE).text  # sees it, but reviews no pool
+    assert said in reviewer and f"{row.id}/confirm" not in reviewer
+    maker = browser(ADMIN)
+    assert f"{row.id}/withdraw" in maker.get(QUEUE).text
+    english = maker.get(f"{QUEUE}?lang=en").text
+    assert f"New pool: {program.code} 2026, ¥10,000,000.00" in english
+    forced = post_form(maker, QUEUE, f"{QUEUE}/{row.id}/confirm")
+    assert forced.status_code == 403
+    pools = f"/v1/admin/programs/{program.code}/pools/2026"
+    assert client.get(pools).status_code == 404
+    withdrawn = post_form(maker, QUEUE, f"{QUEUE}/{row.id}/withdraw")
+    assert withdrawn.headers["location"] == f"{QUEUE}?done=withdrawn"
+    assert client.get(pools).status_code == 404

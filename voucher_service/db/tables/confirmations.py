@@ -1,5 +1,6 @@
 """Maker-checker proposals: an action one person asked for that takes effect only when a
-second person confirms it (docs/access.md)."""
+second person confirms it (docs/access.md): large approvals and revocations (review), pools,
+rule versions, top-up layers and the second-review amount (program administration)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from voucher_service.db.columns import one_of, status_column, timestamp
 class ConfirmationKind(StrEnum):
     APPROVE_APPLICATION = "application.approve"  # above the program's second-review amount
     REVOKE_VOUCHER = "voucher.revoke"  # a balance above that amount goes back to the pool
+    # Program administration: always a second program administrator (docs/access.md).
+    CREATE_POOL = "pool.create"  # a program's annual pool, funded from the budget
+    ADD_RULE_VERSION = "rules.add"  # the yearly review: what later fees are priced at
+    DECLARE_TOP_UP = "top_up.declare"  # a program stacks on another (or changes its place)
+    WITHDRAW_TOP_UP = "top_up.withdraw"  # a program prices on its own again
+    SET_SECOND_REVIEW = "program.second_review"  # the amount above which a reviewer checks
 
 
 class ConfirmationStatus(StrEnum):
