@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from voucher_service.tools.demo import PROGRAM_CODE
 
 from tests.cli.test_commands import Capture
 from tests.factories import acting_as, demo_keys
@@ -14,6 +13,7 @@ from voucher_service.db.session import transaction
 from voucher_service.db.tables.auth import Principal
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.types import utcnow
+from voucher_service.demo import PROGRAM_CODE
 from voucher_service.programs.proposals import propose_pool
 from voucher_service.programs.service import get_program
 
