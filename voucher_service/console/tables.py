@@ -51,6 +51,26 @@ class Table:
     select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
 
     @classmethod
+    def whole(
+        cls,
+        request: Request,
+        id: str,
+        caption: str,
+        columns: Sequence[Column],
+        rows: Sequence[dict[str, Any]],
+        row_key: str | None = None,
+    ) -> Table:
+        """A table showing every row it is given (no pages, no filters) at ``request``'s URL."""
+        return cls(
+            id=id,
+            caption=caption,
+            url=request.url.path,
+            columns=columns,
+            rows=rows,
+            row_key=row_key,
+        )
+
+    @classmethod
     def page(
         cls,
         request: Request,

@@ -188,20 +188,16 @@ def overview(
         }
         for p in pools
     ]
-    pool_table = Table(
-        id="pools", caption="overview.pools", url=request.url.path, columns=POOL_COLUMNS,
-        rows=rows, row_key="key",
-    )  # fmt: skip
+    pool_table = Table.whole(request, "pools", "overview.pools", POOL_COLUMNS, rows, row_key="key")
     near_table = None
     if figures is not None:
         near_rows = [
             {**n.__dict__, "used_bp": n.used_bp, "url": f"{BUREAU}/enterprises/{n.uscc}"}
             for n in figures.near_cap
         ]
-        near_table = Table(
-            id="near-cap", caption="overview.near_cap", url=request.url.path,
-            columns=NEAR_CAP_COLUMNS, rows=near_rows, row_key="uscc",
-        )  # fmt: skip
+        near_table = Table.whole(
+            request, "near-cap", "overview.near_cap", NEAR_CAP_COLUMNS, near_rows, row_key="uscc"
+        )
     return render(
         request,
         "bureau/overview.html",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice, translator
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect
@@ -65,6 +65,7 @@ HISTORY_COLUMNS = (
     Column("reason", "providers.reason"),
     Column("created_at", "providers.changed_at", "datetime"),
 )
+LISTING = ListingPage("providers", COLUMNS, FILTERS, row_key="uscc")
 
 
 def _bp(share: float) -> int:
@@ -108,17 +109,10 @@ def providers(
         shown = [row_of(p, network.quality(session, p, now=now), flagged[p.uscc]) for p in rows]
         return shown, cursor
 
-    return listing_page(
+    return LISTING.show(
         request,
-        template="bureau/providers.html",
-        table_id="providers",
-        caption="providers.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="providers",
-        row_key="uscc",
+        listing,
+        page,
         price_index=network.price_index(session),
         flag_days=FLAG_DAYS,
     )
@@ -133,9 +127,6 @@ def _detail(
     capacity = [r for r in network.latest_telemetry(session) if r["provider_id"] == provider.id]
     flags = [r for r in _flags(session, now) if r["uscc"] == provider.uscc]
 
-    def table(id: str, caption: str, columns: Any, rows: list[dict[str, Any]]) -> Table:
-        return Table(id=id, caption=caption, url=request.url.path, columns=columns, rows=rows)
-
     history = [h.model_dump() for h in view.history]
     return render(
         request,
@@ -145,9 +136,11 @@ def _detail(
         row=row_of(provider, quality, len(flags)),
         quality=quality,
         offerings=view.offerings,
-        capacity=table("capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
-        flags=table("flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
-        history=table("status-history", "providers.history", HISTORY_COLUMNS, history),
+        capacity=Table.whole(request, "capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
+        flags=Table.whole(request, "flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
+        history=Table.whole(
+            request, "status-history", "providers.history", HISTORY_COLUMNS, history
+        ),
         may_change=allows(request, REVIEW),
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),

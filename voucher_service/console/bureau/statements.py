@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice, translator
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import language_of
@@ -62,6 +62,7 @@ GROUP_COLUMNS = (
     Column("subsidy_fen", "statements.subsidy", "money"),
     Column("enterprise_share_fen", "statements.enterprise_share", "money"),
 )
+LISTING = ListingPage("statements", COLUMNS, FILTERS, row_key="id")
 
 
 def row_of(view: StatementView) -> dict[str, Any]:
@@ -98,17 +99,10 @@ def _list(
         views, cursor = find_statements(session, params, query)
         return [row_of(v) for v in views], cursor
 
-    return listing_page(
+    return LISTING.show(
         request,
-        template="bureau/statements.html",
-        table_id="statements",
-        caption="statements.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="statements",
-        row_key="id",
+        listing,
+        page,
         status_code=error.status if error else 200,
         error=describe(error, translator(request)) if error else None,
         may_close=allows(request, CLOSE),
@@ -161,10 +155,14 @@ def _detail(
     statement = service.get_statement(session, statement_id)
     view = service.describe(session, statement)
     detail = service.statement_detail(session, statement)
-    groups = Table(
-        id="statement-groups", caption="statements.groups", url=request.url.path,
-        columns=GROUP_COLUMNS, rows=detail.groups, row_key="voucher_code",
-    )  # fmt: skip
+    groups = Table.whole(
+        request,
+        "statement-groups",
+        "statements.groups",
+        GROUP_COLUMNS,
+        detail.groups,
+        row_key="voucher_code",
+    )
     return render(
         request,
         "bureau/statement.html",
