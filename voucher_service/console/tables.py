@@ -40,9 +40,9 @@ class Filter:
 class Table:
     id: str
     caption: str  # catalogue key
-    url: str
     columns: Sequence[Column]
     rows: Sequence[dict[str, Any]]
+    url: str = ""  # where the filter form goes (a table with filters)
     filters: Sequence[Filter] = ()
     next_url: str | None = None
     first_url: str | None = None
@@ -53,22 +53,14 @@ class Table:
     @classmethod
     def whole(
         cls,
-        request: Request,
         id: str,
         caption: str,
         columns: Sequence[Column],
         rows: Sequence[dict[str, Any]],
         row_key: str | None = None,
     ) -> Table:
-        """A table showing every row it is given (no pages, no filters) at ``request``'s URL."""
-        return cls(
-            id=id,
-            caption=caption,
-            url=request.url.path,
-            columns=columns,
-            rows=rows,
-            row_key=row_key,
-        )
+        """A table of every row it is given: no pages and no filters."""
+        return cls(id=id, caption=caption, columns=columns, rows=rows, row_key=row_key)
 
     @classmethod
     def page(

@@ -65,10 +65,10 @@ class ListingPage:
     row_key: str
     file_name: str = ""
 
-    def whole_table(self, request: Request, id: str, rows: Sequence[dict[str, Any]]) -> Table:
+    def whole_table(self, id: str, rows: Sequence[dict[str, Any]]) -> Table:
         """Rows of this listing shown on another page (an enterprise's vouchers), all of them."""
         caption = f"{self.name}.caption"
-        return Table.whole(request, id, caption, self.columns, rows, row_key=self.row_key)
+        return Table.whole(id, caption, self.columns, rows, row_key=self.row_key)
 
     def show(
         self,

@@ -108,10 +108,8 @@ def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep
         "bureau/enterprise.html",
         e=row_of(found),
         standing=Table.whole(
-            request, "standing", "enterprises.standing", STANDING_COLUMNS, standing, "program_code"
+            "standing", "enterprises.standing", STANDING_COLUMNS, standing, "program_code"
         ),
-        vouchers=voucher_pages.LISTING.whole_table(request, "enterprise-vouchers", vouchers),
-        applications=application_pages.LISTING.whole_table(
-            request, "enterprise-applications", applications
-        ),
+        vouchers=voucher_pages.LISTING.whole_table("enterprise-vouchers", vouchers),
+        applications=application_pages.LISTING.whole_table("enterprise-applications", applications),
     )

@@ -188,7 +188,7 @@ def overview(
         }
         for p in pools
     ]
-    pool_table = Table.whole(request, "pools", "overview.pools", POOL_COLUMNS, rows, row_key="key")
+    pool_table = Table.whole("pools", "overview.pools", POOL_COLUMNS, rows, row_key="key")
     near_table = None
     if figures is not None:
         near_rows = [
@@ -196,7 +196,7 @@ def overview(
             for n in figures.near_cap
         ]
         near_table = Table.whole(
-            request, "near-cap", "overview.near_cap", NEAR_CAP_COLUMNS, near_rows, row_key="uscc"
+            "near-cap", "overview.near_cap", NEAR_CAP_COLUMNS, near_rows, row_key="uscc"
         )
     return render(
         request,

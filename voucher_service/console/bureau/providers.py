@@ -136,11 +136,9 @@ def _detail(
         row=row_of(provider, quality, len(flags)),
         quality=quality,
         offerings=view.offerings,
-        capacity=Table.whole(request, "capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
-        flags=Table.whole(request, "flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
-        history=Table.whole(
-            request, "status-history", "providers.history", HISTORY_COLUMNS, history
-        ),
+        capacity=Table.whole("capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
+        flags=Table.whole("flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
+        history=Table.whole("status-history", "providers.history", HISTORY_COLUMNS, history),
         may_change=allows(request, REVIEW),
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),

@@ -156,7 +156,6 @@ def _detail(
     view = service.describe(session, statement)
     detail = service.statement_detail(session, statement)
     groups = Table.whole(
-        request,
         "statement-groups",
         "statements.groups",
         GROUP_COLUMNS,

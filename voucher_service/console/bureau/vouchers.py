@@ -116,7 +116,7 @@ def _detail(
     voucher = view.voucher
     postings = [p.model_dump() for p in queries.voucher_postings(session, code)]
     posting_table = Table.whole(
-        request, "postings", "vouchers.postings", POSTING_COLUMNS, postings, row_key="id"
+        "postings", "vouchers.postings", POSTING_COLUMNS, postings, row_key="id"
     )
     audit_table = None
     if allows(request, AUDIT_READ):
@@ -126,7 +126,7 @@ def _detail(
             audit.AuditFilter(target_type="voucher", target_id=voucher.code),
         )
         audit_table = Table.whole(
-            request, "audit-trail", "vouchers.audit_trail", AUDIT_COLUMNS, entries, row_key="id"
+            "audit-trail", "vouchers.audit_trail", AUDIT_COLUMNS, entries, row_key="id"
         )
     return render(
         request,

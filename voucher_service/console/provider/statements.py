@@ -95,7 +95,7 @@ def statement_page(uscc: str, statement_id: int, request: Request, session: Sess
     detail = settlement.statement_detail(session, statement)
     url = request.url.path
     groups = Table.whole(
-        request, "groups", "statements.groups", GROUP_COLUMNS, detail.groups, row_key="voucher_code"
+        "groups", "statements.groups", GROUP_COLUMNS, detail.groups, row_key="voucher_code"
     )
     lines = Table(
         id="lines",
