@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
@@ -44,8 +44,9 @@ COLUMNS = (
     Column("flagged", "providers.flagged", "number"),
 )
 FILTERS = (Filter("status", "providers.status", status_options(ProviderStatus)),)
+MODEL = Column("resource_model", "providers.model", "code")
 CAPACITY_COLUMNS = (
-    Column("resource_model", "providers.model", "code"),
+    MODEL,
     Column("total", "providers.cards_total", "number"),
     Column("available", "providers.cards_available", "number"),
     Column("utilisation_bp", "providers.utilisation", "percent_bp"),
@@ -55,7 +56,7 @@ CAPACITY_COLUMNS = (
 )
 FLAG_COLUMNS = (
     Column("record_id", "providers.record_id", "code"),
-    Column("resource_model", "providers.model", "code"),
+    MODEL,
     Column("unit_price_fen", "providers.unit_price", "money"),
     Column("index_fen", "providers.index", "money"),
     Column("created_at", "providers.posted_at", "datetime"),
@@ -150,14 +151,25 @@ def provider(uscc: str, request: Request, session: SessionDep, now: NowDep) -> A
     return _detail(request, session, uscc, now)
 
 
-def _set_status(
-    request: Request,
-    session: Session,
+# Each verb: the status it sets and the notice after it (?done=...).
+STATUS_CHANGES = {
+    "suspend": (ProviderStatus.SUSPENDED, "suspended"),
+    "reinstate": (ProviderStatus.ACTIVE, "reinstated"),
+}
+
+
+@router.post("/bureau/providers/{uscc}/{verb}", dependencies=[guard(REVIEW)])
+def set_status(
     uscc: str,
-    now: datetime,
-    status: ProviderStatus,
-    reason: str,
+    verb: Literal["suspend", "reinstate"],
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    reason: Annotated[str, Form(max_length=480)] = "",
 ) -> Any:
+    """``POST /v1/admin/providers/{uscc}/suspend`` or ``.../reinstate``."""
+    status, done = STATUS_CHANGES[verb]
+
     def act() -> None:
         found = service.get_provider(session, parse_uscc_param(uscc))
         service.set_status(session, found, status=status, reason=reason)
@@ -165,27 +177,4 @@ def _set_status(
     refused = attempt(session, act)
     if refused is not None:
         return _detail(request, session, uscc, now, refused)
-    done = "suspended" if status is ProviderStatus.SUSPENDED else "reinstated"
     return redirect(f"{BUREAU}/providers/{parse_uscc_param(uscc)}?done={done}")
-
-
-@router.post("/bureau/providers/{uscc}/suspend", dependencies=[guard(REVIEW)])
-def suspend(
-    uscc: str,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    reason: Annotated[str, Form(max_length=480)] = "",
-) -> Any:
-    return _set_status(request, session, uscc, now, ProviderStatus.SUSPENDED, reason)
-
-
-@router.post("/bureau/providers/{uscc}/reinstate", dependencies=[guard(REVIEW)])
-def reinstate(
-    uscc: str,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    reason: Annotated[str, Form(max_length=480)] = "",
-) -> Any:
-    return _set_status(request, session, uscc, now, ProviderStatus.ACTIVE, reason)

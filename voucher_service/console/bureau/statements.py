@@ -36,14 +36,17 @@ from voucher_service.settlement.service import StatementView
 router = APIRouter(route_class=DatabaseRoute)
 
 PERIOD = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+FEES = (
+    Column("fee_fen", "statements.fees", "money"),
+    Column("subsidy_fen", "statements.subsidy", "money"),
+)
 COLUMNS = (
     Column("id", "statements.id", link="url"),
     Column("provider_uscc", "statements.provider", "code"),
     Column("program_code", "statements.funder", "code"),
     Column("period", "statements.period"),
     Column("record_count", "statements.records", "number"),
-    Column("fee_fen", "statements.fees", "money"),
-    Column("subsidy_fen", "statements.subsidy", "money"),
+    *FEES,
     Column("status", "statements.status", "status"),
     Column("closed_at", "statements.closed_at", "datetime"),
     Column("paid_at", "statements.paid_at", "datetime"),
@@ -58,8 +61,7 @@ GROUP_COLUMNS = (
     Column("name", "enterprises.name"),
     Column("voucher_code", "vouchers.code", "code"),
     Column("records", "statements.records", "number"),
-    Column("fee_fen", "statements.fees", "money"),
-    Column("subsidy_fen", "statements.subsidy", "money"),
+    *FEES,
     Column("enterprise_share_fen", "statements.enterprise_share", "money"),
 )
 LISTING = ListingPage("statements", COLUMNS, FILTERS, row_key="id")
