@@ -11,7 +11,7 @@ refused is shown again with the reason; the call ran in a savepoint, so nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -86,8 +86,9 @@ def safe_next(url: str | None) -> str:
     return ""
 
 
-def notice(request: Request) -> str | None:
-    key = DONE.get(request.query_params.get("done", ""))
+def notice(request: Request, done: Mapping[str, str] = DONE) -> str | None:
+    """The notice a redirect asked for (``?done=``), if ``done`` names it."""
+    key = done.get(request.query_params.get("done", ""))
     return translator(request)(key) if key else None
 
 

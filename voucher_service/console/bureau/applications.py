@@ -17,7 +17,7 @@ from voucher_service.applications.service import ApplicationView, BulkOutcome
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import ListingPage, allows, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import (
     DISTRICT_FILTER,
     YES_NO,
@@ -25,7 +25,7 @@ from voucher_service.console.bureau.filters import (
     status_options,
 )
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import ApplicationStatus

@@ -12,7 +12,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from voucher_service.auth.access import Access
-from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console import pages
+from voucher_service.console.pages import translator
 from voucher_service.console.table_files import FORMATS, Listing, every_row, table_file
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
@@ -37,13 +38,8 @@ DONE = {
 }
 
 
-def translator(request: Request) -> Translator:
-    return Translator(language_of(request))
-
-
 def notice(request: Request) -> str | None:
-    key = DONE.get(request.query_params.get("done", ""))
-    return translator(request)(key) if key else None
+    return pages.notice(request, DONE)
 
 
 def allows(request: Request, access: Access) -> bool:

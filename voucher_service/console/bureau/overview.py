@@ -15,9 +15,10 @@ from voucher_service.aggregates.schemas import month_text
 from voucher_service.aggregates.service import NEAR_CAP_SHARE_BP, Line, PoolAggregates
 from voucher_service.auth.access import BUREAU_READ
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import notice, translator
+from voucher_service.console.bureau.common import notice
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import Translator
+from voucher_service.console.pages import translator
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import NowDep, SessionDep, SettingsDep

@@ -15,11 +15,11 @@ from starlette.responses import Response
 
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import ListingPage, allows, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import language_of
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.settlement import StatementStatus

@@ -13,10 +13,10 @@ from voucher_service.audit import service as audit
 from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import ListingPage, allows, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
