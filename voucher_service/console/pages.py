@@ -11,7 +11,7 @@ refused is shown again with the reason; the call ran in a savepoint, so nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -86,8 +86,9 @@ def safe_next(url: str | None) -> str:
     return ""
 
 
-def notice(request: Request) -> str | None:
-    key = DONE.get(request.query_params.get("done", ""))
+def notice(request: Request, done: Mapping[str, str] = DONE) -> str | None:
+    """The notice a redirect asked for (``?done=``), if ``done`` names it."""
+    key = done.get(request.query_params.get("done", ""))
     return translator(request)(key) if key else None
 
 
@@ -129,59 +130,70 @@ def client_of(request: Request) -> str:
     return getattr(request.state, "client", None) or "unknown"
 
 
-def sign_in_refused(request: Request, exc: ServiceError, now: datetime, **context: Any) -> Any:
-    """The sign-in form (or its code step) again, saying why: wrong, disabled, or slowed
-    down until a given time (with ``Retry-After``)."""
-    t = translator(request)
-    if isinstance(exc, TooManyFailures):
-        until = local_datetime(now + timedelta(seconds=exc.retry_after))
-        error = t("sign_in.throttled", until=until)
-    else:
-        error = t(
-            {
-                ErrorCode.ACCOUNT_DISABLED: "sign_in.disabled",
-                ErrorCode.WRONG_CODE: "sign_in.wrong_code",
-            }.get(exc.code, "sign_in.wrong")
+@dataclass(frozen=True)
+class SignInStep:
+    """What each step of signing in (the password, then the code) works with (not the
+    database session: ``DatabaseRoute`` hands that to the handler only)."""
+
+    request: Request
+    now: datetime
+    secret: bytes
+    settings: Settings
+
+    def form_again(self, error: str, status_code: int, **context: Any) -> Any:
+        """The sign-in form again (its code step when ``pending`` is given), saying why."""
+        values = {"notice": None, "pending": None, "login": ""} | context
+        return render(self.request, "sign_in.html", status_code=status_code, error=error, **values)
+
+    def refused(self, exc: ServiceError, **context: Any) -> Any:
+        """The sign-in form (or its code step) again, saying why: wrong, disabled, or slowed
+        down until a given time (with ``Retry-After``)."""
+        t = translator(self.request)
+        if isinstance(exc, TooManyFailures):
+            until = local_datetime(self.now + timedelta(seconds=exc.retry_after))
+            error = t("sign_in.throttled", until=until)
+        else:
+            error = t(
+                {
+                    ErrorCode.ACCOUNT_DISABLED: "sign_in.disabled",
+                    ErrorCode.WRONG_CODE: "sign_in.wrong_code",
+                }.get(exc.code, "sign_in.wrong")
+            )
+        response = self.form_again(error, exc.status, **context)
+        if isinstance(exc, TooManyFailures):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def signed_in(
+        self, session: Session, person: Person, *, next: str, second: str | None
+    ) -> RedirectResponse:
+        """A new session for the browser, and on to the page it asked for."""
+        new = start_session(
+            session,
+            person,
+            policy=SessionPolicy.of(self.settings),
+            client=client_of(self.request),
+            second_factor=second,
+            now=self.now,
         )
-    values = {"notice": None, "pending": None, "login": ""} | context
-    response = render(request, "sign_in.html", status_code=exc.status, error=error, **values)
-    if isinstance(exc, TooManyFailures):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+        response = redirect(safe_next(next) or Viewer.of(person).overview_path)
+        set_session_cookie(response, self.request, self.secret, new.token)
+        return response
 
 
-def signed_in_now(
-    request: Request,
-    session: Session,
-    secret: bytes,
-    person: Person,
-    *,
-    next: str,
-    settings: Settings,
-    second: str | None,
-    now: datetime,
-) -> RedirectResponse:
-    """A new session for the browser, and on to the page it asked for."""
-    new = start_session(
-        session,
-        person,
-        policy=SessionPolicy.of(settings),
-        client=client_of(request),
-        second_factor=second,
-        now=now,
-    )
-    response = redirect(safe_next(next) or Viewer.of(person).overview_path)
-    set_session_cookie(response, request, secret, new.token)
-    return response
+async def sign_in_step(
+    request: Request, now: NowDep, secret: SecretDep, settings: SettingsDep
+) -> SignInStep:
+    return SignInStep(request, now, secret, settings)
+
+
+SignInStepDep = Annotated[SignInStep, Depends(sign_in_step)]
 
 
 @router.post("/sign-in")
 def sign_in(
-    request: Request,
+    step: SignInStepDep,
     session: SessionDep,
-    now: NowDep,
-    secret: SecretDep,
-    settings: SettingsDep,
     login: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "",
@@ -191,56 +203,46 @@ def sign_in(
     again = {"next": safe_next(next), "login": login}
     try:
         person = signin.check_password(
-            session, login=login, password=password, client=client_of(request), now=now
+            session,
+            login=login,
+            password=password,
+            client=client_of(step.request),
+            now=step.now,
         )
     except (TooManyFailures, Unauthorized) as exc:
-        return sign_in_refused(request, exc, now, **again)
+        return step.refused(exc, **again)
     if second_factor.enrolled(person.account):
-        pending = pending_second_factor(secret, person.account.id, now)
-        return render(request, "sign_in.html", error=None, notice=None, pending=pending, **again)
-    return signed_in_now(
-        request, session, secret, person, next=next, settings=settings, second=None, now=now
-    )
+        pending = pending_second_factor(step.secret, person.account.id, step.now)
+        return render(
+            step.request, "sign_in.html", error=None, notice=None, pending=pending, **again
+        )
+    return step.signed_in(session, person, next=next, second=None)
 
 
 @router.post("/sign-in/code")
 def sign_in_code(
-    request: Request,
+    step: SignInStepDep,
     session: SessionDep,
-    now: NowDep,
-    secret: SecretDep,
-    settings: SettingsDep,
     pending: Annotated[str, Form(max_length=200)],
     code: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Any:
     """The second factor: a code from the app, or a recovery code (used up)."""
-    account_id = pending_account(secret, pending, now)
+    account_id = pending_account(step.secret, pending, step.now)
     if account_id is None:  # forged, or the five minutes have passed: the password again
-        t = translator(request)
-        return render(
-            request,
-            "sign_in.html",
-            status_code=401,
-            error=t("sign_in.code_expired"),
-            notice=None,
-            pending=None,
-            login="",
-            next=safe_next(next),
-        )
+        expired = translator(step.request)("sign_in.code_expired")
+        return step.form_again(expired, 401, next=safe_next(next))
     person = accounts.get_person(session, account_id)
     again = {"next": safe_next(next), "login": person.account.login, "pending": pending}
     try:
         if person.account.disabled_at is not None:
             raise Unauthorized("account disabled", code=ErrorCode.ACCOUNT_DISABLED)
         method = signin.check_second_factor(
-            session, person, code=code, client=client_of(request), now=now
+            session, person, code=code, client=client_of(step.request), now=step.now
         )
     except (TooManyFailures, Unauthorized) as exc:
-        return sign_in_refused(request, exc, now, **again)
-    return signed_in_now(
-        request, session, secret, person, next=next, settings=settings, second=method, now=now
-    )
+        return step.refused(exc, **again)
+    return step.signed_in(session, person, next=next, second=method)
 
 
 @router.post("/sign-out")

@@ -40,15 +40,27 @@ class Filter:
 class Table:
     id: str
     caption: str  # catalogue key
-    url: str
     columns: Sequence[Column]
     rows: Sequence[dict[str, Any]]
+    url: str = ""  # where the filter form goes (a table with filters)
     filters: Sequence[Filter] = ()
     next_url: str | None = None
     first_url: str | None = None
     download_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
     row_key: str | None = None  # a column whose value marks each row (<tr data-key=...>)
     select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
+
+    @classmethod
+    def whole(
+        cls,
+        id: str,
+        caption: str,
+        columns: Sequence[Column],
+        rows: Sequence[dict[str, Any]],
+        row_key: str | None = None,
+    ) -> Table:
+        """A table of every row it is given: no pages and no filters."""
+        return cls(id=id, caption=caption, columns=columns, rows=rows, row_key=row_key)
 
     @classmethod
     def page(

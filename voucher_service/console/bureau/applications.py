@@ -17,7 +17,7 @@ from voucher_service.applications.service import ApplicationView, BulkOutcome
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import (
     DISTRICT_FILTER,
     YES_NO,
@@ -25,7 +25,7 @@ from voucher_service.console.bureau.filters import (
     status_options,
 )
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import ApplicationStatus
@@ -65,6 +65,7 @@ FILTERS = (
     Filter("eligible", "applications.checks", YES_NO),
     DISTRICT_FILTER,
 )
+LISTING = ListingPage("applications", COLUMNS, FILTERS, row_key="id")
 
 
 def row_of(view: ApplicationView) -> dict[str, Any]:
@@ -122,17 +123,10 @@ def _queue(
 
     may_decide = allows(request, REVIEW)
     bulk = may_decide and filters.status == ApplicationStatus.SUBMITTED
-    return listing_page(
+    return LISTING.show(
         request,
-        template="bureau/applications.html",
-        table_id="applications",
-        caption="applications.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="applications",
-        row_key="id",
+        listing,
+        page,
         select_form="bulk" if bulk else "",
         may_decide=may_decide,
         results=results,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from voucher_service.audit import service
 from voucher_service.auth.access import AUDIT_READ
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import listing_page
+from voucher_service.console.bureau.common import ListingPage
 from voucher_service.console.tables import Column, Filter
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
 from voucher_service.pagination import PageParams
@@ -39,6 +39,7 @@ FILTERS = (
     Filter("from", "audit.from"),
     Filter("to", "audit.to"),
 )
+LISTING = ListingPage("audit", COLUMNS, FILTERS, row_key="id", file_name="audit-log")
 
 
 @router.get("/bureau/audit", dependencies=[guard(AUDIT_READ)])
@@ -67,15 +68,4 @@ def audit_log(
     def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
         return service.list_entries(session, params, where)
 
-    return listing_page(
-        request,
-        template="bureau/audit.html",
-        table_id="audit",
-        caption="audit.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="audit-log",
-        row_key="id",
-    )
+    return LISTING.show(request, listing, page)

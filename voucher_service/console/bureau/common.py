@@ -5,13 +5,15 @@ redirect after an action asks for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from starlette.responses import Response
 
 from voucher_service.auth.access import Access
-from voucher_service.console.i18n import Translator, language_of
+from voucher_service.console import pages
+from voucher_service.console.pages import translator
 from voucher_service.console.table_files import FORMATS, Listing, every_row, table_file
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
@@ -36,13 +38,8 @@ DONE = {
 }
 
 
-def translator(request: Request) -> Translator:
-    return Translator(language_of(request))
-
-
 def notice(request: Request) -> str | None:
-    key = DONE.get(request.query_params.get("done", ""))
-    return translator(request)(key) if key else None
+    return pages.notice(request, DONE)
 
 
 def allows(request: Request, access: Access) -> bool:
@@ -52,45 +49,57 @@ def allows(request: Request, access: Access) -> bool:
     return viewer is not None and access.allows(viewer)
 
 
-def listing_page(
-    request: Request,
-    *,
-    template: str,
-    table_id: str,
-    caption: str,
-    columns: Sequence[Column],
-    filters: Sequence[Filter],
-    listing: Listing,
-    params: PageParams,
-    file_name: str,
-    row_key: str | None = None,
-    select_form: str = "",
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    """A page showing one page of ``listing`` as a table (``?format=csv|xlsx``: every row the
-    filters select, as a file with the same columns)."""
-    fmt = request.query_params.get("format")
-    if fmt in FORMATS:
-        rows = every_row(listing)
-        return table_file(columns, rows, translator(request), fmt=fmt, name=file_name)
-    rows_shown, cursor = listing(params)
-    table = Table.page(
-        request,
-        id=table_id,
-        caption=caption,
-        columns=columns,
-        rows=rows_shown,
-        next_cursor=cursor,
-        filters=filters,
-        download_url=request.url.path,
-        row_key=row_key,
-        select_form=select_form,
-    )
-    return render(
-        request,
-        template,
-        status_code=status_code,
-        table=table,
-        **({"error": None, "notice": notice(request)} | context),
-    )
+@dataclass(frozen=True)
+class ListingPage:
+    """One of the bureau's listing pages. ``name`` is its template (``bureau/<name>.html``),
+    its table's id and caption (``<name>.caption``) and, unless ``file_name`` says otherwise,
+    the name of its download."""
+
+    name: str
+    columns: Sequence[Column]
+    filters: Sequence[Filter]
+    row_key: str
+    file_name: str = ""
+
+    def whole_table(self, id: str, rows: Sequence[dict[str, Any]]) -> Table:
+        """Rows of this listing shown on another page (an enterprise's vouchers), all of them."""
+        caption = f"{self.name}.caption"
+        return Table.whole(id, caption, self.columns, rows, row_key=self.row_key)
+
+    def show(
+        self,
+        request: Request,
+        listing: Listing,
+        params: PageParams,
+        *,
+        select_form: str = "",
+        status_code: int = 200,
+        **context: Any,
+    ) -> Response:
+        """One page of ``listing`` as a table (``?format=csv|xlsx``: every row the filters
+        select, as a file with the same columns)."""
+        fmt = request.query_params.get("format")
+        if fmt in FORMATS:
+            rows = every_row(listing)
+            name = self.file_name or self.name
+            return table_file(self.columns, rows, translator(request), fmt=fmt, name=name)
+        rows_shown, cursor = listing(params)
+        table = Table.page(
+            request,
+            id=self.name,
+            caption=f"{self.name}.caption",
+            columns=self.columns,
+            rows=rows_shown,
+            next_cursor=cursor,
+            filters=self.filters,
+            download_url=request.url.path,
+            row_key=self.row_key,
+            select_form=select_form,
+        )
+        return render(
+            request,
+            f"bureau/{self.name}.html",
+            status_code=status_code,
+            table=table,
+            **({"error": None, "notice": notice(request)} | context),
+        )

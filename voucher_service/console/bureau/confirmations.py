@@ -19,11 +19,11 @@ from voucher_service.auth.proposals import DUTY_OF, ConfirmationView, payload_of
 from voucher_service.auth.service import Caller
 from voucher_service.confirmations import service
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import notice, translator
+from voucher_service.console.bureau.common import notice
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.formatting import yuan
 from voucher_service.console.i18n import Translator
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, SessionDep, TodayDep

@@ -14,7 +14,7 @@ from voucher_service.auth.access import BUREAU_READ
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau import applications as application_pages
 from voucher_service.console.bureau import vouchers as voucher_pages
-from voucher_service.console.bureau.common import listing_page
+from voucher_service.console.bureau.common import ListingPage
 from voucher_service.console.bureau.filters import DISTRICT_FILTER
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.tables import Column, Table
@@ -49,6 +49,7 @@ STANDING_COLUMNS = (
     Column("window_start", "enterprises.window_start", "date"),
     Column("window_end", "enterprises.window_end", "date"),
 )
+LISTING = ListingPage("enterprises", COLUMNS, (DISTRICT_FILTER,), row_key="uscc")
 
 
 def row_of(enterprise: Enterprise) -> dict[str, Any]:
@@ -73,18 +74,7 @@ def enterprises(
         rows, cursor = service.list_enterprises(session, params, district_code=district_code)
         return [row_of(e) for e in rows], cursor
 
-    return listing_page(
-        request,
-        template="bureau/enterprises.html",
-        table_id="enterprises",
-        caption="enterprises.caption",
-        columns=COLUMNS,
-        filters=(DISTRICT_FILTER,),
-        listing=listing,
-        params=page,
-        file_name="enterprises",
-        row_key="uscc",
-    )
+    return LISTING.show(request, listing, page)
 
 
 @router.get("/bureau/enterprises/{uscc}", dependencies=[guard(BUREAU_READ)])
@@ -111,31 +101,15 @@ def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep
     held, _ = find_vouchers(session, PageParams(limit=200), VoucherQuery(uscc=uscc))
     mine = ApplicationQuery(status=None, enterprise=uscc)
     applied, _ = find_applications(session, PageParams(limit=200), mine)
-
-    def table(id: str, caption: str, columns: Any, rows: list[dict[str, Any]], key: str) -> Table:
-        return Table(
-            id=id, caption=caption, url=request.url.path, columns=columns, rows=rows, row_key=key
-        )
-
+    vouchers = [voucher_pages.row_of(v) for v in held]
+    applications = [application_pages.row_of(a) for a in applied]
     return render(
         request,
         "bureau/enterprise.html",
         e=row_of(found),
-        standing=table(
+        standing=Table.whole(
             "standing", "enterprises.standing", STANDING_COLUMNS, standing, "program_code"
         ),
-        vouchers=table(
-            "enterprise-vouchers",
-            "vouchers.caption",
-            voucher_pages.COLUMNS,
-            [voucher_pages.row_of(v) for v in held],
-            "code",
-        ),
-        applications=table(
-            "enterprise-applications",
-            "applications.caption",
-            application_pages.COLUMNS,
-            [application_pages.row_of(v) for v in applied],
-            "id",
-        ),
+        vouchers=voucher_pages.LISTING.whole_table("enterprise-vouchers", vouchers),
+        applications=application_pages.LISTING.whole_table("enterprise-applications", applications),
     )

@@ -15,9 +15,10 @@ from voucher_service.aggregates.schemas import month_text
 from voucher_service.aggregates.service import NEAR_CAP_SHARE_BP, Line, PoolAggregates
 from voucher_service.auth.access import BUREAU_READ
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import notice, translator
+from voucher_service.console.bureau.common import notice
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import Translator
+from voucher_service.console.pages import translator
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
@@ -188,20 +189,16 @@ def overview(
         }
         for p in pools
     ]
-    pool_table = Table(
-        id="pools", caption="overview.pools", url=request.url.path, columns=POOL_COLUMNS,
-        rows=rows, row_key="key",
-    )  # fmt: skip
+    pool_table = Table.whole("pools", "overview.pools", POOL_COLUMNS, rows, row_key="key")
     near_table = None
     if figures is not None:
         near_rows = [
             {**n.__dict__, "used_bp": n.used_bp, "url": f"{BUREAU}/enterprises/{n.uscc}"}
             for n in figures.near_cap
         ]
-        near_table = Table(
-            id="near-cap", caption="overview.near_cap", url=request.url.path,
-            columns=NEAR_CAP_COLUMNS, rows=near_rows, row_key="uscc",
-        )  # fmt: skip
+        near_table = Table.whole(
+            "near-cap", "overview.near_cap", NEAR_CAP_COLUMNS, near_rows, row_key="uscc"
+        )
     return render(
         request,
         "bureau/overview.html",

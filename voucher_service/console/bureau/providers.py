@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.providers import Provider, ProviderStatus
@@ -44,8 +44,9 @@ COLUMNS = (
     Column("flagged", "providers.flagged", "number"),
 )
 FILTERS = (Filter("status", "providers.status", status_options(ProviderStatus)),)
+MODEL = Column("resource_model", "providers.model", "code")
 CAPACITY_COLUMNS = (
-    Column("resource_model", "providers.model", "code"),
+    MODEL,
     Column("total", "providers.cards_total", "number"),
     Column("available", "providers.cards_available", "number"),
     Column("utilisation_bp", "providers.utilisation", "percent_bp"),
@@ -55,7 +56,7 @@ CAPACITY_COLUMNS = (
 )
 FLAG_COLUMNS = (
     Column("record_id", "providers.record_id", "code"),
-    Column("resource_model", "providers.model", "code"),
+    MODEL,
     Column("unit_price_fen", "providers.unit_price", "money"),
     Column("index_fen", "providers.index", "money"),
     Column("created_at", "providers.posted_at", "datetime"),
@@ -65,6 +66,7 @@ HISTORY_COLUMNS = (
     Column("reason", "providers.reason"),
     Column("created_at", "providers.changed_at", "datetime"),
 )
+LISTING = ListingPage("providers", COLUMNS, FILTERS, row_key="uscc")
 
 
 def _bp(share: float) -> int:
@@ -108,17 +110,10 @@ def providers(
         shown = [row_of(p, network.quality(session, p, now=now), flagged[p.uscc]) for p in rows]
         return shown, cursor
 
-    return listing_page(
+    return LISTING.show(
         request,
-        template="bureau/providers.html",
-        table_id="providers",
-        caption="providers.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="providers",
-        row_key="uscc",
+        listing,
+        page,
         price_index=network.price_index(session),
         flag_days=FLAG_DAYS,
     )
@@ -133,9 +128,6 @@ def _detail(
     capacity = [r for r in network.latest_telemetry(session) if r["provider_id"] == provider.id]
     flags = [r for r in _flags(session, now) if r["uscc"] == provider.uscc]
 
-    def table(id: str, caption: str, columns: Any, rows: list[dict[str, Any]]) -> Table:
-        return Table(id=id, caption=caption, url=request.url.path, columns=columns, rows=rows)
-
     history = [h.model_dump() for h in view.history]
     return render(
         request,
@@ -145,9 +137,9 @@ def _detail(
         row=row_of(provider, quality, len(flags)),
         quality=quality,
         offerings=view.offerings,
-        capacity=table("capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
-        flags=table("flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
-        history=table("status-history", "providers.history", HISTORY_COLUMNS, history),
+        capacity=Table.whole("capacity", "providers.capacity", CAPACITY_COLUMNS, capacity),
+        flags=Table.whole("flagged", "providers.flagged_caption", FLAG_COLUMNS, flags),
+        history=Table.whole("status-history", "providers.history", HISTORY_COLUMNS, history),
         may_change=allows(request, REVIEW),
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
@@ -159,14 +151,25 @@ def provider(uscc: str, request: Request, session: SessionDep, now: NowDep) -> A
     return _detail(request, session, uscc, now)
 
 
-def _set_status(
-    request: Request,
-    session: Session,
+# Each verb: the status it sets and the notice after it (?done=...).
+STATUS_CHANGES = {
+    "suspend": (ProviderStatus.SUSPENDED, "suspended"),
+    "reinstate": (ProviderStatus.ACTIVE, "reinstated"),
+}
+
+
+@router.post("/bureau/providers/{uscc}/{verb}", dependencies=[guard(REVIEW)])
+def set_status(
     uscc: str,
-    now: datetime,
-    status: ProviderStatus,
-    reason: str,
+    verb: Literal["suspend", "reinstate"],
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    reason: Annotated[str, Form(max_length=480)] = "",
 ) -> Any:
+    """``POST /v1/admin/providers/{uscc}/suspend`` or ``.../reinstate``."""
+    status, done = STATUS_CHANGES[verb]
+
     def act() -> None:
         found = service.get_provider(session, parse_uscc_param(uscc))
         service.set_status(session, found, status=status, reason=reason)
@@ -174,27 +177,4 @@ def _set_status(
     refused = attempt(session, act)
     if refused is not None:
         return _detail(request, session, uscc, now, refused)
-    done = "suspended" if status is ProviderStatus.SUSPENDED else "reinstated"
     return redirect(f"{BUREAU}/providers/{parse_uscc_param(uscc)}?done={done}")
-
-
-@router.post("/bureau/providers/{uscc}/suspend", dependencies=[guard(REVIEW)])
-def suspend(
-    uscc: str,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    reason: Annotated[str, Form(max_length=480)] = "",
-) -> Any:
-    return _set_status(request, session, uscc, now, ProviderStatus.SUSPENDED, reason)
-
-
-@router.post("/bureau/providers/{uscc}/reinstate", dependencies=[guard(REVIEW)])
-def reinstate(
-    uscc: str,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    reason: Annotated[str, Form(max_length=480)] = "",
-) -> Any:
-    return _set_status(request, session, uscc, now, ProviderStatus.ACTIVE, reason)

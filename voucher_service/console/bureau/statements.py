@@ -15,11 +15,11 @@ from starlette.responses import Response
 
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import language_of
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.settlement import StatementStatus
@@ -36,14 +36,17 @@ from voucher_service.settlement.service import StatementView
 router = APIRouter(route_class=DatabaseRoute)
 
 PERIOD = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+FEES = (
+    Column("fee_fen", "statements.fees", "money"),
+    Column("subsidy_fen", "statements.subsidy", "money"),
+)
 COLUMNS = (
     Column("id", "statements.id", link="url"),
     Column("provider_uscc", "statements.provider", "code"),
     Column("program_code", "statements.funder", "code"),
     Column("period", "statements.period"),
     Column("record_count", "statements.records", "number"),
-    Column("fee_fen", "statements.fees", "money"),
-    Column("subsidy_fen", "statements.subsidy", "money"),
+    *FEES,
     Column("status", "statements.status", "status"),
     Column("closed_at", "statements.closed_at", "datetime"),
     Column("paid_at", "statements.paid_at", "datetime"),
@@ -58,10 +61,10 @@ GROUP_COLUMNS = (
     Column("name", "enterprises.name"),
     Column("voucher_code", "vouchers.code", "code"),
     Column("records", "statements.records", "number"),
-    Column("fee_fen", "statements.fees", "money"),
-    Column("subsidy_fen", "statements.subsidy", "money"),
+    *FEES,
     Column("enterprise_share_fen", "statements.enterprise_share", "money"),
 )
+LISTING = ListingPage("statements", COLUMNS, FILTERS, row_key="id")
 
 
 def row_of(view: StatementView) -> dict[str, Any]:
@@ -98,17 +101,10 @@ def _list(
         views, cursor = find_statements(session, params, query)
         return [row_of(v) for v in views], cursor
 
-    return listing_page(
+    return LISTING.show(
         request,
-        template="bureau/statements.html",
-        table_id="statements",
-        caption="statements.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="statements",
-        row_key="id",
+        listing,
+        page,
         status_code=error.status if error else 200,
         error=describe(error, translator(request)) if error else None,
         may_close=allows(request, CLOSE),
@@ -161,10 +157,13 @@ def _detail(
     statement = service.get_statement(session, statement_id)
     view = service.describe(session, statement)
     detail = service.statement_detail(session, statement)
-    groups = Table(
-        id="statement-groups", caption="statements.groups", url=request.url.path,
-        columns=GROUP_COLUMNS, rows=detail.groups, row_key="voucher_code",
-    )  # fmt: skip
+    groups = Table.whole(
+        "statement-groups",
+        "statements.groups",
+        GROUP_COLUMNS,
+        detail.groups,
+        row_key="voucher_code",
+    )
     return render(
         request,
         "bureau/statement.html",

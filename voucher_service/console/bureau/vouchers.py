@@ -13,10 +13,10 @@ from voucher_service.audit import service as audit
 from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
-from voucher_service.console.bureau.common import allows, listing_page, notice, translator
+from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect
+from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
@@ -66,6 +66,7 @@ AUDIT_COLUMNS = (
     Column("action", "audit.action", "code"),
     Column("after", "audit.after"),
 )
+LISTING = ListingPage("vouchers", COLUMNS, FILTERS, row_key="code")
 
 
 def row_of(view: VoucherView) -> dict[str, Any]:
@@ -105,18 +106,7 @@ def vouchers(
         views, cursor = queries.find_vouchers(session, params, query)
         return [row_of(v) for v in views], cursor
 
-    return listing_page(
-        request,
-        template="bureau/vouchers.html",
-        table_id="vouchers",
-        caption="vouchers.caption",
-        columns=COLUMNS,
-        filters=FILTERS,
-        listing=listing,
-        params=page,
-        file_name="vouchers",
-        row_key="code",
-    )
+    return LISTING.show(request, listing, page)
 
 
 def _detail(
@@ -125,10 +115,9 @@ def _detail(
     view = queries.voucher_view(session, code)
     voucher = view.voucher
     postings = [p.model_dump() for p in queries.voucher_postings(session, code)]
-    posting_table = Table(
-        id="postings", caption="vouchers.postings", url=request.url.path,
-        columns=POSTING_COLUMNS, rows=postings, row_key="id",
-    )  # fmt: skip
+    posting_table = Table.whole(
+        "postings", "vouchers.postings", POSTING_COLUMNS, postings, row_key="id"
+    )
     audit_table = None
     if allows(request, AUDIT_READ):
         entries, _ = audit.list_entries(
@@ -136,10 +125,9 @@ def _detail(
             PageParams(limit=200),
             audit.AuditFilter(target_type="voucher", target_id=voucher.code),
         )
-        audit_table = Table(
-            id="audit-trail", caption="vouchers.audit_trail", url=request.url.path,
-            columns=AUDIT_COLUMNS, rows=entries, row_key="id",
-        )  # fmt: skip
+        audit_table = Table.whole(
+            "audit-trail", "vouchers.audit_trail", AUDIT_COLUMNS, entries, row_key="id"
+        )
     return render(
         request,
         "bureau/voucher.html",

@@ -99,13 +99,8 @@ def standings(session: Session, enterprise: Enterprise, *, today: date) -> list[
             }
             for v in describe_vouchers(session, status.vouchers)
         ]
-        table = Table(
-            id=f"vouchers-{view.program.code}",
-            caption="vouchers.caption",
-            url="",
-            columns=VOUCHER_COLUMNS,
-            rows=rows,
-            row_key="code",
+        table = Table.whole(
+            f"vouchers-{view.program.code}", "vouchers.caption", VOUCHER_COLUMNS, rows, "code"
         )
         cards.append(Standing(view, status, table))
     return cards

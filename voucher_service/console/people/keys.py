@@ -82,10 +82,7 @@ def show(
         }
         for v in views
     ]
-    table = Table(
-        id="keys", caption="keys.caption", url=request.url.path, columns=COLUMNS, rows=rows,
-        row_key="prefix",
-    )  # fmt: skip
+    table = Table.whole("keys", "keys.caption", COLUMNS, rows, row_key="prefix")
     values = {"shown_once": None, "error": None, "notice": notice(request), "name": ""}
     return render(
         request, "people/keys.html", status_code=status_code, table=table, **(values | context)

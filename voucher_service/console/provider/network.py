@@ -68,7 +68,7 @@ TELEMETRY_FIELDS = (
 )
 
 
-def _tables(health: network.ProviderHealth, url: str) -> dict[str, Table]:
+def _tables(health: network.ProviderHealth) -> dict[str, Table]:
     capacity = [
         {
             **row,
@@ -80,9 +80,7 @@ def _tables(health: network.ProviderHealth, url: str) -> dict[str, Table]:
     probes = [{**row, "result": "ok" if row["ok"] else "failed"} for row in health.probes]
 
     def table(id: str, columns: tuple[Column, ...], rows: list[dict[str, Any]], key: str) -> Table:
-        return Table(
-            id=id, caption=f"network.{id}", url=url, columns=columns, rows=rows, row_key=key
-        )
+        return Table.whole(id, f"network.{id}", columns, rows, row_key=key)
 
     return {
         "capacity": table("capacity", CAPACITY_COLUMNS, capacity, "resource_model"),
@@ -139,7 +137,7 @@ def _show(
         form=form or dict.fromkeys(TELEMETRY_FIELDS, ""),
         error=error,
         notice=notice(request),
-        **_tables(health, request.url.path),
+        **_tables(health),
     )
 
 

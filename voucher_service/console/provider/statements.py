@@ -94,13 +94,8 @@ def statement_page(uscc: str, statement_id: int, request: Request, session: Sess
     statement = provider_statement(session, uscc, statement_id)
     detail = settlement.statement_detail(session, statement)
     url = request.url.path
-    groups = Table(
-        id="groups",
-        caption="statements.groups",
-        url=url,
-        columns=GROUP_COLUMNS,
-        rows=detail.groups,
-        row_key="voucher_code",
+    groups = Table.whole(
+        "groups", "statements.groups", GROUP_COLUMNS, detail.groups, row_key="voucher_code"
     )
     lines = Table(
         id="lines",
