@@ -155,9 +155,9 @@ def _statement(
 def get_statement(
     session: Session, statement_id: int, *, provider_id: int | None = None
 ) -> Statement:
-    query = select(Statement).where(Statement.id == statement_id)
-    if provider_id is not None:
-        query = query.where(Statement.provider_id == provider_id)
+    query = where_given(
+        select(Statement), (Statement.id, statement_id), (Statement.provider_id, provider_id)
+    )
     statement: Statement | None = session.scalar(query.with_for_update())
     if statement is None:
         raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
