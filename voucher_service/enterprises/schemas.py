@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.fields import USCC, Name
 
-ENTERPRISE_EXAMPLE: dict[str, Any] = {
-    "uscc": "91420106MA4K00005Y",
-    "name": "武汉光谷智算科技有限公司",
-}
-
 
 class EnterpriseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ENTERPRISE_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"uscc": "91420106MA4K00005Y", "name": "武汉光谷智算科技有限公司"}]
+        },
+    )
 
     uscc: USCC
     name: Name = Field(min_length=1, max_length=200)

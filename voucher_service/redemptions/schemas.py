@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,14 +10,16 @@ from voucher_service.db.tables.redemptions import RedemptionStatus
 from voucher_service.fields import USCC, OutModel, VoucherCode
 from voucher_service.redemptions.service import RedemptionView
 
-REDEMPTION_EXAMPLE: dict[str, Any] = {
-    "voucher_code": "7KQ3-MZ8D-R2XW-HT4T",
-    "provider_uscc": "91420100MA4K00100E",
-}
-
 
 class RedemptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REDEMPTION_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"voucher_code": "7KQ3-MZ8D-R2XW-HT4T", "provider_uscc": "91420100MA4K00100E"}
+            ]
+        },
+    )
 
     voucher_code: VoucherCode
     provider_uscc: USCC

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,11 +14,13 @@ from voucher_service.settlement.service import StatementView
 Period = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-06"])]
 
 
-CLOSE_EXAMPLE: dict[str, Any] = {"provider_uscc": "91420100MA4K00100E", "period": "2026-06"}
-
-
 class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CLOSE_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"provider_uscc": "91420100MA4K00100E", "period": "2026-06"}]
+        },
+    )
 
     provider_uscc: USCC
     period: Period
