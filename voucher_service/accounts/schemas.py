@@ -4,33 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from voucher_service.accounts.service import Person
 from voucher_service.db.tables.auth import Duty, Role, parse_duties
 from voucher_service.fields import USCC, Name, OutModel
 
+ACCOUNT_EXAMPLES: list[JsonValue] = [
+    {
+        "login": "zhangsan",
+        "display_name": "张三",
+        "role": "bureau",
+        "duties": ["finance"],
+    },
+    {
+        "login": "lisi.finance",
+        "display_name": "李四 (财务)",
+        "role": "enterprise",
+        "uscc": "91420111MA4K00020Q",
+    },
+]
+
 
 class AccountCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "login": "zhangsan",
-                    "display_name": "张三",
-                    "role": "bureau",
-                    "duties": ["finance"],
-                },
-                {
-                    "login": "lisi.finance",
-                    "display_name": "李四 (财务)",
-                    "role": "enterprise",
-                    "uscc": "91420111MA4K00020Q",
-                },
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": ACCOUNT_EXAMPLES})
 
     login: str = Field(
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$",

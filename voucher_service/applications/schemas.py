@@ -4,7 +4,7 @@ blacklist."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
@@ -32,26 +32,21 @@ from voucher_service.fields import (
     input_of,
 )
 
+APPLICATION_EXAMPLE: dict[str, Any] = {
+    "program_code": "WH-AI-M2",
+    "year": 2026,
+    "requested_yuan": "100000.00",
+    "planned_use": "fine-tuning a visual inspection model for steel plates",
+    "intended_providers": ["91420100MA4K00100E"],
+    "size_class": "small",
+    "headcount": 45,
+    "revenue_yuan": "12000000.00",
+    "declares_no_related_party": True,
+}
+
 
 class ApplicationIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "program_code": "WH-AI-M2",
-                    "year": 2026,
-                    "requested_yuan": "100000.00",
-                    "planned_use": "fine-tuning a visual inspection model for steel plates",
-                    "intended_providers": ["91420100MA4K00100E"],
-                    "size_class": "small",
-                    "headcount": 45,
-                    "revenue_yuan": "12000000.00",
-                    "declares_no_related_party": True,
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [APPLICATION_EXAMPLE]})
 
     program_code: ProgramCode
     year: Year = Field(strict=True)
@@ -170,22 +165,18 @@ class BlacklistIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=480)
 
 
+SELECTION_EXAMPLE: dict[str, Any] = {
+    "program_code": "WH-AI-M3",
+    "year": 2026,
+    "model_name": "光谷钢铁缺陷检测大模型",
+    "sector": "manufacturing",
+    "filing_reference": "Hubei-GuangguSteel-202605010001",
+    "description": "visual defect detection for hot-rolled steel",
+}
+
+
 class SelectionIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "program_code": "WH-AI-M3",
-                    "year": 2026,
-                    "model_name": "光谷钢铁缺陷检测大模型",
-                    "sector": "manufacturing",
-                    "filing_reference": "Hubei-GuangguSteel-202605010001",
-                    "description": "visual defect detection for hot-rolled steel",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SELECTION_EXAMPLE]})
 
     program_code: ProgramCode
     year: Year = Field(strict=True)

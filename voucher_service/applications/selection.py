@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from voucher_service import audit_log
 from voucher_service.applications.service import (
@@ -33,6 +32,7 @@ from voucher_service.applications.service import (
     blacklist_check,
     each_in_savepoint,
     region_check,
+    views_of,
     window_check,
 )
 from voucher_service.db.tables.applications import ModelSelection, Sector, SelectionStatus
@@ -225,9 +225,11 @@ def decide_many(
 def get_selection(
     session: Session, selection_id: int, *, enterprise_id: int | None = None
 ) -> ModelSelection:
-    query = select(ModelSelection).where(ModelSelection.id == selection_id)
-    if enterprise_id is not None:
-        query = query.where(ModelSelection.enterprise_id == enterprise_id)
+    query = where_given(
+        select(ModelSelection),
+        (ModelSelection.id, selection_id),
+        (ModelSelection.enterprise_id, enterprise_id),
+    )
     row: ModelSelection | None = session.scalar(query.with_for_update())
     if row is None:
         raise NotFound(f"no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND)
@@ -260,11 +262,7 @@ def _viewed() -> Select[Any]:
 
 def describe(session: Session, rows: list[ModelSelection]) -> list[SelectionView]:
     """The views of ``rows``, in their order: one query for any number of them."""
-    if not rows:
-        return []
-    query = _viewed().where(col(ModelSelection.id).in_([r.id for r in rows]))
-    views = {row[0].id: SelectionView(*row) for row in session.execute(query)}
-    return [views[r.id] for r in rows]
+    return views_of(session, _viewed(), ModelSelection.id, rows, SelectionView)
 
 
 def list_selections(

@@ -436,9 +436,11 @@ def _input_of(row: Application, program: Program) -> ApplicationInput:
 def get_application(
     session: Session, application_id: int, *, enterprise_id: int | None = None
 ) -> Application:
-    query = select(Application).where(Application.id == application_id)
-    if enterprise_id is not None:
-        query = query.where(Application.enterprise_id == enterprise_id)
+    query = where_given(
+        select(Application),
+        (Application.id, application_id),
+        (Application.enterprise_id, enterprise_id),
+    )
     row: Application | None = session.scalar(query.with_for_update())
     if row is None:
         raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
@@ -479,13 +481,21 @@ def _viewed() -> Select[Any]:
     return query
 
 
-def describe(session: Session, rows: list[Application]) -> list[ApplicationView]:
-    """The views of ``rows``, in their order: one query for any number of them."""
+def views_of(
+    session: Session, viewed: Select[Any], id_column: Any, rows: list[Any], view: Callable[..., T]
+) -> list[T]:
+    """The views of ``rows``, in their order: one query (``viewed``, a row and what it is
+    known by) for any number of them."""
     if not rows:
         return []
-    query = _viewed().where(col(Application.id).in_([r.id for r in rows]))
-    views = {row[0].id: ApplicationView(*row) for row in session.execute(query)}
+    query = viewed.where(col(id_column).in_([r.id for r in rows]))
+    views = {found[0].id: view(*found) for found in session.execute(query)}
     return [views[r.id] for r in rows]
+
+
+def describe(session: Session, rows: list[Application]) -> list[ApplicationView]:
+    """The views of ``rows``, in their order: one query for any number of them."""
+    return views_of(session, _viewed(), Application.id, rows, ApplicationView)
 
 
 def list_applications(

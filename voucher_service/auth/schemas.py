@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from voucher_service.auth.proposals import ConfirmationView, payload_of
 from voucher_service.auth.service import KeyView, NewKey
@@ -24,16 +24,14 @@ class SelfKeyCreate(BaseModel):
     expires_at: Instant | None = None
 
 
+KEY_EXAMPLES: list[JsonValue] = [
+    {"role": "bureau", "duties": ["review"], "holder": "张三", "name": "laptop"},
+    {"role": "enterprise", "uscc": "91420106MA4K00005Y", "name": "portal"},
+]
+
+
 class KeyCreate(SelfKeyCreate):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"role": "bureau", "duties": ["review"], "holder": "张三", "name": "laptop"},
-                {"role": "enterprise", "uscc": "91420106MA4K00005Y", "name": "portal"},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": KEY_EXAMPLES})
 
     role: Role
     holder: Name | None = Field(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -41,6 +41,7 @@ from voucher_service.errors import (
     Unauthorized,
 )
 from voucher_service.metrics import AUTH_FAILURES
+from voucher_service.pagination import where_given
 
 KEY_PREFIX = "vsk"
 # Failed authentications are throttled per key prefix (from anywhere) and per client
@@ -326,24 +327,21 @@ def _fail(
     raise counted.refusal(now, "authentications") or Unauthorized(message)
 
 
-def list_keys(session: Session, *, principal_id: int | None = None) -> list[KeyView]:
+def _keys(principal_id: int | None) -> Select[ApiKey, Principal]:
+    """Keys with their holders: of ``principal_id`` only, when given."""
     query = select(ApiKey, Principal).join(Principal, Principal.id == ApiKey.principal_id)
-    if principal_id is not None:
-        query = query.where(ApiKey.principal_id == principal_id)
-    return [KeyView(k, p) for k, p in session.execute(query.order_by(ApiKey.id))]
+    return where_given(query, (ApiKey.principal_id, principal_id))
+
+
+def list_keys(session: Session, *, principal_id: int | None = None) -> list[KeyView]:
+    return [KeyView(k, p) for k, p in session.execute(_keys(principal_id).order_by(ApiKey.id))]
 
 
 def revoke_key(
     session: Session, prefix: str, *, now: datetime, principal_id: int | None = None
 ) -> KeyView:
     """Revoke a key (of ``principal_id`` only, when given: others' keys are not found)."""
-    query = (
-        select(ApiKey, Principal)
-        .join(Principal, Principal.id == ApiKey.principal_id)
-        .where(ApiKey.prefix == prefix)
-    )
-    if principal_id is not None:
-        query = query.where(ApiKey.principal_id == principal_id)
+    query = _keys(principal_id).where(ApiKey.prefix == prefix)
     row = session.execute(query.with_for_update(of=ApiKey)).first()
     if row is None:
         raise NotFound(f"no API key {prefix}", code=ErrorCode.KEY_NOT_FOUND)

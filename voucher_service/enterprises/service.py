@@ -26,7 +26,7 @@ from voucher_service.domain.uscc import division_code
 from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
 
 
@@ -55,9 +55,7 @@ def get_enterprise(session: Session, uscc: str) -> Enterprise:
 def list_enterprises(
     session: Session, params: PageParams, *, district_code: str | None = None
 ) -> tuple[list[Enterprise], str | None]:
-    query = select(Enterprise)
-    if district_code is not None:
-        query = query.where(Enterprise.district_code == district_code)
+    query = where_given(select(Enterprise), (Enterprise.district_code, district_code))
     return paginate(session, query, Enterprise.id, params)
 
 

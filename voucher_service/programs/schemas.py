@@ -80,22 +80,18 @@ class RuleVersionOut(OutModel):
         return cls.read(view, view.row)
 
 
+PROGRAM_EXAMPLE: dict[str, Any] = {
+    "code": "WH-AI-M2",
+    "name": "武汉市算力服务券 (Measure 2: inclusive compute supply)",
+    "description": "50% of compute fees, at most 200,000 CNY, at most 3 years.",
+    "valid_from": "2025-03-19",
+    "valid_to": "2027-03-18",
+    "rules": MEASURE_2_RULES,
+}
+
+
 class ProgramCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "WH-AI-M2",
-                    "name": "武汉市算力服务券 (Measure 2: inclusive compute supply)",
-                    "description": "50% of compute fees, at most 200,000 CNY, at most 3 years.",
-                    "valid_from": "2025-03-19",
-                    "valid_to": "2027-03-18",
-                    "rules": MEASURE_2_RULES,
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PROGRAM_EXAMPLE]})
 
     code: ProgramCode = Field(description="Stable short code.")
     name: Name = Field(min_length=1, max_length=200)

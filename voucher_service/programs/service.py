@@ -39,7 +39,7 @@ from voucher_service.errors import (
 )
 from voucher_service.ledger import service as ledger
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate, where_given
 
 
 @dataclass(frozen=True)
@@ -465,9 +465,7 @@ def pool_totals_of(session: Session, pools: list[Pool]) -> dict[int, PoolTotals]
 def list_pools(
     session: Session, params: PageParams, *, program: Program | None = None, year: int | None = None
 ) -> tuple[list[Pool], str | None]:
-    query = select(Pool)
-    if program is not None:
-        query = query.where(Pool.program_id == program.id)
-    if year is not None:
-        query = query.where(Pool.year == year)
+    query = where_given(
+        select(Pool), (Pool.program_id, program.id if program else None), (Pool.year, year)
+    )
     return paginate(session, query, Pool.id, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,26 +31,22 @@ class OfferingOut(OutModel):
     list_price_yuan: Yuan
 
 
+PROVIDER_EXAMPLE: dict[str, Any] = {
+    "uscc": "91420100MA4K00100E",
+    "name": "武汉人工智能计算中心",
+    "offerings": [
+        {
+            "resource_kind": "accelerator",
+            "resource_model": "Ascend 910B",
+            "unit": "card_hour",
+            "list_price_yuan": "12.50",
+        }
+    ],
+}
+
+
 class ProviderCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "uscc": "91420100MA4K00100E",
-                    "name": "武汉人工智能计算中心",
-                    "offerings": [
-                        {
-                            "resource_kind": "accelerator",
-                            "resource_model": "Ascend 910B",
-                            "unit": "card_hour",
-                            "list_price_yuan": "12.50",
-                        }
-                    ],
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PROVIDER_EXAMPLE]})
 
     uscc: USCC
     name: Name = Field(min_length=1, max_length=200)

@@ -18,7 +18,7 @@ from voucher_service.db.tables.providers import (
     ProviderStatusChange,
 )
 from voucher_service.errors import AlreadyExists, ErrorCode, InvalidInput, InvalidState, NotFound
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate, where_given
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,7 @@ def all_providers(session: Session) -> list[Provider]:
 def list_providers(
     session: Session, params: PageParams, *, status: ProviderStatus | None = None
 ) -> tuple[list[Provider], str | None]:
-    query = select(Provider)
-    if status is not None:
-        query = query.where(Provider.status == status)
+    query = where_given(select(Provider), (Provider.status, status))
     return paginate(session, query, Provider.id, params)
 
 

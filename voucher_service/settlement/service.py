@@ -155,39 +155,56 @@ def _statement(
 def get_statement(
     session: Session, statement_id: int, *, provider_id: int | None = None
 ) -> Statement:
-    query = select(Statement).where(Statement.id == statement_id)
-    if provider_id is not None:
-        query = query.where(Statement.provider_id == provider_id)
+    query = where_given(
+        select(Statement), (Statement.id, statement_id), (Statement.provider_id, provider_id)
+    )
     statement: Statement | None = session.scalar(query.with_for_update())
     if statement is None:
         raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
     return statement
 
 
-def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
-    """closed -> approved, by a person of finance who did not close it."""
-    approver = acting_person(session, (Duty.FINANCE,), "approve a statement")
-    if statement.status != StatementStatus.CLOSED:
-        raise InvalidState(
-            f"statement {statement.id} is {statement.status}; only a closed one can be approved"
-        )
-    second_person(approver, statement.closed_by_id, "the person who closed a statement")
-    statement.status, statement.approved_at = StatementStatus.APPROVED, now
-    statement.approved_by_id = approver.id
+def _require_status(statement: Statement, status: StatementStatus, only: str) -> None:
+    """Refuse a step from any status but ``status`` (``only``: which statements may take it)."""
+    if statement.status != status:
+        raise InvalidState(f"statement {statement.id} is {statement.status}; only {only}")
+
+
+def _moved(
+    session: Session, statement: Statement, to: StatementStatus, action: str, **after: Any
+) -> Statement:
+    """Move ``statement`` on to ``to`` and write the step's audit entry (``after``: who did
+    it, and what else the entry says). The caller sets the step's other columns just before,
+    with nothing read in between: a query would flush them beside the old status, which the
+    table's CHECK constraints refuse."""
+    before, statement.status = statement.status, to
     session.flush()
     audit.record(
         session,
-        "statement.approve",
+        f"statement.{action}",
         "statement",
         statement.id,
-        before={"status": StatementStatus.CLOSED},
-        after={
-            "status": StatementStatus.APPROVED,
-            "closed_by": name_of(session, statement.closed_by_id),
-            "approved_by": approver.name,
-        },
+        before={"status": before},
+        after={"status": to, **after},
     )
     return statement
+
+
+def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:
+    """closed -> approved, by a person of finance who did not close it."""
+    approver = acting_person(session, (Duty.FINANCE,), "approve a statement")
+    _require_status(statement, StatementStatus.CLOSED, "a closed one can be approved")
+    second_person(approver, statement.closed_by_id, "the person who closed a statement")
+    closed_by = name_of(session, statement.closed_by_id)
+    statement.approved_at, statement.approved_by_id = now, approver.id
+    return _moved(
+        session,
+        statement,
+        StatementStatus.APPROVED,
+        "approve",
+        closed_by=closed_by,
+        approved_by=approver.name,
+    )
 
 
 def pay_statement(
@@ -197,10 +214,7 @@ def pay_statement(
     negative total — more corrections than subsidies — moves back the other way). By a
     person of finance who did not approve it."""
     payer = acting_person(session, (Duty.FINANCE,), "pay a statement")
-    if statement.status != StatementStatus.APPROVED:
-        raise InvalidState(
-            f"statement {statement.id} is {statement.status}; only an approved one can be paid"
-        )
+    _require_status(statement, StatementStatus.APPROVED, "an approved one can be paid")
     second_person(payer, statement.approved_by_id, "the person who approved a statement")
     if not reference.strip():
         raise InvalidInput(
@@ -209,24 +223,19 @@ def pay_statement(
     amount = statement.subsidy_fen
     memo = f"statement {statement.id} {statement.period} ref {reference.strip()}"
     ledger.settle(session, statement.provider_id, amount, memo=memo)
-    statement.status, statement.paid_at = StatementStatus.PAID, now
+    approved_by = name_of(session, statement.approved_by_id)
+    statement.paid_at = now
     statement.payment_reference, statement.paid_by_id = reference.strip(), payer.id
-    session.flush()
-    audit.record(
+    return _moved(
         session,
-        "statement.pay",
-        "statement",
-        statement.id,
-        before={"status": StatementStatus.APPROVED},
-        after={
-            "status": StatementStatus.PAID,
-            "reference": reference.strip(),
-            "subsidy_fen": amount,
-            "approved_by": name_of(session, statement.approved_by_id),
-            "paid_by": payer.name,
-        },
+        statement,
+        StatementStatus.PAID,
+        "pay",
+        reference=reference.strip(),
+        subsidy_fen=amount,
+        approved_by=approved_by,
+        paid_by=payer.name,
     )
-    return statement
 
 
 def list_statements(

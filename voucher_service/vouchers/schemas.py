@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,21 +13,16 @@ from voucher_service.enterprises.service import SubsidyStatus
 from voucher_service.fields import USCC, Day, OutModel, PositiveYuan, ProgramCode, Text, Year, Yuan
 from voucher_service.vouchers.service import VoucherView
 
+VOUCHER_EXAMPLE: dict[str, Any] = {
+    "program_code": "WH-AI-M2",
+    "year": 2026,
+    "uscc": "91420106MA4K00005Y",
+    "face_value_yuan": "50000.00",
+}
+
 
 class VoucherIssue(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "program_code": "WH-AI-M2",
-                    "year": 2026,
-                    "uscc": "91420106MA4K00005Y",
-                    "face_value_yuan": "50000.00",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [VOUCHER_EXAMPLE]})
 
     program_code: ProgramCode
     year: Year = Field(strict=True, description="The annual pool to reserve from.")

@@ -46,7 +46,7 @@ from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate
+from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import get_pool, require_open, rules_in_force
 
 
@@ -370,19 +370,17 @@ def list_vouchers(
     enterprise: Enterprise | None = None,
     status: str | None = None,
 ) -> tuple[list[Voucher], str | None]:
-    query = select(Voucher)
-    if program is not None:
-        query = query.where(Voucher.program_id == program.id)
-    if pool is not None:
-        query = query.where(Voucher.pool_id == pool.id)
-    if enterprise is not None:
-        query = query.where(Voucher.enterprise_id == enterprise.id)
-    if status is not None:
-        if status not in set(VoucherStatus):
-            raise InvalidInput(
-                f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
-            )
-        query = query.where(Voucher.status == status)
+    if status is not None and status not in set(VoucherStatus):
+        raise InvalidInput(
+            f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
+        )
+    query = where_given(
+        select(Voucher),
+        (Voucher.program_id, program.id if program else None),
+        (Voucher.pool_id, pool.id if pool else None),
+        (Voucher.enterprise_id, enterprise.id if enterprise else None),
+        (Voucher.status, status),
+    )
     return paginate(session, query, Voucher.id, params)
 
 
