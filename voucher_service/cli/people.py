@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from voucher_service.cli.common import (
 )
 from voucher_service.config import get_settings
 from voucher_service.db.tables.auth import Duty, Role
+
+if TYPE_CHECKING:
+    from voucher_service.demo import DemoResult
 
 app = typer.Typer()
 
@@ -182,12 +185,26 @@ def demo(today: Day = None, force: Force = False) -> None:
     out.print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
     out.print("provider:", result.provider)
     settings = get_settings()
+    _print_keys(result, api=f"http://{settings.host}:{settings.port}")
+    _print_accounts(result, console=f"http://{settings.host}:{settings.port}/console/")
+    out.print(
+        "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
+        "money; a statement is closed by one person and approved by another (demo.finance "
+        "approves what demo.admin closed), and its approver never pays it. The pools and the "
+        "top-up were proposed by demo.program and confirmed by demo admin (ADMIN_KEY), a second "
+        "program administrator.",
+        markup=False,
+    )
+
+
+def _print_keys(result: DemoResult, *, api: str) -> None:
+    """The demo's API keys as shell lines, under the variable names docs/ and README.md use."""
     out.print(
         "\nAPI keys, shown once. The examples in README.md and docs/ use these variables: "
         "paste the lines into your shell.",
         markup=False,
     )
-    lines = [(f"export B=http://{settings.host}:{settings.port}", "the API")]
+    lines = [(f"export B={api}", "the API")]
     for slot, variable in KEY_VARIABLES.items():
         lines.append((f"export {variable}={result.keys[slot]}", result.holders[slot]))
     if result.vouchers:
@@ -196,9 +213,13 @@ def demo(today: Day = None, force: Force = False) -> None:
     width = max(len(line) for line, _ in lines)
     for line, comment in lines:
         out.print(f"{line:<{width}}  # {comment}", markup=False)
+
+
+def _print_accounts(result: DemoResult, *, console: str) -> None:
+    """The demo's console accounts with their passwords, each with its company and duties."""
     out.print(
-        f"\nConsole accounts, shown once (sign in at http://{settings.host}:{settings.port}"
-        "/console/; make more with `voucher-service create-account`):",
+        f"\nConsole accounts, shown once (sign in at {console}; make more with "
+        "`voucher-service create-account`):",
         markup=False,
     )
     for account in result.accounts:
@@ -208,11 +229,3 @@ def demo(today: Day = None, force: Force = False) -> None:
             f"{account.holder}{duties}",
             markup=False,
         )
-    out.print(
-        "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
-        "money; a statement is closed by one person and approved by another (demo.finance "
-        "approves what demo.admin closed), and its approver never pays it. The pools and the "
-        "top-up were proposed by demo.program and confirmed by demo admin (ADMIN_KEY), a second "
-        "program administrator.",
-        markup=False,
-    )
