@@ -58,6 +58,12 @@ KEY_VARIABLES = {
 }
 
 
+def _duties_of(role: Role, given: list[Duty] | None) -> frozenset[Duty]:
+    """The duties asked for; a bureau person given none is the first system administrator of
+    a fresh install."""
+    return frozenset(given or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+
+
 @app.command("create-key", rich_help_panel=PEOPLE)
 def create_key(
     role: Annotated[Role, typer.Option(help="What the key may do (docs/access.md).")] = (
@@ -83,7 +89,7 @@ def create_key(
             "credit code (leave --uscc out, or give --role enterprise or provider)",
             code=2,
         )
-    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+    duties = _duties_of(role, duty)
     with cli_session() as session:
         principal = key_holder(session, role, name=holder, uscc=uscc, duties=duties)
         new = create_key(session, principal, name=name, now=utcnow())
@@ -120,7 +126,7 @@ def create_account(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+    duties = _duties_of(role, duty)
     with cli_session() as session:
         person = create_account(
             session,
