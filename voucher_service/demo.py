@@ -152,25 +152,69 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
 def _measure_2(session: Session) -> Program:
     """Measure 2 (普惠算力供给: 50% of fees, 200,000 CNY per enterprise, three years), with
     its 2025 and 2026 pools."""
-    program = create_program(
+    return _city_measure(
         session,
         code=PROGRAM_CODE,
         name="武汉市算力服务券 (Measure 2: inclusive compute supply)",
         description="武政规〔2025〕3号 第2条: 50% of compute-service fees, at most 200,000 CNY "
         "per enterprise, at most three years; annual pools of at least 10,000,000 CNY.",
+        cap_fen=200_000_00,
+        pool_minimum_fen=10_000_000_00,
+        pool_fen=10_000_000_00,
+    )
+
+
+def _measure_3(session: Session) -> Program:
+    """Measure 3 (垂直行业模型: 每年50%、最长三年、累计最高500万元), for selected models."""
+    return _city_measure(
+        session,
+        code=MEASURE_3_CODE,
+        name="垂直行业模型算力补助 (Measure 3: vertical industry models)",
+        description="武政规〔2025〕3号 第3条: for selected vertical-industry models, 50% of "
+        "compute costs each year, for at most three years, at most 5,000,000 CNY in all.",
+        cap_fen=5_000_000_00,
+        pool_minimum_fen=0,
+        pool_fen=50_000_000_00,
+        eligibility=Eligibility(
+            sme_max_headcount=100_000,
+            sme_max_revenue_fen=100_000_000_000_00,
+            requires_selection=True,
+        ),
+    )
+
+
+def _city_measure(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    description: str,
+    cap_fen: int,
+    pool_minimum_fen: int,
+    pool_fen: int,
+    eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
+) -> Program:
+    """A measure of 武政规〔2025〕3号 (in force 2025-03-19 to 2027-03-18): 50% of fees, its cap
+    over at most three years, with a pool of ``pool_fen`` for 2025 and for 2026."""
+    program = create_program(
+        session,
+        code=code,
+        name=name,
+        description=description,
         valid_from=date(2025, 3, 19),
         valid_to=date(2027, 3, 18),
         rules=RuleNumbers(
             effective_from=date(2025, 3, 19),
             rate_bp=5000,
-            cap_fen=200_000_00,
+            cap_fen=cap_fen,
             cap_scope=CapScope.LIFETIME,
             window_months=36,
-            pool_minimum_fen=10_000_000_00,
+            pool_minimum_fen=pool_minimum_fen,
         ),
+        eligibility=eligibility,
     )
     for year in (2025, 2026):
-        _open_pool(session, program, year, 10_000_000_00)
+        _open_pool(session, program, year, pool_fen)
     return program
 
 
@@ -278,35 +322,6 @@ def _waiting_application(
         today=today,
         now=utcnow(),
     )
-
-
-def _measure_3(session: Session) -> Program:
-    """Measure 3 (垂直行业模型: 每年50%、最长三年、累计最高500万元), for selected models."""
-    measure_3 = create_program(
-        session,
-        code=MEASURE_3_CODE,
-        name="垂直行业模型算力补助 (Measure 3: vertical industry models)",
-        description="武政规〔2025〕3号 第3条: for selected vertical-industry models, 50% of "
-        "compute costs each year, for at most three years, at most 5,000,000 CNY in all.",
-        valid_from=date(2025, 3, 19),
-        valid_to=date(2027, 3, 18),
-        rules=RuleNumbers(
-            effective_from=date(2025, 3, 19),
-            rate_bp=5000,
-            cap_fen=5_000_000_00,
-            cap_scope=CapScope.LIFETIME,
-            window_months=36,
-            pool_minimum_fen=0,
-        ),
-        eligibility=Eligibility(
-            sme_max_headcount=100_000,
-            sme_max_revenue_fen=100_000_000_000_00,
-            requires_selection=True,
-        ),
-    )
-    for year in (2025, 2026):
-        _open_pool(session, measure_3, year, 50_000_000_00)
-    return measure_3
 
 
 def _district_top_up(session: Session, base: Program) -> Program:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -82,6 +83,18 @@ def where_given(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]
     for column, value in conditions:
         if value is not None:
             query = query.where(column == value)
+    return query
+
+
+def where_days(
+    query: Select[Any], column: Any, first: date | None, last: date | None
+) -> Select[Any]:
+    """``column`` from ``first`` to ``last``, both days included, each bound when given: the
+    date range the listings and the audit sample take."""
+    if first is not None:
+        query = query.where(column >= first)
+    if last is not None:
+        query = query.where(column <= last)
     return query
 
 

@@ -32,6 +32,7 @@ from voucher_service.db.tables.redemptions import Redemption
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import ErrorCode, InvalidInput, NotFound
+from voucher_service.pagination import where_days
 
 MAX_SAMPLE = 1000
 METHOD = (
@@ -99,10 +100,7 @@ def population(session: Session, spec: SampleSpec) -> list[int]:
         query = query.join(Voucher, Voucher.id == UsageRecord.voucher_id).where(
             Voucher.program_id == program_id
         )
-    if spec.date_from is not None:
-        query = query.where(UsageRecord.service_date >= spec.date_from)
-    if spec.date_to is not None:
-        query = query.where(UsageRecord.service_date <= spec.date_to)
+    query = where_days(query, col(UsageRecord.service_date), spec.date_from, spec.date_to)
     return [int(i) for i in session.scalars(query.order_by(UsageRecord.id))]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from voucher_service.cli.common import (
 )
 from voucher_service.config import get_settings
 from voucher_service.db.tables.auth import Duty, Role
+
+if TYPE_CHECKING:
+    from voucher_service.demo import DemoResult
 
 app = typer.Typer()
 
@@ -55,6 +58,12 @@ KEY_VARIABLES = {
 }
 
 
+def _duties_of(role: Role, given: list[Duty] | None) -> frozenset[Duty]:
+    """The duties asked for; a bureau person given none is the first system administrator of
+    a fresh install."""
+    return frozenset(given or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+
+
 @app.command("create-key", rich_help_panel=PEOPLE)
 def create_key(
     role: Annotated[Role, typer.Option(help="What the key may do (docs/access.md).")] = (
@@ -80,7 +89,7 @@ def create_key(
             "credit code (leave --uscc out, or give --role enterprise or provider)",
             code=2,
         )
-    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+    duties = _duties_of(role, duty)
     with cli_session() as session:
         principal = key_holder(session, role, name=holder, uscc=uscc, duties=duties)
         new = create_key(session, principal, name=name, now=utcnow())
@@ -117,7 +126,7 @@ def create_account(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    duties = frozenset(duty or ([Duty.SYSTEM] if role is Role.BUREAU else []))
+    duties = _duties_of(role, duty)
     with cli_session() as session:
         person = create_account(
             session,
@@ -182,12 +191,26 @@ def demo(today: Day = None, force: Force = False) -> None:
     out.print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
     out.print("provider:", result.provider)
     settings = get_settings()
+    _print_keys(result, api=f"http://{settings.host}:{settings.port}")
+    _print_accounts(result, console=f"http://{settings.host}:{settings.port}/console/")
+    out.print(
+        "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
+        "money; a statement is closed by one person and approved by another (demo.finance "
+        "approves what demo.admin closed), and its approver never pays it. The pools and the "
+        "top-up were proposed by demo.program and confirmed by demo admin (ADMIN_KEY), a second "
+        "program administrator.",
+        markup=False,
+    )
+
+
+def _print_keys(result: DemoResult, *, api: str) -> None:
+    """The demo's API keys as shell lines, under the variable names docs/ and README.md use."""
     out.print(
         "\nAPI keys, shown once. The examples in README.md and docs/ use these variables: "
         "paste the lines into your shell.",
         markup=False,
     )
-    lines = [(f"export B=http://{settings.host}:{settings.port}", "the API")]
+    lines = [(f"export B={api}", "the API")]
     for slot, variable in KEY_VARIABLES.items():
         lines.append((f"export {variable}={result.keys[slot]}", result.holders[slot]))
     if result.vouchers:
@@ -196,9 +219,13 @@ def demo(today: Day = None, force: Force = False) -> None:
     width = max(len(line) for line, _ in lines)
     for line, comment in lines:
         out.print(f"{line:<{width}}  # {comment}", markup=False)
+
+
+def _print_accounts(result: DemoResult, *, console: str) -> None:
+    """The demo's console accounts with their passwords, each with its company and duties."""
     out.print(
-        f"\nConsole accounts, shown once (sign in at http://{settings.host}:{settings.port}"
-        "/console/; make more with `voucher-service create-account`):",
+        f"\nConsole accounts, shown once (sign in at {console}; make more with "
+        "`voucher-service create-account`):",
         markup=False,
     )
     for account in result.accounts:
@@ -208,11 +235,3 @@ def demo(today: Day = None, force: Force = False) -> None:
             f"{account.holder}{duties}",
             markup=False,
         )
-    out.print(
-        "\nSeparation of duties (docs/access.md): demo.it gives duties and keys but moves no "
-        "money; a statement is closed by one person and approved by another (demo.finance "
-        "approves what demo.admin closed), and its approver never pays it. The pools and the "
-        "top-up were proposed by demo.program and confirmed by demo admin (ADMIN_KEY), a second "
-        "program administrator.",
-        markup=False,
-    )

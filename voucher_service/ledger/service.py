@@ -96,6 +96,11 @@ def post_many(session: Session, postings: Sequence[Posting], *, now: datetime) -
         session.execute(insert(POSTINGS), rows)
 
 
+def _post(session: Session, posting: Posting) -> None:
+    """Append one posting, stamped now."""
+    post_many(session, [posting], now=utcnow())
+
+
 def open_pool(session: Session, *, program_id: int, year: int, total_fen: int, memo: str) -> Pool:
     """Open a program's annual pool, funded from the budget: the pool's row with its whole
     total available, and one posting (budget->pool) saying where the money came from."""
@@ -105,19 +110,16 @@ def open_pool(session: Session, *, program_id: int, year: int, total_fen: int, m
     session.add(pool)
     session.flush()
     assert pool.id is not None
-    post_many(
+    _post(
         session,
-        [
-            Posting(
-                PostingKind.FUND,
-                accounts.budget(pool.id),
-                accounts.pool(pool.id),
-                total_fen,
-                pool_id=pool.id,
-                memo=memo,
-            )
-        ],
-        now=utcnow(),
+        Posting(
+            PostingKind.FUND,
+            accounts.budget(pool.id),
+            accounts.pool(pool.id),
+            total_fen,
+            pool_id=pool.id,
+            memo=memo,
+        ),
     )
     return pool
 
@@ -164,20 +166,17 @@ def issue_voucher(
     session.add(voucher)
     session.flush()
     assert voucher.id is not None
-    post_many(
+    _post(
         session,
-        [
-            Posting(
-                PostingKind.ISSUE,
-                accounts.pool(pool.id),
-                accounts.voucher(voucher.id),
-                face_value_fen,
-                pool_id=pool.id,
-                voucher_id=voucher.id,
-                memo=memo,
-            )
-        ],
-        now=utcnow(),
+        Posting(
+            PostingKind.ISSUE,
+            accounts.pool(pool.id),
+            accounts.voucher(voucher.id),
+            face_value_fen,
+            pool_id=pool.id,
+            voucher_id=voucher.id,
+            memo=memo,
+        ),
     )
     return voucher
 
@@ -418,11 +417,7 @@ def settle(session: Session, provider_id: int, amount_fen: int, *, memo: str) ->
         return
     payable, paid = accounts.payable(provider_id), accounts.paid(provider_id)
     source, target = (payable, paid) if amount_fen > 0 else (paid, payable)
-    post_many(
-        session,
-        [Posting(PostingKind.SETTLE, source, target, abs(amount_fen), memo=memo)],
-        now=utcnow(),
-    )
+    _post(session, Posting(PostingKind.SETTLE, source, target, abs(amount_fen), memo=memo))
 
 
 def _move_voucher(session: Session, voucher_id: int, **deltas: int) -> None:
@@ -460,19 +455,16 @@ def _release(
         .where(POOLS.c.id == pool_id)
         .values(available_fen=POOLS.c.available_fen + amount_fen)
     )
-    post_many(
+    _post(
         session,
-        [
-            Posting(
-                PostingKind.RELEASE,
-                accounts.voucher(voucher_id),
-                accounts.pool(pool_id),
-                amount_fen,
-                pool_id=pool_id,
-                voucher_id=voucher_id,
-                usage_record_id=usage_record_id,
-                memo=memo,
-            )
-        ],
-        now=utcnow(),
+        Posting(
+            PostingKind.RELEASE,
+            accounts.voucher(voucher_id),
+            accounts.pool(pool_id),
+            amount_fen,
+            pool_id=pool_id,
+            voucher_id=voucher_id,
+            usage_record_id=usage_record_id,
+            memo=memo,
+        ),
     )

@@ -32,14 +32,11 @@ def post_telemetry(
     return {"stored": network.record_telemetry(session, provider, snapshots, now=now)}
 
 
+_PROBE_FIELDS = ("probed_at", "ok", "latency_ms", "status_code", "error")
+
+
 def _probe_out(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "probed_at": row["probed_at"],
-        "ok": row["ok"],
-        "latency_ms": row["latency_ms"],
-        "status_code": row["status_code"],
-        "error": row["error"],
-    }
+    return {name: row[name] for name in _PROBE_FIELDS}
 
 
 def _flagged_out(row: dict[str, Any]) -> dict[str, Any]:

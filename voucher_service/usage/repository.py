@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import args_row, namedtuple_row
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from voucher_service.domain.rules import CapScope, Rules, Window
 from voucher_service.domain.usage import AdjustmentReport, Outcome, UsageReport, VoucherFacts
 from voucher_service.errors import ErrorCode, NotFound
 from voucher_service.ledger.service import NewRecord
-from voucher_service.pagination import PageParams, paginate_rows, where_given
+from voucher_service.pagination import PageParams, paginate_rows, where_days, where_given
 from voucher_service.programs.service import to_rules
 from voucher_service.usage.rows import COLUMNS_WRITTEN, UsageRow
 
@@ -170,6 +170,22 @@ _NAMED_COLUMNS = (
 )
 
 
+def _with_holders(query: Select[Any]) -> Select[Any]:
+    """The joins ``_NAMED_COLUMNS`` reads: the voucher's enterprise and enrolment."""
+    return query.join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id).join(
+        ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id
+    )
+
+
+def _redeemed_with(provider_id: int) -> ColumnElement[bool]:
+    """A voucher's active redemption with the provider: what lets it post usage there."""
+    return (
+        (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
+        & (REDEMPTIONS.c.provider_id == provider_id)
+        & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE)
+    )
+
+
 def _named_vouchers_core(
     session: Session, provider_id: int, codes: set[str]
 ) -> dict[str, NamedVoucher]:
@@ -177,18 +193,8 @@ def _named_vouchers_core(
     for chunk in chunks(sorted(codes)):
         rows.extend(
             session.execute(
-                select(
-                    *_NAMED_COLUMNS,
-                    REDEMPTIONS.c.id.label("redemption_id"),
-                )
-                .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
-                .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
-                .outerjoin(
-                    REDEMPTIONS,
-                    (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
-                    & (REDEMPTIONS.c.provider_id == provider_id)
-                    & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
-                )
+                _with_holders(select(*_NAMED_COLUMNS, REDEMPTIONS.c.id.label("redemption_id")))
+                .outerjoin(REDEMPTIONS, _redeemed_with(provider_id))
                 .where(VOUCHERS.c.code.in_(chunk))
             )
         )
@@ -239,23 +245,18 @@ def top_up_vouchers(
         return {}
     found: dict[tuple[int, int], list[TopUpVoucher]] = defaultdict(list)
     rows = session.execute(
-        select(
-            TOP_UPS.c.base_program_id,
-            TOP_UPS.c.stack_order,
-            TOP_UPS.c.ceiling_bp,
-            PROGRAMS.c.code.label("program_code"),
-            *_NAMED_COLUMNS,
+        _with_holders(
+            select(
+                TOP_UPS.c.base_program_id,
+                TOP_UPS.c.stack_order,
+                TOP_UPS.c.ceiling_bp,
+                PROGRAMS.c.code.label("program_code"),
+                *_NAMED_COLUMNS,
+            )
+            .join(PROGRAMS, PROGRAMS.c.id == TOP_UPS.c.program_id)
+            .join(VOUCHERS, VOUCHERS.c.program_id == TOP_UPS.c.program_id)
         )
-        .join(PROGRAMS, PROGRAMS.c.id == TOP_UPS.c.program_id)
-        .join(VOUCHERS, VOUCHERS.c.program_id == TOP_UPS.c.program_id)
-        .join(ENTERPRISES, ENTERPRISES.c.id == VOUCHERS.c.enterprise_id)
-        .join(ENROLMENTS, ENROLMENTS.c.id == VOUCHERS.c.enrolment_id)
-        .join(
-            REDEMPTIONS,
-            (REDEMPTIONS.c.voucher_id == VOUCHERS.c.id)
-            & (REDEMPTIONS.c.provider_id == provider_id)
-            & (REDEMPTIONS.c.status == RedemptionStatus.ACTIVE),
-        )
+        .join(REDEMPTIONS, _redeemed_with(provider_id))
         .where(
             TOP_UPS.c.base_program_id.in_({base for _, base in holders}),
             VOUCHERS.c.enterprise_id.in_({enterprise for enterprise, _ in holders}),
@@ -485,10 +486,7 @@ def list_records(
         (RECORDS.c.voucher_code, where.voucher_code),
         (RECORDS.c.outcome, where.outcome),
     )
-    if where.date_from is not None:
-        query = query.where(RECORDS.c.service_date >= where.date_from)
-    if where.date_to is not None:
-        query = query.where(RECORDS.c.service_date <= where.date_to)
+    query = where_days(query, RECORDS.c.service_date, where.date_from, where.date_to)
     rows, cursor = paginate_rows(session, query, RECORDS.c.id, params, lambda row: row.id)
     return [UsageRow._make(row) for row in rows], cursor
 
