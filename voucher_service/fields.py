@@ -372,6 +372,22 @@ RecordId = Annotated[
     ),
 ]
 
+# A record as it is read back: a provider's own id, or a top-up layer's, which the service
+# makes from the usage record's id, ``+`` and the top-up program's code (``~`` and a digest
+# shorten a long one): ``job-2026-06-0001+WH-JA-TOPUP``. ``+`` is a plain character in a path.
+RECORD_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/~+-]{0,127}$"
+RecordRef = Annotated[
+    str,
+    StringConstraints(pattern=RECORD_REF_PATTERN),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": RECORD_REF_PATTERN,
+            "examples": ["job-2026-06-0001", "job-2026-06-0001+WH-JA-TOPUP"],
+        }
+    ),
+]
+
 # An API key's public prefix (auth.service's alphabet: no l, o, 0 or 1).
 KEY_PREFIX_PATTERN = r"^[a-km-np-z2-9]{8}$"
 KeyPrefix = Annotated[

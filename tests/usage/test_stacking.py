@@ -87,10 +87,29 @@ def test_a_stacked_record_is_paid_by_each_program_within_the_ceiling(
         json={"record_id": "s-1-r", "adjusts_record_id": "s-1", "refund_yuan": "500.00"},
     )
     assert refund.status_code == 201, refund.text
-    assert refund.json()["subsidy_yuan"] == "-250.00"
+    refunded = refund.json()
+    assert refunded["subsidy_yuan"] == "-250.00"
+    # The reply shows every layer's reversal, and what the enterprise's payment really falls
+    # by: the 500.00 refunded less the 250.00 and 50.00 of subsidy given back.
+    [reversal] = refunded["top_ups"]
+    assert (reversal["voucher_code"], reversal["subsidy_yuan"]) == (top_up, "-50.00")
+    assert refunded["enterprise_pays_yuan"] == "-200.00"
     records = client.get(f"/v1/provider/{scene.provider}/usage-records?limit=50").json()["items"]
     layer_refunds = [r for r in records if r["kind"] == "adjustment" and "+" in r["record_id"]]
     assert [(r["subsidy_yuan"], r["fee_yuan"]) for r in layer_refunds] == [("-50.00", "0.00")]
+    assert [r["record_id"] for r in layer_refunds] == [reversal["record_id"]]
+    # The refund reads back as it was answered, from the list and by its id.
+    [listed] = [r for r in records if r["record_id"] == "s-1-r"]
+    assert listed == refunded
+    assert client.get(f"/v1/provider/{scene.provider}/usage-records/s-1-r").json() == refunded
+    # A layer's record is readable by its id, "+" and all.
+    for layer_id in (layer["record_id"], reversal["record_id"]):
+        read = client.get(f"/v1/provider/{scene.provider}/usage-records/{layer_id}")
+        assert (read.status_code, read.json()["record_id"]) == (200, layer_id), read.text
+    assert layer["record_id"] == f"s-1+{district.code}"
+    # Ids a provider may not send are still refused when read back.
+    bad = client.get(f"/v1/provider/{scene.provider}/usage-records/+s-1")
+    assert bad.status_code == 422, bad.text
     assert verify_ledger(session) == []
 
     # Each funder is billed apart: the city's statement and the district's.

@@ -16,7 +16,7 @@ from voucher_service.errors import RecordConflict
 from voucher_service.exports import MEDIA_TYPES, Format
 from voucher_service.fields import (
     USCC,
-    RecordId,
+    RecordRef,
     parse_uscc_param,
 )
 from voucher_service.metrics import BATCH_RECORDS, INGEST
@@ -177,7 +177,7 @@ def export_provider_records(
 
 
 @provider_router.get("/{uscc}/usage-records/{record_id}")
-def get_provider_record(uscc: USCC, record_id: RecordId, session: SessionDep) -> UsageRecordOut:
+def get_provider_record(uscc: USCC, record_id: RecordRef, session: SessionDep) -> UsageRecordOut:
     provider = _provider(session, uscc)
     assert provider.id is not None
     return UsageRecordOut.of(records.get_record(session, provider.id, record_id))

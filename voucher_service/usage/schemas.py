@@ -225,10 +225,12 @@ class UsageRecordOut(BaseModel):
     top_ups: list[TopUpOut] = Field(
         default_factory=list,
         description="A stacked record's top-up layers (a district's program on the city's), "
-        "each from its own voucher; empty for most records.",
+        "each from its own voucher; for a refund of a stacked record, each layer's reversal; "
+        "empty for most records.",
     )
     enterprise_pays_yuan: Yuan = Field(
-        description="What the enterprise pays in the end: the fee less every program's subsidy."
+        description="What the enterprise pays in the end: the fee less every program's "
+        "subsidy (for a refund: how much its payment falls, every layer's reversal counted)."
     )
     rule_version: int | None
     service_start: datetime
