@@ -60,6 +60,7 @@ from voucher_service.programs.service import (
     create_program,
     get_pool,
 )
+from voucher_service.programs.settings import ProgramSettings
 from voucher_service.programs.stacking import Declaration
 from voucher_service.providers.service import Offering, get_provider, register_provider
 from voucher_service.redemptions.service import redeem
@@ -86,6 +87,7 @@ def make_program(
     pool_minimum_fen: int = 0,
     region_prefix: str = "4201",
     requires_selection: bool = False,
+    settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
 ) -> Program:
     return create_program(
         session,
@@ -103,6 +105,7 @@ def make_program(
             pool_minimum_fen=pool_minimum_fen,
         ),
         eligibility=Eligibility(region_prefix=region_prefix, requires_selection=requires_selection),
+        settings=settings,
     )
 
 

@@ -73,6 +73,7 @@ class ErrorCode(StrEnum):
     INVALID_URL = "invalid_url"
     INVALID_EXPIRY = "invalid_expiry"
     INVALID_USCC = "invalid_uscc"
+    UNKNOWN_FIELD = "unknown_field"  # a measure-3 field (领域) not in the program's list
     INVALID_VOUCHER_CODE = "invalid_voucher_code"
     INVALID_RECORD = "invalid_record"
     REASON_REQUIRED = "reason_required"

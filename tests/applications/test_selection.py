@@ -93,7 +93,8 @@ def test_bad_selection_applications_are_refused_and_write_nothing(
     uscc = make_enterprise(session).uscc
     session.commit()
     for changes, status, code in (
-        ({"sector": "agriculture"}, 422, "invalid_input"),
+        ({"sector": "agriculture"}, 422, "unknown_field"),  # not one of the program's fields
+        ({"sector": "Remote Sensing"}, 422, "invalid_input"),
         ({"filing_reference": "   "}, 422, "invalid_input"),
         ({"model_name": ""}, 422, "invalid_input"),
         ({"year": 2025}, 422, "invalid_year"),

@@ -30,11 +30,11 @@ from voucher_service.db.tables.applications import (
     Application,
     ApplicationStatus,
     ModelSelection,
-    Sector,
     SelectionStatus,
 )
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
+from voucher_service.domain.rules import SELECTION_FIELD_CODE
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, Id, ProgramCode, Year, parse_uscc_param
 from voucher_service.pagination import Page
@@ -217,7 +217,9 @@ def selection_queue(
     status: Annotated[SelectionStatus | None, Query()] = SelectionStatus.SUBMITTED,
     program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
     year: Year | None = None,
-    sector: Sector | None = None,
+    sector: Annotated[
+        str | None, Query(pattern=SELECTION_FIELD_CODE, description="A selection field's code.")
+    ] = None,
 ) -> Page[SelectionOut]:
     """The selection queue: submitted applications by default, oldest first."""
     program_id = get_program(session, program).id if program else None

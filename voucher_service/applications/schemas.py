@@ -12,11 +12,11 @@ from voucher_service.applications import service
 from voucher_service.applications.selection import BulkDecision, SelectionInput, SelectionView
 from voucher_service.db.tables.applications import (
     ApplicationStatus,
-    Sector,
     SelectionStatus,
     SizeClass,
 )
 from voucher_service.db.tables.programs import Program
+from voucher_service.domain.rules import SELECTION_FIELD_CODE
 from voucher_service.errors import ServiceError
 from voucher_service.fields import (
     USCC,
@@ -181,8 +181,12 @@ class SelectionIn(BaseModel):
     program_code: ProgramCode
     year: Year = Field(strict=True)
     model_name: Name = Field(min_length=1, max_length=200)
-    sector: Sector = Field(
-        description="manufacturing, healthcare, remote_sensing, culture or finance."
+    sector: str = Field(
+        pattern=SELECTION_FIELD_CODE,
+        description="The model's field (领域): a code of the program's selection fields "
+        "(GET /v1/admin/programs/{code} lists them; by default the policy's seven: "
+        "manufacturing, industrial_inspection, education, healthcare, remote_sensing, "
+        "culture, finance).",
     )
     filing_reference: str = Field(
         min_length=1,
@@ -203,7 +207,7 @@ class SelectionOut(ReviewedOut):
     program_code: str
     year: int
     model_name: str
-    sector: Sector
+    sector: str
     filing_reference: str
     description: str
     status: SelectionStatus

@@ -35,7 +35,7 @@ from voucher_service.applications.service import (
     views_of,
     window_check,
 )
-from voucher_service.db.tables.applications import ModelSelection, Sector, SelectionStatus
+from voucher_service.db.tables.applications import ModelSelection, SelectionStatus
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.enterprises.service import get_enrolment
@@ -51,6 +51,7 @@ from voucher_service.errors import (
 )
 from voucher_service.pagination import PageParams, paginate_rows, where_given
 from voucher_service.programs.service import require_open
+from voucher_service.programs.settings import settings_of
 
 AUTOMATIC = "automatic checks"
 
@@ -60,7 +61,7 @@ class SelectionInput:
     program: Program
     year: int
     model_name: str
-    sector: Sector
+    sector: str  # a code of the program's selection fields (programs/settings.py)
     filing_reference: str
     description: str = ""
 
@@ -85,6 +86,7 @@ def apply(
     year outside the program, and once the program has ended."""
     program = inp.program
     _check_open_batch(session, enterprise, inp, today)
+    _check_field(program, inp.sector)
     checks = _checks(session, enterprise, program, today)
     eligible = all(c.ok for c in checks)
     row = ModelSelection(
@@ -121,6 +123,18 @@ def apply(
         },
     )
     return row
+
+
+def _check_field(program: Program, sector: str) -> None:
+    """The model's field is one of the program's (the policy's seven unless it lists its
+    own: 等领域 leaves the list open)."""
+    fields = settings_of(program).fields()
+    if sector not in {f.code for f in fields}:
+        listed = ", ".join(f"{f.code} ({f.name})" for f in fields)
+        raise InvalidInput(
+            f"{sector!r} is not one of {program.code}'s selection fields: {listed}",
+            code=ErrorCode.UNKNOWN_FIELD,
+        )
 
 
 def _check_open_batch(
@@ -273,7 +287,7 @@ def list_selections(
     program_id: int | None = None,
     year: int | None = None,
     status: SelectionStatus | None = None,
-    sector: Sector | None = None,
+    sector: str | None = None,
 ) -> tuple[list[SelectionView], str | None]:
     """Selection applications matching the filters given, oldest first."""
     query = where_given(

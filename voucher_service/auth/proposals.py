@@ -40,6 +40,7 @@ DUTY_OF: dict[ConfirmationKind, Duty] = {
     ConfirmationKind.DECLARE_TOP_UP: Duty.PROGRAM,
     ConfirmationKind.WITHDRAW_TOP_UP: Duty.PROGRAM,
     ConfirmationKind.SET_SECOND_REVIEW: Duty.PROGRAM,
+    ConfirmationKind.SET_PROGRAM_SETTINGS: Duty.PROGRAM,
 }
 
 

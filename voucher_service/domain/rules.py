@@ -151,3 +151,66 @@ def issuable_fen(cap_fen: int, cap_used_fen: int, outstanding_fen: int) -> int:
     """The largest face value a new voucher may have: what the enterprise may still receive
     under its cap, less what its unspent vouchers in the program already promise."""
     return max(0, cap_fen - cap_used_fen - outstanding_fen)
+
+
+class VoucherValidity(StrEnum):
+    """How long a voucher lives, a program rule (never past the program's end, the
+    enterprise's subsidy window, nor the date a reviewer asks for).
+
+    POOL_YEAR: to the end of its pool's year (Wuhan's 每年设立…算力服务券: the default).
+    MONTHS: a number of months from its first day (a voucher issued in December still has
+    its months).
+    WINDOW: to the end of the enterprise's subsidy window.
+    """
+
+    POOL_YEAR = "pool_year"
+    MONTHS = "months"
+    WINDOW = "window"
+
+
+MAX_VALIDITY_MONTHS = 36
+
+
+def voucher_last_day(
+    validity: VoucherValidity,
+    months: int | None,
+    *,
+    year: int,
+    start: date,
+    program_end: date,
+    window: Window,
+) -> date:
+    """The last day (inclusive) a voucher of ``year``'s pool starting on ``start`` may be
+    valid under ``validity``: the rule's own end, cut at the program's end and the window's."""
+    if validity is VoucherValidity.POOL_YEAR:
+        own_end = date(year, 12, 31)
+    elif validity is VoucherValidity.MONTHS:
+        if months is None or not 1 <= months <= MAX_VALIDITY_MONTHS:
+            raise RulesError(f"a validity in months is 1 to {MAX_VALIDITY_MONTHS} months")
+        own_end = add_months(start, months) - timedelta(days=1)
+    else:
+        own_end = window.last_day
+    return min(own_end, program_end, window.last_day)
+
+
+@dataclass(frozen=True)
+class SelectionField:
+    """A field (领域) measure 3 selects models in: a stable code and its Chinese name."""
+
+    code: str
+    name: str
+
+
+# Measure 3: 围绕电子信息制造、工业质检、教育、医疗、遥感、文创、金融等领域每年遴选一批… The seven
+# named fields are a program's default list; the policy's 等领域 leaves it open, so a program
+# may list others (programs/service.py keeps the list on the program).
+POLICY_SELECTION_FIELDS = (
+    SelectionField("manufacturing", "电子信息制造"),
+    SelectionField("industrial_inspection", "工业质检"),
+    SelectionField("education", "教育"),
+    SelectionField("healthcare", "医疗"),
+    SelectionField("remote_sensing", "遥感"),
+    SelectionField("culture", "文创"),
+    SelectionField("finance", "金融"),
+)
+SELECTION_FIELD_CODE = r"^[a-z][a-z0-9_]{1,19}$"

@@ -1,5 +1,6 @@
 """Program administration by two people (docs/access.md): a pool, a rule version, a top-up
-layer (declared or withdrawn) and a program's second-review amount change what every later
+layer (declared or withdrawn), a program's second-review amount and its settings (voucher
+validity, selection fields) change what every later
 fee or voucher is priced from, so one program administrator proposes them and they take
 effect only when a second one confirms (``confirmations.service.confirm`` calls
 ``carry_out``); the proposer may withdraw.
@@ -23,6 +24,12 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.money import fen_to_yuan
 from voucher_service.programs import service, stacking
 from voucher_service.programs.service import RuleNumbers
+from voucher_service.programs.settings import (
+    ProgramSettings,
+    checked,
+    set_settings,
+    settings_of,
+)
 
 
 def _propose(
@@ -162,6 +169,24 @@ def propose_second_review(
     )
 
 
+def propose_settings(
+    session: Session, program: Program, settings: ProgramSettings, *, now: datetime
+) -> Confirmation:
+    """Propose new settings for ``program`` (checked now, and again when confirmed)."""
+    checked(settings)
+    fields = ", ".join(f.code for f in settings.fields())
+    months = settings.voucher_validity_months
+    validity = settings.voucher_validity.value + (f" ({months} months)" if months else "")
+    return _propose(
+        session,
+        ConfirmationKind.SET_PROGRAM_SETTINGS,
+        program,
+        {"before": settings_of(program).as_payload(), **settings.as_payload()},
+        summary=f"{program.code}: vouchers valid to {validity}; selection fields {fields}",
+        now=now,
+    )
+
+
 def _amount(fen: int | None) -> str:
     return "never" if fen is None else f"{fen_to_yuan(fen)} yuan"
 
@@ -187,6 +212,8 @@ def carry_out(session: Session, row: Confirmation, *, today: date) -> None:
         stacking.declare_top_up(session, program, declaration, today=today)
     elif kind is ConfirmationKind.WITHDRAW_TOP_UP:
         stacking.withdraw_top_up(session, program, today=today)
+    elif kind is ConfirmationKind.SET_PROGRAM_SETTINGS:
+        set_settings(session, program, ProgramSettings.from_payload(payload))
     else:
         service.set_second_review(session, program, payload["second_review_above_fen"])
 

@@ -17,6 +17,7 @@ from voucher_service.auth.schemas import ConfirmationOut
 from voucher_service.db.tables.confirmations import Confirmation
 from voucher_service.db.tables.programs import Program
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
+from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.fields import ProgramCode, Year
 from voucher_service.pagination import Page
 from voucher_service.programs import proposals, service, stacking
@@ -76,6 +77,7 @@ def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) ->
         rules=body.rules.numbers(),
         eligibility=body.eligibility(),
         second_review_above_fen=body.second_review_above_yuan,
+        settings=body.settings(),
     )
     return _program_out(session, program, today)
 
@@ -98,9 +100,21 @@ def get_program(code: ProgramCode, session: SessionDep, today: TodayDep) -> Prog
 def update_program(
     code: ProgramCode, body: ProgramUpdate, session: SessionDep, now: NowDep
 ) -> ConfirmationOut:
-    """Propose a new second-review amount (null: none). A second program administrator
-    confirms it; until then the program keeps its amount."""
+    """Propose a new second-review amount (null: none), or new settings (voucher validity,
+    selection fields). A second program administrator confirms it; until then the program
+    keeps what it has."""
     program = service.get_program(session, code)
+    given = body.model_fields_set
+    if len(given & {"second_review_above_yuan", "settings"}) != 1 or (
+        "settings" in given and body.settings is None
+    ):
+        raise InvalidInput(
+            "give either second_review_above_yuan or settings (one change per proposal)",
+            code=ErrorCode.INVALID_INPUT,
+        )
+    if body.settings is not None:
+        row = proposals.propose_settings(session, program, body.settings.settings(), now=now)
+        return _proposed(session, row)
     amount = body.second_review_above_yuan
     return _proposed(session, proposals.propose_second_review(session, program, amount, now=now))
 

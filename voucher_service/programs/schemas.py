@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voucher_service.domain.rules import CapScope, ProgramPhase
+from voucher_service.domain.rules import (
+    MAX_VALIDITY_MONTHS,
+    SELECTION_FIELD_CODE,
+    CapScope,
+    ProgramPhase,
+    SelectionField,
+    VoucherValidity,
+)
 from voucher_service.fields import (
     Day,
     Name,
@@ -27,6 +34,7 @@ from voucher_service.programs.service import (
     RuleNumbers,
     VersionView,
 )
+from voucher_service.programs.settings import ProgramSettings, settings_of
 
 MEASURE_2_RULES: dict[str, Any] = {
     "effective_from": "2025-03-19",
@@ -90,7 +98,55 @@ PROGRAM_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ProgramCreate(BaseModel):
+class SelectionFieldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        pattern=SELECTION_FIELD_CODE,
+        description="Stable code: 2-20 lowercase letters, digits or _ (e.g. education).",
+    )
+    name: Name = Field(min_length=1, max_length=40, description="Its Chinese name (e.g. 教育).")
+
+
+class SelectionFieldOut(OutModel):
+    code: str
+    name: str
+
+
+class SettingsIn(BaseModel):
+    """A program's settings beside its rules (programs/settings.py)."""
+
+    voucher_validity: VoucherValidity = Field(
+        default=VoucherValidity.POOL_YEAR,
+        description="How long a voucher lives: pool_year (to the end of its pool's year), "
+        "months (voucher_validity_months from its first day) or window (to the end of the "
+        "enterprise's subsidy window); never past the program's end.",
+    )
+    voucher_validity_months: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=MAX_VALIDITY_MONTHS,
+        description="With voucher_validity 'months' only.",
+    )
+    selection_fields: list[SelectionFieldIn] | None = Field(
+        default=None,
+        max_length=50,
+        description="Measure 3: the fields (领域) models are selected in (null: the policy's "
+        "seven: manufacturing 电子信息制造, industrial_inspection 工业质检, education 教育, "
+        "healthcare 医疗, remote_sensing 遥感, culture 文创, finance 金融).",
+    )
+
+    def settings(self) -> ProgramSettings:
+        fields = self.selection_fields
+        return ProgramSettings(
+            self.voucher_validity,
+            self.voucher_validity_months,
+            None if fields is None else tuple(SelectionField(f.code, f.name) for f in fields),
+        )
+
+
+class ProgramCreate(SettingsIn):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PROGRAM_EXAMPLE]})
 
     code: ProgramCode = Field(description="Stable short code.")
@@ -130,16 +186,27 @@ class ProgramCreate(BaseModel):
 
 
 class ProgramUpdate(BaseModel):
-    """What may change on a program after its creation (each a proposal that a second
-    program administrator confirms)."""
+    """What may change on a program after its creation: the second-review amount, or its
+    settings (voucher validity, selection fields), each a proposal that a second program
+    administrator confirms. Give one or the other; settings are given whole."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"second_review_above_yuan": "100000.00"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"second_review_above_yuan": "100000.00"},
+                {"settings": {"voucher_validity": "months", "voucher_validity_months": 12}},
+            ]
+        },
     )
 
     second_review_above_yuan: NonNegativeYuan | None = Field(
+        default=None,
         description="Maker-checker: approving an application for more than this, or revoking "
         "a voucher with more than this unspent, waits for a second reviewer (null: never).",
+    )
+    settings: SettingsIn | None = Field(
+        default=None, description="The program's settings, whole (what is left out: default)."
     )
 
 
@@ -186,6 +253,11 @@ class ProgramOut(OutModel):
     second_review_above_yuan: Yuan | None = Field(
         description="Approvals and revocations above this wait for a second reviewer."
     )
+    voucher_validity: VoucherValidity
+    voucher_validity_months: int | None
+    selection_fields: list[SelectionFieldOut] = Field(
+        description="Measure 3's fields (领域): the program's own list, or the policy's seven."
+    )
     tops_up: StackPlaceOut | None = Field(description="The base program, if a top-up.")
     topped_up_by: list[StackPlaceOut] = Field(description="Its top-ups, in stack order.")
     created_at: datetime
@@ -193,7 +265,14 @@ class ProgramOut(OutModel):
 
     @classmethod
     def of(cls, view: ProgramView) -> ProgramOut:
-        return cls.read(view, view.program, rules=[RuleVersionOut.of(v) for v in view.versions])
+        return cls.read(
+            view,
+            view.program,
+            rules=[RuleVersionOut.of(v) for v in view.versions],
+            selection_fields=[
+                SelectionFieldOut.model_validate(f) for f in settings_of(view.program).fields()
+            ],
+        )
 
 
 class PoolCreate(BaseModel):

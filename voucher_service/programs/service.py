@@ -40,6 +40,8 @@ from voucher_service.errors import (
 from voucher_service.ledger import service as ledger
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate, where_given
+from voucher_service.programs.settings import ProgramSettings
+from voucher_service.programs.settings import store as store_settings
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,12 @@ def create_program(
     rules: RuleNumbers,
     eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
     second_review_above_fen: int | None = None,
+    settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
 ) -> Program:
     """Define a program with its first rule version (in force from ``rules.effective_from``),
     who it is for, and the amount above which an approval or a revocation waits for a
-    second reviewer (docs/access.md)."""
+    second reviewer (docs/access.md), with its ``settings`` (voucher validity, selection
+    fields)."""
     if valid_to < valid_from:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
@@ -163,6 +167,7 @@ def create_program(
         second_review_above_fen=second_review_above_fen,
         **eligibility.__dict__,
     )
+    store_settings(program, settings)
     session.add(program)
     session.flush()
     session.add(RuleVersion(program_id=program.id, version=1, **row_numbers(rules)))
@@ -179,6 +184,7 @@ def create_program(
             "rules": row_numbers(rules),
             "second_review_above_fen": second_review_above_fen,
             **eligibility.__dict__,
+            **settings.as_payload(),
         },
     )
     return program

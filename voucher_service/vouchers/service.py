@@ -30,7 +30,7 @@ from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
-from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen
+from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen, voucher_last_day
 from voucher_service.errors import (
     CapExceeded,
     ErrorCode,
@@ -48,6 +48,7 @@ from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, paginate, where_given
 from voucher_service.programs.service import get_pool, require_open, rules_in_force
+from voucher_service.programs.settings import settings_of
 
 
 def _locked_enrolment(
@@ -93,7 +94,8 @@ def issue_voucher(
     unspent vouchers, when the enterprise's window has ended, or outside the program's
     validity (or once it has ended), or, for a program that requires selection, to an
     enterprise not selected for ``year``. Validity defaults to today (or the year's start)
-    until the end of the year, clipped to the program and the subsidy window."""
+    until the program's voucher validity says (the end of the year by default), clipped to
+    the program and the subsidy window."""
     if face_value_fen <= 0:
         raise InvalidInput("face value must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
     require_open(program, today, "vouchers")
@@ -202,19 +204,30 @@ def _last_valid_day(
     today: date,
     valid_to: date | None,
 ) -> date:
-    """The voucher's last valid day: as asked, or the latest it may be (the end of its
-    year, of the program and of the enterprise's subsidy window)."""
+    """The voucher's last valid day: as asked, or the latest it may be (as the program's
+    voucher validity says: the end of its pool's year, some months on, or the window's end;
+    never past the program's end nor the enterprise's subsidy window)."""
     if today >= window.end:
         raise WindowEnded(
             f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
             f"{window.last_day}"
         )
-    last_day = min(date(year, 12, 31), program.valid_to, window.last_day)
+    settings = settings_of(program)
+    last_day = voucher_last_day(
+        settings.voucher_validity,
+        settings.voucher_validity_months,
+        year=year,
+        start=start,
+        program_end=program.valid_to,
+        window=window,
+    )
     end = valid_to or last_day
     if start < window.start or end > last_day:
         raise ProgramNotValid(
-            f"a voucher must lie within {year}, the program's validity and the enterprise's "
-            f"subsidy window: from {max(window.start, date(year, 1, 1))} to {last_day}"
+            f"a voucher of the {year} pool starting on {start} must lie within the program's "
+            f"voucher validity ({settings.voucher_validity.value}), the program's validity and "
+            f"the enterprise's subsidy window: from {max(window.start, date(year, 1, 1))} "
+            f"to {last_day}"
         )
     if end < start:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)

@@ -18,8 +18,12 @@ from tests.factories import (
     make_program,
     post_form,
 )
+from voucher_service.console.bureau.confirmations import said
+from voucher_service.console.i18n import Translator
 from voucher_service.db.types import utcnow
+from voucher_service.domain.rules import SelectionField, VoucherValidity
 from voucher_service.programs.proposals import propose_pool
+from voucher_service.programs.settings import ProgramSettings
 
 QUEUE = "/console/bureau/confirmations"
 
@@ -77,3 +81,19 @@ def test_a_pool_waits_for_a_second_program_administrator_in_the_console(
     withdrawn = post_form(maker, QUEUE, f"{QUEUE}/{row.id}/withdraw")
     assert withdrawn.headers["location"] == f"{QUEUE}?done=withdrawn"
     assert client.get(pools).status_code == 404
+
+
+def test_a_settings_proposal_reads_in_chinese() -> None:
+    payload = ProgramSettings(
+        VoucherValidity.MONTHS, 12, (SelectionField("education", "教育"),)
+    ).as_payload()
+    zh, en = Translator("zh-CN"), Translator("en")
+    assert (
+        said("program.settings", {"program": "WH-AI-M3", **payload}, "summary", zh)
+        == "修改项目设置：WH-AI-M3 算力券有效期自发放起 12 个月；遴选领域：教育"
+    )
+    default = ProgramSettings().as_payload()
+    assert said("program.settings", {"program": "P", **default}, "summary", en) == (
+        "Program settings of P: vouchers valid to the end of the pool's year; selection fields: "
+        "电子信息制造、工业质检、教育、医疗、遥感、文创、金融"
+    )

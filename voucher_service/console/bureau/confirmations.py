@@ -28,6 +28,7 @@ from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.errors import ServiceError
+from voucher_service.programs.settings import ProgramSettings
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -70,6 +71,13 @@ def said(kind: str, payload: dict[str, Any], summary: str, t: Translator) -> str
         values["rate"] = f"{payload['rate_bp'] / 100:g}%"
     if "ceiling_bp" in payload:
         values["ceiling"] = f"{payload['ceiling_bp'] / 100:g}%"
+    if "voucher_validity" in payload:
+        settings = ProgramSettings.from_payload(payload)
+        values["validity"] = t(
+            f"programs.validity.{settings.voucher_validity.value}",
+            months=settings.voucher_validity_months,
+        )
+        values["fields"] = "、".join(f.name for f in settings.fields())
     return t(key, **values)
 
 

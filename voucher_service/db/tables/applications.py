@@ -37,9 +37,13 @@ class SelectionStatus(StrEnum):
 
 
 class Sector(StrEnum):
-    """The vertical industries measure 3 names (制造、医疗、遥感、文化、金融)."""
+    """The codes of the seven fields measure 3 names (电子信息制造、工业质检、教育、医疗、遥感、
+    文创、金融), a program's default list. The list is program data (``等领域``: a program may name
+    others), so a selection's ``sector`` is any code of its program's list, not only these."""
 
     MANUFACTURING = "manufacturing"
+    INDUSTRIAL_INSPECTION = "industrial_inspection"
+    EDUCATION = "education"
     HEALTHCARE = "healthcare"
     REMOTE_SENSING = "remote_sensing"
     CULTURE = "culture"
@@ -106,7 +110,6 @@ class ModelSelection(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "program_id", "year"),
         one_of("status", SelectionStatus),
-        one_of("sector", Sector, name="sector_known"),
         Index(None, "program_id", "year", "status"),
     )
 

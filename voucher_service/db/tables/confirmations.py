@@ -23,6 +23,7 @@ class ConfirmationKind(StrEnum):
     DECLARE_TOP_UP = "top_up.declare"  # a program stacks on another (or changes its place)
     WITHDRAW_TOP_UP = "top_up.withdraw"  # a program prices on its own again
     SET_SECOND_REVIEW = "program.second_review"  # the amount above which a reviewer checks
+    SET_PROGRAM_SETTINGS = "program.settings"  # voucher validity, measure 3's fields
 
 
 class ConfirmationStatus(StrEnum):

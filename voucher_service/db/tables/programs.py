@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Integer, String, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
@@ -19,6 +28,14 @@ class Program(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("code"),
         CheckConstraint("valid_to >= valid_from", name="valid_period"),
+        CheckConstraint(
+            "voucher_validity IN ('pool_year', 'months', 'window')", name="voucher_validity_known"
+        ),
+        CheckConstraint(
+            "(voucher_validity = 'months') = (voucher_validity_months IS NOT NULL)"
+            " AND (voucher_validity_months IS NULL OR voucher_validity_months BETWEEN 1 AND 36)",
+            name="voucher_validity_months",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,6 +67,18 @@ class Program(SQLModel, table=True):
     second_review_above_fen: int | None = Field(
         default=None, sa_column=Column(BigInt, nullable=True)
     )
+    # How long a voucher lives (domain.rules.VoucherValidity): to its pool year's end, a
+    # number of months from its first day, or to the enterprise's window's end.
+    voucher_validity: str = Field(
+        default="pool_year",
+        sa_column=Column(String(16), nullable=False, server_default="pool_year"),
+    )
+    voucher_validity_months: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True)
+    )
+    # Measure 3's fields (领域) as JSON [{"code", "name"}]; NULL: the policy's seven
+    # (domain.rules.POLICY_SELECTION_FIELDS).
+    selection_fields: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 
