@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
@@ -26,6 +29,7 @@ from voucher_service.console.i18n import (
     requested_language,
 )
 from voucher_service.console.viewer import Viewer
+from voucher_service.locale import translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Console pages run only the service's own scripts, load nothing from elsewhere, post forms
@@ -42,11 +46,57 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
-environment.filters["yuan"] = formatting.yuan
-environment.filters["local_datetime"] = formatting.local_datetime
-environment.filters["local_date"] = formatting.local_date
+# gettext/ngettext/_ (and {% trans %}) are bound per render to the request's language (see
+# ``gettext_callables``); these null ones only serve a template rendered outside a request.
+environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 environment.globals["static_url"] = static_url
+
+
+@pass_context
+def _yuan(context: Context, fen: int) -> str:
+    return formatting.yuan(fen, language=context.get("lang", formatting.DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _local_datetime(context: Context, moment: datetime) -> str:
+    language = context.get("lang", formatting.DEFAULT_LANGUAGE)
+    return formatting.local_datetime(moment, language=language)
+
+
+@pass_context
+def _local_date(context: Context, value: date | datetime) -> str:
+    return formatting.local_date(value, language=context.get("lang", formatting.DEFAULT_LANGUAGE))
+
+
+environment.filters["yuan"] = _yuan
+environment.filters["local_datetime"] = _local_datetime
+environment.filters["local_date"] = _local_date
+
+
+@cache
+def gettext_callables(language: str) -> dict[str, Callable[..., str]]:
+    """``gettext``, ``ngettext`` and ``_`` of the i18n extension in ``language`` (new-style:
+    ``_("msgid", name=...)`` fills ``%(name)s`` and escapes what it fills)."""
+    catalog = translations(language)
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text: str = catalog.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+        variables.setdefault("num", n)
+        text: str = catalog.ngettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 
 @dataclass(frozen=True)
@@ -98,6 +148,7 @@ def render(
     html = environment.get_template(template).render(
         request=request,
         t=Translator(language),
+        **gettext_callables(language),
         lang=language,
         other_lang=other,
         switch_url=url_with(request, **{LANGUAGE_PARAM: other}),
