@@ -70,6 +70,31 @@ def _local_date(context: Context, value: date | datetime) -> str:
     return formatting.local_date(value, language=context.get("lang", formatting.DEFAULT_LANGUAGE))
 
 
+@pass_context
+def _note(context: Context, item: str | dict[str, Any], prefix: str = "check.note.") -> str:
+    """An automatic check's (``check.note.``) or a flag's (``flag.``) note in the page's
+    language: the catalog's ``<prefix><note>`` filled with its params (``x_fen`` as ``x`` in
+    yuan, a size class by name); the stored English message for a note the catalog lacks or
+    an application checked before notes existed."""
+    if isinstance(item, str):
+        return item
+    t: Translator = context["t"]
+    key = f"{prefix}{item.get('note', '')}"
+    if not item.get("note") or key not in t:
+        return str(item["message"])
+    language = context.get("lang", formatting.DEFAULT_LANGUAGE)
+    values: dict[str, Any] = {}
+    for name, value in item.get("params", {}).items():
+        if name.endswith("_fen"):
+            values[name.removesuffix("_fen")] = formatting.yuan(value, language).lstrip("¥")
+        elif name == "size_class" and f"size.{value}" in t:
+            values[name] = t(f"size.{value}")
+        else:
+            values[name] = value
+    return t(key, **values)
+
+
+environment.globals["note"] = _note
 environment.filters["yuan"] = _yuan
 environment.filters["local_datetime"] = _local_datetime
 environment.filters["local_date"] = _local_date
