@@ -33,7 +33,6 @@ Row = tuple[str, str, str]
 CONSOLE_DIR = Path(catalogs.__file__).parent.parent / "console"
 # The catalog locales and the column of a row each takes its text from.
 COLUMNS = {"zh_CN": 1, "en": 2}
-_FIELD = re.compile(r"\{\w+\}")
 
 
 def _is_row(item: object) -> bool:
@@ -76,10 +75,6 @@ def write(locale: str, catalog: Catalog) -> None:
         write_po(po, catalog, width=0, include_lineno=False, include_previous=False)
 
 
-def _flags(text: str) -> tuple[str, ...]:
-    return ("python-brace-format",) if _FIELD.search(text) else ()
-
-
 def merge_rows(rows: Iterable[Row], *, overwrite: bool = False) -> list[str]:
     """Put ``rows`` into both catalogs; the keys whose text differs from the catalogs' (left
     unwritten unless ``overwrite``). Returns those conflicts."""
@@ -100,7 +95,7 @@ def merge_rows(rows: Iterable[Row], *, overwrite: bool = False) -> list[str]:
     for locale, column in COLUMNS.items():
         catalog = loaded[locale]
         for row in rows:
-            catalog.add(row[0], row[column], flags=_flags(row[column]))
+            catalog.add(row[0], row[column])
         write(locale, catalog)
     return conflicts
 

@@ -94,7 +94,19 @@ def _note(context: Context, item: str | dict[str, Any], prefix: str = "check.not
     return t(key, **values)
 
 
+# Who did something when no person did: the names the service records for itself.
+SYSTEM_ACTORS = {"command line": "actor.command_line", "automatic checks": "actor.automatic_checks"}
+
+
+@pass_context
+def _actor(context: Context, name: str | None) -> str | None:
+    """A recorded actor (``decided_by``) as a reader says it: the service's own by name."""
+    key = SYSTEM_ACTORS.get(name or "")
+    return context["t"](key) if key else name
+
+
 environment.globals["note"] = _note
+environment.filters["actor"] = _actor
 environment.filters["yuan"] = _yuan
 environment.filters["local_datetime"] = _local_datetime
 environment.filters["local_date"] = _local_date
