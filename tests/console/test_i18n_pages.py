@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import PASSWORD, TODAY, Browser, sign_in
+from tests.console.html import Page
+from tests.factories import PASSWORD, TODAY, Browser, Month, csrf_of, sign_in
 from voucher_service import demo
 from voucher_service.audit_log import CLI, set_actor
 from voucher_service.console.i18n import messages
@@ -151,3 +152,17 @@ def test_every_page_is_chinese(demo_year: demo.DemoResult, browser: Browser, log
         if found:
             problems[url] = sorted(set(found))
     assert problems == {}
+
+
+def test_a_key_valid_through_a_day_shows_that_day(month: Month, browser: Browser) -> None:
+    """The form's last day (2027-12-31) is stored as the midnight after it; the list shows the
+    day, not 2028-01-01 00:00."""
+    person = browser("finance.chen")
+    base = f"/console/enterprise/{month.enterprise}/keys"
+    token = csrf_of(person.get(base).text)
+    made = person.post(
+        base, data={"name": "年度密钥", "expires_on": "2027-12-31", "csrf_token": token}
+    )
+    assert made.status_code == 201
+    [row] = [r for r in Page(person.get(base).text).rows("keys").values() if "年度密钥" in r]
+    assert "2027-12-31" in row and not any("2028-01-01" in cell for cell in row)
