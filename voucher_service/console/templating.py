@@ -105,7 +105,23 @@ def _actor(context: Context, name: str | None) -> str | None:
     return context["t"](key) if key else name
 
 
+@pass_context
+def _decision_reason(context: Context, view: Any) -> str | None:
+    """An application's decision reason: the failed checks' notes in the page's language
+    when the automatic checks refused it (stored in English for the API), else as written."""
+    row = view.application
+    failed = [c for c in view.checks if not c.get("ok")]
+    if row.decided_by not in SYSTEM_ACTORS or not failed or not all(c.get("note") for c in failed):
+        return row.decision_reason  # type: ignore[no-any-return]
+    t: Translator = context["t"]
+    parts = [
+        t("check.failed", check=t(f"check.{c['check']}"), note=_note(context, c)) for c in failed
+    ]
+    return t("check.separator").join(parts)
+
+
 environment.globals["note"] = _note
+environment.globals["decision_reason"] = _decision_reason
 environment.filters["actor"] = _actor
 environment.filters["yuan"] = _yuan
 environment.filters["local_datetime"] = _local_datetime
