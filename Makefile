@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-.PHONY: help install run test test-fast test-sqlite test-postgres lint format lock clean \
+.PHONY: help install run test test-fast test-sqlite test-postgres lint format lock messages clean \
 	vendor-assets screenshots
 
 # Each target with a `##` note after it is listed, with that note, by `make help`.
@@ -69,6 +69,15 @@ lock: install  ## regenerate requirements.lock (hashes) from pyproject.toml's de
 	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
 	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.12 \
 		--generate-hashes --custom-compile-command 'make lock' -o requirements.lock
+
+# The console's strings: extract the t("key")/_("key") calls of the code and the templates into
+# voucher_service/locale/messages.pot, then add the new msgids to the zh_CN and en catalogs
+# (empty: tests/console/test_i18n_catalogs.py names them until they are translated). The
+# service reads the .po files themselves: there is nothing to compile.
+messages: install  ## extract the console's strings and add new msgids to the zh_CN and en .po files
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ --no-location --sort-output \
+		--omit-header --project voucher-service -o voucher_service/locale/messages.pot .
+	$(BIN)/python -m voucher_tools.i18n_to_po update voucher_service/locale/messages.pot
 
 # Retake the console's screenshots in docs/images/ (browser tests against the real service).
 screenshots: install  ## retake the console's screenshots in docs/images/

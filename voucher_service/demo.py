@@ -155,9 +155,9 @@ def _measure_2(session: Session) -> Program:
     return _city_measure(
         session,
         code=PROGRAM_CODE,
-        name="武汉市算力服务券 (Measure 2: inclusive compute supply)",
-        description="武政规〔2025〕3号 第2条: 50% of compute-service fees, at most 200,000 CNY "
-        "per enterprise, at most three years; annual pools of at least 10,000,000 CNY.",
+        name="武汉市算力服务券（第二条：普惠算力供给）",
+        description="武政规〔2025〕3号 第二条：按算力服务费用的50%给予补助，每家企业累计最高"
+        "20万元，补助期限最长三年；每年安排券池不少于1000万元。",
         cap_fen=200_000_00,
         pool_minimum_fen=10_000_000_00,
         pool_fen=10_000_000_00,
@@ -169,9 +169,9 @@ def _measure_3(session: Session) -> Program:
     return _city_measure(
         session,
         code=MEASURE_3_CODE,
-        name="垂直行业模型算力补助 (Measure 3: vertical industry models)",
-        description="武政规〔2025〕3号 第3条: for selected vertical-industry models, 50% of "
-        "compute costs each year, for at most three years, at most 5,000,000 CNY in all.",
+        name="垂直行业模型算力补助（第三条：垂直行业模型）",
+        description="武政规〔2025〕3号 第三条：对遴选的垂直行业模型，每年按算力费用的50%给予"
+        "补助，最长三年，累计最高500万元。",
         cap_fen=5_000_000_00,
         pool_minimum_fen=0,
         pool_fen=50_000_000_00,
@@ -312,7 +312,7 @@ def _waiting_application(
             program=program,
             year=DEMO_YEAR,
             requested_fen=60_000_00,
-            planned_use="训练工业质检视觉模型 (training an industrial inspection model)",
+            planned_use="训练工业质检视觉模型",
             intended_providers=[provider.uscc],
             size_class=SizeClass.SMALL,
             headcount=48,
@@ -329,9 +329,9 @@ def _district_top_up(session: Session, base: Program) -> Program:
     top_up = create_program(
         session,
         code=TOP_UP_CODE,
-        name="洪山区算力券区级叠加补贴 (Hongshan district top-up of measure 2)",
-        description="鼓励各区因地制宜出台: 20% more of the fee for SMEs registered in Hongshan, "
-        "at most 50,000 CNY, with the city's 50% never above 70% of the fee.",
+        name="洪山区算力券区级叠加补贴",
+        description="鼓励各区因地制宜出台：对注册在洪山区的中小企业，在市级50%之外再按费用的"
+        "20%给予叠加补贴，每家最高5万元，市区合计不超过费用的70%。",
         valid_from=date(DEMO_YEAR, 1, 1),
         valid_to=date(DEMO_YEAR, 12, 31),
         rules=RuleNumbers(
@@ -402,7 +402,7 @@ class _UsageYear:
                 program=program,
                 year=DEMO_YEAR,
                 requested_fen=face_fen,
-                planned_use="大模型微调与推理 (fine-tuning and inference)",
+                planned_use="大模型微调与推理",
                 intended_providers=[self.provider.uscc],
                 size_class=size,
                 headcount={SizeClass.MICRO: 8, SizeClass.SMALL: 60}.get(size, 260),
@@ -416,7 +416,7 @@ class _UsageYear:
             self.session,
             application,
             amount_fen=None,
-            reason="demo",
+            reason="演示：材料齐全，予以批准",
             today=approved_on,
             now=self.moment(approved_on),
         )
@@ -554,7 +554,7 @@ def _demo_keys(
         f"{Role.PROVIDER.value}: {_company(provider)}",
     )
     keys = {
-        slot: create_key(session, principal, name="demo", now=now).key
+        slot: create_key(session, principal, name="演示密钥", now=now).key
         for slot, (principal, _) in holders.items()
     }
     return keys, {slot: holder for slot, (_, holder) in holders.items()}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -199,7 +200,11 @@ def test_applying_shows_the_checks_and_files_what_the_api_would(
     checks = detail.rows("")
     assert list(checks) == [c["check"] for c in api["checks"]]
     for check in api["checks"]:
-        assert "通过" in checks[check["check"]][1] and check["message"] in checks[check["check"]]
+        # the API's English message, on the page in Chinese (the check's note)
+        assert (
+            "通过" in checks[check["check"]][1] and check["message"] not in checks[check["check"]]
+        )
+        assert re.search("[\u4e00-\u9fff]", checks[check["check"]][2])
     assert detail.figures_of()["no-flags"] == "无"
     [entry] = _audit(session, "application.submit")
     assert entry.actor == f"enterprise:{month.enterprise}/{ME}" and entry.key_id is None
@@ -227,10 +232,12 @@ def test_a_failing_check_and_a_flag_are_shown_and_bad_input_refused(
     assert too_much.status_code == 200 and "/applications/" in str(too_much.url)
     page = Page(too_much.text)
     assert "未通过" in page.rows("")["amount"][1]
-    assert "did not declare the absence of related-party relationships" in page.html
+    assert "申请企业未声明不存在关联关系" in page.html  # the flag, in Chinese
     [api] = month.api(f"/v1/enterprise/{month.enterprise}/applications")["items"]
     assert api["status"] == "rejected" and api["decided_by"] == "automatic checks"
-    assert api["decision_reason"] in page.figures_of()["decision"]
+    # the API's English reason, on the page as the failed check's note in Chinese
+    decision = page.figures_of()["decision"]
+    assert api["decision_reason"] not in decision and "可申请额度：尚可获得" in decision
 
 
 def test_a_returned_application_is_resubmitted_from_its_page(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -80,9 +80,25 @@ class ApplicationInput:
 
 @dataclass(frozen=True)
 class Check:
+    """One automatic check's answer. ``message`` is English, as the API has always returned
+    it; ``note`` and ``params`` say the same for a reader's language (the console shows the
+    catalog's ``check.note.<note>`` filled with ``params``; ``*_fen`` params are amounts)."""
+
     check: str
     ok: bool
     message: str
+    note: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A point for the reviewer's eyes: English ``message`` (the API's), and the catalog's
+    ``flag.<note>`` with ``params`` for a reader's language."""
+
+    message: str
+    note: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def region_check(program: Program, enterprise: Enterprise) -> Check:
@@ -93,6 +109,8 @@ def region_check(program: Program, enterprise: Enterprise) -> Check:
         not prefix or enterprise.district_code.startswith(prefix),
         f"registered in division {enterprise.district_code}"
         + ("" if not prefix else f"; the program requires {prefix}xx"),
+        "region_prefix" if prefix else "region",
+        {"district": enterprise.district_code, "prefix": prefix or ""},
     )
 
 
@@ -104,17 +122,23 @@ def blacklist_check(session: Session, enterprise: Enterprise) -> Check:
         "blacklist",
         barred is None,
         f"blacklisted: {barred.reason}" if barred else "not blacklisted",
+        "blacklisted" if barred else "not_blacklisted",
+        {"reason": barred.reason} if barred else {},
     )
 
 
 def window_check(enrolment: Enrolment | None, today: date) -> Check:
     """The enterprise's subsidy window in the program (补助期限) has not ended."""
     if enrolment is not None and today >= enrolment.window_end:
-        return Check("window", False, f"subsidy window ended on {enrolment.window_end}")
+        end = enrolment.window_end.isoformat()
+        return Check(
+            "window", False, f"subsidy window ended on {end}", "window_ended", {"end": end}
+        )
     return Check(
         "window",
         True,
         "subsidy window open" if enrolment else "first voucher: the window starts with it",
+        "window_open" if enrolment else "window_first",
     )
 
 
@@ -125,6 +149,8 @@ def selection_check(session: Session, enterprise: Enterprise, program: Program, 
         "selection",
         status == SelectionStatus.SELECTED,
         f"selection for {year}: {status or 'not applied for'}",
+        f"selection_{status or 'none'}",
+        {"year": year},
     )
 
 
@@ -135,7 +161,7 @@ def evaluate(
     *,
     amount_fen: int,
     today: date,
-) -> tuple[list[Check], list[str]]:
+) -> tuple[list[Check], list[Flag]]:
     """The hard checks (all must pass) and the flags (for the reviewer's eyes)."""
     program = application.program
     checks = [region_check(program, enterprise)]
@@ -152,6 +178,14 @@ def evaluate(
             f"{fen_to_yuan(application.revenue_fen)} yuan; the program's SME limits are "
             f"{program.sme_max_headcount} staff and "
             f"{fen_to_yuan(program.sme_max_revenue_fen)} yuan",
+            "sme",
+            {
+                "size_class": str(application.size_class),
+                "headcount": application.headcount,
+                "revenue_fen": application.revenue_fen,
+                "max_headcount": program.sme_max_headcount,
+                "max_revenue_fen": program.sme_max_revenue_fen,
+            },
         )
     )
     checks.append(blacklist_check(session, enterprise))
@@ -173,6 +207,8 @@ def evaluate(
                 "amount",
                 amount_fen <= allowed,
                 f"may still receive {fen_to_yuan(allowed)} yuan; asks {fen_to_yuan(amount_fen)}",
+                "amount",
+                {"allowed_fen": allowed, "asked_fen": amount_fen},
             )
         )
     except Conflict as exc:
@@ -180,11 +216,14 @@ def evaluate(
     flags = []
     for uscc in application.intended_providers:
         if uscc == enterprise.uscc:
-            flags.append(f"intended provider {uscc} shares the applicant's credit code")
+            message = f"intended provider {uscc} shares the applicant's credit code"
+            flags.append(Flag(message, "own_uscc", {"uscc": uscc}))
         elif session.scalar(select(Provider.id).where(Provider.uscc == uscc)) is None:
-            flags.append(f"intended provider {uscc} is not a registered provider")
+            message = f"intended provider {uscc} is not a registered provider"
+            flags.append(Flag(message, "unknown_provider", {"uscc": uscc}))
     if not application.declares_no_related_party:
-        flags.append("the applicant did not declare the absence of related-party relationships")
+        message = "the applicant did not declare the absence of related-party relationships"
+        flags.append(Flag(message, "no_related_party_declaration"))
     return checks, flags
 
 
@@ -214,7 +253,7 @@ def _fields(
         "revenue_fen": inp.revenue_fen,
         "declares_no_related_party": inp.declares_no_related_party,
         "checks": json.dumps([c.__dict__ for c in checks], ensure_ascii=False),
-        "flags": json.dumps(flags, ensure_ascii=False),
+        "flags": json.dumps([f.__dict__ for f in flags], ensure_ascii=False),
         "eligible": eligible,
         "status": ApplicationStatus.SUBMITTED if eligible else ApplicationStatus.REJECTED,
         "decision_reason": None if eligible else _failed(checks),
@@ -463,6 +502,13 @@ class ApplicationView:
 
     @property
     def flags(self) -> list[str]:
+        """The flags' English messages (as the API returns them)."""
+        return [f if isinstance(f, str) else f["message"] for f in self.flag_notes]
+
+    @property
+    def flag_notes(self) -> list[Any]:
+        """The flags as stored: ``{message, note, params}`` (a bare English string before
+        flags had notes)."""
         return list(json.loads(self.application.flags))
 
     @property

@@ -73,7 +73,8 @@ def table_file(
     values = [[cell_value(c, row[c.key], t) for c in columns] for row in rows]
     if fmt == "xlsx":
         formats = ["0.00%" if c.kind == "percent_bp" else None for c in columns]
-        body = xlsx_bytes([Sheet(name, headers, values, formats=formats)])
+        sheet = t(f"export.sheet.{name}") if f"export.sheet.{name}" in t else name
+        body = xlsx_bytes([Sheet(sheet, headers, values, formats=formats)])
     else:
         body = csv_bytes(headers, values)
     return ExportFile(f"{name}.{fmt}", MEDIA_TYPES[fmt], body).response()

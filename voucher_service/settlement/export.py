@@ -17,6 +17,7 @@ from voucher_service.exports import (
     xlsx_bytes,
 )
 from voucher_service.labels_zh import in_chinese
+from voucher_service.locale import messages
 from voucher_service.money import fen_to_yuan
 from voucher_service.settlement.service import StatementDetail
 
@@ -65,10 +66,15 @@ def _yuan(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _totals(statement: Statement) -> dict[str, Any]:
+def _text(key: str, *, chinese: bool) -> str:
+    """A label of the file (the total row, a sheet's name) from the catalogs."""
+    return messages("zh-CN" if chinese else "en")[key]
+
+
+def _totals(statement: Statement, *, chinese: bool) -> dict[str, Any]:
     return _yuan(
         {
-            "uscc": "TOTAL 合计",
+            "uscc": _text("export.total", chinese=chinese),
             "name": "",
             "voucher_code": "",
             "record_id": "",
@@ -98,7 +104,8 @@ def _table(
 ) -> list[list[Any]]:
     """The rows in yuan, then the statement's total."""
     return [
-        _values(row, columns, chinese=chinese) for row in [*map(_yuan, rows), _totals(statement)]
+        _values(row, columns, chinese=chinese)
+        for row in [*map(_yuan, rows), _totals(statement, chinese=chinese)]
     ]
 
 
@@ -114,13 +121,13 @@ def statement_xlsx(statement: Statement, detail: StatementDetail, *, chinese: bo
     return xlsx_bytes(
         [
             Sheet(
-                "汇总" if chinese else "summary",
+                _text("export.sheet.summary", chinese=chinese),
                 _headers(SUMMARY, chinese=chinese),
                 _table(detail.groups, statement, SUMMARY, chinese),
                 preamble=[[f"{provider.name} ({provider.uscc})", statement.period, status]],
             ),
             Sheet(
-                "明细" if chinese else "lines",
+                _text("export.sheet.lines", chinese=chinese),
                 _headers(DETAIL, chinese=chinese),
                 _table(detail.lines, statement, DETAIL, chinese),
             ),

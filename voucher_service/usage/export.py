@@ -6,6 +6,7 @@ from typing import Any
 
 from voucher_service.exports import MEDIA_TYPES, ExportFile, Format, Sheet, csv_bytes, xlsx_bytes
 from voucher_service.labels_zh import in_chinese
+from voucher_service.locale import messages
 from voucher_service.money import fen_to_yuan
 from voucher_service.usage.records import RecordView
 
@@ -63,7 +64,7 @@ def records_file(
     """The records as a file named ``<stem>.<fmt>``: CSV, or an XLSX of one sheet."""
     rows = record_rows(described, chinese=chinese)
     if fmt == "xlsx":
-        title = "计量记录" if chinese else "usage records"
+        title = messages("zh-CN" if chinese else "en")["export.sheet.usage_records"]
         body = xlsx_bytes([Sheet(title, headers(chinese=chinese), rows)])
     else:
         body = csv_bytes(headers(chinese=chinese), rows)

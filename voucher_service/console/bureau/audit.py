@@ -24,7 +24,7 @@ COLUMNS = (
     Column("id", "audit.id"),
     Column("occurred_at", "audit.occurred_at", "datetime"),
     Column("actor", "audit.actor", "code"),
-    Column("action", "audit.action", "code"),
+    Column("action", "audit.action", "label", prefix="audit.action."),
     Column("target_type", "audit.target_type", "code"),
     Column("target_id", "audit.target_id", "code"),
     Column("before", "audit.before"),

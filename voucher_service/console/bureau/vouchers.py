@@ -63,7 +63,7 @@ POSTING_COLUMNS = (
 AUDIT_COLUMNS = (
     Column("occurred_at", "audit.occurred_at", "datetime"),
     Column("actor", "audit.actor", "code"),
-    Column("action", "audit.action", "code"),
+    Column("action", "audit.action", "label", prefix="audit.action."),
     Column("after", "audit.after"),
 )
 LISTING = ListingPage("vouchers", COLUMNS, FILTERS, row_key="code")

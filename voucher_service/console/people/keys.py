@@ -20,6 +20,7 @@ from voucher_service.auth.schemas import SelfKeyCreate
 from voucher_service.auth.service import Caller, KeyView, NewKey
 from voucher_service.config import get_settings
 from voucher_service.console.auth import guard
+from voucher_service.console.formatting import last_day
 from voucher_service.console.pages import attempt, describe, translator
 from voucher_service.console.people.forms import FormRefused, read_form
 from voucher_service.console.people.pages import done, notice
@@ -33,7 +34,7 @@ COLUMNS = (
     Column("status", "keys.status", "status", prefix="key.status."),
     Column("created_at", "keys.created_at", "datetime"),
     Column("last_used_at", "keys.last_used_at", "datetime"),
-    Column("expires_at", "keys.expires_at", "datetime"),
+    Column("expires_at", "keys.expires_at", "date"),  # the last day it works
 )
 LABELS = {"name": "keys.name", "expires_at": "keys.expires_on"}
 
@@ -78,7 +79,7 @@ def show(
             "status": status_of(v, now),
             "created_at": v.key.created_at,
             "last_used_at": v.key.last_used_at,
-            "expires_at": v.key.expires_at,
+            "expires_at": last_day(v.key.expires_at) if v.key.expires_at else None,
         }
         for v in views
     ]
