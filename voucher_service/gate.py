@@ -67,6 +67,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from voucher_service.audit_log import Actor
 from voucher_service.capacity import Overloaded, Places, PlacesPerKey
 from voucher_service.config import AUTHENTICATING
+from voucher_service.error_language import API_DEFAULT, negotiate, say
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
 from voucher_service.metrics import ADMISSION_REJECTED, ADMISSION_WAIT, IN_FLIGHT, REQUESTS
 
@@ -102,9 +103,16 @@ def error_response(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-def service_error_response(exc: ServiceError) -> JSONResponse:
+def service_error_response(exc: ServiceError, language: str = API_DEFAULT) -> JSONResponse:
+    """A refusal in the one error shape, its message in ``language`` (``error_language``)."""
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyFailures) else None
-    return error_response(exc.status, exc.code, exc.message, headers)
+    return error_response(exc.status, exc.code, say(exc.template, exc.params, language), headers)
+
+
+def language_of_scope(scope: Scope) -> str:
+    """The language the request asks its errors in (``Accept-Language``; English if none)."""
+    asked = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+    return negotiate(asked.decode("latin-1"))
 
 
 def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
@@ -266,7 +274,7 @@ class Gate:
                     _authenticate, authenticator, scope, scope["state"]["now"]
                 )
             except ServiceError as exc:
-                raise Refused(service_error_response(exc)) from None
+                raise Refused(service_error_response(exc, language_of_scope(scope))) from None
 
     async def _read_body(
         self,
