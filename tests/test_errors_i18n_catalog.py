@@ -137,9 +137,7 @@ def test_every_message_has_its_chinese_with_the_same_placeholders() -> None:
     chinese = catalog(CHINESE)
     missing = {t: where for t, where in templates.items() if t not in chinese}
     assert missing == {}, f"add these to {catalog_path()}"
-    mismatched = {
-        t: chinese[t] for t in templates if _placeholders(t) != _placeholders(chinese[t])
-    }
+    mismatched = {t: chinese[t] for t in templates if _placeholders(t) != _placeholders(chinese[t])}
     assert mismatched == {}
 
 
