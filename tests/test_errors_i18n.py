@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import KeyedClient, make_enterprise, make_pool, make_program
+from voucher_service.config import get_settings
 from voucher_service.console.people.forms import plain_yuan
 from voucher_service.db.tables.applications import Application
 from voucher_service.error_language import CHINESE, ENGLISH, catalog, negotiate, say
@@ -180,6 +181,20 @@ def test_an_authentication_refused_by_the_gate_in_chinese(client: KeyedClient) -
     assert response.json()["error"] == {
         "code": "unauthorized",
         "message": "API 密钥格式错误：应为 vsk_<前缀>_<密钥>",
+    }
+
+
+def test_the_gate_s_own_refusal_in_chinese(client: KeyedClient) -> None:
+    limit = get_settings().max_body_bytes
+    response = client.post(
+        "/v1/admin/programs",
+        content=b"x" * (limit + 1),
+        headers={"content-type": "application/json", **ZH},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "body_too_large",
+        "message": f"请求体超过该接口 {limit:,} 字节的上限",
     }
 
 

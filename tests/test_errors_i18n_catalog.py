@@ -98,7 +98,7 @@ def collect() -> tuple[dict[str, list[str]], list[str]]:
                     continue
             elif name == "ValueError" and relative.endswith("schemas.py") and node.args:
                 argument = node.args[0]
-            elif name == "say" and node.args:
+            elif name in ("say", "_said") and node.args:
                 argument = node.args[0]
                 if not isinstance(argument, ast.Constant):
                     continue  # the handlers' own forwarding of a template

@@ -273,7 +273,7 @@ def _handle_errors(app: FastAPI) -> None:
     async def failure(request: Request, exc: Exception) -> JSONResponse:
         """The database failing (503), no connection free (503), or anything unexpected
         (500 ``internal`` with the request id): answered as the gate answers them."""
-        return failure_response(exc, getattr(request.state, "request_id", "-"))
+        return failure_response(exc, getattr(request.state, "request_id", "-"), _language(request))
 
 
 app = create_app()

@@ -52,6 +52,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -115,18 +116,31 @@ def language_of_scope(scope: Scope) -> str:
     return negotiate(asked.decode("latin-1"))
 
 
-def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
+# The language of the request the gate is answering (``Accept-Language``), set as the request
+# arrives: its own refusals (408, 413, 503) are made deep in the body's reading.
+_LANGUAGE: ContextVar[str] = ContextVar("language", default=API_DEFAULT)
+
+
+def _said(template: str, **params: object) -> str:
+    return say(template, params, _LANGUAGE.get())
+
+
+def failure_response(
+    exc: BaseException, request_id: str, language: str | None = None
+) -> JSONResponse:
     """The answer to an exception nothing else handled, wherever it was raised (the gate's
     own authentication included): the database unreachable or failing is a 503 to retry,
     no free connection a 503 ``overloaded``, and anything else a 500 ``internal`` with the
     request id to quote (the traceback is logged under the same id). Always the one error
-    shape: never a plain-text "Internal Server Error"."""
+    shape: never a plain-text "Internal Server Error". ``message`` in ``language`` (default:
+    the request's, as the gate read it)."""
+    language = language or _LANGUAGE.get()
     if isinstance(exc, PoolTimeout):
         log.warning("no database connection was free (request %s): %s", request_id, exc)
         return error_response(
             503,
             ErrorCode.OVERLOADED,
-            "no database connection was free in time; retry after 1 s",
+            say("no database connection was free in time; retry after 1 s", {}, language),
             {"Retry-After": "1"},
         )
     if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
@@ -134,14 +148,18 @@ def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
         return error_response(
             503,
             ErrorCode.DATABASE_UNAVAILABLE,
-            "the database could not complete the request; retry after 1 s",
+            say("the database could not complete the request; retry after 1 s", {}, language),
             {"Retry-After": "1"},
         )
     log.error("unexpected error in request %s", request_id, exc_info=exc)
     return error_response(
         500,
         ErrorCode.INTERNAL,
-        f"an unexpected error; quote request id {request_id} when you report it",
+        say(
+            "an unexpected error; quote request id {request_id} when you report it",
+            {"request_id": request_id},
+            language,
+        ),
         request_id=request_id,
     )
 
@@ -212,6 +230,7 @@ class Gate:
                 ]
             await send(message)
 
+        _LANGUAGE.set(language_of_scope(scope))
         try:
             path = scope["path"]
             if path in OPERATIONS or path.startswith(UNGATED_PREFIXES):
@@ -324,8 +343,12 @@ class Gate:
         return error_response(
             503,
             ErrorCode.OVERLOADED,
-            f"the service is at capacity: no place was free within "
-            f"{self.limits.queue_seconds:g} s; retry after {retry} s",
+            _said(
+                "the service is at capacity: no place was free within {seconds:g} s; "
+                "retry after {retry} s",
+                seconds=self.limits.queue_seconds,
+                retry=retry,
+            ),
             {"Retry-After": str(retry)},
         )
 
@@ -508,7 +531,9 @@ def _body_declared(scope: Scope) -> bool:
 
 
 def _too_large_message(limit: int) -> str:
-    return f"the request body is larger than this route's limit of {limit:,} bytes"
+    return _said(
+        "the request body is larger than this route's limit of {limit:,} bytes", limit=limit
+    )
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -517,9 +542,14 @@ def _too_large(limit: int) -> JSONResponse:
 
 def _too_slow(limits: Limits, *, whole: bool) -> JSONResponse:
     message = (
-        f"the request body did not arrive within {limits.body_read_seconds:g} s"
+        _said(
+            "the request body did not arrive within {seconds:g} s", seconds=limits.body_read_seconds
+        )
         if whole
-        else f"no part of the request body arrived for {limits.body_idle_seconds:g} s"
+        else _said(
+            "no part of the request body arrived for {seconds:g} s",
+            seconds=limits.body_idle_seconds,
+        )
     )
     # The connection is closed after it: a client this slow does not keep it.
     return error_response(408, ErrorCode.REQUEST_TIMEOUT, message, {"Connection": "close"})
