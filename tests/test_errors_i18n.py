@@ -3,15 +3,15 @@ by default); ``code`` is the same in every language, and a refused request chang
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import KeyedClient, make_enterprise, make_pool, make_program
+from tests.applications.test_applications import body as application
+from tests.applications.test_applications import setup
+from tests.factories import KeyedClient
 from voucher_service.config import get_settings
 from voucher_service.console.people.forms import plain_yuan
 from voucher_service.db.tables.applications import Application
@@ -55,29 +55,6 @@ def test_the_console_keeps_chinese_as_its_default() -> None:
     assert negotiate("en-GB", CHINESE) == ENGLISH
 
 
-def _setup(session: Session) -> tuple[str, str]:
-    program = make_program(session)
-    make_pool(session, program, total_fen=1_000_000_00)
-    enterprise = make_enterprise(session)
-    session.commit()
-    return program.code, enterprise.uscc
-
-
-def _application(program: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "program_code": program,
-        "year": 2026,
-        "requested_yuan": "100.00",
-        "planned_use": "training a defect-detection model",
-        "intended_providers": [],
-        "size_class": "small",
-        "headcount": 40,
-        "revenue_yuan": "5000000.00",
-        "declares_no_related_party": True,
-        **changes,
-    }
-
-
 def _applications(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Application)) or 0
 
@@ -85,16 +62,16 @@ def _applications(session: Session) -> int:
 def test_a_business_conflict_in_chinese_and_in_english(
     client: KeyedClient, session: Session
 ) -> None:
-    program, uscc = _setup(session)
+    program, uscc = setup(session)
     path = f"/v1/enterprise/{uscc}/applications"
-    first = client.post(path, json=_application(program))
+    first = client.post(path, json=application(program))
     assert first.status_code == 201, first.text
     number = first.json()["id"]
     before = _applications(session)
 
-    chinese = client.post(path, json=_application(program), headers=ZH)
-    english = client.post(path, json=_application(program), headers=EN)
-    default = client.post(path, json=_application(program))
+    chinese = client.post(path, json=application(program), headers=ZH)
+    english = client.post(path, json=application(program), headers=EN)
+    default = client.post(path, json=application(program))
 
     assert chinese.status_code == english.status_code == default.status_code == 409
     assert chinese.json()["error"] == {
@@ -123,8 +100,8 @@ def test_a_404_in_chinese_and_in_english(client: KeyedClient, session: Session) 
 
 
 def test_a_validation_error_per_field_in_chinese(client: KeyedClient, session: Session) -> None:
-    program, uscc = _setup(session)
-    body = _application(program, headcount="forty", planned_use="x" * 5000)
+    program, uscc = setup(session)
+    body = application(program, headcount="forty", planned_use="x" * 5000)
     del body["size_class"]
     path = f"/v1/enterprise/{uscc}/applications"
     chinese = client.post(path, json=body, headers=ZH)
@@ -143,9 +120,9 @@ def test_a_validation_error_per_field_in_chinese(client: KeyedClient, session: S
 def test_a_money_format_error_in_chinese_and_in_english(
     client: KeyedClient, session: Session
 ) -> None:
-    program, uscc = _setup(session)
+    program, uscc = setup(session)
     path = f"/v1/enterprise/{uscc}/applications"
-    body = _application(program, requested_yuan="八万")
+    body = application(program, requested_yuan="八万")
     chinese = client.post(path, json=body, headers=ZH).json()["error"]
     english = client.post(path, json=body, headers=EN).json()["error"]
     assert chinese == {
@@ -158,7 +135,7 @@ def test_a_money_format_error_in_chinese_and_in_english(
         'places, such as "80000.00" (no exponent or spaces)'
     )
     # the API takes no thousands separators, and says so (the console drops them first)
-    separated = client.post(path, json=_application(program, requested_yuan="80,000.00"))
+    separated = client.post(path, json=application(program, requested_yuan="80,000.00"))
     assert "without separators" in separated.json()["error"]["message"]
     assert _applications(session) == 0
 
