@@ -33,6 +33,7 @@ from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
 from voucher_service.enterprises.router import admin_router as enterprises_admin
+from voucher_service.error_language import CHINESE, catalog, negotiate, say
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.evaluation.router import admin_router as evaluation_admin
 from voucher_service.fields import error_code_of
@@ -54,6 +55,7 @@ from voucher_service.settlement.router import admin_router as settlement_admin
 from voucher_service.settlement.router import provider_router as settlement_provider
 from voucher_service.usage.router import enterprise_router as usage_enterprise
 from voucher_service.usage.router import provider_router as usage_provider
+from voucher_service.validation_language import describe as describe_validation
 from voucher_service.vouchers.router import admin_router as vouchers_admin
 from voucher_service.vouchers.router import enterprise_router as vouchers_enterprise
 from voucher_service.vouchers.router import standing_router as enterprise_standing
@@ -67,6 +69,8 @@ enterprise, for at most **three years**, from annual pools of at least **10,000,
 
 * Money is a decimal string in yuan with at most two places (`"1234.50"`), never a number.
 * Errors are `{"error": {"code": "...", "message": "..."}}`; clients program against `code`.
+  `message` is in the language `Accept-Language` asks for: `zh-CN` (any `zh`) for simplified
+  Chinese, English otherwise and by default; `code` is the same in every language.
 * Lists are `{"items": [...], "next_cursor": "..."}`; pass `cursor` to get the next page.
 * Every `/v1` call needs an API key: `Authorization: Bearer vsk_...`. No key or a bad one is
   401; a key whose role may not do it is 403; another enterprise's or provider's data is 404.
@@ -112,13 +116,9 @@ _HTTP_CODES = {
 }
 
 
-def _describe_validation(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+def _language(request: Request) -> str:
+    """The language the caller asks its errors in (``error_language``): English if none."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def _validation_code(exc: RequestValidationError) -> ErrorCode:
@@ -226,15 +226,18 @@ def create_app() -> FastAPI:
 
 
 def _handle_errors(app: FastAPI) -> None:
-    """Every error answers in the one shape, ``{"error": {"code", "message"}}``."""
+    """Every error answers in the one shape, ``{"error": {"code", "message"}}``, its message
+    in the language the request asks for (``error_language``)."""
+    catalog(CHINESE)  # read at start-up: a broken catalog fails here, never on a refusal
 
     @app.exception_handler(ServiceError)
-    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return service_error_response(exc)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return service_error_response(exc, _language(request))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_code(exc), _describe_validation(exc))
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = describe_validation(exc.errors(), _language(request))
+        return error_response(422, _validation_code(exc), message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -242,10 +245,11 @@ def _handle_errors(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        return error_response(exc.status_code, code, str(exc.detail), headers)
+        message = say(str(exc.detail), {}, _language(request))
+        return error_response(exc.status_code, code, message, headers)
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
         """A unique key refused a row that a concurrent request wrote first: 409, nothing
         written. Any other integrity error (a CHECK, a foreign key) is a bug: re-raised, it
         reaches the server's error handling as one (500), never a 409 to retry."""
@@ -256,7 +260,11 @@ def _handle_errors(app: FastAPI) -> None:
         return error_response(
             409,
             ErrorCode.ALREADY_EXISTS,
-            f"{taken.describe()} already exists: another request created it at the same time",
+            say(
+                "{what} already exists: another request created it at the same time",
+                {"what": taken.describe()},
+                _language(request),
+            ),
         )
 
     @app.exception_handler(DBAPIError)
@@ -265,7 +273,7 @@ def _handle_errors(app: FastAPI) -> None:
     async def failure(request: Request, exc: Exception) -> JSONResponse:
         """The database failing (503), no connection free (503), or anything unexpected
         (500 ``internal`` with the request id): answered as the gate answers them."""
-        return failure_response(exc, getattr(request.state, "request_id", "-"))
+        return failure_response(exc, getattr(request.state, "request_id", "-"), _language(request))
 
 
 app = create_app()

@@ -22,7 +22,10 @@
         ├── NotSelected               a program needing selection (measure 3): not selected
         └── TopUpRefused              a top-up declaration that breaks a stacking rule
 
-Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. Every
+Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. The
+message is an English template and its parameters (``NotFound("no program {program_code}",
+program_code=code)``), said at the edge in the caller's language (``error_language``: the
+template is the msgid of ``locale/*/LC_MESSAGES/errors.po``); ``message`` is the English text. Every
 code a client can see is a member of ``ErrorCode``, written once, here: a class's default
 code, or a more precise one given where it is raised (``NotFound(..., code=ErrorCode.X)``).
 A unique key lost to a concurrent request is answered as ``already_exists`` too (409); any
@@ -121,9 +124,13 @@ class ServiceError(Exception):
     status = 400
     code = ErrorCode.BAD_REQUEST
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, code: ErrorCode | None = None, **params: object) -> None:
+        """``message``: an English template, ``{name}`` filled from ``params``."""
+        english = message.format(**params) if params else message
+        super().__init__(english)
+        self.message = english
+        self.template = message
+        self.params = params
         if code is not None:
             self.code = code
 
@@ -147,8 +154,8 @@ class TooManyFailures(ServiceError):
     status = 429
     code = ErrorCode.TOO_MANY_FAILURES
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after
 
 

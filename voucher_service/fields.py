@@ -49,6 +49,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from voucher_service.domain.codes import VoucherCodeError, parse_voucher_code
+from voucher_service.domain.messages import RefusedValue
 from voucher_service.domain.uscc import USCCError, validate_uscc
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.money import MoneyError, fen_to_yuan, yuan_to_fen
@@ -126,7 +127,7 @@ EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
-class TimeError(ValueError):
+class TimeError(RefusedValue):
     """A date or instant that is not written as RFC 3339, or out of range."""
 
 
@@ -175,7 +176,7 @@ Instant = Annotated[
 
 
 def _edge(
-    pattern: str, parse: Callable[[str], Any], error: type[ValueError]
+    pattern: str, parse: Callable[[str], Any], error: type[RefusedValue]
 ) -> Callable[[Any], Any]:
     """``parse`` for the edge, refusing first whatever ``pattern`` (the one the OpenAPI
     document shows) refuses, so the document and the service agree on every string. A
@@ -185,7 +186,9 @@ def _edge(
     def check(value: Any) -> Any:
         if not isinstance(value, str) or compiled.fullmatch(value) is None:
             parse(value)  # raises with its message if it can tell what is wrong
-            raise error(f"{str(value)[:40]!r} does not match {pattern}")
+            raise error(
+                "{value!r} does not match {pattern}", value=str(value)[:40], pattern=pattern
+            )
         return parse(value)
 
     return check
@@ -397,7 +400,7 @@ KeyPrefix = Annotated[
 ]
 
 
-class CursorError(ValueError):
+class CursorError(RefusedValue):
     """A page cursor the service did not issue (``pagination``)."""
 
 
@@ -415,8 +418,8 @@ def _as_invalid_input(parse: Callable[[str], str], code: ErrorCode) -> Callable[
     def parse_param(value: str) -> str:
         try:
             return parse(value)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), code=code) from exc
+        except RefusedValue as exc:
+            raise InvalidInput(exc.template, code=code, **exc.params) from exc
 
     return parse_param
 

@@ -52,6 +52,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -67,6 +68,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from voucher_service.audit_log import Actor
 from voucher_service.capacity import Overloaded, Places, PlacesPerKey
 from voucher_service.config import AUTHENTICATING
+from voucher_service.error_language import API_DEFAULT, negotiate, say
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures
 from voucher_service.metrics import ADMISSION_REJECTED, ADMISSION_WAIT, IN_FLIGHT, REQUESTS
 
@@ -102,23 +104,43 @@ def error_response(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-def service_error_response(exc: ServiceError) -> JSONResponse:
+def service_error_response(exc: ServiceError, language: str = API_DEFAULT) -> JSONResponse:
+    """A refusal in the one error shape, its message in ``language`` (``error_language``)."""
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyFailures) else None
-    return error_response(exc.status, exc.code, exc.message, headers)
+    return error_response(exc.status, exc.code, say(exc.template, exc.params, language), headers)
 
 
-def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
+def language_of_scope(scope: Scope) -> str:
+    """The language the request asks its errors in (``Accept-Language``; English if none)."""
+    asked = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+    return negotiate(asked.decode("latin-1"))
+
+
+# The language of the request the gate is answering (``Accept-Language``), set as the request
+# arrives: its own refusals (408, 413, 503) are made deep in the body's reading.
+_LANGUAGE: ContextVar[str] = ContextVar("language", default=API_DEFAULT)
+
+
+def _said(template: str, **params: object) -> str:
+    return say(template, params, _LANGUAGE.get())
+
+
+def failure_response(
+    exc: BaseException, request_id: str, language: str | None = None
+) -> JSONResponse:
     """The answer to an exception nothing else handled, wherever it was raised (the gate's
     own authentication included): the database unreachable or failing is a 503 to retry,
     no free connection a 503 ``overloaded``, and anything else a 500 ``internal`` with the
     request id to quote (the traceback is logged under the same id). Always the one error
-    shape: never a plain-text "Internal Server Error"."""
+    shape: never a plain-text "Internal Server Error". ``message`` in ``language`` (default:
+    the request's, as the gate read it)."""
+    language = language or _LANGUAGE.get()
     if isinstance(exc, PoolTimeout):
         log.warning("no database connection was free (request %s): %s", request_id, exc)
         return error_response(
             503,
             ErrorCode.OVERLOADED,
-            "no database connection was free in time; retry after 1 s",
+            say("no database connection was free in time; retry after 1 s", {}, language),
             {"Retry-After": "1"},
         )
     if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
@@ -126,14 +148,18 @@ def failure_response(exc: BaseException, request_id: str) -> JSONResponse:
         return error_response(
             503,
             ErrorCode.DATABASE_UNAVAILABLE,
-            "the database could not complete the request; retry after 1 s",
+            say("the database could not complete the request; retry after 1 s", {}, language),
             {"Retry-After": "1"},
         )
     log.error("unexpected error in request %s", request_id, exc_info=exc)
     return error_response(
         500,
         ErrorCode.INTERNAL,
-        f"an unexpected error; quote request id {request_id} when you report it",
+        say(
+            "an unexpected error; quote request id {request_id} when you report it",
+            {"request_id": request_id},
+            language,
+        ),
         request_id=request_id,
     )
 
@@ -204,6 +230,7 @@ class Gate:
                 ]
             await send(message)
 
+        _LANGUAGE.set(language_of_scope(scope))
         try:
             path = scope["path"]
             if path in OPERATIONS or path.startswith(UNGATED_PREFIXES):
@@ -266,7 +293,7 @@ class Gate:
                     _authenticate, authenticator, scope, scope["state"]["now"]
                 )
             except ServiceError as exc:
-                raise Refused(service_error_response(exc)) from None
+                raise Refused(service_error_response(exc, language_of_scope(scope))) from None
 
     async def _read_body(
         self,
@@ -316,8 +343,12 @@ class Gate:
         return error_response(
             503,
             ErrorCode.OVERLOADED,
-            f"the service is at capacity: no place was free within "
-            f"{self.limits.queue_seconds:g} s; retry after {retry} s",
+            _said(
+                "the service is at capacity: no place was free within {seconds:g} s; "
+                "retry after {retry} s",
+                seconds=self.limits.queue_seconds,
+                retry=retry,
+            ),
             {"Retry-After": str(retry)},
         )
 
@@ -500,7 +531,9 @@ def _body_declared(scope: Scope) -> bool:
 
 
 def _too_large_message(limit: int) -> str:
-    return f"the request body is larger than this route's limit of {limit:,} bytes"
+    return _said(
+        "the request body is larger than this route's limit of {limit:,} bytes", limit=limit
+    )
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -509,9 +542,14 @@ def _too_large(limit: int) -> JSONResponse:
 
 def _too_slow(limits: Limits, *, whole: bool) -> JSONResponse:
     message = (
-        f"the request body did not arrive within {limits.body_read_seconds:g} s"
+        _said(
+            "the request body did not arrive within {seconds:g} s", seconds=limits.body_read_seconds
+        )
         if whole
-        else f"no part of the request body arrived for {limits.body_idle_seconds:g} s"
+        else _said(
+            "no part of the request body arrived for {seconds:g} s",
+            seconds=limits.body_idle_seconds,
+        )
     )
     # The connection is closed after it: a client this slow does not keep it.
     return error_response(408, ErrorCode.REQUEST_TIMEOUT, message, {"Connection": "close"})

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 
+from voucher_service.domain.messages import RefusedValue
+
 FEN_PER_YUAN = 100
 # The largest amount the service accepts anywhere: 100 billion yuan. Far above any pool,
 # far below the 64-bit column limit, so sums of many amounts cannot overflow either.
 MAX_FEN = 100_000_000_000 * FEN_PER_YUAN
 
 _YUAN = re.compile(r"^(-?)(0|[1-9][0-9]{0,11})(?:\.([0-9]{1,2}))?$")
+# Digits in groups of three, as people write and the console shows amounts ("80,000.00").
+_SEPARATED = re.compile(r"^-?[0-9]{1,3}([,，][0-9]{3})+(\.[0-9]{1,2})?$")
 
 
-class MoneyError(ValueError):
+class MoneyError(RefusedValue):
     """A yuan string that is not a valid amount; the message says why."""
 
 
@@ -26,24 +30,36 @@ def yuan_to_fen(text: str, *, allow_negative: bool = False, allow_zero: bool = T
     """Parse a yuan decimal string (at most two places) into integer fen."""
     if not isinstance(text, str):
         raise MoneyError(
-            f'amount must be a decimal string in yuan such as "1234.50", got {type(text).__name__}'
+            'amount must be a decimal string in yuan such as "1234.50", got {type_name}',
+            type_name=type(text).__name__,
         )
     match = _YUAN.match(text)
     if match is None:
+        # Said for what the text is, so no message names a form the caller did not use (the
+        # console drops the thousands separators it shows before it asks: "80,000.00" is
+        # understood there, and "八万" is told the rule, not about separators).
         raise MoneyError(
-            f"{text!r} is not an amount in yuan: use digits with at most two decimal places, "
-            'such as "1234.50" (no exponent, spaces or separators)'
+            "{text!r} is not an amount in yuan: write the thousands without separators, "
+            'such as "80000.00"'
+            if _SEPARATED.match(text)
+            else "{text!r} is not an amount in yuan: use digits with at most two decimal "
+            'places, such as "80000.00" (no exponent or spaces)',
+            text=text,
         )
     sign, whole, frac = match.groups()
     fen = int(whole) * FEN_PER_YUAN + int((frac or "").ljust(2, "0"))
     if sign:
         fen = -fen
     if fen < 0 and not allow_negative:
-        raise MoneyError(f"{text!r}: amount must not be negative")
+        raise MoneyError("{text!r}: amount must not be negative", text=text)
     if fen == 0 and not allow_zero:
-        raise MoneyError(f"{text!r}: amount must be greater than zero")
+        raise MoneyError("{text!r}: amount must be greater than zero", text=text)
     if abs(fen) > MAX_FEN:
-        raise MoneyError(f"{text!r}: amount exceeds the maximum of {fen_to_yuan(MAX_FEN)} yuan")
+        raise MoneyError(
+            "{text!r}: amount exceeds the maximum of {max_yuan} yuan",
+            text=text,
+            max_yuan=fen_to_yuan(MAX_FEN),
+        )
     return fen
 
 

@@ -53,12 +53,15 @@ def check_new_password(password: str, login: str) -> None:
     """Refuse a password that is too short, too long or contains the login name."""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise InvalidInput(
-            f"a password needs at least {PASSWORD_MIN_LENGTH} characters",
+            "a password needs at least {min_length} characters",
+            min_length=PASSWORD_MIN_LENGTH,
             code=ErrorCode.WEAK_PASSWORD,
         )
     if len(password) > PASSWORD_MAX_LENGTH:
         raise InvalidInput(
-            f"a password has at most {PASSWORD_MAX_LENGTH} characters", code=ErrorCode.WEAK_PASSWORD
+            "a password has at most {max_length} characters",
+            max_length=PASSWORD_MAX_LENGTH,
+            code=ErrorCode.WEAK_PASSWORD,
         )
     if login in password.lower():
         raise InvalidInput(

@@ -106,7 +106,7 @@ def confirm_enrolment(
 def _unenrolled(session: Session, account_id: int) -> Account:
     account = get_person(session, account_id, lock=True).account
     if enrolled(account):
-        raise InvalidState(f"account {account.login} already has a second factor")
+        raise InvalidState("account {login} already has a second factor", login=account.login)
     return account
 
 
@@ -170,7 +170,7 @@ def remove(session: Session, account_id: int) -> Person:
     person = get_person(session, account_id, lock=True)
     account = person.account
     if account.totp_secret is None:
-        raise InvalidState(f"account {account.login} has no second factor")
+        raise InvalidState("account {login} has no second factor", login=account.login)
     account.totp_secret = account.totp_confirmed_at = account.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account_id))
     session.flush()

@@ -46,8 +46,11 @@ def normalise_login(text: str) -> str:
     login = text.strip().lower()
     if not _LOGIN.match(login):
         raise InvalidInput(
-            f"{text!r} is not a login name: use 3-64 letters, digits and . _ @ - "
-            "(starting with a letter or digit)",
+            (
+                "{text!r} is not a login name: use 3-64 letters, digits and . "
+                "_ @ - (starting with a letter or digit)"
+            ),
+            text=text,
             code=ErrorCode.INVALID_LOGIN,
         )
     return login
@@ -109,7 +112,9 @@ def get_person(session: Session, account_id: int, *, lock: bool = False) -> Pers
         query = query.with_for_update(of=Account)
     row = session.execute(query).first()
     if row is None:
-        raise NotFound(f"no account {account_id}", code=ErrorCode.ACCOUNT_NOT_FOUND)
+        raise NotFound(
+            "no account {account_id}", account_id=account_id, code=ErrorCode.ACCOUNT_NOT_FOUND
+        )
     return _person(row)
 
 
@@ -143,7 +148,7 @@ def create_account(
     display_name = _display_name(display_name)
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:
         raise AlreadyExists(
-            f"an account named {login} already exists", code=ErrorCode.ACCOUNT_EXISTS
+            "an account named {login} already exists", login=login, code=ErrorCode.ACCOUNT_EXISTS
         )
     enterprise, provider = _organisation(session, role, uscc)
     uscc = enterprise.uscc if enterprise else provider.uscc if provider else uscc
@@ -203,13 +208,14 @@ def _organisation(
         return None, None
     if not uscc:
         raise InvalidInput(
-            f"an {role.value} account needs the {role.value}'s credit code",
+            "an {role} account needs the {role}'s credit code",
+            role=role.value,
             code=ErrorCode.USCC_REQUIRED,
         )
     try:
         uscc = validate_uscc(uscc)
     except USCCError as exc:
-        raise InvalidInput(str(exc), code=ErrorCode.INVALID_USCC) from exc
+        raise InvalidInput(exc.template, code=ErrorCode.INVALID_USCC, **exc.params) from exc
     if role is Role.ENTERPRISE:
         return get_enterprise(session, uscc), None
     return None, get_provider(session, uscc)
@@ -267,7 +273,7 @@ def disable_account(session: Session, account_id: int, *, now: datetime) -> Pers
     keys are untouched (an enterprise's other users and systems go on)."""
     person = get_person(session, account_id, lock=True)
     if person.account.disabled_at is not None:
-        raise InvalidState(f"account {person.account.login} is already disabled")
+        raise InvalidState("account {login} is already disabled", login=person.account.login)
     person.account.disabled_at = now
     session.flush()
     end_sessions(session, account_id)

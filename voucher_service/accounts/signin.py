@@ -70,7 +70,7 @@ def check_password(
     person = _person(row)
     if person.account.disabled_at is not None:
         _record_failure(session, name, client, "account_disabled")
-        raise Unauthorized(f"account {name} is disabled", code=ErrorCode.ACCOUNT_DISABLED)
+        raise Unauthorized("account {name} is disabled", name=name, code=ErrorCode.ACCOUNT_DISABLED)
     if needs_rehash(person.account.password_hash):
         person.account.password_hash = hash_password(password)
     return person
@@ -108,8 +108,9 @@ def _refuse(
     if counted.over_by <= 1:  # past the limit, the metric alone counts them
         _record_failure(session, login, client, reason, throttled=counted.over_by == 1)
     code = ErrorCode.WRONG_CODE if reason == "wrong_code" else ErrorCode.WRONG_PASSWORD
-    message = "wrong code" if reason == "wrong_code" else "wrong login name or password"
-    raise counted.refusal(now, "sign-ins") or Unauthorized(message, code=code)
+    raise counted.refusal(now, "sign-ins") or Unauthorized(
+        "wrong code" if reason == "wrong_code" else "wrong login name or password", code=code
+    )
 
 
 def _record_failure(
@@ -129,7 +130,7 @@ def find_account(session: Session, login: str) -> Person:
     """The account a login name belongs to (for the command line), or NotFound."""
     row = session.execute(_people().where(Account.login == login.strip().lower())).first()
     if row is None:
-        raise NotFound(f"no account {login}", code=ErrorCode.ACCOUNT_NOT_FOUND)
+        raise NotFound("no account {login}", login=login, code=ErrorCode.ACCOUNT_NOT_FOUND)
     return _person(row)
 
 

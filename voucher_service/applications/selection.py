@@ -144,14 +144,25 @@ def _check_open_batch(
     the enterprise has not applied to it yet."""
     program = inp.program
     if not program.requires_selection:
-        raise NotEligible(f"program {program.code} selects no models: apply for a voucher directly")
+        raise NotEligible(
+            "program {program_code} selects no models: apply for a voucher directly",
+            program_code=program.code,
+        )
     require_open(program, today, "applications")
     if inp.year < today.year:
-        raise InvalidInput(f"selection for {inp.year} is closed", code=ErrorCode.INVALID_YEAR)
+        raise InvalidInput(
+            "selection for {year} is closed", year=inp.year, code=ErrorCode.INVALID_YEAR
+        )
     if not program.valid_from.year <= inp.year <= program.valid_to.year:
         raise ProgramNotValid(
-            f"program {program.code} is valid from {program.valid_from} to {program.valid_to}; "
-            f"it has no {inp.year} batch"
+            (
+                "program {program_code} is valid from {valid_from} to "
+                "{valid_to}; it has no {year} batch"
+            ),
+            program_code=program.code,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
+            year=inp.year,
         )
     existing = session.scalar(
         select(ModelSelection.id).where(
@@ -162,8 +173,13 @@ def _check_open_batch(
     )
     if existing is not None:
         raise AlreadyExists(
-            f"enterprise {enterprise.uscc} already applied for the {inp.year} batch "
-            f"(selection {existing})"
+            (
+                "enterprise {enterprise_uscc} already applied for the {year} "
+                "batch (selection {selection_id})"
+            ),
+            enterprise_uscc=enterprise.uscc,
+            year=inp.year,
+            selection_id=existing,
         )
 
 
@@ -180,7 +196,9 @@ def decide(
     the checks again (the enterprise may have been blacklisted meanwhile)."""
     if row.status != SelectionStatus.SUBMITTED:
         raise InvalidState(
-            f"selection {row.id} is {row.status}; only a submitted one can be decided"
+            "selection {id} is {status}; only a submitted one can be decided",
+            id=row.id,
+            status=row.status,
         )
     if status is SelectionStatus.DECLINED and not reason.strip():
         raise InvalidInput("declining needs a reason", code=ErrorCode.REASON_REQUIRED)
@@ -191,7 +209,11 @@ def decide(
         require_open(program, today, "selections")
         checks = _checks(session, enterprise, program, today)
         if not all(c.ok for c in checks):
-            raise NotEligible(f"selection {row.id} no longer passes its checks: {_failed(checks)}")
+            raise NotEligible(
+                "selection {id} no longer passes its checks: {failed}",
+                id=row.id,
+                failed=_failed(checks),
+            )
     row.status, row.decision_reason = status, reason.strip() or None
     row.decided_by, row.decided_at, row.updated_at = audit_log.actor_of(session).name, now, now
     session.flush()
@@ -246,7 +268,11 @@ def get_selection(
     )
     row: ModelSelection | None = session.scalar(query.with_for_update())
     if row is None:
-        raise NotFound(f"no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND)
+        raise NotFound(
+            "no selection {selection_id}",
+            selection_id=selection_id,
+            code=ErrorCode.SELECTION_NOT_FOUND,
+        )
     return row
 
 

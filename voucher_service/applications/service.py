@@ -270,7 +270,9 @@ def submit(
     Refused, with nothing written, once the program has ended."""
     require_open(inp.program, today, "applications")
     if inp.year < today.year:
-        raise InvalidInput(f"applications for {inp.year} are closed", code=ErrorCode.INVALID_YEAR)
+        raise InvalidInput(
+            "applications for {year} are closed", year=inp.year, code=ErrorCode.INVALID_YEAR
+        )
     open_one = session.scalar(
         select(Application.id).where(
             Application.enterprise_id == enterprise.id,
@@ -279,7 +281,10 @@ def submit(
         )
     )
     if open_one is not None:
-        raise AlreadyExists(f"application {open_one} is still open: resubmit or wait for it")
+        raise AlreadyExists(
+            "application {application_id} is still open: resubmit or wait for it",
+            application_id=open_one,
+        )
     fields = _fields(session, enterprise, inp, today=today, now=now)
     row = Application(enterprise_id=enterprise.id, created_at=now, **fields)
     session.add(row)
@@ -306,7 +311,9 @@ def resubmit(
     """returned -> submitted, with the changes the reviewer asked for (checks run again)."""
     if row.status != ApplicationStatus.RETURNED:
         raise InvalidState(
-            f"application {row.id} is {row.status}; only a returned one can be resubmitted"
+            "application {id} is {status}; only a returned one can be resubmitted",
+            id=row.id,
+            status=row.status,
         )
     for column, value in _fields(session, enterprise, inp, today=today, now=now).items():
         setattr(row, column, value)
@@ -322,7 +329,9 @@ def _decide(
 ) -> None:
     if row.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(
-            f"application {row.id} is {row.status}; only a submitted one can be decided"
+            "application {id} is {status}; only a submitted one can be decided",
+            id=row.id,
+            status=row.status,
         )
     if status is not ApplicationStatus.APPROVED and not reason.strip():
         raise InvalidInput("a reason is required", code=ErrorCode.REASON_REQUIRED)
@@ -356,12 +365,15 @@ def approve(
     the application stays submitted until a second reviewer confirms (``confirmed``)."""
     if row.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(
-            f"application {row.id} is {row.status}; only a submitted one can be approved"
+            "application {id} is {status}; only a submitted one can be approved",
+            id=row.id,
+            status=row.status,
         )
     amount = row.requested_fen if amount_fen is None else amount_fen
     if not 0 < amount <= row.requested_fen:
         raise InvalidInput(
-            f"the approved amount must be between 0.01 and {fen_to_yuan(row.requested_fen)} yuan",
+            "the approved amount must be between 0.01 and {requested_yuan} yuan",
+            requested_yuan=fen_to_yuan(row.requested_fen),
             code=ErrorCode.INVALID_AMOUNT,
         )
     enterprise = session.get(Enterprise, row.enterprise_id)
@@ -371,7 +383,11 @@ def approve(
         session, enterprise, _input_of(row, program), amount_fen=amount, today=today
     )
     if not all(c.ok for c in checks):
-        raise NotEligible(f"application {row.id} no longer passes its checks: {_failed(checks)}")
+        raise NotEligible(
+            "application {id} no longer passes its checks: {failed}",
+            id=row.id,
+            failed=_failed(checks),
+        )
     if not confirmed and needs_second_person(program.second_review_above_fen, amount):
         propose(
             session,
@@ -482,7 +498,11 @@ def get_application(
     )
     row: Application | None = session.scalar(query.with_for_update())
     if row is None:
-        raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
+        raise NotFound(
+            "no application {application_id}",
+            application_id=application_id,
+            code=ErrorCode.APPLICATION_NOT_FOUND,
+        )
     return row
 
 
@@ -589,7 +609,9 @@ def blacklist(session: Session, enterprise: Enterprise, *, reason: str) -> Black
     if session.scalar(
         select(BlacklistEntry.id).where(BlacklistEntry.enterprise_id == enterprise.id)
     ):
-        raise AlreadyExists(f"enterprise {enterprise.uscc} is already blacklisted")
+        raise AlreadyExists(
+            "enterprise {enterprise_uscc} is already blacklisted", enterprise_uscc=enterprise.uscc
+        )
     entry = BlacklistEntry(enterprise_id=enterprise.id, reason=reason.strip())
     session.add(entry)
     session.flush()

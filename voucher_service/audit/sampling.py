@@ -55,7 +55,9 @@ class SampleSpec:
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_SAMPLE:
             raise InvalidInput(
-                f"a sample has 1 to {MAX_SAMPLE} records, not {self.n}",
+                "a sample has 1 to {max_sample} records, not {n}",
+                max_sample=MAX_SAMPLE,
+                n=self.n,
                 code=ErrorCode.INVALID_INPUT,
             )
         if self.date_from and self.date_to and self.date_to < self.date_from:
@@ -95,7 +97,9 @@ def population(session: Session, spec: SampleSpec) -> list[int]:
         program_id = session.scalar(select(Program.id).where(Program.code == spec.program_code))
         if program_id is None:
             raise NotFound(
-                f"no program with code {spec.program_code!r}", code=ErrorCode.PROGRAM_NOT_FOUND
+                "no program with code {program_code!r}",
+                program_code=spec.program_code,
+                code=ErrorCode.PROGRAM_NOT_FOUND,
             )
         query = query.join(Voucher, Voucher.id == UsageRecord.voucher_id).where(
             Voucher.program_id == program_id

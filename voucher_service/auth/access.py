@@ -104,15 +104,18 @@ class Access:
                 code = (
                     ErrorCode.ENTERPRISE_NOT_FOUND if enterprise else ErrorCode.PROVIDER_NOT_FOUND
                 )
-                raise NotFound(f"no {self.owner} {asked}", code=code)
+                raise NotFound("no {owner} {asked}", owner=self.owner, asked=asked, code=code)
 
     def require(self, caller: Caller, doing: str) -> None:
         """Forbidden unless ``caller`` passes this rule (the command line's ``--as`` too)."""
         if not self.allows(caller):
             held = ", ".join(sorted(d.value for d in caller.duties)) or "none"
             raise Forbidden(
-                f"the role {caller.role.value} (duties: {held}) may not {doing}"
-                f" (needs one of: {self.describe()})"
+                "the role {role} (duties: {duties}) may not {doing} (needs one of: {needed})",
+                role=caller.role.value,
+                duties=held,
+                doing=doing,
+                needed=self.describe(),
             )
 
     def describe(self) -> str:

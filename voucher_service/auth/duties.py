@@ -59,18 +59,22 @@ def check_duties(role: Role, duties: Iterable[Duty]) -> frozenset[Duty]:
     if role in LEGACY_DUTIES:
         if held and held != LEGACY_DUTIES[role]:
             raise InvalidInput(
-                f"the role {role.value} has fixed duties; give a person of role bureau the "
-                "duties they need",
+                (
+                    "the role {role} has fixed duties; give a person of role "
+                    "bureau the duties they need"
+                ),
+                role=role.value,
                 code=ErrorCode.DUTIES_CONFLICT,
             )
         return LEGACY_DUTIES[role]
     if role not in BUREAU_ROLES:
         if held:
-            raise InvalidInput(f"a {role.value} has no bureau duties")
+            raise InvalidInput("a {role} has no bureau duties", role=role.value)
         return frozenset()
     if not held:
         raise InvalidInput(
-            "a bureau person needs at least one duty: " + ", ".join(d.value for d in Duty),
+            "a bureau person needs at least one duty: {duties}",
+            duties=", ".join(d.value for d in Duty),
             code=ErrorCode.DUTIES_CONFLICT,
         )
     why = conflict(held)
@@ -88,8 +92,12 @@ def set_duties(session: Session, principal: Principal, duties: Iterable[Duty]) -
         raise Forbidden("nobody changes their own duties", code=ErrorCode.SELF_GRANT)
     if principal.role != Role.BUREAU:
         raise InvalidInput(
-            f"{principal.name} is a {principal.role}, whose duties are fixed; only a person "
-            "of role bureau is given duties",
+            (
+                "{name} is a {role}, whose duties are fixed; only a person of "
+                "role bureau is given duties"
+            ),
+            name=principal.name,
+            role=principal.role,
             code=ErrorCode.DUTIES_CONFLICT,
         )
     before = principal.duties
@@ -113,13 +121,19 @@ def acting_person(session: Session, duties: Iterable[Duty], doing: str) -> Princ
     person = session.get(Principal, actor.principal_id) if actor.principal_id else None
     if person is None:
         raise Forbidden(
-            f"{doing} needs a named person (on the command line: --as a key or an account)",
+            "{doing} needs a named person (on the command line: --as a key or an account)",
+            doing=doing,
             code=ErrorCode.ACTOR_REQUIRED,
         )
     needed = frozenset(duties)
     if not needed & duties_of(person):
         named = " or ".join(sorted(d.value for d in needed))
-        raise Forbidden(f"{person.name} does not hold the duty {named}: may not {doing}")
+        raise Forbidden(
+            "{name} does not hold the duty {named}: may not {doing}",
+            name=person.name,
+            named=named,
+            doing=doing,
+        )
     return person
 
 
@@ -133,4 +147,6 @@ def second_person(person: Principal, maker_id: int | None, rule: str) -> None:
     """Refuse ``person`` when they are the maker (``maker_id``): ``rule`` says who must not
     be the same."""
     if maker_id is not None and person.id == maker_id:
-        raise Forbidden(f"{rule}: a second person must do this", code=ErrorCode.SAME_PERSON)
+        raise Forbidden(
+            "{rule}: a second person must do this", rule=rule, code=ErrorCode.SAME_PERSON
+        )

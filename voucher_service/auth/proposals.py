@@ -77,8 +77,14 @@ def propose(
     waiting = pending(session, kind, target_id)
     if waiting is not None:
         raise InvalidState(
-            f"{kind.value} {target_id} already waits for a second person (confirmation "
-            f"{waiting.id}, proposed by {name_of(session, waiting.proposed_by_id)})"
+            (
+                "{kind} {target_id} already waits for a second person "
+                "(confirmation {waiting_id}, proposed by {proposer})"
+            ),
+            kind=kind.value,
+            target_id=target_id,
+            waiting_id=waiting.id,
+            proposer=name_of(session, waiting.proposed_by_id),
         )
     row = Confirmation(
         kind=kind.value,
@@ -104,7 +110,7 @@ def get(session: Session, confirmation_id: int, *, lock: bool = False) -> Confir
     query = select(Confirmation).where(Confirmation.id == confirmation_id)
     row: Confirmation | None = session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise NotFound(f"no confirmation {confirmation_id}")
+        raise NotFound("no confirmation {confirmation_id}", confirmation_id=confirmation_id)
     return row
 
 
@@ -115,7 +121,9 @@ def decide(
     duty (never its proposer), or withdrawn by its proposer (nobody else). Recorded with both
     people."""
     if row.status != ConfirmationStatus.PENDING:
-        raise InvalidState(f"confirmation {row.id} is {row.status}, no longer pending")
+        raise InvalidState(
+            "confirmation {id} is {status}, no longer pending", id=row.id, status=row.status
+        )
     duty = DUTY_OF[ConfirmationKind(row.kind)]
     person = acting_person(session, (duty,), f"{_VERBS[status]} a proposal of {row.kind}")
     if status is ConfirmationStatus.WITHDRAWN:

@@ -127,8 +127,12 @@ def principal_for(
         session.flush()
     elif duties and frozenset(duties) != duties_of(principal):
         raise InvalidInput(
-            f"{name} already holds {principal.duties or 'no duties'}: change a person's "
-            "duties with PUT /v1/admin/people/{name}/duties",
+            (
+                "{name} already holds {value}: change a person's duties with "
+                "PUT /v1/admin/people/{{name}}/duties"
+            ),
+            name=name,
+            value=principal.duties or "no duties",
             code=ErrorCode.DUTIES_CONFLICT,
         )
     return principal
@@ -158,7 +162,9 @@ def key_holder(
 def _by_credit_code(session: Session, table: Any, uscc: str, code: ErrorCode) -> Any:
     row = session.scalar(select(table).where(table.uscc == uscc))
     if row is None:
-        raise NotFound(f"no {table.__tablename__} with credit code {uscc}", code=code)
+        raise NotFound(
+            "no {kind} with credit code {uscc}", kind=table.__tablename__, uscc=uscc, code=code
+        )
     return row
 
 
@@ -280,7 +286,9 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
     if not hmac.compare_digest(row.secret_hash, _hash(key)):
         _fail(session, now, client, row.prefix, "unknown", "unknown API key")
     if row.revoked_at is not None:
-        _fail(session, now, client, row.prefix, "revoked", f"API key {row.prefix} was revoked")
+        _fail(
+            session, now, client, row.prefix, "revoked", "API key {key} was revoked", key=row.prefix
+        )
     if row.expires_at is not None and row.expires_at <= now:
         _fail(
             session,
@@ -288,7 +296,9 @@ def authenticate(session: Session, key: str, *, now: datetime, client: str) -> C
             client,
             row.prefix,
             "expired",
-            f"API key {row.prefix} expired at {row.expires_at.isoformat()}",
+            "API key {key} expired at {expired_at}",
+            key=row.prefix,
+            expired_at=row.expires_at.isoformat(),
         )
     if row.last_used_at is None or row.last_used_at < now - LAST_USED_RESOLUTION:
         session.execute(update(ApiKey).where(ApiKey.id == row.key_id).values(last_used_at=now))
@@ -315,6 +325,7 @@ def _fail(
     prefix: str | None,
     reason: str,
     message: str,
+    **params: object,
 ) -> NoReturn:
     """Count a failure for the client's address and, if the prefix is a key's, for that
     prefix (an unknown prefix gets no counter: rotating random prefixes adds nothing), then
@@ -324,7 +335,7 @@ def _fail(
     if prefix is not None:
         sources[f"key:{prefix}"] = FAILURE_LIMIT
     counted = throttle.count_failure(session, sources, now=now)
-    raise counted.refusal(now, "authentications") or Unauthorized(message)
+    raise counted.refusal(now, "authentications") or Unauthorized(message, **params)
 
 
 def _keys(principal_id: int | None) -> Select[ApiKey, Principal]:
@@ -344,10 +355,10 @@ def revoke_key(
     query = _keys(principal_id).where(ApiKey.prefix == prefix)
     row = session.execute(query.with_for_update(of=ApiKey)).first()
     if row is None:
-        raise NotFound(f"no API key {prefix}", code=ErrorCode.KEY_NOT_FOUND)
+        raise NotFound("no API key {prefix}", prefix=prefix, code=ErrorCode.KEY_NOT_FOUND)
     key, principal = row
     if key.revoked_at is not None:
-        raise InvalidState(f"API key {prefix} is already revoked")
+        raise InvalidState("API key {prefix} is already revoked", prefix=prefix)
     key.revoked_at = now
     session.flush()
     audit_log.record(session, "key.revoke", "api_key", prefix, after={"holder": principal.name})

@@ -73,7 +73,9 @@ class Counted:
 
 def too_many(what: str, until: datetime, now: datetime) -> TooManyFailures:
     return TooManyFailures(
-        f"too many failed {what}; try again after {until.isoformat(timespec='seconds')}",
+        "too many failed {what}; try again after {until}",
+        what=what,
+        until=until.isoformat(timespec="seconds"),
         retry_after=int((until - now).total_seconds()) + 1,
     )
 

@@ -50,6 +50,7 @@ from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE, Viewer
 from voucher_service.db.tables.auth import Duty, Role
 from voucher_service.deps import NowDep, PageDep, SessionDep, SettingsDep
+from voucher_service.error_language import say
 from voucher_service.errors import ErrorCode, ServiceError, TooManyFailures, Unauthorized
 from voucher_service.pagination import PageParams
 from voucher_service.routing import DatabaseRoute
@@ -69,10 +70,10 @@ def translator(request: Request) -> Translator:
 
 
 def describe(exc: ServiceError, t: Translator) -> str:
-    """A refusal in the page's language: its code's message, else a generic one with the
-    service's own (English) message as the detail."""
+    """A refusal in the page's language: its code's message, else a generic one, with the
+    service's own message, said in the page's language, as the detail."""
     key = f"code.{exc.code}"
-    return t(key if key in t else "code.other", detail=exc.message)
+    return t(key if key in t else "code.other", detail=say(exc.template, exc.params, t.language))
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import secrets
 
+from voucher_service.domain.messages import RefusedValue
+
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _N = len(ALPHABET)
@@ -19,7 +21,7 @@ RANDOM_LENGTH = 15
 LENGTH = RANDOM_LENGTH + 1
 
 
-class VoucherCodeError(ValueError):
+class VoucherCodeError(RefusedValue):
     """A string that is not a well-formed voucher code; the message says why."""
 
 
@@ -51,13 +53,19 @@ def parse_voucher_code(text: str) -> str:
     compact = text.replace("-", "").replace(" ", "").upper()
     if len(compact) != LENGTH:
         raise VoucherCodeError(
-            f"voucher code must have {LENGTH} characters (groups of four), got {len(compact)}"
+            "voucher code must have {length} characters (groups of four), got {given}",
+            length=LENGTH,
+            given=len(compact),
         )
     for position, ch in enumerate(compact, start=1):
         if ch not in _VALUE:
-            hint = " (codes never contain 0, O, 1 or I)" if ch in "0O1I" else ""
             raise VoucherCodeError(
-                f"voucher code: character {ch!r} at position {position} is not allowed{hint}"
+                "voucher code: character {ch!r} at position {position} is not allowed "
+                "(codes never contain 0, O, 1 or I)"
+                if ch in "0O1I"
+                else "voucher code: character {ch!r} at position {position} is not allowed",
+                ch=ch,
+                position=position,
             )
     if luhn_check_character(compact[:-1]) != compact[-1]:
         raise VoucherCodeError("voucher code: check character does not match (typo?)")

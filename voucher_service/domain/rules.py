@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from voucher_service.domain.messages import RefusedValue
+
 BASIS_POINTS = 10_000
 
 
@@ -28,7 +30,7 @@ class CapScope(StrEnum):
     PER_YEAR = "per_year"
 
 
-class RulesError(ValueError):
+class RulesError(RefusedValue):
     """Rule numbers that make no sense (rate above 100%, negative cap, ...)."""
 
 
@@ -52,7 +54,8 @@ class Rules:
     def __post_init__(self) -> None:
         if not 0 < self.rate_bp <= BASIS_POINTS:
             raise RulesError(
-                f"rate must be between 0.01% and 100% (1..10000 bp), got {self.rate_bp}"
+                "rate must be between 0.01% and 100% (1..10000 bp), got {rate_bp}",
+                rate_bp=self.rate_bp,
             )
         if self.cap_fen <= 0:
             raise RulesError("the per-enterprise cap must be greater than zero")

@@ -44,11 +44,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from voucher_service.domain.messages import RefusedValue
 from voucher_service.domain.pricing import Pricing, Shortfall, price_fee
 from voucher_service.domain.rules import BASIS_POINTS, Rules, Window, full_subsidy_fen
 
 
-class StackError(ValueError):
+class StackError(RefusedValue):
     """A stack that makes no sense (no layer, a program twice, a ceiling above 100%)."""
 
 
@@ -56,7 +57,8 @@ def check_ceiling(ceiling_bp: int) -> int:
     """A combined rate ceiling is between 0.01% and 100% of the fee."""
     if not 0 < ceiling_bp <= BASIS_POINTS:
         raise StackError(
-            f"a combined rate ceiling must be between 1 and 10000 bp, got {ceiling_bp}"
+            "a combined rate ceiling must be between 1 and 10000 bp, got {ceiling_bp}",
+            ceiling_bp=ceiling_bp,
         )
     return ceiling_bp
 

@@ -8,13 +8,15 @@ positions 1..17, check = (31 - sum mod 31) mod 31.
 
 from __future__ import annotations
 
+from voucher_service.domain.messages import RefusedValue
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 LENGTH = 18
 
 
-class USCCError(ValueError):
+class USCCError(RefusedValue):
     """An invalid credit code; the message names the position that failed."""
 
 
@@ -31,25 +33,43 @@ def validate_uscc(code: str) -> str:
     normalised = code.strip().upper()
     if len(normalised) != LENGTH:
         raise USCCError(
-            f"credit code must have {LENGTH} characters, {code!r} has {len(normalised)}"
+            "credit code must have {length} characters, {text!r} has {given}",
+            length=LENGTH,
+            text=code,
+            given=len(normalised),
         )
     for position, ch in enumerate(normalised, start=1):
         if ch not in _VALUE:
             raise USCCError(
-                f"credit code {normalised}: character {ch!r} at position {position} is not "
-                f"allowed (allowed: {ALPHABET})"
+                (
+                    "credit code {uscc}: character {ch!r} at position {position} "
+                    "is not allowed (allowed: {alphabet})"
+                ),
+                uscc=normalised,
+                ch=ch,
+                position=position,
+                alphabet=ALPHABET,
             )
     for position in range(3, 9):
         if not normalised[position - 1].isdigit():
             raise USCCError(
-                f"credit code {normalised}: position {position} must be a digit "
-                "(positions 3-8 are the administrative division code)"
+                (
+                    "credit code {uscc}: position {position} must be a digit "
+                    "(positions 3-8 are the administrative division code)"
+                ),
+                uscc=normalised,
+                position=position,
             )
     expected = check_character(normalised[:17])
     if normalised[17] != expected:
         raise USCCError(
-            f"credit code {normalised}: check character at position 18 is "
-            f"{normalised[17]!r}, expected {expected!r}"
+            (
+                "credit code {uscc}: check character at position 18 is "
+                "{check!r}, expected {expected!r}"
+            ),
+            uscc=normalised,
+            check=normalised[17],
+            expected=expected,
         )
     return normalised
 

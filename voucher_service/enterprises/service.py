@@ -33,7 +33,7 @@ from voucher_service.programs.service import rule_versions, rules_in_force, to_r
 def register_enterprise(session: Session, *, uscc: str, name: str) -> Enterprise:
     """Register an SME by its (already validated) credit code."""
     if session.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc)) is not None:
-        raise AlreadyExists(f"enterprise {uscc} is already registered")
+        raise AlreadyExists("enterprise {uscc} is already registered", uscc=uscc)
     enterprise = Enterprise(uscc=uscc, name=name, district_code=division_code(uscc))
     session.add(enterprise)
     session.flush()
@@ -47,7 +47,7 @@ def get_enterprise(session: Session, uscc: str) -> Enterprise:
     )
     if enterprise is None:
         raise NotFound(
-            f"no enterprise with credit code {uscc}", code=ErrorCode.ENTERPRISE_NOT_FOUND
+            "no enterprise with credit code {uscc}", uscc=uscc, code=ErrorCode.ENTERPRISE_NOT_FOUND
         )
     return enterprise
 

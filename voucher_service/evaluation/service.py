@@ -192,8 +192,11 @@ def _days_in_force(program: Program, year: int) -> tuple[date, date]:
     last_day = min(date(year, 12, 31), program.valid_to)
     if first_day > last_day:
         raise InvalidInput(
-            f"program {program.code} runs from {program.valid_from} to {program.valid_to}: "
-            f"it has no {year}",
+            "program {program_code} runs from {valid_from} to {valid_to}: it has no {year}",
+            program_code=program.code,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
+            year=year,
             code=ErrorCode.INVALID_YEAR,
         )
     return first_day, last_day

@@ -64,12 +64,16 @@ def record_telemetry(
     for s in snapshots:
         if s.observed_at > now + timedelta(minutes=5):
             raise InvalidInput(
-                f"snapshot of {s.resource_model} is in the future: {s.observed_at}",
+                "snapshot of {resource_model} is in the future: {observed_at}",
+                resource_model=s.resource_model,
+                observed_at=s.observed_at,
                 code=ErrorCode.INVALID_TIME,
             )
         if s.available > s.total:
             raise InvalidInput(
-                f"{s.resource_model}: available exceeds total", code=ErrorCode.INVALID_CAPACITY
+                "{resource_model}: available exceeds total",
+                resource_model=s.resource_model,
+                code=ErrorCode.INVALID_CAPACITY,
             )
     session.execute(
         insert(SNAPSHOTS), [{"provider_id": provider.id, **s.__dict__} for s in snapshots]

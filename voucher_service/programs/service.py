@@ -83,7 +83,11 @@ def to_rules(row: RuleVersion) -> Rules:
 def get_program(session: Session, code: str) -> Program:
     program: Program | None = session.scalar(select(Program).where(Program.code == code))
     if program is None:
-        raise NotFound(f"no program with code {code!r}", code=ErrorCode.PROGRAM_NOT_FOUND)
+        raise NotFound(
+            "no program with code {program_code!r}",
+            program_code=code,
+            code=ErrorCode.PROGRAM_NOT_FOUND,
+        )
     return program
 
 
@@ -101,8 +105,14 @@ def require_open(program: Program, today: date, what: str) -> None:
     """Refuse ``what`` (new vouchers, pools, applications) once the program has ended."""
     if program_phase(program.valid_from, program.valid_to, today) is ProgramPhase.ENDED:
         raise ProgramNotValid(
-            f"program {program.code} ended on {program.valid_to}: no new {what}; vouchers "
-            "already issued are priced as usual until their own last day"
+            (
+                "program {program_code} ended on {valid_to}: no new {what}; "
+                "vouchers already issued are priced as usual until their own "
+                "last day"
+            ),
+            program_code=program.code,
+            valid_to=program.valid_to,
+            what=what,
         )
 
 
@@ -110,12 +120,22 @@ def rules_in_force(session: Session, program: Program, day: date) -> Rules:
     """The rule version that applies on ``day``; refused outside the program's validity."""
     if not program.valid_from <= day <= program.valid_to:
         raise ProgramNotValid(
-            f"program {program.code} is valid from {program.valid_from} to {program.valid_to}; "
-            f"{day} is outside it"
+            (
+                "program {program_code} is valid from {valid_from} to "
+                "{valid_to}; {day} is outside it"
+            ),
+            program_code=program.code,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
+            day=day,
         )
     rules = rules_on((to_rules(r) for r in rule_versions(session, program.id)), day)
     if rules is None:
-        raise ProgramNotValid(f"program {program.code} has no rules in force on {day}")
+        raise ProgramNotValid(
+            "program {program_code} has no rules in force on {day}",
+            program_code=program.code,
+            day=day,
+        )
     return rules
 
 
@@ -123,7 +143,7 @@ def _checked_rules(version: int, numbers: RuleNumbers) -> Rules:
     try:
         return Rules(version=version, **numbers.__dict__)
     except RulesError as exc:
-        raise InvalidInput(str(exc), code=ErrorCode.INVALID_RULES) from exc
+        raise InvalidInput(exc.template, code=ErrorCode.INVALID_RULES, **exc.params) from exc
 
 
 def create_program(
@@ -152,7 +172,9 @@ def create_program(
         )
     _checked_rules(1, rules)
     if session.scalar(select(Program.id).where(Program.code == code)) is not None:
-        raise AlreadyExists(f"a program with code {code!r} already exists")
+        raise AlreadyExists(
+            "a program with code {program_code!r} already exists", program_code=code
+        )
     if not eligibility.region_prefix.isdigit() and eligibility.region_prefix:
         raise InvalidInput(
             "the region prefix is digits of a division code, such as 4201",
@@ -202,8 +224,9 @@ def check_rule_version(
     latest = rule_versions(session, program.id)[-1]
     if rules.effective_from <= latest.effective_from:
         raise InvalidInput(
-            f"a new version must take effect after version {latest.version} "
-            f"({latest.effective_from})",
+            "a new version must take effect after version {version} ({effective_from})",
+            version=latest.version,
+            effective_from=latest.effective_from,
             code=ErrorCode.INVALID_RULES,
         )
     if rules.effective_from < today:
@@ -266,8 +289,14 @@ def _check_top_up_ceilings(session: Session, program: Program, rate_bp: int) -> 
     )
     if lowest is not None and rate_bp > lowest:
         raise InvalidInput(
-            f"program {program.code} is topped up with a combined ceiling of {lowest} bp; "
-            f"its rate may not exceed it (asked {rate_bp} bp)",
+            (
+                "program {program_code} is topped up with a combined ceiling "
+                "of {lowest} bp; its rate may not exceed it (asked {rate_bp} "
+                "bp)"
+            ),
+            program_code=program.code,
+            lowest=lowest,
+            rate_bp=rate_bp,
             code=ErrorCode.INVALID_RULES,
         )
 
@@ -360,7 +389,10 @@ def get_pool(session: Session, program: Program, year: int) -> Pool:
     )
     if pool is None:
         raise NotFound(
-            f"program {program.code} has no pool for {year}", code=ErrorCode.POOL_NOT_FOUND
+            "program {program_code} has no pool for {year}",
+            program_code=program.code,
+            year=year,
+            code=ErrorCode.POOL_NOT_FOUND,
         )
     return pool
 
@@ -378,20 +410,32 @@ def check_pool(
     first_day = max(date(year, 1, 1), program.valid_from)
     if first_day > min(date(year, 12, 31), program.valid_to):
         raise ProgramNotValid(
-            f"program {program.code} is not valid in {year} "
-            f"({program.valid_from} to {program.valid_to})"
+            "program {program_code} is not valid in {year} ({valid_from} to {valid_to})",
+            program_code=program.code,
+            year=year,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
         )
     rules = rules_in_force(session, program, first_day)
     if total_fen < rules.pool_minimum_fen:
         raise PoolBelowMinimum(
-            f"a {year} pool of {fen_to_yuan(total_fen)} yuan is below the program minimum of "
-            f"{fen_to_yuan(rules.pool_minimum_fen)} yuan"
+            (
+                "a {year} pool of {total_yuan} yuan is below the program "
+                "minimum of {pool_minimum_yuan} yuan"
+            ),
+            year=year,
+            total_yuan=fen_to_yuan(total_fen),
+            pool_minimum_yuan=fen_to_yuan(rules.pool_minimum_fen),
         )
     existing = session.scalar(
         select(Pool.id).where(Pool.program_id == program.id, Pool.year == year)
     )
     if existing is not None:
-        raise AlreadyExists(f"program {program.code} already has a pool for {year}")
+        raise AlreadyExists(
+            "program {program_code} already has a pool for {year}",
+            program_code=program.code,
+            year=year,
+        )
 
 
 def create_pool(

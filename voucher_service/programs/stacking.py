@@ -72,24 +72,38 @@ def check_declaration(
     try:
         check_ceiling(declaration.ceiling_bp)
     except StackError as exc:
-        raise InvalidInput(str(exc), code=ErrorCode.INVALID_INPUT) from exc
+        raise InvalidInput(exc.template, code=ErrorCode.INVALID_INPUT, **exc.params) from exc
     require_open(program, today, "top-up declarations")
     require_open(base, today, "top-ups")
     _check_shape(session, program, base)
     _check_not_issued(session, program)
     if not (base.valid_from <= program.valid_from and program.valid_to <= base.valid_to):
         raise TopUpRefused(
-            f"a top-up lies within its base's validity: {base.code} is valid from "
-            f"{base.valid_from} to {base.valid_to}, {program.code} from {program.valid_from} "
-            f"to {program.valid_to}"
+            (
+                "a top-up lies within its base's validity: {base_code} is "
+                "valid from {valid_from} to {valid_to}, {program_code} from "
+                "{top_up_from} to {top_up_to}"
+            ),
+            base_code=base.code,
+            valid_from=base.valid_from,
+            valid_to=base.valid_to,
+            program_code=program.code,
+            top_up_from=program.valid_from,
+            top_up_to=program.valid_to,
         )
     highest = session.scalar(
         select(func.max(RuleVersion.rate_bp)).where(RuleVersion.program_id == base.id)
     )
     if highest is not None and declaration.ceiling_bp < highest:
         raise TopUpRefused(
-            f"the combined ceiling ({declaration.ceiling_bp} bp) is below {base.code}'s rate "
-            f"({highest} bp): the top-up would cut the base program's own subsidy"
+            (
+                "the combined ceiling ({ceiling_bp} bp) is below "
+                "{base_code}'s rate ({highest} bp): the top-up would cut the "
+                "base program's own subsidy"
+            ),
+            ceiling_bp=declaration.ceiling_bp,
+            base_code=base.code,
+            highest=highest,
         )
     taken = session.scalar(
         select(Program.code)
@@ -102,8 +116,13 @@ def check_declaration(
     )
     if taken is not None:
         raise TopUpRefused(
-            f"{taken} already has order {declaration.stack_order} on {base.code}: "
-            "each top-up of a base has an order of its own"
+            (
+                "{taken} already has order {stack_order} on {base_code}: each "
+                "top-up of a base has an order of its own"
+            ),
+            taken=taken,
+            stack_order=declaration.stack_order,
+            base_code=base.code,
         )
 
 
@@ -142,7 +161,11 @@ def check_withdrawal(session: Session, program: Program, *, today: date) -> TopU
     """``program``'s declaration, if it may be withdrawn (open, before any voucher)."""
     row = top_up_of(session, program)
     if row is None:
-        raise NotFound(f"program {program.code} is no top-up", code=ErrorCode.NOT_FOUND)
+        raise NotFound(
+            "program {program_code} is no top-up",
+            program_code=program.code,
+            code=ErrorCode.NOT_FOUND,
+        )
     require_open(program, today, "top-up declarations")
     _check_not_issued(session, program)
     return row
@@ -162,21 +185,24 @@ def withdraw_top_up(session: Session, program: Program, *, today: date) -> None:
 def _check_shape(session: Session, program: Program, base: Program) -> None:
     """One level: the base is no top-up, the top-up is no base, and never itself."""
     if program.id == base.id:
-        raise TopUpRefused(f"program {program.code} cannot top up itself")
+        raise TopUpRefused("program {program_code} cannot top up itself", program_code=program.code)
     if top_up_of(session, base) is not None:
         raise TopUpRefused(
-            f"{base.code} is itself a top-up: stacks are one level deep (top up its base)"
+            "{base_code} is itself a top-up: stacks are one level deep (top up its base)",
+            base_code=base.code,
         )
     if session.scalar(select(TopUp.id).where(TopUp.base_program_id == program.id)) is not None:
         raise TopUpRefused(
-            f"{program.code} is topped up by other programs: a base cannot become a top-up"
+            "{program_code} is topped up by other programs: a base cannot become a top-up",
+            program_code=program.code,
         )
 
 
 def _check_not_issued(session: Session, program: Program) -> None:
     if session.scalar(select(Voucher.id).where(Voucher.program_id == program.id).limit(1)):
         raise TopUpRefused(
-            f"{program.code} has issued vouchers: its place in a stack is fixed before its first"
+            "{program_code} has issued vouchers: its place in a stack is fixed before its first",
+            program_code=program.code,
         )
 
 

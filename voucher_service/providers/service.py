@@ -34,7 +34,7 @@ def register_provider(
 ) -> Provider:
     """Register a provider (its credit code already validated) with its price list."""
     if session.scalar(select(Provider.id).where(Provider.uscc == uscc)) is not None:
-        raise AlreadyExists(f"provider {uscc} is already registered")
+        raise AlreadyExists("provider {uscc} is already registered", uscc=uscc)
     keys = [(o.resource_kind, o.resource_model, o.unit) for o in offerings]
     if len(set(keys)) != len(keys):
         raise InvalidInput("the catalogue lists the same resource and unit twice")
@@ -56,7 +56,9 @@ def register_provider(
 def get_provider(session: Session, uscc: str) -> Provider:
     provider: Provider | None = session.scalar(select(Provider).where(Provider.uscc == uscc))
     if provider is None:
-        raise NotFound(f"no provider with credit code {uscc}", code=ErrorCode.PROVIDER_NOT_FOUND)
+        raise NotFound(
+            "no provider with credit code {uscc}", uscc=uscc, code=ErrorCode.PROVIDER_NOT_FOUND
+        )
     return provider
 
 
@@ -87,7 +89,7 @@ def set_status(
     )
     assert locked is not None
     if locked.status == status:
-        raise InvalidState(f"provider {locked.uscc} is already {status}")
+        raise InvalidState("provider {uscc} is already {status}", uscc=locked.uscc, status=status)
     audit_log.record(
         session,
         "provider.suspend" if status is ProviderStatus.SUSPENDED else "provider.reinstate",

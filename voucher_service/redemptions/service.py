@@ -38,11 +38,23 @@ def redeem(
         select(Voucher).where(Voucher.code == voucher_code, Voucher.enterprise_id == enterprise.id)
     )
     if voucher is None:
-        raise NotFound(f"you have no voucher {voucher_code}", code=ErrorCode.VOUCHER_NOT_FOUND)
+        raise NotFound(
+            "you have no voucher {voucher_code}",
+            voucher_code=voucher_code,
+            code=ErrorCode.VOUCHER_NOT_FOUND,
+        )
     if voucher.status != VoucherStatus.ACTIVE:
-        raise InvalidState(f"voucher {voucher_code} is {voucher.status}")
+        raise InvalidState(
+            "voucher {voucher_code} is {voucher_status}",
+            voucher_code=voucher_code,
+            voucher_status=voucher.status,
+        )
     if provider.status != ProviderStatus.ACTIVE:
-        raise ProviderSuspended(f"provider {provider.uscc} is suspended: {provider.status_reason}")
+        raise ProviderSuspended(
+            "provider {provider_uscc} is suspended: {status_reason}",
+            provider_uscc=provider.uscc,
+            status_reason=provider.status_reason,
+        )
     existing: Redemption | None = session.scalar(
         select(Redemption)
         .where(Redemption.voucher_id == voucher.id, Redemption.provider_id == provider.id)
@@ -50,7 +62,11 @@ def redeem(
     )
     if existing is not None:
         if existing.status == RedemptionStatus.ACTIVE:
-            raise AlreadyExists(f"voucher {voucher_code} is already redeemed with {provider.uscc}")
+            raise AlreadyExists(
+                "voucher {voucher_code} is already redeemed with {provider_uscc}",
+                voucher_code=voucher_code,
+                provider_uscc=provider.uscc,
+            )
         existing.status, existing.ended_at = RedemptionStatus.ACTIVE, None
         session.flush()
         _audit_redeem(session, existing, voucher_code, provider)
@@ -80,7 +96,9 @@ def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterpri
     )
     if redemption is None:
         raise NotFound(
-            f"you have no redemption {redemption_id}", code=ErrorCode.REDEMPTION_NOT_FOUND
+            "you have no redemption {redemption_id}",
+            redemption_id=redemption_id,
+            code=ErrorCode.REDEMPTION_NOT_FOUND,
         )
     return redemption
 
@@ -88,7 +106,9 @@ def get_redemption(session: Session, redemption_id: int, *, enterprise: Enterpri
 def end_redemption(session: Session, redemption: Redemption) -> Redemption:
     """End a redemption: the provider may no longer draw on the voucher."""
     if redemption.status != RedemptionStatus.ACTIVE:
-        raise InvalidState(f"redemption {redemption.id} has already ended")
+        raise InvalidState(
+            "redemption {redemption_id} has already ended", redemption_id=redemption.id
+        )
     redemption.status, redemption.ended_at = RedemptionStatus.ENDED, utcnow()
     session.flush()
     audit_log.record(

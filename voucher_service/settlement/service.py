@@ -50,7 +50,9 @@ def period_bounds(period: str) -> tuple[date, date]:
     match = _PERIOD.match(period)
     if match is None:
         raise InvalidInput(
-            f"period must be a month as YYYY-MM, not {period!r}", code=ErrorCode.INVALID_PERIOD
+            "period must be a month as YYYY-MM, not {period!r}",
+            period=period,
+            code=ErrorCode.INVALID_PERIOD,
         )
     year, month = int(match.group(1)), int(match.group(2))
     return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
@@ -67,7 +69,10 @@ def close_month(
     closer = acting_person(session, (Duty.FINANCE, Duty.REVIEW), "close a month")
     if today < following:
         raise InvalidState(
-            f"{period} has not ended yet (today is {today})", code=ErrorCode.PERIOD_OPEN
+            "{period} has not ended yet (today is {today})",
+            period=period,
+            today=today,
+            code=ErrorCode.PERIOD_OPEN,
         )
     session.scalar(select(Provider.id).where(Provider.id == provider.id).with_for_update())
     existing = list(
@@ -160,14 +165,23 @@ def get_statement(
     )
     statement: Statement | None = session.scalar(query.with_for_update())
     if statement is None:
-        raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
+        raise NotFound(
+            "no statement {statement_id}",
+            statement_id=statement_id,
+            code=ErrorCode.STATEMENT_NOT_FOUND,
+        )
     return statement
 
 
 def _require_status(statement: Statement, status: StatementStatus, only: str) -> None:
     """Refuse a step from any status but ``status`` (``only``: which statements may take it)."""
     if statement.status != status:
-        raise InvalidState(f"statement {statement.id} is {statement.status}; only {only}")
+        raise InvalidState(
+            "statement {statement_id} is {statement_status}; only {only}",
+            statement_id=statement.id,
+            statement_status=statement.status,
+            only=only,
+        )
 
 
 def _moved(

@@ -94,7 +94,11 @@ def _lock_layers(session: Session, provider_id: int, record_id: str) -> list[_La
     counters locked (the lock order of ``ledger.counters``)."""
     record = repository.stored_records(session, provider_id, [record_id]).get(record_id)
     if record is None or record.kind != RecordKind.USAGE:
-        raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
+        raise NotFound(
+            "you have no usage record {record_id!r}",
+            record_id=record_id,
+            code=ErrorCode.RECORD_NOT_FOUND,
+        )
     rows = [record]
     if record.ceiling_bp is not None:
         rows += repository.top_up_records(session, {record.id}).get(record.id, [])
@@ -119,7 +123,8 @@ def _lock_layers(session: Session, provider_id: int, record_id: str) -> list[_La
 def _replay(adjustment: AdjustmentReport, stored: UsageRow[int]) -> Ingested:
     if stored.body_hash != adjustment.body_hash:
         raise RecordConflict(
-            f"record id {adjustment.record_id!r} was already used with another body"
+            "record id {record_id!r} was already used with another body",
+            record_id=adjustment.record_id,
         )
     return Ingested(adjustment.record_id, stored, replayed=True)
 
@@ -132,8 +137,13 @@ def _subsidies_returned(session: Session, layers: list[_Layer], refund_fen: int)
     fee_left = record.fee_fen - refunded
     if refund_fen > fee_left:
         raise RefundExceedsFee(
-            f"record {record.record_id!r} has {fen_to_yuan(fee_left)} yuan of fee left "
-            f"to refund; asked {fen_to_yuan(refund_fen)}"
+            (
+                "record {record_id!r} has {fee_left_yuan} yuan of fee left to "
+                "refund; asked {refund_yuan}"
+            ),
+            record_id=record.record_id,
+            fee_left_yuan=fen_to_yuan(fee_left),
+            refund_yuan=fen_to_yuan(refund_fen),
         )
     priced = []
     for layer in layers:

@@ -495,7 +495,11 @@ def get_record(session: Session, provider_id: int, record_id: str) -> UsageRow[i
     """One of this provider's records, or NotFound."""
     found = stored_records(session, provider_id, [record_id]).get(record_id)
     if found is None:
-        raise NotFound(f"you have no usage record {record_id!r}", code=ErrorCode.RECORD_NOT_FOUND)
+        raise NotFound(
+            "you have no usage record {record_id!r}",
+            record_id=record_id,
+            code=ErrorCode.RECORD_NOT_FOUND,
+        )
     return found
 
 

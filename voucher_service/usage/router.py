@@ -62,7 +62,9 @@ Poster = Annotated[service.CallingProvider, Depends(calling_provider)]
 
 def _single(result: service.Ingested, response: Response, session: Session) -> UsageRecordOut:
     if result.conflict is not None:
-        raise RecordConflict(result.conflict)
+        raise RecordConflict(
+            "record id {record_id!r} was already used with another body", record_id=result.record_id
+        )
     assert result.record is not None
     if result.replayed:
         response.status_code = status.HTTP_200_OK

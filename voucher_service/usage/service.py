@@ -91,8 +91,12 @@ class CallingProvider:
 def require_active(provider: PostingProvider) -> None:
     if provider.status != ProviderStatus.ACTIVE:
         raise ProviderSuspended(
-            f"provider {provider.uscc} is suspended ({provider.status_reason}); "
-            "its usage records are refused"
+            (
+                "provider {provider_uscc} is suspended ({status_reason}); its "
+                "usage records are refused"
+            ),
+            provider_uscc=provider.uscc,
+            status_reason=provider.status_reason,
         )
 
 

@@ -132,7 +132,9 @@ def _first_valid_day(program: Program, year: int, today: date, valid_from: date 
     start = valid_from or max(today, date(year, 1, 1), program.valid_from)
     if start.year != year:
         raise InvalidInput(
-            f"a voucher from the {year} pool must start in {year}, not on {start}",
+            "a voucher from the {year} pool must start in {year}, not on {start}",
+            year=year,
+            start=start,
             code=ErrorCode.INVALID_PERIOD,
         )
     return start
@@ -166,8 +168,14 @@ def _reserve(
     if voucher is None:
         session.refresh(pool)
         raise PoolInsufficient(
-            f"the {program.code} {pool.year} pool has {fen_to_yuan(pool.available_fen)} yuan "
-            f"available; asked {fen_to_yuan(face_value_fen)}"
+            (
+                "the {program_code} {pool_year} pool has {available_yuan} "
+                "yuan available; asked {face_value_yuan}"
+            ),
+            program_code=program.code,
+            pool_year=pool.year,
+            available_yuan=fen_to_yuan(pool.available_fen),
+            face_value_yuan=fen_to_yuan(face_value_fen),
         )
     return voucher
 
@@ -190,8 +198,14 @@ def _check_selected(session: Session, enterprise: Enterprise, program: Program, 
     """Measure 3 (对遴选的垂直行业模型…给予补助): vouchers only for the year's selected."""
     if selection_status(session, enterprise, program, year) != SelectionStatus.SELECTED:
         raise NotSelected(
-            f"enterprise {enterprise.uscc} is not selected for {program.code} in {year}: "
-            "only the year's selected enterprises may be issued its vouchers"
+            (
+                "enterprise {enterprise_uscc} is not selected for "
+                "{program_code} in {year}: only the year's selected "
+                "enterprises may be issued its vouchers"
+            ),
+            enterprise_uscc=enterprise.uscc,
+            program_code=program.code,
+            year=year,
         )
 
 
@@ -209,8 +223,10 @@ def _last_valid_day(
     never past the program's end nor the enterprise's subsidy window)."""
     if today >= window.end:
         raise WindowEnded(
-            f"enterprise {enterprise.uscc}'s subsidy window in {program.code} ended on "
-            f"{window.last_day}"
+            "enterprise {enterprise_uscc}'s subsidy window in {program_code} ended on {last_day}",
+            enterprise_uscc=enterprise.uscc,
+            program_code=program.code,
+            last_day=window.last_day,
         )
     settings = settings_of(program)
     last_day = voucher_last_day(
@@ -224,16 +240,22 @@ def _last_valid_day(
     end = valid_to or last_day
     if start < window.start or end > last_day:
         raise ProgramNotValid(
-            f"a voucher of the {year} pool starting on {start} must lie within the program's "
-            f"voucher validity ({settings.voucher_validity.value}), the program's validity and "
-            f"the enterprise's subsidy window: from {max(window.start, date(year, 1, 1))} "
-            f"to {last_day}"
+            (
+                "a voucher of the {year} pool starting on {start} must lie within the program's "
+                "voucher validity ({validity}), the program's validity and the enterprise's "
+                "subsidy window: from {first_day} to {last_day}"
+            ),
+            year=year,
+            start=start,
+            validity=settings.voucher_validity.value,
+            first_day=max(window.start, date(year, 1, 1)),
+            last_day=last_day,
         )
     if end < start:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if end < today:
         raise InvalidInput(
-            f"the voucher would end on {end}, before today", code=ErrorCode.INVALID_PERIOD
+            "the voucher would end on {end}, before today", end=end, code=ErrorCode.INVALID_PERIOD
         )
     return end
 
@@ -259,16 +281,28 @@ def _check_cap(
     allowed = issuable_fen(rules.cap_fen, used, promised)
     if face_value_fen > allowed:
         raise CapExceeded(
-            f"enterprise {enterprise.uscc} may receive at most {fen_to_yuan(allowed)} yuan more in "
-            f"{program.code} (cap {fen_to_yuan(rules.cap_fen)}, used {fen_to_yuan(used)}, "
-            f"on unspent vouchers {fen_to_yuan(promised)}); asked {fen_to_yuan(face_value_fen)}"
+            (
+                "enterprise {enterprise_uscc} may receive at most "
+                "{allowed_yuan} yuan more in {program_code} (cap {cap_yuan}, "
+                "used {used_yuan}, on unspent vouchers {promised_yuan}); "
+                "asked {face_value_yuan}"
+            ),
+            enterprise_uscc=enterprise.uscc,
+            allowed_yuan=fen_to_yuan(allowed),
+            program_code=program.code,
+            cap_yuan=fen_to_yuan(rules.cap_fen),
+            used_yuan=fen_to_yuan(used),
+            promised_yuan=fen_to_yuan(promised),
+            face_value_yuan=fen_to_yuan(face_value_fen),
         )
 
 
 def get_voucher(session: Session, code: str) -> Voucher:
     voucher: Voucher | None = session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None:
-        raise NotFound(f"no voucher {code}", code=ErrorCode.VOUCHER_NOT_FOUND)
+        raise NotFound(
+            "no voucher {voucher_code}", voucher_code=code, code=ErrorCode.VOUCHER_NOT_FOUND
+        )
     return voucher
 
 
@@ -284,7 +318,11 @@ def _close(
     )
     assert voucher is not None
     if voucher.status != VoucherStatus.ACTIVE:
-        raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
+        raise InvalidState(
+            "voucher {voucher_code} is already {voucher_status}",
+            voucher_code=voucher.code,
+            voucher_status=voucher.status,
+        )
     before = {"status": voucher.status, "balance_fen": voucher.balance_fen}
     unspent = ledger.release_voucher(session, voucher, memo=f"{status}: {reason}")
     voucher.status = status
@@ -311,7 +349,11 @@ def revoke_voucher(
     if not reason.strip():
         raise InvalidInput("a revocation needs a reason", code=ErrorCode.REASON_REQUIRED)
     if voucher.status != VoucherStatus.ACTIVE:
-        raise InvalidState(f"voucher {voucher.code} is already {voucher.status}")
+        raise InvalidState(
+            "voucher {voucher_code} is already {voucher_status}",
+            voucher_code=voucher.code,
+            voucher_status=voucher.status,
+        )
     program = session.get(Program, voucher.program_id)
     assert program is not None
     if not confirmed and needs_second_person(program.second_review_above_fen, voucher.balance_fen):
@@ -385,7 +427,9 @@ def list_vouchers(
 ) -> tuple[list[Voucher], str | None]:
     if status is not None and status not in set(VoucherStatus):
         raise InvalidInput(
-            f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
+            "status must be one of {statuses}",
+            statuses=", ".join(VoucherStatus),
+            code=ErrorCode.INVALID_STATUS,
         )
     query = where_given(
         select(Voucher),

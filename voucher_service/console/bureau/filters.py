@@ -31,5 +31,5 @@ def amount_fen(text: str) -> int:
         return fen_from_display(text)
     except ValueError as exc:
         raise InvalidInput(
-            f"not an amount in yuan: {text!r}", code=ErrorCode.INVALID_AMOUNT
+            "not an amount in yuan: {text!r}", text=text, code=ErrorCode.INVALID_AMOUNT
         ) from exc

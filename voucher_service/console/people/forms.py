@@ -8,6 +8,7 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from voucher_service import validation_language
 from voucher_service.console.i18n import Translator
 
 M = TypeVar("M", bound=BaseModel)
@@ -64,6 +65,6 @@ def read_form(schema: type[M], data: dict[str, Any], t: Translator, labels: dict
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
             name = t(labels[field]) if field in labels else field
-            reason = str(error["msg"]).removeprefix("Value error, ")
+            reason = validation_language.reason(error, t.language)
             parts.append(f"{name}: {reason}")
         raise FormRefused(t("code.invalid_input", detail="; ".join(parts))) from exc
