@@ -1,6 +1,7 @@
 """voucher validity and measure 3's fields as program data: how long a program's vouchers
 live (to the pool year's end, a number of months, or the window's end), its own list of
-fields (领域) instead of a fixed five, and a proposal kind to change them
+fields (领域) instead of a fixed five, and the proposal kinds to change them and to create a
+program from a program file
 
 Revision ID: 0028
 Revises: 0021
@@ -26,7 +27,7 @@ KINDS = (
     "top_up.withdraw",
     "program.second_review",
 )
-SETTINGS = "program.settings"
+NEW_KINDS = ("program.settings", "program.create")
 FIVE_SECTORS = "sector IN ('manufacturing', 'healthcare', 'remote_sensing', 'culture', 'finance')"
 
 
@@ -66,15 +67,22 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("model_selection", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_model_selection_sector_known"), type_="check")
-    _replace_kinds((*KINDS, SETTINGS))
+        # industrial_inspection and a program's own codes: up to 40 characters.
+        batch_op.alter_column(
+            "sector", existing_type=sa.String(20), type_=sa.String(40), existing_nullable=False
+        )
+    _replace_kinds((*KINDS, *NEW_KINDS))
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM confirmation WHERE kind = '{SETTINGS}'")
+    op.execute("DELETE FROM confirmation WHERE kind IN ('program.settings', 'program.create')")
     _replace_kinds(KINDS)
     # A selection in a field outside the old five cannot be kept under the old CHECK.
     op.execute(f"DELETE FROM model_selection WHERE NOT ({FIVE_SECTORS})")
     with op.batch_alter_table("model_selection", schema=None) as batch_op:
+        batch_op.alter_column(
+            "sector", existing_type=sa.String(40), type_=sa.String(20), existing_nullable=False
+        )
         batch_op.create_check_constraint("sector_known", FIVE_SECTORS)
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_program_voucher_validity_months"), type_="check")

@@ -41,6 +41,7 @@ DUTY_OF: dict[ConfirmationKind, Duty] = {
     ConfirmationKind.WITHDRAW_TOP_UP: Duty.PROGRAM,
     ConfirmationKind.SET_SECOND_REVIEW: Duty.PROGRAM,
     ConfirmationKind.SET_PROGRAM_SETTINGS: Duty.PROGRAM,
+    ConfirmationKind.CREATE_PROGRAM: Duty.PROGRAM,
 }
 
 

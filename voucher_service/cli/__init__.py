@@ -37,6 +37,7 @@ from voucher_service.cli import (
     confirmations,
     measure,
     people,
+    programs,
     server,
     settle,
     witness,
@@ -81,6 +82,7 @@ for area in (server, people, books, measure):
     app.add_typer(area.app)
 app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
 app.add_typer(confirmations.app, name="confirmations", rich_help_panel=BOOKS)
+app.add_typer(programs.app, name="programs", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.

@@ -216,4 +216,4 @@ POLICY_SELECTION_FIELDS = (
     SelectionField("culture", "文创"),
     SelectionField("finance", "金融"),
 )
-SELECTION_FIELD_CODE = r"^[a-z][a-z0-9_]{1,19}$"
+SELECTION_FIELD_CODE = r"^[a-z][a-z0-9_]{1,39}$"

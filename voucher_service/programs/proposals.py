@@ -23,7 +23,8 @@ from voucher_service.db.tables.programs import Program
 from voucher_service.domain.rules import CapScope
 from voucher_service.money import fen_to_yuan
 from voucher_service.programs import service, stacking
-from voucher_service.programs.service import RuleNumbers
+from voucher_service.programs.schemas import ProgramCreate
+from voucher_service.programs.service import RuleNumbers, row_numbers
 from voucher_service.programs.settings import (
     ProgramSettings,
     checked,
@@ -169,6 +170,47 @@ def propose_second_review(
     )
 
 
+def propose_program(session: Session, body: ProgramCreate, *, now: datetime) -> Confirmation:
+    """Propose a new program (from a program file): created as ``POST /v1/admin/programs``
+    creates it when a second program administrator confirms; checked again then."""
+    numbers = body.rules.numbers()
+    payload = {
+        "program": body.code,
+        "name": body.name,
+        "description": body.description,
+        "valid_from": body.valid_from.isoformat(),
+        "valid_to": body.valid_to.isoformat(),
+        "rules": {**row_numbers(numbers), "effective_from": numbers.effective_from.isoformat()},
+        "eligibility": body.eligibility().__dict__,
+        "second_review_above_fen": body.second_review_above_yuan,
+        "settings": body.settings().as_payload(),
+    }
+    return proposals.propose(
+        session,
+        ConfirmationKind.CREATE_PROGRAM,
+        body.code,
+        payload=payload,
+        summary=f"create the program {body.code} ({body.name}), valid {body.valid_from} to "
+        f"{body.valid_to}, {numbers.rate_bp / 100:g}% of fees up to {_amount(numbers.cap_fen)}",
+        now=now,
+    )
+
+
+def _create_program(session: Session, payload: dict[str, Any]) -> None:
+    service.create_program(
+        session,
+        code=payload["program"],
+        name=payload["name"],
+        description=payload["description"],
+        valid_from=date.fromisoformat(payload["valid_from"]),
+        valid_to=date.fromisoformat(payload["valid_to"]),
+        rules=rule_numbers(payload["rules"]),
+        eligibility=service.Eligibility(**payload["eligibility"]),
+        second_review_above_fen=payload["second_review_above_fen"],
+        settings=ProgramSettings.from_payload(payload["settings"]),
+    )
+
+
 def propose_settings(
     session: Session, program: Program, settings: ProgramSettings, *, now: datetime
 ) -> Confirmation:
@@ -195,8 +237,11 @@ def carry_out(session: Session, row: Confirmation, *, today: date) -> None:
     """Do what a confirmed program proposal says, checked again by the function that does it
     (refused, with nothing written, if it no longer holds)."""
     payload: dict[str, Any] = proposals.payload_of(row)
-    program = service.get_program(session, payload["program"])
     kind = ConfirmationKind(row.kind)
+    if kind is ConfirmationKind.CREATE_PROGRAM:
+        _create_program(session, payload)
+        return
+    program = service.get_program(session, payload["program"])
     if kind is ConfirmationKind.CREATE_POOL:
         service.create_pool(
             session, program, year=payload["year"], total_fen=payload["total_fen"], today=today

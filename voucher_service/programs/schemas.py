@@ -103,7 +103,7 @@ class SelectionFieldIn(BaseModel):
 
     code: str = Field(
         pattern=SELECTION_FIELD_CODE,
-        description="Stable code: 2-20 lowercase letters, digits or _ (e.g. education).",
+        description="Stable code: 2-40 lowercase letters, digits or _ (e.g. education).",
     )
     name: Name = Field(min_length=1, max_length=40, description="Its Chinese name (e.g. 教育).")
 

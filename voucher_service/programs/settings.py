@@ -99,7 +99,7 @@ def checked(settings: ProgramSettings) -> ProgramSettings:
         bad = [code for code in codes if not re.fullmatch(SELECTION_FIELD_CODE, code)]
         if bad:
             raise InvalidInput(
-                f"selection field codes are 2-20 lowercase letters, digits or _: {bad[0]!r}",
+                f"selection field codes are 2-40 lowercase letters, digits or _: {bad[0]!r}",
                 code=ErrorCode.INVALID_RULES,
             )
     return settings

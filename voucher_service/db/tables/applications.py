@@ -118,7 +118,7 @@ class ModelSelection(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", nullable=False)
     year: int
     model_name: str = Field(sa_column=Column(String(200), nullable=False))
-    sector: str = Field(sa_column=Column(String(20), nullable=False))
+    sector: str = Field(sa_column=Column(String(40), nullable=False))
     # The model's filing (备案) or registration (登记) reference with the regulator.
     filing_reference: str = Field(sa_column=Column(String(100), nullable=False))
     description: str = Field(default="", sa_column=Column(String(2000), nullable=False))

@@ -24,6 +24,7 @@ class ConfirmationKind(StrEnum):
     WITHDRAW_TOP_UP = "top_up.withdraw"  # a program prices on its own again
     SET_SECOND_REVIEW = "program.second_review"  # the amount above which a reviewer checks
     SET_PROGRAM_SETTINGS = "program.settings"  # voucher validity, measure 3's fields
+    CREATE_PROGRAM = "program.create"  # a whole program from a program file
 
 
 class ConfirmationStatus(StrEnum):
