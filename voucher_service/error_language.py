@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from string import Formatter
 
 from babel.messages.pofile import read_po
 
@@ -104,8 +105,12 @@ def say(template: str, params: Mapping[str, object], language: str) -> str:
     text = translations.get(template, template)
     if not params:
         return text
+    # A value quoted as typed ({text!r}) is the caller's own text, never one of our words.
+    quoted = {field for _, field, _, conversion in Formatter().parse(template) if conversion == "r"}
     said = {
-        name: translations.get(value, value) if isinstance(value, str) else value
+        name: translations.get(value, value)
+        if isinstance(value, str) and name not in quoted
+        else value
         for name, value in params.items()
     }
     return text.format(**said)

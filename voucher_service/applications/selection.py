@@ -132,8 +132,11 @@ def _check_field(program: Program, sector: str) -> None:
     if sector not in {f.code for f in fields}:
         listed = ", ".join(f"{f.code} ({f.name})" for f in fields)
         raise InvalidInput(
-            f"{sector!r} is not one of {program.code}'s selection fields: {listed}",
+            "{sector} is not one of {program_code}'s selection fields: {listed}",
             code=ErrorCode.UNKNOWN_FIELD,
+            sector=sector,
+            program_code=program.code,
+            listed=listed,
         )
 
 

@@ -189,7 +189,7 @@ def voucher_last_day(
         own_end = date(year, 12, 31)
     elif validity is VoucherValidity.MONTHS:
         if months is None or not 1 <= months <= MAX_VALIDITY_MONTHS:
-            raise RulesError(f"a validity in months is 1 to {MAX_VALIDITY_MONTHS} months")
+            raise RulesError("a validity in months is 1 to {most} months", most=MAX_VALIDITY_MONTHS)
         own_end = add_months(start, months) - timedelta(days=1)
     else:
         own_end = window.last_day

@@ -72,20 +72,27 @@ def read(text: str) -> ProgramFile:
     """The program file in ``text`` (TOML), or InvalidInput naming what is wrong where."""
     if len(text.encode()) > MAX_FILE_BYTES:
         raise InvalidInput(
-            f"a program file is at most {MAX_FILE_BYTES // 1024} KiB", code=ErrorCode.INVALID_INPUT
+            "a program file is at most {kib} KiB",
+            code=ErrorCode.INVALID_INPUT,
+            kib=MAX_FILE_BYTES // 1024,
         )
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"not TOML: {exc}", code=ErrorCode.INVALID_INPUT) from exc
+        raise InvalidInput(
+            "not TOML: {problem}", code=ErrorCode.INVALID_INPUT, problem=str(exc)
+        ) from exc
     try:
         return ProgramFile.model_validate(_plain(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(
-            f"{where}: {first['msg']} ({exc.error_count()} problem(s) in the file)",
+            "{where}: {problem} ({count} problem(s) in the file)",
             code=ErrorCode.INVALID_INPUT,
+            where=where,
+            problem=first["msg"],
+            count=exc.error_count(),
         ) from exc
 
 
@@ -279,8 +286,9 @@ def propose(
     result = plan(session, program_file)
     if result.conflicts:
         raise InvalidInput(
-            "the file conflicts with the service: " + "; ".join(result.conflicts),
+            "the file conflicts with the service: {conflicts}",
             code=ErrorCode.INVALID_RULES,
+            conflicts="; ".join(result.conflicts),
         )
     made = [_propose_one(session, program_file, change, today, now) for change in result.changes]
     return result, made
@@ -320,4 +328,4 @@ def _propose_one(
         return proposals.propose_second_review(session, program, amount, now=now)
     if change.kind is ConfirmationKind.SET_PROGRAM_SETTINGS:
         return proposals.propose_settings(session, program, program_file.settings(), now=now)
-    raise NotFound(f"no proposal for {change.kind.value}")  # pragma: no cover (plan's kinds)
+    raise NotFound("no proposal for {kind}", kind=change.kind.value)  # pragma: no cover

@@ -77,8 +77,8 @@ def checked(settings: ProgramSettings) -> ProgramSettings:
     if settings.voucher_validity is VoucherValidity.MONTHS:
         if months is None or not 1 <= months <= MAX_VALIDITY_MONTHS:
             raise InvalidInput(
-                f"a voucher validity in months needs voucher_validity_months from 1 to "
-                f"{MAX_VALIDITY_MONTHS}",
+                "a voucher validity in months needs voucher_validity_months from 1 to {most}",
+                most=MAX_VALIDITY_MONTHS,
                 code=ErrorCode.INVALID_RULES,
             )
     elif months is not None:
@@ -91,7 +91,8 @@ def checked(settings: ProgramSettings) -> ProgramSettings:
         codes = [f.code for f in fields]
         if not 1 <= len(fields) <= MAX_SELECTION_FIELDS:
             raise InvalidInput(
-                f"a program lists 1 to {MAX_SELECTION_FIELDS} selection fields",
+                "a program lists 1 to {most} selection fields",
+                most=MAX_SELECTION_FIELDS,
                 code=ErrorCode.INVALID_RULES,
             )
         if len(set(codes)) != len(codes):
@@ -99,7 +100,8 @@ def checked(settings: ProgramSettings) -> ProgramSettings:
         bad = [code for code in codes if not re.fullmatch(SELECTION_FIELD_CODE, code)]
         if bad:
             raise InvalidInput(
-                f"selection field codes are 2-40 lowercase letters, digits or _: {bad[0]!r}",
+                "selection field codes are 2-40 lowercase letters, digits or _: {field_code}",
+                field_code=bad[0],
                 code=ErrorCode.INVALID_RULES,
             )
     return settings
