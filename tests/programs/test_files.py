@@ -4,6 +4,7 @@ measures 2 and 3, a district top-up, another city's large-cap program) load and 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -188,10 +189,14 @@ def test_the_demo_is_its_example_files_on_the_command_line(
     assert main(["programs", "apply", "--file", other]) == 1  # nobody named: refused
     assert "(actor_required)" in capsys.readouterr().err
     assert main(["programs", "apply", "--file", other, "--as", keys["PROGRAM_KEY"]]) == 0
-    assert "proposed 1 program.create CITY-TRAIN" in capsys.readouterr().out
+    proposed = re.search(
+        r"^proposed (\d+) program.create CITY-TRAIN", capsys.readouterr().out, re.M
+    )
+    assert proposed is not None
+    number = proposed[1]
     assert main(["programs", "diff", "--file", other]) == 1
-    assert "waiting program.create CITY-TRAIN: proposal 1" in capsys.readouterr().out
-    assert main(["confirmations", "confirm", "--id", "1", "--as", keys["ADMIN_KEY"]]) == 0
+    assert f"waiting program.create CITY-TRAIN: proposal {number}" in capsys.readouterr().out
+    assert main(["confirmations", "confirm", "--id", number, "--as", keys["ADMIN_KEY"]]) == 0
     capsys.readouterr()
     assert main(["programs", "apply", "--file", other, "--as", keys["PROGRAM_KEY"]]) == 0
     assert "pool.create CITY-TRAIN/2026" in capsys.readouterr().out
