@@ -271,16 +271,29 @@ def _first_id(row: Any) -> int:
     return int(first if isinstance(first, int) else first.id)
 
 
-def where_search(query: Select[Any], text: str | None, *columns: Any) -> Select[Any]:
+def where_search(
+    query: Select[Any], text: str | None, *columns: Any, codes: Sequence[Any] = ()
+) -> Select[Any]:
     """Rows where any of ``columns`` holds ``text``, ignoring case (a substring: a part of a
-    name, a credit code or a code), on SQLite and PostgreSQL alike; no filter without text.
-    ``%``, ``_`` and ``\\`` in ``text`` match themselves."""
+    name or a credit code), on SQLite and PostgreSQL alike; no filter without text. ``codes``
+    are codes written in groups (``7KQ3-MZ8D-…``): matched with the hyphens and spaces left
+    out of both, so a code is found however it is typed. ``%``, ``_`` and ``\\`` in
+    ``text`` match themselves."""
     if not text or not text.strip():
         return query
     needle = text.strip().lower()
+    found = [func.lower(c).like(_pattern(needle), escape="\\") for c in columns]
+    compact = needle.replace("-", "").replace(" ", "")
+    if compact:
+        found += [
+            func.lower(func.replace(c, "-", "")).like(_pattern(compact), escape="\\") for c in codes
+        ]
+    return query.where(or_(*found))
+
+
+def _pattern(needle: str) -> str:
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in columns)))
+    return f"%{escaped}%"
 
 
 def _page_query(query: Select[Any], id_column: Any, params: PageParams) -> Select[Any]:

@@ -17,7 +17,24 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("names.enterprise", "企业名称", "Company"),
     ("names.provider", "服务商名称", "Provider"),
     ("menu.waiting", "待审 {count} 件", "{count} waiting"),
-    ("error.bad_filter", "筛选条件有误：{detail}", "A filter is not valid: {detail}"),
+    (
+        "search.hint_vouchers",
+        "券码、企业名称或信用代码",
+        "Voucher code, company name or credit code",
+    ),
+    ("search.hint_providers", "服务商名称或信用代码", "Provider name or credit code"),
+    (
+        "search.hint_statements",
+        "服务商名称、信用代码或账期",
+        "Provider name, credit code or period",
+    ),
+    ("search.hint_records", "记录号、券码或企业名称", "Record id, voucher code or company name"),
+    (
+        "error.bad_q",
+        "搜索内容最多 100 个字，且不能含控制字符",
+        "A search is at most 100 characters, with no control characters",
+    ),
+    ("error.bad_sort", "不能按该列排序", "The list cannot be sorted that way"),
     (
         "error.bad_year",
         "年度应为 2000 至 2100 之间的数字",
