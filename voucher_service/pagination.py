@@ -272,13 +272,18 @@ def _first_id(row: Any) -> int:
 
 
 def where_search(
-    query: Select[Any], text: str | None, *columns: Any, codes: Sequence[Any] = ()
+    query: Select[Any],
+    text: str | None,
+    *columns: Any,
+    codes: Sequence[Any] = (),
+    ids: Sequence[Any] = (),
 ) -> Select[Any]:
     """Rows where any of ``columns`` holds ``text``, ignoring case (a substring: a part of a
     name or a credit code), on SQLite and PostgreSQL alike; no filter without text. ``codes``
     are codes written in groups (``7KQ3-MZ8D-…``): matched with the hyphens and spaces left
-    out of both, so a code is found however it is typed. ``%``, ``_`` and ``\\`` in
-    ``text`` match themselves."""
+    out of both, so a code is found however it is typed; ``ids`` (a statement's number, a
+    record's id): equal to ``text`` when it is a number (``#12`` too). ``%``, ``_`` and
+    ``\\`` in ``text`` match themselves."""
     if not text or not text.strip():
         return query
     needle = text.strip().lower()
