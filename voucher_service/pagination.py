@@ -11,6 +11,7 @@ filters select) and ``page`` as well, with no cursor: the console's "ç¬¬ 2 / 7 é
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,10 @@ class Slice(Generic[T]):
         if self.total is None:
             return None
         return max(1, -(-self.total // max(1, self.limit)))
+
+    def with_items(self, items: list[U]) -> Slice[U]:
+        """The same page of other rows (each row described, in order)."""
+        return Slice(items, self.next_cursor, self.total, self.page, self.limit)
 
     def map(self, item: Callable[[T], U]) -> Slice[U]:
         return Slice(
@@ -154,33 +159,30 @@ def sorted_pages(names: Sequence[str]) -> Callable[..., Any]:
             raise SortError(f'sort must be one of {", ".join(names)} ("-" first: descending)')
         return value
 
-    Sort = Annotated[
-        str,
+    sort_type: Any = Annotated[
+        str | None,
         BeforeValidator(check),
         WithJsonSchema({"type": "string", "pattern": allowed.pattern}),
+        Query(
+            description="Order by one of: " + ", ".join(names) + ' ("-" first: descending); '
+            "numbered pages (with a total).",
+        ),
     ]
 
     async def sorted_page_params(
-        limit: Annotated[
-            int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"Items per page (1-{PAGE_SIZE_MAX}).")
-        ] = 50,
-        cursor: Annotated[
-            Cursor | None, Query(description="Opaque: the next_cursor of the previous page.")
-        ] = None,
-        page: Annotated[
-            int | None,
-            Query(ge=1, le=MAX_PAGE, description="Numbered pages: this page (with a total)."),
-        ] = None,
-        sort: Annotated[
-            Sort | None,
-            Query(
-                description="Order by one of: " + ", ".join(names) + ' ("-" first: '
-                "descending); numbered pages (with a total).",
-            ),
-        ] = None,
+        limit: int = 50, cursor: int | None = None, page: int | None = None, sort: Any = None
     ) -> PageParams:
         return PageParams(limit=limit, after_id=cursor or 0, page=page, sort=sort)
 
+    # The annotations as objects (this module's are strings, which FastAPI would look up
+    # among the module's names): page_params' own, and the sort this list takes.
+    shown = inspect.signature(page_params, eval_str=True).parameters
+    sort = inspect.Parameter(
+        "sort", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=sort_type
+    )
+    sorted_page_params.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*shown.values(), sort], return_annotation=PageParams
+    )
     return sorted_page_params
 
 
@@ -259,9 +261,11 @@ def paginate_sorted(
             )
         column = sorts[name]
         order = [column.desc() if params.sort.startswith("-") else column.asc()]
+    # Ties by the id, the same way round as the sort: the order is total, so stable.
+    ties = id_column.desc() if params.sort and params.sort.startswith("-") else id_column.asc()
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     number = params.page or 1
-    ordered = query.order_by(*order, id_column).offset((number - 1) * params.limit)
+    ordered = query.order_by(*order, ties).offset((number - 1) * params.limit)
     rows = list(session.execute(ordered.limit(params.limit)))
     return Slice(rows, None, total=int(total or 0), page=number, limit=params.limit)
 
@@ -284,8 +288,16 @@ def where_search(
     out of both, so a code is found however it is typed; ``ids`` (a statement's number, a
     record's id): equal to ``text`` when it is a number (``#12`` too). ``%``, ``_`` and
     ``\\`` in ``text`` match themselves."""
+    found = search_condition(text, *columns, codes=codes, ids=ids)
+    return query if found is None else query.where(found)
+
+
+def search_condition(
+    text: str | None, *columns: Any, codes: Sequence[Any] = (), ids: Sequence[Any] = ()
+) -> Any:
+    """The condition of ``where_search`` (None without text), to combine with others."""
     if not text or not text.strip():
-        return query
+        return None
     needle = text.strip().lower()
     found = [func.lower(c).like(_pattern(needle), escape="\\") for c in columns]
     compact = needle.replace("-", "").replace(" ", "")
@@ -293,7 +305,10 @@ def where_search(
         found += [
             func.lower(func.replace(c, "-", "")).like(_pattern(compact), escape="\\") for c in codes
         ]
-    return query.where(or_(*found))
+    number = needle.removeprefix("#")
+    if number.isascii() and number.isdigit() and int(number) <= MAX_ROW_ID:
+        found += [c == int(number) for c in ids]
+    return or_(*found)
 
 
 def _pattern(needle: str) -> str:

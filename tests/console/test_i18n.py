@@ -50,7 +50,7 @@ def test_both_languages_take_the_same_fields() -> None:
 def test_every_key_a_template_or_page_names_exists() -> None:
     named = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
     sources = [*CONSOLE.rglob("templates/**/*.html"), *CONSOLE.rglob("*.py")]
-    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py"}
+    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py", "i18n_search.py"}
     used = {
         key
         for path in sources
@@ -69,6 +69,7 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "cap_scope.",
         "network.part.",  # the parts of a provider's quality score
         "duty.",  # a bureau person's duties (the accounts form)
+        "error.bad_",  # a filter a listing could not read (?invalid=year)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}
