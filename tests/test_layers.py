@@ -52,6 +52,7 @@ FOUNDATION = {
 # the pages it lists and is handed to templating by the app.
 CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("viewer", "formatting", "assets", "queries", "tables", "i18n_bureau", "i18n_people"),
+    ("i18n_search",),
     ("i18n",),
     ("auth", "table_files"),
     ("templating",),
