@@ -69,6 +69,8 @@ class ErrorCode(StrEnum):
     INVALID_RULES = "invalid_rules"
     INVALID_STATUS = "invalid_status"
     INVALID_FILTER = "invalid_filter"
+    INVALID_SEARCH = "invalid_search"
+    INVALID_SORT = "invalid_sort"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_YEAR = "invalid_year"
     INVALID_TIME = "invalid_time"

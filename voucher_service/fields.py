@@ -404,6 +404,39 @@ class CursorError(RefusedValue):
     """A page cursor the service did not issue (``pagination``)."""
 
 
+class SearchError(ValueError):
+    """A search text (``q``) too long or holding control characters."""
+
+
+class SortError(ValueError):
+    """A ``sort`` the list does not take."""
+
+
+SEARCH_MAX = 100
+SEARCH_PATTERN = rf"^[^\x00-\x1f\x7f-\x9f]{{0,{SEARCH_MAX}}}$"
+
+
+def _search(value: Any) -> Any:
+    if not isinstance(value, str) or re.fullmatch(SEARCH_PATTERN, value) is None:
+        raise SearchError(f"q is at most {SEARCH_MAX} characters, with no control characters")
+    return value.strip()
+
+
+# What people type into a list's search box: part of a name, a credit code, a code.
+Search = Annotated[
+    str,
+    BeforeValidator(_search),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": SEARCH_PATTERN,
+            "maxLength": SEARCH_MAX,
+            "description": "Part of a name or code, any case.",
+        }
+    ),
+]
+
+
 # Which code a client sees for a malformed path or query value, by the rule it broke.
 PARAMETER_ERROR_CODES: dict[type[ValueError], ErrorCode] = {
     USCCError: ErrorCode.INVALID_USCC,
@@ -411,6 +444,8 @@ PARAMETER_ERROR_CODES: dict[type[ValueError], ErrorCode] = {
     MoneyError: ErrorCode.INVALID_AMOUNT,
     TimeError: ErrorCode.INVALID_TIME,
     CursorError: ErrorCode.INVALID_CURSOR,
+    SearchError: ErrorCode.INVALID_SEARCH,
+    SortError: ErrorCode.INVALID_SORT,
 }
 
 

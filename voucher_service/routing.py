@@ -113,7 +113,13 @@ def _in_one_transaction(
         for name, value in kwargs.items():
             if value is PENDING_SESSION:
                 kwargs[name] = session
-        return endpoint(**kwargs)
+        # The page's own session, for what its layout reads (the menu's counts), only while
+        # the handler runs: an error page rendered later opens no connection.
+        request.state.session = session
+        try:
+            return endpoint(**kwargs)
+        finally:
+            request.state.session = None
 
 
 CSV = "text/csv"

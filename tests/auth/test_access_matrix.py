@@ -33,6 +33,7 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/redoc/redoc.standalone.js",  # ReDoc's bundle, served without its CDN logo
 }
 
 

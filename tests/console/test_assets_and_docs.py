@@ -58,7 +58,9 @@ def test_the_docs_load_only_local_assets(client: TestClient) -> None:
     for page in ("/docs", "/redoc"):
         html = client.get(page).text
         urls = _asset_urls(html)
-        assert urls and all(u.startswith("/static/vendor/") for u in urls), urls
+        # ReDoc's bundle is served with its CDN logo dropped (issue 23): /redoc/...
+        local = ("/static/vendor/", "/redoc/redoc.standalone.js")
+        assert urls and all(u.startswith(local) for u in urls), urls
         assert "http://" not in html and "https://" not in html
         for url in urls:
             assert client.get(url).status_code == 200, url
@@ -98,3 +100,12 @@ def test_pages_forbid_anything_from_elsewhere(client: TestClient) -> None:
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
     console = client.get("/console/sign-in").headers["content-security-policy"]
     assert "script-src 'self';" in console  # no inline script on console pages
+
+
+def test_redocs_bundle_names_no_outside_address_to_load(client: TestClient) -> None:
+    """ReDoc would draw its maker's logo from cdn.redoc.ly: the bundle served has none."""
+    html = client.get("/redoc").text
+    [script] = [u for u in _asset_urls(html) if u.startswith("/redoc/")]
+    served = client.get(script)
+    assert served.status_code == 200 and "javascript" in served.headers["content-type"]
+    assert "cdn.redoc.ly" not in served.text and len(served.text) > 100_000

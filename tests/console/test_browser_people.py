@@ -371,3 +371,22 @@ def test_a_providers_month(browse: Session, served_world: World, tmp_path: Path)
     assert "¥12.50" in page.locator("tr[data-key='Ascend 910B']").inner_text()
     assert page.locator("[data-figure=freshness]").inner_text() == "1.00"
     screenshot(page, "console-provider-network.png", tmp_path)
+
+
+def test_the_smes_usage_lists_the_newest_use_first(browse: Session, served_world: World) -> None:
+    """Issue 23: the SME's usage page was in the order records arrived; it is by the date of
+    use, the newest first (a record of today above last month's, whatever came first)."""
+    with served_world.api(served_world.provider_key) as billing:
+        posted = billing.post(
+            f"/v1/provider/{PROVIDER}/usage-records",
+            json=_usage_now(served_world.old_voucher, "order-today"),
+        )
+    assert posted.status_code in (200, 201), posted.text
+    page = _signed_in(browse, "chen.finance")
+    page.goto(f"/console/enterprise/{SME}/usage")
+    page.wait_for_selector("#records tr[data-key=order-today]")
+    keys = [
+        row.get_attribute("data-key") for row in page.locator("#records tbody tr[data-key]").all()
+    ]
+    assert keys.index("order-today") < keys.index("train-0415"), keys
+    assert "第 1 / 1 页" in page.locator("#records .page-of").inner_text()

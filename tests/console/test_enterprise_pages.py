@@ -123,7 +123,8 @@ def test_the_usage_page_lists_the_api_rows_and_filters_like_it(
         {"provider": month.other_provider},
         {"voucher": month.voucher, "to": "2026-06-10"},
     ):
-        items = month.api(api_base, **params)["items"]
+        # The page lists the newest use first (issue 23): the API's sort=-service_date.
+        items = month.api(api_base, sort="-service_date", **params)["items"]
         page = Page(person.get(base, params=params).text)
         assert page.keys("records") == [r["record_id"] for r in items], params
         for record in items:

@@ -12,7 +12,7 @@ from voucher_service.applications.service import ApplicationView, list_applicati
 from voucher_service.db.tables.applications import ApplicationStatus
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.programs.service import get_program
 
 
@@ -27,13 +27,14 @@ class ApplicationQuery:
     eligible: bool | None = None
     district_code: str | None = None
     enterprise: str | None = None
+    q: str | None = None  # part of the applicant's name or credit code, or the program code
 
 
 def find_applications(
     session: Session, page: PageParams, query: ApplicationQuery
-) -> tuple[list[ApplicationView], str | None]:
-    """A page of the applications ``query`` selects, oldest first; an unknown program or
-    enterprise is NotFound."""
+) -> Slice[ApplicationView]:
+    """A page of the applications ``query`` selects, oldest first unless ``page`` sorts; an
+    unknown program or enterprise is NotFound."""
     program_id = get_program(session, query.program).id if query.program else None
     holder = None
     if query.enterprise:
@@ -47,4 +48,5 @@ def find_applications(
         year=query.year,
         eligible=query.eligible,
         district_code=query.district_code,
+        q=query.q,
     )

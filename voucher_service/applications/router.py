@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import queries, selection, service
@@ -36,8 +36,8 @@ from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.domain.rules import SELECTION_FIELD_CODE
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.fields import USCC, Id, ProgramCode, Year, parse_uscc_param
-from voucher_service.pagination import Page
+from voucher_service.fields import USCC, Id, ProgramCode, Search, Year, parse_uscc_param
+from voucher_service.pagination import Page, PageParams, sorted_pages
 from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
 
@@ -64,8 +64,7 @@ def apply(
 @enterprise_router.get("/{uscc}/applications")
 def my_applications(uscc: USCC, session: SessionDep, page: PageDep) -> Page[ApplicationOut]:
     query = queries.ApplicationQuery(status=None, enterprise=uscc)
-    views, cursor = queries.find_applications(session, page, query)
-    return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
+    return Page.of(queries.find_applications(session, page, query), ApplicationOut.of)
 
 
 @enterprise_router.get("/{uscc}/applications/{application_id}")
@@ -92,20 +91,24 @@ def resubmit(
     return _out(session, service.resubmit(session, row, enterprise, inp, today=today, now=now))
 
 
+SEARCH_APPLICATIONS = "Part of the applicant's name or credit code, or of the program code."
+
+
 @admin_router.get("/applications", dependencies=rule(BUREAU_READ))
 def review_queue(
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(service.APPLICATION_SORTS)))],
     status: Annotated[ApplicationStatus | None, Query()] = ApplicationStatus.SUBMITTED,
     program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
     year: Year | None = None,
     eligible: bool | None = None,
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    q: Annotated[Search | None, Query(description=SEARCH_APPLICATIONS)] = None,
 ) -> Page[ApplicationOut]:
-    """The reviewers' queue: submitted applications by default, oldest first."""
-    query = queries.ApplicationQuery(status, program, year, eligible, district_code)
-    views, cursor = queries.find_applications(session, page, query)
-    return Page(items=[ApplicationOut.of(v) for v in views], next_cursor=cursor)
+    """The reviewers' queue: submitted applications by default, oldest first (``sort``:
+    another order, with numbered pages and a total)."""
+    query = queries.ApplicationQuery(status, program, year, eligible, district_code, q=q)
+    return Page.of(queries.find_applications(session, page, query), ApplicationOut.of)
 
 
 @admin_router.get("/applications/{application_id}", dependencies=rule(BUREAU_READ))

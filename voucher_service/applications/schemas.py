@@ -89,6 +89,7 @@ def error_body(error: ServiceError) -> dict[str, str]:
 class ApplicationOut(ReviewedOut):
     id: int
     uscc: str
+    enterprise_name: str = Field(description="The applicant's registered name.")
     program_code: str
     year: int
     status: ApplicationStatus

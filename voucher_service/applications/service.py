@@ -52,7 +52,13 @@ from voucher_service.errors import (
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate_rows, where_given
+from voucher_service.pagination import (
+    PageParams,
+    Slice,
+    paginate_sorted,
+    where_given,
+    where_search,
+)
 from voucher_service.programs.service import require_open, rules_in_force
 from voucher_service.vouchers.service import issue_voucher, selection_status
 
@@ -515,6 +521,7 @@ class ApplicationView:
     uscc: str
     program_code: str
     voucher_code: str | None
+    enterprise_name: str = ""
 
     @property
     def checks(self) -> list[dict[str, Any]]:
@@ -539,7 +546,7 @@ class ApplicationView:
 def _viewed() -> Select[Any]:
     """Applications joined with what they are known by (see ApplicationView)."""
     query: Select[Any] = (
-        select(Application, Enterprise.uscc, Program.code, Voucher.code)
+        select(Application, Enterprise.uscc, Program.code, Voucher.code, Enterprise.name)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .join(Program, Program.id == Application.program_id)
         .outerjoin(Voucher, Voucher.id == Application.voucher_id)
@@ -574,8 +581,11 @@ def list_applications(
     year: int | None = None,
     eligible: bool | None = None,
     district_code: str | None = None,
-) -> tuple[list[ApplicationView], str | None]:
-    """Applications matching the filters given, oldest first, one page (one query) at a time."""
+    q: str | None = None,
+) -> Slice[ApplicationView]:
+    """Applications matching the filters given, oldest first, one page (one query) at a time;
+    ``q``: part of the applicant's name or credit code, or of the program's code; sorted and
+    numbered when ``params`` asks (``APPLICATION_SORTS``)."""
     query = where_given(
         _viewed(),
         (Application.enterprise_id, enterprise_id),
@@ -585,8 +595,30 @@ def list_applications(
         (Application.eligible, eligible),
         (Enterprise.district_code, district_code),
     )
-    rows, cursor = paginate_rows(session, query, Application.id, params, lambda row: row[0].id)
-    return [ApplicationView(*row) for row in rows], cursor
+    query = where_search(query, q, Enterprise.name, Enterprise.uscc, Program.code)
+    found = paginate_sorted(session, query, Application.id, params, APPLICATION_SORTS)
+    return found.map(lambda row: ApplicationView(*row))
+
+
+def waiting_count(session: Session) -> int:
+    """How many applications wait for a reviewer (submitted): the menu's count."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.status == ApplicationStatus.SUBMITTED)
+    )
+    return int(count or 0)
+
+
+# What the queue sorts by, by the name a ``sort`` gives.
+APPLICATION_SORTS: dict[str, Any] = {
+    "id": Application.id,
+    "submitted_at": Application.created_at,
+    "enterprise": Enterprise.name,
+    "requested": Application.requested_fen,
+    "year": Application.year,
+    "status": Application.status,
+}
 
 
 def latest_size_classes(program_id: int, year: int) -> Select[Any]:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from voucher_service.audit_log import ENTRIES
 from voucher_service.db.statements import postgres_connection
 from voucher_service.db.tables.audit import AuditChainHead
-from voucher_service.pagination import PageParams, paginate_table, where_given
+from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_given
 
 GENESIS = "0" * 64
 SEAL_BATCH = 5000
@@ -170,9 +170,9 @@ class AuditFilter:
         )
 
 
-def list_entries(
-    session: Session, params: PageParams, where: AuditFilter
-) -> tuple[list[dict[str, Any]], str | None]:
+def list_entries(session: Session, params: PageParams, where: AuditFilter) -> Slice[dict[str, Any]]:
+    """The entries ``where`` selects, oldest first, each as a dict of its columns: keyset
+    pages, or numbered ones (with a total) when ``params`` asks for a page or a sort."""
     query = select(ENTRIES)
     query = where_given(
         query,
@@ -186,4 +186,6 @@ def list_entries(
         query = query.where(ENTRIES.c.occurred_at >= where.since)
     if where.until is not None:
         query = query.where(ENTRIES.c.occurred_at < where.until)
-    return paginate_table(session, query, ENTRIES.c.id, params)
+    sorts = {"id": ENTRIES.c.id, "occurred_at": ENTRIES.c.occurred_at}
+    found = paginate_sorted(session, query, ENTRIES.c.id, params, sorts)
+    return found.map(lambda row: dict(row._mapping))

@@ -31,7 +31,7 @@ from voucher_service.console.auth import (
 from voucher_service.console.bureau.router import router as bureau_router
 from voucher_service.console.i18n import Translator, language_of
 from voucher_service.console.menu import navigation
-from voucher_service.console.queries import BlankFiltersDropped
+from voucher_service.console.queries import BlankFiltersDropped, without_invalid_filters
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.errors import Forbidden, NotFound, ServiceError, TooManyFailures, Unauthorized
@@ -129,6 +129,9 @@ def create_console_app() -> FastAPI:
     @console.exception_handler(RequestValidationError)
     async def invalid_form(request: Request, exc: RequestValidationError) -> Response:
         log.info("invalid request to %s: %s", request.url.path, exc.errors())
+        again = without_invalid_filters(request, exc)
+        if again is not None:
+            return RedirectResponse(again, status_code=303)
         return error_page(request, 422)
 
     @console.exception_handler(DBAPIError)

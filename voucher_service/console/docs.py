@@ -6,11 +6,33 @@ pages are not registered."""
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.responses import Response
 
-from voucher_service.console.assets import mount_static, static_url
+from voucher_service.console.assets import STATIC_DIR, mount_static, static_url
+
+# ReDoc's bundle draws its maker's logo from a CDN (issue 23): served here with that one URL
+# made an empty image, which ReDoc hides, so the page asks nothing of anyone else. The
+# vendored file itself stays as fetched (static/vendor/README.md).
+REDOC_BUNDLE = "vendor/redoc/redoc.standalone.js"
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_PATH = "/redoc/redoc.standalone.js"
+
+
+@cache
+def redoc_bundle() -> bytes:
+    """ReDoc's bundle with no outside address left in what it loads."""
+    return (STATIC_DIR / REDOC_BUNDLE).read_bytes().replace(REDOC_LOGO, b"data:,")
+
+
+def redoc_url() -> str:
+    return f"{REDOC_PATH}?v={hashlib.sha256(redoc_bundle()).hexdigest()[:12]}"
+
 
 # The browser itself refuses anything from elsewhere: ReDoc, for one, would fetch its maker's
 # logo from a CDN. (The inline script is FastAPI's page starting Swagger UI; ReDoc runs a
@@ -52,8 +74,16 @@ def mount_docs(app: FastAPI) -> None:
             get_redoc_html(
                 openapi_url=openapi_url,
                 title=f"{app.title} · API",
-                redoc_js_url=static_url("vendor/redoc/redoc.standalone.js"),
+                redoc_js_url=redoc_url(),
                 redoc_favicon_url=favicon,
                 with_google_fonts=False,
             )
+        )
+
+    @app.get(REDOC_PATH, include_in_schema=False)
+    def redoc_script() -> Response:
+        return Response(
+            redoc_bundle(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
         )

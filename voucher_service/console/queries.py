@@ -8,7 +8,13 @@ routing gives the page exactly the request its API endpoint would get."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+INVALID_PARAM = "invalid"  # the filters a page was sent back without (?invalid=year)
 
 
 class BlankFiltersDropped:
@@ -24,3 +30,22 @@ class BlankFiltersDropped:
             if len(kept) != len(pairs):
                 scope = {**scope, "query_string": b"&".join(kept)}
         await self.app(scope, receive, send)
+
+
+def without_invalid_filters(request: Request, exc: RequestValidationError) -> str | None:
+    """For a page asked for with a filter it cannot read (``?year=abc``): the same page
+    without those filters, naming them in ``?invalid=`` (the listing says so in Chinese,
+    every other filter kept). None when nothing of the query string is to blame (a form, a
+    path), or on a second try: then the error page."""
+    if request.method != "GET" or INVALID_PARAM in request.query_params:
+        return None
+    bad = {
+        str(err["loc"][1])
+        for err in exc.errors()
+        if len(err.get("loc", ())) == 2 and err["loc"][0] == "query"
+    }
+    if not bad or any(err.get("loc", ("",))[0] != "query" for err in exc.errors()):
+        return None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in bad]
+    kept.append((INVALID_PARAM, ",".join(sorted(bad))))
+    return f"{request.url.path}?{urlencode(kept)}"

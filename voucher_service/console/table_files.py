@@ -16,13 +16,14 @@ from voucher_service.console.formatting import local_date, local_datetime
 from voucher_service.console.i18n import Translator
 from voucher_service.console.tables import Column
 from voucher_service.exports import MEDIA_TYPES, ExportFile, Sheet, csv_bytes, xlsx_bytes
-from voucher_service.pagination import PAGE_SIZE_MAX, PageParams, decode_cursor
+from voucher_service.pagination import PAGE_SIZE_MAX, PageParams, Slice, decode_cursor
 
 FileFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[FileFormat, ...] = ("csv", "xlsx")
 MOST_ROWS = 20_000  # a download is a report, not a dump: past this, narrow the filters
 
-Listing = Callable[[PageParams], tuple[list[dict[str, Any]], str | None]]
+# One page of a listing's rows: a Slice (numbered pages, sorted) or (rows, next cursor).
+Listing = Callable[[PageParams], Slice[dict[str, Any]] | tuple[list[dict[str, Any]], str | None]]
 
 
 def every_row(listing: Listing, most: int = MOST_ROWS) -> Iterator[dict[str, Any]]:

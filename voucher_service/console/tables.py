@@ -23,6 +23,7 @@ class Column:
     kind: CellKind = "text"
     prefix: str = ""  # kind "label": the cell shows t(prefix + value)
     link: str = ""  # the row's key holding a URL: the cell links there
+    sort: str = ""  # the list's sort name for this column: its header sorts the table
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,28 @@ class Filter:
     input_type: str = "text"  # the text box's type: "text", "date" ...
     literal_options: bool = False  # the options' labels are shown as they are (names, codes)
     blank: str = "filter.all"  # what the select's empty choice (no filter) is called
+    hint: str = ""  # catalogue key: the text box's placeholder
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One link of a numbered pager: a page's number (or ``…`` for a gap, with no URL)."""
+
+    label: str
+    url: str | None
+    current: bool = False
+
+
+def page_links(number: int, pages: int, url_of: Any, around: int = 2) -> list[PageLink]:
+    """The pager of page ``number`` of ``pages``: the first, the last, and ``around`` pages
+    either side of this one, gaps shown as ``…``."""
+    shown = sorted({1, pages, *range(max(1, number - around), min(pages, number + around) + 1)})
+    links: list[PageLink] = []
+    for n, previous in zip(shown, [0, *shown], strict=False):
+        if n - previous > 1:
+            links.append(PageLink("…", None))
+        links.append(PageLink(str(n), url_of(n), current=n == number))
+    return links
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,12 @@ class Table:
     download_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
     row_key: str | None = None  # a column whose value marks each row (<tr data-key=...>)
     select_form: str = ""  # a form's id: each row gets a check box (named "ids") posted with it
+    total: int | None = None  # numbered pages: rows the filters select
+    page_number: int | None = None
+    pages: int | None = None
+    page_links: Sequence[PageLink] = ()
+    sort: str = ""  # the sort shown ("-submitted_at")
+    sort_urls: dict[str, str] = field(default_factory=dict)  # column key -> URL sorting by it
 
     @classmethod
     def whole(
@@ -76,13 +105,17 @@ class Table:
         download_url: str | None = None,
         row_key: str | None = None,
         select_form: str = "",
+        total: int | None = None,
+        page_number: int | None = None,
+        limit: int = 50,
     ) -> Table:
         """A table showing one page of a listing at ``request``'s URL: each filter holds
-        its value from the query string, and the links keep the filters (and page size)."""
+        its value from the query string, and the links keep the filters (and page size and
+        sort). With a ``total`` the pages are numbered (links to each, "第 2 / 7 页")."""
         kept = {
             name: value
             for name, value in request.query_params.items()
-            if value and (name == "limit" or any(f.name == name for f in filters))
+            if value and (name in ("limit", "sort") or any(f.name == name for f in filters))
         }
         url = request.url.path
 
@@ -90,6 +123,11 @@ class Table:
             query = urlencode({**kept, **extra})
             return f"{base}?{query}" if query else base
 
+        pager: dict[str, Any] = {
+            "next_url": link(url, cursor=next_cursor) if next_cursor else None,
+            "first_url": link(url) if request.query_params.get("cursor") else None,
+        }
+        pager.update(_numbered(url, kept, columns, total, page_number, limit))
         return cls(
             id=id,
             caption=caption,
@@ -97,8 +135,6 @@ class Table:
             columns=columns,
             rows=rows,
             filters=[replace(f, value=request.query_params.get(f.name, "")) for f in filters],
-            next_url=link(url, cursor=next_cursor) if next_cursor else None,
-            first_url=link(url) if request.query_params.get("cursor") else None,
             download_urls=(
                 {fmt: link(download_url, format=fmt) for fmt in ("csv", "xlsx")}
                 if download_url
@@ -106,4 +142,38 @@ class Table:
             ),
             row_key=row_key,
             select_form=select_form,
+            **pager,
         )
+
+
+def _numbered(
+    url: str,
+    kept: dict[str, str],
+    columns: Sequence[Column],
+    total: int | None,
+    number: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A numbered table's pager and sorting headers, each link keeping the filters."""
+    if total is None or number is None:
+        return {}
+    pages = max(1, -(-total // max(1, limit)))
+    sort = kept.get("sort", "")
+
+    def link(**extra: Any) -> str:
+        query = urlencode({**kept, **extra})
+        return f"{url}?{query}" if query else url
+
+    sort_urls = {
+        c.key: link(sort=f"-{c.sort}" if sort == c.sort else c.sort) for c in columns if c.sort
+    }
+    return {
+        "total": total,
+        "page_number": number,
+        "pages": pages,
+        "page_links": page_links(number, pages, lambda n: link(page=n)) if pages > 1 else [],
+        "sort": sort,
+        "sort_urls": sort_urls,
+        "next_url": link(page=number + 1) if number < pages else None,
+        "first_url": None,
+    }

@@ -156,11 +156,13 @@ def gettext_callables(language: str) -> dict[str, Callable[..., str]]:
 class NavItem:
     label: str  # catalogue key
     url: str
+    count: int | None = None  # what waits there (applications to review), shown beside it
 
 
 # The menu of a signed-in person; the console app puts it in its state (``app.state.navigation``):
 # the pages it lists sit above this module.
-Navigation = Callable[[Viewer], Sequence[NavItem]]
+# It is given the page's session, when the page has one, for its counts.
+Navigation = Callable[[Viewer, Any], Sequence[NavItem]]
 
 
 def menu_of(request: Request, viewer: Viewer | None) -> Sequence[NavItem]:
@@ -168,7 +170,7 @@ def menu_of(request: Request, viewer: Viewer | None) -> Sequence[NavItem]:
     navigation: Navigation | None = getattr(request.app.state, "navigation", None)
     if navigation is None or viewer is None or viewer.must_change_password:
         return []
-    return navigation(viewer)
+    return navigation(viewer, getattr(request.state, "session", None))
 
 
 def url_with(request: Request, **changes: str | None) -> str:

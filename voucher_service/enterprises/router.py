@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from voucher_service.auth.access import BUREAU_READ, REVIEW, rule
 from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.deps import PageDep, SessionDep
+from voucher_service.deps import SessionDep
 from voucher_service.enterprises import service
 from voucher_service.enterprises.schemas import EnterpriseCreate, EnterpriseOut
-from voucher_service.fields import USCC, parse_uscc_param
-from voucher_service.pagination import Page
+from voucher_service.fields import USCC, Search, parse_uscc_param
+from voucher_service.pagination import Page, PageParams, sorted_pages
 from voucher_service.routing import DatabaseRoute
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["enterprises (bureau)"])
@@ -34,11 +34,13 @@ def register_enterprise(body: EnterpriseCreate, session: SessionDep) -> Enterpri
 @admin_router.get("/enterprises", dependencies=rule(BUREAU_READ))
 def list_enterprises(
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(service.ENTERPRISE_SORTS)))],
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    q: Annotated[Search | None, Query(description="Part of the name or credit code.")] = None,
 ) -> Page[EnterpriseOut]:
-    rows, cursor = service.list_enterprises(session, page, district_code=district_code)
-    return Page(items=[_out(e) for e in rows], next_cursor=cursor)
+    """The enterprises registered, oldest first (``sort``: another order, numbered pages)."""
+    found = service.list_enterprises(session, page, district_code=district_code, q=q)
+    return Page.of(found, _out)
 
 
 @admin_router.get("/enterprises/{uscc}", dependencies=rule(BUREAU_READ))

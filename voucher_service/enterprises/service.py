@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from voucher_service.domain.uscc import division_code
 from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
-from voucher_service.pagination import PageParams, paginate, where_given
+from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_given, where_search
 from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
 
 
@@ -53,10 +54,28 @@ def get_enterprise(session: Session, uscc: str) -> Enterprise:
 
 
 def list_enterprises(
-    session: Session, params: PageParams, *, district_code: str | None = None
-) -> tuple[list[Enterprise], str | None]:
+    session: Session,
+    params: PageParams,
+    *,
+    district_code: str | None = None,
+    q: str | None = None,
+) -> Slice[Enterprise]:
+    """The enterprises registered, oldest first; ``q``: part of the name or credit code;
+    sorted and numbered when ``params`` asks (``ENTERPRISE_SORTS``)."""
     query = where_given(select(Enterprise), (Enterprise.district_code, district_code))
-    return paginate(session, query, Enterprise.id, params)
+    query = where_search(query, q, Enterprise.name, Enterprise.uscc)
+    found = paginate_sorted(session, query, Enterprise.id, params, ENTERPRISE_SORTS)
+    return found.map(lambda row: row[0])
+
+
+# What the enterprise list sorts by, by the name a ``sort`` gives.
+ENTERPRISE_SORTS: dict[str, Any] = {
+    "id": Enterprise.id,
+    "name": Enterprise.name,
+    "uscc": Enterprise.uscc,
+    "district": Enterprise.district_code,
+    "created_at": Enterprise.created_at,
+}
 
 
 def get_enrolment(session: Session, enterprise_id: int, program_id: int) -> Enrolment | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.providers.service import get_provider
 from voucher_service.redemptions.service import RedemptionView, list_redemptions
 
@@ -21,14 +21,15 @@ class RedemptionQuery:
 
     enterprise: str | None = None
     provider: str | None = None
+    q: str | None = None  # part of the voucher's code, of either company's name or code
 
 
 def find_redemptions(
     session: Session, page: PageParams, query: RedemptionQuery
-) -> tuple[list[RedemptionView], str | None]:
+) -> Slice[RedemptionView]:
     """A page of the redemptions ``query`` selects, oldest first."""
     enterprise = None
     if query.enterprise:
         enterprise = get_enterprise(session, parse_uscc_param(query.enterprise))
     provider = get_provider(session, parse_uscc_param(query.provider)) if query.provider else None
-    return list_redemptions(session, page, enterprise=enterprise, provider=provider)
+    return list_redemptions(session, page, enterprise=enterprise, provider=provider, q=query.q)

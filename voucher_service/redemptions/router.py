@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, rule
 from voucher_service.deps import PageDep, SessionDep
 from voucher_service.enterprises.service import get_enterprise
-from voucher_service.fields import USCC, Id, parse_uscc_param
+from voucher_service.fields import USCC, Id, Search, parse_uscc_param
 from voucher_service.pagination import Page
 from voucher_service.providers.service import get_provider
 from voucher_service.redemptions import queries, service
@@ -33,11 +35,18 @@ def redeem(uscc: USCC, body: RedemptionCreate, session: SessionDep) -> Redemptio
     return RedemptionOut.of(service.describe(session, redemption))
 
 
+RedemptionSearch = Annotated[
+    Search | None,
+    Query(description="Part of the voucher's code, of either company's name or credit code."),
+]
+
+
 @enterprise_router.get("/{uscc}/redemptions")
-def my_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
-    query = queries.RedemptionQuery(enterprise=uscc)
-    rows, cursor = queries.find_redemptions(session, page, query)
-    return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)
+def my_redemptions(
+    uscc: USCC, session: SessionDep, page: PageDep, q: RedemptionSearch = None
+) -> Page[RedemptionOut]:
+    query = queries.RedemptionQuery(enterprise=uscc, q=q)
+    return Page.of(queries.find_redemptions(session, page, query), RedemptionOut.of)
 
 
 @enterprise_router.post("/{uscc}/redemptions/{redemption_id}/end")
@@ -49,7 +58,9 @@ def end_redemption(uscc: USCC, redemption_id: Id, session: SessionDep) -> Redemp
 
 
 @provider_router.get("/{uscc}/redemptions")
-def provider_redemptions(uscc: USCC, session: SessionDep, page: PageDep) -> Page[RedemptionOut]:
+def provider_redemptions(
+    uscc: USCC, session: SessionDep, page: PageDep, q: RedemptionSearch = None
+) -> Page[RedemptionOut]:
     """The vouchers redeemed with me."""
-    rows, cursor = queries.find_redemptions(session, page, queries.RedemptionQuery(provider=uscc))
-    return Page(items=[RedemptionOut.of(r) for r in rows], next_cursor=cursor)
+    query = queries.RedemptionQuery(provider=uscc, q=q)
+    return Page.of(queries.find_redemptions(session, page, query), RedemptionOut.of)

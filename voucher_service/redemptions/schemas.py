@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.db.tables.redemptions import RedemptionStatus
 from voucher_service.fields import USCC, OutModel, VoucherCode
@@ -29,6 +29,7 @@ class RedemptionOut(OutModel):
     id: int
     voucher_code: str
     uscc: str
+    enterprise_name: str = Field(description="The voucher holder's registered name.")
     provider_uscc: str
     provider_name: str
     status: RedemptionStatus

@@ -24,7 +24,7 @@ from voucher_service.errors import (
     NotFound,
     ProviderSuspended,
 )
-from voucher_service.pagination import PageParams, paginate_rows
+from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_search
 
 _S = TypeVar("_S", bound=Select[Any])
 
@@ -129,6 +129,7 @@ class RedemptionView:
     uscc: str
     provider_uscc: str
     provider_name: str
+    enterprise_name: str = ""
 
 
 def list_redemptions(
@@ -137,16 +138,35 @@ def list_redemptions(
     *,
     enterprise: Enterprise | None = None,
     provider: Provider | None = None,
-) -> tuple[list[RedemptionView], str | None]:
+    q: str | None = None,
+) -> Slice[RedemptionView]:
+    """The redemptions of an enterprise's vouchers or with a provider, oldest first, each with
+    the names of both; ``q``: part of the voucher's code, of either's name or credit code."""
     query = _described(
-        select(Redemption, Voucher.code, Enterprise.uscc, Provider.uscc, Provider.name)
+        select(
+            Redemption,
+            Voucher.code,
+            Enterprise.uscc,
+            Provider.uscc,
+            Provider.name,
+            Enterprise.name,
+        )
     )
     if enterprise is not None:
         query = query.where(Voucher.enterprise_id == enterprise.id)
     if provider is not None:
         query = query.where(Redemption.provider_id == provider.id)
-    rows, cursor = paginate_rows(session, query, Redemption.id, params, lambda row: row[0].id)
-    return [RedemptionView(*row) for row in rows], cursor
+    query = where_search(
+        query,
+        q,
+        Enterprise.name,
+        Enterprise.uscc,
+        Provider.name,
+        Provider.uscc,
+        codes=[Voucher.code],
+    )
+    found = paginate_sorted(session, query, Redemption.id, params, {"id": Redemption.id})
+    return found.map(lambda row: RedemptionView(*row))
 
 
 def providers_of(session: Session, enterprise: Enterprise) -> list[Provider]:
@@ -176,9 +196,9 @@ def _described(query: _S) -> _S:
 def describe(session: Session, redemption: Redemption) -> RedemptionView:
     row = session.execute(
         _described(
-            select(Voucher.code, Enterprise.uscc, Provider.uscc, Provider.name).select_from(
-                Redemption
-            )
+            select(
+                Voucher.code, Enterprise.uscc, Provider.uscc, Provider.name, Enterprise.name
+            ).select_from(Redemption)
         ).where(Redemption.id == redemption.id)
     ).one()
-    return RedemptionView(redemption, row[0], row[1], row[2], row[3])
+    return RedemptionView(redemption, row[0], row[1], row[2], row[3], row[4])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.db.tables.settlement import Statement, StatementStatus
 from voucher_service.fields import parse_uscc_param
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.providers.service import get_provider
 from voucher_service.settlement.service import StatementView, get_statement, list_statements
 
@@ -23,11 +23,12 @@ class StatementQuery:
     provider: str | None = None
     period: str | None = None
     status: StatementStatus | None = None
+    q: str | None = None  # the number, part of the provider's name or credit code, the period
 
 
 def find_statements(
     session: Session, page: PageParams, query: StatementQuery
-) -> tuple[list[StatementView], str | None]:
+) -> Slice[StatementView]:
     """A page of the statements ``query`` selects; an unknown provider is NotFound."""
     provider = get_provider(session, parse_uscc_param(query.provider)) if query.provider else None
     return list_statements(
@@ -36,6 +37,7 @@ def find_statements(
         provider_id=provider.id if provider else None,
         period=query.period,
         status=query.status,
+        q=query.q,
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE, PROVIDER_SELF, rule
 from voucher_service.db.tables.settlement import Statement, StatementStatus
-from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
-from voucher_service.fields import USCC, Id
-from voucher_service.pagination import Page
+from voucher_service.deps import NowDep, SessionDep, TodayDep
+from voucher_service.fields import USCC, Id, Search
+from voucher_service.pagination import Page, PageParams, sorted_pages
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import CSV, XLSX, DatabaseRoute, downloads
 from voucher_service.settlement import export, queries, service
@@ -44,17 +44,28 @@ def close_statement(
     return ClosedMonthOut(statements=[_out(session, s) for s in statements])
 
 
+StatementPages = Annotated[PageParams, Depends(sorted_pages(list(service.STATEMENT_SORTS)))]
+StatementSearch = Annotated[
+    Search | None,
+    Query(
+        description="The statement's number, part of the provider's name or credit code, "
+        "or of the period."
+    ),
+]
+
+
 @admin_router.get("/statements", dependencies=rule(BUREAU_READ))
 def list_statements(
     session: SessionDep,
-    page: PageDep,
+    page: StatementPages,
     provider: Annotated[USCC | None, Query(description="Provider credit code.")] = None,
     period: Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = None,
     status: Annotated[StatementStatus | None, Query()] = None,
+    q: StatementSearch = None,
 ) -> Page[StatementOut]:
-    query = queries.StatementQuery(provider=provider, period=period, status=status)
-    views, cursor = queries.find_statements(session, page, query)
-    return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
+    """The statements, oldest first (``sort``: another order, with numbered pages)."""
+    query = queries.StatementQuery(provider=provider, period=period, status=status, q=q)
+    return Page.of(queries.find_statements(session, page, query), StatementOut.of)
 
 
 @admin_router.get("/statements/{statement_id}", dependencies=rule(BUREAU_READ))
@@ -101,9 +112,11 @@ def export_statement(
 
 
 @provider_router.get("/{uscc}/statements")
-def my_statements(uscc: USCC, session: SessionDep, page: PageDep) -> Page[StatementOut]:
-    views, cursor = queries.find_statements(session, page, queries.StatementQuery(provider=uscc))
-    return Page(items=[StatementOut.of(v) for v in views], next_cursor=cursor)
+def my_statements(
+    uscc: USCC, session: SessionDep, page: StatementPages, q: StatementSearch = None
+) -> Page[StatementOut]:
+    query = queries.StatementQuery(provider=uscc, q=q)
+    return Page.of(queries.find_statements(session, page, query), StatementOut.of)
 
 
 @provider_router.get("/{uscc}/statements/{statement_id}")

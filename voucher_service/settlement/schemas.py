@@ -38,6 +38,7 @@ class PayIn(BaseModel):
 class StatementOut(OutModel):
     id: int
     provider_uscc: str
+    provider_name: str = Field(description="The provider's registered name.")
     program_code: str | None = Field(
         description="The funding source the statement bills: the program whose subsidies it "
         "settles (a district top-up is billed on a statement of its own)."

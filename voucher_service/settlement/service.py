@@ -37,7 +37,13 @@ from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.ledger import service as ledger
-from voucher_service.pagination import PageParams, paginate_rows, where_given
+from voucher_service.pagination import (
+    PageParams,
+    Slice,
+    paginate_sorted,
+    where_given,
+    where_search,
+)
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
@@ -259,18 +265,35 @@ def list_statements(
     provider_id: int | None = None,
     period: str | None = None,
     status: StatementStatus | None = None,
-) -> tuple[list[StatementView], str | None]:
-    """Statements matching the filters given, oldest first, one page (one query) at a time."""
+    q: str | None = None,
+) -> Slice[StatementView]:
+    """Statements matching the filters given, oldest first, one page (one query) at a time;
+    ``q``: the statement's number, part of the provider's name or credit code, or of the
+    period; sorted and numbered when ``params`` asks (``STATEMENT_SORTS``)."""
     query = where_given(
-        select(Statement, Provider.uscc, Program.code)
+        select(Statement, Provider.uscc, Program.code, Provider.name)
         .join(Provider, Provider.id == Statement.provider_id)
         .outerjoin(Program, Program.id == Statement.program_id),
         (Statement.provider_id, provider_id),
         (Statement.period, period),
         (Statement.status, status),
     )
-    rows, cursor = paginate_rows(session, query, Statement.id, params, lambda row: row[0].id)
-    return [StatementView(*row) for row in rows], cursor
+    query = where_search(
+        query, q, Provider.name, Provider.uscc, Statement.period, ids=[Statement.id]
+    )
+    found = paginate_sorted(session, query, Statement.id, params, STATEMENT_SORTS)
+    return found.map(lambda row: StatementView(*row))
+
+
+# What the statement list sorts by, by the name a ``sort`` gives.
+STATEMENT_SORTS: dict[str, Any] = {
+    "id": Statement.id,
+    "period": Statement.period,
+    "provider": Provider.name,
+    "subsidy": Statement.subsidy_fen,
+    "status": Statement.status,
+    "closed_at": Statement.closed_at,
+}
 
 
 @dataclass(frozen=True)
@@ -281,15 +304,17 @@ class StatementView:
     statement: Statement
     provider_uscc: str
     program_code: str | None = None
+    provider_name: str = ""
 
 
 def describe(session: Session, statement: Statement) -> StatementView:
-    uscc = session.scalar(select(Provider.uscc).where(Provider.id == statement.provider_id))
-    assert uscc is not None
+    provider = session.execute(
+        select(Provider.uscc, Provider.name).where(Provider.id == statement.provider_id)
+    ).one()
     code = None
     if statement.program_id is not None:
         code = session.scalar(select(Program.code).where(Program.id == statement.program_id))
-    return StatementView(statement, uscc, code)
+    return StatementView(statement, provider.uscc, code, provider.name)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from voucher_service.domain.usage import Outcome
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.providers.service import get_provider
 from voucher_service.usage.records import RecordView, list_records
 from voucher_service.usage.repository import RecordFilter
@@ -29,6 +29,7 @@ class RecordQuery:
     date_from: date | None = None
     date_to: date | None = None
     provider: str | None = None
+    q: str | None = None  # the record's id, its voucher's code, the enterprise's name or code
 
 
 def _filter(query: RecordQuery) -> RecordFilter:
@@ -37,6 +38,7 @@ def _filter(query: RecordQuery) -> RecordFilter:
         outcome=query.outcome,
         date_from=query.date_from,
         date_to=query.date_to,
+        search=query.q,
     )
 
 
@@ -60,13 +62,13 @@ def enterprise_records(session: Session, uscc: str, query: RecordQuery) -> Recor
 
 def list_provider_records(
     session: Session, page: PageParams, uscc: str, query: RecordQuery
-) -> tuple[list[RecordView], str | None]:
+) -> Slice[RecordView]:
     """A page of a provider's records, each as it is shown."""
     return list_records(session, page, provider_records(session, uscc, query))
 
 
 def list_enterprise_records(
     session: Session, page: PageParams, uscc: str, query: RecordQuery
-) -> tuple[list[RecordView], str | None]:
+) -> Slice[RecordView]:
     """A page of an enterprise's records, each as it is shown."""
     return list_records(session, page, enterprise_records(session, uscc, query))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from voucher_service.db.tables.usage import RecordKind
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.usage import repository
 from voucher_service.usage.repository import RecordFilter
 from voucher_service.usage.rows import UsageRow
@@ -23,6 +23,7 @@ class RecordView:
     original_record_id: str | None = None
     # A stacked usage record's top-up layers; for a refund of one, each layer's reversal.
     top_ups: tuple[UsageRow[int], ...] = ()
+    enterprise_name: str = ""  # the voucher holder's name ("" when the voucher was unknown)
 
     @property
     def enterprise_pays_fen(self) -> int:
@@ -34,12 +35,10 @@ class RecordView:
         return share - taken_off
 
 
-def list_records(
-    session: Session, params: PageParams, where: RecordFilter
-) -> tuple[list[RecordView], str | None]:
+def list_records(session: Session, params: PageParams, where: RecordFilter) -> Slice[RecordView]:
     """A page of records, each as it is shown."""
-    rows, cursor = repository.list_records(session, params, where)
-    return describe(session, rows), cursor
+    found = repository.list_records(session, params, where)
+    return found.with_items(describe(session, found.items))
 
 
 def get_record(session: Session, provider_id: int, record_id: str) -> RecordView:
@@ -48,7 +47,7 @@ def get_record(session: Session, provider_id: int, record_id: str) -> RecordView
 
 
 def describe(session: Session, rows: list[UsageRow[int]]) -> list[RecordView]:
-    """Each record with what it is shown with: four queries at most, whatever the rows."""
+    """Each record with what it is shown with: five queries at most, whatever the rows."""
     originals = repository.original_record_ids(session, rows)
     stacked = {row.id for row in rows if row.ceiling_bp is not None}
     refunds = [row for row in rows if row.kind == RecordKind.ADJUSTMENT and row.ceiling_bp]
@@ -56,6 +55,7 @@ def describe(session: Session, rows: list[UsageRow[int]]) -> list[RecordView]:
         session, stacked | {row.original_id for row in refunds if row.original_id is not None}
     )
     reversals = _layer_reversals(session, refunds, layers)
+    names = repository.enterprise_names(session, {r.enterprise_id for r in rows})
     return [
         RecordView(
             row,
@@ -65,6 +65,7 @@ def describe(session: Session, rows: list[UsageRow[int]]) -> list[RecordView]:
                 if row.kind == RecordKind.USAGE
                 else reversals.get(row.id, ())
             ),
+            names.get(row.enterprise_id, "") if row.enterprise_id is not None else "",
         )
         for row in rows
     ]

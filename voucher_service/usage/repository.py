@@ -19,9 +19,10 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import args_row, namedtuple_row
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service.db.base import table
 from voucher_service.db.statements import chunks, dialect_insert, postgres_connection
@@ -34,7 +35,14 @@ from voucher_service.domain.rules import CapScope, Rules, Window
 from voucher_service.domain.usage import AdjustmentReport, Outcome, UsageReport, VoucherFacts
 from voucher_service.errors import ErrorCode, NotFound
 from voucher_service.ledger.service import NewRecord
-from voucher_service.pagination import PageParams, paginate_rows, where_days, where_given
+from voucher_service.pagination import (
+    PageParams,
+    Slice,
+    paginate_sorted,
+    search_condition,
+    where_days,
+    where_given,
+)
 from voucher_service.programs.service import to_rules
 from voucher_service.usage.rows import COLUMNS_WRITTEN, UsageRow
 
@@ -473,12 +481,23 @@ class RecordFilter:
     outcome: Outcome | None = None
     date_from: date | None = None
     date_to: date | None = None
+    search: str | None = None  # the record's id, its voucher's code, the enterprise's name
 
 
-def list_records(
-    session: Session, params: PageParams, where: RecordFilter
-) -> tuple[list[UsageRow[int]], str | None]:
-    """Records matching ``where``, oldest first, one page at a time."""
+# What a record list sorts by, by the name a ``sort`` gives.
+RECORD_SORTS: dict[str, Any] = {
+    "id": RECORDS.c.id,
+    "service_date": RECORDS.c.service_date,
+    "fee": RECORDS.c.fee_fen,
+    "subsidy": RECORDS.c.subsidy_fen,
+    "received_at": RECORDS.c.created_at,
+}
+
+
+def list_records(session: Session, params: PageParams, where: RecordFilter) -> Slice[UsageRow[int]]:
+    """Records matching ``where``, oldest first (or as ``params`` sorts, ``RECORD_SORTS``),
+    one page at a time. The search finds part of the provider's record id, of the voucher's
+    code (hyphens or not), of the enterprise's credit code or its name."""
     query = where_given(
         select(*ROW_COLUMNS),
         (RECORDS.c.provider_id, where.provider_id),
@@ -487,8 +506,15 @@ def list_records(
         (RECORDS.c.outcome, where.outcome),
     )
     query = where_days(query, RECORDS.c.service_date, where.date_from, where.date_to)
-    rows, cursor = paginate_rows(session, query, RECORDS.c.id, params, lambda row: row.id)
-    return [UsageRow._make(row) for row in rows], cursor
+    found = search_condition(
+        where.search, RECORDS.c.record_id, RECORDS.c.uscc, codes=[RECORDS.c.voucher_code]
+    )
+    if found is not None:
+        named = search_condition(where.search, Enterprise.name)
+        by_name = select(col(Enterprise.id)).where(named)
+        query = query.where(or_(found, RECORDS.c.enterprise_id.in_(by_name)))
+    page = paginate_sorted(session, query, RECORDS.c.id, params, RECORD_SORTS)
+    return page.map(UsageRow._make)
 
 
 def get_record(session: Session, provider_id: int, record_id: str) -> UsageRow[int]:
@@ -501,6 +527,15 @@ def get_record(session: Session, provider_id: int, record_id: str) -> UsageRow[i
             code=ErrorCode.RECORD_NOT_FOUND,
         )
     return found
+
+
+def enterprise_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The names of the enterprises ``ids`` names (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(col(Enterprise.id), col(Enterprise.name)).where(col(Enterprise.id).in_(wanted))
+    return {int(id_ or 0): name for id_, name in session.execute(query)}
 
 
 def original_record_ids(session: Session, rows: list[UsageRow[int]]) -> dict[int, str]:

@@ -25,7 +25,7 @@ from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute, downloads
 from voucher_service.usage import adjustments, batches, queries, records, service
 from voucher_service.usage.export import records_file
-from voucher_service.usage.params import RecordQueryDep
+from voucher_service.usage.params import RecordPages, RecordQueryDep
 from voucher_service.usage.repository import RecordFilter
 from voucher_service.usage.schemas import (
     AdjustmentIn,
@@ -134,15 +134,13 @@ def post_adjustment(
     return _single(result, response, session)
 
 
-def _page(described: list[records.RecordView], cursor: str | None) -> Page[UsageRecordOut]:
-    return Page(items=[UsageRecordOut.of(view) for view in described], next_cursor=cursor)
-
-
 @provider_router.get("/{uscc}/usage-records")
 def list_provider_records(
-    uscc: USCC, session: SessionDep, page: PageDep, query: RecordQueryDep
+    uscc: USCC, session: SessionDep, page: RecordPages, query: RecordQueryDep
 ) -> Page[UsageRecordOut]:
-    return _page(*queries.list_provider_records(session, page, uscc, query))
+    """My records, oldest first (``sort``: another order, with numbered pages)."""
+    found = queries.list_provider_records(session, page, uscc, query)
+    return Page.of(found, UsageRecordOut.of)
 
 
 Headers = Annotated[Literal["en", "zh"], Query(description="Column headers.")]
@@ -194,13 +192,14 @@ ProviderQuery = Annotated[
 def my_usage_records(
     uscc: USCC,
     session: SessionDep,
-    page: PageDep,
+    page: RecordPages,
     query: RecordQueryDep,
     provider: ProviderQuery = None,
 ) -> Page[UsageRecordOut]:
-    """Every record priced against my vouchers: what was charged, subsidised, and why."""
+    """Every record priced against my vouchers: what was charged, subsidised, and why
+    (``sort=-service_date``: the newest first, with numbered pages)."""
     query = replace(query, provider=provider)
-    return _page(*queries.list_enterprise_records(session, page, uscc, query))
+    return Page.of(queries.list_enterprise_records(session, page, uscc, query), UsageRecordOut.of)
 
 
 @enterprise_router.get("/{uscc}/usage-records.{fmt}", summary="Export my usage records", **EXPORT)

@@ -16,7 +16,7 @@ from voucher_service.errors import ErrorCode, InvalidInput, NotFound
 from voucher_service.fields import parse_uscc_param, parse_voucher_code_param
 from voucher_service.ledger import accounts
 from voucher_service.ledger.history import postings_of
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.programs.service import get_pool, get_program
 from voucher_service.vouchers import service
 from voucher_service.vouchers.service import VoucherView
@@ -33,11 +33,10 @@ class VoucherQuery:
     year: int | None = None
     uscc: str | None = None
     status: VoucherStatus | None = None
+    q: str | None = None  # part of a voucher code, the holder's name or credit code
 
 
-def find_vouchers(
-    session: Session, page: PageParams, query: VoucherQuery
-) -> tuple[list[VoucherView], str | None]:
+def find_vouchers(session: Session, page: PageParams, query: VoucherQuery) -> Slice[VoucherView]:
     """A page of the vouchers ``query`` selects, each as it is shown. A year without a
     program is refused (INVALID_FILTER); an unknown program, pool or enterprise is NotFound."""
     if query.year is not None and query.program is None:
@@ -47,13 +46,18 @@ def find_vouchers(
     holder = get_enterprise(session, parse_uscc_param(query.uscc)) if query.uscc else None
     if query.code:
         try:
-            return [voucher_view(session, query.code)], None
+            return Slice([voucher_view(session, query.code)], total=1, page=1)
         except (NotFound, InvalidInput):  # a search: no such voucher, nothing found
-            return [], None
-    rows, cursor = service.list_vouchers(
-        session, page, program=program, pool=pool, enterprise=holder, status=query.status
+            return Slice([], total=0, page=1)
+    return service.list_voucher_views(
+        session,
+        page,
+        program=program,
+        pool=pool,
+        enterprise=holder,
+        status=query.status,
+        q=query.q,
     )
-    return service.describe_vouchers(session, rows), cursor
 
 
 def voucher_view(session: Session, code: str) -> VoucherView:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from voucher_service.audit.schemas import PostingOut
 from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, REVIEW, rule
@@ -18,12 +18,13 @@ from voucher_service.enterprises.service import get_enterprise, subsidy_status
 from voucher_service.fields import (
     USCC,
     ProgramCode,
+    Search,
     VoucherCode,
     Year,
     parse_uscc_param,
     parse_voucher_code_param,
 )
-from voucher_service.pagination import Page
+from voucher_service.pagination import Page, PageParams, sorted_pages
 from voucher_service.programs.service import get_program
 from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers import queries, service
@@ -68,15 +69,22 @@ def issue_voucher(body: VoucherIssue, session: SessionDep, today: TodayDep) -> V
 @admin_router.get("/vouchers", dependencies=rule(BUREAU_READ))
 def list_vouchers(
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(service.VOUCHER_SORTS)))],
     program: Annotated[ProgramCode | None, Query(description="Program code.")] = None,
     year: Annotated[Year | None, Query(description="Pool year (needs program).")] = None,
     uscc: Annotated[USCC | None, Query(description="Enterprise credit code.")] = None,
     status: Annotated[VoucherStatus | None, Query()] = None,
+    q: Annotated[
+        Search | None,
+        Query(
+            description="Part of the voucher's code (hyphens or not), the holder's name or "
+            "credit code."
+        ),
+    ] = None,
 ) -> Page[VoucherOut]:
-    query = queries.VoucherQuery(program=program, year=year, uscc=uscc, status=status)
-    views, cursor = queries.find_vouchers(session, page, query)
-    return Page(items=[VoucherOut.of(v) for v in views], next_cursor=cursor)
+    """The vouchers, oldest first (``sort``: another order, with numbered pages)."""
+    query = queries.VoucherQuery(program=program, year=year, uscc=uscc, status=status, q=q)
+    return Page.of(queries.find_vouchers(session, page, query), VoucherOut.of)
 
 
 @admin_router.get("/vouchers/{code}", dependencies=rule(BUREAU_READ))

@@ -51,6 +51,7 @@ class VoucherOut(OutModel):
     program_code: str
     year: int
     uscc: str
+    enterprise_name: str = Field(description="The holder's registered name.")
     status: VoucherStatus
     face_value_yuan: Yuan
     balance_yuan: Yuan = Field(description="Left to draw.")

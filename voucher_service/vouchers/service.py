@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -46,7 +47,14 @@ from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
-from voucher_service.pagination import PageParams, paginate, where_given
+from voucher_service.pagination import (
+    PageParams,
+    Slice,
+    paginate,
+    paginate_sorted,
+    where_given,
+    where_search,
+)
 from voucher_service.programs.service import get_pool, require_open, rules_in_force
 from voucher_service.programs.settings import settings_of
 
@@ -449,6 +457,7 @@ class VoucherView:
     program_code: str
     year: int
     uscc: str
+    enterprise_name: str = ""
 
 
 def describe_vouchers(session: Session, vouchers: list[Voucher]) -> list[VoucherView]:
@@ -467,14 +476,63 @@ def describe_vouchers(session: Session, vouchers: list[Voucher]) -> list[Voucher
             select(Pool.id, Pool.year).where(col(Pool.id).in_({v.pool_id for v in vouchers}))
         ).all()
     )
-    usccs: dict[int, str] = dict(
-        session.execute(
-            select(Enterprise.id, Enterprise.uscc).where(
+    holders = {
+        id: (uscc, name)
+        for id, uscc, name in session.execute(
+            select(Enterprise.id, Enterprise.uscc, Enterprise.name).where(
                 col(Enterprise.id).in_({v.enterprise_id for v in vouchers})
             )
-        ).all()
-    )
+        )
+    }
     return [
-        VoucherView(v, codes[v.program_id], years[v.pool_id], usccs[v.enterprise_id])
+        VoucherView(v, codes[v.program_id], years[v.pool_id], *holders[v.enterprise_id])
         for v in vouchers
     ]
+
+
+# What the voucher list sorts by, by the name a ``sort`` gives.
+VOUCHER_SORTS: dict[str, Any] = {
+    "id": Voucher.id,
+    "issued_at": Voucher.issued_at,
+    "enterprise": Enterprise.name,
+    "face_value": Voucher.face_value_fen,
+    "balance": Voucher.balance_fen,
+    "valid_to": Voucher.valid_to,
+    "status": Voucher.status,
+}
+
+
+def list_voucher_views(
+    session: Session,
+    params: PageParams,
+    *,
+    program: Program | None = None,
+    pool: Pool | None = None,
+    enterprise: Enterprise | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> Slice[VoucherView]:
+    """The vouchers the filters select, each with its program's code, pool's year and
+    holder's credit code and name (one query a page); ``q``: part of the voucher's code
+    (with hyphens or without), the holder's name or credit code; sorted and numbered when ``params``
+    asks (``VOUCHER_SORTS``)."""
+    if status is not None and status not in set(VoucherStatus):
+        raise InvalidInput(
+            f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
+        )
+    query: Select[Any] = (
+        select(Voucher, Program.code, Pool.year, Enterprise.uscc, Enterprise.name)
+        .join(Program, Program.id == Voucher.program_id)
+        .join(Pool, Pool.id == Voucher.pool_id)
+        .join(Enterprise, Enterprise.id == Voucher.enterprise_id)
+    )
+    query = where_given(
+        query,
+        (Voucher.program_id, program.id if program else None),
+        (Voucher.pool_id, pool.id if pool else None),
+        (Voucher.enterprise_id, enterprise.id if enterprise else None),
+        (Voucher.status, status),
+    )
+    query = where_search(query, q, Enterprise.name, Enterprise.uscc, codes=[Voucher.code])
+    found = paginate_sorted(session, query, Voucher.id, params, VOUCHER_SORTS)
+    return found.map(lambda row: VoucherView(*row))

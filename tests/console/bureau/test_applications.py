@@ -158,8 +158,12 @@ def test_returning_and_rejecting_need_a_reason_as_in_the_api(
     refused = post_form(reviewer, page, f"{page}/{verb}", reason="  ")
     assert audit_count(session) == before and session.get(Application, ours).status == "submitted"  # type: ignore[union-attr]
     api_refused = client.post(f"/v1/admin/applications/{theirs}/{verb}", json={"reason": " "})
-    assert refused.status_code == api_refused.status_code == 422
-    assert "请填写原因" in refused.text
+    assert api_refused.status_code == 422
+    # Post/redirect/get: the refusal is shown on the application's own URL.
+    assert refused.status_code == 303
+    assert refused.headers["location"].startswith(f"{page}?refused=reason_required")
+    shown = reviewer.get(refused.headers["location"])
+    assert "请填写原因" in shown.text and 'role="alert"' in shown.text
     done = post_form(reviewer, page, f"{page}/{verb}", reason="计划用途不清楚")
     assert done.status_code == 303
     client.post(f"/v1/admin/applications/{theirs}/{verb}", json={"reason": "计划用途不清楚"})
@@ -175,12 +179,15 @@ def test_approving_for_more_than_asked_is_refused_and_shown(
     row = make_application(session, program=program, requested_fen=100_00)
     session.commit()
     page = f"{QUEUE}/{row.id}"
-    refused = post_form(browser(ADMIN), page, f"{page}/approve", amount="500.00")
-    assert refused.status_code == 422 and 'role="alert"' in refused.text
-    assert 'value="500.00"' in refused.text  # the form keeps what was typed
+    admin = browser(ADMIN)
+    refused = post_form(admin, page, f"{page}/approve", amount="500.00")
+    assert refused.status_code == 303  # post/redirect/get: a refresh re-submits nothing
+    shown = admin.get(refused.headers["location"])
+    assert shown.status_code == 200 and 'role="alert"' in shown.text
+    assert 'value="500.00"' in shown.text  # the form keeps what was typed
     assert session.get(Application, row.id).status == "submitted"  # type: ignore[union-attr]
-    nonsense = post_form(browser(ADMIN), page, f"{page}/approve", amount="lots")
-    assert nonsense.status_code == 422
+    nonsense = post_form(admin, page, f"{page}/approve", amount="lots")
+    assert "refused=invalid_amount" in nonsense.headers["location"]
 
 
 def test_bulk_approval_stands_or_fails_each_on_its_own(

@@ -45,7 +45,11 @@ def test_the_overview_and_the_api_show_the_same_figures(
     assert months["series"][0]["data"] == [m["subsidy_yuan"] for m in api["by_month"]]
     burn = {s["name"]: s["data"] for s in charts["burn-down"]["series"]}
     assert burn["未使用（总额减补贴）"] == [m["unspent_at_end_yuan"] for m in api["by_month"]]
-    assert burn["未分配（可发券）"] == [m["available_at_end_yuan"] for m in api["by_month"]]
+    available = [m["available_at_end_yuan"] for m in api["by_month"]]
+    known = [a for a in available if a is not None]
+    # a pool with one month-end figure is drawn as a level line at it (issue 23), never a dot
+    expected = [known[0]] * len(available) if len(known) == 1 else available
+    assert burn["未分配（可发券）"] == expected
     districts = charts["by-district"]
     assert districts["yAxis"]["data"] == [x["label"] for x in api["by_district"]]
     assert districts["series"][0]["data"] == [x["subsidy_yuan"] for x in api["by_district"]]

@@ -7,19 +7,21 @@ function (``applications.service``), so the audit log names the person who decid
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import service
 from voucher_service.applications.queries import ApplicationQuery, find_applications
-from voucher_service.applications.service import ApplicationView, BulkOutcome
+from voucher_service.applications.service import APPLICATION_SORTS, ApplicationView, BulkOutcome
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import (
     DISTRICT_FILTER,
+    SEARCH_COMPANIES,
     YES_NO,
     amount_fen,
     status_options,
@@ -30,25 +32,27 @@ from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import ApplicationStatus
 from voucher_service.db.tables.confirmations import ConfirmationKind
-from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
-from voucher_service.errors import ServiceError
-from voucher_service.pagination import PageParams
+from voucher_service.deps import NowDep, SessionDep, TodayDep
+from voucher_service.errors import ErrorCode, ServiceError
+from voucher_service.fields import Search
+from voucher_service.pagination import PageParams, Slice, sorted_pages
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
 
 COLUMNS = (
-    Column("id", "applications.id", link="url"),
+    Column("id", "applications.id", link="url", sort="id"),
     Column("program_code", "applications.program", "code"),
-    Column("year", "overview.year"),
+    Column("year", "overview.year", sort="year"),
+    Column("enterprise_name", "names.enterprise", sort="enterprise"),
     Column("uscc", "enterprises.uscc", "code"),
     Column("size_class", "applications.size_class", "label", prefix="size."),
-    Column("requested_fen", "applications.requested", "money"),
+    Column("requested_fen", "applications.requested", "money", sort="requested"),
     Column("approved_fen", "applications.approved", "money"),
     Column("checks", "applications.checks", "label", prefix="applications.checks_"),
     Column("flags", "applications.flags", "number"),
-    Column("status", "applications.status", "status"),
-    Column("created_at", "applications.created_at", "datetime"),
+    Column("status", "applications.status", "status", sort="status"),
+    Column("created_at", "applications.created_at", "datetime", sort="submitted_at"),
 )
 STATUS_FILTER = Filter(
     "status",
@@ -59,6 +63,7 @@ STATUS_FILTER = Filter(
 )
 STATUSES = "^(" + "|".join([*ApplicationStatus, "all"]) + ")$"
 FILTERS = (
+    SEARCH_COMPANIES,
     STATUS_FILTER,
     Filter("program", "applications.program"),
     Filter("year", "overview.year"),
@@ -76,6 +81,7 @@ def row_of(view: ApplicationView) -> dict[str, Any]:
         "program_code": view.program_code,
         "year": a.year,
         "uscc": view.uscc,
+        "enterprise_name": view.enterprise_name,
         "size_class": a.size_class,
         "requested_fen": a.requested_fen,
         "approved_fen": a.approved_fen,
@@ -92,16 +98,20 @@ async def queue_filters(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     eligible: bool | None = None,
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    q: Annotated[Search | None, Query()] = None,
 ) -> ApplicationQuery:
     chosen = None if status == "all" else ApplicationStatus(status or ApplicationStatus.SUBMITTED)
-    return ApplicationQuery(chosen, program or None, year, eligible, district_code)
+    return ApplicationQuery(chosen, program or None, year, eligible, district_code, q=q or None)
+
+
+QueuePage = Annotated[PageParams, Depends(sorted_pages(list(APPLICATION_SORTS)))]
 
 
 @router.get("/bureau/applications", dependencies=[guard(BUREAU_READ)])
 def queue(
     request: Request,
     session: SessionDep,
-    page: PageDep,
+    page: QueuePage,
     filters: Annotated[ApplicationQuery, Depends(queue_filters)],
 ) -> Any:
     """The queue as ``GET /v1/admin/applications`` gives it: submitted ones unless another
@@ -117,9 +127,8 @@ def _queue(
     *,
     results: list[dict[str, Any]] | None = None,
 ) -> Any:
-    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        views, cursor = find_applications(session, params, filters)
-        return [row_of(v) for v in views], cursor
+    def listing(params: PageParams) -> Slice[dict[str, Any]]:
+        return find_applications(session, params, filters).map(row_of)
 
     may_decide = allows(request, REVIEW)
     bulk = may_decide and filters.status == ApplicationStatus.SUBMITTED
@@ -169,13 +178,14 @@ def _detail(
     *,
     error: ServiceError | None = None,
     form: dict[str, str] | None = None,
+    status: int | None = None,
 ) -> Any:
     view = service.describe(session, [service.get_application(session, application_id)])[0]
     t = translator(request)
     return render(
         request,
         "bureau/application.html",
-        status_code=error.status if error else 200,
+        status_code=status or (error.status if error else 200),
         view=view,
         a=view.application,
         may_decide=allows(request, REVIEW)
@@ -187,10 +197,27 @@ def _detail(
 
 
 @router.get("/bureau/applications/{application_id}", dependencies=[guard(BUREAU_READ)])
-def application(application_id: int, request: Request, session: SessionDep) -> Any:
+def application(
+    application_id: int,
+    request: Request,
+    session: SessionDep,
+    refused: Annotated[ErrorCode | None, Query()] = None,
+    amount: Annotated[str, Query(max_length=40)] = "",
+    reason: Annotated[str, Query(max_length=1000)] = "",
+) -> Any:
     """An application as ``GET /v1/admin/applications/{id}`` gives it: its checks, flags,
-    what it asks for and what became of it."""
-    return _detail(request, session, application_id)
+    what it asks for and what became of it; after a refused decision (``?refused=<code>``)
+    the refusal, with the form as it was filled in."""
+    if refused is None:
+        return _detail(request, session, application_id)
+    error = ServiceError(unquote(request.cookies.get(REFUSAL_COOKIE, "")), code=refused)
+    form = {"amount": amount, "reason": reason}
+    page = _detail(request, session, application_id, error=error, form=form, status=200)
+    page.delete_cookie(REFUSAL_COOKIE, path=request.url.path)
+    return page
+
+
+REFUSAL_COOKIE = "vs_refused"
 
 
 @router.post("/bureau/applications/{application_id}/approve", dependencies=[guard(REVIEW)])
@@ -255,6 +282,20 @@ def _decided(
     refusal (nothing of the refused call is kept: it ran in a savepoint)."""
     refused = attempt(session, act)
     if refused is not None:
-        form = {"amount": amount, "reason": reason}
-        return _detail(request, session, application_id, error=refused, form=form)
+        # Post/redirect/get: a refresh of the page shown asks again, never re-submits.
+        kept = {"refused": refused.code.value, "amount": amount, "reason": reason}
+        query = urlencode({k: v for k, v in kept.items() if v})
+        path = f"{BUREAU}/applications/{application_id}"
+        response = redirect(f"{path}?{query}")
+        # The refusal's own words ride in a one-minute cookie of that page, never in the
+        # URL (a link could put any text there).
+        response.set_cookie(
+            REFUSAL_COOKIE,
+            quote(refused.message[:500]),
+            max_age=60,
+            path=path,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
     return redirect(f"{BUREAU}/applications/{application_id}?done={done}")

@@ -15,7 +15,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage
 from voucher_service.console.tables import Column, Filter
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute)
@@ -65,7 +65,7 @@ def audit_log(
         target_id=target_id,
     )
 
-    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+    def listing(params: PageParams) -> Slice[dict[str, Any]]:
         return service.list_entries(session, params, where)
 
     return LISTING.show(request, listing, page)

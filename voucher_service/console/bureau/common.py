@@ -18,7 +18,7 @@ from voucher_service.console.table_files import FORMATS, Listing, every_row, tab
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import Viewer
-from voucher_service.pagination import PageParams
+from voucher_service.pagination import PageParams, Slice
 
 # Notices a redirect may ask for (?done=...), by catalogue key: never text from the URL.
 DONE = {
@@ -83,7 +83,11 @@ class ListingPage:
             rows = every_row(listing)
             name = self.file_name or self.name
             return table_file(self.columns, rows, translator(request), fmt=fmt, name=name)
-        rows_shown, cursor = listing(params)
+        if not params.numbered and params.after_id == 0:
+            params = params.model_copy(update={"page": 1})  # people read numbered pages
+        found = listing(params)
+        rows_shown, cursor = found
+        numbered = found if isinstance(found, Slice) and found.total is not None else None
         table = Table.page(
             request,
             id=self.name,
@@ -95,6 +99,9 @@ class ListingPage:
             download_url=request.url.path,
             row_key=self.row_key,
             select_form=select_form,
+            total=numbered.total if numbered else None,
+            page_number=numbered.page if numbered else None,
+            limit=params.limit,
         )
         return render(
             request,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from voucher_service.applications.queries import ApplicationQuery, find_applications
 from voucher_service.auth.access import BUREAU_READ
@@ -15,17 +15,17 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau import applications as application_pages
 from voucher_service.console.bureau import vouchers as voucher_pages
 from voucher_service.console.bureau.common import ListingPage
-from voucher_service.console.bureau.filters import DISTRICT_FILTER
+from voucher_service.console.bureau.filters import DISTRICT_FILTER, SEARCH_COMPANIES
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.enterprises import Enterprise
-from voucher_service.deps import PageDep, SessionDep, TodayDep
+from voucher_service.deps import SessionDep, TodayDep
 from voucher_service.domain.divisions import division_name
 from voucher_service.enterprises import service
 from voucher_service.enterprises.service import subsidy_status
-from voucher_service.fields import parse_uscc_param
-from voucher_service.pagination import PageParams
+from voucher_service.fields import Search, parse_uscc_param
+from voucher_service.pagination import PageParams, Slice, sorted_pages
 from voucher_service.programs.service import list_programs
 from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers.queries import VoucherQuery, find_vouchers
@@ -33,11 +33,11 @@ from voucher_service.vouchers.queries import VoucherQuery, find_vouchers
 router = APIRouter(route_class=DatabaseRoute)
 
 COLUMNS = (
-    Column("uscc", "enterprises.uscc", "code", link="url"),
-    Column("name", "enterprises.name"),
-    Column("district_code", "enterprises.district_code", "code"),
+    Column("uscc", "enterprises.uscc", "code", link="url", sort="uscc"),
+    Column("name", "enterprises.name", sort="name"),
+    Column("district_code", "enterprises.district_code", "code", sort="district"),
     Column("district_name", "overview.district"),
-    Column("created_at", "enterprises.created_at", "datetime"),
+    Column("created_at", "enterprises.created_at", "datetime", sort="created_at"),
 )
 STANDING_COLUMNS = (
     Column("program_code", "applications.program", "code"),
@@ -49,7 +49,7 @@ STANDING_COLUMNS = (
     Column("window_start", "enterprises.window_start", "date"),
     Column("window_end", "enterprises.window_end", "date"),
 )
-LISTING = ListingPage("enterprises", COLUMNS, (DISTRICT_FILTER,), row_key="uscc")
+LISTING = ListingPage("enterprises", COLUMNS, (SEARCH_COMPANIES, DISTRICT_FILTER), row_key="uscc")
 
 
 def row_of(enterprise: Enterprise) -> dict[str, Any]:
@@ -67,12 +67,13 @@ def row_of(enterprise: Enterprise) -> dict[str, Any]:
 def enterprises(
     request: Request,
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(service.ENTERPRISE_SORTS)))],
     district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    q: Annotated[Search | None, Query()] = None,
 ) -> Any:
-    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        rows, cursor = service.list_enterprises(session, params, district_code=district_code)
-        return [row_of(e) for e in rows], cursor
+    def listing(params: PageParams) -> Slice[dict[str, Any]]:
+        found = service.list_enterprises(session, params, district_code=district_code, q=q)
+        return found.map(row_of)
 
     return LISTING.show(request, listing, page)
 

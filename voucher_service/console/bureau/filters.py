@@ -15,6 +15,9 @@ DISTRICT_FILTER = Filter(
     "district_code", "overview.district", [(code, f"district.{code}") for code in DISTRICTS]
 )
 
+# The search box of a list of companies' things: part of a name or a credit code.
+SEARCH_COMPANIES = Filter("q", "search.label", input_type="search", hint="search.hint_companies")
+
 
 def status_options(statuses: Iterable[StrEnum]) -> list[tuple[str, str]]:
     """A status filter's choices, each named as its badge is (``status.<value>``)."""

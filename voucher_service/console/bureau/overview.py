@@ -62,6 +62,27 @@ _GRID = {"left": 8, "right": 36, "top": 48, "bottom": 8, "containLabel": True}
 _COMMON = {"color": PALETTE, "tooltip": {"trigger": "axis"}, "grid": _GRID}
 
 
+def _available(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
+    """The "未分配" line: the months the pool's postings give a figure for, joined across a
+    month without one. A pool opened this month has one figure only (a lone dot, issue 23):
+    it is drawn as a level line across the year, the amount available now."""
+    points = [m.available_fen for m in figures.months]
+    known = [p for p in points if p is not None]
+    series: dict[str, Any] = {
+        "type": "line",
+        "name": t("chart.available"),
+        "data": [_yuan(p) if p is not None else None for p in points],
+        "connectNulls": True,
+        "showAllSymbol": True,
+        "symbolSize": 6,
+    }
+    if len(known) == 1:
+        series["data"] = [_yuan(known[0])] * len(points)
+        series["lineStyle"] = {"type": "dashed"}
+        series["symbol"] = "none"
+    return series
+
+
 def _burn_down(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
     """Unspent and available at each month's end, as two lines."""
     return {
@@ -76,13 +97,7 @@ def _burn_down(figures: PoolAggregates, t: Translator) -> dict[str, Any]:
                 "data": [_yuan(m.unspent_fen) for m in figures.months],
                 "areaStyle": {"opacity": 0.08},
             },
-            {
-                "type": "line",
-                "name": t("chart.available"),
-                "data": [_yuan(m.available_fen) for m in figures.months],
-                "showAllSymbol": True,
-                "symbolSize": 9,
-            },
+            _available(figures, t),
         ],
     }
 

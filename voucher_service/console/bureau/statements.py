@@ -7,31 +7,32 @@ twice where a second one must check (the closer never approves, the approver nev
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from voucher_service.auth.access import BUREAU_READ, CLOSE, FINANCE
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
-from voucher_service.console.bureau.filters import status_options
+from voucher_service.console.bureau.filters import SEARCH_COMPANIES, status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.settlement import StatementStatus
-from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
+from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.errors import ServiceError
-from voucher_service.fields import parse_uscc_param
-from voucher_service.pagination import PageParams
+from voucher_service.fields import Search, parse_uscc_param
+from voucher_service.pagination import PageParams, Slice, sorted_pages
 from voucher_service.providers.service import all_providers, get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.settlement import export, service
 from voucher_service.settlement.queries import StatementQuery, find_statements
-from voucher_service.settlement.service import StatementView
+from voucher_service.settlement.service import STATEMENT_SORTS, StatementView
 
 router = APIRouter(route_class=DatabaseRoute)
 
@@ -41,17 +42,20 @@ FEES = (
     Column("subsidy_fen", "statements.subsidy", "money"),
 )
 COLUMNS = (
-    Column("id", "statements.id", link="url"),
+    Column("id", "statements.id", link="url", sort="id"),
+    Column("provider_name", "names.provider", sort="provider"),
     Column("provider_uscc", "statements.provider", "code"),
     Column("program_code", "statements.funder", "code"),
-    Column("period", "statements.period"),
+    Column("period", "statements.period", sort="period"),
     Column("record_count", "statements.records", "number"),
-    *FEES,
-    Column("status", "statements.status", "status"),
-    Column("closed_at", "statements.closed_at", "datetime"),
+    Column("fee_fen", "statements.fees", "money"),
+    Column("subsidy_fen", "statements.subsidy", "money", sort="subsidy"),
+    Column("status", "statements.status", "status", sort="status"),
+    Column("closed_at", "statements.closed_at", "datetime", sort="closed_at"),
     Column("paid_at", "statements.paid_at", "datetime"),
 )
 FILTERS = (
+    replace(SEARCH_COMPANIES, hint="search.hint_statements"),
     Filter("provider", "statements.provider"),
     Filter("period", "statements.period"),
     Filter("status", "statements.status", status_options(StatementStatus)),
@@ -73,6 +77,7 @@ def row_of(view: StatementView) -> dict[str, Any]:
         "id": s.id,
         "url": f"{BUREAU}/statements/{s.id}",
         "provider_uscc": view.provider_uscc,
+        "provider_name": view.provider_name,
         "program_code": view.program_code,
         "period": s.period,
         "record_count": s.record_count,
@@ -92,14 +97,14 @@ def _list(
     provider: str | None = None,
     period: str | None = None,
     status: StatementStatus | None = None,
+    q: str | None = None,
     error: ServiceError | None = None,
     form: dict[str, str] | None = None,
 ) -> Any:
-    query = StatementQuery(provider=provider, period=period, status=status)
+    query = StatementQuery(provider=provider, period=period, status=status, q=q)
 
-    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        views, cursor = find_statements(session, params, query)
-        return [row_of(v) for v in views], cursor
+    def listing(params: PageParams) -> Slice[dict[str, Any]]:
+        return find_statements(session, params, query).map(row_of)
 
     return LISTING.show(
         request,
@@ -117,13 +122,17 @@ def _list(
 def statements(
     request: Request,
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(STATEMENT_SORTS)))],
     provider: Annotated[str | None, Query(max_length=40)] = None,
     period: Annotated[str | None, Query(pattern=PERIOD)] = None,
     status: StatementStatus | None = None,
+    q: Annotated[Search | None, Query()] = None,
 ) -> Any:
-    """``GET /v1/admin/statements`` with its filters, and the form that closes a month."""
-    return _list(request, session, page, provider=provider, period=period, status=status)
+    """``GET /v1/admin/statements`` with its filters and search, and the form that closes a
+    month."""
+    return _list(
+        request, session, page, provider=provider, period=period, status=status, q=q or None
+    )
 
 
 @router.post("/bureau/statements", dependencies=[guard(CLOSE)])

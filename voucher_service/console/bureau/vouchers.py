@@ -4,9 +4,10 @@ audit trail only for the roles that may read the audit log (AUDIT_READ), as in t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
 from voucher_service.audit import service as audit
@@ -14,17 +15,17 @@ from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
-from voucher_service.console.bureau.filters import status_options
+from voucher_service.console.bureau.filters import SEARCH_COMPANIES, status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.vouchers import VoucherStatus
-from voucher_service.deps import PageDep, SessionDep
+from voucher_service.deps import SessionDep
 from voucher_service.errors import ErrorCode, InvalidInput, ServiceError
-from voucher_service.fields import parse_voucher_code_param
-from voucher_service.pagination import PageParams
+from voucher_service.fields import Search, parse_voucher_code_param
+from voucher_service.pagination import PageParams, Slice, sorted_pages
 from voucher_service.routing import DatabaseRoute
 from voucher_service.vouchers import queries, service
 from voucher_service.vouchers.service import VoucherView
@@ -32,19 +33,21 @@ from voucher_service.vouchers.service import VoucherView
 router = APIRouter(route_class=DatabaseRoute)
 
 COLUMNS = (
-    Column("code", "vouchers.code", "code", link="url"),
+    Column("code", "vouchers.code", "code", link="url", sort="id"),
     Column("program_code", "applications.program", "code"),
     Column("year", "overview.year"),
+    Column("enterprise_name", "names.enterprise", sort="enterprise"),
     Column("uscc", "enterprises.uscc", "code"),
-    Column("face_value_fen", "vouchers.face_value", "money"),
-    Column("balance_fen", "vouchers.balance", "money"),
+    Column("face_value_fen", "vouchers.face_value", "money", sort="face_value"),
+    Column("balance_fen", "vouchers.balance", "money", sort="balance"),
     Column("subsidised_fen", "vouchers.subsidised", "money"),
     Column("released_fen", "vouchers.released", "money"),
     Column("valid_from", "vouchers.valid_from", "date"),
-    Column("valid_to", "vouchers.valid_to", "date"),
-    Column("status", "vouchers.status", "status"),
+    Column("valid_to", "vouchers.valid_to", "date", sort="valid_to"),
+    Column("status", "vouchers.status", "status", sort="status"),
 )
 FILTERS = (
+    replace(SEARCH_COMPANIES, hint="search.hint_vouchers"),
     Filter("code", "vouchers.code"),
     Filter("program", "applications.program"),
     Filter("year", "overview.year"),
@@ -77,6 +80,7 @@ def row_of(view: VoucherView) -> dict[str, Any]:
         "program_code": view.program_code,
         "year": view.year,
         "uscc": view.uscc,
+        "enterprise_name": view.enterprise_name,
         "face_value_fen": v.face_value_fen,
         "balance_fen": v.balance_fen,
         "subsidised_fen": v.subsidised_fen,
@@ -91,20 +95,22 @@ def row_of(view: VoucherView) -> dict[str, Any]:
 def vouchers(
     request: Request,
     session: SessionDep,
-    page: PageDep,
+    page: Annotated[PageParams, Depends(sorted_pages(list(service.VOUCHER_SORTS)))],
     code: Annotated[str | None, Query(max_length=40)] = None,
     program: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     uscc: Annotated[str | None, Query(max_length=40)] = None,
     status: VoucherStatus | None = None,
+    q: Annotated[Search | None, Query()] = None,
 ) -> Any:
-    """``GET /v1/admin/vouchers`` with its filters, and a search by code (which finds one
-    voucher or none)."""
-    query = queries.VoucherQuery(code=code, program=program, year=year, uscc=uscc, status=status)
+    """``GET /v1/admin/vouchers`` with its filters and its search (``q``), and a search by
+    the whole code (which finds one voucher or none)."""
+    query = queries.VoucherQuery(
+        code=code, program=program, year=year, uscc=uscc, status=status, q=q or None
+    )
 
-    def listing(params: PageParams) -> tuple[list[dict[str, Any]], str | None]:
-        views, cursor = queries.find_vouchers(session, params, query)
-        return [row_of(v) for v in views], cursor
+    def listing(params: PageParams) -> Slice[dict[str, Any]]:
+        return queries.find_vouchers(session, params, query).map(row_of)
 
     return LISTING.show(request, listing, page)
 

@@ -14,7 +14,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
-from voucher_service.deps import PageDep, SessionDep
+from voucher_service.deps import SessionDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.exports import Format
 from voucher_service.fields import parse_uscc_param
@@ -22,7 +22,7 @@ from voucher_service.pagination import PageParams
 from voucher_service.providers.service import all_providers
 from voucher_service.redemptions.service import providers_of
 from voucher_service.routing import DatabaseRoute
-from voucher_service.usage.params import RecordQueryDep
+from voucher_service.usage.params import RecordPages, RecordQueryDep
 from voucher_service.usage.queries import enterprise_records
 from voucher_service.vouchers.service import list_vouchers
 
@@ -35,7 +35,7 @@ def usage_page(
     uscc: str,
     request: Request,
     session: SessionDep,
-    page: PageDep,
+    page: RecordPages,
     query: RecordQueryDep,
     provider: ProviderQuery = None,
 ) -> Any:
@@ -52,6 +52,7 @@ def usage_page(
             vouchers=[v.code for v in mine], providers=providers_of(session, enterprise)
         ),
         provider_names={p.id: p.name for p in all_providers(session) if p.id is not None},
+        default_sort="-service_date",  # the newest use first (issue 23)
     )
     return render(
         request,

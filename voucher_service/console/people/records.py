@@ -33,12 +33,12 @@ from voucher_service.usage.repository import RecordFilter
 # the period, or page through the API's export with its X-Next-Cursor.
 EXPORT_MAX_RECORDS = 20_000
 
-_DATE = Column("service_date", "records.service_date", "date")
-_ID = Column("record_id", "records.record_id", "code")
+_DATE = Column("service_date", "records.service_date", "date", sort="service_date")
+_ID = Column("record_id", "records.record_id", "code", sort="id")
 _FIGURES = (
     Column("resource", "records.resource"),
-    Column("fee_fen", "records.fee", "money"),
-    Column("subsidy_fen", "records.subsidy", "money"),
+    Column("fee_fen", "records.fee", "money", sort="fee"),
+    Column("subsidy_fen", "records.subsidy", "money", sort="subsidy"),
     Column("top_up_fen", "records.top_ups", "money"),
     Column("enterprise_pays_fen", "records.enterprise_pays", "money"),
     Column("outcome", "records.outcome", "status", prefix="usage.outcome."),
@@ -56,6 +56,7 @@ PROVIDER_COLUMNS = (
     _DATE,
     _ID,
     Column("kind", "records.kind", "label", prefix="usage.kind."),
+    Column("enterprise_name", "names.enterprise"),
     Column("uscc", "records.enterprise", "code"),
     Column("voucher_code", "records.voucher", "code"),
     *_FIGURES,
@@ -71,6 +72,7 @@ def filters(
     voucher (a list of the company's own, or a text box), the provider (an enterprise's), the
     outcome."""
     found = [
+        Filter("q", "search.label", input_type="search", hint="search.hint_records"),
         Filter("from", "records.from", input_type="date"),
         Filter("to", "records.to", input_type="date"),
         Filter("voucher", "records.voucher", tuple((v, v) for v in vouchers), literal_options=True)
@@ -94,6 +96,7 @@ def row(view: RecordView, t: Translator, provider_names: dict[int, str]) -> dict
     return {
         **record._asdict(),
         "provider": provider_names.get(record.provider_id, ""),
+        "enterprise_name": view.enterprise_name,
         "resource": f"{record.resource_model} × {record.quantity} {unit}",
         "top_up_fen": sum(layer.subsidy_fen for layer in view.top_ups) if view.top_ups else None,
         # A district's layer has no fee of its own: what the enterprise pays is on the record
@@ -114,9 +117,15 @@ def table(
     columns: Sequence[Column],
     record_filters: Sequence[Filter],
     provider_names: dict[int, str],
+    default_sort: str | None = None,
 ) -> Table:
-    """One page of the records ``where`` selects, as the table shows it, with its downloads."""
-    views, cursor = records.list_records(session, params, where)
+    """One page of the records ``where`` selects, as the table shows it, with its downloads:
+    numbered pages, in the order asked for (``default_sort`` when none)."""
+    if params.after_id == 0:  # people read numbered pages; a cursor still works
+        params = params.model_copy(update={"page": params.page or 1})
+        params = params.model_copy(update={"sort": params.sort or default_sort})
+    found = records.list_records(session, params, where)
+    views = found.items
     if not any(v.top_ups for v in views):  # most programs have no district top-up
         columns = [c for c in columns if c.key != "top_up_fen"]
     return Table.page(
@@ -125,10 +134,13 @@ def table(
         caption="records.caption",
         columns=columns,
         rows=[row(v, t, provider_names) for v in views],
-        next_cursor=cursor,
+        next_cursor=found.next_cursor,
         filters=record_filters,
         download_url=f"{request.url.path}/export",
         row_key="record_id",
+        total=found.total,
+        page_number=found.page,
+        limit=params.limit,
     )
 
 

@@ -29,6 +29,7 @@ def redemption_table(
             "id": v.redemption.id,
             "voucher_code": v.voucher_code,
             "uscc": v.uscc,
+            "enterprise_name": v.enterprise_name,
             "provider_name": v.provider_name,
             "provider_uscc": v.provider_uscc,
             "status": v.redemption.status,

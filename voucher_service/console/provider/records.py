@@ -13,10 +13,10 @@ from voucher_service.console.auth import guard
 from voucher_service.console.pages import translator
 from voucher_service.console.people import records
 from voucher_service.console.templating import render
-from voucher_service.deps import PageDep, SessionDep
+from voucher_service.deps import SessionDep
 from voucher_service.exports import Format
 from voucher_service.routing import DatabaseRoute
-from voucher_service.usage.params import RecordQueryDep
+from voucher_service.usage.params import RecordPages, RecordQueryDep
 from voucher_service.usage.queries import provider_records
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
@@ -24,7 +24,7 @@ router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)
 
 @router.get("/{uscc}/records")
 def records_page(
-    uscc: str, request: Request, session: SessionDep, page: PageDep, query: RecordQueryDep
+    uscc: str, request: Request, session: SessionDep, page: RecordPages, query: RecordQueryDep
 ) -> Any:
     table = records.table(
         request,

@@ -23,6 +23,7 @@ router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)
 
 COLUMNS = (
     Column("voucher_code", "redeem.voucher", "code"),
+    Column("enterprise_name", "names.enterprise"),
     Column("uscc", "redeem.enterprise", "code"),
     Column("status", "redeem.status", "status", prefix="redemption.status."),
     Column("created_at", "redeem.created_at", "datetime"),
