@@ -131,10 +131,10 @@ def upload_usage(
     file again replays it. A file that cannot be read as a whole is refused (422
     ``invalid_upload``) and nothing of it is posted."""
     body = file.file.read(upload.MAX_UPLOAD_BYTES + 1)
-    result = upload.ingest_file(
+    uploaded = upload.ingest_file(
         session, provider, body, now=now, tz=settings.tz, grace_days=settings.grace_days
     )
-    return Response(BatchOut.json_of(result), media_type="application/json")
+    return Response(BatchOut.json_of(uploaded.result), media_type="application/json")
 
 
 @provider_router.post(

@@ -36,7 +36,7 @@ from voucher_service.domain.usage import UsageReport
 from voucher_service.errors import ErrorCode, InvalidInput
 from voucher_service.exports import Sheet, csv_bytes, xlsx_bytes
 from voucher_service.labels_zh import RESOURCE_KIND, UNIT
-from voucher_service.usage.batches import BatchResult, InvalidReport, ingest_batch
+from voucher_service.usage.batches import BatchResult, InvalidReport, ItemStatus, ingest_batch
 from voucher_service.usage.schemas import MAX_BATCH, parse_record
 from voucher_service.usage.service import PostingProvider
 
@@ -97,6 +97,7 @@ class ParsedFile:
 
     kind: str  # "csv" or "xlsx"
     entries: list[UsageReport | InvalidReport]
+    row_numbers: list[int]  # each entry's row in the file (the header is row 1, or later)
 
 
 def template(fmt: str, *, chinese: bool) -> bytes:
@@ -132,7 +133,11 @@ def parse_upload(body: bytes, *, tz: ZoneInfo) -> ParsedFile:
         raise UploadRefused(
             f"the file has {len(records):,} records; at most {MAX_UPLOAD_ROWS:,} in one file"
         )
-    return ParsedFile(kind, [_entry(fields, row, number, tz) for number, row in records])
+    return ParsedFile(
+        kind,
+        [_entry(fields, row, number, tz) for number, row in records],
+        [number for number, _ in records],
+    )
 
 
 def _trimmed(rows: Iterable[Sequence[Any]]) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
@@ -296,8 +301,24 @@ def ingest_file(
     now: datetime,
     tz: ZoneInfo,
     grace_days: int,
-) -> BatchResult:
+) -> Uploaded:
     """Post a spreadsheet's records as one batch (``ingest_batch``): each row its own
     outcome, as the batch endpoint gives them; a file read twice is replayed row by row."""
     parsed = parse_upload(body, tz=tz)
-    return ingest_batch(session, provider, parsed.entries, now=now, tz=tz, grace_days=grace_days)
+    result = ingest_batch(session, provider, parsed.entries, now=now, tz=tz, grace_days=grace_days)
+    return Uploaded(parsed, result)
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A file posted: what was read of it, and each record's outcome (in the same order)."""
+
+    file: ParsedFile
+    result: BatchResult
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the file changed nothing: every readable row was posted before."""
+        return self.result.count(ItemStatus.CREATED) == 0 and self.result.count(
+            ItemStatus.REPLAYED
+        ) == len([e for e in self.file.entries if not isinstance(e, InvalidReport)])
