@@ -66,9 +66,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_dispute")),
     )
-    op.create_index(
-        op.f("ix_usage_dispute_status"), "usage_dispute", ["status", "raised_at"]
-    )
+    op.create_index(op.f("ix_usage_dispute_status"), "usage_dispute", ["status", "raised_at"])
     op.create_index(
         op.f("ix_usage_dispute_provider_id"), "usage_dispute", ["provider_id", "raised_at"]
     )

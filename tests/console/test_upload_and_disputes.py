@@ -80,9 +80,7 @@ def test_templates_in_both_formats(month: Month, browser: Browser) -> None:
     assert csv.content.decode("utf-8-sig").startswith("record_id,voucher_code")
 
 
-def test_a_dispute_from_the_record_to_the_bureaus_decision(
-    month: Month, browser: Browser
-) -> None:
+def test_a_dispute_from_the_record_to_the_bureaus_decision(month: Month, browser: Browser) -> None:
     person = browser(ME)
     records_url = f"/console/provider/{month.provider}/records"
     page = person.get(records_url).text
@@ -110,9 +108,7 @@ def test_a_dispute_from_the_record_to_the_bureaus_decision(
     queue = reviewer.get("/console/bureau/disputes", params={"status": "open"})
     assert dispute_id in Page(queue.text).keys("disputes")
     one = f"/console/bureau/disputes/{dispute_id}"
-    declined = post_form(
-        reviewer, one, f"{one}/decline", reason="更正日期晚于服务日期，原记录维持"
-    )
+    declined = post_form(reviewer, one, f"{one}/decline", reason="更正日期晚于服务日期，原记录维持")
     assert declined.status_code == 303
     shown = reviewer.get(declined.headers["location"]).text
     assert "已不予采纳该异议" in shown and "未采纳" in shown

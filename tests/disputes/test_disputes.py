@@ -111,7 +111,11 @@ def test_a_priced_record_refunded_or_declined(scene: Scene, session: Session) ->
     assert refund.status_code == 201, refund.text
     accepted = scene.client.post(
         f"/v1/admin/disputes/{first['id']}/accept",
-        json={"correction": "refund", "resolution": "half refunded", "correction_record_id": "refund-2"},
+        json={
+            "correction": "refund",
+            "resolution": "half refunded",
+            "correction_record_id": "refund-2",
+        },
         headers=reviewer,
     )
     assert accepted.status_code == 200 and accepted.json()["correction"] == "refund"

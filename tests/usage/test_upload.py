@@ -93,9 +93,9 @@ def test_a_csv_in_chinese_with_one_refused_and_one_invalid_row(
     assert result["subsidy_yuan"] == "55.00"
     stored = scene.client.get(f"/v1/provider/{scene.provider}/usage-records/sheet-1").json()
     assert stored["service_start"] == "2026-06-15T00:00:00Z"  # read as Beijing time
-    assert scene.client.get(
-        f"/v1/provider/{scene.provider}/usage-records/sheet-4"
-    ).status_code == 404
+    assert (
+        scene.client.get(f"/v1/provider/{scene.provider}/usage-records/sheet-4").status_code == 404
+    )
 
     entries = audit_count(session)
     again = send(scene, body).json()  # the same file again: every row replayed

@@ -88,7 +88,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "open dispute at a time.",
     ),
     ("disputes.submit", "提交异议", "Submit"),
-    ("disputes.raised", "异议已提交，等待市经信局处理。", "Dispute raised: the bureau will decide."),
+    (
+        "disputes.raised",
+        "异议已提交，等待市经信局处理。",
+        "Dispute raised: the bureau will decide.",
+    ),
     ("disputes.title", "异议处理", "Disputes"),
     (
         "disputes.lead",

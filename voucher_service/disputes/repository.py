@@ -33,7 +33,7 @@ class DisputeView:
 
 
 def _query() -> Select[Any]:
-    return (
+    query: Select[Any] = (
         select(
             UsageDispute,
             Provider.uscc,
@@ -46,20 +46,23 @@ def _query() -> Select[Any]:
             UsageRecord.service_date,
             UsageRecord.created_at,
         )
-        .join(Provider, Provider.id == UsageDispute.provider_id)  # type: ignore[arg-type]
-        .join(UsageRecord, UsageRecord.id == UsageDispute.usage_record_id)  # type: ignore[arg-type]
+        .join(Provider, Provider.id == UsageDispute.provider_id)
+        .join(UsageRecord, UsageRecord.id == UsageDispute.usage_record_id)
     )
+    return query
 
 
 def _view(row: Any) -> DisputeView:
     return DisputeView(row[0], *row[1:])
 
 
-def find(session: Session, dispute_id: int, *, provider_id: int | None = None) -> DisputeView | None:
+def find(
+    session: Session, dispute_id: int, *, provider_id: int | None = None
+) -> DisputeView | None:
     """One dispute (of this provider's, when given), or None."""
-    query = _query().where(UsageDispute.id == dispute_id)  # type: ignore[arg-type]
+    query = _query().where(UsageDispute.id == dispute_id)
     if provider_id is not None:
-        query = query.where(UsageDispute.provider_id == provider_id)  # type: ignore[arg-type]
+        query = query.where(UsageDispute.provider_id == provider_id)
     row = session.execute(query).first()
     return _view(row) if row is not None else None
 
@@ -74,20 +77,18 @@ def page(
     """A page of disputes, oldest first (the queue's order), of one provider or status."""
     query = _query()
     if provider_id is not None:
-        query = query.where(UsageDispute.provider_id == provider_id)  # type: ignore[arg-type]
+        query = query.where(UsageDispute.provider_id == provider_id)
     if status is not None:
-        query = query.where(UsageDispute.status == status)  # type: ignore[arg-type]
-    rows, cursor = paginate_rows(
-        session, query, UsageDispute.id, params, lambda row: row[0].id
-    )
+        query = query.where(UsageDispute.status == status)
+    rows, cursor = paginate_rows(session, query, UsageDispute.id, params, lambda row: row[0].id)
     return [_view(row) for row in rows], cursor
 
 
 def open_dispute(session: Session, usage_record_id: int) -> UsageDispute | None:
     found: UsageDispute | None = session.scalar(
         select(UsageDispute).where(
-            UsageDispute.usage_record_id == usage_record_id,  # type: ignore[arg-type]
-            UsageDispute.status == "open",  # type: ignore[arg-type]
+            UsageDispute.usage_record_id == usage_record_id,
+            UsageDispute.status == "open",
         )
     )
     return found

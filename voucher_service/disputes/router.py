@@ -66,7 +66,9 @@ def my_dispute(uscc: USCC, dispute_id: Id, session: SessionDep) -> DisputeOut:
 
 
 @admin_router.get("/disputes", dependencies=rule(BUREAU_READ))
-def dispute_queue(session: SessionDep, page: PageDep, status: StatusQuery = None) -> Page[DisputeOut]:
+def dispute_queue(
+    session: SessionDep, page: PageDep, status: StatusQuery = None
+) -> Page[DisputeOut]:
     """Disputes, oldest first: ``status=open`` is the queue waiting for a reviewer."""
     views, cursor = service.list_disputes(session, page, status=status)
     return Page(items=[DisputeOut.of(v) for v in views], next_cursor=cursor)

@@ -97,7 +97,9 @@ def raise_dispute(
     return get_dispute(session, dispute.id)
 
 
-def get_dispute(session: Session, dispute_id: int, *, provider_id: int | None = None) -> DisputeView:
+def get_dispute(
+    session: Session, dispute_id: int, *, provider_id: int | None = None
+) -> DisputeView:
     """One dispute; of this provider's when ``provider_id`` is given (another's is not
     found, as a missing one is)."""
     found = repository.find(session, dispute_id, provider_id=provider_id)
@@ -171,7 +173,10 @@ def _check_correction(
     if found is None:
         raise InvalidInput(f"the provider has no record {record_id!r} to name as the correction")
     if correction is Correction.REFUND:
-        fits = found.kind == RecordKind.ADJUSTMENT and found.original_id == view.dispute.usage_record_id
+        fits = (
+            found.kind == RecordKind.ADJUSTMENT
+            and found.original_id == view.dispute.usage_record_id
+        )
         if not fits:
             raise InvalidInput(f"record {record_id!r} is not a refund of {view.record_id!r}")
     elif correction is Correction.REPOST:

@@ -119,6 +119,7 @@ def parse_upload(body: bytes, *, tz: ZoneInfo) -> ParsedFile:
         )
     if not body.strip():
         raise UploadRefused("the file is empty")
+    rows: Sequence[Sequence[Any]]
     if body.startswith(b"PK\x03\x04"):
         kind, rows = "xlsx", _xlsx_rows(body)
     elif body.startswith(b"\xd0\xcf\x11\xe0"):
@@ -257,7 +258,7 @@ def _csv_rows(body: bytes) -> list[list[str]]:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     try:
         return list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:

@@ -17,7 +17,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect, translator
-from voucher_service.console.provider.disputes import dispute_row
+from voucher_service.console.provider.disputes import dispute_row, labels
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.disputes import Correction, DisputeStatus
@@ -75,15 +75,17 @@ def _detail(
     form: dict[str, str] | None = None,
 ) -> Any:
     view = service.get_dispute(session, dispute_id)
+    t = translator(request)
     return render(
         request,
         "bureau/dispute.html",
         status_code=error.status if error else 200,
         d=dispute_row(view),
         may_decide=allows(request, REVIEW) and view.dispute.status == DisputeStatus.OPEN,
-        corrections=[c.value for c in Correction],
+        labels=labels(t, view.outcome, view.record_reason, view.dispute.correction),
+        corrections=[(c.value, t(f"dispute.correction.{c.value}")) for c in Correction],
         form=dict.fromkeys(FORM_FIELDS, "") | (form or {}),
-        error=describe(error, translator(request)) if error else None,
+        error=describe(error, t) if error else None,
         notice=pages.notice(request, DONE),
     )
 

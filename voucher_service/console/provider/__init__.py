@@ -7,6 +7,8 @@ from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.people.routers import company_router
 from voucher_service.console.provider import disputes, network, records, redemptions, statements
 
-router = company_router("/provider", PROVIDER_SELF, (redemptions, records, disputes, statements, network))
+router = company_router(
+    "/provider", PROVIDER_SELF, (redemptions, records, disputes, statements, network)
+)
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console import pages
 from voucher_service.console.auth import guard
+from voucher_service.console.i18n import Translator
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.people.records import row as record_row
 from voucher_service.console.tables import Column, Table
@@ -67,6 +68,17 @@ def dispute_row(view: DisputeView) -> dict[str, Any]:
     }
 
 
+def labels(
+    t: Translator, outcome: str, reason: str | None, correction: str | None
+) -> dict[str, Any]:
+    """The coded values of a record and its dispute, named in the page's language."""
+    return {
+        "outcome": t(f"usage.outcome.{outcome}"),
+        "reason": t(f"usage.reason.{reason}") if reason else None,
+        "correction": t(f"dispute.correction.{correction}") if correction else None,
+    }
+
+
 def _provider(session: Session, uscc: str) -> Provider:
     return get_provider(session, parse_uscc_param(uscc))
 
@@ -91,6 +103,7 @@ def _record_page(
         "provider/dispute.html",
         status_code=status_code,
         record=record_row(view, t, {}),
+        labels=labels(t, view.row.outcome, view.row.reason, None),
         disputable=view.row.kind == "usage" and not any(d["status"] == "open" for d in earlier),
         earlier=Table.whole("record-disputes", "disputes.of_record", COLUMNS, earlier, "id"),
         disputes_url=f"{request.url.path.split('/records/')[0]}/disputes",

@@ -74,4 +74,3 @@ class UsageDispute(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="principal.id")
     decided_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     decided_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
-
