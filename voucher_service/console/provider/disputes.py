@@ -114,13 +114,13 @@ def _record_page(
     )
 
 
-@router.get("/{uscc}/records/{record_id}/dispute")
+@router.get("/{uscc}/records/{record_id:path}/dispute")
 def dispute_page(uscc: str, record_id: str, request: Request, session: SessionDep) -> Any:
     """The record, its earlier disputes, and the form to dispute it."""
     return _record_page(request, session, _provider(session, uscc), record_id)
 
 
-@router.post("/{uscc}/records/{record_id}/dispute")
+@router.post("/{uscc}/records/{record_id:path}/dispute")
 def raise_dispute(
     uscc: str,
     record_id: str,
