@@ -175,7 +175,8 @@ def test_no_bureau_page_is_wider_than_a_laptop(
     page = _sign_in(session, account)
     paths = _pages(page)
     assert len(paths) >= 4, paths
-    assert _too_wide(page, paths) == []
+    problems = _too_wide(page, paths)
+    assert not problems, "\n".join(problems)
     session.context.close()
     assert session.outside == [] and session.errors == []
 
@@ -194,7 +195,8 @@ def test_no_company_page_is_wider_than_a_laptop_or_a_phone(
     page = _sign_in(session, _account(result, role))
     paths = _pages(page)
     assert len(paths) >= 5, paths
-    assert _too_wide(page, paths) == []
+    problems = _too_wide(page, paths)
+    assert not problems, "\n".join(problems)
     if viewport is PHONE:
         page.goto(paths[0])
         screenshot(page, f"console-{role.value}-phone.png", tmp_path)

@@ -53,6 +53,8 @@ def test_an_upload_shows_each_rows_outcome_and_a_second_is_a_replay(
     assert "不予补贴" in rows["3"] and "信用代码与持券企业不符" in rows["3"]
     assert "无效" in rows["4"] and "fee_yuan" in " ".join(rows["4"])
     assert 'id="upload-unchanged"' not in first.text
+    summary = first.text.split('id="upload-summary"')[1].split("</p>")[0]
+    assert 'data-created="2"' in summary and "新记录 2 条" in summary and "无效 1 条" in summary
     api = month.api(f"/v1/provider/{month.provider}/usage-records/up-1")
     assert api["subsidy_yuan"] == "20.00"
     # the records below the result show the new ones

@@ -31,6 +31,7 @@ from voucher_service.pagination import PageParams
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute
 from voucher_service.usage import upload
+from voucher_service.usage.batches import ItemStatus
 from voucher_service.usage.params import RecordQueryDep
 from voucher_service.usage.queries import RecordQuery, provider_records
 
@@ -153,8 +154,14 @@ def upload_records(
         error = describe(refused, translator(request))
         return _show(request, table, status_code=refused.status, error=error)
     [uploaded] = done
+    counts = {status.value: uploaded.result.count(status) for status in ItemStatus}
     return _show(
-        request, table, uploaded=uploaded, outcomes=_outcomes(uploaded), file_name=file.filename
+        request,
+        table,
+        uploaded=uploaded,
+        counts=counts,
+        outcomes=_outcomes(uploaded),
+        file_name=file.filename,
     )
 
 
