@@ -32,6 +32,8 @@ from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
+from voucher_service.disputes.router import admin_router as disputes_admin
+from voucher_service.disputes.router import provider_router as disputes_provider
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.error_language import CHINESE, catalog, negotiate, say
 from voucher_service.errors import ErrorCode, ServiceError
@@ -102,6 +104,8 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (redemptions_enterprise, "/v1/enterprise"),
     (usage_enterprise, "/v1/enterprise"),
     (redemptions_provider, "/v1/provider"),
+    (disputes_provider, "/v1/provider"),
+    (disputes_admin, "/v1/admin"),
 ]
 
 _HTTP_CODES = {

@@ -81,6 +81,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_FIELD = "unknown_field"  # a measure-3 field (领域) not in the program's list
     INVALID_VOUCHER_CODE = "invalid_voucher_code"
     INVALID_RECORD = "invalid_record"
+    INVALID_UPLOAD = "invalid_upload"  # a spreadsheet that cannot be read as a whole
     REASON_REQUIRED = "reason_required"
     REFERENCE_REQUIRED = "reference_required"
     INVALID_LOGIN = "invalid_login"
@@ -103,6 +104,7 @@ class ErrorCode(StrEnum):
     SELECTION_NOT_FOUND = "selection_not_found"
     KEY_NOT_FOUND = "key_not_found"
     ACCOUNT_NOT_FOUND = "account_not_found"
+    DISPUTE_NOT_FOUND = "dispute_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -120,6 +122,8 @@ class ErrorCode(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
     NOT_SELECTED = "not_selected"
     TOP_UP_REFUSED = "top_up_refused"
+    DISPUTE_OPEN = "dispute_open"  # a record has one open dispute at a time
+    NOT_DISPUTABLE = "not_disputable"  # only a usage record (not a refund or a layer)
 
 
 class ServiceError(Exception):

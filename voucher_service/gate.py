@@ -353,7 +353,7 @@ class Gate:
         )
 
     def _body_limit(self, scope: Scope) -> int:
-        if scope["method"] == "POST" and scope["path"].endswith("/batch"):
+        if scope["method"] == "POST" and scope["path"].endswith(("/batch", "/upload")):
             return self.limits.max_batch_body_bytes
         return self.limits.max_body_bytes
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF, PROVIDER_SELF, CallerDep, rule
@@ -23,7 +23,7 @@ from voucher_service.metrics import BATCH_RECORDS, INGEST
 from voucher_service.pagination import Page, PageParams
 from voucher_service.providers.service import get_provider
 from voucher_service.routing import DatabaseRoute, downloads
-from voucher_service.usage import adjustments, batches, queries, records, service
+from voucher_service.usage import adjustments, batches, queries, records, service, upload
 from voucher_service.usage.export import records_file
 from voucher_service.usage.params import RecordPages, RecordQueryDep
 from voucher_service.usage.repository import RecordFilter
@@ -118,6 +118,25 @@ def post_usage_batch(
         )
     # Serialised once, here: FastAPI would otherwise validate all 10,000 items again.
     return Response(BatchOut.json_of(result), media_type="application/json")
+
+
+@provider_router.post("/{uscc}/usage-records/upload", response_model=BatchOut)
+def upload_usage(
+    file: Annotated[UploadFile, File(description="A CSV or XLSX in the template's layout.")],
+    provider: Poster,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """Post a spreadsheet of usage records (CSV or XLSX, docs/provider.md): each row goes
+    through the batch path and gets its outcome as a batch's record does; uploading the same
+    file again replays it. A file that cannot be read as a whole is refused (422
+    ``invalid_upload``) and nothing of it is posted."""
+    body = file.file.read(upload.MAX_UPLOAD_BYTES + 1)
+    uploaded = upload.ingest_file(
+        session, provider, body, now=now, tz=settings.tz, grace_days=settings.grace_days
+    )
+    return Response(BatchOut.json_of(uploaded.result), media_type="application/json")
 
 
 @provider_router.post(

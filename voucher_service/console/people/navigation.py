@@ -19,6 +19,7 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("nav.my_records", "/records"),
         ("nav.my_statements", "/statements"),
         ("nav.my_network", "/network"),
+        ("nav.my_disputes", "/disputes"),
         ("nav.my_keys", "/keys"),
     ),
 }

@@ -5,8 +5,10 @@ another provider's credit code in the URL is not found (404), as in the API."""
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.people.routers import company_router
-from voucher_service.console.provider import network, records, redemptions, statements
+from voucher_service.console.provider import disputes, network, records, redemptions, statements
 
-router = company_router("/provider", PROVIDER_SELF, (redemptions, records, statements, network))
+router = company_router(
+    "/provider", PROVIDER_SELF, (redemptions, records, disputes, statements, network)
+)
 
 __all__ = ["router"]

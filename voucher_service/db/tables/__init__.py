@@ -19,6 +19,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     audit,
     auth,
     confirmations,
+    disputes,
     enterprises,
     ledger,
     monitoring,
