@@ -50,7 +50,7 @@ def test_both_languages_take_the_same_fields() -> None:
 def test_every_key_a_template_or_page_names_exists() -> None:
     named = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
     sources = [*CONSOLE.rglob("templates/**/*.html"), *CONSOLE.rglob("*.py")]
-    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py"}
+    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py", "i18n_outbox.py"}
     used = {
         key
         for path in sources
@@ -69,6 +69,7 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "cap_scope.",
         "network.part.",  # the parts of a provider's quality score
         "duty.",  # a bureau person's duties (the accounts form)
+        "event.",  # the notification events (the mail preferences form)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}
@@ -85,6 +86,7 @@ def test_every_label_a_page_completes_at_run_time_exists() -> None:
     from voucher_service.db.tables.providers import ProviderStatus
     from voucher_service.db.tables.settlement import StatementStatus
     from voucher_service.db.tables.vouchers import VoucherStatus
+    from voucher_service.notifications.events import Event
 
     statuses = [ApplicationStatus, VoucherStatus, StatementStatus, ProviderStatus]
     expected = {f"status.{s.value}" for enum in statuses for s in enum}
@@ -92,6 +94,7 @@ def test_every_label_a_page_completes_at_run_time_exists() -> None:
     expected |= {f"size.{s.value}" for s in SizeClass} | {f"size.{UNDECLARED}"}
     expected |= {f"posting.{k.value}" for k in PostingKind}
     expected |= {f"district.{code}" for code in DISTRICTS}
+    expected |= {f"event.{e.value}" for e in Event}
     expected |= {
         f"check.{c}" for c in ("region", "sme", "blacklist", "window", "selection", "amount")
     }

@@ -24,6 +24,7 @@ def navigation(viewer: Viewer) -> list[NavItem]:
     items += [NavItem(label, url) for label, url in bureau_pages(viewer)]
     if AUDIT_READ.allows(viewer):
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
+    items.append(NavItem("nav.inbox", f"{CONSOLE}/inbox", count=viewer.unread))
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))
     items.append(NavItem("nav.second_factor", f"{CONSOLE}/second-factor"))
     items.append(NavItem("nav.api_docs", "/docs"))

@@ -53,6 +53,7 @@ environment.globals["static_url"] = static_url
 class NavItem:
     label: str  # catalogue key
     url: str
+    count: int = 0  # shown beside the label when not 0 (unread messages)
 
 
 # The menu of a signed-in person; the console app puts it in its state (``app.state.navigation``):

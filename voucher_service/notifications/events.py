@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from voucher_service.db.tables.auth import Role
+
 
 class Audience(StrEnum):
     ENTERPRISE = "enterprise"
@@ -175,3 +177,12 @@ assert set(TEXTS) == set(Event), "every event has its text"
 def events_for(audience: Audience) -> list[Event]:
     """The events a person of ``audience`` may receive, in the order above."""
     return [event for event in Event if TEXTS[event].audience is audience]
+
+
+def audience_of(role: Role) -> Audience:
+    """Whose events a person of ``role`` receives."""
+    if role is Role.ENTERPRISE:
+        return Audience.ENTERPRISE
+    if role is Role.PROVIDER:
+        return Audience.PROVIDER
+    return Audience.BUREAU
