@@ -36,14 +36,20 @@ def worker(
     from voucher_service.logs import logging_config
     from voucher_service.notifications.worker import Worker
 
+    from voucher_service.notifications.outbox import queued
+
     settings = get_settings()
     missing = missing_database_directory()
     if missing:
         raise fail(missing, code=3)
+    engine = get_engine()
+    # A database that is not one, cannot be reached or has no tables is said now, in one
+    # line (cli.user_mistake), not retried for ever by the loop.
+    queued(engine)
     logging.config.dictConfig(logging_config(settings.log_format))
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.host)
-    loop = Worker(get_engine(), settings)
+    loop = Worker(engine, settings)
     if once:
         loop.run_jobs()
         loop.run_once()
