@@ -34,9 +34,8 @@ def worker(
 
     from voucher_service.db.session import get_engine
     from voucher_service.logs import logging_config
-    from voucher_service.notifications.worker import Worker
-
     from voucher_service.notifications.outbox import queued
+    from voucher_service.notifications.worker import Worker
 
     settings = get_settings()
     missing = missing_database_directory()
