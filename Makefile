@@ -32,10 +32,10 @@ $(STAMP): pyproject.toml tools/pyproject.toml clients/python/pyproject.toml
 
 install: $(STAMP)  ## make the virtualenv .venv and install the service with its dev tools
 
-run: install  ## install, migrate, load the demo data (SQLite), then serve on :8000
+run: install  ## install, migrate, load the demo data (SQLite), then serve on :8000 (and the notification worker)
 	$(BIN)/voucher-service migrate
 	$(BIN)/voucher-service demo
-	$(BIN)/voucher-service serve
+	$(BIN)/voucher-service worker & worker=$$!; trap 'kill $$worker' EXIT; $(BIN)/voucher-service serve
 
 test: test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 

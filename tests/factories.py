@@ -888,3 +888,32 @@ def last_entry(session: Session, action: str) -> AuditEntry:
     )
     assert entry is not None, action
     return entry
+
+
+def make_mail_reader(
+    session: Session,
+    login: str,
+    *,
+    enterprise: Enterprise | None = None,
+    address: str | None = None,
+    events: tuple[str, ...] | None = None,
+) -> Person:
+    """An enterprise's person who receives every enterprise event by mail (or ``events``)
+    at ``address`` (default: ``login@example.com``)."""
+    from voucher_service.notifications.events import Audience, events_for
+    from voucher_service.notifications.service import choose_mail
+
+    holder = enterprise or make_enterprise(session)
+    person = make_account(session, login, Role.ENTERPRISE, uscc=holder.uscc)
+    assert person.account.id is not None
+    choose_mail(
+        session,
+        person.account.id,
+        Audience.ENTERPRISE,
+        address=address or f"{login}@example.com",
+        events=list(events)
+        if events is not None
+        else [e.value for e in events_for(Audience.ENTERPRISE)],
+        now=NOW,
+    )
+    return person

@@ -237,6 +237,87 @@ class Settings(BaseSettings):
     page_size_max: int = Field(
         default=500, ge=1, description="The most items a list returns per page (its limit)."
     )
+    smtp_host: str = Field(
+        default="",
+        description="The SMTP server notifications are mailed through. Empty: no mail is "
+        "sent; the worker writes each mail to its log instead (`make run` shows them).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="How the connection to the SMTP server is encrypted: STARTTLS after "
+        "connecting (port 587), TLS from the start (port 465), or not at all (a relay on "
+        "the same host only).",
+    )
+    smtp_user: str = Field(
+        default="", description="The SMTP login (empty: the server takes mail unauthenticated)."
+    )
+    smtp_password: str = Field(default="", description="The SMTP login's password.")
+    smtp_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long one conversation with the SMTP server may take; kept well "
+        "below worker_lease_seconds, so a claimed mail is never claimed by a second worker "
+        "while the first is still sending it.",
+    )
+    mail_from: str = Field(
+        default="武汉市算力服务券 <noreply@localhost>",
+        description="The From of notification mails.",
+    )
+    console_url: str = Field(
+        default="http://127.0.0.1:8000/console",
+        description="The console's address as people reach it: the link at the end of "
+        "each notification mail.",
+    )
+    worker_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How long `voucher-service worker` sleeps when it found nothing to send.",
+    )
+    worker_batch: int = Field(
+        default=50, ge=1, le=1000, description="Messages a worker claims at once."
+    )
+    worker_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed message stays a worker's: a worker killed while "
+        "sending leaves its messages to be sent by another once this has passed.",
+    )
+    worker_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts at one message before it is marked dead (an operator looks "
+        "at it: docs/operations.md).",
+    )
+    worker_backoff_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="The wait after a first failed attempt; it doubles after each further "
+        "one, up to an hour.",
+    )
+    worker_jobs_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the worker runs the scheduled notifications (vouchers about "
+        "to expire, caps 80% used, the daily digests) and the pruning; each is idempotent, "
+        "so several workers may run them.",
+    )
+    worker_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="The port the worker serves its Prometheus metrics on (0: none).",
+    )
+    notification_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days a sent (or dead) outbox message and a read inbox message are kept "
+        "before the worker deletes them.",
+    )
 
     @property
     def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

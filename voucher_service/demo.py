@@ -49,6 +49,7 @@ from voucher_service.domain.rules import CapScope
 from voucher_service.domain.usage import UsageReport
 from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
+from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring.network import Snapshot, record_telemetry
 from voucher_service.programs.proposals import propose_pool, propose_top_up
 from voucher_service.programs.service import (
@@ -112,6 +113,7 @@ class DemoResult:
     keys: dict[str, str] = field(default_factory=dict)  # slot (BUREAU_PEOPLE, or role): key
     holders: dict[str, str] = field(default_factory=dict)  # slot: whom its key belongs to
     accounts: list[DemoAccount] = field(default_factory=list)
+    messages: int = 0  # inbox messages of the demo's people
     measure_3_voucher: str | None = None
     top_up_voucher: str | None = None
 
@@ -140,6 +142,7 @@ def load_demo(session: Session, *, today: date) -> DemoResult:
         keys=keys,
         holders=holders,
         accounts=_demo_accounts(session, enterprises[0], provider),
+        messages=_first_messages(session, enterprises[0], today),
         loaded=True,
         enterprises=[e.uscc for e in enterprises],
         vouchers=year.vouchers,
@@ -610,3 +613,46 @@ def _demo_accounts(
         what = ", ".join(sorted(d.value for d in duties_of(person.principal)))
         accounts.append(DemoAccount(role, login, password, holder, what))
     return accounts
+
+
+def _first_messages(session: Session, enterprise: Enterprise, today: date) -> int:
+    """The demo's inboxes: demo.enterprise is told of its vouchers (and wants every event by
+    mail, which the worker writes to its log when no SMTP server is set), and the periodic
+    notifications of today run (the reviewers' applications waiting). How many messages."""
+    from voucher_service.db.tables.accounts import Account
+    from voucher_service.notifications import Event, notify, of_enterprise
+    from voucher_service.notifications.events import Audience, events_for
+    from voucher_service.notifications.scheduled import JOBS
+    from voucher_service.notifications.service import choose_mail
+
+    account = session.scalar(select(Account.id).where(Account.login == "demo.enterprise"))
+    assert account is not None
+    offered = [event.value for event in events_for(Audience.ENTERPRISE)]
+    choose_mail(
+        session,
+        account,
+        Audience.ENTERPRISE,
+        address="demo.enterprise@example.com",
+        events=offered,
+        now=utcnow(),
+    )
+    told = 0
+    for voucher, program in session.execute(
+        select(Voucher, Program.name)
+        .join(Program, Program.id == Voucher.program_id)
+        .where(Voucher.enterprise_id == enterprise.id)
+        .order_by(Voucher.id)
+    ):
+        told += notify(
+            session,
+            Event.VOUCHER_ISSUED,
+            of_enterprise(enterprise.id),
+            voucher=voucher.code,
+            program=program,
+            amount=fen_to_yuan(voucher.face_value_fen),
+            valid_from=voucher.valid_from,
+            valid_to=voucher.valid_to,
+        )
+    for _, job in JOBS:
+        told += job(session, today, utcnow(), get_settings())
+    return told

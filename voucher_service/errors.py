@@ -90,6 +90,8 @@ class ErrorCode(StrEnum):
     SAME_PASSWORD = "same_password"
     USCC_REQUIRED = "uscc_required"
     DUTIES_CONFLICT = "duties_conflict"  # duties one person may not hold together
+    INVALID_ADDRESS = "invalid_address"  # a mail address for notifications
+    INVALID_EVENT = "invalid_event"  # a notification event the person cannot receive
     # 404: unknown, or not the caller's to see
     NOT_FOUND = "not_found"
     PROGRAM_NOT_FOUND = "program_not_found"
@@ -105,6 +107,7 @@ class ErrorCode(StrEnum):
     KEY_NOT_FOUND = "key_not_found"
     ACCOUNT_NOT_FOUND = "account_not_found"
     DISPUTE_NOT_FOUND = "dispute_not_found"
+    MESSAGE_NOT_FOUND = "message_not_found"  # an inbox message (not one's own: 404 too)
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"

@@ -46,3 +46,17 @@ ADMISSION_REJECTED = Counter(
     "voucher_admission_rejected_total",
     "Requests answered 503 overloaded: no place was free within the queue time.",
 )
+OUTBOX_QUEUED = Gauge(
+    "voucher_outbox_queued",
+    "Outbox messages waiting to be sent, by channel (as the worker last counted them).",
+    ["channel"],
+    multiprocess_mode="max",
+)
+OUTBOX_SENT = Counter(
+    "voucher_outbox_sent_total", "Outbox messages delivered, by channel.", ["channel"]
+)
+OUTBOX_FAILED = Counter(
+    "voucher_outbox_failed_total",
+    "Failed delivery attempts, by channel and outcome (retry: queued again; dead: given up).",
+    ["channel", "outcome"],
+)

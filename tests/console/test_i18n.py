@@ -81,6 +81,7 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "duty.",  # a bureau person's duties (the accounts form)
         "usage.unit.",  # a provider's price list
         "error.bad_",  # a filter a listing could not read (?invalid=year)
+        "event.",  # the notification events (the mail preferences form)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}
@@ -97,6 +98,7 @@ def test_every_label_a_page_completes_at_run_time_exists() -> None:
     from voucher_service.db.tables.providers import ProviderStatus
     from voucher_service.db.tables.settlement import StatementStatus
     from voucher_service.db.tables.vouchers import VoucherStatus
+    from voucher_service.notifications.events import Event
 
     statuses = [ApplicationStatus, VoucherStatus, StatementStatus, ProviderStatus]
     expected = {f"status.{s.value}" for enum in statuses for s in enum}
@@ -104,6 +106,7 @@ def test_every_label_a_page_completes_at_run_time_exists() -> None:
     expected |= {f"size.{s.value}" for s in SizeClass} | {f"size.{UNDECLARED}"}
     expected |= {f"posting.{k.value}" for k in PostingKind}
     expected |= {f"district.{code}" for code in DISTRICTS}
+    expected |= {f"event.{e.value}" for e in Event}
     expected |= {
         f"check.{c}" for c in ("region", "sme", "blacklist", "window", "selection", "amount")
     }

@@ -52,6 +52,7 @@ from voucher_service.errors import (
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
+from voucher_service.notifications import Event, notify, of_enterprise
 from voucher_service.pagination import (
     PageParams,
     Slice,
@@ -69,6 +70,29 @@ _VERBS = {
     ApplicationStatus.RETURNED: "return",
     ApplicationStatus.REJECTED: "reject",
 }
+# What the enterprise is told when its application comes to each status.
+_TOLD = {
+    ApplicationStatus.SUBMITTED: Event.APPLICATION_RECEIVED,
+    ApplicationStatus.RETURNED: Event.APPLICATION_RETURNED,
+    ApplicationStatus.APPROVED: Event.APPLICATION_APPROVED,
+    ApplicationStatus.REJECTED: Event.APPLICATION_REJECTED,
+}
+
+
+def _tell(session: Session, row: Application) -> None:
+    """Tell the enterprise's people where its application now stands (in this transaction)."""
+    program = session.get(Program, row.program_id)
+    assert program is not None
+    notify(
+        session,
+        _TOLD[ApplicationStatus(row.status)],
+        of_enterprise(row.enterprise_id),
+        application=row.id,
+        program=program.name,
+        year=row.year,
+        amount=fen_to_yuan(row.approved_fen or row.requested_fen),
+        reason=row.decision_reason or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -302,6 +326,7 @@ def submit(
         row.id,
         after={"status": row.status, "requested_fen": row.requested_fen, "eligible": row.eligible},
     )
+    _tell(session, row)
     return row
 
 
@@ -327,6 +352,7 @@ def resubmit(
     audit_log.record(
         session, "application.resubmit", "application", row.id, after={"status": row.status}
     )
+    _tell(session, row)
     return row
 
 
@@ -353,6 +379,7 @@ def _decide(
         before={"status": before},
         after={"status": status, "reason": row.decision_reason, "approved_fen": row.approved_fen},
     )
+    _tell(session, row)
 
 
 def approve(

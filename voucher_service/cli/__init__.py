@@ -9,6 +9,7 @@
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
     measure.py  bench, bench-scrape                   (panel "Measure")
+    worker.py   worker                                (panel "Run the service": notifications)
     common.py   output, the command's transaction, progress bars, --today/--force
 
 Adding a command: a function decorated with ``@app.command()`` in its area's module, with a
@@ -41,6 +42,7 @@ from voucher_service.cli import (
     server,
     settle,
     witness,
+    worker,
 )
 from voucher_service.cli.common import BOOKS, missing_database_directory
 
@@ -85,6 +87,7 @@ app.add_typer(confirmations.app, name="confirmations", rich_help_panel=BOOKS)
 app.add_typer(programs.app, name="programs", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
+app.add_typer(worker.app)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 

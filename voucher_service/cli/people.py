@@ -190,6 +190,10 @@ def demo(today: Day = None, force: Force = False) -> None:
     out.print("enterprises:", ", ".join(result.enterprises))
     out.print("vouchers:", ", ".join(result.vouchers) or "(none: today is not in 2026)")
     out.print("provider:", result.provider)
+    out.print(
+        f"messages: {result.messages} in the console inboxes (demo.enterprise's also by mail: "
+        "`voucher-service worker` sends them, or writes them to its log without VOUCHER_SMTP_HOST)"
+    )
     settings = get_settings()
     _print_keys(result, api=f"http://{settings.host}:{settings.port}")
     _print_accounts(result, console=f"http://{settings.host}:{settings.port}/console/")

@@ -53,6 +53,7 @@ from voucher_service.console.viewer import CONSOLE, Viewer
 from voucher_service.deps import SettingsDep
 from voucher_service.errors import ErrorCode, Forbidden, Unauthorized
 from voucher_service.gate import arrived_over_https
+from voucher_service.notifications.service import unread_count
 
 SESSION_COOKIE = "vs_session"
 ANCHOR_COOKIE = "vs_anchor"
@@ -107,7 +108,9 @@ def authenticate_cookie(
     found: dict[str, Any] = {
         "console_secret": secret,
         "signed": signed,
-        "viewer": Viewer.of(signed.person) if signed else None,
+        "viewer": Viewer.of(signed.person, unread=unread_count(session, signed.person.account.id))
+        if signed and signed.person.account.id is not None
+        else None,
     }
     if signed is not None:
         # Their changes in this request are recorded in the audit log as theirs.

@@ -33,6 +33,9 @@ def navigation(viewer: Viewer, session: Session | None = None) -> list[NavItem]:
     ]
     if AUDIT_READ.allows(viewer):
         items.append(NavItem("nav.accounts", f"{CONSOLE}/admin/accounts"))
+    items.append(
+        NavItem("nav.inbox", f"{CONSOLE}/inbox", viewer.unread, count_label="inbox.unread_count")
+    )
     items.append(NavItem("nav.password", f"{CONSOLE}/password"))
     items.append(NavItem("nav.second_factor", f"{CONSOLE}/second-factor"))
     items.append(NavItem("nav.api_docs", "/docs"))

@@ -156,7 +156,8 @@ def gettext_callables(language: str) -> dict[str, Callable[..., str]]:
 class NavItem:
     label: str  # catalogue key
     url: str
-    count: int | None = None  # what waits there (applications to review), shown beside it
+    count: int | None = None  # what waits there (applications, unread messages), shown beside it
+    count_label: str = "menu.waiting"  # the catalogue key that says what the count counts
 
 
 # The menu of a signed-in person; the console app puts it in its state (``app.state.navigation``):

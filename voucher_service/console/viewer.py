@@ -22,9 +22,11 @@ class Viewer:
     subject_uscc: str | None  # the enterprise's or provider's credit code
     must_change_password: bool
     duties: frozenset[Duty] = frozenset()  # a bureau person's (the access rules read them)
+    account_id: int = 0
+    unread: int = 0  # unread inbox messages (the menu's count)
 
     @classmethod
-    def of(cls, person: Person) -> Viewer:
+    def of(cls, person: Person, *, unread: int = 0) -> Viewer:
         return cls(
             login=person.account.login,
             display_name=person.account.display_name,
@@ -33,6 +35,8 @@ class Viewer:
             subject_uscc=person.enterprise_uscc or person.provider_uscc,
             must_change_password=person.account.must_change_password,
             duties=person.caller().duties,
+            account_id=person.account.id or 0,
+            unread=unread,
         )
 
     @property

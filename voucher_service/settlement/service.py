@@ -37,6 +37,8 @@ from voucher_service.db.tables.usage import UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import ErrorCode, InvalidInput, InvalidState, NotFound
 from voucher_service.ledger import service as ledger
+from voucher_service.money import fen_to_yuan
+from voucher_service.notifications import Event, notify, of_provider
 from voucher_service.pagination import (
     PageParams,
     Slice,
@@ -160,6 +162,7 @@ def _statement(
             "subsidy_fen": statement.subsidy_fen,
         },
     )
+    _tell(session, statement, Event.STATEMENT_CLOSED)
     return statement
 
 
@@ -207,7 +210,29 @@ def _moved(
         before={"status": before},
         after={"status": to, **after},
     )
+    _tell(session, statement, _TOLD[to])
     return statement
+
+
+# What the provider's people are told when a statement comes to each status.
+_TOLD = {
+    StatementStatus.APPROVED: Event.STATEMENT_APPROVED,
+    StatementStatus.PAID: Event.STATEMENT_PAID,
+}
+
+
+def _tell(session: Session, statement: Statement, event: Event) -> None:
+    """Tell the provider's people of a statement's step (in this transaction)."""
+    notify(
+        session,
+        event,
+        of_provider(statement.provider_id),
+        statement=statement.id,
+        period=statement.period,
+        records=statement.record_count,
+        amount=fen_to_yuan(statement.subsidy_fen),
+        reference=statement.payment_reference or "",
+    )
 
 
 def approve_statement(session: Session, statement: Statement, *, now: datetime) -> Statement:

@@ -47,6 +47,7 @@ from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
+from voucher_service.notifications import Event, notify, of_enterprise
 from voucher_service.pagination import (
     PageParams,
     Slice,
@@ -130,6 +131,16 @@ def issue_voucher(
             "valid_from": start,
             "valid_to": end,
         },
+    )
+    notify(
+        session,
+        Event.VOUCHER_ISSUED,
+        of_enterprise(enterprise.id),
+        voucher=voucher.code,
+        program=program.name,
+        amount=fen_to_yuan(face_value_fen),
+        valid_from=start,
+        valid_to=end,
     )
     return voucher
 
@@ -345,6 +356,14 @@ def _close(
         before=before,
         after={"status": status, "released_fen": unspent, "reason": reason},
     )
+    if status == VoucherStatus.EXPIRED:
+        notify(
+            session,
+            Event.VOUCHER_EXPIRED,
+            of_enterprise(voucher.enterprise_id),
+            voucher=voucher.code,
+            released=fen_to_yuan(unspent),
+        )
     return voucher, unspent
 
 

@@ -23,6 +23,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     enterprises,
     ledger,
     monitoring,
+    notifications,
     programs,
     providers,
     redemptions,
