@@ -27,16 +27,19 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from voucher_service.audit_log import ENTRIES
 from voucher_service.db.tables.accounts import Account
 from voucher_service.db.tables.auth import Principal, Role
 from voucher_service.db.tables.confirmations import Confirmation, ConfirmationKind
 from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.redemptions import Redemption
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.errors import InvalidInput
+from voucher_service.ledger import accounts as ledger_accounts
 from voucher_service.pagination import PageParams, paginate_table
 
 # The kinds of object with a history page, as ``<kind>:<id>`` names them (the audit log's
@@ -184,7 +187,7 @@ def _related(session: Session, ref: ObjectRef) -> Any:
     parts = [own]
     if kinds:
         proposals = select(Confirmation.id).where(
-            Confirmation.target_id == ref.id, Confirmation.kind.in_([k.value for k in kinds])
+            Confirmation.target_id == ref.id, col(Confirmation.kind).in_([k.value for k in kinds])
         )
         ids = [str(n) for n in session.scalars(proposals)]
         if ids:
@@ -240,7 +243,8 @@ def _people(
     pairs = {(row["principal_id"], row["actor"]) for row in rows}
     principal_ids = {p for p, _ in pairs if p is not None}
     principals = {
-        p.id: p for p in session.scalars(select(Principal).where(Principal.id.in_(principal_ids)))
+        p.id: p
+        for p in session.scalars(select(Principal).where(col(Principal.id).in_(principal_ids)))
     }
     # A bureau principal is one person: their account. An enterprise's or provider's
     # principal has several accounts: the actor names the login after "/".
@@ -248,7 +252,7 @@ def _people(
     accounts = list(
         session.scalars(
             select(Account).where(
-                or_(Account.principal_id.in_(principal_ids), Account.login.in_(logins))
+                or_(col(Account.principal_id).in_(principal_ids), col(Account.login).in_(logins))
             )
         )
     )
@@ -258,14 +262,14 @@ def _people(
         by_principal.setdefault(a.principal_id, a.display_name)
     enterprise_ids = {p.enterprise_id for p in principals.values() if p.enterprise_id}
     provider_ids = {p.provider_id for p in principals.values() if p.provider_id}
-    enterprises = dict(
+    enterprises: dict[int, str] = dict(
         session.execute(
-            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(enterprise_ids))
+            select(Enterprise.id, Enterprise.name).where(col(Enterprise.id).in_(enterprise_ids))
         ).all()
     )
-    providers = dict(
+    providers: dict[int, str] = dict(
         session.execute(
-            select(Provider.id, Provider.name).where(Provider.id.in_(provider_ids))
+            select(Provider.id, Provider.name).where(col(Provider.id).in_(provider_ids))
         ).all()
     )
 
@@ -297,3 +301,66 @@ def _people(
         )
 
     return {pair: person(*pair) for pair in pairs}
+
+
+@dataclass(frozen=True)
+class AccountName:
+    """A ledger account (``pool:2``) as a person reads it: its kind and what it is of (the
+    program and year of a pool or budget, a voucher's code, a provider's name)."""
+
+    account: str
+    kind: str
+    program_code: str | None = None
+    year: int | None = None
+    voucher_code: str | None = None
+    provider_name: str | None = None
+
+
+def name_accounts(session: Session, names: Sequence[str]) -> dict[str, AccountName]:
+    """Each ledger account of ``names`` (``kind:id``) by what it belongs to; a name that is
+    no account, or whose owner is gone, stays as it is (kind ``""``)."""
+    parsed: dict[str, ledger_accounts.Account] = {}
+    for name in set(names):
+        try:
+            parsed[name] = ledger_accounts.Account.parse(name)
+        except ValueError:
+            continue
+    ids: dict[str, set[int]] = {}
+    for account in parsed.values():
+        kind = "pool" if account.kind.value in ("pool", "budget") else account.kind.value
+        ids.setdefault(kind, set()).add(account.owner_id)
+    pools = {
+        row.id: (row.code, row.year)
+        for row in session.execute(
+            select(Pool.id, Program.code, Pool.year)
+            .join(Program, Program.id == Pool.program_id)
+            .where(col(Pool.id).in_(ids.get("pool", set())))
+        )
+    }
+    vouchers: dict[int, str] = dict(
+        session.execute(
+            select(Voucher.id, Voucher.code).where(col(Voucher.id).in_(ids.get("voucher", set())))
+        ).all()
+    )
+    providers: dict[int, str] = dict(
+        session.execute(
+            select(Provider.id, Provider.name).where(
+                col(Provider.id).in_(ids.get("payable", set()) | ids.get("paid", set()))
+            )
+        ).all()
+    )
+    named: dict[str, AccountName] = {}
+    for name in names:
+        found = parsed.get(name)
+        owner = found.owner_id if found else None
+        kind = found.kind.value if found else ""
+        if kind in ("pool", "budget") and owner in pools:
+            code, year = pools[owner]
+            named[name] = AccountName(name, kind, program_code=code, year=year)
+        elif kind == "voucher" and owner in vouchers:
+            named[name] = AccountName(name, kind, voucher_code=vouchers[owner])
+        elif kind in ("payable", "paid") and owner in providers:
+            named[name] = AccountName(name, kind, provider_name=providers[owner])
+        else:
+            named[name] = AccountName(name, "")
+    return named

@@ -63,9 +63,10 @@ def object_history(
     ],
 ) -> Page[HistoryRowOut]:
     """One object's history, oldest first, readable: who acted by name and role (never a
-    login), the action's code, and each field an entry changed (old -> new, money in
-    yuan). Any bureau person may read it (the whole log is the auditors'). It includes the entries of what belongs to the object (an application's or a
-    voucher's proposals, a voucher's redemptions, a program's pools)."""
+    login), the action's code, and each field an entry changed (old -> new, money in yuan).
+    Any bureau person may read it (the whole log is the auditors'). It includes the entries
+    of what belongs to the object (an application's or a voucher's proposals, a voucher's
+    redemptions, a program's pools)."""
     rows, cursor = history.object_history(session, history.ObjectRef.parse(object), page)
     return Page(items=[HistoryRowOut.of(r) for r in rows], next_cursor=cursor)
 

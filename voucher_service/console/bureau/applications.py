@@ -25,6 +25,7 @@ from voucher_service.console.bureau.filters import (
     status_options,
 )
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
@@ -183,6 +184,7 @@ def _detail(
         error=describe(error, t) if error else None,
         form=form or {"amount": "", "reason": ""},
         notice=notice(request),
+        object_history=history_section(session, t, "application", application_id),
     )
 
 

@@ -23,6 +23,7 @@ from voucher_service.applications.queries import ApplicationQuery, find_applicat
 from voucher_service.applications.schemas import ApplicationIn
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, translator
 from voucher_service.console.people.forms import FormRefused, plain_yuan, read_form
 from voucher_service.console.people.pages import done, notice
@@ -312,6 +313,7 @@ def _detail(
         error=error,
         notice=notice(request),
         action=f"{request.url.path}/resubmit",
+        object_history=history_section(session, translator(request), "application", row.id),
         **choices(session, enterprise, today),
     )
 
