@@ -137,3 +137,16 @@ def name_accounts(
     """``rows`` with their account ``columns`` (``from_account``, ``to_account``) named."""
     names = history.name_accounts(session, [row[c] for row in rows for c in columns])
     return [row | {c: account_label(t, names[row[c]]) for c in columns} for row in rows]
+
+
+def decided_by(entries: Sequence[ShownEntry], t: Translator, *, decided: bool) -> str | None:
+    """Who decided an application or selection, by name (its last decision in ``entries``);
+    a decision without one was the automatic checks'."""
+    decisions = [e for e in entries if e.action_code.rpartition(".")[2] in DECISIONS]
+    if decisions:
+        return decisions[-1].person
+    return t("history.person.system") if decided else None
+
+
+# The last word of the actions that decide an application or a selection.
+DECISIONS = frozenset({"approve", "return", "reject", "select", "decline"})

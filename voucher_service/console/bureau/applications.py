@@ -25,6 +25,7 @@ from voucher_service.console.bureau.filters import (
     status_options,
 )
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import decided_by
 from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
@@ -173,6 +174,7 @@ def _detail(
 ) -> Any:
     view = service.describe(session, [service.get_application(session, application_id)])[0]
     t = translator(request)
+    entries = history_section(session, t, "application", application_id)
     return render(
         request,
         "bureau/application.html",
@@ -184,7 +186,8 @@ def _detail(
         error=describe(error, t) if error else None,
         form=form or {"amount": "", "reason": ""},
         notice=notice(request),
-        object_history=history_section(session, t, "application", application_id),
+        object_history=entries,
+        decider=decided_by(entries, t, decided=view.application.decided_at is not None),
     )
 
 
