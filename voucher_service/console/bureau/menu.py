@@ -11,6 +11,7 @@ BUREAU = f"{CONSOLE}/bureau"
 # (catalogue key, URL, the page's access rule), in the menu's order after the overview.
 PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.applications", f"{BUREAU}/applications", BUREAU_READ),
+    ("nav.bureau.selections", f"{BUREAU}/selections", BUREAU_READ),
     ("nav.bureau.vouchers", f"{BUREAU}/vouchers", BUREAU_READ),
     ("nav.bureau.enterprises", f"{BUREAU}/enterprises", BUREAU_READ),
     ("nav.bureau.providers", f"{BUREAU}/providers", BUREAU_READ),

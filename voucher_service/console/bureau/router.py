@@ -12,6 +12,7 @@ from voucher_service.console.bureau import (
     evaluation,
     overview,
     providers,
+    selections,
     statements,
     vouchers,
 )
@@ -26,6 +27,7 @@ AREAS = (
     confirmations,
     audit,
     evaluation,
+    selections,
 )
 router = APIRouter()
 for area in AREAS:
