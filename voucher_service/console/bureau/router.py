@@ -8,9 +8,11 @@ from voucher_service.console.bureau import (
     applications,
     audit,
     confirmations,
+    districts,
     enterprises,
     evaluation,
     overview,
+    programs,
     providers,
     selections,
     statements,
@@ -28,6 +30,8 @@ AREAS = (
     audit,
     evaluation,
     selections,
+    programs,
+    districts,
 )
 router = APIRouter()
 for area in AREAS:
