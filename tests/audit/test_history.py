@@ -119,3 +119,11 @@ def test_bad_objects_are_refused_and_the_history_is_the_auditors(
         headers=as_role(client, Role.ENTERPRISE, enterprise.uscc),  # type: ignore[arg-type]
     )
     assert refused.status_code == 403
+
+
+def test_nested_fields_are_brought_up_and_shares_are_basis_points() -> None:
+    assert changes_of(None, {"rules": {"rate_bp": 5000, "cap_fen": 100}, "name": "M2"}) == [
+        Change("rate_bp", ValueKind.BASIS_POINTS, None, 5000),
+        Change("cap_fen", ValueKind.MONEY, None, 100),
+        Change("name", ValueKind.TEXT, None, "M2"),
+    ]

@@ -70,6 +70,7 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "network.part.",  # the parts of a provider's quality score
         "duty.",  # a bureau person's duties (the accounts form)
         "sector.",  # a model selection's sector (measure 3)
+        "program.phase.",  # a program's phase (the programs' pages)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}

@@ -103,6 +103,7 @@ class Person:
 
 class ValueKind(StrEnum):
     MONEY = "money"  # integer fen
+    BASIS_POINTS = "bp"  # a share in basis points (5000: 50%)
     STATUS = "status"  # a coded status (status.<value> in the console)
     FLAG = "flag"  # yes / no
     TEXT = "text"  # as it is
@@ -131,8 +132,11 @@ class HistoryRow:
 
 def value_kind(field: str, value: Any) -> ValueKind:
     """What a field holds, by its name (money is suffixed ``_fen``) or its value."""
-    if field.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
-        return ValueKind.MONEY
+    if isinstance(value, int) and not isinstance(value, bool):
+        if field.endswith("_fen"):
+            return ValueKind.MONEY
+        if field.endswith("_bp"):
+            return ValueKind.BASIS_POINTS
     if field == "status":
         return ValueKind.STATUS
     if isinstance(value, bool):
@@ -149,10 +153,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _flat(values: dict[str, Any] | None) -> dict[str, Any]:
+    """An entry's half with a nested object's fields brought up (a program's ``rules``:
+    its ``rate_bp``, ``cap_fen`` ...), so each reads as a field of its own."""
+    flat: dict[str, Any] = {}
+    for field, value in (values or {}).items():
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            flat.update({k: v for k, v in value.items() if k not in flat})
+        else:
+            flat[field] = value
+    return flat
+
+
 def changes_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
     """The fields an entry records, each once, in the order the entry names them: a field
     in both halves that did not change is left out (it says nothing)."""
-    before, after = before or {}, after or {}
+    before, after = _flat(before), _flat(after)
     fields = [*before, *(k for k in after if k not in before)]
     found = []
     for field in fields:

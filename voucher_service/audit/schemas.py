@@ -154,7 +154,8 @@ class PersonOut(BaseModel):
 
 
 class ChangeOut(BaseModel):
-    """One field of an entry, old -> new; money (``kind`` money) as a yuan string."""
+    """One field of an entry, old -> new; money (``kind`` money) as a yuan string, a share
+    (``kind`` bp) in basis points."""
 
     field: str
     kind: str

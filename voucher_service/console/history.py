@@ -78,6 +78,8 @@ def value_text(t: Translator, change: Change, value: Any) -> str:
         return t("history.empty_value")
     if change.kind is ValueKind.MONEY:
         return yuan(int(value))
+    if change.kind is ValueKind.BASIS_POINTS:
+        return f"{int(value) / 100:.2f}%"
     if change.kind is ValueKind.FLAG:
         return t("filter.yes") if value else t("filter.no")
     if change.kind is ValueKind.STATUS:

@@ -100,6 +100,12 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("rate_bp", "补贴比例（基点）", "Rate (bp)"),
     ("reason", "原因", "Reason"),
     ("record_id", "记录编号", "Record id"),
+    ("region_prefix", "适用地区（区划代码）", "Region (division code)"),
+    ("requires_selection", "须经模型遴选", "Requires model selection"),
+    ("sme_max_headcount", "中小企业人数上限", "SME headcount limit"),
+    ("sme_max_revenue_fen", "中小企业营收上限", "SME revenue limit"),
+    ("description", "说明", "Description"),
+    ("code", "代码", "Code"),
     ("records", "记录", "Records"),
     ("reference", "参考号", "Reference"),
     ("refund_fen", "退款金额", "Refund"),
@@ -244,7 +250,6 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("my_selections.submitted", "申报已提交。", "Submitted."),
     # programs and their top-up layers; districts
     ("nav.bureau.programs", "项目与叠加", "Programs"),
-    ("nav.bureau.districts", "区级叠加", "Districts"),
     ("programs.title", "项目与区级叠加", "Programs and top-ups"),
     (
         "programs.lead",

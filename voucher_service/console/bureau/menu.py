@@ -17,7 +17,6 @@ PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.providers", f"{BUREAU}/providers", BUREAU_READ),
     ("nav.bureau.statements", f"{BUREAU}/statements", BUREAU_READ),
     ("nav.bureau.programs", f"{BUREAU}/programs", BUREAU_READ),
-    ("nav.bureau.districts", f"{BUREAU}/districts", BUREAU_READ),
     ("nav.bureau.confirmations", f"{BUREAU}/confirmations", BUREAU_READ),
     ("nav.bureau.evaluation", f"{BUREAU}/evaluation", BUREAU_READ),
     ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),
