@@ -19,6 +19,7 @@ from tests.factories import (
     section,
 )
 from voucher_service import audit_log
+from voucher_service.audit.history import PersonKind, changes_of
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.programs.service import get_program
 
@@ -134,3 +135,33 @@ def test_every_action_the_service_records_has_a_name() -> None:
         assert f"statement.{verb}" in named
     for language in ("zh-CN", "en"):
         assert all(f"history.object.{kind}" in MESSAGES[language] for kind in history.OBJECT_KINDS)
+
+
+def test_fields_naming_people_by_login_are_left_to_the_entrys_person() -> None:
+    from datetime import UTC, datetime
+
+    from voucher_service.audit.history import HistoryRow
+    from voucher_service.audit.history import Person as Who
+    from voucher_service.console.history import shown
+    from voucher_service.console.i18n import Translator
+
+    row = HistoryRow(
+        id=1,
+        occurred_at=datetime(2026, 6, 15, tzinfo=UTC),
+        action="confirmation.confirm",
+        target_type="confirmation",
+        target_id="3",
+        person=Who(PersonKind.BUREAU, "bureau_reviewer", None, "李审核"),
+        changes=changes_of(
+            {"status": "pending"},
+            {
+                "status": "confirmed",
+                "proposed_by": "reviewer.li",
+                "decided_by": "admin.wang",
+                "summary": "approve application 6 for 80.00 yuan",
+            },  # fmt: skip
+        ),
+    )
+    [entry] = shown(Translator("zh-CN"), [row])
+    assert (entry.action, entry.person) == ("复核通过", "武汉市经信局 审核人员 李审核")
+    assert [(c.field, c.before, c.after) for c in entry.changes] == [("状态", "待复核", "已确认")]

@@ -31,8 +31,12 @@ from voucher_service.pagination import PageParams
 # What a history section shows at most (the API pages through all of it).
 SECTION_ROWS = 200
 # Fields left out of a change list: a proposal's ``summary`` is the API's English sentence
-# made of the other fields, which the list shows one by one.
-HIDDEN_FIELDS = frozenset({"summary"})
+# made of the other fields, which the list shows one by one; the ``..._by`` fields and a key's
+# ``holder`` name people as the log keeps them (a login), while each entry already names who
+# acted, by name (the proposer on the proposal's own entry).
+HIDDEN_FIELDS = frozenset(
+    {"summary", "proposed_by", "decided_by", "closed_by", "approved_by", "paid_by", "holder"}
+)
 
 
 @dataclass(frozen=True)
