@@ -6,7 +6,6 @@ request leaving 127.0.0.1; the pages are photographed for docs/images."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,35 +17,13 @@ from tests.console.test_browser import (  # noqa: F401 (fixtures)
     chromium,
     screenshot,
 )
-from tests.databases import fresh_database
-from voucher_service.audit_log import CLI, set_actor
-from voucher_service.config import get_settings
-from voucher_service.db.session import create_db_engine, transaction
+from tests.console.test_browser_bureau import served_demo, service_url  # noqa: F401 (fixtures)
 from voucher_service.db.tables.auth import Role
-from voucher_service.demo import DemoResult, load_demo
-from voucher_tools.localcluster import api_processes
+from voucher_service.demo import DemoResult
 
 pytestmark = pytest.mark.browser
 
 LOGINS = ("demo.admin", "demo.enterprise", "bureau_admin:", "enterprise:")
-
-
-@pytest.fixture(scope="module")
-def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoResult]]:
-    directory = tmp_path_factory.mktemp("console-history-browser")
-    with fresh_database(directory) as url:
-        engine = create_db_engine(url)
-        with transaction(engine) as session:
-            set_actor(session, CLI)
-            result = load_demo(session, today=get_settings().today())
-        engine.dispose()
-        with api_processes(url, 1, directory) as urls:
-            yield urls[0], result
-
-
-@pytest.fixture(scope="module")
-def service_url(served_demo: tuple[str, DemoResult]) -> str:
-    return served_demo[0]
 
 
 def _signed_in(session: Session, demo: DemoResult, role: Role) -> Session:
@@ -60,7 +37,7 @@ def _signed_in(session: Session, demo: DemoResult, role: Role) -> Session:
 def test_the_selection_queue_from_submission_to_outcome(
     browse: Session,  # noqa: F811 (the fixture)
     chromium: Browser,  # noqa: F811
-    served_demo: tuple[str, DemoResult],
+    served_demo: tuple[str, DemoResult],  # noqa: F811 (the fixture)
     tmp_path: Path,
 ) -> None:
     url, demo = served_demo
@@ -119,7 +96,7 @@ def test_the_selection_queue_from_submission_to_outcome(
 
 def test_a_history_section_reads_in_chinese_without_logins(
     browse: Session,  # noqa: F811 (the fixture)
-    served_demo: tuple[str, DemoResult],
+    served_demo: tuple[str, DemoResult],  # noqa: F811 (the fixture)
     tmp_path: Path,
 ) -> None:
     clerk = _signed_in(browse, served_demo[1], Role.BUREAU_ADMIN)
@@ -143,7 +120,7 @@ def test_a_history_section_reads_in_chinese_without_logins(
 
 def test_a_programs_layers_and_its_districts_spending(
     browse: Session,  # noqa: F811 (the fixture)
-    served_demo: tuple[str, DemoResult],
+    served_demo: tuple[str, DemoResult],  # noqa: F811 (the fixture)
     tmp_path: Path,
 ) -> None:
     clerk = _signed_in(browse, served_demo[1], Role.BUREAU_ADMIN)
