@@ -82,6 +82,8 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "usage.unit.",  # a provider's price list
         "error.bad_",  # a filter a listing could not read (?invalid=year)
         "event.",  # the notification events (the mail preferences form)
+        "sector.",  # a model selection's sector (measure 3)
+        "program.phase.",  # a program's phase (the programs' pages)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}
@@ -93,7 +95,13 @@ def test_every_key_a_template_or_page_names_exists() -> None:
 def test_every_label_a_page_completes_at_run_time_exists() -> None:
     """Labels made of a prefix and a coded value: each value the pages can meet is named."""
     from voucher_service.console.bureau.filters import DISTRICTS
-    from voucher_service.db.tables.applications import UNDECLARED, ApplicationStatus, SizeClass
+    from voucher_service.db.tables.applications import (
+        UNDECLARED,
+        ApplicationStatus,
+        Sector,
+        SelectionStatus,
+        SizeClass,
+    )
     from voucher_service.db.tables.ledger import PostingKind
     from voucher_service.db.tables.providers import ProviderStatus
     from voucher_service.db.tables.settlement import StatementStatus
@@ -107,6 +115,9 @@ def test_every_label_a_page_completes_at_run_time_exists() -> None:
     expected |= {f"posting.{k.value}" for k in PostingKind}
     expected |= {f"district.{code}" for code in DISTRICTS}
     expected |= {f"event.{e.value}" for e in Event}
+    expected |= {f"sector.{s.value}" for s in Sector} | {
+        f"status.{s.value}" for s in SelectionStatus
+    }
     expected |= {
         f"check.{c}" for c in ("region", "sme", "blacklist", "window", "selection", "amount")
     }

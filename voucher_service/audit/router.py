@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from voucher_service.audit import sampling, service
+from voucher_service.audit import history, sampling, service
 from voucher_service.audit.sample_export import sample_csv, sample_xlsx
-from voucher_service.audit.schemas import AuditEntryOut, SampleOut
-from voucher_service.auth.access import AUDIT_READ, rule
+from voucher_service.audit.schemas import AuditEntryOut, HistoryRowOut, SampleOut
+from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, rule
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
 from voucher_service.fields import MAX_ID, Day, Id, Name, ProgramCode
 from voucher_service.pagination import Page
@@ -48,6 +48,27 @@ def list_audit_entries(
     )
     rows, cursor = service.list_entries(session, page, where)
     return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=cursor)
+
+
+@admin_router.get("/audit/history", dependencies=rule(BUREAU_READ))
+def object_history(
+    session: SessionDep,
+    page: PageDep,
+    object: Annotated[
+        Name,
+        Query(
+            max_length=250,
+            description="<kind>:<id>, e.g. application:6, voucher:V-2026-0001, provider:<USCC>",
+        ),
+    ],
+) -> Page[HistoryRowOut]:
+    """One object's history, oldest first, readable: who acted by name and role (never a
+    login), the action's code, and each field an entry changed (old -> new, money in yuan).
+    Any bureau person may read it (the whole log is the auditors'). It includes the entries
+    of what belongs to the object (an application's or a voucher's proposals, a voucher's
+    redemptions, a program's pools)."""
+    rows, cursor = history.object_history(session, history.ObjectRef.parse(object), page)
+    return Page(items=[HistoryRowOut.of(r) for r in rows], next_cursor=cursor)
 
 
 @admin_router.get(

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from voucher_service.audit.history import HistoryRow, ValueKind
 from voucher_service.audit.sampling import METHOD, Evidence, Sample
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.ledger import LedgerPosting
@@ -140,3 +141,61 @@ class SampleOut(OutModel):
     @classmethod
     def of(cls, found: Sample) -> SampleOut:
         return cls.read(found, found.spec, items=[SampledRecordOut.of(i) for i in found.items])
+
+
+class PersonOut(BaseModel):
+    """Who acted, by name: ``kind`` (bureau, enterprise, provider, command_line, system,
+    anonymous), the bureau role, the organisation's name and the person's display name."""
+
+    kind: str
+    role: str | None
+    organisation: str | None
+    name: str | None
+
+
+class ChangeOut(BaseModel):
+    """One field of an entry, old -> new; money (``kind`` money) as a yuan string, a share
+    (``kind`` bp) in basis points."""
+
+    field: str
+    kind: str
+    before: Any
+    after: Any
+
+
+class HistoryRowOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    action: str
+    target_type: str
+    target_id: str
+    person: PersonOut
+    changes: list[ChangeOut]
+
+    @classmethod
+    def of(cls, row: HistoryRow) -> HistoryRowOut:
+        def shown(kind: ValueKind, value: Any) -> Any:
+            return fen_to_yuan(value) if kind is ValueKind.MONEY and value is not None else value
+
+        return cls(
+            id=row.id,
+            occurred_at=row.occurred_at,
+            action=row.action,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            person=PersonOut(
+                kind=row.person.kind.value,
+                role=row.person.role,
+                organisation=row.person.organisation,
+                name=row.person.name,
+            ),
+            changes=[
+                ChangeOut(
+                    field=c.field,
+                    kind=c.kind.value,
+                    before=shown(c.kind, c.before),
+                    after=shown(c.kind, c.after),
+                )
+                for c in row.changes
+            ],
+        )

@@ -32,6 +32,7 @@ def test_every_bureau_form_needs_its_csrf_token(
         "statement_id": "1",
         "confirmation_id": "1",
         "dispute_id": "1",
+        "selection_id": "1",
     }
     posts = [
         r

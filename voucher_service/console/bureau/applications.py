@@ -27,6 +27,8 @@ from voucher_service.console.bureau.filters import (
     status_options,
 )
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import decided_by
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
@@ -182,6 +184,7 @@ def _detail(
 ) -> Any:
     view = service.describe(session, [service.get_application(session, application_id)])[0]
     t = translator(request)
+    entries = history_section(session, t, "application", application_id)
     return render(
         request,
         "bureau/application.html",
@@ -193,6 +196,8 @@ def _detail(
         error=describe(error, t) if error else None,
         form=form or {"amount": "", "reason": ""},
         notice=notice(request),
+        object_history=entries,
+        decider=decided_by(entries, t, decided=view.application.decided_at is not None),
     )
 
 

@@ -35,6 +35,8 @@ DONE = {
     "paid": "done.paid",
     "suspended": "done.suspended",
     "reinstated": "done.reinstated",
+    "selected": "done.selected",
+    "declined": "done.declined",
 }
 
 

@@ -17,6 +17,8 @@ from voucher_service.console.bureau import vouchers as voucher_pages
 from voucher_service.console.bureau.common import ListingPage
 from voucher_service.console.bureau.filters import DISTRICT_FILTER, SEARCH_COMPANIES
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import section as history_section
+from voucher_service.console.pages import translator
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.enterprises import Enterprise
@@ -113,4 +115,5 @@ def enterprise(uscc: str, request: Request, session: SessionDep, today: TodayDep
         ),
         vouchers=voucher_pages.LISTING.whole_table("enterprise-vouchers", vouchers),
         applications=application_pages.LISTING.whole_table("enterprise-applications", applications),
+        object_history=history_section(session, translator(request), "enterprise", found.uscc),
     )

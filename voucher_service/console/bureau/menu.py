@@ -11,10 +11,12 @@ BUREAU = f"{CONSOLE}/bureau"
 # (catalogue key, URL, the page's access rule), in the menu's order after the overview.
 PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.applications", f"{BUREAU}/applications", BUREAU_READ),
+    ("nav.bureau.selections", f"{BUREAU}/selections", BUREAU_READ),
     ("nav.bureau.vouchers", f"{BUREAU}/vouchers", BUREAU_READ),
     ("nav.bureau.enterprises", f"{BUREAU}/enterprises", BUREAU_READ),
     ("nav.bureau.providers", f"{BUREAU}/providers", BUREAU_READ),
     ("nav.bureau.statements", f"{BUREAU}/statements", BUREAU_READ),
+    ("nav.bureau.programs", f"{BUREAU}/programs", BUREAU_READ),
     ("nav.bureau.confirmations", f"{BUREAU}/confirmations", BUREAU_READ),
     ("nav.bureau.evaluation", f"{BUREAU}/evaluation", BUREAU_READ),
     ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),

@@ -18,6 +18,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
@@ -143,6 +144,7 @@ def _detail(
         may_change=allows(request, REVIEW),
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
+        object_history=history_section(session, translator(request), "provider", provider.uscc),
     )
 
 

@@ -9,10 +9,13 @@ from voucher_service.console.bureau import (
     audit,
     confirmations,
     disputes,
+    districts,
     enterprises,
     evaluation,
     overview,
+    programs,
     providers,
+    selections,
     statements,
     vouchers,
 )
@@ -28,6 +31,9 @@ AREAS = (
     audit,
     evaluation,
     disputes,
+    selections,
+    programs,
+    districts,
 )
 router = APIRouter()
 for area in AREAS:

@@ -19,6 +19,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import SEARCH_COMPANIES, status_options
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import section as history_section
 from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
@@ -185,6 +186,7 @@ def _detail(
         may_pay=allows(request, FINANCE) and statement.status == StatementStatus.APPROVED,
         error=describe(error, translator(request)) if error else None,
         notice=notice(request),
+        object_history=history_section(session, translator(request), "statement", statement.id),
     )
 
 

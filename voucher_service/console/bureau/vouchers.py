@@ -1,6 +1,7 @@
 """Vouchers (算力券): search the list, open one with its postings and its audit trail, revoke
-it. Guarded like ``/v1/admin/vouchers`` (reading: BUREAU_READ; revoking: REVIEW); the
-audit trail only for the roles that may read the audit log (AUDIT_READ), as in the API."""
+it. Guarded like ``/v1/admin/vouchers`` (reading: BUREAU_READ; revoking: REVIEW); its history
+(``GET /v1/admin/audit/history?object=voucher:{code}``) readable by everyone who reads it,
+its postings' accounts by name (``2026 年度资金池``, not ``pool:2``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 
-from voucher_service.audit import service as audit
-from voucher_service.auth.access import AUDIT_READ, BUREAU_READ, REVIEW
+from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.auth.proposals import pending
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import SEARCH_COMPANIES, status_options
 from voucher_service.console.bureau.menu import BUREAU
+from voucher_service.console.history import name_accounts
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
@@ -57,17 +59,11 @@ FILTERS = (
 POSTING_COLUMNS = (
     Column("id", "postings.id"),
     Column("kind", "postings.kind", "label", prefix="posting."),
-    Column("from_account", "postings.from", "code"),
-    Column("to_account", "postings.to", "code"),
+    Column("from_account", "postings.from"),
+    Column("to_account", "postings.to"),
     Column("amount_fen", "postings.amount", "money"),
     Column("usage_record_id", "postings.record"),
     Column("created_at", "postings.at", "datetime"),
-)
-AUDIT_COLUMNS = (
-    Column("occurred_at", "audit.occurred_at", "datetime"),
-    Column("actor", "audit.actor", "code"),
-    Column("action", "audit.action", "label", prefix="audit.action."),
-    Column("after", "audit.after"),
 )
 LISTING = ListingPage("vouchers", COLUMNS, FILTERS, row_key="code")
 
@@ -120,20 +116,12 @@ def _detail(
 ) -> Any:
     view = queries.voucher_view(session, code)
     voucher = view.voucher
+    t = translator(request)
     postings = [p.model_dump() for p in queries.voucher_postings(session, code)]
+    postings = name_accounts(session, t, postings, "from_account", "to_account")
     posting_table = Table.whole(
         "postings", "vouchers.postings", POSTING_COLUMNS, postings, row_key="id"
     )
-    audit_table = None
-    if allows(request, AUDIT_READ):
-        entries, _ = audit.list_entries(
-            session,
-            PageParams(limit=200),
-            audit.AuditFilter(target_type="voucher", target_id=voucher.code),
-        )
-        audit_table = Table.whole(
-            "audit-trail", "vouchers.audit_trail", AUDIT_COLUMNS, entries, row_key="id"
-        )
     return render(
         request,
         "bureau/voucher.html",
@@ -141,17 +129,17 @@ def _detail(
         view=view,
         v=voucher,
         postings=posting_table,
-        audit_trail=audit_table,
+        object_history=history_section(session, t, "voucher", voucher.code),
         may_revoke=allows(request, REVIEW) and voucher.status == VoucherStatus.ACTIVE,
-        error=describe(error, translator(request)) if error else None,
+        error=describe(error, t) if error else None,
         notice=notice(request),
     )
 
 
 @router.get("/bureau/vouchers/{code}", dependencies=[guard(BUREAU_READ)])
 def voucher(code: str, request: Request, session: SessionDep) -> Any:
-    """``GET /v1/admin/vouchers/{code}``, with ``.../postings`` and its entries in the audit
-    log (``GET /v1/admin/audit?target_type=voucher&target_id={code}``)."""
+    """``GET /v1/admin/vouchers/{code}``, with ``.../postings`` and its history
+    (``GET /v1/admin/audit/history?object=voucher:{code}``)."""
     return _detail(request, session, code)
 
 

@@ -23,6 +23,8 @@ from voucher_service.applications.queries import ApplicationQuery, find_applicat
 from voucher_service.applications.schemas import ApplicationIn
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
+from voucher_service.console.history import decided_by
+from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, translator
 from voucher_service.console.people.forms import FormRefused, plain_yuan, read_form
 from voucher_service.console.people.pages import done, notice
@@ -300,6 +302,8 @@ def _detail(
     row = applications.get_application(session, application_id, enterprise_id=enterprise.id)
     [view] = applications.describe(session, [row])
     returned = row.status == ApplicationStatus.RETURNED
+    t = translator(request)
+    entries = history_section(session, t, "application", row.id)
     if returned and form is None:
         form = ApplicationForm.of(row, view.program_code, view.intended_providers)
     return render(
@@ -312,6 +316,8 @@ def _detail(
         error=error,
         notice=notice(request),
         action=f"{request.url.path}/resubmit",
+        object_history=entries,
+        decider=decided_by(entries, t, decided=row.decided_at is not None),
         **choices(session, enterprise, today),
     )
 

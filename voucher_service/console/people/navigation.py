@@ -12,6 +12,7 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("nav.my_usage", "/usage"),
         ("nav.my_apply", "/applications"),
         ("nav.my_redemptions", "/redemptions"),
+        ("nav.my_selections", "/selections"),
         ("nav.my_keys", "/keys"),
     ),
     Role.PROVIDER: (

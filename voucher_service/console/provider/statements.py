@@ -11,7 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
+from voucher_service.console.history import section as history_section
 from voucher_service.console.i18n import language_of
+from voucher_service.console.pages import translator
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
@@ -112,6 +114,7 @@ def statement_page(uscc: str, statement_id: int, request: Request, session: Sess
         statement=statement_row(settlement.describe(session, statement)),
         groups=groups,
         lines=lines,
+        object_history=history_section(session, translator(request), "statement", statement.id),
     )
 
 
