@@ -12,7 +12,6 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "Page {page} of {pages} · {total} in all",
     ),
     ("table.pages", "页码", "Pages"),
-    ("table.previous", "上一页", "Previous"),
     ("table.sort_by", "按此列排序", "Sort by this column"),
     ("names.enterprise", "企业名称", "Company"),
     ("names.provider", "服务商名称", "Provider"),
@@ -22,7 +21,6 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "券码、企业名称或信用代码",
         "Voucher code, company name or credit code",
     ),
-    ("search.hint_providers", "服务商名称或信用代码", "Provider name or credit code"),
     (
         "search.hint_statements",
         "服务商名称、信用代码或账期",
