@@ -57,6 +57,7 @@ from voucher_service.usage.router import provider_router as usage_provider
 from voucher_service.vouchers.router import admin_router as vouchers_admin
 from voucher_service.vouchers.router import enterprise_router as vouchers_enterprise
 from voucher_service.vouchers.router import standing_router as enterprise_standing
+from voucher_service.webhooks.router import provider_router as webhooks_provider
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (redemptions_enterprise, "/v1/enterprise"),
     (usage_enterprise, "/v1/enterprise"),
     (redemptions_provider, "/v1/provider"),
+    (webhooks_provider, "/v1/provider"),
 ]
 
 _HTTP_CODES = {

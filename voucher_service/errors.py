@@ -97,6 +97,8 @@ class ErrorCode(StrEnum):
     SELECTION_NOT_FOUND = "selection_not_found"
     KEY_NOT_FOUND = "key_not_found"
     ACCOUNT_NOT_FOUND = "account_not_found"
+    WEBHOOK_ENDPOINT_NOT_FOUND = "webhook_endpoint_not_found"
+    WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"

@@ -8,6 +8,7 @@
     confirmations.py  confirmations list|confirm|reject|withdraw  (a group: maker-checker)
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
+    webhooks.py webhooks deliver [--once]             (a group: providers' webhooks)
     measure.py  bench, bench-scrape                   (panel "Measure")
     common.py   output, the command's transaction, progress bars, --today/--force
 
@@ -39,9 +40,10 @@ from voucher_service.cli import (
     people,
     server,
     settle,
+    webhooks,
     witness,
 )
-from voucher_service.cli.common import BOOKS, missing_database_directory
+from voucher_service.cli.common import BOOKS, RUN, missing_database_directory
 
 app = typer.Typer(
     name="voucher-service",
@@ -83,6 +85,7 @@ app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
 app.add_typer(confirmations.app, name="confirmations", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
+app.add_typer(webhooks.app, name="webhooks", rich_help_panel=RUN)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 
