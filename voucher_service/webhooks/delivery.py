@@ -11,7 +11,7 @@ receiver is slow:
 2. **Post** each one, signed (``signing.signature_header``), outside any transaction.
 3. **Record** the attempt (status, latency, answer) and the delivery's fate: delivered on a
    2xx; else retried after ``retry_delay`` (exponential, at most an hour) until its
-   ``give_up_at`` (a day after the event, by default), then failed.
+   ``give_up_at`` (a day after its first attempt, by default), then failed.
 
 A drain killed between 1 and 3 loses nothing: the lease runs out and the delivery is due
 again, under the same event id, which receivers de-duplicate by.
@@ -107,8 +107,11 @@ class Round:
     failed: int  # given up on in this round
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
-    """Lease up to ``limit`` due deliveries of active endpoints, oldest first."""
+def claim_due(
+    session: Session, *, now: datetime, limit: int, lease: timedelta, retry_for: timedelta
+) -> list[Claim]:
+    """Lease up to ``limit`` due deliveries of active endpoints, oldest first. A first
+    attempt sets the delivery's ``give_up_at`` (``retry_for`` after it)."""
     due = (
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
@@ -125,6 +128,8 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     for delivery, endpoint in session.execute(due):
         delivery.attempts += 1
         delivery.next_attempt_at = now + lease
+        if delivery.give_up_at is None:
+            delivery.give_up_at = now + retry_for
         claims.append(
             Claim(
                 delivery_id=delivery.id,
@@ -203,7 +208,8 @@ def deliver_due(
     clock = clock or ((lambda: moment) if now is not None else utcnow)
     lease = timedelta(seconds=timeout) + LEASE_MARGIN
     with sessions() as session:
-        claims = claim_due(session, now=moment, limit=limit, lease=lease)
+        retry_for = timedelta(hours=settings.webhook_retry_hours)
+        claims = claim_due(session, now=moment, limit=limit, lease=lease, retry_for=retry_for)
     sender: Sender = send or (lambda url, body, headers: post(url, body, headers, timeout=timeout))
     delivered = failed = 0
     for claim in claims:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from voucher_service.config import get_settings
 from voucher_service.db.base import table
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import Provider
@@ -71,7 +70,6 @@ def enqueue(
     if not endpoints:
         return 0
     now = now or utcnow()
-    give_up = now + timedelta(hours=get_settings().webhook_retry_hours)
     uscc = session.scalar(select(Provider.uscc).where(Provider.id == provider_id))
     rows = []
     for event_type, data in events:
@@ -97,7 +95,7 @@ def enqueue(
                     "status": DeliveryStatus.PENDING.value,
                     "attempts": 0,
                     "next_attempt_at": now,
-                    "give_up_at": give_up,
+                    "give_up_at": None,
                     "created_at": now,
                 }
             )

@@ -228,7 +228,7 @@ def resend(session: Session, provider: Provider, delivery_id: int, *, now: datet
         raise InvalidState(f"the endpoint of delivery {delivery_id} has been deleted")
     before = delivery.status
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
-    delivery.give_up_at = now + timedelta(hours=get_settings().webhook_retry_hours)
+    delivery.give_up_at = None  # another period, from the resend's first attempt
     session.flush()
     audit_log.record(
         session,

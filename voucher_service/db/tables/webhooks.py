@@ -62,7 +62,9 @@ class WebhookDelivery(SQLModel, table=True):
     status: str = status_column(DeliveryStatus.PENDING)  # type: ignore[assignment]
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime = timestamp()  # type: ignore[assignment]
-    give_up_at: datetime = timestamp()  # type: ignore[assignment]
+    # Set at the first attempt (a day after it, by default): an event waiting for a drain
+    # that was down is still tried for a whole day.
+    give_up_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     delivered_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
