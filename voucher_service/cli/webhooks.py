@@ -30,6 +30,7 @@ def deliver(
     """Deliver due webhook events (signed, logged, retried with backoff for a day). Several
     may run at once: each attempt is claimed by one of them. Without --once it runs until
     stopped (Ctrl-C or SIGTERM)."""
+    import contextlib
     import signal
 
     from voucher_service.db.session import transaction
@@ -46,7 +47,5 @@ def deliver(
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop between rounds' posts
         deliver_until_idle(transaction, stop=lambda: stopping, idle_seconds=idle, limit=batch)
-    except KeyboardInterrupt:
-        pass
