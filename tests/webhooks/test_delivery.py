@@ -321,3 +321,29 @@ def test_concurrent_drains_make_each_attempt_once(scratch_database: str) -> None
         assert statuses == {DeliveryStatus.DELIVERED}
     finally:
         engine.dispose()
+
+
+def test_the_command_delivers_what_is_due(
+    cli_database: str, local_http: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``voucher-service webhooks deliver --once`` on its own: one round, then it stops."""
+    from voucher_service.cli import main
+
+    port, log = free_port(), tmp_path / "received.jsonl"
+    engine = create_db_engine(cli_database)
+    try:
+        with transaction(engine) as session:
+            provider = make_provider(session)
+            assert provider.id is not None
+            made = create_endpoint(session, provider, url=f"http://127.0.0.1:{port}/", now=utcnow())
+            enqueue(session, provider.id, [(EventType.REDEMPTION_ENDED, {"redemption_id": 7})])
+    finally:
+        engine.dispose()
+    with receiver(port, log):
+        assert main(["webhooks", "deliver", "--once"]) == 0
+    assert "attempted 1, delivered 1, failed 0" in capsys.readouterr().out
+    [arrival] = arrivals(log)
+    event = verify_webhook(made.secret, str(arrival["signature"]), str(arrival["body"]))
+    assert event["data"] == {"redemption_id": 7}
+    assert main(["webhooks", "deliver", "--once"]) == 0
+    assert "attempted 0" in capsys.readouterr().out
