@@ -32,6 +32,9 @@ from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.integrity import unique_violation
 from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
+from voucher_service.documents.router import admin_router as documents_admin
+from voucher_service.documents.router import enterprise_router as documents_enterprise
+from voucher_service.documents.router import provider_router as documents_provider
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.evaluation.router import admin_router as evaluation_admin
@@ -100,6 +103,9 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (usage_enterprise, "/v1/enterprise"),
     (redemptions_provider, "/v1/provider"),
     (webhooks_provider, "/v1/provider"),
+    (documents_admin, "/v1/admin"),
+    (documents_enterprise, "/v1/enterprise"),
+    (documents_provider, "/v1/provider"),
 ]
 
 _HTTP_CODES = {
