@@ -8,6 +8,7 @@ from voucher_service.console.bureau import (
     applications,
     audit,
     confirmations,
+    documents,
     enterprises,
     evaluation,
     overview,
@@ -26,6 +27,7 @@ AREAS = (
     confirmations,
     audit,
     evaluation,
+    documents,
 )
 router = APIRouter()
 for area in AREAS:

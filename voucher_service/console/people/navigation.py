@@ -20,6 +20,7 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("nav.my_statements", "/statements"),
         ("nav.my_network", "/network"),
         ("nav.my_keys", "/keys"),
+        ("nav.my_webhooks", "/webhooks"),
     ),
 }
 

@@ -17,6 +17,8 @@ DONE = {
     "ended": "redeem.ended",
     "revoked": "keys.revoked",
     "telemetry": "network.telemetry_stored",
+    "webhook_deleted": "webhooks.deleted",
+    "webhook_resent": "webhooks.resent",
 }
 
 
