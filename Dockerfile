@@ -42,6 +42,11 @@ RUN groupadd --system --gid 10001 voucher \
     && mkdir -p /app /data /keys /checkpoints /witness \
     && chown 10001:10001 /data /keys /checkpoints /witness
 
+# Printable documents (WeasyPrint): pango to lay them out, CJK fonts for their Chinese.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY migrations ./migrations

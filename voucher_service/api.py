@@ -34,6 +34,9 @@ from voucher_service.db.session import autocommit, transaction
 from voucher_service.db.types import utcnow
 from voucher_service.disputes.router import admin_router as disputes_admin
 from voucher_service.disputes.router import provider_router as disputes_provider
+from voucher_service.documents.router import admin_router as documents_admin
+from voucher_service.documents.router import enterprise_router as documents_enterprise
+from voucher_service.documents.router import provider_router as documents_provider
 from voucher_service.enterprises.router import admin_router as enterprises_admin
 from voucher_service.error_language import CHINESE, catalog, negotiate, say
 from voucher_service.errors import ErrorCode, ServiceError
@@ -61,6 +64,7 @@ from voucher_service.validation_language import describe as describe_validation
 from voucher_service.vouchers.router import admin_router as vouchers_admin
 from voucher_service.vouchers.router import enterprise_router as vouchers_enterprise
 from voucher_service.vouchers.router import standing_router as enterprise_standing
+from voucher_service.webhooks.router import provider_router as webhooks_provider
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,10 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (redemptions_provider, "/v1/provider"),
     (disputes_provider, "/v1/provider"),
     (disputes_admin, "/v1/admin"),
+    (webhooks_provider, "/v1/provider"),
+    (documents_admin, "/v1/admin"),
+    (documents_enterprise, "/v1/enterprise"),
+    (documents_provider, "/v1/provider"),
 ]
 
 _HTTP_CODES = {

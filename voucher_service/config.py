@@ -318,6 +318,25 @@ class Settings(BaseSettings):
         description="Days a sent (or dead) outbox message and a read inbox message are kept "
         "before the worker deletes them.",
     )
+    webhook_allow_http_local: bool = Field(
+        default=False,
+        description="Let providers register webhook endpoints over plain http on this machine "
+        "(127.0.0.1, ::1, localhost), for tests and development; otherwise an endpoint must be "
+        "an https URL.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=60,
+        description="How long one webhook delivery waits for the receiver's answer.",
+    )
+    webhook_retry_hours: float = Field(
+        default=24,
+        gt=0,
+        le=7 * 24,
+        description="How long a webhook delivery is retried (with exponential backoff) before "
+        "it is marked failed; a resend starts the period again.",
+    )
 
     @property
     def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

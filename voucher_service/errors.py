@@ -108,6 +108,8 @@ class ErrorCode(StrEnum):
     ACCOUNT_NOT_FOUND = "account_not_found"
     DISPUTE_NOT_FOUND = "dispute_not_found"
     MESSAGE_NOT_FOUND = "message_not_found"  # an inbox message (not one's own: 404 too)
+    WEBHOOK_ENDPOINT_NOT_FOUND = "webhook_endpoint_not_found"
+    WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"

@@ -112,6 +112,8 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "account_id": "999999",
         "confirmation_id": "999999",
         "fmt": "csv",
+        "endpoint_id": "999999",
+        "delivery_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

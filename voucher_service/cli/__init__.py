@@ -8,6 +8,7 @@
     confirmations.py  confirmations list|confirm|reject|withdraw  (a group: maker-checker)
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
+    webhooks.py webhooks deliver [--once]             (a group: providers' webhooks)
     measure.py  bench, bench-scrape                   (panel "Measure")
     worker.py   worker                                (panel "Run the service": notifications)
     common.py   output, the command's transaction, progress bars, --today/--force
@@ -41,10 +42,11 @@ from voucher_service.cli import (
     programs,
     server,
     settle,
+    webhooks,
     witness,
     worker,
 )
-from voucher_service.cli.common import BOOKS, missing_database_directory
+from voucher_service.cli.common import BOOKS, RUN, missing_database_directory
 
 app = typer.Typer(
     name="voucher-service",
@@ -88,6 +90,7 @@ app.add_typer(programs.app, name="programs", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
 app.add_typer(worker.app)
+app.add_typer(webhooks.app, name="webhooks", rich_help_panel=RUN)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 

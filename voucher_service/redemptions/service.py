@@ -24,7 +24,13 @@ from voucher_service.errors import (
     NotFound,
     ProviderSuspended,
 )
-from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_search
+from voucher_service.pagination import (
+    PageParams,
+    Slice,
+    paginate_sorted,
+    where_search,
+)
+from voucher_service.webhooks import events as webhooks
 
 _S = TypeVar("_S", bound=Select[Any])
 
@@ -70,11 +76,13 @@ def redeem(
         existing.status, existing.ended_at = RedemptionStatus.ACTIVE, None
         session.flush()
         _audit_redeem(session, existing, voucher_code, provider)
+        webhooks.redemption_changed(session, existing, webhooks.EventType.REDEMPTION_CREATED)
         return existing
     redemption = Redemption(voucher_id=voucher.id, provider_id=provider.id)
     session.add(redemption)
     session.flush()
     _audit_redeem(session, redemption, voucher_code, provider)
+    webhooks.redemption_changed(session, redemption, webhooks.EventType.REDEMPTION_CREATED)
     return redemption
 
 
@@ -119,6 +127,7 @@ def end_redemption(session: Session, redemption: Redemption) -> Redemption:
         before={"status": RedemptionStatus.ACTIVE},
         after={"status": RedemptionStatus.ENDED},
     )
+    webhooks.redemption_changed(session, redemption, webhooks.EventType.REDEMPTION_ENDED)
     return redemption
 
 

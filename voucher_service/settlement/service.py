@@ -46,6 +46,7 @@ from voucher_service.pagination import (
     where_given,
     where_search,
 )
+from voucher_service.webhooks import events as webhooks
 
 LINES = metadata.tables[StatementLine.__tablename__]
 RECORDS = metadata.tables[UsageRecord.__tablename__]
@@ -163,6 +164,7 @@ def _statement(
         },
     )
     _tell(session, statement, Event.STATEMENT_CLOSED)
+    webhooks.statement_changed(session, statement, webhooks.EventType.STATEMENT_CLOSED, now=now)
     return statement
 
 
@@ -242,7 +244,7 @@ def approve_statement(session: Session, statement: Statement, *, now: datetime) 
     second_person(approver, statement.closed_by_id, "the person who closed a statement")
     closed_by = name_of(session, statement.closed_by_id)
     statement.approved_at, statement.approved_by_id = now, approver.id
-    return _moved(
+    approved = _moved(
         session,
         statement,
         StatementStatus.APPROVED,
@@ -250,6 +252,8 @@ def approve_statement(session: Session, statement: Statement, *, now: datetime) 
         closed_by=closed_by,
         approved_by=approver.name,
     )
+    webhooks.statement_changed(session, approved, webhooks.EventType.STATEMENT_APPROVED, now=now)
+    return approved
 
 
 def pay_statement(
@@ -271,7 +275,7 @@ def pay_statement(
     approved_by = name_of(session, statement.approved_by_id)
     statement.paid_at = now
     statement.payment_reference, statement.paid_by_id = reference.strip(), payer.id
-    return _moved(
+    paid = _moved(
         session,
         statement,
         StatementStatus.PAID,
@@ -281,6 +285,8 @@ def pay_statement(
         approved_by=approved_by,
         paid_by=payer.name,
     )
+    webhooks.statement_changed(session, paid, webhooks.EventType.STATEMENT_PAID, now=now)
+    return paid
 
 
 def list_statements(

@@ -46,6 +46,7 @@ from voucher_service.usage.layers import PendingDraw, price_record
 from voucher_service.usage.plans import Plan, plan_reports
 from voucher_service.usage.repository import DuplicateRecordId
 from voucher_service.usage.rows import UsageRow
+from voucher_service.webhooks import events as webhooks
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _store(
     if draws:
         posted = [_draw(d, provider.id, ids[d.row.record_id]) for d in draws]
         ledger.subsidise(session, posted, now=now)
+    webhooks.records_refused(session, provider.id, stored, now=now)  # refused ones only
     return stored
 
 

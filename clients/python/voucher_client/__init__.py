@@ -6,5 +6,14 @@ from voucher_client.client import (
     ProviderClient,
     ServiceError,
 )
+from voucher_client.webhooks import SIGNATURE_HEADER, WebhookError, verify_webhook
 
-__all__ = ["MAX_BATCH", "RETRY_SECONDS", "ProviderClient", "ServiceError"]
+__all__ = [
+    "MAX_BATCH",
+    "RETRY_SECONDS",
+    "SIGNATURE_HEADER",
+    "ProviderClient",
+    "ServiceError",
+    "WebhookError",
+    "verify_webhook",
+]

@@ -10,6 +10,7 @@ from voucher_service.console.bureau import (
     confirmations,
     disputes,
     districts,
+    documents,
     enterprises,
     evaluation,
     overview,
@@ -34,6 +35,7 @@ AREAS = (
     selections,
     programs,
     districts,
+    documents,
 )
 router = APIRouter()
 for area in AREAS:

@@ -22,6 +22,7 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("nav.my_network", "/network"),
         ("nav.my_disputes", "/disputes"),
         ("nav.my_keys", "/keys"),
+        ("nav.my_webhooks", "/webhooks"),
     ),
 }
 

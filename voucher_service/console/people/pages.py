@@ -18,6 +18,8 @@ DONE = {
     "revoked": "keys.revoked",
     "telemetry": "network.telemetry_stored",
     "selection_submitted": "my_selections.submitted",
+    "webhook_deleted": "webhooks.deleted",
+    "webhook_resent": "webhooks.resent",
 }
 
 

@@ -31,6 +31,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     settlement,
     usage,
     vouchers,
+    webhooks,
 )
 
 __all__ = ["metadata"]
