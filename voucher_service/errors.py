@@ -20,7 +20,10 @@
         ├── RefundExceedsFee          an adjustment refunds more than is left of the fee
         ├── NotEligible               an application no longer passes its checks
         ├── NotSelected               a program needing selection (measure 3): not selected
-        └── TopUpRefused              a top-up declaration that breaks a stacking rule
+        ├── TopUpRefused              a top-up declaration that breaks a stacking rule
+        └── MaterialsMissing          the program's required materials are not all filed
+    DocumentTooLarge            413   an uploaded document above the size setting
+    TooManyObjections           429   the public objection form, sent too often from here
 
 Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. Every
 code a client can see is a member of ``ErrorCode``, written once, here: a class's default
@@ -83,6 +86,10 @@ class ErrorCode(StrEnum):
     SAME_PASSWORD = "same_password"
     USCC_REQUIRED = "uscc_required"
     DUTIES_CONFLICT = "duties_conflict"  # duties one person may not hold together
+    INVALID_DOCUMENT = "invalid_document"  # not a PDF, JPEG or PNG by its content; empty
+    INVALID_DOCUMENT_KIND = "invalid_document_kind"
+    DOCUMENT_TOO_LARGE = "document_too_large"  # 413
+    TOO_MANY_OBJECTIONS = "too_many_objections"  # 429
     # 404: unknown, or not the caller's to see
     NOT_FOUND = "not_found"
     PROGRAM_NOT_FOUND = "program_not_found"
@@ -97,6 +104,8 @@ class ErrorCode(StrEnum):
     SELECTION_NOT_FOUND = "selection_not_found"
     KEY_NOT_FOUND = "key_not_found"
     ACCOUNT_NOT_FOUND = "account_not_found"
+    DOCUMENT_NOT_FOUND = "document_not_found"
+    OBJECTION_NOT_FOUND = "objection_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -114,6 +123,7 @@ class ErrorCode(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
     NOT_SELECTED = "not_selected"
     TOP_UP_REFUSED = "top_up_refused"
+    MATERIALS_MISSING = "materials_missing"
 
 
 class ServiceError(Exception):
@@ -211,3 +221,16 @@ class NotSelected(Conflict):
 
 class TopUpRefused(Conflict):
     code = ErrorCode.TOP_UP_REFUSED
+
+
+class MaterialsMissing(Conflict):
+    code = ErrorCode.MATERIALS_MISSING
+
+
+class DocumentTooLarge(ServiceError):
+    status = 413
+    code = ErrorCode.DOCUMENT_TOO_LARGE
+
+
+class TooManyObjections(TooManyFailures):
+    code = ErrorCode.TOO_MANY_OBJECTIONS

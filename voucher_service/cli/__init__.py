@@ -8,6 +8,7 @@
     confirmations.py  confirmations list|confirm|reject|withdraw  (a group: maker-checker)
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
+    notices.py  notices close                         (a group: public notice, 公示)
     measure.py  bench, bench-scrape                   (panel "Measure")
     common.py   output, the command's transaction, progress bars, --today/--force
 
@@ -36,6 +37,7 @@ from voucher_service.cli import (
     books,
     confirmations,
     measure,
+    notices,
     people,
     server,
     settle,
@@ -83,6 +85,7 @@ app.add_typer(settle.app, name="settle", rich_help_panel=BOOKS)
 app.add_typer(confirmations.app, name="confirmations", rich_help_panel=BOOKS)
 app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
+app.add_typer(notices.app, name="notices", rich_help_panel=BOOKS)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 
