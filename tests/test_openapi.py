@@ -57,7 +57,12 @@ def unbounded(schema: dict[str, Any], where: str) -> list[str]:
             found += unbounded(sub, where)
     kind = schema.get("type")
     if kind == "string" and not (
-        schema.get("pattern") or schema.get("enum") or schema.get("format") in ("date", "date-time")
+        schema.get("pattern")
+        or schema.get("enum")
+        or schema.get("format") in ("date", "date-time")
+        # an uploaded file (format binary; contentMediaType in OpenAPI 3.1): the gate bounds it
+        or schema.get("format") == "binary"
+        or "contentMediaType" in schema
     ):
         found.append(f"{where}: a string without a pattern")
     if kind == "integer":

@@ -33,6 +33,10 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    # Public notice and open data (notices/router.py): no key, by design.
+    "/public/v1/notices",
+    "/public/v1/notices/{application_id}/objections",
+    "/public/v1/figures/{program_code}/{year}",
 }
 
 
@@ -108,6 +112,8 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "statement_id": "999999",
         "application_id": "999999",
         "selection_id": "999999",
+        "document_id": "999999",
+        "objection_id": "999999",
         "account_id": "999999",
         "confirmation_id": "999999",
         "fmt": "csv",

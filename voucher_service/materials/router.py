@@ -22,7 +22,9 @@ enterprise_router = APIRouter(
     route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
 )
 
-KindForm = Annotated[str, Form(max_length=40, description="business_licence, ...")]
+KindForm = Annotated[
+    str, Form(pattern=r"^[a-z_]{1,40}$", description="business_licence, size_declaration, ...")
+]
 FileForm = Annotated[UploadFile, File(description="A PDF, JPEG or PNG file.")]
 
 

@@ -37,8 +37,8 @@ class Cell:
     key: str
     label: str
     enterprises: set[int] = field(default_factory=set)
-    issued_fen: int = 0
-    subsidised_fen: int = 0
+    issued_sum_fen: int = 0
+    subsidy_sum_fen: int = 0
     also_suppressed: bool = False  # secondary suppression: see ``_suppressed``
 
     @property
@@ -51,11 +51,11 @@ class Cell:
 
     @property
     def issued(self) -> int | None:
-        return None if self.suppressed else self.issued_fen
+        return None if self.suppressed else self.issued_sum_fen
 
     @property
     def subsidised(self) -> int | None:
-        return None if self.suppressed else self.subsidised_fen
+        return None if self.suppressed else self.subsidy_sum_fen
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ def open_figures(session: Session, program_code: str, year: int) -> OpenFigures:
         ):
             cell = cells.setdefault(key, Cell(key, label))
             cell.enterprises.add(enterprise_id)
-            cell.issued_fen += face
-            cell.subsidised_fen += subsidised
+            cell.issued_sum_fen += face
+            cell.subsidy_sum_fen += subsidised
     return OpenFigures(
         program=program,
         year=year,
@@ -133,7 +133,7 @@ def _suppressed(cells: dict[str, Cell]) -> list[Cell]:
     """A breakdown in key order, with secondary suppression: one hidden cell alone would be
     the published total less the others, so the smallest shown one is hidden with it."""
     hidden = [c for c in cells.values() if c.suppressed]
-    shown = sorted((c for c in cells.values() if not c.suppressed), key=lambda c: c.issued_fen)
+    shown = sorted((c for c in cells.values() if not c.suppressed), key=lambda c: c.issued_sum_fen)
     if len(hidden) == 1 and shown:
         shown[0].also_suppressed = True
     return sorted(cells.values(), key=lambda c: c.key)

@@ -116,14 +116,12 @@ def close_notices(session: SessionDep, today: TodayDep, now: NowDep) -> ClosedOu
     return ClosedOut(issued=closed.issued, held=closed.held, failed=closed.failed)
 
 
-@admin_router.put("/programs/{program_code}/paperwork", dependencies=rule(PROGRAM_ADMIN))
-def set_paperwork(
-    program_code: ProgramCode, body: PaperworkIn, session: SessionDep
-) -> PaperworkOut:
+@admin_router.put("/programs/{code}/paperwork", dependencies=rule(PROGRAM_ADMIN))
+def set_paperwork(code: ProgramCode, body: PaperworkIn, session: SessionDep) -> PaperworkOut:
     """A program's required materials and its public notice (on/off, working days)."""
     program = service.set_paperwork(
         session,
-        get_program(session, program_code),
+        get_program(session, code),
         required_materials=[k.value for k in body.required_materials],
         notice_enabled=body.notice_enabled,
         notice_working_days=body.notice_working_days,
