@@ -208,14 +208,14 @@ def test_bad_objections_are_refused_and_change_nothing(
 ) -> None:
     application_id, _ = into_notice(client, session)
     url = f"/public/v1/notices/{application_id}/objections"
-    for body, status, code in (
-        ({**OBJECTION, "text": ""}, 422, None),
-        ({**OBJECTION, "text": "x" * 2001}, 422, None),
-        ({**OBJECTION, "name": "a\x00b"}, 422, None),
-        ({**OBJECTION, "extra": 1}, 422, None),
+    for body in (
+        {**OBJECTION, "text": ""},
+        {**OBJECTION, "text": "x" * 2001},
+        {**OBJECTION, "name": "a\x00b"},
+        {**OBJECTION, "extra": 1},
     ):
         answer = client.post(url, json=body)
-        assert answer.status_code == status, (body, answer.text)
+        assert answer.status_code == 422, (body, answer.text)
         assert set(answer.json()["error"]) == {"code", "message"}
     unknown = client.post("/public/v1/notices/999999/objections", json=OBJECTION)
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "application_not_found")
