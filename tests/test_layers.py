@@ -51,13 +51,22 @@ FOUNDATION = {
 # (or its own layer's other members when they are listed in that order). The menu sits above
 # the pages it lists and is handed to templating by the app.
 CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("viewer", "formatting", "assets", "queries", "tables", "i18n_bureau", "i18n_people"),
+    (
+        "viewer",
+        "formatting",
+        "assets",
+        "queries",
+        "tables",
+        "i18n_bureau",
+        "i18n_people",
+        "i18n_notice",
+    ),
     ("i18n",),
     ("auth", "table_files"),
     ("templating",),
     ("pages", "docs"),
     ("people",),
-    ("bureau", "enterprise", "provider"),
+    ("bureau", "enterprise", "provider", "public"),
     ("menu",),
     ("app",),
 )

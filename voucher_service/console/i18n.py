@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from voucher_service.console import i18n_people
+from voucher_service.console import i18n_notice, i18n_people
 from voucher_service.console.i18n_bureau import BUREAU_CATALOGUE
 
 LANGUAGES = ("zh-CN", "en")
@@ -287,7 +287,7 @@ _CORE: tuple[tuple[str, str, str], ...] = (
     ),
     ("code.other", "无法完成：{detail}", "Could not be done: {detail}"),
 )
-CATALOGUE = _CORE + BUREAU_CATALOGUE + i18n_people.ROWS
+CATALOGUE = _CORE + BUREAU_CATALOGUE + i18n_people.ROWS + i18n_notice.ROWS
 
 MESSAGES: dict[str, dict[str, str]] = {
     language: {row[0]: row[column] for row in CATALOGUE}

@@ -4,16 +4,15 @@ selection's) documents; the bureau reads them. Providers have no route here."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, rule
-from voucher_service.db.tables.paperwork import Document
 from voucher_service.deps import NowDep, SessionDep, SettingsDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.materials import service
+from voucher_service.materials.files import download_response
 from voucher_service.materials.schemas import DocumentOut, MaterialsOut
 from voucher_service.routing import DatabaseRoute
 
@@ -29,31 +28,13 @@ FileForm = Annotated[UploadFile, File(description="A PDF, JPEG or PNG file.")]
 
 
 def _listing(session: SessionDep, owner: service.Owner) -> MaterialsOut:
-    documents = service.list_documents(session, owner)
-    required: list[str] = []
-    missing: list[str] = []
-    if owner.application_id is not None:
-        program = service.program_of(session, owner.application_id)
-        required = [k.value for k in service.required_kinds(program)]
-        missing = [k.value for k in service.missing_kinds(session, program, owner.application_id)]
+    found = service.materials_of(session, owner)
     return MaterialsOut.model_validate(
         {
-            "items": [DocumentOut.model_validate(d) for d in documents],
-            "required": required,
-            "missing": missing,
+            "items": [DocumentOut.model_validate(d) for d in found.items],
+            "required": found.required,
+            "missing": found.missing,
         }
-    )
-
-
-def download_response(row: Document) -> Response:
-    """A document as a download: its own media type, never sniffed, never inline."""
-    return Response(
-        content=row.content,
-        media_type=row.media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
-            "X-Content-Type-Options": "nosniff",
-        },
     )
 
 

@@ -277,3 +277,25 @@ def require_complete(session: Session, program: Program, application: Applicatio
     if missing:
         named = ", ".join(f"{k.value} ({NAMES[k][0]})" for k in missing)
         raise MaterialsMissing(f"application {application.id} lacks required materials: {named}")
+
+
+@dataclass(frozen=True)
+class Materials:
+    """What an application's (or a selection's) materials page shows: its documents, the
+    kinds its program requires, and those still missing."""
+
+    items: list[Document]
+    required: list[MaterialKind]
+    missing: list[MaterialKind]
+
+
+def materials_of(session: Session, owner: Owner) -> Materials:
+    """An application's or a selection's documents with the program's required kinds (the
+    API's list and the console's section are this one call)."""
+    documents = list_documents(session, owner)
+    if owner.application_id is None:
+        return Materials(documents, [], [])
+    program = program_of(session, owner.application_id)
+    return Materials(
+        documents, required_kinds(program), missing_kinds(session, program, owner.application_id)
+    )

@@ -18,6 +18,7 @@ PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.confirmations", f"{BUREAU}/confirmations", BUREAU_READ),
     ("nav.bureau.evaluation", f"{BUREAU}/evaluation", BUREAU_READ),
     ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),
+    ("objection.queue", f"{BUREAU}/objections", BUREAU_READ),
 )
 
 

@@ -10,6 +10,7 @@ from voucher_service.console.bureau import (
     confirmations,
     enterprises,
     evaluation,
+    notices,
     overview,
     providers,
     statements,
@@ -26,6 +27,7 @@ AREAS = (
     confirmations,
     audit,
     evaluation,
+    notices,
 )
 router = APIRouter()
 for area in AREAS:

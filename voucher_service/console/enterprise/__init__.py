@@ -4,9 +4,11 @@ guarded by ``ENTERPRISE_SELF``, the rule of its API endpoints: another company's
 in the URL is not found (404), as in the API."""
 
 from voucher_service.auth.access import ENTERPRISE_SELF
-from voucher_service.console.enterprise import applications, redemptions, status, usage
+from voucher_service.console.enterprise import applications, materials, redemptions, status, usage
 from voucher_service.console.people.routers import company_router
 
-router = company_router("/enterprise", ENTERPRISE_SELF, (status, usage, applications, redemptions))
+router = company_router(
+    "/enterprise", ENTERPRISE_SELF, (status, usage, applications, redemptions, materials)
+)
 
 __all__ = ["router"]

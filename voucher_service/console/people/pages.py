@@ -17,6 +17,7 @@ DONE = {
     "ended": "redeem.ended",
     "revoked": "keys.revoked",
     "telemetry": "network.telemetry_stored",
+    "material": "materials.uploaded",
 }
 
 
