@@ -50,7 +50,7 @@ def test_both_languages_take_the_same_fields() -> None:
 def test_every_key_a_template_or_page_names_exists() -> None:
     named = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
     sources = [*CONSOLE.rglob("templates/**/*.html"), *CONSOLE.rglob("*.py")]
-    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py"}
+    catalogues = {"i18n.py", "i18n_people.py", "i18n_bureau.py", "i18n_notice.py"}
     used = {
         key
         for path in sources
@@ -69,6 +69,8 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "cap_scope.",
         "network.part.",  # the parts of a provider's quality score
         "duty.",  # a bureau person's duties (the accounts form)
+        "objection.",  # an objection's status and the verdicts on it
+        "material.kind.",  # the kinds of material (materials.kinds)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}

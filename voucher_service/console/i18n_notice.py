@@ -9,6 +9,8 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     # key, zh-CN, en
     ("application.status.in_notice", "公示中", "In public notice"),
     ("status.in_notice", "公示中", "In public notice"),
+    ("posting.reserve", "公示期预留", "Reserved during public notice"),
+    ("posting.unreserve", "预留释放", "Reservation released"),
     ("materials.title", "申报材料", "Materials"),
     (
         "materials.lead",

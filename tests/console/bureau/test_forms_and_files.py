@@ -31,6 +31,8 @@ def test_every_bureau_form_needs_its_csrf_token(
         "uscc": books.providers[0],
         "statement_id": "1",
         "confirmation_id": "1",
+        "objection_id": "1",
+        "verdict": "dismiss",
     }
     posts = [
         r
