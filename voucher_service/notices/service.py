@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from voucher_service import audit_log
+from voucher_service.accounts.sessions import signing_secret
 from voucher_service.config import get_settings
 from voucher_service.db.tables.applications import Application, ApplicationStatus
 from voucher_service.db.tables.enterprises import Enterprise
@@ -186,10 +187,10 @@ def public_notices(session: Session) -> list[PublicNotice]:
     return [PublicNotice(*row) for row in session.execute(query)]
 
 
-def client_key(client: str) -> str:
-    """What the rate limit counts of an objector: a keyed hash of the address (the database
-    never holds the address itself)."""
-    secret = get_settings().database_url.encode()  # stable per installation, never shown
+def client_key(session: Session, client: str) -> str:
+    """What the rate limit counts of an objector: a hash of the address keyed with the
+    installation's console secret (the database never holds the address itself)."""
+    secret = signing_secret(session)
     return hmac.new(secret, f"objector|{client}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -245,7 +246,7 @@ def object_to(
     name = _bounded(objection.name, "name", 100)
     contact = _bounded(objection.contact, "contact", 200)
     text = _bounded(objection.text, "text", 2000)
-    key = client_key(client)
+    key = client_key(session, client)
     sent = session.scalar(
         select(func.count())
         .select_from(Objection)
