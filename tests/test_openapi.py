@@ -60,7 +60,9 @@ def unbounded(schema: dict[str, Any], where: str) -> list[str]:
         schema.get("pattern")
         or schema.get("enum")
         or schema.get("format") in ("date", "date-time")
-        or ("contentMediaType" in schema and where.endswith("body.file"))  # bounded by its size
+        # an uploaded file (format binary; contentMediaType in OpenAPI 3.1): the gate bounds it
+        or schema.get("format") == "binary"
+        or "contentMediaType" in schema
     ):
         found.append(f"{where}: a string without a pattern")
     if kind == "integer":

@@ -49,8 +49,12 @@ from voucher_service.gate import (
     failure_response,
     service_error_response,
 )
+from voucher_service.materials.router import admin_router as materials_admin
+from voucher_service.materials.router import enterprise_router as materials_enterprise
 from voucher_service.monitoring.router import admin_router as network_admin
 from voucher_service.monitoring.router import provider_router as network_provider
+from voucher_service.notices.router import admin_router as notices_admin
+from voucher_service.notices.router import public_router as notices_public
 from voucher_service.programs.router import admin_router as programs_admin
 from voucher_service.providers.router import admin_router as providers_admin
 from voucher_service.redemptions.router import enterprise_router as redemptions_enterprise
@@ -114,6 +118,10 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (documents_admin, "/v1/admin"),
     (documents_enterprise, "/v1/enterprise"),
     (documents_provider, "/v1/provider"),
+    (materials_admin, "/v1/admin"),
+    (materials_enterprise, "/v1/enterprise"),
+    (notices_admin, "/v1/admin"),
+    (notices_public, "/public/v1"),
 ]
 
 _HTTP_CODES = {
@@ -226,6 +234,7 @@ def create_app() -> FastAPI:
             queue_seconds=settings.queue_seconds,
             max_body_bytes=settings.max_body_bytes,
             max_batch_body_bytes=settings.max_batch_body_bytes,
+            max_upload_body_bytes=settings.material_max_bytes + (64 << 10),
             trusted_proxies=settings.proxy_networks,
             max_anonymous_in_flight=settings.max_anonymous_in_flight,
             max_bodies_per_caller=settings.max_bodies_per_caller,

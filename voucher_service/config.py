@@ -337,6 +337,34 @@ class Settings(BaseSettings):
         description="How long a webhook delivery is retried (with exponential backoff) before "
         "it is marked failed; a resend starts the period again.",
     )
+    material_max_bytes: int = Field(
+        default=5 << 20,
+        ge=1024,
+        le=64 << 20,
+        description="Largest document (bytes) an enterprise may upload as an application's or "
+        "a selection's material (PDF, JPEG or PNG): 413 above it. The gate lets an upload's "
+        "body be this much plus 64 KiB of form.",
+    )
+    notice_holidays: str = Field(
+        default="",
+        description="Public holidays (comma-separated YYYY-MM-DD) that are not working days "
+        "when a public notice's period is counted (Monday to Friday, less these).",
+    )
+    objections_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Objections one address may send through the public notice form in an "
+        "hour; more are refused (429) until the hour has passed.",
+    )
+
+    @property
+    def holidays(self) -> frozenset[date]:
+        return frozenset(
+            date.fromisoformat(part.strip())
+            for part in self.notice_holidays.split(",")
+            if part.strip()
+        )
 
     @property
     def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -20,7 +20,10 @@
         ├── RefundExceedsFee          an adjustment refunds more than is left of the fee
         ├── NotEligible               an application no longer passes its checks
         ├── NotSelected               a program needing selection (measure 3): not selected
-        └── TopUpRefused              a top-up declaration that breaks a stacking rule
+        ├── TopUpRefused              a top-up declaration that breaks a stacking rule
+        └── MaterialsMissing          the program's required materials are not all filed
+    DocumentTooLarge            413   an uploaded document above the size setting
+    TooManyObjections           429   the public objection form, sent too often from here
 
 Each is mapped once, in ``api.py``, to ``{"error": {"code": ..., "message": ...}}``. The
 message is an English template and its parameters (``NotFound("no program {program_code}",
@@ -92,6 +95,10 @@ class ErrorCode(StrEnum):
     DUTIES_CONFLICT = "duties_conflict"  # duties one person may not hold together
     INVALID_ADDRESS = "invalid_address"  # a mail address for notifications
     INVALID_EVENT = "invalid_event"  # a notification event the person cannot receive
+    INVALID_DOCUMENT = "invalid_document"  # not a PDF, JPEG or PNG by its content; empty
+    INVALID_DOCUMENT_KIND = "invalid_document_kind"
+    DOCUMENT_TOO_LARGE = "document_too_large"  # 413
+    TOO_MANY_OBJECTIONS = "too_many_objections"  # 429
     # 404: unknown, or not the caller's to see
     NOT_FOUND = "not_found"
     PROGRAM_NOT_FOUND = "program_not_found"
@@ -110,6 +117,8 @@ class ErrorCode(StrEnum):
     MESSAGE_NOT_FOUND = "message_not_found"  # an inbox message (not one's own: 404 too)
     WEBHOOK_ENDPOINT_NOT_FOUND = "webhook_endpoint_not_found"
     WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
+    DOCUMENT_NOT_FOUND = "document_not_found"
+    OBJECTION_NOT_FOUND = "objection_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -129,6 +138,7 @@ class ErrorCode(StrEnum):
     TOP_UP_REFUSED = "top_up_refused"
     DISPUTE_OPEN = "dispute_open"  # a record has one open dispute at a time
     NOT_DISPUTABLE = "not_disputable"  # only a usage record (not a refund or a layer)
+    MATERIALS_MISSING = "materials_missing"
 
 
 class ServiceError(Exception):
@@ -230,3 +240,16 @@ class NotSelected(Conflict):
 
 class TopUpRefused(Conflict):
     code = ErrorCode.TOP_UP_REFUSED
+
+
+class MaterialsMissing(Conflict):
+    code = ErrorCode.MATERIALS_MISSING
+
+
+class DocumentTooLarge(ServiceError):
+    status = 413
+    code = ErrorCode.DOCUMENT_TOO_LARGE
+
+
+class TooManyObjections(TooManyFailures):
+    code = ErrorCode.TOO_MANY_OBJECTIONS

@@ -173,6 +173,7 @@ class Limits:
     max_body_bytes: int
     max_batch_body_bytes: int
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    max_upload_body_bytes: int = 0  # a material's upload (POST .../materials): its own bound
     max_anonymous_in_flight: int = 2
     max_bodies_per_caller: int = 4
     body_read_seconds: float = 30.0
@@ -355,6 +356,8 @@ class Gate:
     def _body_limit(self, scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"].endswith(("/batch", "/upload")):
             return self.limits.max_batch_body_bytes
+        if scope["method"] == "POST" and scope["path"].endswith("/materials"):
+            return max(self.limits.max_upload_body_bytes, self.limits.max_body_bytes)
         return self.limits.max_body_bytes
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:

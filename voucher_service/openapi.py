@@ -34,6 +34,7 @@ from voucher_service.auth.access import Access
 from voucher_service.errors import ErrorCode
 
 GATED_PREFIX = "/v1/"
+PUBLIC_PREFIX = "/public/v1/"  # behind the gate, without a key (notices/router.py)
 SCHEME = "apiKey"  # the name Swagger UI shows by its Authorize button
 ERROR_SCHEMA = "Error"
 _WRITES = {"post", "put", "patch", "delete"}
@@ -157,10 +158,11 @@ def access_rule(route: APIRoute) -> Access | None:
 
 def error_statuses(method: str, path: str, route: APIRoute, operation: dict[str, Any]) -> list[int]:
     """The error statuses an operation can answer with (the table in the module)."""
-    if not path.startswith(GATED_PREFIX):
+    public = path.startswith(PUBLIC_PREFIX)
+    if not path.startswith(GATED_PREFIX) and not public:
         return [422] if operation.get("parameters") else []
     rule = access_rule(route)
-    statuses = {401, 429, 500, 503}
+    statuses = {429, 500, 503} if public else {401, 429, 500, 503}
     if rule is not None:
         statuses.add(403)
         if rule.owner is not None:

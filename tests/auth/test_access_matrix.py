@@ -34,6 +34,10 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/redoc/redoc.standalone.js",  # ReDoc's bundle, served without its CDN logo
+    # Public notice and open data (notices/router.py): no key, by design.
+    "/public/v1/notices",
+    "/public/v1/notices/{application_id}/objections",
+    "/public/v1/figures/{program_code}/{year}",
 }
 
 
@@ -109,6 +113,8 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "statement_id": "999999",
         "application_id": "999999",
         "selection_id": "999999",
+        "document_id": "999999",
+        "objection_id": "999999",
         "account_id": "999999",
         "confirmation_id": "999999",
         "fmt": "csv",

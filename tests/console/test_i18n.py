@@ -84,6 +84,8 @@ def test_every_key_a_template_or_page_names_exists() -> None:
         "event.",  # the notification events (the mail preferences form)
         "sector.",  # a model selection's sector (measure 3)
         "program.phase.",  # a program's phase (the programs' pages)
+        "objection.",  # an objection's status and the verdicts on it
+        "material.kind.",  # the kinds of material (materials.kinds)
     }
     # and the prefixes of labelled columns and badges (tables.Column.prefix, status_badge)
     prefixes |= {"status.", "usage.outcome.", "usage.reason.", "usage.kind.", "usage.unit."}

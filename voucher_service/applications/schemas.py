@@ -3,7 +3,7 @@ blacklist."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -105,6 +105,10 @@ class ApplicationOut(ReviewedOut):
     headcount: int
     revenue_yuan: Yuan
     declares_no_related_party: bool
+    notice_start: date | None = Field(
+        default=None, description="Public notice (公示): its first day, while in_notice."
+    )
+    notice_end: date | None = Field(default=None, description="... and its last day.")
 
     awaiting_confirmation: int | None = Field(
         default=None,

@@ -5,6 +5,9 @@ rejects it.
     submitted --approve--> approved   (voucher issued; final)
     submitted --return---> returned --resubmit--> submitted
     submitted --reject---> rejected   (final)
+    submitted --approve--> in_notice  (a program with public notice on: notices/)
+
+Approval needs the program's required materials filed first (materials/).
 
 An application failing a hard check is rejected at once by the checks themselves. Approval
 re-runs the checks (the world may have changed) and issues the voucher with the same atomic
@@ -51,7 +54,9 @@ from voucher_service.errors import (
 )
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
+from voucher_service.materials import service as materials
 from voucher_service.money import fen_to_yuan
+from voucher_service.notices import service as notices
 from voucher_service.notifications import Event, notify, of_enterprise
 from voucher_service.pagination import (
     PageParams,
@@ -307,7 +312,13 @@ def submit(
         select(Application.id).where(
             Application.enterprise_id == enterprise.id,
             Application.program_id == inp.program.id,
-            col(Application.status).in_((ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)),
+            col(Application.status).in_(
+                (
+                    ApplicationStatus.SUBMITTED,
+                    ApplicationStatus.RETURNED,
+                    ApplicationStatus.IN_NOTICE,
+                )
+            ),
         )
     )
     if open_one is not None:
@@ -421,6 +432,7 @@ def approve(
             id=row.id,
             failed=_failed(checks),
         )
+    materials.require_complete(session, program, row)
     if not confirmed and needs_second_person(program.second_review_above_fen, amount):
         propose(
             session,
@@ -433,6 +445,10 @@ def approve(
             now=now,
         )
         return row
+    if program.notice_enabled:
+        return notices.enter_notice(
+            session, row, program, amount_fen=amount, reason=reason, today=today, now=now
+        )
     voucher = issue_voucher(
         session,
         program=program,

@@ -9,6 +9,7 @@
     audit.py    audit seal|keygen|checkpoint|sample   (a group)
     witness.py  witness init|show|cosign|serve        (a group: the auditor's cosigner)
     webhooks.py webhooks deliver [--once]             (a group: providers' webhooks)
+    notices.py  notices close                         (a group: public notice, 公示)
     measure.py  bench, bench-scrape                   (panel "Measure")
     worker.py   worker                                (panel "Run the service": notifications)
     common.py   output, the command's transaction, progress bars, --today/--force
@@ -38,6 +39,7 @@ from voucher_service.cli import (
     books,
     confirmations,
     measure,
+    notices,
     people,
     programs,
     server,
@@ -91,6 +93,7 @@ app.add_typer(audit.app, name="audit", rich_help_panel=BOOKS)
 app.add_typer(witness.app, name="witness", rich_help_panel=BOOKS)
 app.add_typer(worker.app)
 app.add_typer(webhooks.app, name="webhooks", rich_help_panel=RUN)
+app.add_typer(notices.app, name="notices", rich_help_panel=BOOKS)
 # Before `audit seal`, sealing was a command of its own; scheduled jobs may still call it.
 app.command("seal", hidden=True, help="The same as `audit seal`.")(audit.seal)
 

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voucher_service.console import enterprise, inbox, pages, provider
+from voucher_service.console import enterprise, inbox, pages, provider, public
 from voucher_service.console.assets import mount_static
 from voucher_service.console.auth import (
     CsrfRefused,
@@ -102,6 +102,7 @@ def create_console_app() -> FastAPI:
     console.include_router(enterprise.router)
     console.include_router(provider.router)
     console.include_router(inbox.router)
+    console.include_router(public.router)
 
     @console.exception_handler(PasswordChangeRequired)
     async def password_first(request: Request, exc: PasswordChangeRequired) -> Response:

@@ -6,6 +6,8 @@ it is written ``kind:id`` in a posting's ``from_account`` and ``to_account``.
     voucher:<v>       a voucher; its balance is ``voucher.balance_fen``
     payable:<p>       subsidies owed to provider p (metering adds, settlement pays)
     paid:<p>          subsidies paid to provider p
+    reserved:<a>      the amount an approved application a holds from its pool while it
+                      stands in public notice (公示): nothing else can promise it
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class AccountKind(StrEnum):
     VOUCHER = "voucher"
     PAYABLE = "payable"
     PAID = "paid"
+    RESERVED = "reserved"
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,7 @@ def payable(provider_id: int) -> Account:
 
 def paid(provider_id: int) -> Account:
     return Account(AccountKind.PAID, provider_id)
+
+
+def reserved(application_id: int) -> Account:
+    return Account(AccountKind.RESERVED, application_id)

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from voucher_service.db.base import table
+from voucher_service.db.tables.applications import Application, ApplicationStatus
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
@@ -68,6 +69,7 @@ def check_counters(session: Session, nets: dict[Account, int]) -> list[str]:
     what the postings on it add up to."""
     sums = _VoucherSums()
     violations = _check_vouchers(session, nets, sums)
+    violations.extend(_check_reservations(session, nets, sums))
     violations.extend(_check_pools(session, nets, sums))
     violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
     return violations
@@ -80,6 +82,7 @@ class _VoucherSums:
     balance_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     subsidised_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     subsidised_by_enrolment: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    reserved_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _check_vouchers(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
@@ -123,6 +126,47 @@ def _check_vouchers(session: Session, nets: dict[Account, int], sums: _VoucherSu
     return violations
 
 
+def _check_reservations(
+    session: Session, nets: dict[Account, int], sums: _VoucherSums
+) -> list[str]:
+    """Each application holds a reservation (pool -> reserved:<application>) exactly while
+    it stands in public notice, of its approved amount, from its program's pool of its year;
+    every other application holds none."""
+    violations: list[str] = []
+    held = {
+        account.owner_id: amount
+        for account, amount in nets.items()
+        if account.kind is AccountKind.RESERVED
+    }
+    pools = {
+        int(application): int(pool)
+        for application, pool in session.execute(
+            select(
+                func.substr(LedgerPosting.to_account, len("reserved:") + 1),
+                LedgerPosting.pool_id,
+            ).where(LedgerPosting.kind == PostingKind.RESERVE)
+        )
+    }
+    in_notice: dict[int, int | None] = dict(
+        session.execute(
+            select(Application.id, Application.approved_fen)
+            .where(Application.status == ApplicationStatus.IN_NOTICE)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    for application_id in set(held) | set(in_notice):
+        amount = held.get(application_id, 0)
+        want = in_notice.get(application_id) or 0
+        if amount != want:
+            violations.append(
+                f"application {application_id}: reserved {amount} != "
+                f"{'its approved amount' if application_id in in_notice else 'nothing'} {want}"
+            )
+        if amount and application_id in pools:
+            sums.reserved_by_pool[pools[application_id]] += amount
+    return violations
+
+
 def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
     """Each pool conserves its total and agrees with the postings on it."""
     violations: list[str] = []
@@ -133,10 +177,11 @@ def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums)
             violations.append(f"{label}: available is negative ({pool.available_fen})")
         outstanding = sums.balance_by_pool[pool.id]
         consumed = sums.subsidised_by_pool[pool.id]
-        if pool.total_fen != pool.available_fen + outstanding + consumed:
+        reserved = sums.reserved_by_pool[pool.id]
+        if pool.total_fen != pool.available_fen + reserved + outstanding + consumed:
             violations.append(
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
-                f"outstanding {outstanding} + consumed {consumed}"
+                f"reserved {reserved} + outstanding {outstanding} + consumed {consumed}"
             )
         ledger_available = nets.get(accounts.pool(pool.id), 0)
         if pool.available_fen != ledger_available:
@@ -250,6 +295,10 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
             _account(AccountKind.VOUCHER, voucher.id),
             _account(AccountKind.POOL, voucher.pool_id),
         ),
+        # A reservation names its application in the account; _check_reservations holds
+        # each application's net to its approved amount.
+        PostingKind.RESERVE: (_account(AccountKind.POOL, pool.id), posting.to_account),
+        PostingKind.UNRESERVE: (posting.from_account, _account(AccountKind.POOL, pool.id)),
     }
     return _Expected(
         from_account=case(*((kind == named, source) for named, (source, _) in ends.items())),
@@ -263,11 +312,14 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
             else_=posting.amount_fen,  # a voucher's release: its counters check the amount
         ),
         voucher_id=case(
-            (kind == PostingKind.FUND, None),
+            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), None),
             (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
             else_=posting.voucher_id,
         ),
-        pool_id=case((kind == PostingKind.FUND, pool.id), else_=voucher.pool_id),
+        pool_id=case(
+            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), pool.id),
+            else_=voucher.pool_id,
+        ),
     )
 
 

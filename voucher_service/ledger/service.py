@@ -10,7 +10,9 @@ with its balances and posts the money in the same step, so no caller ever sets a
 
 Postings (DESIGN.md): fund budget->pool; issue pool->voucher; subsidy voucher->payable;
 reversal payable->voucher; release voucher->pool (revoke, expire, a refund on a closed
-voucher); settle payable->paid.
+voucher); settle payable->paid; reserve pool->reserved and unreserve reserved->pool (an
+approval standing in public notice holds its amount, then gives it back to be issued or
+to stay in the pool).
 
 Invariants this module keeps and ``verify`` checks on a live database:
 
@@ -192,6 +194,61 @@ def release_voucher(session: Session, voucher: Voucher, *, memo: str) -> int:
     set_committed_value(voucher, "balance_fen", 0)
     set_committed_value(voucher, "released_fen", voucher.released_fen + unspent)
     return unspent
+
+
+def reserve(session: Session, pool: Pool, *, application_id: int, amount_fen: int) -> bool:
+    """Hold ``amount_fen`` of ``pool`` for an application in public notice (pool ->
+    reserved:<application>); False, with nothing written, when the pool lacks it. The same
+    single conditional UPDATE as an issuance: a reservation and an issuance racing for the
+    last of a pool never both succeed."""
+    if amount_fen <= 0:
+        raise ValueError(f"a reservation holds a positive amount, not {amount_fen}")
+    assert pool.id is not None
+    drawn = session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= amount_fen)
+        .values(available_fen=POOLS.c.available_fen - amount_fen)
+    )
+    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _post(
+        session,
+        Posting(
+            PostingKind.RESERVE,
+            accounts.pool(pool.id),
+            accounts.reserved(application_id),
+            amount_fen,
+            pool_id=pool.id,
+            memo=f"application {application_id} in public notice",
+        ),
+    )
+    return True
+
+
+def unreserve(
+    session: Session, pool_id: int, *, application_id: int, amount_fen: int, memo: str
+) -> None:
+    """Give an application's reservation back to its pool (reserved -> pool): its notice
+    ended. Issuing the voucher follows in the same transaction (``issue_voucher`` draws the
+    amount again under the pool's conditional UPDATE), or, after an upheld objection, the
+    amount stays available. The caller holds the application's row lock, so a reservation
+    is given back once."""
+    session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == pool_id)
+        .values(available_fen=POOLS.c.available_fen + amount_fen)
+    )
+    _post(
+        session,
+        Posting(
+            PostingKind.UNRESERVE,
+            accounts.reserved(application_id),
+            accounts.pool(pool_id),
+            amount_fen,
+            pool_id=pool_id,
+            memo=memo,
+        ),
+    )
 
 
 @dataclass(frozen=True)

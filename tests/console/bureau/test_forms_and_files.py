@@ -33,6 +33,8 @@ def test_every_bureau_form_needs_its_csrf_token(
         "confirmation_id": "1",
         "dispute_id": "1",
         "selection_id": "1",
+        "objection_id": "1",
+        "verdict": "dismiss",
     }
     posts = [
         r

@@ -32,11 +32,14 @@ from voucher_service.console.history import section as history_section
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
-from voucher_service.db.tables.applications import ApplicationStatus
+from voucher_service.console.viewer import CONSOLE
+from voucher_service.db.tables.applications import Application, ApplicationStatus
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.fields import Search
+from voucher_service.materials import service as materials
+from voucher_service.notices import service as notices
 from voucher_service.pagination import PageParams, Slice, sorted_pages
 from voucher_service.routing import DatabaseRoute
 
@@ -173,6 +176,20 @@ def _result(outcome: BulkOutcome, t: Any) -> dict[str, Any]:
     return {"id": outcome.application_id, "ok": False, "text": describe(outcome.error, t)}
 
 
+def paperwork_section(session: Session, row: Application) -> dict[str, Any]:
+    """The application's materials (with download links) and the objections to it."""
+    assert row.id is not None
+    return {
+        "materials": materials.materials_of(session, materials.Owner.of_application(row)),
+        "download_base": f"{CONSOLE}/bureau/applications/{row.id}/materials",
+        "objections": notices.list_objections(session, application_id=row.id),
+    }
+
+
+def _may_review(request: Request) -> dict[str, bool]:
+    return {"allows_review": allows(request, REVIEW)}
+
+
 def _detail(
     request: Request,
     session: Session,
@@ -198,6 +215,8 @@ def _detail(
         notice=notice(request),
         object_history=entries,
         decider=decided_by(entries, t, decided=view.application.decided_at is not None),
+        **paperwork_section(session, view.application),
+        **_may_review(request),
     )
 
 

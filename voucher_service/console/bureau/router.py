@@ -13,6 +13,7 @@ from voucher_service.console.bureau import (
     documents,
     enterprises,
     evaluation,
+    notices,
     overview,
     programs,
     providers,
@@ -36,6 +37,7 @@ AREAS = (
     programs,
     districts,
     documents,
+    notices,
 )
 router = APIRouter()
 for area in AREAS:

@@ -7,6 +7,7 @@ from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.enterprise import (
     applications,
     documents,
+    materials,
     redemptions,
     selections,
     status,
@@ -17,7 +18,7 @@ from voucher_service.console.people.routers import company_router
 router = company_router(
     "/enterprise",
     ENTERPRISE_SELF,
-    (status, usage, applications, redemptions, selections, documents),
+    (status, usage, applications, redemptions, selections, materials, documents),
 )
 
 __all__ = ["router"]

@@ -30,6 +30,7 @@ from voucher_service.console.people.forms import FormRefused, plain_yuan, read_f
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
+from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.tables.applications import Application, ApplicationStatus, SizeClass
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.db.tables.providers import ProviderStatus
@@ -37,6 +38,8 @@ from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.domain.rules import ProgramPhase, program_phase
 from voucher_service.enterprises.service import get_enterprise, programs_for
 from voucher_service.fields import parse_uscc_param
+from voucher_service.materials import service as materials
+from voucher_service.materials.kinds import MaterialKind
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams
 from voucher_service.programs.service import get_program
@@ -319,7 +322,23 @@ def _detail(
         object_history=entries,
         decider=decided_by(entries, t, decided=row.decided_at is not None),
         **choices(session, enterprise, today),
+        **materials_section(
+            session, row, f"{CONSOLE}/enterprise/{enterprise.uscc}/applications/{row.id}"
+        ),
     )
+
+
+def materials_section(session: Session, row: Application, path: str) -> dict[str, Any]:
+    """The page's materials: the list, with the upload form while the application is open."""
+    assert row.id is not None
+    found = materials.materials_of(session, materials.Owner.of_application(row))
+    may_add = row.status in materials.OPEN_STATUSES
+    return {
+        "materials": found,
+        "download_base": f"{path}/materials",
+        "upload_action": f"{path}/materials" if may_add else None,
+        "kinds": list(MaterialKind),
+    }
 
 
 @router.get("/{uscc}/applications/{application_id}")

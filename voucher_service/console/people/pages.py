@@ -20,6 +20,7 @@ DONE = {
     "selection_submitted": "my_selections.submitted",
     "webhook_deleted": "webhooks.deleted",
     "webhook_resent": "webhooks.resent",
+    "material": "materials.uploaded",
 }
 
 

@@ -24,6 +24,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     ledger,
     monitoring,
     notifications,
+    paperwork,
     programs,
     providers,
     redemptions,

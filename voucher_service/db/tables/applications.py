@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
@@ -18,6 +18,7 @@ class ApplicationStatus(StrEnum):
     RETURNED = "returned"  # back with the enterprise for changes
     APPROVED = "approved"  # a voucher was issued
     REJECTED = "rejected"
+    IN_NOTICE = "in_notice"  # approved, standing in public notice; the pool holds the amount
 
 
 class SizeClass(StrEnum):
@@ -99,6 +100,9 @@ class Application(SQLModel, table=True):
     voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
     created_at: datetime = timestamp()  # type: ignore[assignment]
     updated_at: datetime = timestamp()  # type: ignore[assignment]
+    # Public notice (公示, notices/): its first and last day, set on entering it.
+    notice_start: date | None = None
+    notice_end: date | None = None
 
 
 class ModelSelection(SQLModel, table=True):

@@ -22,6 +22,8 @@ class PostingKind(StrEnum):
     REVERSAL = "reversal"  # payable -> voucher: a refund gives subsidy back
     RELEASE = "release"  # voucher -> pool: unspent balance of a closed voucher
     SETTLE = "settle"  # payable -> paid: a statement paid
+    RESERVE = "reserve"  # pool -> reserved: an approval in public notice holds its amount
+    UNRESERVE = "unreserve"  # reserved -> pool: the notice ended (then issued, or upheld)
 
 
 class CapUsage(SQLModel, table=True):

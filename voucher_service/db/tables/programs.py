@@ -79,6 +79,18 @@ class Program(SQLModel, table=True):
     # Measure 3's fields (领域) as JSON [{"code", "name"}]; NULL: the policy's seven
     # (domain.rules.POLICY_SELECTION_FIELDS).
     selection_fields: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Paperwork (materials/, notices/): the kinds of material an application must carry
+    # before approval (comma-separated codes of ``materials.kinds``), and public notice
+    # (公示): when on, an approval first stands this many working days in public notice.
+    required_materials: str = Field(
+        default="", sa_column=Column(String(500), nullable=False, server_default="")
+    )
+    notice_enabled: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    notice_working_days: int = Field(
+        default=5, sa_column=Column(Integer, nullable=False, server_default="5")
+    )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 

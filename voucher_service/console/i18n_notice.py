@@ -1,0 +1,93 @@
+"""The console's strings of materials, public notice (公示), objections and open data
+(branch notice; the lead moves them into the gettext catalogues at merge)."""
+
+from __future__ import annotations
+
+from voucher_service.materials.kinds import NAMES
+
+ROWS: tuple[tuple[str, str, str], ...] = (
+    # key, zh-CN, en
+    ("application.status.in_notice", "公示中", "In public notice"),
+    ("status.in_notice", "公示中", "In public notice"),
+    ("posting.reserve", "公示期预留", "Reserved during public notice"),
+    ("posting.unreserve", "预留释放", "Reservation released"),
+    ("materials.title", "申报材料", "Materials"),
+    (
+        "materials.lead",
+        "PDF、JPEG 或 PNG 文件；按文件内容识别类型。",
+        "PDF, JPEG or PNG files; the type is read from the content.",
+    ),
+    ("materials.required", "项目要求的材料", "Required by the program"),
+    ("materials.missing", "尚缺", "Still missing"),
+    ("materials.none_missing", "要求的材料已齐全", "Every required material is filed"),
+    ("materials.none", "尚未上传材料", "No materials uploaded yet"),
+    ("materials.kind", "材料类别", "Kind"),
+    ("materials.file", "文件", "File"),
+    ("materials.size", "大小（字节）", "Size (bytes)"),
+    ("materials.uploaded_by", "上传人", "Uploaded by"),
+    ("materials.uploaded_at", "上传时间", "Uploaded at"),
+    ("materials.download", "下载", "Download"),
+    ("materials.upload", "上传材料", "Upload"),
+    ("materials.uploaded", "材料已上传", "The material was uploaded"),
+    ("notice.title", "算力服务券拟支持企业公示", "Public notice: enterprises to be supported"),
+    (
+        "notice.lead",
+        "以下企业的算力服务券申请已通过审核，现予公示。公示期内，任何单位或个人如有异议，可通过本页提交，我们将逐一核实。",
+        "The applications below passed review and stand in public notice. Anyone may object "
+        "through this page while the notice runs; each objection is checked.",
+    ),
+    ("notice.none", "目前没有公示中的项目", "Nothing is in public notice now"),
+    ("notice.enterprise", "企业名称", "Enterprise"),
+    ("notice.uscc", "统一社会信用代码", "Credit code"),
+    ("notice.district", "所在区", "District"),
+    ("notice.program", "政策项目", "Program"),
+    ("notice.amount", "拟支持金额（元）", "Amount (yuan)"),
+    ("notice.period", "公示期", "Notice period"),
+    ("notice.object", "提出异议", "Object"),
+    ("notice.in_notice_until", "公示至", "In notice until"),
+    ("objection.title", "提出异议", "Raise an objection"),
+    ("objection.name", "姓名", "Name"),
+    ("objection.contact", "联系方式（电话或邮箱）", "Contact (phone or e-mail)"),
+    ("objection.text", "异议内容", "Objection"),
+    ("objection.submit", "提交异议", "Send the objection"),
+    (
+        "objection.sent",
+        "异议已提交，我们将在核实后处理。",
+        "Your objection was received; it will be checked.",
+    ),
+    ("objection.queue", "公示异议", "Objections"),
+    ("objection.none", "没有待处理的异议", "No objections to decide"),
+    ("objection.reason", "处理意见", "Reason"),
+    ("objection.sent_at", "提交时间", "Sent at"),
+    ("objection.state", "状态", "Status"),
+    ("objection.uphold", "异议成立（退回审核）", "Uphold (back to review)"),
+    ("objection.dismiss", "异议不成立", "Dismiss"),
+    ("objection.status.open", "待处理", "Open"),
+    ("objection.status.upheld", "成立", "Upheld"),
+    ("objection.status.dismissed", "不成立", "Dismissed"),
+    ("objection.decided", "异议已处理", "The objection was decided"),
+    ("figures.title", "算力服务券政策执行情况", "The voucher program in figures"),
+    (
+        "figures.lead",
+        "资金池规模与使用、按区、行业和月份的支持情况。"
+        "少于 3 家企业的单元格不予显示，以免推算单个企业的支出。",
+        "Pool size and use; support by district, industry and month. Cells of fewer than 3 "
+        "enterprises are not shown, so that no one enterprise's spending can be worked out.",
+    ),
+    ("figures.pool_total", "资金池总额（元）", "Pool total (yuan)"),
+    ("figures.pool_available", "可用余额（元）", "Available (yuan)"),
+    ("figures.issued", "已发放（元）", "Issued (yuan)"),
+    ("figures.subsidised", "已抵扣（元）", "Subsidised (yuan)"),
+    ("figures.enterprises", "支持企业数", "Enterprises supported"),
+    ("figures.by_district", "按区", "By district"),
+    ("figures.by_industry", "按行业", "By industry"),
+    ("figures.by_month", "按月份", "By month"),
+    ("figures.cell", "分组", "Group"),
+    ("figures.suppressed", "不足 3 家，不予显示", "Fewer than 3: not shown"),
+    ("figures.program", "政策项目", "Program"),
+    ("figures.year", "年度", "Year"),
+    ("figures.show", "查看", "Show"),
+    ("nav.public_notice", "公示", "Public notice"),
+    ("nav.open_figures", "政策执行情况", "Figures"),
+    *((f"material.kind.{kind.value}", zh, en) for kind, (zh, en) in NAMES.items()),
+)

@@ -1,0 +1,170 @@
+"""Materials endpoints: an enterprise files and reads its own application's (or model
+selection's) documents; the bureau reads them. Providers have no route here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from voucher_service.auth.access import BUREAU_READ, ENTERPRISE_SELF, rule
+from voucher_service.deps import NowDep, SessionDep, SettingsDep
+from voucher_service.enterprises.service import get_enterprise
+from voucher_service.fields import USCC, Id, parse_uscc_param
+from voucher_service.materials import service
+from voucher_service.materials.files import download_response
+from voucher_service.materials.schemas import DocumentOut, MaterialsOut
+from voucher_service.routing import DatabaseRoute
+
+admin_router = APIRouter(route_class=DatabaseRoute, tags=["applications (bureau)"])
+enterprise_router = APIRouter(
+    route_class=DatabaseRoute, tags=["my subsidy (enterprise)"], dependencies=rule(ENTERPRISE_SELF)
+)
+
+KindForm = Annotated[
+    str, Form(pattern=r"^[a-z_]{1,40}$", description="business_licence, size_declaration, ...")
+]
+FileForm = Annotated[UploadFile, File(description="A PDF, JPEG or PNG file.")]
+
+
+def _listing(session: SessionDep, owner: service.Owner) -> MaterialsOut:
+    found = service.materials_of(session, owner)
+    return MaterialsOut.model_validate(
+        {
+            "items": [DocumentOut.model_validate(d) for d in found.items],
+            "required": found.required,
+            "missing": found.missing,
+        }
+    )
+
+
+def _read(file: UploadFile, max_bytes: int) -> bytes:
+    # One byte more than allowed is enough to refuse it (the gate bounds the body anyway).
+    return file.file.read(max_bytes + 1)
+
+
+@enterprise_router.post(
+    "/{uscc}/applications/{application_id}/materials", status_code=status.HTTP_201_CREATED
+)
+def upload_material(
+    uscc: USCC,
+    application_id: Id,
+    kind: KindForm,
+    file: FileForm,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> DocumentOut:
+    """File a document with my application (multipart: ``kind`` and ``file``). Its type is
+    read from its content: PDF, JPEG or PNG; at most VOUCHER_MATERIAL_MAX_BYTES."""
+    content = _read(file, settings.material_max_bytes)
+    return _file(session, uscc, application_id, None, kind, file.filename, content, settings, now)
+
+
+@enterprise_router.post(
+    "/{uscc}/selections/{selection_id}/materials", status_code=status.HTTP_201_CREATED
+)
+def upload_selection_material(
+    uscc: USCC,
+    selection_id: Id,
+    kind: KindForm,
+    file: FileForm,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> DocumentOut:
+    """File a filing document with my model selection (measure 3)."""
+    content = _read(file, settings.material_max_bytes)
+    return _file(session, uscc, None, selection_id, kind, file.filename, content, settings, now)
+
+
+def _file(
+    session: SessionDep,
+    uscc: str,
+    application_id: int | None,
+    selection_id: int | None,
+    kind: str,
+    filename: str | None,
+    content: bytes,
+    settings: SettingsDep,
+    now: NowDep,
+) -> DocumentOut:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    owner = _owner(session, application_id, selection_id, enterprise.id)
+    row = service.file_material(
+        session,
+        owner,
+        service.Upload(kind=kind, filename=filename or "", content=content),
+        max_bytes=settings.material_max_bytes,
+        now=now,
+    )
+    return DocumentOut.model_validate(row)
+
+
+def _owner(
+    session: SessionDep,
+    application_id: int | None,
+    selection_id: int | None,
+    enterprise_id: int | None,
+) -> service.Owner:
+    if application_id is not None:
+        return service.application_owner(session, application_id, enterprise_id=enterprise_id)
+    assert selection_id is not None
+    return service.selection_owner(session, selection_id, enterprise_id=enterprise_id)
+
+
+@enterprise_router.get("/{uscc}/applications/{application_id}/materials")
+def my_materials(uscc: USCC, application_id: Id, session: SessionDep) -> MaterialsOut:
+    """My application's documents, with the kinds its program requires and those missing."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    return _listing(session, _owner(session, application_id, None, enterprise.id))
+
+
+@enterprise_router.get("/{uscc}/applications/{application_id}/materials/{document_id}")
+def my_material(uscc: USCC, application_id: Id, document_id: Id, session: SessionDep) -> Response:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    owner = _owner(session, application_id, None, enterprise.id)
+    return download_response(service.download(session, owner, document_id))
+
+
+@enterprise_router.get("/{uscc}/selections/{selection_id}/materials")
+def my_selection_materials(uscc: USCC, selection_id: Id, session: SessionDep) -> MaterialsOut:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    return _listing(session, _owner(session, None, selection_id, enterprise.id))
+
+
+@enterprise_router.get("/{uscc}/selections/{selection_id}/materials/{document_id}")
+def my_selection_material(
+    uscc: USCC, selection_id: Id, document_id: Id, session: SessionDep
+) -> Response:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    owner = _owner(session, None, selection_id, enterprise.id)
+    return download_response(service.download(session, owner, document_id))
+
+
+@admin_router.get("/applications/{application_id}/materials", dependencies=rule(BUREAU_READ))
+def application_materials(application_id: Id, session: SessionDep) -> MaterialsOut:
+    """An application's documents, the kinds its program requires, and those missing."""
+    return _listing(session, _owner(session, application_id, None, None))
+
+
+@admin_router.get(
+    "/applications/{application_id}/materials/{document_id}", dependencies=rule(BUREAU_READ)
+)
+def application_material(application_id: Id, document_id: Id, session: SessionDep) -> Response:
+    """Download one document (an audit entry names who read it)."""
+    owner = _owner(session, application_id, None, None)
+    return download_response(service.download(session, owner, document_id))
+
+
+@admin_router.get("/selections/{selection_id}/materials", dependencies=rule(BUREAU_READ))
+def selection_materials(selection_id: Id, session: SessionDep) -> MaterialsOut:
+    return _listing(session, _owner(session, None, selection_id, None))
+
+
+@admin_router.get(
+    "/selections/{selection_id}/materials/{document_id}", dependencies=rule(BUREAU_READ)
+)
+def selection_material(selection_id: Id, document_id: Id, session: SessionDep) -> Response:
+    owner = _owner(session, None, selection_id, None)
+    return download_response(service.download(session, owner, document_id))

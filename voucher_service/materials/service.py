@@ -1,0 +1,301 @@
+"""Materials (申报材料): documents an enterprise files with its application or its model
+selection (measure 3), and the reviewers read.
+
+A document is PDF, JPEG or PNG by its content (``domain.paperwork.media_type_of``: the
+first bytes, never the name or the client's content type), at most
+``VOUCHER_MATERIAL_MAX_BYTES``, and of a known kind. Its bytes are stored in the database,
+so the backups that hold the ledger hold them too. Access follows the application's: the
+enterprise sees its own (another's is 404), the bureau reads all, providers none. Every
+upload and every download is an audit entry.
+
+Which kinds an application must carry is the program's setting (``required_materials``);
+approval checks it (``require_complete``), not submission: an enterprise files its
+application first and then attaches what it has, and the reviewer cannot approve before
+every required kind is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from voucher_service import audit_log
+from voucher_service.db.tables.applications import (
+    Application,
+    ApplicationStatus,
+    ModelSelection,
+    SelectionStatus,
+)
+from voucher_service.db.tables.paperwork import Document
+from voucher_service.db.tables.programs import Program
+from voucher_service.domain.paperwork import media_type_of
+from voucher_service.errors import (
+    DocumentTooLarge,
+    ErrorCode,
+    InvalidInput,
+    InvalidState,
+    MaterialsMissing,
+    NotFound,
+)
+from voucher_service.materials.kinds import NAMES, MaterialKind, parse_kinds
+
+FILENAME_MAX = 200
+# Materials may be added while the bureau has not decided yet, or sent back for changes.
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a document belongs to: an application or a model selection, of one enterprise."""
+
+    enterprise_id: int
+    application_id: int | None = None
+    selection_id: int | None = None
+
+    @classmethod
+    def of_application(cls, row: Application) -> Owner:
+        assert row.id is not None
+        return cls(row.enterprise_id, application_id=row.id)
+
+    @classmethod
+    def of_selection(cls, row: ModelSelection) -> Owner:
+        assert row.id is not None
+        return cls(row.enterprise_id, selection_id=row.id)
+
+    @property
+    def label(self) -> tuple[str, int]:
+        if self.application_id is not None:
+            return "application", self.application_id
+        assert self.selection_id is not None
+        return "selection", self.selection_id
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document as a caller sends it."""
+
+    kind: str
+    filename: str
+    content: bytes
+
+
+def application_owner(
+    session: Session, application_id: int, *, enterprise_id: int | None = None
+) -> Owner:
+    """The application a document belongs to, as its caller may see it: an enterprise's
+    own only (another's is not found, as in the applications' endpoints)."""
+    query = select(Application.id, Application.enterprise_id).where(
+        Application.id == application_id
+    )
+    if enterprise_id is not None:
+        query = query.where(Application.enterprise_id == enterprise_id)
+    found = session.execute(query).first()
+    if found is None:
+        raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
+    return Owner(found[1], application_id=found[0])
+
+
+def selection_owner(
+    session: Session, selection_id: int, *, enterprise_id: int | None = None
+) -> Owner:
+    """The model selection a document belongs to (measure 3), as ``application_owner``."""
+    query = select(ModelSelection.id, ModelSelection.enterprise_id).where(
+        ModelSelection.id == selection_id
+    )
+    if enterprise_id is not None:
+        query = query.where(ModelSelection.enterprise_id == enterprise_id)
+    found = session.execute(query).first()
+    if found is None:
+        raise NotFound(f"no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND)
+    return Owner(found[1], selection_id=found[0])
+
+
+def _kind(value: str) -> MaterialKind:
+    try:
+        return MaterialKind(value)
+    except ValueError:
+        known = ", ".join(k.value for k in MaterialKind)
+        raise InvalidInput(
+            f"unknown kind of material {value[:40]!r}: one of {known}",
+            code=ErrorCode.INVALID_DOCUMENT_KIND,
+        ) from None
+
+
+def _filename(value: str) -> str:
+    name = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())[:FILENAME_MAX]
+    return name or "document"
+
+
+def upload(
+    session: Session, owner: Owner, upload: Upload, *, max_bytes: int, now: datetime
+) -> Document:
+    """File a document with an application or a selection. Refused, with nothing written,
+    when its kind is unknown, it is empty or above ``max_bytes`` (413), or its content is
+    not PDF, JPEG or PNG (422, whatever its name says)."""
+    kind = _kind(upload.kind)
+    if len(upload.content) > max_bytes:
+        raise DocumentTooLarge(
+            f"the document is {len(upload.content)} bytes; at most {max_bytes} are accepted"
+        )
+    media_type = media_type_of(upload.content)
+    if media_type is None:
+        raise InvalidInput(
+            "the document is not a PDF, JPEG or PNG file (its content was checked, not its name)",
+            code=ErrorCode.INVALID_DOCUMENT,
+        )
+    row = Document(
+        enterprise_id=owner.enterprise_id,
+        application_id=owner.application_id,
+        selection_id=owner.selection_id,
+        kind=kind.value,
+        filename=_filename(upload.filename),
+        media_type=media_type,
+        size_bytes=len(upload.content),
+        sha256=hashlib.sha256(upload.content).hexdigest(),
+        content=upload.content,
+        uploaded_by=audit_log.actor_of(session).name,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    what, owner_id = owner.label
+    audit_log.record(
+        session,
+        "document.upload",
+        "document",
+        row.id,
+        after={
+            what: owner_id,
+            "kind": row.kind,
+            "filename": row.filename,
+            "size_bytes": row.size_bytes,
+            "sha256": row.sha256,
+        },
+    )
+    return row
+
+
+def file_material(
+    session: Session, owner: Owner, doc: Upload, *, max_bytes: int, now: datetime
+) -> Document:
+    """An application's material (while it waits for a decision or was returned), or a
+    model selection's filing document (while it waits for the batch)."""
+    if owner.application_id is not None:
+        status = session.scalar(
+            select(Application.status).where(Application.id == owner.application_id)
+        )
+        if status not in OPEN_STATUSES:
+            raise InvalidState(
+                f"application {owner.application_id} is {status}; materials are added while "
+                "it is submitted or returned"
+            )
+    else:
+        status = session.scalar(
+            select(ModelSelection.status).where(ModelSelection.id == owner.selection_id)
+        )
+        if status != SelectionStatus.SUBMITTED:
+            raise InvalidState(
+                f"selection {owner.selection_id} is {status}; documents are added while it "
+                "is submitted"
+            )
+    return upload(session, owner, doc, max_bytes=max_bytes, now=now)
+
+
+def _owned(owner: Owner) -> ColumnElement[bool]:
+    if owner.application_id is not None:
+        return col(Document.application_id) == owner.application_id
+    return col(Document.selection_id) == owner.selection_id
+
+
+def list_documents(session: Session, owner: Owner) -> list[Document]:
+    """The documents of an application or a selection, oldest first (without their bytes)."""
+    query = (
+        select(Document)
+        .where(_owned(owner))
+        .options(defer(Document.content))
+        .order_by(col(Document.id))
+    )
+    return list(session.scalars(query))
+
+
+def download(session: Session, owner: Owner, document_id: int) -> Document:
+    """One document with its bytes; the download is an audit entry. Another application's
+    document is not found, as another enterprise's application is."""
+    row: Document | None = session.scalar(
+        select(Document).where(Document.id == document_id, _owned(owner))
+    )
+    if row is None:
+        raise NotFound(f"no document {document_id}", code=ErrorCode.DOCUMENT_NOT_FOUND)
+    what, owner_id = owner.label
+    audit_log.record(
+        session,
+        "document.download",
+        "document",
+        row.id,
+        after={what: owner_id, "kind": row.kind, "sha256": row.sha256},
+    )
+    return row
+
+
+def program_of(session: Session, application_id: int) -> Program:
+    program: Program | None = session.scalar(
+        select(Program)
+        .join(Application, Application.program_id == Program.id)
+        .where(Application.id == application_id)
+    )
+    assert program is not None
+    return program
+
+
+def required_kinds(program: Program) -> list[MaterialKind]:
+    return parse_kinds(program.required_materials)
+
+
+def missing_kinds(session: Session, program: Program, application_id: int) -> list[MaterialKind]:
+    """The program's required kinds the application has no document of yet."""
+    required = required_kinds(program)
+    if not required:
+        return []
+    filed = set(
+        session.scalars(select(Document.kind).where(Document.application_id == application_id))
+    )
+    return [kind for kind in required if kind.value not in filed]
+
+
+def require_complete(session: Session, program: Program, application: Application) -> None:
+    """Approval's check: every kind of material the program requires is filed (409 naming
+    what is missing, otherwise)."""
+    assert application.id is not None
+    missing = missing_kinds(session, program, application.id)
+    if missing:
+        named = ", ".join(f"{k.value} ({NAMES[k][0]})" for k in missing)
+        raise MaterialsMissing(f"application {application.id} lacks required materials: {named}")
+
+
+@dataclass(frozen=True)
+class Materials:
+    """What an application's (or a selection's) materials page shows: its documents, the
+    kinds its program requires, and those still missing."""
+
+    items: list[Document]
+    required: list[MaterialKind]
+    missing: list[MaterialKind]
+
+
+def materials_of(session: Session, owner: Owner) -> Materials:
+    """An application's or a selection's documents with the program's required kinds (the
+    API's list and the console's section are this one call)."""
+    documents = list_documents(session, owner)
+    if owner.application_id is None:
+        return Materials(documents, [], [])
+    program = program_of(session, owner.application_id)
+    return Materials(
+        documents, required_kinds(program), missing_kinds(session, program, owner.application_id)
+    )
