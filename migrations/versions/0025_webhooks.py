@@ -2,7 +2,7 @@
 transaction of the change) and each delivery's attempts
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0021"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

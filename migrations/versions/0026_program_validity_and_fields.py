@@ -3,8 +3,8 @@ live (to the pool year's end, a number of months, or the window's end), its own 
 fields (领域) instead of a fixed five, and the proposal kinds to change them and to create a
 program from a program file
 
-Revision ID: 0028
-Revises: 0021
+Revision ID: 0026
+Revises: 0025
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | None = "0021"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
