@@ -55,9 +55,10 @@ CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("i18n",),
     ("auth", "table_files"),
     ("templating",),
-    ("pages", "docs"),
+    ("pages", "docs", "history"),
+    ("inbox",),
     ("people",),
-    ("bureau", "enterprise", "provider"),
+    ("bureau", "enterprise", "provider", "public"),
     ("menu",),
     ("app",),
 )

@@ -25,7 +25,7 @@ from voucher_service.audit.history import (
     ValueKind,
 )
 from voucher_service.console.formatting import yuan
-from voucher_service.console.i18n import Translator
+from voucher_service.console.i18n import DEFAULT_LANGUAGE, Translator, messages
 from voucher_service.pagination import PageParams
 
 # What a history section shows at most (the API pages through all of it).
@@ -55,6 +55,21 @@ class ShownEntry:
     person: str
     target: str
     changes: list[ShownChange]
+
+
+ACTION_PREFIX = "history.action."
+
+
+def action_codes() -> tuple[str, ...]:
+    """Every action the catalogs name (``history.action.<code>``), in order: the audit
+    page's action filter."""
+    return tuple(
+        sorted(
+            key.removeprefix(ACTION_PREFIX)
+            for key in messages(DEFAULT_LANGUAGE)
+            if key.startswith(ACTION_PREFIX)
+        )
+    )
 
 
 def named(t: Translator, key: str, fallback: str) -> str:

@@ -17,8 +17,7 @@ from voucher_service.audit.history import readable
 from voucher_service.auth.access import AUDIT_READ
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage
-from voucher_service.console.history import shown
-from voucher_service.console.i18n_history import ACTIONS
+from voucher_service.console.history import action_codes, shown
 from voucher_service.console.pages import translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.deps import PageDep, SessionDep, SettingsDep
@@ -41,7 +40,7 @@ FILTERS = (
     Filter(
         "action",
         "audit.action",
-        tuple((code, f"history.action.{code}") for code, _, _ in ACTIONS),
+        tuple((code, f"history.action.{code}") for code in action_codes()),
     ),
     Filter("actor", "audit.actor"),
     Filter("target_type", "audit.target_type"),
