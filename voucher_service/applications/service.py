@@ -81,6 +81,7 @@ _TOLD = {
     ApplicationStatus.RETURNED: Event.APPLICATION_RETURNED,
     ApplicationStatus.APPROVED: Event.APPLICATION_APPROVED,
     ApplicationStatus.REJECTED: Event.APPLICATION_REJECTED,
+    ApplicationStatus.IN_NOTICE: Event.APPLICATION_IN_NOTICE,
 }
 
 
@@ -97,6 +98,7 @@ def _tell(session: Session, row: Application) -> None:
         year=row.year,
         amount=fen_to_yuan(row.approved_fen or row.requested_fen),
         reason=row.decision_reason or "",
+        until=row.notice_end.isoformat() if row.notice_end else "",
     )
 
 
@@ -446,9 +448,11 @@ def approve(
         )
         return row
     if program.notice_enabled:
-        return notices.enter_notice(
+        in_notice = notices.enter_notice(
             session, row, program, amount_fen=amount, reason=reason, today=today, now=now
         )
+        _tell(session, in_notice)
+        return in_notice
     voucher = issue_voucher(
         session,
         program=program,

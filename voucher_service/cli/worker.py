@@ -3,12 +3,16 @@ pruning), until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from voucher_service.cli.common import RUN, fail, missing_database_directory
 from voucher_service.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer()
 
@@ -34,8 +38,14 @@ def worker(
 
     from voucher_service.db.session import get_engine
     from voucher_service.logs import logging_config
+    from voucher_service.notices.service import close_due
     from voucher_service.notifications.outbox import queued
+    from voucher_service.notifications.scheduled import JOBS
     from voucher_service.notifications.worker import Worker
+
+    def close_notices(session: Session, today: date, now: datetime, _: object) -> int:
+        """Public notice (公示): issue what stood its period, as `notices close` does."""
+        return len(close_due(session, today=today, now=now).issued)
 
     settings = get_settings()
     missing = missing_database_directory()
@@ -48,7 +58,7 @@ def worker(
     logging.config.dictConfig(logging_config(settings.log_format))
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.host)
-    loop = Worker(engine, settings)
+    loop = Worker(engine, settings, jobs=(*JOBS, ("notices.close", close_notices)))
     if once:
         loop.run_jobs()
         loop.run_once()

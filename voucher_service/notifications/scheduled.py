@@ -149,6 +149,7 @@ def applications_waiting(session: Session, today: date, now: datetime, settings:
 
 Job = Callable[[Session, date, datetime, Settings], int]
 
+
 JOBS: tuple[tuple[str, Job], ...] = (
     ("voucher.expiring", lambda s, d, n, _: expiring_vouchers(s, d, n)),
     ("cap.nearly_used", lambda s, d, n, _: caps_nearly_used(s, d, n)),

@@ -19,7 +19,7 @@ import secrets
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -32,7 +32,7 @@ from voucher_service.db.types import utcnow
 from voucher_service.metrics import OUTBOX_FAILED, OUTBOX_QUEUED, OUTBOX_SENT
 from voucher_service.notifications import outbox
 from voucher_service.notifications.mail import Mailer, compose, mailer_for
-from voucher_service.notifications.scheduled import JOBS
+from voucher_service.notifications.scheduled import JOBS, Job
 from voucher_service.notifications.service import MAIL
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,25 @@ class MailDrain:
             OUTBOX_SENT.labels(self.channel).inc()
 
 
+class WebhookDrain:
+    """Providers' webhook deliveries (``webhooks.delivery``): one round of what is due, each
+    attempt signed, its answer recorded; claims are leases as the mail's are."""
+
+    channel = "webhook"
+
+    def __init__(self, engine: Engine, settings: Settings, token: str) -> None:
+        self.engine, self.batch = engine, settings.worker_batch
+
+    def drain(self, now: datetime) -> int:
+        from voucher_service.webhooks.delivery import deliver_due
+
+        return deliver_due(lambda: transaction(self.engine), limit=self.batch).attempted
+
+
 DrainFactory = Callable[[Engine, Settings, str], Drain]
 
 # Every kind of delivery the worker runs: add a drain here.
-DRAINS: list[DrainFactory] = [MailDrain]
+DRAINS: list[DrainFactory] = [MailDrain, WebhookDrain]
 
 
 class Worker:
@@ -125,9 +140,10 @@ class Worker:
         settings: Settings,
         *,
         drains: list[Drain] | None = None,
+        jobs: Sequence[tuple[str, Job]] = JOBS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.engine, self.settings, self.clock = engine, settings, clock
+        self.engine, self.settings, self.clock, self.jobs = engine, settings, clock, jobs
         self.token = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.drains = (
             drains
@@ -148,7 +164,7 @@ class Worker:
         now = self.clock()
         today = self.settings.today(now)
         told = 0
-        for name, job in JOBS:
+        for name, job in self.jobs:
             try:
                 with transaction(self.engine) as session:
                     told += job(session, today, now, self.settings)
