@@ -256,8 +256,9 @@ def paginate_sorted(
         name = params.sort.removeprefix("-")
         if name not in sorts:
             raise InvalidInput(
-                f'sort must be one of {", ".join(sorted(sorts))} ("-" first: descending)',
+                'sort must be one of {sorts} ("-" first: descending)',
                 code=ErrorCode.INVALID_SORT,
+                sorts=", ".join(sorted(sorts)),
             )
         column = sorts[name]
         order = [column.desc() if params.sort.startswith("-") else column.asc()]

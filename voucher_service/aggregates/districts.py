@@ -50,7 +50,11 @@ def district_spending(
 ) -> DistrictSpending:
     """The top-up spending of one of Wuhan's districts (NotFound for any other code)."""
     if district_code not in WUHAN_DISTRICTS:
-        raise NotFound(f"no Wuhan district {district_code!r}", code=ErrorCode.NOT_FOUND)
+        raise NotFound(
+            "no Wuhan district {district_code!r}",
+            code=ErrorCode.NOT_FOUND,
+            district_code=district_code,
+        )
     rows = session.execute(
         select(Program, TopUp.base_program_id)
         .outerjoin(TopUp, TopUp.program_id == Program.id)

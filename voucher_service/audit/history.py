@@ -71,8 +71,10 @@ class ObjectRef:
         kind, _, ident = text.partition(":")
         if kind not in OBJECT_KINDS or not ident.strip() or len(ident) > 200:
             raise InvalidInput(
-                f"object must be <kind>:<id>, the kind one of {', '.join(OBJECT_KINDS)}"
-                f" (e.g. application:6); got {text[:80]!r}"
+                "object must be <kind>:<id>, the kind one of {kinds}"
+                " (e.g. application:6); got {text!r}",
+                kinds=", ".join(OBJECT_KINDS),
+                text=text[:80],
             )
         return cls(kind, ident.strip())
 

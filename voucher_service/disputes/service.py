@@ -48,9 +48,9 @@ class Decision:
 def _text(value: str, what: str) -> str:
     text = value.strip()
     if not text:
-        raise InvalidInput(f"give a {what}", code=ErrorCode.REASON_REQUIRED)
+        raise InvalidInput("give a {what}", code=ErrorCode.REASON_REQUIRED, what=what)
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"the {what} is longer than {MAX_TEXT} characters")
+        raise InvalidInput("the {what} is longer than {most} characters", what=what, most=MAX_TEXT)
     return text
 
 
@@ -65,16 +65,19 @@ def raise_dispute(
     record = records.get_record(session, provider_id, record_id)
     if record.kind != RecordKind.USAGE:
         raise Conflict(
-            f"record {record_id!r} is a {record.kind} record: dispute the usage record it "
-            "belongs to",
+            "record {record_id!r} is a {kind} record: dispute the usage record it belongs to",
             code=ErrorCode.NOT_DISPUTABLE,
+            record_id=record_id,
+            kind=record.kind,
         )
     existing = repository.open_dispute(session, record.id)
     if existing is not None:
         raise Conflict(
-            f"record {record_id!r} already has an open dispute ({existing.id}): wait for the "
+            "record {record_id!r} already has an open dispute ({dispute_id}): wait for the "
             "bureau's decision",
             code=ErrorCode.DISPUTE_OPEN,
+            record_id=record_id,
+            dispute_id=existing.id,
         )
     actor = audit_log.actor_of(session)
     dispute = UsageDispute(
@@ -104,7 +107,9 @@ def get_dispute(
     found, as a missing one is)."""
     found = repository.find(session, dispute_id, provider_id=provider_id)
     if found is None:
-        raise NotFound(f"no dispute {dispute_id}", code=ErrorCode.DISPUTE_NOT_FOUND)
+        raise NotFound(
+            "no dispute {dispute_id}", code=ErrorCode.DISPUTE_NOT_FOUND, dispute_id=dispute_id
+        )
     return found
 
 
@@ -129,7 +134,9 @@ def decide(session: Session, dispute_id: int, decision: Decision, *, now: dateti
     view = get_dispute(session, dispute_id)
     dispute = view.dispute
     if dispute.status != DisputeStatus.OPEN:
-        raise InvalidState(f"dispute {dispute_id} is already {dispute.status}")
+        raise InvalidState(
+            "dispute {dispute_id} is already {status}", dispute_id=dispute_id, status=dispute.status
+        )
     resolution = _text(decision.resolution, "resolution" if decision.accept else "reason")
     correction = decision.correction if decision.accept else None
     if decision.accept and correction is None:
@@ -171,16 +178,25 @@ def _check_correction(
     """The record named as the correction exists among the provider's and fits it."""
     found = records.stored_records(session, view.dispute.provider_id, [record_id]).get(record_id)
     if found is None:
-        raise InvalidInput(f"the provider has no record {record_id!r} to name as the correction")
+        raise InvalidInput(
+            "the provider has no record {record_id!r} to name as the correction",
+            record_id=record_id,
+        )
     if correction is Correction.REFUND:
         fits = (
             found.kind == RecordKind.ADJUSTMENT
             and found.original_id == view.dispute.usage_record_id
         )
         if not fits:
-            raise InvalidInput(f"record {record_id!r} is not a refund of {view.record_id!r}")
+            raise InvalidInput(
+                "record {record_id!r} is not a refund of {disputed_id!r}",
+                record_id=record_id,
+                disputed_id=view.record_id,
+            )
     elif correction is Correction.REPOST:
         if found.kind != RecordKind.USAGE or found.id == view.dispute.usage_record_id:
-            raise InvalidInput(f"record {record_id!r} is not a new usage record (a repost)")
+            raise InvalidInput(
+                "record {record_id!r} is not a new usage record (a repost)", record_id=record_id
+            )
     else:
         raise InvalidInput("a correction of 'none' names no record")

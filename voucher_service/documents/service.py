@@ -74,12 +74,17 @@ def approval_notice(
         query = query.where(Enterprise.uscc == enterprise_uscc)
     found = session.execute(query).first()
     if found is None:
-        raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
+        raise NotFound(
+            "no application {application_id}",
+            code=ErrorCode.APPLICATION_NOT_FOUND,
+            application_id=application_id,
+        )
     application, enterprise, program = found
     if application.status != ApplicationStatus.APPROVED or application.voucher_id is None:
         raise InvalidState(
-            f"application {application_id} is {application.status}: only an approved one "
-            "has an approval notice"
+            "application {application_id} is {status}: only an approved one has an approval notice",
+            application_id=application_id,
+            status=application.status,
         )
     voucher = session.get(Voucher, application.voucher_id)
     assert voucher is not None
@@ -125,7 +130,11 @@ def settlement_statement(
         query = query.where(Provider.uscc == provider_uscc)
     statement = session.scalar(query)
     if statement is None:
-        raise NotFound(f"no statement {statement_id}", code=ErrorCode.STATEMENT_NOT_FOUND)
+        raise NotFound(
+            "no statement {statement_id}",
+            code=ErrorCode.STATEMENT_NOT_FOUND,
+            statement_id=statement_id,
+        )
     detail = statement_detail(session, statement)
     program = session.get(Program, statement.program_id) if statement.program_id else None
     pdf = pdf_of(

@@ -97,7 +97,11 @@ def application_owner(
         query = query.where(Application.enterprise_id == enterprise_id)
     found = session.execute(query).first()
     if found is None:
-        raise NotFound(f"no application {application_id}", code=ErrorCode.APPLICATION_NOT_FOUND)
+        raise NotFound(
+            "no application {application_id}",
+            code=ErrorCode.APPLICATION_NOT_FOUND,
+            application_id=application_id,
+        )
     return Owner(found[1], application_id=found[0])
 
 
@@ -112,7 +116,11 @@ def selection_owner(
         query = query.where(ModelSelection.enterprise_id == enterprise_id)
     found = session.execute(query).first()
     if found is None:
-        raise NotFound(f"no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND)
+        raise NotFound(
+            "no selection {selection_id}",
+            code=ErrorCode.SELECTION_NOT_FOUND,
+            selection_id=selection_id,
+        )
     return Owner(found[1], selection_id=found[0])
 
 
@@ -122,8 +130,10 @@ def _kind(value: str) -> MaterialKind:
     except ValueError:
         known = ", ".join(k.value for k in MaterialKind)
         raise InvalidInput(
-            f"unknown kind of material {value[:40]!r}: one of {known}",
+            "unknown kind of material {value!r}: one of {known}",
             code=ErrorCode.INVALID_DOCUMENT_KIND,
+            value=value[:40],
+            known=known,
         ) from None
 
 
@@ -142,7 +152,9 @@ def upload(
     kind = _kind(upload.kind)
     if len(upload.content) > max_bytes:
         raise DocumentTooLarge(
-            f"the document is {len(upload.content)} bytes; at most {max_bytes} are accepted"
+            "the document is {size} bytes; at most {max_bytes} are accepted",
+            size=len(upload.content),
+            max_bytes=max_bytes,
         )
     media_type = media_type_of(upload.content)
     if media_type is None:
@@ -193,8 +205,10 @@ def file_material(
         )
         if status not in OPEN_STATUSES:
             raise InvalidState(
-                f"application {owner.application_id} is {status}; materials are added while "
-                "it is submitted or returned"
+                "application {application_id} is {status}; materials are added while "
+                "it is submitted or returned",
+                application_id=owner.application_id,
+                status=status,
             )
     else:
         status = session.scalar(
@@ -202,8 +216,9 @@ def file_material(
         )
         if status != SelectionStatus.SUBMITTED:
             raise InvalidState(
-                f"selection {owner.selection_id} is {status}; documents are added while it "
-                "is submitted"
+                "selection {selection_id} is {status}; documents are added while it is submitted",
+                selection_id=owner.selection_id,
+                status=status,
             )
     return upload(session, owner, doc, max_bytes=max_bytes, now=now)
 
@@ -232,7 +247,9 @@ def download(session: Session, owner: Owner, document_id: int) -> Document:
         select(Document).where(Document.id == document_id, _owned(owner))
     )
     if row is None:
-        raise NotFound(f"no document {document_id}", code=ErrorCode.DOCUMENT_NOT_FOUND)
+        raise NotFound(
+            "no document {document_id}", code=ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id
+        )
     what, owner_id = owner.label
     audit_log.record(
         session,
@@ -276,7 +293,11 @@ def require_complete(session: Session, program: Program, application: Applicatio
     missing = missing_kinds(session, program, application.id)
     if missing:
         named = ", ".join(f"{k.value} ({NAMES[k][0]})" for k in missing)
-        raise MaterialsMissing(f"application {application.id} lacks required materials: {named}")
+        raise MaterialsMissing(
+            "application {application_id} lacks required materials: {named}",
+            application_id=application.id,
+            named=named,
+        )
 
 
 @dataclass(frozen=True)

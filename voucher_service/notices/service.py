@@ -50,6 +50,7 @@ from voucher_service.errors import (
 from voucher_service.ledger import service as ledger
 from voucher_service.materials.kinds import MaterialKind
 from voucher_service.money import fen_to_yuan
+from voucher_service.notifications import Event, notify, of_enterprise
 from voucher_service.programs.service import get_pool
 from voucher_service.vouchers.service import issue_voucher
 
@@ -73,8 +74,12 @@ def enter_notice(
     pool = get_pool(session, program, row.year)
     if not ledger.reserve(session, pool, application_id=row.id, amount_fen=amount_fen):
         raise PoolInsufficient(
-            f"the {program.code} pool for {row.year} has {fen_to_yuan(pool.available_fen)} "
-            f"yuan available; {fen_to_yuan(amount_fen)} yuan cannot be reserved"
+            "the {program_code} pool for {year} has {available} "
+            "yuan available; {amount} yuan cannot be reserved",
+            program_code=program.code,
+            year=row.year,
+            available=fen_to_yuan(pool.available_fen),
+            amount=fen_to_yuan(amount_fen),
         )
     start, end = notice_period(today, program.notice_working_days, get_settings().holidays)
     before = row.status
@@ -114,13 +119,16 @@ def set_paperwork(
     unknown = [k for k in required_materials if k not in known]
     if unknown:
         raise InvalidInput(
-            f"unknown kinds of material: {', '.join(unknown)[:200]}",
+            "unknown kinds of material: {kinds}",
             code=ErrorCode.INVALID_DOCUMENT_KIND,
+            kinds=", ".join(unknown)[:200],
         )
     if not 1 <= notice_working_days <= NOTICE_DAYS_MAX:
         raise InvalidInput(
-            f"a notice lasts 1 to {NOTICE_DAYS_MAX} working days, not {notice_working_days}",
+            "a notice lasts 1 to {most} working days, not {days}",
             code=ErrorCode.INVALID_PERIOD,
+            most=NOTICE_DAYS_MAX,
+            days=notice_working_days,
         )
     before = {
         "required_materials": program.required_materials,
@@ -203,8 +211,9 @@ def _in_notice(session: Session, application_id: int) -> Application:
     )
     if row is None or row.status != ApplicationStatus.IN_NOTICE:
         raise NotFound(
-            f"application {application_id} is not in public notice",
+            "application {application_id} is not in public notice",
             code=ErrorCode.APPLICATION_NOT_FOUND,
+            application_id=application_id,
         )
     return row
 
@@ -224,8 +233,10 @@ def _bounded(value: str, field: str, most: int) -> str:
         or any(not ch.isprintable() and ch not in "\r\n" for ch in value)
     ):
         raise InvalidInput(
-            f"{field}: 1 to {most} characters, no control characters",
+            "{field}: 1 to {most} characters, no control characters",
             code=ErrorCode.INVALID_INPUT,
+            field=field,
+            most=most,
         )
     return value
 
@@ -260,7 +271,11 @@ def object_to(
     row = _in_notice(session, application_id)
     assert row.notice_end is not None
     if today > row.notice_end:
-        raise InvalidState(f"the notice of application {application_id} ended on {row.notice_end}")
+        raise InvalidState(
+            "the notice of application {application_id} ended on {notice_end}",
+            application_id=application_id,
+            notice_end=row.notice_end,
+        )
     filed = Objection(
         application_id=application_id,
         name=name,
@@ -302,9 +317,17 @@ def _open_objection(session: Session, objection_id: int) -> Objection:
         .execution_options(populate_existing=True)
     )
     if row is None:
-        raise NotFound(f"no objection {objection_id}", code=ErrorCode.OBJECTION_NOT_FOUND)
+        raise NotFound(
+            "no objection {objection_id}",
+            code=ErrorCode.OBJECTION_NOT_FOUND,
+            objection_id=objection_id,
+        )
     if row.status != ObjectionStatus.OPEN:
-        raise InvalidState(f"objection {objection_id} was already {row.status}")
+        raise InvalidState(
+            "objection {objection_id} was already {status}",
+            objection_id=objection_id,
+            status=row.status,
+        )
     return row
 
 
@@ -456,5 +479,16 @@ def _close_one(session: Session, application_id: int, *, today: date, now: datet
             "voucher": voucher.code,
             "notice_end": row.notice_end,
         },
+    )
+    notify(
+        session,
+        Event.APPLICATION_APPROVED,
+        of_enterprise(row.enterprise_id),
+        application=row.id,
+        program=program.name,
+        year=row.year,
+        amount=fen_to_yuan(row.approved_fen),
+        reason=row.decision_reason or "",
+        until=row.notice_end.isoformat() if row.notice_end else "",
     )
     return "issued"

@@ -173,7 +173,9 @@ def mark_read(session: Session, account_id: int, message_id: int, *, now: dateti
     """Mark one of a person's messages read (another's is not found)."""
     row = session.get(InboxMessage, message_id)
     if row is None or row.account_id != account_id:
-        raise NotFound(f"no message {message_id}", code=ErrorCode.MESSAGE_NOT_FOUND)
+        raise NotFound(
+            "no message {message_id}", code=ErrorCode.MESSAGE_NOT_FOUND, message_id=message_id
+        )
     if row.read_at is None:
         row.read_at = now
         session.flush()
@@ -234,11 +236,14 @@ def choose_mail(
     unknown = [name for name in names if name not in {e.value for e in offered}]
     if unknown:
         raise InvalidInput(
-            f"not an event you can receive: {', '.join(sorted(unknown))}",
+            "not an event you can receive: {events}",
             code=ErrorCode.INVALID_EVENT,
+            events=", ".join(sorted(unknown)),
         )
     if address and (len(address) > MAX_ADDRESS or not ADDRESS.match(address)):
-        raise InvalidInput(f"not a mail address: {address[:80]}", code=ErrorCode.INVALID_ADDRESS)
+        raise InvalidInput(
+            "not a mail address: {address}", code=ErrorCode.INVALID_ADDRESS, address=address[:80]
+        )
     if names and not address:
         raise InvalidInput("mail needs an address", code=ErrorCode.INVALID_ADDRESS)
     row = session.get(MailPreference, account_id)

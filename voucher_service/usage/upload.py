@@ -86,8 +86,8 @@ EXAMPLE_ROW = (
 class UploadRefused(InvalidInput):
     """The file as a whole cannot be read: nothing of it is posted."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code=ErrorCode.INVALID_UPLOAD)
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message, code=ErrorCode.INVALID_UPLOAD, **params)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,9 @@ def parse_upload(body: bytes, *, tz: ZoneInfo) -> ParsedFile:
     and never stops the others."""
     if len(body) > MAX_UPLOAD_BYTES:
         raise UploadRefused(
-            f"the file is {len(body):,} bytes; at most {MAX_UPLOAD_BYTES:,} are taken: split it"
+            "the file is {size:,} bytes; at most {most:,} are taken: split it",
+            size=len(body),
+            most=MAX_UPLOAD_BYTES,
         )
     if not body.strip():
         raise UploadRefused("the file is empty")
@@ -132,7 +134,9 @@ def parse_upload(body: bytes, *, tz: ZoneInfo) -> ParsedFile:
         raise UploadRefused("the file has a header row but no records")
     if len(records) > MAX_UPLOAD_ROWS:
         raise UploadRefused(
-            f"the file has {len(records):,} records; at most {MAX_UPLOAD_ROWS:,} in one file"
+            "the file has {count:,} records; at most {most:,} in one file",
+            count=len(records),
+            most=MAX_UPLOAD_ROWS,
         )
     return ParsedFile(
         kind,
@@ -169,14 +173,15 @@ def _fields(header: list[Any]) -> list[str | None]:
         fields.append(field)
     if unknown:
         raise UploadRefused(
-            f"unknown columns: {', '.join(unknown)} (the template's columns are "
-            f"{', '.join(zh for _, zh in COLUMNS)}, or their API names)"
+            "unknown columns: {unknown} (the template's columns are {columns}, or their API names)",
+            unknown=", ".join(unknown),
+            columns=", ".join(zh for _, zh in COLUMNS),
         )
     missing = [zh for name, zh in COLUMNS if name not in fields and name != "redemption_id"]
     if "voucher_code" not in fields and "redemption_id" in fields:
         missing.remove("算力券编号")
     if missing:
-        raise UploadRefused(f"missing columns: {', '.join(missing)}")
+        raise UploadRefused("missing columns: {missing}", missing=", ".join(missing))
     taken = [f for f in fields if f]
     if len(taken) != len(set(taken)):
         raise UploadRefused("a column appears twice")
@@ -262,7 +267,7 @@ def _csv_rows(body: bytes) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
-        raise UploadRefused(f"the CSV cannot be read: {exc}") from None
+        raise UploadRefused("the CSV cannot be read: {problem}", problem=str(exc)) from None
 
 
 def _xlsx_rows(body: bytes) -> list[tuple[Any, ...]]:
@@ -281,7 +286,9 @@ def _xlsx_rows(body: bytes) -> list[tuple[Any, ...]]:
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise UploadRefused(f"the workbook cannot be read ({type(exc).__name__})") from None
+        raise UploadRefused(
+            "the workbook cannot be read ({problem})", problem=type(exc).__name__
+        ) from None
     try:
         sheet = book.worksheets[0]
         rows = []

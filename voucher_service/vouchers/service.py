@@ -537,7 +537,9 @@ def list_voucher_views(
     asks (``VOUCHER_SORTS``)."""
     if status is not None and status not in set(VoucherStatus):
         raise InvalidInput(
-            f"status must be one of {', '.join(VoucherStatus)}", code=ErrorCode.INVALID_STATUS
+            "status must be one of {statuses}",
+            code=ErrorCode.INVALID_STATUS,
+            statuses=", ".join(VoucherStatus),
         )
     query: Select[Any] = (
         select(Voucher, Program.code, Pool.year, Enterprise.uscc, Enterprise.name)

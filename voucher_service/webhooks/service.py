@@ -47,8 +47,9 @@ def check_url(url: str, *, allow_http_local: bool) -> str:
     if parts.scheme == "http" and allow_http_local and _is_local(host):
         return url.strip()
     raise InvalidInput(
-        "a webhook endpoint must be an https URL"
-        + (" (or http to 127.0.0.1 or localhost)" if allow_http_local else ""),
+        "a webhook endpoint must be an https URL (or http to 127.0.0.1 or localhost)"
+        if allow_http_local
+        else "a webhook endpoint must be an https URL",
         code=ErrorCode.INVALID_URL,
     )
 
@@ -112,7 +113,9 @@ def get_endpoint(session: Session, provider: Provider, endpoint_id: int) -> Webh
     )
     if endpoint is None:
         raise NotFound(
-            f"you have no webhook endpoint {endpoint_id}", code=ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND
+            "you have no webhook endpoint {endpoint_id}",
+            code=ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND,
+            endpoint_id=endpoint_id,
         )
     return endpoint
 
@@ -147,8 +150,9 @@ def rotate_secret(
     ``v1`` in the header) for ``keep_hours`` (0: not at all), while the receiver switches."""
     if not 0 <= keep_hours <= ROTATION_HOURS_MAX:
         raise InvalidInput(
-            f"the previous secret is kept 0 to {ROTATION_HOURS_MAX} hours",
+            "the previous secret is kept 0 to {most} hours",
             code=ErrorCode.INVALID_INPUT,
+            most=ROTATION_HOURS_MAX,
         )
     endpoint = get_endpoint(session, provider, endpoint_id)
     secret = new_secret()
@@ -204,8 +208,9 @@ def get_delivery(session: Session, provider: Provider, delivery_id: int) -> Deli
     ).first()
     if found is None:
         raise NotFound(
-            f"you have no webhook delivery {delivery_id}",
+            "you have no webhook delivery {delivery_id}",
             code=ErrorCode.WEBHOOK_DELIVERY_NOT_FOUND,
+            delivery_id=delivery_id,
         )
     delivery, url = found
     attempts = list(
@@ -225,7 +230,9 @@ def resend(session: Session, provider: Provider, delivery_id: int, *, now: datet
     delivery = log.delivery
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or endpoint.status != EndpointStatus.ACTIVE:
-        raise InvalidState(f"the endpoint of delivery {delivery_id} has been deleted")
+        raise InvalidState(
+            "the endpoint of delivery {delivery_id} has been deleted", delivery_id=delivery_id
+        )
     before = delivery.status
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
     delivery.give_up_at = None  # another period, from the resend's first attempt

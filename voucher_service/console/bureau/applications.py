@@ -234,7 +234,8 @@ def application(
     the refusal, with the form as it was filled in."""
     if refused is None:
         return _detail(request, session, application_id)
-    error = ServiceError(unquote(request.cookies.get(REFUSAL_COOKIE, "")), code=refused)
+    message = unquote(request.cookies.get(REFUSAL_COOKIE, ""))  # already said, as refused
+    error = ServiceError(message, code=refused)
     form = {"amount": amount, "reason": reason}
     page = _detail(request, session, application_id, error=error, form=form, status=200)
     page.delete_cookie(REFUSAL_COOKIE, path=request.url.path)

@@ -217,9 +217,9 @@ def ceiling_bp(text: str) -> int:
     try:
         bp = Decimal(text.strip().removesuffix("%")) * 100
     except InvalidOperation as exc:
-        raise InvalidInput(f"not a percentage: {text!r}") from exc
+        raise InvalidInput("not a percentage: {text!r}", text=text) from exc
     if bp != bp.to_integral_value() or not 1 <= bp <= 10000:
-        raise InvalidInput(f"the ceiling is a percentage from 0.01 to 100: {text!r}")
+        raise InvalidInput("the ceiling is a percentage from 0.01 to 100: {text!r}", text=text)
     return int(bp)
 
 
