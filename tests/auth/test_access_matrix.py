@@ -110,6 +110,7 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "selection_id": "999999",
         "account_id": "999999",
         "confirmation_id": "999999",
+        "dispute_id": "999999",
         "fmt": "csv",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
