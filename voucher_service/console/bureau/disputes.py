@@ -17,7 +17,7 @@ from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.pages import attempt, describe, redirect, translator
-from voucher_service.console.provider.disputes import dispute_row, labels
+from voucher_service.console.people.disputes import dispute_row, labels
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.disputes import Correction, DisputeStatus
