@@ -117,6 +117,7 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "objection_id": "999999",
         "account_id": "999999",
         "confirmation_id": "999999",
+        "dispute_id": "999999",
         "fmt": "csv",
         "endpoint_id": "999999",
         "delivery_id": "999999",

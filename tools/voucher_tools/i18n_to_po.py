@@ -71,6 +71,13 @@ def write(locale: str, catalog: Catalog) -> None:
     path = catalogs.po_path(locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog.fuzzy = False  # the header: a fuzzy one would read as an unfinished catalog
+    catalog.header_comment = (
+        f'# The console\'s strings in {locale} (msgids are symbolic keys: t("sign_in.title")).\n'
+        "# Edit the msgstrs here; `make messages` adds new msgids (CONTRIBUTING.md)."
+    )
+    catalog.version = "1"
+    catalog.last_translator = "voucher-service"
+    catalog.language_team = "voucher-service"
     with path.open("wb") as po:
         write_po(po, catalog, width=0, include_lineno=False, include_previous=False)
 
