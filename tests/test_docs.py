@@ -208,7 +208,7 @@ def checkout(directory: Path, database: Path) -> Path:
     """A directory laid out like a checkout after ``make run``, with a copy of ``database``."""
     (directory / ".venv").mkdir(parents=True)
     (directory / ".venv" / "bin").symlink_to(Path(sys.executable).parent)
-    for name in ("alembic.ini", "migrations"):
+    for name in ("alembic.ini", "migrations", "examples"):
         (directory / name).symlink_to(ROOT / name)
     (directory / "var").mkdir()
     with (

@@ -440,7 +440,7 @@ class _UsageYear:
                     year=DEMO_YEAR,
                     model_name=name,
                     sector=sector,
-                    filing_reference=f"Hubei-{sector.value}-{DEMO_YEAR}0201",
+                    filing_reference=f"Hubei-{DEMO_YEAR}0201-{sector.value[:2].upper()}",
                 ),
                 today=applied_on,
                 now=self.moment(applied_on),

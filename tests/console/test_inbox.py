@@ -34,7 +34,7 @@ def test_a_person_reads_their_messages_and_marks_them_read(
     me = browser("finance.chen")
     page = me.get("/console/inbox")
     assert page.status_code == 200
-    assert 'class="count"' in page.text and ">2</span>" in page.text  # the menu's count
+    assert 'class="nav-count"' in page.text and ">2</span>" in page.text  # the menu's count
     assert "算力服务券已过期：V-2" in page.text and "未使用的余额 12.50 元已退回券池" in page.text
     english = me.get("/console/inbox?lang=en").text
     assert "Voucher expired: V-1" in english
@@ -62,7 +62,7 @@ def test_a_person_reads_their_messages_and_marks_them_read(
     post_form(me, "/console/inbox", "/console/inbox/read")
     session.expire_all()
     assert unread_count(session, account) == 0
-    assert 'class="count"' not in me.get("/console/inbox").text
+    assert 'class="nav-count"' not in me.get("/console/inbox").text
 
 
 def test_the_bureau_and_providers_have_an_inbox_too(

@@ -119,6 +119,9 @@ class Change:
     kind: ValueKind
     before: Any
     after: Any
+    # The values as recorded, lists and objects kept (the console names their parts).
+    recorded_before: Any = None
+    recorded_after: Any = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ def changes_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> l
         if field in before and field in after and old == new:
             continue
         kind = value_kind(field, new if new is not None else old)
-        found.append(Change(field, kind, old, new))
+        found.append(Change(field, kind, old, new, before.get(field), after.get(field)))
     return found
 
 

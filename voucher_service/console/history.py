@@ -103,7 +103,36 @@ def value_text(t: Translator, change: Change, value: Any) -> str:
         return t("filter.yes") if value else t("filter.no")
     if change.kind is ValueKind.STATUS:
         return named(t, f"status.{value}", named(t, f"history.status.{value}", str(value)))
+    if isinstance(value, str):
+        return coded(t, change.field, value)
+    if isinstance(value, list):
+        return "、".join(value_text(t, change, item) for item in value)
+    if isinstance(value, dict) and "name" in value:  # a named object (a selection field)
+        return str(value["name"])
+    if isinstance(value, dict):  # one of a list's objects (a provider's price list's line)
+        return " ".join(
+            f"{named(t, f'history.field.{key}', key)} "
+            f"{yuan(int(item)) if key.endswith('_fen') else coded(t, key, str(item))}"
+            for key, item in value.items()
+        )
     return str(value)
+
+
+def _structured(recorded: Any, plain: Any) -> Any:
+    """A list or an object as recorded (its parts named one by one), else the plain value."""
+    return recorded if isinstance(recorded, list | dict) else plain
+
+
+# Where the catalogs name a field's coded values, by the field.
+CODED = {"unit": "usage.unit.", "resource_kind": "resource_kind.", "sector": "sector."}
+
+
+def coded(t: Translator, field: str, value: str) -> str:
+    """A coded value in the reader's language: by the catalogs' prefix for its field
+    (``CODED``), or ``history.value.<field>.<code>`` (a voucher validity, a proposal's
+    kind), else as it is (a name, a number, a code that is a code)."""
+    key = f"{CODED[field]}{value}" if field in CODED else f"history.value.{field}.{value}"
+    return named(t, key, value)
 
 
 def target_name(t: Translator, target_type: str, target_id: str) -> str:
@@ -123,8 +152,8 @@ def shown(t: Translator, rows: Sequence[HistoryRow]) -> list[ShownEntry]:
             changes=[
                 ShownChange(
                     named(t, f"history.field.{c.field}", c.field),
-                    value_text(t, c, c.before),
-                    value_text(t, c, c.after),
+                    value_text(t, c, _structured(c.recorded_before, c.before)),
+                    value_text(t, c, _structured(c.recorded_after, c.after)),
                 )
                 for c in row.changes
                 if c.field not in HIDDEN_FIELDS

@@ -341,7 +341,7 @@ def _decide(
     session.flush()
     audit_log.record(
         session,
-        f"objection.{'uphold' if status is ObjectionStatus.UPHELD else 'dismiss'}",
+        "objection.uphold" if status is ObjectionStatus.UPHELD else "objection.dismiss",
         "objection",
         row.id,
         before={"status": ObjectionStatus.OPEN},
