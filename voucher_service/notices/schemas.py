@@ -83,8 +83,8 @@ class PaperworkIn(BaseModel):
     )
 
     required_materials: list[MaterialKind] = Field(default_factory=list, max_length=10)
-    notice_enabled: bool = False
-    notice_working_days: int = Field(default=5, ge=1, le=30)
+    notice_enabled: bool = Field(default=False, strict=True)
+    notice_working_days: int = Field(default=5, strict=True, ge=1, le=30)
 
 
 class PaperworkOut(BaseModel):

@@ -29,6 +29,7 @@ from voucher_service.console.bureau.filters import (
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.history import decided_by
 from voucher_service.console.history import section as history_section
+from voucher_service.console.i18n import language_of
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
@@ -36,6 +37,7 @@ from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.tables.applications import Application, ApplicationStatus
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, SessionDep, TodayDep
+from voucher_service.error_language import say
 from voucher_service.errors import ErrorCode, ServiceError
 from voucher_service.fields import Search
 from voucher_service.materials import service as materials
@@ -316,7 +318,8 @@ def _decided(
         # URL (a link could put any text there).
         response.set_cookie(
             REFUSAL_COOKIE,
-            quote(refused.message[:500]),
+            # said in the page's language now: the page shows it as it is
+            quote(say(refused.template, refused.params, language_of(request))[:500]),
             max_age=60,
             path=path,
             httponly=True,
