@@ -51,6 +51,7 @@ from voucher_service.domain.uscc import check_character
 from voucher_service.enterprises.service import register_enterprise
 from voucher_service.money import fen_to_yuan
 from voucher_service.monitoring.network import Snapshot, record_telemetry
+from voucher_service.notices.service import set_paperwork
 from voucher_service.programs.proposals import propose_pool, propose_top_up
 from voucher_service.programs.service import (
     Eligibility,
@@ -301,7 +302,43 @@ def _the_demo_year(
         face_value_fen=20_000_00,
         today=today,
     ).code
+    _in_public_notice(session, top_up, enterprises[6], provider, today)
     return _DemoYear(vouchers, m3_voucher, top_up_voucher)
+
+
+def _in_public_notice(
+    session: Session, top_up: Program, enterprise: Enterprise, provider: Provider, today: date
+) -> None:
+    """The district publishes its approvals (公示) before it issues: one more application of
+    its Hongshan SME, approved and standing in public notice (its amount reserved)."""
+    set_paperwork(
+        session, top_up, required_materials=[], notice_enabled=True, notice_working_days=5
+    )
+    application = submit(
+        session,
+        enterprise,
+        ApplicationInput(
+            program=top_up,
+            year=DEMO_YEAR,
+            requested_fen=10_000_00,
+            planned_use="视觉检测模型推理",
+            intended_providers=[provider.uscc],
+            size_class=SizeClass.SMALL,
+            headcount=35,
+            revenue_fen=8_000_000_00,
+            declares_no_related_party=True,
+        ),
+        today=today,
+        now=utcnow(),
+    )
+    approve(
+        session,
+        application,
+        amount_fen=None,
+        reason="演示：经区级审核，进入公示",
+        today=today,
+        now=utcnow(),
+    )
 
 
 def _waiting_application(

@@ -67,6 +67,15 @@ def test_the_programs_side_by_side(
     assert top_up_voucher["uscc"][2:8] == "420111"
     pool = get(client, f"/v1/admin/programs/{TOP_UP_CODE}/pools/2026")
     assert (pool["total_yuan"], pool["issued_yuan"]) == ("2000000.00", "20000.00")
+    # and a second application of that enterprise stands in public notice (公示): its
+    # amount reserved from the district's pool, nothing issued yet.
+    [listed] = get(client, "/public/v1/notices")["items"]
+    assert (listed["program_code"], listed["uscc"], listed["amount_yuan"]) == (
+        TOP_UP_CODE,
+        top_up_voucher["uscc"],
+        "10000.00",
+    )
+    assert pool["available_yuan"] == "1970000.00"
     assert len(demo_data.vouchers) == 4 and len(demo_data.enterprises) == 13
     assert verify_ledger(session) == []
 

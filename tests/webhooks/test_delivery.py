@@ -39,9 +39,9 @@ from voucher_client import WebhookError, verify_webhook
 from voucher_service.config import get_settings
 from voucher_service.db.session import create_db_engine, transaction
 from voucher_service.db.tables.providers import Provider
-from voucher_service.db.tables.webhooks import DeliveryStatus, WebhookDelivery
+from voucher_service.db.tables.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from voucher_service.db.types import utcnow
-from voucher_service.webhooks.delivery import Answer, deliver_due, retry_delay
+from voucher_service.webhooks.delivery import Answer, deliver_due, prune, retry_delay
 from voucher_service.webhooks.events import EventType, enqueue
 from voucher_service.webhooks.service import create_endpoint
 
@@ -347,3 +347,32 @@ def test_the_command_delivers_what_is_due(
     assert event["data"] == {"redemption_id": 7}
     assert main(["webhooks", "deliver", "--once"]) == 0
     assert "attempted 0" in capsys.readouterr().out
+
+
+def test_finished_deliveries_are_pruned_pending_ones_kept(
+    client: KeyedClient, session: Session
+) -> None:
+    """The outbox does not grow without bound: delivered and failed deliveries older than
+    the retention go with their attempts; a pending one stays whatever its age."""
+    provider = make_provider(session)
+    create_endpoint(session, provider, url="https://up.example.cn/h", now=utcnow())
+    assert provider.id is not None
+    start = utcnow() - timedelta(days=60)
+    events = [(EventType.REDEMPTION_CREATED, {}), (EventType.REDEMPTION_ENDED, {})]
+    enqueue(session, provider.id, events, now=start)
+
+    @contextmanager
+    def sessions() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    answers = iter([Answer(200, 5), Answer(503, 5)])
+    assert deliver_due(sessions, now=start, send=lambda *_: next(answers)).attempted == 2
+    statuses = sorted(d.status for d in session.scalars(select(WebhookDelivery)))
+    assert statuses == [DeliveryStatus.DELIVERED, DeliveryStatus.PENDING]
+    assert prune(session, before=utcnow() - timedelta(days=30)) == 1
+    [kept] = session.scalars(select(WebhookDelivery))
+    assert kept.status == DeliveryStatus.PENDING
+    attempts = session.scalars(select(WebhookAttempt)).all()
+    assert [a.delivery_id for a in attempts] == [kept.id]
+    assert prune(session, before=start) == 0

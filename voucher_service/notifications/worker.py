@@ -170,9 +170,15 @@ class Worker:
                     told += job(session, today, now, self.settings)
             except Exception:
                 log.exception("scheduled notifications %s failed; tried again next run", name)
-        pruned = outbox.prune(
-            self.engine, before=now - timedelta(days=self.settings.notification_retention_days)
-        )
+        before = now - timedelta(days=self.settings.notification_retention_days)
+        pruned = outbox.prune(self.engine, before=before)
+        try:
+            from voucher_service.webhooks.delivery import prune as prune_webhooks
+
+            with transaction(self.engine) as session:
+                prune_webhooks(session, before=before)
+        except Exception:
+            log.exception("pruning webhook deliveries failed; tried again next run")
         if told or pruned.outbox or pruned.inbox:
             log.info(
                 "scheduled notifications: %d told; pruned %d sent mails and %d read messages",

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from voucher_service.config import get_settings
@@ -240,3 +240,19 @@ def deliver_until_idle(
     while not stop():
         if deliver_due(sessions, limit=limit).attempted == 0:
             time.sleep(idle_seconds)
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Delete the deliveries that are finished (delivered, or failed for good) and were made
+    before ``before``, with their attempts, so the outbox does not grow without bound; a
+    pending one is kept whatever its age. How many deliveries went."""
+    finished = select(WebhookDelivery.id).where(
+        WebhookDelivery.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.FAILED]),  # type: ignore[attr-defined]
+        WebhookDelivery.created_at < before,
+    )
+    ids = list(session.scalars(finished))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(chunk)))  # type: ignore[attr-defined]
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(chunk)))  # type: ignore[union-attr]
+    return len(ids)
