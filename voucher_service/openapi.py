@@ -201,6 +201,10 @@ def describe(doc: dict[str, Any], found: Iterator[tuple[str, str, APIRoute]]) ->
         responses = operation.setdefault("responses", {})
         for status in error_statuses(method, path, route, operation):
             responses[str(status)] = _error_response(status)
+        for status, declared in list(responses.items()):
+            # An error a route declares itself (a GET's 409) answers in the one shape too.
+            if status[:1] in "45" and "content" not in declared:
+                responses[status] = {**_error_response(int(status)), **declared}
         operation["responses"] = dict(sorted(responses.items()))
     _integral_bounds(doc)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -120,8 +121,8 @@ class Change:
     before: Any
     after: Any
     # The values as recorded, lists and objects kept (the console names their parts).
-    recorded_before: Any = None
-    recorded_after: Any = None
+    recorded_before: Any = dataclass_field(default=None, compare=False, repr=False)
+    recorded_after: Any = dataclass_field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

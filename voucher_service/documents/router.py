@@ -12,6 +12,11 @@ from voucher_service.fields import USCC, Id, parse_uscc_param
 from voucher_service.routing import DatabaseRoute, downloads
 
 PDF = downloads(service.PDF)
+# An approval notice exists once the application is approved: before, 409 invalid_state.
+NOTICE_PDF = {
+    **PDF,
+    409: {"description": "The application is not approved (yet): there is no notice to print."},
+}
 
 admin_router = APIRouter(route_class=DatabaseRoute, tags=["documents (bureau)"])
 enterprise_router = APIRouter(
@@ -26,7 +31,7 @@ provider_router = APIRouter(
     "/applications/{application_id}/approval-notice.pdf",
     dependencies=rule(BUREAU_READ),
     response_class=Response,
-    responses=PDF,
+    responses=NOTICE_PDF,
 )
 def approval_notice(application_id: Id, session: SessionDep) -> Response:
     """The approval notice (审批通知书) of an approved application, as a PDF."""
@@ -47,7 +52,7 @@ def statement_pdf(statement_id: Id, session: SessionDep) -> Response:
 @enterprise_router.get(
     "/{uscc}/applications/{application_id}/approval-notice.pdf",
     response_class=Response,
-    responses=PDF,
+    responses=NOTICE_PDF,
 )
 def my_approval_notice(uscc: USCC, application_id: Id, session: SessionDep) -> Response:
     """My approval notice (审批通知书), as a PDF."""
