@@ -37,7 +37,7 @@ SERVICE_START, SERVICE_END = (
     datetime(2026, 6, 15, 0, 0, tzinfo=UTC),
     datetime(2026, 6, 15, 1, 0, tzinfo=UTC),
 )
-POSTING_KINDS = {"fund", "issue", "subsidy", "reversal", "release", "settle"}
+POSTING_KINDS = {"fund", "issue", "subsidy", "reversal", "release", "settle", "reserve"}
 
 
 @contextmanager

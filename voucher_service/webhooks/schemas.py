@@ -28,6 +28,7 @@ class RotateIn(BaseModel):
 
     keep_previous_hours: float = Field(
         default=24,
+        strict=True,
         ge=0,
         le=168,
         description="How long the old secret still signs beside the new one (0: not at all).",
