@@ -33,6 +33,7 @@ from voucher_service.auth.service import create_key, principal_for
 from voucher_service.config import get_settings
 from voucher_service.confirmations.service import by_two
 from voucher_service.db.tables.applications import (
+    Application,
     Sector,
     SelectionStatus,
     SizeClass,
@@ -314,22 +315,16 @@ def _in_public_notice(
     set_paperwork(
         session, top_up, required_materials=[], notice_enabled=True, notice_working_days=5
     )
-    application = submit(
+    application = _waiting_application(
         session,
+        top_up,
         enterprise,
-        ApplicationInput(
-            program=top_up,
-            year=DEMO_YEAR,
-            requested_fen=10_000_00,
-            planned_use="视觉检测模型推理",
-            intended_providers=[provider.uscc],
-            size_class=SizeClass.SMALL,
-            headcount=35,
-            revenue_fen=8_000_000_00,
-            declares_no_related_party=True,
-        ),
-        today=today,
-        now=utcnow(),
+        provider,
+        today,
+        requested_fen=10_000_00,
+        planned_use="视觉检测模型推理",
+        headcount=35,
+        revenue_fen=8_000_000_00,
     )
     approve(
         session,
@@ -342,21 +337,30 @@ def _in_public_notice(
 
 
 def _waiting_application(
-    session: Session, program: Program, enterprise: Enterprise, provider: Provider, today: date
-) -> None:
-    """One application waiting in the reviewers' queue."""
-    submit(
+    session: Session,
+    program: Program,
+    enterprise: Enterprise,
+    provider: Provider,
+    today: date,
+    *,
+    requested_fen: int = 60_000_00,
+    planned_use: str = "训练工业质检视觉模型",
+    headcount: int = 48,
+    revenue_fen: int = 18_000_000_00,
+) -> Application:
+    """One small enterprise's application, submitted today: it waits in the reviewers' queue."""
+    return submit(
         session,
         enterprise,
         ApplicationInput(
             program=program,
             year=DEMO_YEAR,
-            requested_fen=60_000_00,
-            planned_use="训练工业质检视觉模型",
+            requested_fen=requested_fen,
+            planned_use=planned_use,
             intended_providers=[provider.uscc],
             size_class=SizeClass.SMALL,
-            headcount=48,
-            revenue_fen=18_000_000_00,
+            headcount=headcount,
+            revenue_fen=revenue_fen,
             declares_no_related_party=True,
         ),
         today=today,
