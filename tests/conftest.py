@@ -3,6 +3,8 @@ its end (API requests included), so tests never see each other's rows."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 
 # In-process apps do not seal the audit log in the background: tests seal when they mean to.
@@ -53,13 +55,79 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with ``slow`` or ``browser`` tests (servers, drills, a browser: a minute or two
     each) first: ``pytest -n 2 --dist loadfile`` (make test) hands files out in this order,
-    so the long ones start at once and the many short files fill in around them."""
+    so the long ones start at once and the many short files fill in around them.
+
+    In the second pass of ``make test`` (PostgreSQL, after the whole suite passed on SQLite)
+    a test that cannot meet the run's database is not run again: see ``same_in_every_run``."""
     heavy = {
         item.path
         for item in items
         if item.get_closest_marker("slow") or item.get_closest_marker("browser")
     }
     items.sort(key=lambda item: item.path not in heavy)
+    if os.environ.get(SECOND_PASS) and backend() == "postgresql":
+        again = pytest.mark.skip(
+            reason=f"the same with any database: it ran in the SQLite pass ({SECOND_PASS})"
+        )
+        for item in items:
+            if same_in_every_run(item):
+                item.add_marker(again)
+
+
+# Set by `make test` for its PostgreSQL pass (Makefile): the SQLite pass has just run the suite.
+SECOND_PASS = "VOUCHER_TESTS_SECOND_PASS"
+# The fixtures that hand a test the run's database, and the words by which a test module or a
+# fixture reaches it some other way (a scratch database, a server on one, the backend's name).
+DATABASE_FIXTURES = frozenset(
+    {"database_url", "scratch_database", "cli_database", "engine", "session", "client"}
+)
+REACHES_THE_DATABASE = (
+    "TEST_DATABASE_URL",
+    "backend(",
+    "fresh_database",
+    "empty_postgres_database",
+    "database_url",
+    "scratch_database",
+    "cli_database",
+    "api_processes",
+    "tests.served",
+    "monitoring.stack",
+    "postgres",
+)
+
+
+@functools.cache
+def _reaches_the_database(source: str) -> bool:
+    return any(word in source for word in REACHES_THE_DATABASE)
+
+
+def same_in_every_run(item: pytest.Item) -> bool:
+    """A test that runs alike whatever TEST_DATABASE_URL says: no fixture of the run's database,
+    no word of it in its module or in the fixtures it uses (rules, money, catalogs, the source's
+    layers, the OpenAPI document, the gate, deploy files), and the console in a browser (its
+    pages on PostgreSQL are the console's TestClient tests)."""
+    if item.get_closest_marker("browser"):
+        return True
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return False
+    if _reaches_the_database(Path(item.path).read_text(encoding="utf-8")):
+        return False
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else ():
+        for definition in definitions:
+            try:
+                source, where = (
+                    inspect.getsource(definition.func),
+                    inspect.getsourcefile(definition.func),
+                )
+            except (OSError, TypeError):
+                continue
+            if where and Path(where).is_relative_to(TESTS) and _reaches_the_database(source):
+                return False
+    return True
+
+
+TESTS = Path(__file__).resolve().parent
 
 
 def pytest_sessionfinish() -> None:

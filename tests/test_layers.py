@@ -22,6 +22,7 @@ it. Empty it as those land: a test fails when an entry names an import that no l
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -91,9 +92,10 @@ def imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [f"{base}.{a.name}" if is_module(f"{base}.{a.name}") else base for a in node.names]
 
 
-def imports() -> set[tuple[str, str]]:
+@functools.cache
+def imports() -> frozenset[tuple[str, str]]:
     """Every (importing module, imported module) pair inside voucher_service, function-level
-    imports included."""
+    imports included (read once: each check of this file walks the same source)."""
     found = set()
     for path in SOURCE.rglob("*.py"):
         module = module_name(path)
@@ -101,7 +103,7 @@ def imports() -> set[tuple[str, str]]:
         for node in ast.walk(tree):
             for target in imported(node, module, path.name == "__init__.py"):
                 found.add((module, target))
-    return found
+    return frozenset(found)
 
 
 def package(module: str) -> str | None:
