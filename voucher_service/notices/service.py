@@ -292,13 +292,11 @@ def object_to(
         status=ObjectionStatus.OPEN,
         created_at=now,
     )
-    session.add(filed)
-    session.flush()
-    audit_log.record(
+    audit_log.created(
         session,
+        filed,
         "objection.file",
         "objection",
-        filed.id,
         after={"application": application_id, "length": len(text)},
     )
     return filed
