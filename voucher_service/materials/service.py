@@ -91,12 +91,7 @@ def application_owner(
 ) -> Owner:
     """The application a document belongs to, as its caller may see it: an enterprise's
     own only (another's is not found, as in the applications' endpoints)."""
-    missing = NotFound(
-        "no application {application_id}",
-        code=ErrorCode.APPLICATION_NOT_FOUND,
-        application_id=application_id,
-    )
-    owner = _enterprise_of(session, Application, application_id, enterprise_id, missing)
+    owner = _enterprise_of(session, Application, application_id, enterprise_id)
     return Owner(owner, application_id=application_id)
 
 
@@ -104,13 +99,10 @@ def selection_owner(
     session: Session, selection_id: int, *, enterprise_id: int | None = None
 ) -> Owner:
     """The model selection a document belongs to (measure 3), as ``application_owner``."""
-    missing = NotFound(
-        "no selection {selection_id}",
-        code=ErrorCode.SELECTION_NOT_FOUND,
+    return Owner(
+        _enterprise_of(session, ModelSelection, selection_id, enterprise_id),
         selection_id=selection_id,
     )
-    owner = _enterprise_of(session, ModelSelection, selection_id, enterprise_id, missing)
-    return Owner(owner, selection_id=selection_id)
 
 
 def _enterprise_of(
@@ -118,17 +110,24 @@ def _enterprise_of(
     model: type[Application] | type[ModelSelection],
     row_id: int,
     enterprise_id: int | None,
-    missing: NotFound,
 ) -> int:
-    """The enterprise of an application's or a selection's row, ``missing`` raised when
-    there is none (or it is another's than ``enterprise_id``, when given)."""
+    """The enterprise of an application's or a selection's row; not found when there is
+    none (or it is another's than ``enterprise_id``, when given)."""
     query = where_given(
         select(model.enterprise_id), (model.id, row_id), (model.enterprise_id, enterprise_id)
     )
     found: int | None = session.scalar(query)
-    if found is None:
-        raise missing
-    return found
+    if found is not None:
+        return found
+    if model is Application:
+        raise NotFound(
+            "no application {application_id}",
+            code=ErrorCode.APPLICATION_NOT_FOUND,
+            application_id=row_id,
+        )
+    raise NotFound(
+        "no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND, selection_id=row_id
+    )
 
 
 def _kind(value: str) -> MaterialKind:
