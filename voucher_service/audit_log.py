@@ -90,6 +90,17 @@ def record(
     write(session, entry(session, action, target_type, target_id, before=before, after=after))
 
 
+def created(
+    session: Session, row: Any, action: str, kind: str, *, by: object = None, after: Any = None
+) -> None:
+    """Store a new ``row`` and append the entry of its creation (``action``, on a target of
+    ``kind``) to the current transaction: the row is flushed first, so that the entry names
+    its id (or ``by``, what the row is known by, when given)."""
+    session.add(row)
+    session.flush()
+    record(session, action, kind, row.id if by is None else by, after=after)
+
+
 def write(session: Session, row: dict[str, Any]) -> None:
     """Append an ``entry`` row to the current transaction."""
     session.execute(insert(ENTRIES).values(**row))

@@ -98,8 +98,8 @@ def test_the_audit_page_reads_the_same_way_and_filters_by_object(
 
 
 def _recorded_actions() -> tuple[set[str], set[str]]:
-    """The action codes the service records (``audit_log.record``/``entry`` calls), and the
-    prefixes of those it builds at run time (``f"statement.{action}"``)."""
+    """The action codes the service records (``audit_log.record``/``entry``/``created``
+    calls), and the prefixes of those it builds at run time (``f"statement.{action}"``)."""
     import ast
     from pathlib import Path
 
@@ -111,9 +111,10 @@ def _recorded_actions() -> tuple[set[str], set[str]]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
-            if node.func.attr not in ("record", "entry") or len(node.args) < 4:
+            action = {"record": 1, "entry": 1, "created": 2}.get(node.func.attr)
+            if action is None or len(node.args) < 4:
                 continue
-            for part in ast.walk(node.args[1]):
+            for part in ast.walk(node.args[action]):
                 if isinstance(part, ast.JoinedStr) and isinstance(part.values[0], ast.Constant):
                     prefixes.add(str(part.values[0].value))
                 elif isinstance(part, ast.Constant) and isinstance(part.value, str):

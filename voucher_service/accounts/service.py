@@ -164,13 +164,12 @@ def create_account(
         created_at=now,
         password_changed_at=now,
     )
-    session.add(account)
-    session.flush()
-    audit.record(
+    audit.created(
         session,
+        account,
         "account.create",
         "account",
-        login,
+        by=login,
         after={
             "role": role.value,
             "duties": principal.duties,

@@ -106,13 +106,11 @@ def apply(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    session.flush()
-    audit_log.record(
+    audit_log.created(
         session,
+        row,
         "selection.apply",
         "model_selection",
-        row.id,
         after={
             "program": program.code,
             "year": inp.year,

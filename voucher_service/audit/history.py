@@ -278,25 +278,44 @@ def _people(
             )
         )
     )
-    by_login = {a.login: a.display_name for a in accounts}
     by_principal: dict[int, str] = {}
     for a in sorted(accounts, key=lambda a: a.id or 0):
         by_principal.setdefault(a.principal_id, a.display_name)
-    enterprise_ids = {p.enterprise_id for p in principals.values() if p.enterprise_id}
-    provider_ids = {p.provider_id for p in principals.values() if p.provider_id}
-    enterprises: dict[int, str] = dict(
-        session.execute(
-            select(Enterprise.id, Enterprise.name).where(col(Enterprise.id).in_(enterprise_ids))
-        ).all()
+    known = _Directory(
+        principals,
+        by_login={a.login: a.display_name for a in accounts},
+        by_principal=by_principal,
+        enterprises=_names(
+            session, Enterprise, {p.enterprise_id for p in principals.values() if p.enterprise_id}
+        ),
+        providers=_names(
+            session, Provider, {p.provider_id for p in principals.values() if p.provider_id}
+        ),
     )
-    providers: dict[int, str] = dict(
-        session.execute(
-            select(Provider.id, Provider.name).where(col(Provider.id).in_(provider_ids))
-        ).all()
-    )
+    return {pair: known.person(*pair) for pair in pairs}
 
-    def person(principal_id: int | None, actor: str) -> Person:
-        principal = principals.get(principal_id) if principal_id is not None else None
+
+def _names(
+    session: Session, model: type[Enterprise] | type[Provider], ids: set[int]
+) -> dict[int, str]:
+    """The names of the enterprises (or providers) of ``ids``, by id."""
+    query = select(model.id, model.name).where(col(model.id).in_(ids))
+    return {row_id: name for row_id, name in session.execute(query).all()}
+
+
+@dataclass(frozen=True)
+class _Directory:
+    """What ``_people`` read: the principals, the accounts' names (by login, and the first
+    of each principal) and the names of the enterprises and providers."""
+
+    principals: dict[int | None, Principal]
+    by_login: dict[str, str]
+    by_principal: dict[int, str]
+    enterprises: dict[int, str]
+    providers: dict[int, str]
+
+    def person(self, principal_id: int | None, actor: str) -> Person:
+        principal = self.principals.get(principal_id) if principal_id is not None else None
         if principal is None:
             if actor == "command line":
                 return Person(PersonKind.COMMAND_LINE)
@@ -304,25 +323,20 @@ def _people(
                 return Person(PersonKind.ANONYMOUS)
             return Person(PersonKind.SYSTEM)
         login = actor.rpartition("/")[2] if "/" in actor else None
+        name = self.by_login.get(login) if login else None
         if principal.enterprise_id is not None:
-            name = by_login.get(login) if login else None
-            return Person(
-                PersonKind.ENTERPRISE,
-                principal.role,
-                enterprises.get(principal.enterprise_id),
-                name,
-            )
+            company = self.enterprises.get(principal.enterprise_id)
+            return Person(PersonKind.ENTERPRISE, principal.role, company, name)
         if principal.provider_id is not None:
-            name = by_login.get(login) if login else None
-            return Person(
-                PersonKind.PROVIDER, principal.role, providers.get(principal.provider_id), name
-            )
+            company = self.providers.get(principal.provider_id)
+            return Person(PersonKind.PROVIDER, principal.role, company, name)
         assert principal.id is not None
         return Person(
-            PersonKind.BUREAU, principal.role, None, by_principal.get(principal.id, principal.name)
+            PersonKind.BUREAU,
+            principal.role,
+            None,
+            self.by_principal.get(principal.id, principal.name),
         )
-
-    return {pair: person(*pair) for pair in pairs}
 
 
 @dataclass(frozen=True)

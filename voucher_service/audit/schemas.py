@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from voucher_service.audit.history import HistoryRow, ValueKind
+from voucher_service.audit.history import Change, HistoryRow, ValueKind
 from voucher_service.audit.sampling import METHOD, Evidence, Sample
 from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.ledger import LedgerPosting
@@ -143,7 +143,7 @@ class SampleOut(OutModel):
         return cls.read(found, found.spec, items=[SampledRecordOut.of(i) for i in found.items])
 
 
-class PersonOut(BaseModel):
+class PersonOut(OutModel):
     """Who acted, by name: ``kind`` (bureau, enterprise, provider, command_line, system,
     anonymous), the bureau role, the organisation's name and the person's display name."""
 
@@ -153,7 +153,7 @@ class PersonOut(BaseModel):
     name: str | None
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(OutModel):
     """One field of an entry, old -> new; money (``kind`` money) as a yuan string, a share
     (``kind`` bp) in basis points."""
 
@@ -162,8 +162,18 @@ class ChangeOut(BaseModel):
     before: Any
     after: Any
 
+    @classmethod
+    def of(cls, change: Change) -> ChangeOut:
+        def shown(value: Any) -> Any:
+            money = change.kind is ValueKind.MONEY and value is not None
+            return fen_to_yuan(value) if money else value
 
-class HistoryRowOut(BaseModel):
+        return cls.read(
+            change, kind=change.kind.value, before=shown(change.before), after=shown(change.after)
+        )
+
+
+class HistoryRowOut(OutModel):
     id: int
     occurred_at: datetime
     action: str
@@ -174,28 +184,5 @@ class HistoryRowOut(BaseModel):
 
     @classmethod
     def of(cls, row: HistoryRow) -> HistoryRowOut:
-        def shown(kind: ValueKind, value: Any) -> Any:
-            return fen_to_yuan(value) if kind is ValueKind.MONEY and value is not None else value
-
-        return cls(
-            id=row.id,
-            occurred_at=row.occurred_at,
-            action=row.action,
-            target_type=row.target_type,
-            target_id=row.target_id,
-            person=PersonOut(
-                kind=row.person.kind.value,
-                role=row.person.role,
-                organisation=row.person.organisation,
-                name=row.person.name,
-            ),
-            changes=[
-                ChangeOut(
-                    field=c.field,
-                    kind=c.kind.value,
-                    before=shown(c.kind, c.before),
-                    after=shown(c.kind, c.after),
-                )
-                for c in row.changes
-            ],
-        )
+        person = PersonOut.read(row.person, kind=row.person.kind.value)
+        return cls.read(row, person=person, changes=[ChangeOut.of(c) for c in row.changes])

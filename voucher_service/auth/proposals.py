@@ -95,13 +95,11 @@ def propose(
         proposed_by_id=proposer.id,
         proposed_at=now,
     )
-    session.add(row)
-    session.flush()
-    audit_log.record(
+    audit_log.created(
         session,
+        row,
         "confirmation.propose",
         "confirmation",
-        row.id,
         after={"kind": kind.value, "target": str(target_id), "summary": summary, **payload},
     )
     return row

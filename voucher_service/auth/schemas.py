@@ -11,8 +11,7 @@ from voucher_service.auth.proposals import ConfirmationView, payload_of
 from voucher_service.auth.service import KeyView, NewKey
 from voucher_service.db.tables.auth import Duty, Role, parse_duties
 from voucher_service.db.tables.confirmations import ConfirmationKind, ConfirmationStatus
-from voucher_service.fields import USCC, Instant, Name, OutModel
-from voucher_service.money import fen_to_yuan
+from voucher_service.fields import USCC, Instant, Name, OutModel, Yuan
 
 
 class SelfKeyCreate(BaseModel):
@@ -75,7 +74,7 @@ class NewKeyOut(KeyOut):
         return cls.read(KeyOut.of(new.view), key=new.key)
 
 
-class ConfirmationOut(BaseModel):
+class ConfirmationOut(OutModel):
     id: int
     kind: ConfirmationKind
     target: str = Field(
@@ -83,7 +82,7 @@ class ConfirmationOut(BaseModel):
         "program's code."
     )
     summary: str = Field(description="What confirming does: the difference it makes.")
-    amount_yuan: str = Field(description="The money it moves (a pool: its total; a rule: 0).")
+    amount_yuan: Yuan = Field(description="The money it moves (a pool: its total; a rule: 0).")
     reason: str
     status: ConfirmationStatus
     proposed_by: str
@@ -96,18 +95,8 @@ class ConfirmationOut(BaseModel):
         row = view.confirmation
         payload: dict[str, Any] = payload_of(row)
         amount = next((payload[k] for k in _AMOUNTS if payload.get(k) is not None), 0)
-        return cls(
-            id=row.id or 0,
-            kind=ConfirmationKind(row.kind),
-            target=row.target_id,
-            summary=row.summary,
-            amount_yuan=fen_to_yuan(amount),
-            reason=payload.get("reason", ""),
-            status=ConfirmationStatus(row.status),
-            proposed_by=view.proposed_by,
-            proposed_at=row.proposed_at,
-            decided_by=view.decided_by,
-            decided_at=row.decided_at,
+        return cls.read(
+            view, row, target=row.target_id, amount_fen=amount, reason=payload.get("reason", "")
         )
 
 

@@ -203,13 +203,12 @@ def create_key(
         created_at=now,
         expires_at=expires_at,
     )
-    session.add(row)
-    session.flush()
-    audit_log.record(
+    audit_log.created(
         session,
+        row,
         "key.create",
         "api_key",
-        prefix,
+        by=prefix,
         after={
             "role": principal.role,
             "holder": principal.name,

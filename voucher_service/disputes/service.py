@@ -87,16 +87,14 @@ def raise_dispute(
         raised_by=actor.name,
         raised_at=now,
     )
-    session.add(dispute)
-    session.flush()
-    assert dispute.id is not None
-    audit_log.record(
+    audit_log.created(
         session,
+        dispute,
         "dispute.raise",
         "usage_dispute",
-        dispute.id,
         after={"record_id": record_id, "outcome": record.outcome, "reason": text},
     )
+    assert dispute.id is not None
     return get_dispute(session, dispute.id)
 
 

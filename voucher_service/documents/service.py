@@ -24,6 +24,7 @@ from voucher_service.db.types import utcnow
 from voucher_service.documents.render import pdf_of
 from voucher_service.errors import ErrorCode, InvalidState, NotFound
 from voucher_service.exports import ExportFile
+from voucher_service.pagination import where_given
 from voucher_service.settlement.service import statement_detail
 
 PDF = "application/pdf"
@@ -64,14 +65,13 @@ def approval_notice(
 ) -> ExportFile:
     """The approval notice (审批通知书) of an approved application, as a PDF file. With
     ``enterprise_uscc``, only that enterprise's application is found."""
-    query = (
+    query = where_given(
         select(Application, Enterprise, Program)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
-        .join(Program, Program.id == Application.program_id)
-        .where(Application.id == application_id)
+        .join(Program, Program.id == Application.program_id),
+        (Application.id, application_id),
+        (Enterprise.uscc, enterprise_uscc),
     )
-    if enterprise_uscc is not None:
-        query = query.where(Enterprise.uscc == enterprise_uscc)
     found = session.execute(query).first()
     if found is None:
         raise NotFound(
@@ -121,13 +121,11 @@ def settlement_statement(
     """The settlement statement (结算单), as a PDF file: its totals, the subsidy in capitals,
     a line per enterprise and voucher, and who closed, approved and paid it. With
     ``provider_uscc``, only that provider's statement is found."""
-    query = (
-        select(Statement)
-        .join(Provider, Provider.id == Statement.provider_id)
-        .where(Statement.id == statement_id)
+    query = where_given(
+        select(Statement).join(Provider, Provider.id == Statement.provider_id),
+        (Statement.id, statement_id),
+        (Provider.uscc, provider_uscc),
     )
-    if provider_uscc is not None:
-        query = query.where(Provider.uscc == provider_uscc)
     statement = session.scalar(query)
     if statement is None:
         raise NotFound(

@@ -145,12 +145,7 @@ def issue_voucher(
     if face_value_fen <= 0:
         raise ValueError(f"a voucher holds a positive face value, not {face_value_fen}")
     assert pool.id is not None
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= face_value_fen)
-        .values(available_fen=POOLS.c.available_fen - face_value_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw_from_pool(session, pool.id, face_value_fen):
         return None
     voucher = Voucher(
         code=code,
@@ -204,12 +199,7 @@ def reserve(session: Session, pool: Pool, *, application_id: int, amount_fen: in
     if amount_fen <= 0:
         raise ValueError(f"a reservation holds a positive amount, not {amount_fen}")
     assert pool.id is not None
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= amount_fen)
-        .values(available_fen=POOLS.c.available_fen - amount_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw_from_pool(session, pool.id, amount_fen):
         return False
     _post(
         session,
@@ -233,21 +223,13 @@ def unreserve(
     amount again under the pool's conditional UPDATE), or, after an upheld objection, the
     amount stays available. The caller holds the application's row lock, so a reservation
     is given back once."""
-    session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == pool_id)
-        .values(available_fen=POOLS.c.available_fen + amount_fen)
-    )
-    _post(
+    _back_to_pool(
         session,
-        Posting(
-            PostingKind.UNRESERVE,
-            accounts.reserved(application_id),
-            accounts.pool(pool_id),
-            amount_fen,
-            pool_id=pool_id,
-            memo=memo,
-        ),
+        PostingKind.UNRESERVE,
+        accounts.reserved(application_id),
+        pool_id,
+        amount_fen,
+        memo=memo,
     )
 
 
@@ -507,6 +489,42 @@ def _release(
     memo: str,
     usage_record_id: int | None,
 ) -> None:
+    _back_to_pool(
+        session,
+        PostingKind.RELEASE,
+        accounts.voucher(voucher_id),
+        pool_id,
+        amount_fen,
+        memo=memo,
+        voucher_id=voucher_id,
+        usage_record_id=usage_record_id,
+    )
+
+
+def _draw_from_pool(session: Session, pool_id: int, amount_fen: int) -> bool:
+    """Take ``amount_fen`` from a pool's available amount in one conditional UPDATE; False,
+    with nothing written, when the pool lacks it (concurrent drawers never overdraw it)."""
+    drawn = session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == pool_id, POOLS.c.available_fen >= amount_fen)
+        .values(available_fen=POOLS.c.available_fen - amount_fen)
+    )
+    return bool(drawn.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _back_to_pool(
+    session: Session,
+    kind: PostingKind,
+    source: Account,
+    pool_id: int,
+    amount_fen: int,
+    *,
+    memo: str,
+    voucher_id: int | None = None,
+    usage_record_id: int | None = None,
+) -> None:
+    """Give ``amount_fen`` back to a pool's available amount from ``source`` (a reservation
+    or a voucher), with its posting."""
     session.execute(
         update(POOLS)
         .where(POOLS.c.id == pool_id)
@@ -515,8 +533,8 @@ def _release(
     _post(
         session,
         Posting(
-            PostingKind.RELEASE,
-            accounts.voucher(voucher_id),
+            kind,
+            source,
             accounts.pool(pool_id),
             amount_fen,
             pool_id=pool_id,

@@ -89,11 +89,9 @@ def _file(
     settings: SettingsDep,
     now: NowDep,
 ) -> DocumentOut:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    owner = _owner(session, application_id, selection_id, enterprise.id)
     row = service.file_material(
         session,
-        owner,
+        _owner(session, application_id, selection_id, uscc),
         service.Upload(kind=kind, filename=filename or "", content=content),
         max_bytes=settings.material_max_bytes,
         now=now,
@@ -105,47 +103,50 @@ def _owner(
     session: SessionDep,
     application_id: int | None,
     selection_id: int | None,
-    enterprise_id: int | None,
+    uscc: str | None = None,
 ) -> service.Owner:
+    """The application or selection the documents belong to: with ``uscc`` (the enterprise's
+    own routes), only that enterprise's."""
+    enterprise_id = None
+    if uscc is not None:
+        enterprise_id = get_enterprise(session, parse_uscc_param(uscc)).id
     if application_id is not None:
         return service.application_owner(session, application_id, enterprise_id=enterprise_id)
     assert selection_id is not None
     return service.selection_owner(session, selection_id, enterprise_id=enterprise_id)
 
 
+def _download(session: SessionDep, owner: service.Owner, document_id: int) -> Response:
+    return download_response(service.download(session, owner, document_id))
+
+
 @enterprise_router.get("/{uscc}/applications/{application_id}/materials")
 def my_materials(uscc: USCC, application_id: Id, session: SessionDep) -> MaterialsOut:
     """My application's documents, with the kinds its program requires and those missing."""
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    return _listing(session, _owner(session, application_id, None, enterprise.id))
+    return _listing(session, _owner(session, application_id, None, uscc))
 
 
 @enterprise_router.get("/{uscc}/applications/{application_id}/materials/{document_id}")
 def my_material(uscc: USCC, application_id: Id, document_id: Id, session: SessionDep) -> Response:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    owner = _owner(session, application_id, None, enterprise.id)
-    return download_response(service.download(session, owner, document_id))
+    return _download(session, _owner(session, application_id, None, uscc), document_id)
 
 
 @enterprise_router.get("/{uscc}/selections/{selection_id}/materials")
 def my_selection_materials(uscc: USCC, selection_id: Id, session: SessionDep) -> MaterialsOut:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    return _listing(session, _owner(session, None, selection_id, enterprise.id))
+    return _listing(session, _owner(session, None, selection_id, uscc))
 
 
 @enterprise_router.get("/{uscc}/selections/{selection_id}/materials/{document_id}")
 def my_selection_material(
     uscc: USCC, selection_id: Id, document_id: Id, session: SessionDep
 ) -> Response:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    owner = _owner(session, None, selection_id, enterprise.id)
-    return download_response(service.download(session, owner, document_id))
+    return _download(session, _owner(session, None, selection_id, uscc), document_id)
 
 
 @admin_router.get("/applications/{application_id}/materials", dependencies=rule(BUREAU_READ))
 def application_materials(application_id: Id, session: SessionDep) -> MaterialsOut:
     """An application's documents, the kinds its program requires, and those missing."""
-    return _listing(session, _owner(session, application_id, None, None))
+    return _listing(session, _owner(session, application_id, None))
 
 
 @admin_router.get(
@@ -153,18 +154,16 @@ def application_materials(application_id: Id, session: SessionDep) -> MaterialsO
 )
 def application_material(application_id: Id, document_id: Id, session: SessionDep) -> Response:
     """Download one document (an audit entry names who read it)."""
-    owner = _owner(session, application_id, None, None)
-    return download_response(service.download(session, owner, document_id))
+    return _download(session, _owner(session, application_id, None), document_id)
 
 
 @admin_router.get("/selections/{selection_id}/materials", dependencies=rule(BUREAU_READ))
 def selection_materials(selection_id: Id, session: SessionDep) -> MaterialsOut:
-    return _listing(session, _owner(session, None, selection_id, None))
+    return _listing(session, _owner(session, None, selection_id))
 
 
 @admin_router.get(
     "/selections/{selection_id}/materials/{document_id}", dependencies=rule(BUREAU_READ)
 )
 def selection_material(selection_id: Id, document_id: Id, session: SessionDep) -> Response:
-    owner = _owner(session, None, selection_id, None)
-    return download_response(service.download(session, owner, document_id))
+    return _download(session, _owner(session, None, selection_id), document_id)

@@ -44,6 +44,7 @@ from voucher_service.errors import (
     NotFound,
 )
 from voucher_service.materials.kinds import NAMES, MaterialKind, parse_kinds
+from voucher_service.pagination import where_given
 
 FILENAME_MAX = 200
 # Materials may be added while the bureau has not decided yet, or sent back for changes.
@@ -90,38 +91,43 @@ def application_owner(
 ) -> Owner:
     """The application a document belongs to, as its caller may see it: an enterprise's
     own only (another's is not found, as in the applications' endpoints)."""
-    query = select(Application.id, Application.enterprise_id).where(
-        Application.id == application_id
-    )
-    if enterprise_id is not None:
-        query = query.where(Application.enterprise_id == enterprise_id)
-    found = session.execute(query).first()
-    if found is None:
-        raise NotFound(
-            "no application {application_id}",
-            code=ErrorCode.APPLICATION_NOT_FOUND,
-            application_id=application_id,
-        )
-    return Owner(found[1], application_id=found[0])
+    owner = _enterprise_of(session, Application, application_id, enterprise_id)
+    return Owner(owner, application_id=application_id)
 
 
 def selection_owner(
     session: Session, selection_id: int, *, enterprise_id: int | None = None
 ) -> Owner:
     """The model selection a document belongs to (measure 3), as ``application_owner``."""
-    query = select(ModelSelection.id, ModelSelection.enterprise_id).where(
-        ModelSelection.id == selection_id
+    return Owner(
+        _enterprise_of(session, ModelSelection, selection_id, enterprise_id),
+        selection_id=selection_id,
     )
-    if enterprise_id is not None:
-        query = query.where(ModelSelection.enterprise_id == enterprise_id)
-    found = session.execute(query).first()
-    if found is None:
+
+
+def _enterprise_of(
+    session: Session,
+    model: type[Application] | type[ModelSelection],
+    row_id: int,
+    enterprise_id: int | None,
+) -> int:
+    """The enterprise of an application's or a selection's row; not found when there is
+    none (or it is another's than ``enterprise_id``, when given)."""
+    query = where_given(
+        select(model.enterprise_id), (model.id, row_id), (model.enterprise_id, enterprise_id)
+    )
+    found: int | None = session.scalar(query)
+    if found is not None:
+        return found
+    if model is Application:
         raise NotFound(
-            "no selection {selection_id}",
-            code=ErrorCode.SELECTION_NOT_FOUND,
-            selection_id=selection_id,
+            "no application {application_id}",
+            code=ErrorCode.APPLICATION_NOT_FOUND,
+            application_id=row_id,
         )
-    return Owner(found[1], selection_id=found[0])
+    raise NotFound(
+        "no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND, selection_id=row_id
+    )
 
 
 def _kind(value: str) -> MaterialKind:

@@ -202,14 +202,21 @@ def client_key(session: Session, client: str) -> str:
     return hmac.new(secret, f"objector|{client}".encode(), hashlib.sha256).hexdigest()
 
 
-def _in_notice(session: Session, application_id: int) -> Application:
+def _locked_in_notice(session: Session, application_id: int) -> Application | None:
+    """The application, read afresh under its row lock, while it is in public notice; None
+    once it is not (or does not exist)."""
     row: Application | None = session.scalar(
         select(Application)
         .where(Application.id == application_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if row is None or row.status != ApplicationStatus.IN_NOTICE:
+    return row if row is not None and row.status == ApplicationStatus.IN_NOTICE else None
+
+
+def _in_notice(session: Session, application_id: int) -> Application:
+    row = _locked_in_notice(session, application_id)
+    if row is None:
         raise NotFound(
             "application {application_id} is not in public notice",
             code=ErrorCode.APPLICATION_NOT_FOUND,
@@ -285,13 +292,11 @@ def object_to(
         status=ObjectionStatus.OPEN,
         created_at=now,
     )
-    session.add(filed)
-    session.flush()
-    audit_log.record(
+    audit_log.created(
         session,
+        filed,
         "objection.file",
         "objection",
-        filed.id,
         after={"application": application_id, "length": len(text)},
     )
     return filed
@@ -430,13 +435,10 @@ def close_due(session: Session, *, today: date, now: datetime) -> Closed:
 
 
 def _close_one(session: Session, application_id: int, *, today: date, now: datetime) -> str:
-    row: Application | None = session.scalar(
-        select(Application)
-        .where(Application.id == application_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None or row.status != ApplicationStatus.IN_NOTICE:
+    """Close one application's notice: "gone" when it is no longer in notice, "held" while
+    an objection is open, else "issued" (its voucher issued)."""
+    row = _locked_in_notice(session, application_id)
+    if row is None:
         return "gone"  # another process closed it, or a reviewer upheld an objection
     open_objections = session.scalar(
         select(func.count())
@@ -445,6 +447,15 @@ def _close_one(session: Session, application_id: int, *, today: date, now: datet
     )
     if open_objections:
         return "held"
+    _issue_after_notice(session, row, today=today, now=now)
+    return "issued"
+
+
+def _issue_after_notice(session: Session, row: Application, *, today: date, now: datetime) -> None:
+    """The notice of ``row`` (locked, in notice) ended unopposed: its reservation goes back
+    to the pool and its voucher is issued from it, approved, audited and told."""
+    application_id = row.id
+    assert application_id is not None
     program = session.get(Program, row.program_id)
     enterprise = session.get(Enterprise, row.enterprise_id)
     assert program is not None and enterprise is not None and row.approved_fen is not None
@@ -491,4 +502,3 @@ def _close_one(session: Session, application_id: int, *, today: date, now: datet
         reason=row.decision_reason or "",
         until=row.notice_end.isoformat() if row.notice_end else "",
     )
-    return "issued"

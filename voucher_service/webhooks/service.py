@@ -84,10 +84,8 @@ def create_endpoint(
         secret=secret,
         created_at=now,
     )
-    session.add(endpoint)
-    session.flush()
-    audit_log.record(
-        session, "webhook.create", "webhook_endpoint", endpoint.id, after={"url": checked}
+    audit_log.created(
+        session, endpoint, "webhook.create", "webhook_endpoint", after={"url": checked}
     )
     return NewSecret(endpoint, secret)
 
