@@ -345,9 +345,7 @@ def test_a_claim_rejected_with_a_reason_moves_nothing(claims: ClaimScene) -> Non
 
 def test_the_queue_lists_filters_and_searches(claims: ClaimScene) -> None:
     first = claims.submit(invoice("Q-1", "10.00")).json()
-    second = claims.submit(
-        invoice("Q-2", "20.00"), contract_reference="CONTRACT-SPECIAL-9"
-    ).json()
+    second = claims.submit(invoice("Q-2", "20.00"), contract_reference="CONTRACT-SPECIAL-9").json()
     client = claims.client
     queue = client.get("/v1/admin/claims", params={"status": "submitted"}).json()["items"]
     assert [c["id"] for c in queue] == [first["id"], second["id"]]

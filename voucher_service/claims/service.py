@@ -153,30 +153,41 @@ def _check_period(
     """The period lies in one year, within the program's validity and the enterprise's
     window (once it has one), and is over by today; each invoice dated within it."""
     start, end = inp.period_start, inp.period_end
-    problem = None
-    if end < start:
-        problem = "the period ends before it starts"
-    elif start.year != end.year:
-        problem = "a claim's period lies within one year (the year's pool pays it)"
-    elif start < program.valid_from or end > program.valid_to:
-        problem = f"the program is valid from {program.valid_from} to {program.valid_to}"
-    elif end > today:
-        problem = "a claim is for a period already over (claims after payment)"
-    if problem is None:
-        enrolment = _enrolment(session, enterprise, program)
-        if enrolment is not None and not (
-            enrolment.window_start <= start and end < enrolment.window_end
-        ):
-            problem = (
-                f"the enterprise's subsidy window is {enrolment.window_start} to "
-                f"{Window(enrolment.window_start, enrolment.window_end).last_day}"
-            )
-    if problem is not None:
+    enrolment = _enrolment(session, enterprise, program)
+    if end < start or start.year != end.year:
         raise InvalidInput(
-            "period {period_start} to {period_end}: {problem}",
+            "period {period_start} to {period_end}: a claim's period lies within one year "
+            "(the year's pool pays it), its end not before its start",
             period_start=start,
             period_end=end,
-            problem=problem,
+            code=ErrorCode.INVALID_PERIOD,
+        )
+    if start < program.valid_from or end > program.valid_to:
+        raise InvalidInput(
+            "period {period_start} to {period_end}: program {program_code} is valid from "
+            "{valid_from} to {valid_to}",
+            period_start=start,
+            period_end=end,
+            program_code=program.code,
+            valid_from=program.valid_from,
+            valid_to=program.valid_to,
+            code=ErrorCode.INVALID_PERIOD,
+        )
+    if end > today:
+        raise InvalidInput(
+            "period {period_start} to {period_end}: a claim is for a period already over",
+            period_start=start,
+            period_end=end,
+            code=ErrorCode.INVALID_PERIOD,
+        )
+    if enrolment is not None and not enrolment.window_start <= start <= end < enrolment.window_end:
+        raise InvalidInput(
+            "period {period_start} to {period_end}: the enterprise's subsidy window is "
+            "{window_start} to {window_last_day}",
+            period_start=start,
+            period_end=end,
+            window_start=enrolment.window_start,
+            window_last_day=Window(enrolment.window_start, enrolment.window_end).last_day,
             code=ErrorCode.INVALID_PERIOD,
         )
     outside = [i.invoice_number for i in inp.invoices if not start <= i.invoice_date <= end]
@@ -451,8 +462,13 @@ def _decided(view: ClaimView, decisions: Sequence[InvoiceDecision]) -> list[Invo
                 code=ErrorCode.INVALID_AMOUNT,
             )
         reason = decision.reason.strip()
-        if decision.approved_fen < invoice.amount_fen:
-            reason = _text(reason, f"reason for approving less of invoice {invoice.invoice_number}")
+        if decision.approved_fen < invoice.amount_fen and not reason:
+            raise InvalidInput(
+                "invoice {invoice_number}: give a reason for approving less than its amount",
+                invoice_number=invoice.invoice_number,
+                code=ErrorCode.REASON_REQUIRED,
+            )
+        reason = reason[:MAX_TEXT]
         result.append(InvoiceDecision(invoice_id, decision.approved_fen, reason))
     if not any(d.approved_fen for d in result):
         raise InvalidInput("nothing approved: reject the claim instead, with a reason")
