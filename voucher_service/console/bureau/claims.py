@@ -140,21 +140,32 @@ def _fen(text: str) -> int:
         ) from exc
 
 
+async def _approval_form(request: Request) -> dict[str, str]:
+    """The approval form's fields: ``approved_<invoice id>``, ``reason_<invoice id>``, note."""
+    form = await request.form(max_fields=400)
+    return {key: str(value)[:1000] for key, value in form.items() if isinstance(value, str)}
+
+
 @router.post("/bureau/claims/{claim_id}/approve", dependencies=[guard(REVIEW)])
-async def approve(claim_id: int, request: Request, session: SessionDep, now: NowDep) -> Any:
+def approve(
+    claim_id: int,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    form: Annotated[dict[str, str], Depends(_approval_form)],
+) -> Any:
     """Each invoice's approved amount (``approved_<id>``, blank: in full) and reason
     (``reason_<id>``)."""
-    form = await request.form(max_fields=400)
 
     def decide() -> None:
         decisions = []
         for invoice in service.get_claim(session, claim_id).invoices:
-            typed = str(form.get(f"approved_{invoice.id}", "") or "").strip()
+            typed = form.get(f"approved_{invoice.id}", "").strip()
             if typed:
                 assert invoice.id is not None
-                reason = str(form.get(f"reason_{invoice.id}", "") or "")[:1000]
+                reason = form.get(f"reason_{invoice.id}", "")
                 decisions.append(InvoiceDecision(invoice.id, _fen(typed), reason))
-        note = str(form.get("note", "") or "")[:1000]
+        note = form.get("note", "")
         service.approve(session, claim_id, decisions, note=note, now=now)
 
     return _act(request, session, claim_id, decide, "approved")

@@ -70,6 +70,8 @@ class ClaimForm:
         invoices = []
         for line in lines:
             parts = [part.strip() for part in line.replace("，", ",").split(",")]
+            if len(parts) > len(INVOICE_FIELDS):  # an amount typed with thousands separators
+                parts = [*parts[:2], ",".join(parts[2:-2]), *parts[-2:]]
             invoice = dict(zip(INVOICE_FIELDS, parts, strict=False))
             invoice["amount_yuan"] = plain_yuan(invoice.get("amount_yuan", ""))
             invoices.append(invoice)
@@ -186,4 +188,4 @@ def claim_page(uscc: str, claim_id: int, request: Request, session: SessionDep) 
     """``GET /v1/enterprise/{uscc}/claims/{id}``: my claim, its invoices and the decision."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     view = service.get_claim(session, claim_id, enterprise_id=enterprise.id)
-    return render(request, "enterprise/claim.html", view=view, notice=notice(request))
+    return render(request, "enterprise/claim.html", view=view, error=None, notice=notice(request))
