@@ -72,7 +72,7 @@ def claim_queue(
     ] = None,
     program: ProgramCode | None = None,
     enterprise: USCC | None = None,
-    q: Search = None,
+    q: Annotated[Search | None, Query(description="Part of a name, code or contract.")] = None,
 ) -> Page[ClaimOut]:
     """Claims, oldest first (or sorted): ``status=submitted`` is the reviewers' queue; ``q``
     finds part of the enterprise's name or credit code, the contract, the program or a

@@ -4,6 +4,7 @@ decisions, a claim as both sides read it."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,7 +52,7 @@ class InvoiceIn(BaseModel):
         )
 
 
-CLAIM_EXAMPLE = {
+CLAIM_EXAMPLE: dict[str, Any] = {
     "program_code": "YZ-AI-CLAIM",
     "period_start": "2026-04-01",
     "period_end": "2026-06-30",

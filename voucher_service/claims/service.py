@@ -252,7 +252,7 @@ def _refuse_subsidised(
     """409 ``already_subsidised`` for an invoice whose seller is a provider registered here
     at which the enterprise's usage in the period was subsidised under this program."""
     sellers = {i.seller_uscc for i in inp.invoices}
-    providers = dict(
+    providers: dict[str, int] = dict(
         session.execute(select(Provider.uscc, Provider.id).where(Provider.uscc.in_(sellers))).all()  # type: ignore[attr-defined]
     )
     for invoice in inp.invoices:
