@@ -38,7 +38,7 @@ from voucher_service.db.tables.programs import Pool, Program, RuleVersion
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.usage import RecordKind, UsageRecord
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.domain.claims import ClaimedInvoice, price_claim
+from voucher_service.domain.claims import ClaimedInvoice, PricedInvoice, price_claim
 from voucher_service.domain.rules import ProgramMode, Window, full_subsidy_fen
 from voucher_service.errors import (
     Conflict,
@@ -488,86 +488,13 @@ def approve(
     payable to the enterprise. Refused, with nothing written, when the pool lacks it."""
     reviewer = acting_person(session, (Duty.REVIEW,), "approve a claim")
     view = _open_claim(session, claim_id, ClaimStatus.SUBMITTED)
-    claim = view.claim
     decided = _decided(view, decisions)
-    program = session.get(Program, claim.program_id)
-    enterprise = session.get(Enterprise, claim.enterprise_id)
-    assert program is not None and enterprise is not None and program.id is not None
-    pool = get_pool(session, program, claim.year)
-    enrolment = _locked_enrolment(
-        session,
-        enterprise,
-        program,
-        claim.period_start,
-        rules_in_force(session, program, claim.period_start),
-    )
-    assert enrolment.id is not None and pool.id is not None
-    window = Window(enrolment.window_start, enrolment.window_end)
-    versions = [to_rules(r) for r in rule_versions(session, program.id)]
-    invoices = {invoice.id: invoice for invoice in view.invoices}
-    claimed = [ClaimedInvoice(invoices[d.invoice_id].invoice_date, d.approved_fen) for d in decided]
-    # Lock every cap period the invoices could count against, then price under the locks.
-    periods = {
-        p.cap_period
-        for p in price_claim(
-            claimed,
-            versions,
-            window=window,
-            program_valid=(program.valid_from, program.valid_to),
-            cap_used={},
-            pool_available_fen=0,
-        )
-        if p.cap_period is not None
-    }
-    caps = counters.lock_caps(session, {CapKey(enrolment.id, p) for p in periods})
-    available = session.scalar(
-        select(Pool.available_fen)
-        .where(Pool.id == pool.id)
-        .execution_options(populate_existing=True)
-    )
-    priced = price_claim(
-        claimed,
-        versions,
-        window=window,
-        program_valid=(program.valid_from, program.valid_to),
-        cap_used={key.period: counter.used_fen for key, counter in caps.items()},
-        pool_available_fen=int(available or 0),
-    )
-    per_cap: dict[int, int] = {}
-    for decision, price in zip(decided, priced, strict=True):
-        invoice = invoices[decision.invoice_id]
-        invoice.approved_fen = decision.approved_fen
-        invoice.subsidy_fen = price.subsidy_fen
-        invoice.reason = decision.reason
-        invoice.rule_version = price.rule_version
-        invoice.cap_period = price.cap_period
-        invoice.shortfall = price.shortfall
-        session.add(invoice)
-        if price.subsidy_fen and price.cap_period is not None:
-            cap_id = caps[CapKey(enrolment.id, price.cap_period)].id
-            per_cap[cap_id] = per_cap.get(cap_id, 0) + price.subsidy_fen
-    subsidy = sum(p.subsidy_fen for p in priced)
-    if subsidy:
-        draw = ledger.ClaimDraw(claim_id, pool.id, subsidy, per_cap)
-        if not ledger.pay_claim_subsidy(session, draw, memo=f"claim {claim_id} approved"):
-            raise PoolInsufficient(
-                "the {program_code} {pool_year} pool lacks {amount_yuan} yuan for claim {claim_id}",
-                program_code=program.code,
-                pool_year=claim.year,
-                amount_yuan=fen_to_yuan(subsidy),
-                claim_id=claim_id,
-            )
-    claim.status = ClaimStatus.APPROVED
+    priced = _draw(session, view, decided)
+    claim = view.claim
     claim.approved_fen = sum(d.approved_fen for d in decided)
-    claim.subsidy_fen = subsidy
-    claim.pool_id = pool.id
-    claim.enrolment_id = enrolment.id
-    claim.reason = note.strip()[:MAX_TEXT]
-    claim.decided_by_id = reviewer.id
-    claim.decided_by = reviewer.name
-    claim.decided_at = now
-    session.add(claim)
-    session.flush()
+    claim.subsidy_fen = sum(p.subsidy_fen for p in priced)
+    _decide(session, claim, ClaimStatus.APPROVED, note.strip()[:MAX_TEXT], reviewer, now)
+    invoices = {invoice.id: invoice.invoice_number for invoice in view.invoices}
     audit_log.record(
         session,
         "claim.approve",
@@ -577,9 +504,9 @@ def approve(
         after={
             "status": claim.status,
             "approved_fen": claim.approved_fen,
-            "subsidy_fen": subsidy,
+            "subsidy_fen": claim.subsidy_fen,
             "invoices": {
-                invoices[d.invoice_id].invoice_number: {
+                invoices[d.invoice_id]: {
                     "approved_fen": d.approved_fen,
                     "subsidy_fen": p.subsidy_fen,
                     "reason": d.reason,
@@ -592,27 +519,93 @@ def approve(
     return get_claim(session, claim_id)
 
 
+def _decide(
+    session: Session, claim: Claim, status: ClaimStatus, reason: str, reviewer: Any, now: datetime
+) -> None:
+    """The reviewer's decision on the claim's row."""
+    claim.status = status
+    claim.reason = reason
+    claim.decided_by_id = reviewer.id
+    claim.decided_by = reviewer.name
+    claim.decided_at = now
+    session.add(claim)
+    session.flush()
+
+
+def _draw(
+    session: Session, view: ClaimView, decided: Sequence[InvoiceDecision]
+) -> list[PricedInvoice]:
+    """Price the approved amounts under the enterprise's cap counters (locked) and the
+    year's pool, write each invoice's outcome, and post the subsidy through the ledger
+    (PoolInsufficient, with nothing written, if the pool was drawn meanwhile)."""
+    claim = view.claim
+    program = session.get(Program, claim.program_id)
+    enterprise = session.get(Enterprise, claim.enterprise_id)
+    assert program is not None and enterprise is not None and program.id is not None
+    pool = get_pool(session, program, claim.year)
+    first_rules = rules_in_force(session, program, claim.period_start)
+    enrolment = _locked_enrolment(session, enterprise, program, claim.period_start, first_rules)
+    assert enrolment.id is not None and pool.id is not None
+    invoices = {invoice.id: invoice for invoice in view.invoices}
+    claimed = [ClaimedInvoice(invoices[d.invoice_id].invoice_date, d.approved_fen) for d in decided]
+
+    def price(cap_used: dict[int, int], pool_available_fen: int) -> list[PricedInvoice]:
+        return price_claim(
+            claimed,
+            [to_rules(r) for r in rule_versions(session, program.id)],
+            window=Window(enrolment.window_start, enrolment.window_end),
+            program_valid=(program.valid_from, program.valid_to),
+            cap_used=cap_used,
+            pool_available_fen=pool_available_fen,
+        )
+
+    # The cap periods the invoices fall in, locked; then priced under the locks.
+    periods = {p.cap_period for p in price({}, 0) if p.cap_period is not None}
+    caps = counters.lock_caps(session, {CapKey(enrolment.id, p) for p in periods})
+    available = session.scalar(
+        select(Pool.available_fen)
+        .where(Pool.id == pool.id)
+        .execution_options(populate_existing=True)
+    )
+    priced = price({k.period: c.used_fen for k, c in caps.items()}, int(available or 0))
+    per_cap: dict[int, int] = {}
+    for decision, outcome in zip(decided, priced, strict=True):
+        invoice = invoices[decision.invoice_id]
+        invoice.approved_fen, invoice.reason = decision.approved_fen, decision.reason
+        invoice.subsidy_fen, invoice.shortfall = outcome.subsidy_fen, outcome.shortfall
+        invoice.rule_version, invoice.cap_period = outcome.rule_version, outcome.cap_period
+        session.add(invoice)
+        if outcome.subsidy_fen and outcome.cap_period is not None:
+            cap_id = caps[CapKey(enrolment.id, outcome.cap_period)].id
+            per_cap[cap_id] = per_cap.get(cap_id, 0) + outcome.subsidy_fen
+    subsidy = sum(p.subsidy_fen for p in priced)
+    draw = ledger.ClaimDraw(claim.id or 0, pool.id, subsidy, per_cap)
+    if subsidy and not ledger.pay_claim_subsidy(session, draw, memo=f"claim {claim.id} approved"):
+        raise PoolInsufficient(
+            "the {program_code} {pool_year} pool lacks {amount_yuan} yuan for claim {claim_id}",
+            program_code=program.code,
+            pool_year=claim.year,
+            amount_yuan=fen_to_yuan(subsidy),
+            claim_id=claim.id,
+        )
+    claim.pool_id, claim.enrolment_id = pool.id, enrolment.id
+    return priced
+
+
 def reject(session: Session, claim_id: int, reason: str, *, now: datetime) -> ClaimView:
     """A reviewer rejects a submitted claim with a reason: nothing is payable. Its invoices
     stay claimed (an invoice is claimed once)."""
     reviewer = acting_person(session, (Duty.REVIEW,), "reject a claim")
     text = _text(reason, "reason")
     view = _open_claim(session, claim_id, ClaimStatus.SUBMITTED)
-    claim = view.claim
-    claim.status = ClaimStatus.REJECTED
-    claim.reason = text
-    claim.decided_by_id = reviewer.id
-    claim.decided_by = reviewer.name
-    claim.decided_at = now
-    session.add(claim)
-    session.flush()
+    _decide(session, view.claim, ClaimStatus.REJECTED, text, reviewer, now)
     audit_log.record(
         session,
         "claim.reject",
         "claim",
         claim_id,
         before={"status": ClaimStatus.SUBMITTED.value},
-        after={"status": claim.status, "reason": text},
+        after={"status": ClaimStatus.REJECTED.value, "reason": text},
     )
     return get_claim(session, claim_id)
 
