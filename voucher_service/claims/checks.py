@@ -40,6 +40,22 @@ def _posted(session: Session) -> dict[int, dict[str, int]]:
     return flows
 
 
+def _check_payments(nets: Mapping[Account, int], paid_by_enterprise: dict[int, int]) -> list[str]:
+    """Each enterprise's paid account equals its paid claims."""
+    violations = []
+    enterprises = set(paid_by_enterprise) | {
+        account.owner_id for account in nets if account.kind is AccountKind.ENTERPRISE
+    }
+    for enterprise_id in enterprises:
+        paid = nets.get(accounts.enterprise_paid(enterprise_id), 0)
+        if paid != paid_by_enterprise[enterprise_id]:
+            violations.append(
+                f"enterprise {enterprise_id}: paid account {paid} != paid claims "
+                f"{paid_by_enterprise[enterprise_id]}"
+            )
+    return violations
+
+
 def check_claims(session: Session, nets: Mapping[Account, int]) -> list[str]:
     """Claims against their invoices and the ledger."""
     violations: list[str] = []
@@ -84,16 +100,7 @@ def check_claims(session: Session, nets: Mapping[Account, int]) -> list[str]:
         paid_by_enterprise[claim.enterprise_id] += claim.paid_fen
     for claim_id in flows:
         violations.append(f"ledger: postings for claim {claim_id}, which does not exist")
-    enterprises = set(paid_by_enterprise) | {
-        account.owner_id for account in nets if account.kind is AccountKind.ENTERPRISE
-    }
-    for enterprise_id in enterprises:
-        paid = nets.get(accounts.enterprise_paid(enterprise_id), 0)
-        if paid != paid_by_enterprise[enterprise_id]:
-            violations.append(
-                f"enterprise {enterprise_id}: paid account {paid} != paid claims "
-                f"{paid_by_enterprise[enterprise_id]}"
-            )
+    violations.extend(_check_payments(nets, paid_by_enterprise))
     over_rate = session.execute(
         select(ClaimInvoice.claim_id, ClaimInvoice.invoice_number)
         .join(Claim, Claim.id == ClaimInvoice.claim_id)

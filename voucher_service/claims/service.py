@@ -287,21 +287,16 @@ def _refuse_subsidised(
             )
 
 
-def submit(
-    session: Session, enterprise: Enterprise, inp: ClaimInput, *, today: date, now: datetime
-) -> ClaimView:
-    """The enterprise claims a reimbursement program's subsidy for a period. Refused, with
-    nothing written: a point-of-sale program (409 ``not_reimbursement``), a period or an
-    invoice date that does not fit (422 ``invalid_period``), a bad amount (422), an invoice
-    already claimed (409 ``invoice_already_claimed``, also when two claims race for it) or
-    already subsidised at the point of sale (409 ``already_subsidised``)."""
-    program = _reimbursing(session, inp.program_code)
-    _check_invoices(inp)
-    contract = _text(inp.contract_reference, "contract reference", 100)
-    proof = _text(inp.payment_proof, "proof of payment", 500)
-    _check_period(session, enterprise, program, inp, today)
-    _refuse_claimed(session, inp.invoices)
-    _refuse_subsidised(session, enterprise, program, inp)
+def _store(
+    session: Session,
+    enterprise: Enterprise,
+    program: Program,
+    inp: ClaimInput,
+    papers: tuple[str, str],
+    now: datetime,
+) -> Claim:
+    """The claim and its invoices, in a savepoint: a second claim of an invoice is refused
+    by the unique key however it raced the check before (409, nothing written)."""
     assert enterprise.id is not None and program.id is not None
     claim = Claim(
         enterprise_id=enterprise.id,
@@ -309,8 +304,8 @@ def submit(
         year=inp.period_start.year,
         period_start=inp.period_start,
         period_end=inp.period_end,
-        contract_reference=contract,
-        payment_proof=proof,
+        contract_reference=papers[0],
+        payment_proof=papers[1],
         claimed_fen=sum(i.amount_fen for i in inp.invoices),
         submitted_by=audit_log.actor_of(session).name,
         submitted_at=now,
@@ -334,8 +329,26 @@ def submit(
             session.flush()
     except IntegrityError as exc:
         # Another claim took one of these invoices since the check above (the unique key).
-        session.expunge_all()
         raise _already_claimed(inp.invoices[0]) from exc
+    return claim
+
+
+def submit(
+    session: Session, enterprise: Enterprise, inp: ClaimInput, *, today: date, now: datetime
+) -> ClaimView:
+    """The enterprise claims a reimbursement program's subsidy for a period. Refused, with
+    nothing written: a point-of-sale program (409 ``not_reimbursement``), a period or an
+    invoice date that does not fit (422 ``invalid_period``), a bad amount (422), an invoice
+    already claimed (409 ``invoice_already_claimed``, also when two claims race for it) or
+    already subsidised at the point of sale (409 ``already_subsidised``)."""
+    program = _reimbursing(session, inp.program_code)
+    _check_invoices(inp)
+    contract = _text(inp.contract_reference, "contract reference", 100)
+    proof = _text(inp.payment_proof, "proof of payment", 500)
+    _check_period(session, enterprise, program, inp, today)
+    _refuse_claimed(session, inp.invoices)
+    _refuse_subsidised(session, enterprise, program, inp)
+    claim = _store(session, enterprise, program, inp, (contract, proof), now)
     assert claim.id is not None
     audit_log.record(
         session,
@@ -627,32 +640,8 @@ def correct(
     text = _text(reason, "reason")
     view = _open_claim(session, claim_id, ClaimStatus.APPROVED, ClaimStatus.PAID)
     claim = view.claim
-    invoice = next((i for i in view.invoices if i.id == invoice_id), None)
-    if invoice is None:
-        raise NotFound(
-            "claim {claim_id} has no invoice {invoice_id}",
-            claim_id=claim_id,
-            invoice_id=invoice_id,
-            code=ErrorCode.CLAIM_NOT_FOUND,
-        )
-    if not 0 <= approved_fen < invoice.approved_fen:
-        raise InvalidInput(
-            "invoice {invoice_number}: a correction reduces the approved {approved_yuan} yuan",
-            invoice_number=invoice.invoice_number,
-            approved_yuan=fen_to_yuan(invoice.approved_fen),
-            code=ErrorCode.INVALID_AMOUNT,
-        )
-    back = invoice.subsidy_fen - _earned(session, claim, invoice, approved_fen)
-    if back:
-        assert claim.pool_id is not None and claim.enrolment_id is not None
-        assert invoice.cap_period is not None
-        cap = counters.lock_caps(session, {CapKey(claim.enrolment_id, invoice.cap_period)})
-        cap_id = next(iter(cap.values())).id
-        ledger.reverse_claim_subsidy(
-            session,
-            ledger.ClaimDraw(claim_id, claim.pool_id, back, {cap_id: back}),
-            memo=f"claim {claim_id} corrected: {text}"[:500],
-        )
+    invoice = _correctable(view, invoice_id, approved_fen)
+    back = _give_back(session, claim, invoice, approved_fen, text)
     reduced = invoice.approved_fen - approved_fen
     before = {"approved_fen": invoice.approved_fen, "subsidy_fen": invoice.subsidy_fen}
     invoice.approved_fen = approved_fen
@@ -688,6 +677,46 @@ def correct(
         },
     )
     return get_claim(session, claim_id)
+
+
+def _correctable(view: ClaimView, invoice_id: int, approved_fen: int) -> ClaimInvoice:
+    """The claim's invoice, if ``approved_fen`` reduces its approved amount."""
+    claim_id = view.claim.id
+    invoice = next((i for i in view.invoices if i.id == invoice_id), None)
+    if invoice is None:
+        raise NotFound(
+            "claim {claim_id} has no invoice {invoice_id}",
+            claim_id=claim_id,
+            invoice_id=invoice_id,
+            code=ErrorCode.CLAIM_NOT_FOUND,
+        )
+    if not 0 <= approved_fen < invoice.approved_fen:
+        raise InvalidInput(
+            "invoice {invoice_number}: a correction reduces the approved {approved_yuan} yuan",
+            invoice_number=invoice.invoice_number,
+            approved_yuan=fen_to_yuan(invoice.approved_fen),
+            code=ErrorCode.INVALID_AMOUNT,
+        )
+    return invoice
+
+
+def _give_back(
+    session: Session, claim: Claim, invoice: ClaimInvoice, approved_fen: int, reason: str
+) -> int:
+    """Give back, through the ledger, the subsidy ``invoice`` no longer earns at
+    ``approved_fen`` (to the pool, off its cap counter); the amount given back."""
+    back = invoice.subsidy_fen - _earned(session, claim, invoice, approved_fen)
+    if back:
+        assert claim.id is not None and claim.pool_id is not None
+        assert claim.enrolment_id is not None and invoice.cap_period is not None
+        cap = counters.lock_caps(session, {CapKey(claim.enrolment_id, invoice.cap_period)})
+        cap_id = next(iter(cap.values())).id
+        ledger.reverse_claim_subsidy(
+            session,
+            ledger.ClaimDraw(claim.id, claim.pool_id, back, {cap_id: back}),
+            memo=f"claim {claim.id} corrected: {reason}"[:500],
+        )
+    return back
 
 
 def _earned(session: Session, claim: Claim, invoice: ClaimInvoice, approved_fen: int) -> int:
