@@ -119,4 +119,13 @@ ROWS = (
         "申报已提交，请等待审核。",
         "The claim is submitted: it waits for review.",
     ),
+    ("history.object.claim", "补助申报", "Claim"),
+    ("history.field.mode", "补助方式", "Mode"),
+    ("history.value.mode.point_of_sale", "即领即用（算力券）", "Point of sale (vouchers)"),
+    ("history.value.mode.reimbursement", "事后补助申报", "Claims after payment"),
+    ("history.field.paid_fen", "已支付", "Paid"),
+    ("history.field.claimed_fen", "申报金额", "Claimed"),
+    ("history.field.period", "申报期间", "Period"),
+    ("history.field.invoices", "发票", "Invoices"),
+    ("history.field.invoice", "发票", "Invoice"),
 )
