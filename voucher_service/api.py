@@ -24,6 +24,8 @@ from voucher_service.audit import service as audit
 from voucher_service.audit.router import admin_router as audit_admin
 from voucher_service.auth import router as keys
 from voucher_service.auth.access import authenticate_key
+from voucher_service.claims.router import admin_router as claims_admin
+from voucher_service.claims.router import enterprise_router as claims_enterprise
 from voucher_service.config import get_settings
 from voucher_service.confirmations.router import admin_router as confirmations_admin
 from voucher_service.console import mount_console, mount_docs
@@ -122,6 +124,8 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (materials_enterprise, "/v1/enterprise"),
     (notices_admin, "/v1/admin"),
     (notices_public, "/public/v1"),
+    (claims_admin, "/v1/admin"),
+    (claims_enterprise, "/v1/enterprise"),
 ]
 
 _HTTP_CODES = {

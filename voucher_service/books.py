@@ -7,6 +7,7 @@ their findings in one list, one line per violation naming the row (empty: the bo
   none above its rate;
 * stacking (``programs/checks.py``): top-up layers within their rates and the ceiling;
 * settlement (``settlement/checks.py``): statements against their lines and payments;
+* claims (``claims/checks.py``): claims against their invoices, postings and payments;
 * the audit log (``audit/service.py``): its hash chain.
 
 It sits above the capabilities it gathers (each of them moves money through the ledger), so
@@ -18,6 +19,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from voucher_service.audit.service import verify_chain
+from voucher_service.claims.checks import check_claims
 from voucher_service.ledger.checks import (
     account_nets,
     check_amounts,
@@ -39,6 +41,7 @@ def verify_ledger(session: Session) -> list[str]:
         *check_usage(session, nets),
         *check_stacks(session),
         *check_statements(session, nets),
+        *check_claims(session, nets),
         *check_postings(session),
         *verify_chain(session),
     ]

@@ -119,6 +119,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     DOCUMENT_NOT_FOUND = "document_not_found"
     OBJECTION_NOT_FOUND = "objection_not_found"
+    CLAIM_NOT_FOUND = "claim_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -139,6 +140,12 @@ class ErrorCode(StrEnum):
     DISPUTE_OPEN = "dispute_open"  # a record has one open dispute at a time
     NOT_DISPUTABLE = "not_disputable"  # only a usage record (not a refund or a layer)
     MATERIALS_MISSING = "materials_missing"
+    # Claims after payment (claims/): an invoice is claimed once, ever; spending subsidised at
+    # the point of sale is not claimed again; each program pays one way.
+    INVOICE_ALREADY_CLAIMED = "invoice_already_claimed"
+    ALREADY_SUBSIDISED = "already_subsidised"
+    NOT_REIMBURSEMENT = "not_reimbursement"  # a claim on a point-of-sale program
+    REIMBURSEMENT_PROGRAM = "reimbursement_program"  # a voucher of a reimbursement program
 
 
 class ServiceError(Exception):

@@ -118,6 +118,7 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "account_id": "999999",
         "confirmation_id": "999999",
         "dispute_id": "999999",
+        "claim_id": "999999",
         "fmt": "csv",
         "endpoint_id": "999999",
         "delivery_id": "999999",

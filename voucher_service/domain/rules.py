@@ -30,6 +30,18 @@ class CapScope(StrEnum):
     PER_YEAR = "per_year"
 
 
+class ProgramMode(StrEnum):
+    """How a program pays its subsidy (a program setting).
+
+    POINT_OF_SALE: vouchers drawn by providers as they meter usage (Wuhan's 即领即用).
+    REIMBURSEMENT: claims after payment: the enterprise claims with its contract, invoices
+    and proof of payment, and is paid what a reviewer approves (voucher_service/claims/).
+    """
+
+    POINT_OF_SALE = "point_of_sale"
+    REIMBURSEMENT = "reimbursement"
+
+
 class RulesError(RefusedValue):
     """Rule numbers that make no sense (rate above 100%, negative cap, ...)."""
 

@@ -8,6 +8,8 @@ it is written ``kind:id`` in a posting's ``from_account`` and ``to_account``.
     paid:<p>          subsidies paid to provider p
     reserved:<a>      the amount an approved application a holds from its pool while it
                       stands in public notice (公示): nothing else can promise it
+    claim:<c>         an approved claim's subsidy, payable to its enterprise (claims/)
+    enterprise:<e>    claim subsidies paid to enterprise e
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class AccountKind(StrEnum):
     PAYABLE = "payable"
     PAID = "paid"
     RESERVED = "reserved"
+    CLAIM = "claim"
+    ENTERPRISE = "enterprise"
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,11 @@ def paid(provider_id: int) -> Account:
 
 def reserved(application_id: int) -> Account:
     return Account(AccountKind.RESERVED, application_id)
+
+
+def claim(claim_id: int) -> Account:
+    return Account(AccountKind.CLAIM, claim_id)
+
+
+def enterprise_paid(enterprise_id: int) -> Account:
+    return Account(AccountKind.ENTERPRISE, enterprise_id)

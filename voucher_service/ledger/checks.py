@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from voucher_service.db.base import table
 from voucher_service.db.tables.applications import Application, ApplicationStatus
+from voucher_service.db.tables.claims import Claim
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
@@ -70,9 +71,32 @@ def check_counters(session: Session, nets: dict[Account, int]) -> list[str]:
     sums = _VoucherSums()
     violations = _check_vouchers(session, nets, sums)
     violations.extend(_check_reservations(session, nets, sums))
+    _sum_claims(session, sums)
     violations.extend(_check_pools(session, nets, sums))
-    violations.extend(_check_caps(session, sums.subsidised_by_enrolment))
+    subsidised = defaultdict(int, sums.subsidised_by_enrolment)
+    for enrolment_id, amount in sums.claimed_by_enrolment.items():
+        subsidised[enrolment_id] += amount
+    violations.extend(_check_caps(session, subsidised))
     return violations
+
+
+def _sum_claims(session: Session, sums: _VoucherSums) -> None:
+    """What claims drew from each pool (approvals less corrections, by their postings) and
+    count against each enrolment's caps (the claims' net subsidies)."""
+    flows = session.execute(
+        select(LedgerPosting.pool_id, LedgerPosting.kind, func.sum(LedgerPosting.amount_fen))
+        .where(LedgerPosting.kind.in_([PostingKind.CLAIM, PostingKind.CLAIM_REVERSAL]))  # type: ignore[attr-defined]
+        .group_by(LedgerPosting.pool_id, LedgerPosting.kind)
+    )
+    for pool_id, kind, amount in flows:
+        sign = 1 if kind == PostingKind.CLAIM else -1
+        sums.claimed_by_pool[int(pool_id)] += sign * int(amount)
+    for enrolment_id, amount in session.execute(
+        select(Claim.enrolment_id, func.sum(Claim.subsidy_fen))
+        .where(col(Claim.enrolment_id).is_not(None))
+        .group_by(Claim.enrolment_id)
+    ):
+        sums.claimed_by_enrolment[int(enrolment_id)] += int(amount)
 
 
 @dataclass
@@ -83,6 +107,10 @@ class _VoucherSums:
     subsidised_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     subsidised_by_enrolment: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     reserved_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Claims after payment: their net subsidies drawn from each pool (by the postings) and
+    # counted against each enrolment's caps (by the claims).
+    claimed_by_pool: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    claimed_by_enrolment: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _check_vouchers(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
@@ -178,10 +206,12 @@ def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums)
         outstanding = sums.balance_by_pool[pool.id]
         consumed = sums.subsidised_by_pool[pool.id]
         reserved = sums.reserved_by_pool[pool.id]
-        if pool.total_fen != pool.available_fen + reserved + outstanding + consumed:
+        claimed = sums.claimed_by_pool[pool.id]
+        if pool.total_fen != pool.available_fen + reserved + outstanding + consumed + claimed:
             violations.append(
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
-                f"reserved {reserved} + outstanding {outstanding} + consumed {consumed}"
+                f"reserved {reserved} + outstanding {outstanding} + consumed {consumed} + "
+                f"claimed {claimed}"
             )
         ledger_available = nets.get(accounts.pool(pool.id), 0)
         if pool.available_fen != ledger_available:
@@ -270,6 +300,15 @@ class _Expected:
     pool_id: ColumnElement[Any]
 
 
+# Kinds that move a pool's money to or from an account of their own (no voucher).
+_POOL_ONLY = (
+    PostingKind.RESERVE,
+    PostingKind.UNRESERVE,
+    PostingKind.CLAIM,
+    PostingKind.CLAIM_REVERSAL,
+)
+
+
 def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
     """Each kind's two accounts and amount, as what it records names them
     (ledger/service.py)."""
@@ -299,6 +338,11 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
         # each application's net to its approved amount.
         PostingKind.RESERVE: (_account(AccountKind.POOL, pool.id), posting.to_account),
         PostingKind.UNRESERVE: (posting.from_account, _account(AccountKind.POOL, pool.id)),
+        # A claim names itself in the account; claims/checks.py holds each claim's postings
+        # to its subsidy and payments, and its pool to the claim's.
+        PostingKind.CLAIM: (_account(AccountKind.POOL, pool.id), posting.to_account),
+        PostingKind.CLAIM_REVERSAL: (posting.from_account, _account(AccountKind.POOL, pool.id)),
+        PostingKind.CLAIM_PAY: (posting.from_account, posting.to_account),
     }
     return _Expected(
         from_account=case(*((kind == named, source) for named, (source, _) in ends.items())),
@@ -312,12 +356,12 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
             else_=posting.amount_fen,  # a voucher's release: its counters check the amount
         ),
         voucher_id=case(
-            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), None),
+            (kind.in_([PostingKind.FUND, *_POOL_ONLY]), None),
             (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
             else_=posting.voucher_id,
         ),
         pool_id=case(
-            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), pool.id),
+            (kind.in_([PostingKind.FUND, *_POOL_ONLY]), pool.id),
             else_=voucher.pool_id,
         ),
     )

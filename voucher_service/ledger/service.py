@@ -12,7 +12,9 @@ Postings (DESIGN.md): fund budget->pool; issue pool->voucher; subsidy voucher->p
 reversal payable->voucher; release voucher->pool (revoke, expire, a refund on a closed
 voucher); settle payable->paid; reserve pool->reserved and unreserve reserved->pool (an
 approval standing in public notice holds its amount, then gives it back to be issued or
-to stay in the pool).
+to stay in the pool); claim pool->claim, claim reversal claim->pool and claim pay
+claim->enterprise (claims after payment: ``pay_claim_subsidy``, ``reverse_claim_subsidy``,
+``pay_claim``).
 
 Invariants this module keeps and ``verify`` checks on a live database:
 
@@ -540,6 +542,92 @@ def _back_to_pool(
             pool_id=pool_id,
             voucher_id=voucher_id,
             usage_record_id=usage_record_id,
+            memo=memo,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ClaimDraw:
+    """What an approved claim draws: from its year's pool, counted against cap counters
+    (their ids, with the amounts each counts)."""
+
+    claim_id: int
+    pool_id: int
+    amount_fen: int
+    per_cap: dict[int, int]
+
+
+def pay_claim_subsidy(session: Session, draw: ClaimDraw, *, memo: str) -> bool:
+    """Make an approved claim's subsidy payable to its enterprise: pool -> claim:<c>, the
+    pool's available balance down and the cap counters up by as much. False, with nothing
+    written, when the pool lacks the amount (one conditional UPDATE, as an issuance). The
+    caller holds the cap counters' locks and priced the claim under them."""
+    if draw.amount_fen <= 0:
+        raise ValueError(f"a claim draws a positive amount, not {draw.amount_fen}")
+    if sum(draw.per_cap.values()) != draw.amount_fen:
+        raise ValueError("a claim's cap counts add up to its amount")
+    drawn = session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == draw.pool_id, POOLS.c.available_fen >= draw.amount_fen)
+        .values(available_fen=POOLS.c.available_fen - draw.amount_fen)
+    )
+    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _post(
+        session,
+        Posting(
+            PostingKind.CLAIM,
+            accounts.pool(draw.pool_id),
+            accounts.claim(draw.claim_id),
+            draw.amount_fen,
+            pool_id=draw.pool_id,
+            memo=memo,
+        ),
+    )
+    _move_caps(session, draw.per_cap)
+    return True
+
+
+def reverse_claim_subsidy(session: Session, draw: ClaimDraw, *, memo: str) -> None:
+    """Give part of an approved claim's subsidy back (a correction): claim:<c> -> pool, the
+    pool's available balance up and the cap counters down by as much. A claim already paid
+    is then owed back by its enterprise (its account below zero), as a provider's refunds
+    after settlement are."""
+    if draw.amount_fen <= 0:
+        raise ValueError(f"a reversal gives back a positive amount, not {draw.amount_fen}")
+    session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == draw.pool_id)
+        .values(available_fen=POOLS.c.available_fen + draw.amount_fen)
+    )
+    _post(
+        session,
+        Posting(
+            PostingKind.CLAIM_REVERSAL,
+            accounts.claim(draw.claim_id),
+            accounts.pool(draw.pool_id),
+            draw.amount_fen,
+            pool_id=draw.pool_id,
+            memo=memo,
+        ),
+    )
+    _move_caps(session, {cap: -amount for cap, amount in draw.per_cap.items()})
+
+
+def pay_claim(
+    session: Session, claim_id: int, enterprise_id: int, amount_fen: int, *, memo: str
+) -> None:
+    """Pay an approved claim's subsidy to its enterprise: claim:<c> -> enterprise:<e>."""
+    if amount_fen <= 0:
+        raise ValueError(f"a payment moves a positive amount, not {amount_fen}")
+    _post(
+        session,
+        Posting(
+            PostingKind.CLAIM_PAY,
+            accounts.claim(claim_id),
+            accounts.enterprise_paid(enterprise_id),
+            amount_fen,
             memo=memo,
         ),
     )

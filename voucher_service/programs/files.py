@@ -167,7 +167,12 @@ def plan(session: Session, program_file: ProgramFile) -> Plan:
 
 def _settings_key(settings: ProgramSettings) -> tuple[object, ...]:
     """Settings as they act: a list of fields equal to the policy's is the default."""
-    return (settings.voucher_validity, settings.voucher_validity_months, settings.fields())
+    return (
+        settings.voucher_validity,
+        settings.voucher_validity_months,
+        settings.fields(),
+        settings.mode,
+    )
 
 
 def _add(session: Session, result: Plan, kind: ConfirmationKind, target: str, said: str) -> None:

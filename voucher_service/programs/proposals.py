@@ -224,7 +224,8 @@ def propose_settings(
         ConfirmationKind.SET_PROGRAM_SETTINGS,
         program,
         {"before": settings_of(program).as_payload(), **settings.as_payload()},
-        summary=f"{program.code}: vouchers valid to {validity}; selection fields {fields}",
+        summary=f"{program.code}: {settings.mode.value}; vouchers valid to {validity}; "
+        f"selection fields {fields}",
         now=now,
     )
 

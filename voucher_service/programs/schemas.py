@@ -11,6 +11,7 @@ from voucher_service.domain.rules import (
     MAX_VALIDITY_MONTHS,
     SELECTION_FIELD_CODE,
     CapScope,
+    ProgramMode,
     ProgramPhase,
     SelectionField,
     VoucherValidity,
@@ -137,12 +138,20 @@ class SettingsIn(BaseModel):
         "healthcare 医疗, remote_sensing 遥感, culture 文创, finance 金融).",
     )
 
+    mode: ProgramMode = Field(
+        default=ProgramMode.POINT_OF_SALE,
+        description="How the subsidy is paid: point_of_sale (vouchers providers draw as they "
+        "meter usage) or reimbursement (claims after payment, with contract, invoices and "
+        "proof of payment; no vouchers).",
+    )
+
     def settings(self) -> ProgramSettings:
         fields = self.selection_fields
         return ProgramSettings(
             self.voucher_validity,
             self.voucher_validity_months,
             None if fields is None else tuple(SelectionField(f.code, f.name) for f in fields),
+            self.mode,
         )
 
 
@@ -255,6 +264,7 @@ class ProgramOut(OutModel):
     )
     voucher_validity: VoucherValidity
     voucher_validity_months: int | None
+    mode: ProgramMode = Field(description="point_of_sale or reimbursement (claims).")
     selection_fields: list[SelectionFieldOut] = Field(
         description="Measure 3's fields (领域): the program's own list, or the policy's seven."
     )

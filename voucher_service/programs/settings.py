@@ -1,5 +1,6 @@
-"""A program's settings beside its rule versions: how long its vouchers live, and the fields
-(领域) its measure-3 selection takes models in. Both are program data; after a program's
+"""A program's settings beside its rule versions: how long its vouchers live, the fields
+(领域) its measure-3 selection takes models in, and its mode (vouchers at the point of sale,
+or claims after payment). Both are program data; after a program's
 creation a change is a proposal a second program administrator confirms
 (``programs.proposals``), like a rule version.
 """
@@ -19,6 +20,7 @@ from voucher_service.domain.rules import (
     MAX_VALIDITY_MONTHS,
     POLICY_SELECTION_FIELDS,
     SELECTION_FIELD_CODE,
+    ProgramMode,
     SelectionField,
     VoucherValidity,
 )
@@ -30,11 +32,12 @@ MAX_SELECTION_FIELDS = 50
 @dataclass(frozen=True)
 class ProgramSettings:
     """How long the program's vouchers live (``months`` with ``VoucherValidity.MONTHS``
-    only), and its selection fields (None: the policy's seven)."""
+    only), its selection fields (None: the policy's seven), and how it pays (``mode``)."""
 
     voucher_validity: VoucherValidity = VoucherValidity.POOL_YEAR
     voucher_validity_months: int | None = None
     selection_fields: tuple[SelectionField, ...] | None = field(default=None)
+    mode: ProgramMode = ProgramMode.POINT_OF_SALE
 
     def fields(self) -> tuple[SelectionField, ...]:
         return POLICY_SELECTION_FIELDS if self.selection_fields is None else self.selection_fields
@@ -47,6 +50,7 @@ class ProgramSettings:
             "selection_fields": None
             if self.selection_fields is None
             else [{"code": f.code, "name": f.name} for f in self.selection_fields],
+            "mode": self.mode.value,
         }
 
     @classmethod
@@ -56,6 +60,7 @@ class ProgramSettings:
             VoucherValidity(payload["voucher_validity"]),
             payload.get("voucher_validity_months"),
             None if fields is None else tuple(SelectionField(**f) for f in fields),
+            ProgramMode(payload.get("mode", ProgramMode.POINT_OF_SALE)),
         )
 
 
@@ -67,7 +72,10 @@ def settings_of(program: Program) -> ProgramSettings:
         else tuple(SelectionField(**f) for f in json.loads(program.selection_fields))
     )
     return ProgramSettings(
-        VoucherValidity(program.voucher_validity), program.voucher_validity_months, fields
+        VoucherValidity(program.voucher_validity),
+        program.voucher_validity_months,
+        fields,
+        ProgramMode(program.mode),
     )
 
 
@@ -112,6 +120,7 @@ def store(program: Program, settings: ProgramSettings) -> None:
     checked(settings)
     program.voucher_validity = settings.voucher_validity.value
     program.voucher_validity_months = settings.voucher_validity_months
+    program.mode = settings.mode.value
     payload = settings.as_payload()["selection_fields"]
     program.selection_fields = None if payload is None else json.dumps(payload, ensure_ascii=False)
 

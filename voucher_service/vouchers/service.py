@@ -31,9 +31,17 @@ from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
 from voucher_service.domain.codes import new_voucher_code
-from voucher_service.domain.rules import Rules, Window, cap_period, issuable_fen, voucher_last_day
+from voucher_service.domain.rules import (
+    ProgramMode,
+    Rules,
+    Window,
+    cap_period,
+    issuable_fen,
+    voucher_last_day,
+)
 from voucher_service.errors import (
     CapExceeded,
+    Conflict,
     ErrorCode,
     InvalidInput,
     InvalidState,
@@ -108,6 +116,12 @@ def issue_voucher(
     if face_value_fen <= 0:
         raise InvalidInput("face value must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
     require_open(program, today, "vouchers")
+    if program.mode == ProgramMode.REIMBURSEMENT:
+        raise Conflict(
+            "program {program_code} pays by claims after payment: it issues no vouchers",
+            program_code=program.code,
+            code=ErrorCode.REIMBURSEMENT_PROGRAM,
+        )
     pool = get_pool(session, program, year)
     if program.requires_selection:
         _check_selected(session, enterprise, program, year)

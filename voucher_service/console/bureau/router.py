@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from voucher_service.console.bureau import (
     applications,
     audit,
+    claims,
     confirmations,
     disputes,
     districts,
@@ -38,6 +39,7 @@ AREAS = (
     districts,
     documents,
     notices,
+    claims,
 )
 router = APIRouter()
 for area in AREAS:

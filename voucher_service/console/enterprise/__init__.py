@@ -6,6 +6,7 @@ in the URL is not found (404), as in the API."""
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.enterprise import (
     applications,
+    claims,
     documents,
     materials,
     redemptions,
@@ -18,7 +19,7 @@ from voucher_service.console.people.routers import company_router
 router = company_router(
     "/enterprise",
     ENTERPRISE_SELF,
-    (status, usage, applications, redemptions, selections, materials, documents),
+    (status, usage, applications, redemptions, selections, materials, documents, claims),
 )
 
 __all__ = ["router"]

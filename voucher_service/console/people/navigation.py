@@ -13,6 +13,7 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("nav.my_apply", "/applications"),
         ("nav.my_redemptions", "/redemptions"),
         ("nav.my_selections", "/selections"),
+        ("nav.my_claims", "/claims"),
         ("nav.my_keys", "/keys"),
     ),
     Role.PROVIDER: (

@@ -21,6 +21,7 @@ DONE = {
     "webhook_deleted": "webhooks.deleted",
     "webhook_resent": "webhooks.resent",
     "material": "materials.uploaded",
+    "claim_submitted": "my_claims.submitted",
 }
 
 

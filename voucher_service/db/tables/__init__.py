@@ -18,6 +18,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     applications,
     audit,
     auth,
+    claims,
     confirmations,
     disputes,
     enterprises,

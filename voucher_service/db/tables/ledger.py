@@ -24,6 +24,9 @@ class PostingKind(StrEnum):
     SETTLE = "settle"  # payable -> paid: a statement paid
     RESERVE = "reserve"  # pool -> reserved: an approval in public notice holds its amount
     UNRESERVE = "unreserve"  # reserved -> pool: the notice ended (then issued, or upheld)
+    CLAIM = "claim"  # pool -> claim: an approved claim's subsidy, payable to its enterprise
+    CLAIM_REVERSAL = "claim_reversal"  # claim -> pool: a correction gives subsidy back
+    CLAIM_PAY = "claim_pay"  # claim -> enterprise: finance paid the claim
 
 
 class CapUsage(SQLModel, table=True):

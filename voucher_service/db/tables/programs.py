@@ -36,6 +36,7 @@ class Program(SQLModel, table=True):
             " AND (voucher_validity_months IS NULL OR voucher_validity_months BETWEEN 1 AND 36)",
             name="voucher_validity_months",
         ),
+        CheckConstraint("mode IN ('point_of_sale', 'reimbursement')", name="mode_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -90,6 +91,12 @@ class Program(SQLModel, table=True):
     )
     notice_working_days: int = Field(
         default=5, sa_column=Column(Integer, nullable=False, server_default="5")
+    )
+    # How the subsidy is paid (domain.rules.ProgramMode): vouchers at the point of sale, or
+    # claims after payment (claims/).
+    mode: str = Field(
+        default="point_of_sale",
+        sa_column=Column(String(16), nullable=False, server_default="point_of_sale"),
     )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
