@@ -119,6 +119,8 @@ class ErrorCode(StrEnum):
     WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     DOCUMENT_NOT_FOUND = "document_not_found"
     OBJECTION_NOT_FOUND = "objection_not_found"
+    GRANT_NOT_FOUND = "grant_not_found"
+    MILESTONE_NOT_FOUND = "milestone_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -139,6 +141,8 @@ class ErrorCode(StrEnum):
     DISPUTE_OPEN = "dispute_open"  # a record has one open dispute at a time
     NOT_DISPUTABLE = "not_disputable"  # only a usage record (not a refund or a layer)
     MATERIALS_MISSING = "materials_missing"
+    POOL_ABOVE_MAXIMUM = "pool_above_maximum"  # a pool above its program's maximum
+    GRANT_EXCEEDED = "grant_exceeded"  # instalments above a grant's approved amount
 
 
 class ServiceError(Exception):
@@ -196,6 +200,10 @@ class AlreadyExists(Conflict):
 
 class PoolBelowMinimum(Conflict):
     code = ErrorCode.POOL_BELOW_MINIMUM
+
+
+class PoolAboveMaximum(Conflict):
+    code = ErrorCode.POOL_ABOVE_MAXIMUM
 
 
 class PoolInsufficient(Conflict):

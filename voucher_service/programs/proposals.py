@@ -272,4 +272,5 @@ def rule_numbers(payload: dict[str, Any]) -> RuleNumbers:
         cap_scope=CapScope(payload["cap_scope"]),
         window_months=payload["window_months"],
         pool_minimum_fen=payload["pool_minimum_fen"],
+        pool_maximum_fen=payload.get("pool_maximum_fen"),
     )

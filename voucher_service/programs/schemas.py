@@ -64,6 +64,11 @@ class RuleVersionIn(BaseModel):
     pool_minimum_yuan: NonNegativeYuan = Field(
         default=0, description="Smallest annual pool the program allows (yuan)."
     )
+    pool_maximum_yuan: PositiveYuan | None = Field(
+        default=None,
+        description="Largest annual pool the program allows (yuan; null: no maximum): the "
+        "ceiling of a grant budget such as measure 2's monitoring (每年安排不超过300万元).",
+    )
 
     def numbers(self) -> RuleNumbers:
         return input_of(RuleNumbers, self)
@@ -82,6 +87,7 @@ class RuleVersionOut(OutModel):
     cap_scope: CapScope
     window_months: int
     pool_minimum_yuan: Yuan
+    pool_maximum_yuan: Yuan | None = Field(description="Largest annual pool (null: none).")
 
     @classmethod
     def of(cls, view: VersionView) -> RuleVersionOut:

@@ -34,6 +34,7 @@ from voucher_service.errors import (
     ErrorCode,
     InvalidInput,
     NotFound,
+    PoolAboveMaximum,
     PoolBelowMinimum,
     ProgramNotValid,
 )
@@ -54,6 +55,7 @@ class RuleNumbers:
     cap_scope: CapScope
     window_months: int
     pool_minimum_fen: int
+    pool_maximum_fen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def to_rules(row: RuleVersion) -> Rules:
         cap_scope=CapScope(row.cap_scope),
         window_months=row.window_months,
         pool_minimum_fen=row.pool_minimum_fen,
+        pool_maximum_fen=row.pool_maximum_fen,
     )
 
 
@@ -404,8 +407,9 @@ def check_pool(
     when a second program administrator confirms it.
 
     Measure 2: 每年设立总额不低于1000万元的算力服务券 — a pool below the minimum of the rules
-    in force at the start of the year (or of the program) is refused, as is a pool once the
-    program has ended."""
+    in force at the start of the year (or of the program) is refused, as is one above its
+    maximum (the monitoring grants: 每年安排不超过300万元), and a pool once the program has
+    ended."""
     require_open(program, today, "pools")
     first_day = max(date(year, 1, 1), program.valid_from)
     if first_day > min(date(year, 12, 31), program.valid_to):
@@ -426,6 +430,16 @@ def check_pool(
             year=year,
             total_yuan=fen_to_yuan(total_fen),
             pool_minimum_yuan=fen_to_yuan(rules.pool_minimum_fen),
+        )
+    if rules.pool_maximum_fen is not None and total_fen > rules.pool_maximum_fen:
+        raise PoolAboveMaximum(
+            (
+                "a {year} pool of {total_yuan} yuan is above the program "
+                "maximum of {pool_maximum_yuan} yuan"
+            ),
+            year=year,
+            total_yuan=fen_to_yuan(total_fen),
+            pool_maximum_yuan=fen_to_yuan(rules.pool_maximum_fen),
         )
     existing = session.scalar(
         select(Pool.id).where(Pool.program_id == program.id, Pool.year == year)

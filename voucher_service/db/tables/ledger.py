@@ -24,6 +24,8 @@ class PostingKind(StrEnum):
     SETTLE = "settle"  # payable -> paid: a statement paid
     RESERVE = "reserve"  # pool -> reserved: an approval in public notice holds its amount
     UNRESERVE = "unreserve"  # reserved -> pool: the notice ended (then issued, or upheld)
+    GRANT = "grant"  # pool -> grant: a grant approved holds its amount from the year's pool
+    INSTALMENT = "instalment"  # grant -> granted: an accepted milestone's instalment paid
 
 
 class CapUsage(SQLModel, table=True):

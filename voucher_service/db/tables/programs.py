@@ -36,6 +36,7 @@ class Program(SQLModel, table=True):
             " AND (voucher_validity_months IS NULL OR voucher_validity_months BETWEEN 1 AND 36)",
             name="voucher_validity_months",
         ),
+        CheckConstraint("funding IN ('vouchers', 'grants')", name="funding_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,6 +92,12 @@ class Program(SQLModel, table=True):
     notice_working_days: int = Field(
         default=5, sa_column=Column(Integer, nullable=False, server_default="5")
     )
+    # How its pools are spent (db/tables/grants.py Funding): vouchers to enterprises, or
+    # grants to projects paid in instalments against milestones.
+    funding: str = Field(
+        default="vouchers",
+        sa_column=Column(String(16), nullable=False, server_default="vouchers"),
+    )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 
@@ -106,6 +113,11 @@ class RuleVersion(SQLModel, table=True):
         CheckConstraint("cap_scope IN ('lifetime', 'per_year')", name="cap_scope_known"),
         CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
         CheckConstraint("pool_minimum_fen >= 0", name="pool_minimum_nonnegative"),
+        CheckConstraint(
+            "pool_maximum_fen IS NULL OR (pool_maximum_fen > 0"
+            " AND pool_maximum_fen >= pool_minimum_fen)",
+            name="pool_maximum_range",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -117,6 +129,7 @@ class RuleVersion(SQLModel, table=True):
     cap_scope: str = Field(sa_column=Column(String(16), nullable=False))
     window_months: int
     pool_minimum_fen: int = money()  # type: ignore[assignment]
+    pool_maximum_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 
