@@ -254,6 +254,10 @@ class MaterialsMissing(Conflict):
     code = ErrorCode.MATERIALS_MISSING
 
 
+class GrantExceeded(Conflict):
+    code = ErrorCode.GRANT_EXCEEDED
+
+
 class DocumentTooLarge(ServiceError):
     status = 413
     code = ErrorCode.DOCUMENT_TOO_LARGE

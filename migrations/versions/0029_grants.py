@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(1000), nullable=False),
         sa.Column("applied_by", sa.String(250), nullable=False),
-        sa.Column("decided_by", sa.String(250), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -94,11 +94,14 @@ def upgrade() -> None:
             ["enterprise.id"],
             name=op.f("fk_project_grant_enterprise_id_enterprise"),
         ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["principal.id"],
+            name=op.f("fk_project_grant_decided_by_id_principal"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_grant")),
     )
-    op.create_index(
-        op.f("ix_project_grant_pool_id"), "project_grant", ["pool_id", "status"]
-    )
+    op.create_index(op.f("ix_project_grant_pool_id"), "project_grant", ["pool_id", "status"])
     op.create_table(
         "grant_milestone",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,9 +109,9 @@ def upgrade() -> None:
         sa.Column("description", sa.String(500), nullable=False),
         sa.Column("amount_fen", FEN, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("accepted_by", sa.String(250), nullable=True),
+        sa.Column("accepted_by_id", sa.Integer(), nullable=True),
         sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("paid_by", sa.String(250), nullable=True),
+        sa.Column("paid_by_id", sa.Integer(), nullable=True),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -127,6 +130,14 @@ def upgrade() -> None:
             ["grant_id"],
             ["project_grant.id"],
             name=op.f("fk_grant_milestone_grant_id_project_grant"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["accepted_by_id"],
+            ["principal.id"],
+            name=op.f("fk_grant_milestone_accepted_by_id_principal"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["paid_by_id"], ["principal.id"], name=op.f("fk_grant_milestone_paid_by_id_principal")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grant_milestone")),
     )

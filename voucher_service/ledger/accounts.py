@@ -8,6 +8,8 @@ it is written ``kind:id`` in a posting's ``from_account`` and ``to_account``.
     paid:<p>          subsidies paid to provider p
     reserved:<a>      the amount an approved application a holds from its pool while it
                       stands in public notice (公示): nothing else can promise it
+    grant:<g>         what an approved grant g holds from its year's pool, not yet paid
+    granted:<g>       the instalments paid to grant g's project
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class AccountKind(StrEnum):
     PAYABLE = "payable"
     PAID = "paid"
     RESERVED = "reserved"
+    GRANT = "grant"
+    GRANTED = "granted"
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,11 @@ def paid(provider_id: int) -> Account:
 
 def reserved(application_id: int) -> Account:
     return Account(AccountKind.RESERVED, application_id)
+
+
+def grant(grant_id: int) -> Account:
+    return Account(AccountKind.GRANT, grant_id)
+
+
+def granted(grant_id: int) -> Account:
+    return Account(AccountKind.GRANTED, grant_id)

@@ -170,6 +170,16 @@ def _check_reservations(
 def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
     """Each pool conserves its total and agrees with the postings on it."""
     violations: list[str] = []
+    # A grants program's pool: what its grants were approved for (held or paid) left it by
+    # grant postings, which never come back (grants/checks.py holds each grant to them).
+    granted_by_pool: dict[int, int] = {
+        int(pool_id): int(amount)
+        for pool_id, amount in session.execute(
+            select(LedgerPosting.pool_id, func.sum(LedgerPosting.amount_fen))
+            .where(LedgerPosting.kind == PostingKind.GRANT)
+            .group_by(LedgerPosting.pool_id)
+        )
+    }
     for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
         assert pool.id is not None
         label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
@@ -177,7 +187,7 @@ def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums)
             violations.append(f"{label}: available is negative ({pool.available_fen})")
         outstanding = sums.balance_by_pool[pool.id]
         consumed = sums.subsidised_by_pool[pool.id]
-        reserved = sums.reserved_by_pool[pool.id]
+        reserved = sums.reserved_by_pool[pool.id] + granted_by_pool.get(pool.id, 0)
         if pool.total_fen != pool.available_fen + reserved + outstanding + consumed:
             violations.append(
                 f"{label}: total {pool.total_fen} != available {pool.available_fen} + "
@@ -270,6 +280,15 @@ class _Expected:
     pool_id: ColumnElement[Any]
 
 
+# Postings of a pool that name no voucher: reservations and grants.
+_POOL_ONLY = (
+    PostingKind.RESERVE,
+    PostingKind.UNRESERVE,
+    PostingKind.GRANT,
+    PostingKind.INSTALMENT,
+)
+
+
 def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
     """Each kind's two accounts and amount, as what it records names them
     (ledger/service.py)."""
@@ -299,6 +318,10 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
         # each application's net to its approved amount.
         PostingKind.RESERVE: (_account(AccountKind.POOL, pool.id), posting.to_account),
         PostingKind.UNRESERVE: (posting.from_account, _account(AccountKind.POOL, pool.id)),
+        # A grant's postings name the grant in their accounts; grants/checks.py holds each
+        # grant's accounts to its approved and paid amounts and its pool.
+        PostingKind.GRANT: (_account(AccountKind.POOL, pool.id), posting.to_account),
+        PostingKind.INSTALMENT: (posting.from_account, posting.to_account),
     }
     return _Expected(
         from_account=case(*((kind == named, source) for named, (source, _) in ends.items())),
@@ -312,12 +335,12 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
             else_=posting.amount_fen,  # a voucher's release: its counters check the amount
         ),
         voucher_id=case(
-            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), None),
+            (kind.in_([PostingKind.FUND, *_POOL_ONLY]), None),
             (kind.in_([PostingKind.SUBSIDY, PostingKind.REVERSAL]), record.voucher_id),
             else_=posting.voucher_id,
         ),
         pool_id=case(
-            (kind.in_([PostingKind.FUND, PostingKind.RESERVE, PostingKind.UNRESERVE]), pool.id),
+            (kind.in_([PostingKind.FUND, *_POOL_ONLY]), pool.id),
             else_=voucher.pool_id,
         ),
     )

@@ -139,6 +139,7 @@ _FIXED = (
     "region_prefix",
     "sme_max_headcount",
     "requires_selection",
+    "funding",
 )
 
 

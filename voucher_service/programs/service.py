@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from voucher_service import audit_log as audit
+from voucher_service.db.tables.grants import Funding
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion, TopUp
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.domain.rules import (
@@ -33,6 +34,7 @@ from voucher_service.errors import (
     AlreadyExists,
     ErrorCode,
     InvalidInput,
+    InvalidState,
     NotFound,
     PoolAboveMaximum,
     PoolBelowMinimum,
@@ -119,6 +121,18 @@ def require_open(program: Program, today: date, what: str) -> None:
         )
 
 
+def require_funding(program: Program, funding: Funding) -> None:
+    """Refuse (409) what a program's pools are not spent on: vouchers from a grants
+    program's pool, grants from a vouchers program's."""
+    if program.funding != funding:
+        raise InvalidState(
+            "program {program_code} is funded as {funding}, not as {wanted}",
+            program_code=program.code,
+            funding=program.funding,
+            wanted=funding.value,
+        )
+
+
 def rules_in_force(session: Session, program: Program, day: date) -> Rules:
     """The rule version that applies on ``day``; refused outside the program's validity."""
     if not program.valid_from <= day <= program.valid_to:
@@ -161,11 +175,12 @@ def create_program(
     eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
     second_review_above_fen: int | None = None,
     settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
+    funding: Funding = Funding.VOUCHERS,
 ) -> Program:
     """Define a program with its first rule version (in force from ``rules.effective_from``),
     who it is for, and the amount above which an approval or a revocation waits for a
     second reviewer (docs/access.md), with its ``settings`` (voucher validity, selection
-    fields)."""
+    fields) and how its pools are spent (``funding``: vouchers, or grants to projects)."""
     if valid_to < valid_from:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
@@ -190,6 +205,7 @@ def create_program(
         valid_from=valid_from,
         valid_to=valid_to,
         second_review_above_fen=second_review_above_fen,
+        funding=funding.value,
         **eligibility.__dict__,
     )
     store_settings(program, settings)
@@ -208,6 +224,7 @@ def create_program(
             "valid_to": valid_to,
             "rules": row_numbers(rules),
             "second_review_above_fen": second_review_above_fen,
+            "funding": funding.value,
             **eligibility.__dict__,
             **settings.as_payload(),
         },

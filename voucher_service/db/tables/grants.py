@@ -72,7 +72,7 @@ class ProjectGrant(SQLModel, table=True):
     status: str = status_column(GrantStatus.APPLIED)  # type: ignore[assignment]
     reason: str = Field(default="", sa_column=Column(String(1000), nullable=False))
     applied_by: str = Field(sa_column=Column(String(250), nullable=False))
-    decided_by: str | None = Field(default=None, sa_column=Column(String(250), nullable=True))
+    decided_by_id: int | None = Field(default=None, foreign_key="principal.id")
     decided_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
@@ -85,9 +85,7 @@ class GrantMilestone(SQLModel, table=True):
     __table_args__ = (
         one_of("status", MilestoneStatus),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint(
-            "(status = 'open') = (accepted_at IS NULL)", name="accepted_unless_open"
-        ),
+        CheckConstraint("(status = 'open') = (accepted_at IS NULL)", name="accepted_unless_open"),
         CheckConstraint("(status = 'paid') = (paid_at IS NOT NULL)", name="paid_when_paid"),
     )
 
@@ -98,8 +96,8 @@ class GrantMilestone(SQLModel, table=True):
     description: str = Field(sa_column=Column(String(500), nullable=False))
     amount_fen: int = money()  # type: ignore[assignment]
     status: str = status_column(MilestoneStatus.OPEN)  # type: ignore[assignment]
-    accepted_by: str | None = Field(default=None, sa_column=Column(String(250), nullable=True))
+    accepted_by_id: int | None = Field(default=None, foreign_key="principal.id")
     accepted_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
-    paid_by: str | None = Field(default=None, sa_column=Column(String(250), nullable=True))
+    paid_by_id: int | None = Field(default=None, foreign_key="principal.id")
     paid_at: datetime | None = timestamp(nullable=True)  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
