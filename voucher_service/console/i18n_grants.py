@@ -37,7 +37,8 @@ ROWS = (
     (
         "grants.intro",
         "按年度上限核定与拨付的项目资助（如算力网络运行监测，每年不超过300万元）。",
-        "Grants approved and paid within a year's ceiling (such as network monitoring: at most 3 million yuan a year).",
+        "Grants approved and paid within a year's ceiling "
+        "(such as network monitoring: at most 3 million yuan a year).",
     ),
     ("grants.program", "资助项目类别", "Grants program"),
     ("grants.year", "年度", "Year"),
