@@ -33,7 +33,7 @@ ROWS = (
     ("milestone.status.accepted", "已验收", "Accepted"),
     ("milestone.status.paid", "已拨付", "Paid"),
     ("grants.title", "项目资助", "Grants"),
-    ("grants.menu", "项目资助", "Grants"),
+    ("nav.bureau.grants", "项目资助", "Grants"),
     (
         "grants.intro",
         "按年度上限核定与拨付的项目资助（如算力网络运行监测，每年不超过300万元）。",

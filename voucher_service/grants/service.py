@@ -96,6 +96,12 @@ def grants_program(session: Session, program_code: str) -> Program:
     return program
 
 
+def grants_programs(session: Session) -> list[Program]:
+    """The programs funded as grants, by code."""
+    query = select(Program).where(Program.funding == Funding.GRANTS).order_by(Program.code)
+    return list(session.scalars(query))
+
+
 def apply(
     session: Session,
     *,

@@ -13,6 +13,7 @@ from voucher_service.console.bureau import (
     documents,
     enterprises,
     evaluation,
+    grants,
     notices,
     overview,
     programs,
@@ -38,6 +39,7 @@ AREAS = (
     districts,
     documents,
     notices,
+    grants,
 )
 router = APIRouter()
 for area in AREAS:
