@@ -106,6 +106,17 @@ def _post(session: Session, posting: Posting) -> None:
     post_many(session, [posting], now=utcnow())
 
 
+def _draw(session: Session, pool_id: int, amount_fen: int) -> bool:
+    """Take ``amount_fen`` from a pool's available amount in one conditional UPDATE; False,
+    with nothing changed, when it lacks it: concurrent takers never overdraw a pool."""
+    drawn = session.execute(
+        update(POOLS)
+        .where(POOLS.c.id == pool_id, POOLS.c.available_fen >= amount_fen)
+        .values(available_fen=POOLS.c.available_fen - amount_fen)
+    )
+    return bool(drawn.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def open_pool(session: Session, *, program_id: int, year: int, total_fen: int, memo: str) -> Pool:
     """Open a program's annual pool, funded from the budget: the pool's row with its whole
     total available, and one posting (budget->pool) saying where the money came from."""
@@ -148,12 +159,7 @@ def issue_voucher(
     if face_value_fen <= 0:
         raise ValueError(f"a voucher holds a positive face value, not {face_value_fen}")
     assert pool.id is not None
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= face_value_fen)
-        .values(available_fen=POOLS.c.available_fen - face_value_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw(session, pool.id, face_value_fen):
         return None
     voucher = Voucher(
         code=code,
@@ -207,12 +213,7 @@ def reserve(session: Session, pool: Pool, *, application_id: int, amount_fen: in
     if amount_fen <= 0:
         raise ValueError(f"a reservation holds a positive amount, not {amount_fen}")
     assert pool.id is not None
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == pool.id, POOLS.c.available_fen >= amount_fen)
-        .values(available_fen=POOLS.c.available_fen - amount_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw(session, pool.id, amount_fen):
         return False
     _post(
         session,
@@ -264,12 +265,7 @@ def approve_grant(session: Session, grant: ProjectGrant, *, amount_fen: int) -> 
     if amount_fen <= 0:
         raise ValueError(f"a grant holds a positive amount, not {amount_fen}")
     assert grant.id is not None
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == grant.pool_id, POOLS.c.available_fen >= amount_fen)
-        .values(available_fen=POOLS.c.available_fen - amount_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw(session, grant.pool_id, amount_fen):
         return False
     session.execute(
         update(GRANTS)
