@@ -43,7 +43,10 @@ def grants(
     programs = service.grants_programs(session)
     code = program or (programs[0].code if programs else None)
     year = year or today.year
-    budget, rows, cursor, error = None, [], None, None
+    budget: service.YearBudget | None = None
+    rows: list[service.GrantView] = []
+    cursor: str | None = None
+    error: str | None = None
     if code is not None:
         try:
             budget = service.year_budget(session, code, year)
