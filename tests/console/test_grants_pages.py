@@ -35,6 +35,10 @@ def test_the_year_against_its_ceiling_and_a_grant_approved_accepted_and_paid(
     assert (year["paid_yuan"], year["remaining_yuan"]) == ("400000.00", "2000000.00")
     shown = admin.get(f"/console/bureau/grants?program={CODE}&year=2026").text
     assert "¥400,000.00" in shown and "¥2,000,000.00" in shown
+    # The audit log names every step in Chinese.
+    audit = browser(AUDITOR).get("/console/bureau/audit")
+    assert audit.status_code == 200
+    assert all(name in audit.text for name in ("核定资助", "验收里程碑", "拨付分期资助"))
     # An auditor reads the page and is given no action.
     read = browser(AUDITOR).get(one)
     assert read.status_code == 200 and "approve-grant" not in read.text
