@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from tests.factories import acting_as, make_enterprise, make_person, make_pool
+from tests.factories import acting_as, make_enterprise, make_person, make_pool, make_program
 from voucher_service import audit_log
 from voucher_service.books import verify_ledger
 from voucher_service.db.session import create_db_engine
@@ -17,10 +17,9 @@ from voucher_service.db.tables.auth import Duty
 from voucher_service.db.tables.grants import Funding, ProjectGrant
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.types import utcnow
-from voucher_service.domain.rules import CapScope
 from voucher_service.errors import ServiceError
 from voucher_service.grants import service
-from voucher_service.programs.service import RuleNumbers, create_program, get_pool
+from voucher_service.programs.service import get_pool
 
 TODAY = date(2026, 6, 15)
 CEILING = 3_000_000_00
@@ -30,22 +29,13 @@ RACERS = 4  # each asks 2,000,000: only one fits under 3,000,000
 def test_racing_approvals_never_exceed_the_year_s_ceiling(scratch_database: str) -> None:
     engine = create_db_engine(scratch_database)
     with Session(engine) as session:
-        program = create_program(
+        program = make_program(
             session,
             code="RACE-GRANTS",
-            name="monitoring",
-            description="",
-            valid_from=date(2025, 3, 19),
-            valid_to=date(2027, 3, 18),
-            rules=RuleNumbers(
-                effective_from=date(2025, 3, 19),
-                rate_bp=10_000,
-                cap_fen=CEILING,
-                cap_scope=CapScope.LIFETIME,
-                window_months=12,
-                pool_minimum_fen=0,
-                pool_maximum_fen=CEILING,
-            ),
+            rate_bp=10_000,
+            cap_fen=CEILING,
+            window_months=12,
+            pool_maximum_fen=CEILING,
             funding=Funding.GRANTS,
         )
         make_pool(session, program, year=2026, total_fen=CEILING, today=TODAY)

@@ -11,16 +11,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import acting_as, make_enterprise, make_person, make_pool
+from tests.factories import acting_as, make_enterprise, make_person, make_pool, make_program
 from voucher_service.books import verify_ledger
 from voucher_service.db.tables.auth import Duty
 from voucher_service.db.tables.grants import Funding, GrantMilestone, ProjectGrant
 from voucher_service.db.tables.ledger import LedgerPosting
 from voucher_service.db.types import utcnow
-from voucher_service.domain.rules import CapScope
 from voucher_service.errors import ServiceError
 from voucher_service.grants import service
-from voucher_service.programs.service import RuleNumbers, create_program
 
 TODAY = date(2026, 6, 15)
 CEILING = 1_000_00
@@ -51,22 +49,13 @@ def test_the_ceiling_and_the_approved_amounts_hold_under_any_sequence(
 ) -> None:
     savepoint = session.begin_nested()
     try:
-        program = create_program(
+        program = make_program(
             session,
             code="PROP-GRANTS",
-            name="monitoring",
-            description="",
-            valid_from=date(2025, 3, 19),
-            valid_to=date(2027, 3, 18),
-            rules=RuleNumbers(
-                effective_from=date(2025, 3, 19),
-                rate_bp=10_000,
-                cap_fen=CEILING,
-                cap_scope=CapScope.LIFETIME,
-                window_months=12,
-                pool_minimum_fen=0,
-                pool_maximum_fen=CEILING,
-            ),
+            rate_bp=10_000,
+            cap_fen=CEILING,
+            window_months=12,
+            pool_maximum_fen=CEILING,
             funding=Funding.GRANTS,
         )
         pool = make_pool(session, program, year=2026, total_fen=CEILING, today=TODAY)
