@@ -40,6 +40,7 @@ from voucher_service.db.tables.audit import AuditEntry
 from voucher_service.db.tables.auth import Duty, Principal, Role
 from voucher_service.db.tables.confirmations import Confirmation
 from voucher_service.db.tables.enterprises import Enterprise
+from voucher_service.db.tables.grants import Funding
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.redemptions import Redemption
@@ -88,6 +89,8 @@ def make_program(
     region_prefix: str = "4201",
     requires_selection: bool = False,
     settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
+    pool_maximum_fen: int | None = None,
+    funding: Funding = Funding.VOUCHERS,
 ) -> Program:
     return create_program(
         session,
@@ -103,9 +106,11 @@ def make_program(
             cap_scope=cap_scope,
             window_months=window_months,
             pool_minimum_fen=pool_minimum_fen,
+            pool_maximum_fen=pool_maximum_fen,
         ),
         eligibility=Eligibility(region_prefix=region_prefix, requires_selection=requires_selection),
         settings=settings,
+        funding=funding,
     )
 
 

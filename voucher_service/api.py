@@ -51,6 +51,7 @@ from voucher_service.gate import (
     failure_response,
     service_error_response,
 )
+from voucher_service.grants.router import admin_router as grants_admin
 from voucher_service.materials.router import admin_router as materials_admin
 from voucher_service.materials.router import enterprise_router as materials_enterprise
 from voucher_service.monitoring.router import admin_router as network_admin
@@ -126,6 +127,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (notices_public, "/public/v1"),
     (claims_admin, "/v1/admin"),
     (claims_enterprise, "/v1/enterprise"),
+    (grants_admin, "/v1/admin"),
 ]
 
 _HTTP_CODES = {

@@ -6,6 +6,7 @@ their findings in one list, one line per violation naming the row (empty: the bo
 * usage (``usage/checks.py``): records against their vouchers and providers' accounts,
   none above its rate;
 * stacking (``programs/checks.py``): top-up layers within their rates and the ceiling;
+* grants (``grants/checks.py``): each grant's accounts against its approved and paid amounts;
 * settlement (``settlement/checks.py``): statements against their lines and payments;
 * claims (``claims/checks.py``): claims against their invoices, postings and payments;
 * the audit log (``audit/service.py``): its hash chain.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.audit.service import verify_chain
 from voucher_service.claims.checks import check_claims
+from voucher_service.grants.checks import check_grants
 from voucher_service.ledger.checks import (
     account_nets,
     check_amounts,
@@ -40,6 +42,7 @@ def verify_ledger(session: Session) -> list[str]:
         *check_counters(session, nets),
         *check_usage(session, nets),
         *check_stacks(session),
+        *check_grants(session, nets),
         *check_statements(session, nets),
         *check_claims(session, nets),
         *check_postings(session),

@@ -120,6 +120,8 @@ class ErrorCode(StrEnum):
     DOCUMENT_NOT_FOUND = "document_not_found"
     OBJECTION_NOT_FOUND = "objection_not_found"
     CLAIM_NOT_FOUND = "claim_not_found"
+    GRANT_NOT_FOUND = "grant_not_found"
+    MILESTONE_NOT_FOUND = "milestone_not_found"
     # 409: a business rule refuses the request
     CONFLICT = "conflict"
     ALREADY_EXISTS = "already_exists"
@@ -146,6 +148,8 @@ class ErrorCode(StrEnum):
     ALREADY_SUBSIDISED = "already_subsidised"
     NOT_REIMBURSEMENT = "not_reimbursement"  # a claim on a point-of-sale program
     REIMBURSEMENT_PROGRAM = "reimbursement_program"  # a voucher of a reimbursement program
+    POOL_ABOVE_MAXIMUM = "pool_above_maximum"  # a pool above its program's maximum
+    GRANT_EXCEEDED = "grant_exceeded"  # instalments above a grant's approved amount
 
 
 class ServiceError(Exception):
@@ -205,6 +209,10 @@ class PoolBelowMinimum(Conflict):
     code = ErrorCode.POOL_BELOW_MINIMUM
 
 
+class PoolAboveMaximum(Conflict):
+    code = ErrorCode.POOL_ABOVE_MAXIMUM
+
+
 class PoolInsufficient(Conflict):
     code = ErrorCode.POOL_INSUFFICIENT
 
@@ -251,6 +259,10 @@ class TopUpRefused(Conflict):
 
 class MaterialsMissing(Conflict):
     code = ErrorCode.MATERIALS_MISSING
+
+
+class GrantExceeded(Conflict):
+    code = ErrorCode.GRANT_EXCEEDED
 
 
 class DocumentTooLarge(ServiceError):

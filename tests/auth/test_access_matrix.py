@@ -122,6 +122,8 @@ def concrete(path: str, access_world: dict[str, Any]) -> str:
         "fmt": "csv",
         "endpoint_id": "999999",
         "delivery_id": "999999",
+        "grant_id": "999999",
+        "milestone_id": "999999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

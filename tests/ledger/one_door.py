@@ -21,6 +21,9 @@ from sqlalchemy import Engine, event
 
 MONEY_TABLES = ("ledger_posting", "pool", "voucher", "cap_usage")
 MONEY_COLUMNS = ("available_fen", "balance_fen", "subsidised_fen", "released_fen", "used_fen")
+# A grant's row is made by the grants service (nothing held yet); its approved and paid
+# amounts move only with their postings, in the ledger.
+COUNTED = {"project_grant": ("approved_fen", "paid_fen")}
 LEDGER = "voucher_service.ledger"
 # The repository's code whose statements are watched: the service, and its tooling (tools/).
 CODE = ("voucher_service.", "voucher_tools.")
@@ -38,11 +41,12 @@ def writes_money(statement: str) -> bool:
     if any(m.group(1) in MONEY_TABLES for m in _INSERT_ANYWHERE.finditer(statement)):
         return True
     for update in _UPDATE_ANYWHERE.finditer(statement):
-        if update.group(1) in MONEY_TABLES:
+        columns = MONEY_COLUMNS if update.group(1) in MONEY_TABLES else COUNTED.get(update.group(1))
+        if columns:
             assigned = {
                 part.split("=")[0].strip().strip('"') for part in update.group(2).split(",")
             }
-            if assigned & set(MONEY_COLUMNS):
+            if assigned & set(columns):
                 return True
     return False
 

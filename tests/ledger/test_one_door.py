@@ -32,6 +32,8 @@ CODE = ("voucher_service", "tools", "clients", "scripts", "migrations")
         ("UPDATE cap_usage SET used_fen=(cap_usage.used_fen + ?) WHERE cap_usage.id = ?", True),
         ("UPDATE voucher SET status=?, closed_at=? WHERE voucher.id = ?", False),
         ("UPDATE provider SET status=? WHERE provider.id = ?", False),
+        ("UPDATE project_grant SET paid_fen=(project_grant.paid_fen + ?) WHERE id = ?", True),
+        ("UPDATE project_grant SET reason=?, decided_at=? WHERE project_grant.id = ?", False),
         ("INSERT INTO usage_record (record_id) VALUES (?)", False),
         ("COPY ledger_posting (kind, amount_fen) FROM STDIN", True),
         ("COPY usage_record (id, record_id) FROM STDIN", False),

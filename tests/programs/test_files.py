@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.applications.test_selection import apply as apply_for_selection
@@ -25,10 +26,15 @@ from tests.factories import (
 )
 from voucher_service.cli import main
 from voucher_service.confirmations import service as confirmations
-from voucher_service.db.tables.programs import Program
-from voucher_service.errors import InvalidInput
+from voucher_service.db.tables.programs import Pool, Program
+from voucher_service.errors import InvalidInput, PoolAboveMaximum
 from voucher_service.programs import files
 from voucher_service.programs.service import get_program
+
+
+def program_pools(session: Session, program: Program) -> list[Pool]:
+    return list(session.scalars(select(Pool).where(Pool.program_id == program.id)))
+
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "programs"
 DAY = date(2026, 6, 15)
@@ -65,6 +71,7 @@ def test_every_example_is_valid_and_described_by_the_schema() -> None:
         "large-cap-training.toml",
         "wuhan-measure-2.toml",
         "wuhan-measure-3.toml",
+        "wuhan-monitoring.toml",
     ]
     schema = files.ProgramFile.model_json_schema()
     for name in names:
@@ -92,6 +99,18 @@ def test_a_loaded_program_prices_a_fee(
     assert (priced["fee_yuan"], priced["subsidy_yuan"]) == ("100.00", subsidy), priced
     # Applying the file again proposes nothing: the service holds it as written.
     assert files.plan(session, example(name)).settled
+
+
+def test_the_monitoring_grants_load_with_their_ceiling(session: Session) -> None:
+    program = load(session, example("wuhan-monitoring.toml"))
+    assert program.funding == "grants"
+    [pool] = program_pools(session, program)
+    assert (pool.year, pool.total_fen, pool.available_fen) == (2026, 3_000_000_00, 3_000_000_00)
+    above = example("wuhan-monitoring.toml").model_copy(
+        update={"pools": [files.PoolEntry(year=2027, total_yuan="3000000.01")]}
+    )
+    with pytest.raises(PoolAboveMaximum):
+        load(session, above)
 
 
 def test_the_district_layer_stacks_on_the_city_and_measure_3_selects(

@@ -62,6 +62,9 @@ class Rules:
     cap_scope: CapScope
     window_months: int
     pool_minimum_fen: int
+    # The largest annual pool the program allows (measure 2's monitoring: 每年安排不超过300万元);
+    # None: no maximum.
+    pool_maximum_fen: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.rate_bp <= BASIS_POINTS:
@@ -75,6 +78,10 @@ class Rules:
             raise RulesError("the subsidy window must be between 1 and 120 months")
         if self.pool_minimum_fen < 0:
             raise RulesError("the pool minimum must not be negative")
+        if self.pool_maximum_fen is not None and self.pool_maximum_fen < max(
+            self.pool_minimum_fen, 1
+        ):
+            raise RulesError("the pool maximum must be positive and not below the pool minimum")
         if self.version < 1:
             raise RulesError("rule versions start at 1")
 

@@ -10,6 +10,8 @@ it is written ``kind:id`` in a posting's ``from_account`` and ``to_account``.
                       stands in public notice (公示): nothing else can promise it
     claim:<c>         an approved claim's subsidy, payable to its enterprise (claims/)
     enterprise:<e>    claim subsidies paid to enterprise e
+    grant:<g>         what an approved grant g holds from its year's pool, not yet paid
+    granted:<g>       the instalments paid to grant g's project
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class AccountKind(StrEnum):
     RESERVED = "reserved"
     CLAIM = "claim"
     ENTERPRISE = "enterprise"
+    GRANT = "grant"
+    GRANTED = "granted"
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,9 @@ def claim(claim_id: int) -> Account:
 
 def enterprise_paid(enterprise_id: int) -> Account:
     return Account(AccountKind.ENTERPRISE, enterprise_id)
+def grant(grant_id: int) -> Account:
+    return Account(AccountKind.GRANT, grant_id)
+
+
+def granted(grant_id: int) -> Account:
+    return Account(AccountKind.GRANTED, grant_id)

@@ -198,6 +198,16 @@ def _check_reservations(
 def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums) -> list[str]:
     """Each pool conserves its total and agrees with the postings on it."""
     violations: list[str] = []
+    # A grants program's pool: what its grants were approved for (held or paid) left it by
+    # grant postings, which never come back (grants/checks.py holds each grant to them).
+    granted_by_pool: dict[int, int] = {
+        int(pool_id): int(amount)
+        for pool_id, amount in session.execute(
+            select(LedgerPosting.pool_id, func.sum(LedgerPosting.amount_fen))
+            .where(LedgerPosting.kind == PostingKind.GRANT)
+            .group_by(LedgerPosting.pool_id)
+        )
+    }
     for pool in session.scalars(select(Pool).execution_options(populate_existing=True)):
         assert pool.id is not None
         label = f"pool {pool.id} (program {pool.program_id}, {pool.year})"
@@ -205,7 +215,7 @@ def _check_pools(session: Session, nets: dict[Account, int], sums: _VoucherSums)
             violations.append(f"{label}: available is negative ({pool.available_fen})")
         outstanding = sums.balance_by_pool[pool.id]
         consumed = sums.subsidised_by_pool[pool.id]
-        reserved = sums.reserved_by_pool[pool.id]
+        reserved = sums.reserved_by_pool[pool.id] + granted_by_pool.get(pool.id, 0)
         claimed = sums.claimed_by_pool[pool.id]
         if pool.total_fen != pool.available_fen + reserved + outstanding + consumed + claimed:
             violations.append(
@@ -300,12 +310,15 @@ class _Expected:
     pool_id: ColumnElement[Any]
 
 
-# Kinds that move a pool's money to or from an account of their own (no voucher).
+# Kinds that move a pool's money to or from an account of their own (no voucher):
+# reservations, claims and grants.
 _POOL_ONLY = (
     PostingKind.RESERVE,
     PostingKind.UNRESERVE,
     PostingKind.CLAIM,
     PostingKind.CLAIM_REVERSAL,
+    PostingKind.GRANT,
+    PostingKind.INSTALMENT,
 )
 
 
@@ -343,6 +356,10 @@ def _expected(posting: Any, record: Any, voucher: Any, pool: Any) -> _Expected:
         PostingKind.CLAIM: (_account(AccountKind.POOL, pool.id), posting.to_account),
         PostingKind.CLAIM_REVERSAL: (posting.from_account, _account(AccountKind.POOL, pool.id)),
         PostingKind.CLAIM_PAY: (posting.from_account, posting.to_account),
+        # A grant's postings name the grant in their accounts; grants/checks.py holds each
+        # grant's accounts to its approved and paid amounts and its pool.
+        PostingKind.GRANT: (_account(AccountKind.POOL, pool.id), posting.to_account),
+        PostingKind.INSTALMENT: (posting.from_account, posting.to_account),
     }
     return _Expected(
         from_account=case(*((kind == named, source) for named, (source, _) in ends.items())),

@@ -14,7 +14,8 @@ voucher); settle payable->paid; reserve pool->reserved and unreserve reserved->p
 approval standing in public notice holds its amount, then gives it back to be issued or
 to stay in the pool); claim pool->claim, claim reversal claim->pool and claim pay
 claim->enterprise (claims after payment: ``pay_claim_subsidy``, ``reverse_claim_subsidy``,
-``pay_claim``).
+``pay_claim``); grant pool->grant (a grant approved holds its amount from its year's pool)
+and instalment grant->granted (an accepted milestone paid to the project).
 
 Invariants this module keeps and ``verify`` checks on a live database:
 
@@ -49,6 +50,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from voucher_service import audit_log
 from voucher_service.db.base import table
 from voucher_service.db.statements import postgres_connection
+from voucher_service.db.tables.grants import ProjectGrant
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool
 from voucher_service.db.tables.vouchers import Voucher
@@ -60,6 +62,7 @@ POSTINGS = table(LedgerPosting)
 POOLS = table(Pool)
 VOUCHERS = table(Voucher)
 CAPS = table(CapUsage)
+GRANTS = table(ProjectGrant)
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,71 @@ def unreserve(
         amount_fen,
         memo=memo,
     )
+
+
+def approve_grant(session: Session, grant: ProjectGrant, *, amount_fen: int) -> bool:
+    """Approve a grant for ``amount_fen`` and hold that much of its year's pool (pool ->
+    grant:<g>); False, with nothing written, when the pool lacks it (the year's ceiling: the
+    pool's total, at most its program's maximum, less what is held and paid already). The
+    same single conditional UPDATE as an issuance: concurrent approvals racing for the last
+    of a year's budget never both succeed. The caller holds the grant's row lock and checked
+    that it waits for a decision."""
+    if amount_fen <= 0:
+        raise ValueError(f"a grant holds a positive amount, not {amount_fen}")
+    assert grant.id is not None
+    if not _draw_from_pool(session, grant.pool_id, amount_fen):
+        return False
+    session.execute(
+        update(GRANTS)
+        .where(GRANTS.c.id == grant.id)
+        .values(approved_fen=amount_fen, status="approved")
+    )
+    set_committed_value(grant, "approved_fen", amount_fen)
+    set_committed_value(grant, "status", "approved")
+    _post(
+        session,
+        Posting(
+            PostingKind.GRANT,
+            accounts.pool(grant.pool_id),
+            accounts.grant(grant.id),
+            amount_fen,
+            pool_id=grant.pool_id,
+            memo=f"grant {grant.id} approved",
+        ),
+    )
+    return True
+
+
+def pay_instalment(
+    session: Session, grant: ProjectGrant, *, amount_fen: int, milestone_id: int
+) -> bool:
+    """Pay an accepted milestone's instalment of a grant (grant:<g> -> granted:<g>); False,
+    with nothing written, when it would take the grant's instalments above its approved
+    amount. One conditional UPDATE (``paid_fen + x <= approved_fen``, a CHECK as well):
+    concurrent payments of one grant never overpay it."""
+    if amount_fen <= 0:
+        raise ValueError(f"an instalment is a positive amount, not {amount_fen}")
+    assert grant.id is not None
+    moved = session.execute(
+        update(GRANTS)
+        .where(GRANTS.c.id == grant.id, GRANTS.c.paid_fen + amount_fen <= GRANTS.c.approved_fen)
+        .values(paid_fen=GRANTS.c.paid_fen + amount_fen)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _post(
+        session,
+        Posting(
+            PostingKind.INSTALMENT,
+            accounts.grant(grant.id),
+            accounts.granted(grant.id),
+            amount_fen,
+            pool_id=grant.pool_id,
+            memo=f"grant {grant.id} milestone {milestone_id}",
+        ),
+    )
+    session.expire(grant, ["paid_fen"])
+    return True
 
 
 @dataclass(frozen=True)
@@ -567,12 +635,7 @@ def pay_claim_subsidy(session: Session, draw: ClaimDraw, *, memo: str) -> bool:
         raise ValueError(f"a claim draws a positive amount, not {draw.amount_fen}")
     if sum(draw.per_cap.values()) != draw.amount_fen:
         raise ValueError("a claim's cap counts add up to its amount")
-    drawn = session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == draw.pool_id, POOLS.c.available_fen >= draw.amount_fen)
-        .values(available_fen=POOLS.c.available_fen - draw.amount_fen)
-    )
-    if drawn.rowcount != 1:  # type: ignore[attr-defined]
+    if not _draw_from_pool(session, draw.pool_id, draw.amount_fen):
         return False
     _post(
         session,

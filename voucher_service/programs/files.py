@@ -139,6 +139,7 @@ _FIXED = (
     "region_prefix",
     "sme_max_headcount",
     "requires_selection",
+    "funding",
 )
 
 
@@ -236,6 +237,7 @@ def _numbers_of(version: Any) -> dict[str, object]:
             cap_scope=CapScope(version.cap_scope),
             window_months=version.window_months,
             pool_minimum_fen=version.pool_minimum_fen,
+            pool_maximum_fen=version.pool_maximum_fen,
         )
     )
 

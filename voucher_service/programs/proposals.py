@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth import proposals
 from voucher_service.db.tables.confirmations import Confirmation, ConfirmationKind
+from voucher_service.db.tables.grants import Funding
 from voucher_service.db.tables.programs import Program
 from voucher_service.domain.rules import CapScope
 from voucher_service.money import fen_to_yuan
@@ -183,6 +184,7 @@ def propose_program(session: Session, body: ProgramCreate, *, now: datetime) -> 
         "rules": {**row_numbers(numbers), "effective_from": numbers.effective_from.isoformat()},
         "eligibility": body.eligibility().__dict__,
         "second_review_above_fen": body.second_review_above_yuan,
+        "funding": body.funding.value,
         "settings": body.settings().as_payload(),
     }
     return proposals.propose(
@@ -208,6 +210,7 @@ def _create_program(session: Session, payload: dict[str, Any]) -> None:
         eligibility=service.Eligibility(**payload["eligibility"]),
         second_review_above_fen=payload["second_review_above_fen"],
         settings=ProgramSettings.from_payload(payload["settings"]),
+        funding=Funding(payload.get("funding", Funding.VOUCHERS)),
     )
 
 
@@ -273,4 +276,5 @@ def rule_numbers(payload: dict[str, Any]) -> RuleNumbers:
         cap_scope=CapScope(payload["cap_scope"]),
         window_months=payload["window_months"],
         pool_minimum_fen=payload["pool_minimum_fen"],
+        pool_maximum_fen=payload.get("pool_maximum_fen"),
     )

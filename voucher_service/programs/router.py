@@ -78,6 +78,7 @@ def create_program(body: ProgramCreate, session: SessionDep, today: TodayDep) ->
         eligibility=body.eligibility(),
         second_review_above_fen=body.second_review_above_yuan,
         settings=body.settings(),
+        funding=body.funding,
     )
     return _program_out(session, program, today)
 

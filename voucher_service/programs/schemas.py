@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voucher_service.db.tables.grants import Funding
 from voucher_service.domain.rules import (
     MAX_VALIDITY_MONTHS,
     SELECTION_FIELD_CODE,
@@ -65,6 +66,11 @@ class RuleVersionIn(BaseModel):
     pool_minimum_yuan: NonNegativeYuan = Field(
         default=0, description="Smallest annual pool the program allows (yuan)."
     )
+    pool_maximum_yuan: PositiveYuan | None = Field(
+        default=None,
+        description="Largest annual pool the program allows (yuan; null: no maximum): the "
+        "ceiling of a grant budget such as measure 2's monitoring (每年安排不超过300万元).",
+    )
 
     def numbers(self) -> RuleNumbers:
         return input_of(RuleNumbers, self)
@@ -83,6 +89,7 @@ class RuleVersionOut(OutModel):
     cap_scope: CapScope
     window_months: int
     pool_minimum_yuan: Yuan
+    pool_maximum_yuan: Yuan | None = Field(description="Largest annual pool (null: none).")
 
     @classmethod
     def of(cls, view: VersionView) -> RuleVersionOut:
@@ -189,6 +196,12 @@ class ProgramCreate(SettingsIn):
         description="Maker-checker: approving an application for more than this, or revoking "
         "a voucher with more than this unspent, waits for a second reviewer (none: never).",
     )
+    funding: Funding = Field(
+        default=Funding.VOUCHERS,
+        description="How its pools are spent: vouchers to enterprises, or grants to projects "
+        "paid in instalments against milestones (/v1/admin/grants; a yearly budget whose "
+        "ceiling is the rules' pool_maximum_yuan).",
+    )
 
     def eligibility(self) -> Eligibility:
         return input_of(Eligibility, self)
@@ -259,6 +272,7 @@ class ProgramOut(OutModel):
     sme_max_headcount: int
     sme_max_revenue_yuan: Yuan
     requires_selection: bool
+    funding: Funding = Field(description="vouchers, or grants to projects.")
     second_review_above_yuan: Yuan | None = Field(
         description="Approvals and revocations above this wait for a second reviewer."
     )

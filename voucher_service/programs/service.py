@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from voucher_service import audit_log as audit
+from voucher_service.db.tables.grants import Funding
 from voucher_service.db.tables.programs import Pool, Program, RuleVersion, TopUp
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.domain.rules import (
@@ -33,7 +34,9 @@ from voucher_service.errors import (
     AlreadyExists,
     ErrorCode,
     InvalidInput,
+    InvalidState,
     NotFound,
+    PoolAboveMaximum,
     PoolBelowMinimum,
     ProgramNotValid,
 )
@@ -54,6 +57,7 @@ class RuleNumbers:
     cap_scope: CapScope
     window_months: int
     pool_minimum_fen: int
+    pool_maximum_fen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def to_rules(row: RuleVersion) -> Rules:
         cap_scope=CapScope(row.cap_scope),
         window_months=row.window_months,
         pool_minimum_fen=row.pool_minimum_fen,
+        pool_maximum_fen=row.pool_maximum_fen,
     )
 
 
@@ -113,6 +118,18 @@ def require_open(program: Program, today: date, what: str) -> None:
             program_code=program.code,
             valid_to=program.valid_to,
             what=what,
+        )
+
+
+def require_funding(program: Program, funding: Funding) -> None:
+    """Refuse (409) what a program's pools are not spent on: vouchers from a grants
+    program's pool, grants from a vouchers program's."""
+    if program.funding != funding:
+        raise InvalidState(
+            "program {program_code} is funded as {funding}, not as {wanted}",
+            program_code=program.code,
+            funding=program.funding,
+            wanted=funding.value,
         )
 
 
@@ -158,11 +175,12 @@ def create_program(
     eligibility: Eligibility = Eligibility(),  # noqa: B008  (frozen: never changed)
     second_review_above_fen: int | None = None,
     settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
+    funding: Funding = Funding.VOUCHERS,
 ) -> Program:
     """Define a program with its first rule version (in force from ``rules.effective_from``),
     who it is for, and the amount above which an approval or a revocation waits for a
     second reviewer (docs/access.md), with its ``settings`` (voucher validity, selection
-    fields)."""
+    fields) and how its pools are spent (``funding``: vouchers, or grants to projects)."""
     if valid_to < valid_from:
         raise InvalidInput("valid_to must not be before valid_from", code=ErrorCode.INVALID_PERIOD)
     if not valid_from <= rules.effective_from <= valid_to:
@@ -187,6 +205,7 @@ def create_program(
         valid_from=valid_from,
         valid_to=valid_to,
         second_review_above_fen=second_review_above_fen,
+        funding=funding.value,
         **eligibility.__dict__,
     )
     store_settings(program, settings)
@@ -205,6 +224,7 @@ def create_program(
             "valid_to": valid_to,
             "rules": row_numbers(rules),
             "second_review_above_fen": second_review_above_fen,
+            "funding": funding.value,
             **eligibility.__dict__,
             **settings.as_payload(),
         },
@@ -404,8 +424,9 @@ def check_pool(
     when a second program administrator confirms it.
 
     Measure 2: 每年设立总额不低于1000万元的算力服务券 — a pool below the minimum of the rules
-    in force at the start of the year (or of the program) is refused, as is a pool once the
-    program has ended."""
+    in force at the start of the year (or of the program) is refused, as is one above its
+    maximum (the monitoring grants: 每年安排不超过300万元), and a pool once the program has
+    ended."""
     require_open(program, today, "pools")
     first_day = max(date(year, 1, 1), program.valid_from)
     if first_day > min(date(year, 12, 31), program.valid_to):
@@ -426,6 +447,16 @@ def check_pool(
             year=year,
             total_yuan=fen_to_yuan(total_fen),
             pool_minimum_yuan=fen_to_yuan(rules.pool_minimum_fen),
+        )
+    if rules.pool_maximum_fen is not None and total_fen > rules.pool_maximum_fen:
+        raise PoolAboveMaximum(
+            (
+                "a {year} pool of {total_yuan} yuan is above the program "
+                "maximum of {pool_maximum_yuan} yuan"
+            ),
+            year=year,
+            total_yuan=fen_to_yuan(total_fen),
+            pool_maximum_yuan=fen_to_yuan(rules.pool_maximum_fen),
         )
     existing = session.scalar(
         select(Pool.id).where(Pool.program_id == program.id, Pool.year == year)

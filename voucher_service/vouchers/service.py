@@ -27,6 +27,7 @@ from voucher_service.db.statements import insert_if_absent
 from voucher_service.db.tables.applications import ModelSelection, SelectionStatus
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.db.tables.enterprises import Enrolment, Enterprise
+from voucher_service.db.tables.grants import Funding
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
 from voucher_service.db.types import utcnow
@@ -64,7 +65,12 @@ from voucher_service.pagination import (
     where_given,
     where_search,
 )
-from voucher_service.programs.service import get_pool, require_open, rules_in_force
+from voucher_service.programs.service import (
+    get_pool,
+    require_funding,
+    require_open,
+    rules_in_force,
+)
 from voucher_service.programs.settings import settings_of
 
 
@@ -122,6 +128,7 @@ def issue_voucher(
             program_code=program.code,
             code=ErrorCode.REIMBURSEMENT_PROGRAM,
         )
+    require_funding(program, Funding.VOUCHERS)
     pool = get_pool(session, program, year)
     if program.requires_selection:
         _check_selected(session, enterprise, program, year)

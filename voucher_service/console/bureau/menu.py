@@ -22,6 +22,7 @@ PAGES: tuple[tuple[str, str, Access], ...] = (
     ("nav.bureau.audit", f"{BUREAU}/audit", AUDIT_READ),
     ("nav.bureau.disputes", f"{BUREAU}/disputes", BUREAU_READ),
     ("nav.bureau.claims", f"{BUREAU}/claims", BUREAU_READ),
+    ("nav.bureau.grants", f"{BUREAU}/grants", BUREAU_READ),
     ("objection.queue", f"{BUREAU}/objections", BUREAU_READ),
 )
 

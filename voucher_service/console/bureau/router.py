@@ -14,6 +14,7 @@ from voucher_service.console.bureau import (
     documents,
     enterprises,
     evaluation,
+    grants,
     notices,
     overview,
     programs,
@@ -40,6 +41,7 @@ AREAS = (
     documents,
     notices,
     claims,
+    grants,
 )
 router = APIRouter()
 for area in AREAS:

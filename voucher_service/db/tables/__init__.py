@@ -22,6 +22,7 @@ from voucher_service.db.tables import (  # noqa: F401  (each registers its table
     confirmations,
     disputes,
     enterprises,
+    grants,
     ledger,
     monitoring,
     notifications,

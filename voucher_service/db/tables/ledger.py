@@ -27,6 +27,8 @@ class PostingKind(StrEnum):
     CLAIM = "claim"  # pool -> claim: an approved claim's subsidy, payable to its enterprise
     CLAIM_REVERSAL = "claim_reversal"  # claim -> pool: a correction gives subsidy back
     CLAIM_PAY = "claim_pay"  # claim -> enterprise: finance paid the claim
+    GRANT = "grant"  # pool -> grant: a grant approved holds its amount from the year's pool
+    INSTALMENT = "instalment"  # grant -> granted: an accepted milestone's instalment paid
 
 
 class CapUsage(SQLModel, table=True):

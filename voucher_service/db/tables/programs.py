@@ -37,6 +37,7 @@ class Program(SQLModel, table=True):
             name="voucher_validity_months",
         ),
         CheckConstraint("mode IN ('point_of_sale', 'reimbursement')", name="mode_known"),
+        CheckConstraint("funding IN ('vouchers', 'grants')", name="funding_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +99,12 @@ class Program(SQLModel, table=True):
         default="point_of_sale",
         sa_column=Column(String(16), nullable=False, server_default="point_of_sale"),
     )
+    # How its pools are spent (db/tables/grants.py Funding): vouchers to enterprises, or
+    # grants to projects paid in instalments against milestones.
+    funding: str = Field(
+        default="vouchers",
+        sa_column=Column(String(16), nullable=False, server_default="vouchers"),
+    )
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 
@@ -113,6 +120,11 @@ class RuleVersion(SQLModel, table=True):
         CheckConstraint("cap_scope IN ('lifetime', 'per_year')", name="cap_scope_known"),
         CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
         CheckConstraint("pool_minimum_fen >= 0", name="pool_minimum_nonnegative"),
+        CheckConstraint(
+            "pool_maximum_fen IS NULL OR (pool_maximum_fen > 0"
+            " AND pool_maximum_fen >= pool_minimum_fen)",
+            name="pool_maximum_range",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -124,6 +136,7 @@ class RuleVersion(SQLModel, table=True):
     cap_scope: str = Field(sa_column=Column(String(16), nullable=False))
     window_months: int
     pool_minimum_fen: int = money()  # type: ignore[assignment]
+    pool_maximum_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
     created_at: datetime = timestamp()  # type: ignore[assignment]
 
 
