@@ -223,13 +223,38 @@ def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> li
             violations.append(
                 f"{label}: cap used {usage.used_fen} exceeds the cap {cap} (period {usage.period})"
             )
-    for enrolment_id in set(counted) | set(subsidised_by_enrolment):
-        if counted[enrolment_id] != subsidised_by_enrolment[enrolment_id]:
+    twice = _counted_twice(session)
+    for enrolment_id in set(counted) | set(subsidised_by_enrolment) | set(twice):
+        want = subsidised_by_enrolment[enrolment_id] + twice.get(enrolment_id, 0)
+        if counted[enrolment_id] != want:
+            also = (
+                f" (+{twice[enrolment_id]} counted per year and lifetime)"
+                if twice.get(enrolment_id)
+                else ""
+            )
             violations.append(
                 f"enrolment {enrolment_id}: cap counters {counted[enrolment_id]} != net "
-                f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}"
+                f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}{also}"
             )
     return violations
+
+
+def _counted_twice(session: Session) -> dict[int, int]:
+    """Per enrolment, the net subsidies counted on two counters: priced by a rule version with
+    a cap per year beside its lifetime cap, each counts on its subsidy year's counter (its
+    cap period) and on the lifetime counter (period 0)."""
+    record, rules, enrolments = table(UsageRecord).c, table(RuleVersion).c, table(Enrolment).c
+    rows = session.execute(
+        select(record.enrolment_id, func.sum(record.subsidy_fen))
+        .join(enrolments, enrolments.id == record.enrolment_id)
+        .join(
+            rules,
+            (rules.program_id == enrolments.program_id) & (rules.version == record.rule_version),
+        )
+        .where(rules.year_cap_fen.is_not(None), record.cap_period > 0)
+        .group_by(record.enrolment_id)
+    )
+    return {int(enrolment_id): int(fen or 0) for enrolment_id, fen in rows}
 
 
 POSTINGS_NAMED = 100  # at most this many postings named per check (a wholesale rewrite is one line)

@@ -253,7 +253,9 @@ def unreserve(
 
 @dataclass(frozen=True)
 class Draw:
-    """A subsidy one usage record draws from a voucher, counted against a cap counter."""
+    """A subsidy one usage record draws from a voucher, counted against a cap counter (and
+    against the lifetime counter too, ``lifetime_cap_id``, under a cap per year beside a
+    lifetime cap: both move by the amount, in the same statements)."""
 
     voucher_id: int
     pool_id: int
@@ -262,6 +264,14 @@ class Draw:
     amount_fen: int
     usage_record_id: int | None  # None until the record is stored (``record_with_subsidy``)
     memo: str
+    lifetime_cap_id: int | None = None
+
+    @property
+    def cap_ids(self) -> tuple[int, ...]:
+        """The cap counters the draw counts against."""
+        return (
+            (self.cap_id,) if self.lifetime_cap_id is None else (self.cap_id, self.lifetime_cap_id)
+        )
 
     def posting(self, kind: PostingKind, source: Account, target: Account) -> Posting:
         return Posting(
@@ -311,7 +321,8 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
     per_cap: dict[int, int] = defaultdict(int)
     for draw in draws:
         per_voucher[draw.voucher_id] += draw.amount_fen
-        per_cap[draw.cap_id] += draw.amount_fen
+        for cap_id in draw.cap_ids:
+            per_cap[cap_id] += draw.amount_fen
     pg = postgres_connection(session)
     if pg is not None:
         _subsidise_on_postgres(pg, postings, per_voucher, per_cap, now=now)
@@ -396,7 +407,8 @@ drawn AS (
 ),
 counted AS (
     UPDATE cap_usage SET used_fen = used_fen + %(p_amount)s
-     WHERE id = %(p_cap_id)s AND %(p_amount)s > 0 AND EXISTS (SELECT FROM rec)
+     WHERE id IN (%(p_cap_id)s, %(p_lifetime_cap_id)s) AND %(p_amount)s > 0
+       AND EXISTS (SELECT FROM rec)
 ),
 audited AS ({audit})
 SELECT id FROM rec
@@ -433,6 +445,7 @@ def record_with_subsidy(
         "p_pool_id": draw.pool_id if draw else None,
         "p_voucher_id": draw.voucher_id if draw else None,
         "p_cap_id": draw.cap_id if draw else None,
+        "p_lifetime_cap_id": draw.lifetime_cap_id if draw else None,
         "p_memo": draw.memo[:500] if draw else None,
         "p_created_at": now,
     }
@@ -464,7 +477,7 @@ def reverse_subsidy(session: Session, draw: Draw, *, voucher_open: bool, now: da
             memo=draw.memo,
             usage_record_id=draw.usage_record_id,
         )
-    _move_caps(session, {draw.cap_id: -draw.amount_fen})
+    _move_caps(session, dict.fromkeys(draw.cap_ids, -draw.amount_fen))
 
 
 def settle(session: Session, provider_id: int, amount_fen: int, *, memo: str) -> None:

@@ -54,6 +54,7 @@ class RuleNumbers:
     cap_scope: CapScope
     window_months: int
     pool_minimum_fen: int
+    year_cap_fen: int | None = None  # a cap per subsidy year beside a lifetime cap
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def to_rules(row: RuleVersion) -> Rules:
         cap_scope=CapScope(row.cap_scope),
         window_months=row.window_months,
         pool_minimum_fen=row.pool_minimum_fen,
+        year_cap_fen=row.year_cap_fen,
     )
 
 

@@ -106,6 +106,11 @@ class RuleVersion(SQLModel, table=True):
         CheckConstraint("cap_scope IN ('lifetime', 'per_year')", name="cap_scope_known"),
         CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
         CheckConstraint("pool_minimum_fen >= 0", name="pool_minimum_nonnegative"),
+        CheckConstraint(
+            "year_cap_fen IS NULL OR (cap_scope = 'lifetime' AND year_cap_fen > 0"
+            " AND year_cap_fen <= cap_fen)",
+            name="year_cap_within_cap",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +123,8 @@ class RuleVersion(SQLModel, table=True):
     window_months: int
     pool_minimum_fen: int = money()  # type: ignore[assignment]
     created_at: datetime = timestamp()  # type: ignore[assignment]
+    # A cap per subsidy year beside the lifetime cap (0028); None: the one cap of cap_scope.
+    year_cap_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
 
 
 class Pool(SQLModel, table=True):
