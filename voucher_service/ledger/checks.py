@@ -243,13 +243,14 @@ def _counted_twice(session: Session) -> dict[int, int]:
     """Per enrolment, the net subsidies counted on two counters: priced by a rule version with
     a cap per year beside its lifetime cap, each counts on its subsidy year's counter (its
     cap period) and on the lifetime counter (period 0)."""
-    record, rules, enrolments = table(UsageRecord).c, table(RuleVersion).c, table(Enrolment).c
+    records, rule_versions, enrolments = table(UsageRecord), table(RuleVersion), table(Enrolment)
+    record, rules, enrolment = records.c, rule_versions.c, enrolments.c
     rows = session.execute(
         select(record.enrolment_id, func.sum(record.subsidy_fen))
-        .join(enrolments, enrolments.id == record.enrolment_id)
+        .join(enrolments, enrolment.id == record.enrolment_id)
         .join(
-            rules,
-            (rules.program_id == enrolments.program_id) & (rules.version == record.rule_version),
+            rule_versions,
+            (rules.program_id == enrolment.program_id) & (rules.version == record.rule_version),
         )
         .where(rules.year_cap_fen.is_not(None), record.cap_period > 0)
         .group_by(record.enrolment_id)

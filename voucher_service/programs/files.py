@@ -231,6 +231,7 @@ def _numbers_of(version: Any) -> dict[str, object]:
             cap_scope=CapScope(version.cap_scope),
             window_months=version.window_months,
             pool_minimum_fen=version.pool_minimum_fen,
+            year_cap_fen=version.year_cap_fen,
         )
     )
 
