@@ -88,6 +88,7 @@ def make_program(
     region_prefix: str = "4201",
     requires_selection: bool = False,
     settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
+    year_cap_fen: int | None = None,
 ) -> Program:
     return create_program(
         session,
@@ -103,6 +104,7 @@ def make_program(
             cap_scope=cap_scope,
             window_months=window_months,
             pool_minimum_fen=pool_minimum_fen,
+            year_cap_fen=year_cap_fen,
         ),
         eligibility=Eligibility(region_prefix=region_prefix, requires_selection=requires_selection),
         settings=settings,
