@@ -52,7 +52,7 @@ FOUNDATION = {
 # the pages it lists and is handed to templating by the app.
 CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("viewer", "formatting", "assets", "queries", "tables"),
-    ("i18n",),
+    ("i18n", "i18n_caps"),
     ("auth", "table_files"),
     ("templating",),
     ("pages", "docs", "history"),

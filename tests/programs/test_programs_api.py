@@ -35,7 +35,13 @@ def create(client: TestClient, **changes: object) -> dict:  # type: ignore[type-
 def test_define_measure_2_and_read_it_back(client: TestClient) -> None:
     created = create(client)
     assert created["rules"] == [
-        {**MEASURE_2["rules"], "version": 1, "effective_to": "2027-03-18", "in_force": True}  # type: ignore[dict-item]
+        {
+            **MEASURE_2["rules"],  # type: ignore[dict-item]
+            "version": 1,
+            "effective_to": "2027-03-18",
+            "in_force": True,
+            "year_cap_yuan": None,  # no cap per year beside the lifetime cap
+        }
     ]
     assert created["phase"] == "in_force"
     assert (created["tops_up"], created["topped_up_by"]) == (None, [])
