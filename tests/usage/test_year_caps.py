@@ -26,6 +26,7 @@ from voucher_service.enterprises.service import subsidy_status
 from voucher_service.errors import CapExceeded
 from voucher_service.ledger import counters
 from voucher_service.ledger.counters import CapKey
+from voucher_service.programs.service import rule_versions
 from voucher_service.providers.service import register_provider
 from voucher_service.redemptions.service import redeem
 from voucher_service.usage import repository
@@ -326,3 +327,21 @@ def test_the_api_takes_and_shows_a_year_cap_and_refuses_nonsense(client: TestCli
     )
     assert proposed.status_code in (200, 201, 202), proposed.text
     assert "year_cap_fen 1000000.00 -> none" in proposed.json()["summary"]
+
+
+def test_a_program_file_takes_a_year_cap(session: Session) -> None:
+    from tests.programs.test_files import load
+    from voucher_service.programs import files
+
+    text = (
+        'code = "HENAN-FILE"\nname = "每年100万元、累计200万元"\n'
+        "valid_from = 2026-01-01\nvalid_to = 2028-12-31\n\n[[rules]]\n"
+        'effective_from = 2026-01-01\nrate_bp = 2000\ncap_yuan = "2000000.00"\n'
+        'cap_scope = "lifetime"\nyear_cap_yuan = "1000000.00"\nwindow_months = 36\n'
+    )
+    program = load(session, files.read(text))
+    [version] = rule_versions(session, program.id)
+    assert (version.cap_fen, version.year_cap_fen) == (2_000_000_00, 1_000_000_00)
+    assert files.plan(session, files.read(text)).settled  # the service holds it as written
+    bad = text.replace('cap_scope = "lifetime"', 'cap_scope = "per_year"')
+    assert not files.plan(session, files.read(bad)).settled  # a version never changes
