@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, extract, func, literal, select, union_all
+from sqlalchemy import BigInteger, case, distinct, extract, func, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
@@ -374,9 +374,12 @@ def _capped(session: Session, program: Program, day: date) -> list[CappedEnterpr
     force on ``day``: each named once, with its counter that reached a cap (the most counted)."""
     versions = [to_rules(r) for r in rule_versions(session, program.id)]
     rules = rules_on(versions, day) or versions[0]
-    limit: ColumnElement[int] = literal(rules.cap_fen)
+    limit: ColumnElement[int] = literal(rules.cap_fen, BigInteger)
     if rules.year_cap_fen is not None:
-        limit = case((CapUsage.period == 0, rules.cap_fen), else_=rules.year_cap_fen)
+        limit = case(
+            (CapUsage.period == 0, literal(rules.cap_fen, BigInteger)),
+            else_=literal(rules.year_cap_fen, BigInteger),
+        )
     rows = session.execute(
         select(
             Enterprise.uscc,

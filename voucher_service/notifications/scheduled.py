@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from voucher_service.config import Settings
@@ -75,7 +75,10 @@ def caps_nearly_used(session: Session, today: date, now: datetime) -> int:
         if caps is None:
             continue
         lifetime_cap, year_cap = caps
-        cap = case((CapUsage.period == 0, lifetime_cap), else_=year_cap or lifetime_cap)
+        cap = case(  # bigint: a cap of fen times 10000 overflows PostgreSQL's integer
+            (CapUsage.period == 0, literal(lifetime_cap, BigInteger)),
+            else_=literal(year_cap or lifetime_cap, BigInteger),
+        )
         rows = session.execute(
             select(Enrolment.id, Enrolment.enterprise_id, CapUsage.period, CapUsage.used_fen, cap)
             .join(CapUsage, CapUsage.enrolment_id == Enrolment.id)
