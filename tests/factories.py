@@ -91,6 +91,7 @@ def make_program(
     settings: ProgramSettings = ProgramSettings(),  # noqa: B008  (frozen: never changed)
     pool_maximum_fen: int | None = None,
     funding: Funding = Funding.VOUCHERS,
+    year_cap_fen: int | None = None,
 ) -> Program:
     return create_program(
         session,
@@ -107,6 +108,7 @@ def make_program(
             window_months=window_months,
             pool_minimum_fen=pool_minimum_fen,
             pool_maximum_fen=pool_maximum_fen,
+            year_cap_fen=year_cap_fen,
         ),
         eligibility=Eligibility(region_prefix=region_prefix, requires_selection=requires_selection),
         settings=settings,

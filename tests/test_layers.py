@@ -52,8 +52,8 @@ FOUNDATION = {
 # (or its own layer's other members when they are listed in that order). The menu sits above
 # the pages it lists and is handed to templating by the app.
 CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("viewer", "formatting", "assets", "queries", "tables", "i18n_grants"),
-    ("i18n", "i18n_claims"),
+    ("viewer", "formatting", "assets", "queries", "tables"),
+    ("i18n",),
     ("auth", "table_files"),
     ("templating",),
     ("pages", "docs", "history"),

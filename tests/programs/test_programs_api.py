@@ -41,6 +41,7 @@ def test_define_measure_2_and_read_it_back(client: TestClient) -> None:
             "effective_to": "2027-03-18",
             "in_force": True,
             "pool_maximum_yuan": None,  # no maximum: 不低于1000万元 only
+            "year_cap_yuan": None,  # no cap per year beside the lifetime cap
         }
     ]
     assert created["phase"] == "in_force"

@@ -45,10 +45,9 @@ from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.divisions import division_name
 from voucher_service.domain.rules import (
     BASIS_POINTS,
-    CapScope,
     Window,
     add_months,
-    cap_period,
+    cap_limits,
     rules_on,
 )
 from voucher_service.domain.usage import Outcome
@@ -271,13 +270,13 @@ def _by_size_class(session: Session, program: Program, pool: Pool) -> list[Line]
 def near_cap(
     session: Session, program: Program, *, today: date, share_bp: int = NEAR_CAP_SHARE_BP
 ) -> tuple[list[NearCap], int]:
-    """The enterprises that have used at least ``share_bp`` of the program's cap (by the rules
-    in force today; for a per-year cap, in their current subsidy year), fullest first, and
-    how many there are."""
+    """The enterprises that have used at least ``share_bp`` of a cap of the program (by the
+    rules in force today; a per-year cap in their current subsidy year; with a cap per year
+    beside the lifetime cap, either: the fuller one named), fullest first, and how many."""
     versions = [to_rules(r) for r in rule_versions(session, program.id or 0)]
     day = min(max(today, program.valid_from), program.valid_to)
     rules = rules_on(versions, day) or versions[0]
-    threshold = -(-rules.cap_fen * share_bp // BASIS_POINTS)  # rounded up: never below the share
+    lowest = min(rules.cap_fen, rules.own_cap_fen)
     rows = session.execute(
         select(
             Enterprise.uscc,
@@ -290,13 +289,20 @@ def near_cap(
         )
         .join(Enrolment, Enrolment.id == CapUsage.enrolment_id)
         .join(Enterprise, Enterprise.id == Enrolment.enterprise_id)
-        .where(Enrolment.program_id == program.id, CapUsage.used_fen >= threshold)
-        .order_by(CapUsage.used_fen.desc(), Enterprise.uscc)  # type: ignore[attr-defined]
+        .where(
+            Enrolment.program_id == program.id,
+            CapUsage.used_fen * BASIS_POINTS >= lowest * share_bp,
+        )
+        .order_by(Enterprise.uscc)
     )
-    found = [
-        NearCap(uscc, name, district, division_name(district), int(used), rules.cap_fen)
-        for uscc, name, district, start, end, period, used in rows
-        if rules.cap_scope is CapScope.LIFETIME
-        or period == cap_period(Window(start, end), max(today, start), rules.cap_scope)
-    ]
+    fullest: dict[str, NearCap] = {}
+    for uscc, name, district, start, end, period, used in rows:
+        limits = cap_limits(rules, Window(start, end), max(today, start))
+        for limit in limits:
+            if limit.period != period or used * BASIS_POINTS < limit.cap_fen * share_bp:
+                continue
+            near = NearCap(uscc, name, district, division_name(district), int(used), limit.cap_fen)
+            if uscc not in fullest or near.used_bp > fullest[uscc].used_bp:
+                fullest[uscc] = near
+    found = sorted(fullest.values(), key=lambda n: (-n.used_fen, n.uscc))
     return found, len(found)

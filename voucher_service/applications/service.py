@@ -40,7 +40,7 @@ from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.providers import Provider
 from voucher_service.db.tables.vouchers import Voucher
-from voucher_service.domain.rules import Window, cap_period, issuable_fen
+from voucher_service.domain.rules import Window, issuable_fen
 from voucher_service.enterprises.service import get_enrolment
 from voucher_service.errors import (
     AlreadyExists,
@@ -53,7 +53,6 @@ from voucher_service.errors import (
     ServiceError,
 )
 from voucher_service.ledger import counters
-from voucher_service.ledger.counters import CapKey
 from voucher_service.materials import service as materials
 from voucher_service.money import fen_to_yuan
 from voucher_service.notices import service as notices
@@ -233,12 +232,15 @@ def evaluate(
     try:
         rules = rules_in_force(session, program, max(today, date(application.year, 1, 1)))
         used = outstanding = 0
+        cap_fen = rules.own_cap_fen  # a first voucher: its first year's cap binds
         if enrolment is not None:
             window = Window(enrolment.window_start, enrolment.window_end)
-            period = cap_period(window, max(today, window.start), rules.cap_scope)
-            used = counters.cap_used_fen(session, CapKey(enrolment.id, period))
+            cap = counters.binding_cap(
+                session, enrolment.id, rules, window, max(today, window.start)
+            )
+            cap_fen, used = cap.cap_fen, cap.used_fen
             outstanding = counters.outstanding_fen(session, enrolment.id)
-        allowed = issuable_fen(rules.cap_fen, used, outstanding)
+        allowed = issuable_fen(cap_fen, used, outstanding)
         checks.append(
             Check(
                 "amount",

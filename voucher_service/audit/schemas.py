@@ -97,6 +97,7 @@ class SampledRecordOut(OutModel):
                 "rate_bp": rules.rate_bp,
                 "cap_yuan": fen_to_yuan(rules.cap_fen),
                 "cap_scope": rules.cap_scope,
+                "year_cap_yuan": fen_to_yuan(rules.year_cap_fen) if rules.year_cap_fen else None,
                 "window_months": rules.window_months,
             },
             voucher={

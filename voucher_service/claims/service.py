@@ -573,7 +573,7 @@ def _draw(
         )
 
     # The cap periods the invoices fall in, locked; then priced under the locks.
-    periods = {p.cap_period for p in price({}, 0) if p.cap_period is not None}
+    periods = {period for p in price({}, 0) for period in p.cap_periods}
     caps = counters.lock_caps(session, {CapKey(enrolment.id, p) for p in periods})
     available = session.scalar(
         select(Pool.available_fen)
@@ -588,8 +588,8 @@ def _draw(
         invoice.subsidy_fen, invoice.shortfall = outcome.subsidy_fen, outcome.shortfall
         invoice.rule_version, invoice.cap_period = outcome.rule_version, outcome.cap_period
         session.add(invoice)
-        if outcome.subsidy_fen and outcome.cap_period is not None:
-            cap_id = caps[CapKey(enrolment.id, outcome.cap_period)].id
+        for period in outcome.cap_periods if outcome.subsidy_fen else ():
+            cap_id = caps[CapKey(enrolment.id, period)].id
             per_cap[cap_id] = per_cap.get(cap_id, 0) + outcome.subsidy_fen
     subsidy = sum(p.subsidy_fen for p in priced)
     draw = ledger.ClaimDraw(claim.id or 0, pool.id, subsidy, per_cap)
@@ -709,14 +709,29 @@ def _give_back(
     if back:
         assert claim.id is not None and claim.pool_id is not None
         assert claim.enrolment_id is not None and invoice.cap_period is not None
-        cap = counters.lock_caps(session, {CapKey(claim.enrolment_id, invoice.cap_period)})
-        cap_id = next(iter(cap.values())).id
+        periods = {invoice.cap_period}
+        if invoice.cap_period > 0 and _year_capped(session, claim, invoice):
+            periods.add(0)  # counted on the lifetime counter as well (domain.rules.cap_limits)
+        caps = counters.lock_caps(session, {CapKey(claim.enrolment_id, p) for p in periods})
         ledger.reverse_claim_subsidy(
             session,
-            ledger.ClaimDraw(claim.id, claim.pool_id, back, {cap_id: back}),
+            ledger.ClaimDraw(claim.id, claim.pool_id, back, {c.id: back for c in caps.values()}),
             memo=f"claim {claim.id} corrected: {reason}"[:500],
         )
     return back
+
+
+def _year_capped(session: Session, claim: Claim, invoice: ClaimInvoice) -> bool:
+    """Whether the invoice's rule version caps each subsidy year beside its lifetime cap."""
+    return (
+        session.scalar(
+            select(RuleVersion.year_cap_fen).where(
+                RuleVersion.program_id == claim.program_id,
+                RuleVersion.version == invoice.rule_version,
+            )
+        )
+        is not None
+    )
 
 
 def _earned(session: Session, claim: Claim, invoice: ClaimInvoice, approved_fen: int) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from voucher_service.domain.pricing import Pricing, Shortfall, price_fee
-from voucher_service.domain.rules import Rules, Window, cap_period, rules_on
+from voucher_service.domain.rules import Rules, Window, cap_limits, rules_on
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class PricedInvoice:
     rule_version: int | None
     cap_period: int | None
     shortfall: str | None
+    # The cap counters its subsidy counts on: its cap period's, and with a cap per year beside
+    # the lifetime cap, the lifetime counter (period 0) too.
+    cap_periods: tuple[int, ...] = ()
 
     @property
     def subsidy_fen(self) -> int:
@@ -45,11 +48,6 @@ class PricedInvoice:
 NO_RULES = "no_rules_in_force"
 POOL_EXHAUSTED = "pool_exhausted"
 OUTSIDE_PROGRAM = "outside_program"
-
-
-def cap_period_of(rules: Rules, window: Window, day: date) -> int:
-    """The cap counter an invoice of ``day`` counts against (as a usage record's)."""
-    return cap_period(window, day, rules.cap_scope)
 
 
 def price_claim(
@@ -72,7 +70,7 @@ def price_claim(
         if rules is None:
             priced.append(PricedInvoice(None, None, None, NO_RULES))
             continue
-        period = cap_period_of(rules, window, invoice.invoice_date)
+        periods = tuple(limit.period for limit in cap_limits(rules, window, invoice.invoice_date))
         pricing = price_fee(
             fee_fen=invoice.approved_fen,
             service_date=invoice.invoice_date,
@@ -80,12 +78,16 @@ def price_claim(
             window=window,
             voucher_valid_from=program_valid[0],
             voucher_valid_to=program_valid[1],
-            cap_used_fen=used.get(period, 0),
+            cap_used_fen=used.get(periods[0], 0),
             voucher_balance_fen=pool_left,
+            lifetime_used_fen=used.get(0, 0),
         )
-        used[period] = used.get(period, 0) + pricing.subsidy_fen
+        for period in periods:
+            used[period] = used.get(period, 0) + pricing.subsidy_fen
         pool_left -= pricing.subsidy_fen
-        priced.append(PricedInvoice(pricing, rules.version, period, _shortfall(pricing)))
+        priced.append(
+            PricedInvoice(pricing, rules.version, periods[0], _shortfall(pricing), periods)
+        )
     return priced
 
 

@@ -50,12 +50,15 @@ def price_fee(
     voucher_valid_to: date,
     cap_used_fen: int,
     voucher_balance_fen: int,
+    lifetime_used_fen: int = 0,
 ) -> Pricing:
     """Price a fee. ``cap_used_fen`` is the enterprise's net subsidy already counted against
-    the cap period the service date falls in; ``voucher_valid_to`` is inclusive."""
+    the cap period the service date falls in (``rules.cap_limits``' first); with a cap per
+    year beside a lifetime cap, that is the subsidy year's counter and ``lifetime_used_fen``
+    the lifetime one (ignored otherwise). ``voucher_valid_to`` is inclusive."""
     if fee_fen < 0:
         raise ValueError("fee must not be negative")
-    if cap_used_fen < 0 or voucher_balance_fen < 0:
+    if min(cap_used_fen, lifetime_used_fen, voucher_balance_fen) < 0:
         raise ValueError("cap used and voucher balance must not be negative")
     full = full_subsidy_fen(fee_fen, rules.rate_bp)
 
@@ -66,7 +69,9 @@ def price_fee(
         return priced(0, Shortfall.OUTSIDE_WINDOW if full else None)
     if not voucher_valid_from <= service_date <= voucher_valid_to:
         return priced(0, Shortfall.VOUCHER_NOT_VALID if full else None)
-    cap_left = max(0, rules.cap_fen - cap_used_fen)
+    cap_left = max(0, rules.own_cap_fen - cap_used_fen)
+    if rules.year_cap_fen is not None:
+        cap_left = min(cap_left, max(0, rules.cap_fen - lifetime_used_fen))
     subsidy = min(full, cap_left, voucher_balance_fen)
     if subsidy == full:
         return priced(subsidy, None)

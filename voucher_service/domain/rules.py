@@ -24,6 +24,9 @@ class CapScope(StrEnum):
 
     LIFETIME: cumulative over the whole subsidy window (measure 2: 最高20万元补助).
     PER_YEAR: per subsidy year, i.e. each 12 months from the window start.
+
+    A lifetime cap may have a per-year cap beside it (``Rules.year_cap_fen``: 1M a subsidy
+    year and 2M over the window); a subsidy then counts against both.
     """
 
     LIFETIME = "lifetime"
@@ -53,6 +56,9 @@ class Rules:
     Measure 2 (对企业使用算力服务费用给予50%，最高20万元补助，补助期限不超过三年；每年设立总额
     不低于1000万元的算力服务券): rate_bp=5000, cap_fen=20_000_000, cap_scope=LIFETIME,
     window_months=36, pool_minimum_fen=1_000_000_000.
+
+    ``year_cap_fen`` (lifetime scope only): a cap per subsidy year beside the lifetime
+    ``cap_fen`` (Henan's 每年最高100万元 under a cap over the window); None for none.
     """
 
     version: int
@@ -65,6 +71,7 @@ class Rules:
     # The largest annual pool the program allows (measure 2's monitoring: 每年安排不超过300万元);
     # None: no maximum.
     pool_maximum_fen: int | None = None
+    year_cap_fen: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.rate_bp <= BASIS_POINTS:
@@ -74,6 +81,15 @@ class Rules:
             )
         if self.cap_fen <= 0:
             raise RulesError("the per-enterprise cap must be greater than zero")
+        if self.year_cap_fen is not None:
+            if self.cap_scope is not CapScope.LIFETIME:
+                raise RulesError(
+                    "a cap per year beside the cap needs a lifetime cap (cap_scope lifetime)"
+                )
+            if not 0 < self.year_cap_fen <= self.cap_fen:
+                raise RulesError(
+                    "the cap per year must be greater than zero and at most the lifetime cap"
+                )
         if not 1 <= self.window_months <= 120:
             raise RulesError("the subsidy window must be between 1 and 120 months")
         if self.pool_minimum_fen < 0:
@@ -84,6 +100,12 @@ class Rules:
             raise RulesError("the pool maximum must be positive and not below the pool minimum")
         if self.version < 1:
             raise RulesError("rule versions start at 1")
+
+    @property
+    def own_cap_fen(self) -> int:
+        """The limit of the counter a record counts against first: the year's cap when there
+        is one beside the lifetime cap, else the cap."""
+        return self.cap_fen if self.year_cap_fen is None else self.year_cap_fen
 
 
 def rules_on(versions: Iterable[Rules], day: date) -> Rules | None:
@@ -159,6 +181,25 @@ def cap_period(window: Window, day: date, scope: CapScope) -> int:
     while add_months(window.start, 12 * year) <= day:
         year += 1
     return year
+
+
+@dataclass(frozen=True)
+class CapLimit:
+    """One cap a subsidy counts against: its counter's period (0 lifetime, else the subsidy
+    year) and the most that counter may hold."""
+
+    period: int
+    cap_fen: int
+
+
+def cap_limits(rules: Rules, window: Window, day: date) -> tuple[CapLimit, ...]:
+    """The caps a subsidy on ``day`` counts against, the record's own counter first: the
+    rules' cap (lifetime or this subsidy year's), then, with a cap per year beside a
+    lifetime cap, the lifetime counter (period 0) after this year's."""
+    if rules.year_cap_fen is None:
+        return (CapLimit(cap_period(window, day, rules.cap_scope), rules.cap_fen),)
+    year = cap_period(window, day, CapScope.PER_YEAR)
+    return (CapLimit(year, rules.own_cap_fen), CapLimit(0, rules.cap_fen))
 
 
 def full_subsidy_fen(fee_fen: int, rate_bp: int) -> int:

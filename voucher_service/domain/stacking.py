@@ -66,7 +66,8 @@ def check_ceiling(ceiling_bp: int) -> int:
 @dataclass(frozen=True)
 class Layer:
     """One program's part in pricing a fee: what ``price_fee`` needs of its rules, the
-    enterprise's window and cap used in that program, and the voucher drawn on.
+    enterprise's window and cap used in that program (its lifetime counter too when the
+    program has a cap per year beside its lifetime cap), and the voucher drawn on.
     ``ceiling_bp`` is the combined rate ceiling a top-up declares (None for the base)."""
 
     program_code: str
@@ -77,6 +78,7 @@ class Layer:
     cap_used_fen: int
     voucher_balance_fen: int
     ceiling_bp: int | None = None
+    lifetime_used_fen: int = 0  # the lifetime counter, when a cap per year is beside it
 
     def __post_init__(self) -> None:
         if self.ceiling_bp is not None:
@@ -93,6 +95,7 @@ class Layer:
             voucher_valid_to=self.voucher_valid_to,
             cap_used_fen=self.cap_used_fen,
             voucher_balance_fen=self.voucher_balance_fen,
+            lifetime_used_fen=self.lifetime_used_fen,
         )
 
 

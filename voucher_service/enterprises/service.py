@@ -15,18 +15,15 @@ from voucher_service.db.tables.enterprises import Enrolment, Enterprise
 from voucher_service.db.tables.programs import Program
 from voucher_service.db.tables.vouchers import Voucher
 from voucher_service.domain.rules import (
-    CapScope,
     ProgramPhase,
     Rules,
     Window,
-    cap_period,
     issuable_fen,
     program_phase,
 )
 from voucher_service.domain.uscc import division_code
 from voucher_service.errors import AlreadyExists, ErrorCode, NotFound, ProgramNotValid
 from voucher_service.ledger import counters
-from voucher_service.ledger.counters import CapKey
 from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_given, where_search
 from voucher_service.programs.service import rule_versions, rules_in_force, to_rules
 
@@ -96,6 +93,7 @@ class SubsidyStatus:
     window: Window | None
     window_ended: bool
     cap_period: int
+    binding_cap_fen: int  # the cap that binds today: the year's or the lifetime one
     cap_used_fen: int
     cap_remaining_fen: int
     outstanding_fen: int
@@ -114,21 +112,24 @@ def subsidy_status(
         rules = to_rules(rule_versions(session, program.id)[0])
     enrolment = get_enrolment(session, enterprise.id, program.id)
     if enrolment is None:
+        cap = counters.binding_cap(
+            session, None, rules, Window.starting(today, rules.window_months), today
+        )
         return SubsidyStatus(
             program_code=program.code,
             rules=rules,
             enrolled=False,
             window=None,
             window_ended=False,
-            cap_period=0 if rules.cap_scope is CapScope.LIFETIME else 1,
+            cap_period=cap.period,
+            binding_cap_fen=cap.cap_fen,
             cap_used_fen=0,
-            cap_remaining_fen=rules.cap_fen,
+            cap_remaining_fen=cap.cap_fen,
             outstanding_fen=0,
-            issuable_fen=rules.cap_fen,
+            issuable_fen=cap.cap_fen,
         )
     window = Window(enrolment.window_start, enrolment.window_end)
-    period = cap_period(window, max(today, window.start), rules.cap_scope)
-    used = counters.cap_used_fen(session, CapKey(enrolment.id, period))
+    cap = counters.binding_cap(session, enrolment.id, rules, window, max(today, window.start))
     outstanding = counters.outstanding_fen(session, enrolment.id)
     ended = today >= window.end
     vouchers = list(
@@ -142,11 +143,12 @@ def subsidy_status(
         enrolled=True,
         window=window,
         window_ended=ended,
-        cap_period=period,
-        cap_used_fen=used,
-        cap_remaining_fen=max(0, rules.cap_fen - used),
+        cap_period=cap.period,
+        binding_cap_fen=cap.cap_fen,
+        cap_used_fen=cap.used_fen,
+        cap_remaining_fen=cap.left_fen,
         outstanding_fen=outstanding,
-        issuable_fen=0 if ended else issuable_fen(rules.cap_fen, used, outstanding),
+        issuable_fen=0 if ended else issuable_fen(cap.cap_fen, cap.used_fen, outstanding),
         vouchers=vouchers,
     )
 

@@ -33,8 +33,9 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, extract, func, select, union_all
+from sqlalchemy import BigInteger, case, distinct, extract, func, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from voucher_service.applications.service import latest_size_classes
@@ -369,23 +370,36 @@ def _voucher_counts(session: Session, pool: Pool | None) -> VoucherCounts:
 
 def _capped(session: Session, program: Program, day: date) -> list[CappedEnterprise]:
     """Enterprises whose net subsidies in the program have reached its cap (any period of a
-    per-year cap), by the rules in force on ``day``."""
+    per-year cap; beside a cap per year, the lifetime cap or any year's), by the rules in
+    force on ``day``: each named once, with its counter that reached a cap (the most counted)."""
     versions = [to_rules(r) for r in rule_versions(session, program.id)]
     rules = rules_on(versions, day) or versions[0]
+    limit: ColumnElement[int] = literal(rules.cap_fen, BigInteger)
+    if rules.year_cap_fen is not None:
+        limit = case(
+            (CapUsage.period == 0, literal(rules.cap_fen, BigInteger)),
+            else_=literal(rules.year_cap_fen, BigInteger),
+        )
     rows = session.execute(
         select(
-            Enterprise.uscc, Enterprise.name, Enterprise.district_code, func.max(CapUsage.used_fen)
+            Enterprise.uscc,
+            Enterprise.name,
+            Enterprise.district_code,
+            CapUsage.used_fen,
+            limit.label("cap_fen"),
         )
         .join(Enrolment, Enrolment.id == CapUsage.enrolment_id)
         .join(Enterprise, Enterprise.id == Enrolment.enterprise_id)
-        .where(Enrolment.program_id == program.id, CapUsage.used_fen >= rules.cap_fen)
-        .group_by(Enterprise.uscc, Enterprise.name, Enterprise.district_code)
-        .order_by(Enterprise.uscc)
+        .where(Enrolment.program_id == program.id, CapUsage.used_fen >= limit)
+        .order_by(Enterprise.uscc, CapUsage.used_fen.desc())  # type: ignore[attr-defined]
     )
-    return [
-        CappedEnterprise(uscc, name, division_name(district), int(used), rules.cap_fen)
-        for uscc, name, district, used in rows
-    ]
+    capped: dict[str, CappedEnterprise] = {}
+    for uscc, name, district, used, cap in rows:
+        if uscc not in capped:  # its fullest counter first
+            capped[uscc] = CappedEnterprise(
+                uscc, name, division_name(district), int(used), int(cap)
+            )
+    return list(capped.values())
 
 
 def _days_to_first_usage(

@@ -80,6 +80,8 @@ def claim(claim_id: int) -> Account:
 
 def enterprise_paid(enterprise_id: int) -> Account:
     return Account(AccountKind.ENTERPRISE, enterprise_id)
+
+
 def grant(grant_id: int) -> Account:
     return Account(AccountKind.GRANT, grant_id)
 

@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from voucher_service.db.base import table
 from voucher_service.db.tables.applications import Application, ApplicationStatus
-from voucher_service.db.tables.claims import Claim
+from voucher_service.db.tables.claims import Claim, ClaimInvoice
 from voucher_service.db.tables.enterprises import Enrolment
 from voucher_service.db.tables.ledger import CapUsage, LedgerPosting, PostingKind
 from voucher_service.db.tables.programs import Pool, RuleVersion
@@ -263,13 +263,54 @@ def _check_caps(session: Session, subsidised_by_enrolment: dict[int, int]) -> li
             violations.append(
                 f"{label}: cap used {usage.used_fen} exceeds the cap {cap} (period {usage.period})"
             )
-    for enrolment_id in set(counted) | set(subsidised_by_enrolment):
-        if counted[enrolment_id] != subsidised_by_enrolment[enrolment_id]:
+    twice = _counted_twice(session)
+    for enrolment_id in set(counted) | set(subsidised_by_enrolment) | set(twice):
+        want = subsidised_by_enrolment[enrolment_id] + twice.get(enrolment_id, 0)
+        if counted[enrolment_id] != want:
+            also = (
+                f" (+{twice[enrolment_id]} counted per year and lifetime)"
+                if twice.get(enrolment_id)
+                else ""
+            )
             violations.append(
                 f"enrolment {enrolment_id}: cap counters {counted[enrolment_id]} != net "
-                f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}"
+                f"subsidies on its vouchers {subsidised_by_enrolment[enrolment_id]}{also}"
             )
     return violations
+
+
+def _counted_twice(session: Session) -> dict[int, int]:
+    """Per enrolment, the net subsidies counted on two counters: priced by a rule version with
+    a cap per year beside its lifetime cap, each counts on its subsidy year's counter (its
+    cap period) and on the lifetime counter (period 0)."""
+    records, rule_versions, enrolments = table(UsageRecord), table(RuleVersion), table(Enrolment)
+    record, rules, enrolment = records.c, rule_versions.c, enrolments.c
+    rows = session.execute(
+        select(record.enrolment_id, func.sum(record.subsidy_fen))
+        .join(enrolments, enrolment.id == record.enrolment_id)
+        .join(
+            rule_versions,
+            (rules.program_id == enrolment.program_id) & (rules.version == record.rule_version),
+        )
+        .where(rules.year_cap_fen.is_not(None), record.cap_period > 0)
+        .group_by(record.enrolment_id)
+    )
+    twice = {int(enrolment_id): int(fen or 0) for enrolment_id, fen in rows}
+    # ... and so do claims' invoices priced by such a rule version (claims/service.py).
+    claimed = session.execute(
+        select(Claim.enrolment_id, func.sum(ClaimInvoice.subsidy_fen))
+        .join(Claim, col(Claim.id) == ClaimInvoice.claim_id)
+        .join(
+            RuleVersion,
+            (col(RuleVersion.program_id) == Claim.program_id)
+            & (col(RuleVersion.version) == ClaimInvoice.rule_version),
+        )
+        .where(col(RuleVersion.year_cap_fen).is_not(None), col(ClaimInvoice.cap_period) > 0)
+        .group_by(Claim.enrolment_id)
+    )
+    for enrolment_id, fen in claimed:
+        twice[int(enrolment_id)] = twice.get(int(enrolment_id), 0) + int(fen or 0)
+    return twice
 
 
 POSTINGS_NAMED = 100  # at most this many postings named per check (a wholesale rewrite is one line)

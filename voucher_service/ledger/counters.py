@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from voucher_service.db.base import table
 from voucher_service.db.statements import chunks, dialect_insert, postgres_connection
 from voucher_service.db.tables.ledger import CapUsage
 from voucher_service.db.tables.vouchers import Voucher, VoucherStatus
+from voucher_service.domain.rules import Rules, Window, cap_limits
 
 CAPS = table(CapUsage)
 VOUCHERS = table(Voucher)
@@ -168,6 +170,37 @@ def cap_used_fen(session: Session, key: CapKey) -> int:
         )
     )
     return int(used or 0)
+
+
+@dataclass(frozen=True)
+class CapStanding:
+    """The cap that binds an enterprise on a day: of the caps its rules apply (a lifetime or
+    a per-year cap, or a cap per year beside a lifetime cap), the one with the least room
+    left: its counter's period, its limit, and what is counted against it."""
+
+    period: int
+    cap_fen: int
+    used_fen: int
+
+    @property
+    def left_fen(self) -> int:
+        return max(0, self.cap_fen - self.used_fen)
+
+
+def binding_cap(
+    session: Session, enrolment_id: int | None, rules: Rules, window: Window, day: date
+) -> CapStanding:
+    """The cap that binds on ``day`` (an enrolment not made yet has used nothing); of two
+    with as much room left, the record's own (the year's)."""
+    standings = [
+        CapStanding(
+            limit.period,
+            limit.cap_fen,
+            cap_used_fen(session, CapKey(enrolment_id, limit.period)) if enrolment_id else 0,
+        )
+        for limit in cap_limits(rules, window, day)
+    ]
+    return min(standings, key=lambda standing: standing.left_fen)
 
 
 def outstanding_fen(session: Session, enrolment_id: int) -> int:

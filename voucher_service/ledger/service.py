@@ -305,7 +305,9 @@ def pay_instalment(
 
 @dataclass(frozen=True)
 class Draw:
-    """A subsidy one usage record draws from a voucher, counted against a cap counter."""
+    """A subsidy one usage record draws from a voucher, counted against a cap counter (and
+    against the lifetime counter too, ``lifetime_cap_id``, under a cap per year beside a
+    lifetime cap: both move by the amount, in the same statements)."""
 
     voucher_id: int
     pool_id: int
@@ -314,6 +316,14 @@ class Draw:
     amount_fen: int
     usage_record_id: int | None  # None until the record is stored (``record_with_subsidy``)
     memo: str
+    lifetime_cap_id: int | None = None
+
+    @property
+    def cap_ids(self) -> tuple[int, ...]:
+        """The cap counters the draw counts against."""
+        return (
+            (self.cap_id,) if self.lifetime_cap_id is None else (self.cap_id, self.lifetime_cap_id)
+        )
 
     def posting(self, kind: PostingKind, source: Account, target: Account) -> Posting:
         return Posting(
@@ -363,7 +373,8 @@ def subsidise(session: Session, draws: Sequence[Draw], *, now: datetime) -> None
     per_cap: dict[int, int] = defaultdict(int)
     for draw in draws:
         per_voucher[draw.voucher_id] += draw.amount_fen
-        per_cap[draw.cap_id] += draw.amount_fen
+        for cap_id in draw.cap_ids:
+            per_cap[cap_id] += draw.amount_fen
     pg = postgres_connection(session)
     if pg is not None:
         _subsidise_on_postgres(pg, postings, per_voucher, per_cap, now=now)
@@ -448,7 +459,8 @@ drawn AS (
 ),
 counted AS (
     UPDATE cap_usage SET used_fen = used_fen + %(p_amount)s
-     WHERE id = %(p_cap_id)s AND %(p_amount)s > 0 AND EXISTS (SELECT FROM rec)
+     WHERE id IN (%(p_cap_id)s, %(p_lifetime_cap_id)s) AND %(p_amount)s > 0
+       AND EXISTS (SELECT FROM rec)
 ),
 audited AS ({audit})
 SELECT id FROM rec
@@ -485,6 +497,7 @@ def record_with_subsidy(
         "p_pool_id": draw.pool_id if draw else None,
         "p_voucher_id": draw.voucher_id if draw else None,
         "p_cap_id": draw.cap_id if draw else None,
+        "p_lifetime_cap_id": draw.lifetime_cap_id if draw else None,
         "p_memo": draw.memo[:500] if draw else None,
         "p_created_at": now,
     }
@@ -516,7 +529,7 @@ def reverse_subsidy(session: Session, draw: Draw, *, voucher_open: bool, now: da
             memo=draw.memo,
             usage_record_id=draw.usage_record_id,
         )
-    _move_caps(session, {draw.cap_id: -draw.amount_fen})
+    _move_caps(session, dict.fromkeys(draw.cap_ids, -draw.amount_fen))
 
 
 def settle(session: Session, provider_id: int, amount_fen: int, *, memo: str) -> None:
@@ -618,7 +631,8 @@ def _back_to_pool(
 @dataclass(frozen=True)
 class ClaimDraw:
     """What an approved claim draws: from its year's pool, counted against cap counters
-    (their ids, with the amounts each counts)."""
+    (their ids, with the amounts each counts: each invoice's subsidy on its cap period's
+    counter, and with a cap per year beside the lifetime cap on the lifetime counter too)."""
 
     claim_id: int
     pool_id: int
@@ -633,8 +647,8 @@ def pay_claim_subsidy(session: Session, draw: ClaimDraw, *, memo: str) -> bool:
     caller holds the cap counters' locks and priced the claim under them."""
     if draw.amount_fen <= 0:
         raise ValueError(f"a claim draws a positive amount, not {draw.amount_fen}")
-    if sum(draw.per_cap.values()) != draw.amount_fen:
-        raise ValueError("a claim's cap counts add up to its amount")
+    if any(not 0 < counted <= draw.amount_fen for counted in draw.per_cap.values()):
+        raise ValueError("a claim counts part or all of its amount on each cap counter")
     if not _draw_from_pool(session, draw.pool_id, draw.amount_fen):
         return False
     _post(

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -170,9 +170,14 @@ class LedgerCollector(Collector):
             .group_by(RuleVersion.program_id)
             .subquery()
         )
+        # An enrolment's net subsidies: its lifetime counter when it has one (beside a cap per
+        # year, the year counters count the same subsidies again), else its years' sum.
+        lifetime = func.max(case((CapUsage.period == 0, CapUsage.used_fen)))
         used = (
             select(
-                Enrolment.program_id, Enrolment.id, func.sum(CapUsage.used_fen).label("used_fen")
+                Enrolment.program_id,
+                Enrolment.id,
+                func.coalesce(lifetime, func.sum(CapUsage.used_fen)).label("used_fen"),
             )
             .join(CapUsage, CapUsage.enrolment_id == Enrolment.id)
             .group_by(Enrolment.program_id, Enrolment.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from voucher_service.config import Settings
@@ -61,20 +61,26 @@ def expiring_vouchers(session: Session, today: date, now: datetime) -> int:
 
 
 def caps_nearly_used(session: Session, today: date, now: datetime) -> int:
-    """Enterprises that have used 80% of a program's cap (the cap in force today): told once
-    per enrolment and cap period."""
+    """Enterprises that have used 80% of a program's cap (the cap in force today; beside a
+    cap per year, each year's counter against the year's cap too): told once per enrolment
+    and cap period."""
     told = 0
     for program in session.scalars(select(Program).order_by(Program.id)):
-        cap = session.scalar(
-            select(RuleVersion.cap_fen)
+        caps = session.execute(
+            select(RuleVersion.cap_fen, RuleVersion.year_cap_fen)
             .where(RuleVersion.program_id == program.id, RuleVersion.effective_from <= today)
             .order_by(RuleVersion.effective_from.desc())  # type: ignore[attr-defined]
             .limit(1)
-        )
-        if not cap:
+        ).first()
+        if caps is None:
             continue
+        lifetime_cap, year_cap = caps
+        cap = case(  # bigint: a cap of fen times 10000 overflows PostgreSQL's integer
+            (CapUsage.period == 0, literal(lifetime_cap, BigInteger)),
+            else_=literal(year_cap or lifetime_cap, BigInteger),
+        )
         rows = session.execute(
-            select(Enrolment.id, Enrolment.enterprise_id, CapUsage.period, CapUsage.used_fen)
+            select(Enrolment.id, Enrolment.enterprise_id, CapUsage.period, CapUsage.used_fen, cap)
             .join(CapUsage, CapUsage.enrolment_id == Enrolment.id)
             .where(
                 Enrolment.program_id == program.id,
@@ -82,7 +88,7 @@ def caps_nearly_used(session: Session, today: date, now: datetime) -> int:
             )
             .order_by(Enrolment.id)
         )
-        for enrolment_id, enterprise_id, period, used in rows:
+        for enrolment_id, enterprise_id, period, used, counter_cap in rows:
             told += notify(
                 session,
                 Event.CAP_NEARLY_USED,
@@ -90,9 +96,9 @@ def caps_nearly_used(session: Session, today: date, now: datetime) -> int:
                 dedupe=f"cap.nearly_used:{enrolment_id}:{period}",
                 now=now,
                 program=program.name,
-                cap=fen_to_yuan(cap),
+                cap=fen_to_yuan(counter_cap),
                 used=fen_to_yuan(used),
-                percent=used * 100 // cap,
+                percent=used * 100 // counter_cap,
             )
     return told
 

@@ -238,6 +238,7 @@ def _numbers_of(version: Any) -> dict[str, object]:
             window_months=version.window_months,
             pool_minimum_fen=version.pool_minimum_fen,
             pool_maximum_fen=version.pool_maximum_fen,
+            year_cap_fen=version.year_cap_fen,
         )
     )
 

@@ -106,6 +106,8 @@ def propose_rule_version(
 
 
 def _shown(name: str, value: object) -> str:
+    if name.endswith("_fen") and value is None:
+        return "none"  # no cap per year
     return fen_to_yuan(value) if name.endswith("_fen") and isinstance(value, int) else str(value)
 
 
@@ -193,7 +195,8 @@ def propose_program(session: Session, body: ProgramCreate, *, now: datetime) -> 
         body.code,
         payload=payload,
         summary=f"create the program {body.code} ({body.name}), valid {body.valid_from} to "
-        f"{body.valid_to}, {numbers.rate_bp / 100:g}% of fees up to {_amount(numbers.cap_fen)}",
+        f"{body.valid_to}, {numbers.rate_bp / 100:g}% of fees up to {_amount(numbers.cap_fen)}"
+        + (f", {_amount(numbers.year_cap_fen)} a year" if numbers.year_cap_fen else ""),
         now=now,
     )
 
@@ -277,4 +280,5 @@ def rule_numbers(payload: dict[str, Any]) -> RuleNumbers:
         window_months=payload["window_months"],
         pool_minimum_fen=payload["pool_minimum_fen"],
         pool_maximum_fen=payload.get("pool_maximum_fen"),
+        year_cap_fen=payload.get("year_cap_fen"),  # proposed before 0028: none
     )

@@ -60,6 +60,11 @@ class RuleVersionIn(BaseModel):
         default=CapScope.LIFETIME,
         description="lifetime: cumulative over the window; per_year: per subsidy year.",
     )
+    year_cap_yuan: PositiveYuan | None = Field(
+        default=None,
+        description="A cap per subsidy year beside the lifetime cap (cap_scope lifetime only, "
+        "at most cap_yuan): each subsidy counts against both; none by default.",
+    )
     window_months: int = Field(
         strict=True, default=36, ge=1, le=120, description="Subsidy window length."
     )
@@ -87,6 +92,9 @@ class RuleVersionOut(OutModel):
     rate_bp: int
     cap_yuan: Yuan
     cap_scope: CapScope
+    year_cap_yuan: Yuan | None = Field(
+        default=None, description="The cap per subsidy year beside the lifetime cap, if any."
+    )
     window_months: int
     pool_minimum_yuan: Yuan
     pool_maximum_yuan: Yuan | None = Field(description="Largest annual pool (null: none).")

@@ -58,6 +58,7 @@ class RuleNumbers:
     window_months: int
     pool_minimum_fen: int
     pool_maximum_fen: int | None = None
+    year_cap_fen: int | None = None  # a cap per subsidy year beside a lifetime cap
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def to_rules(row: RuleVersion) -> Rules:
         window_months=row.window_months,
         pool_minimum_fen=row.pool_minimum_fen,
         pool_maximum_fen=row.pool_maximum_fen,
+        year_cap_fen=row.year_cap_fen,
     )
 
 

@@ -37,7 +37,7 @@ class _Layer:
 
     row: UsageRow[int]
     voucher: VoucherCounter | None
-    cap: CapCounter | None
+    caps: tuple[CapCounter, ...]  # its own counter, then the lifetime one beside a year cap
 
 
 def adjust_usage(
@@ -62,13 +62,14 @@ def adjust_usage(
     if layer_rows:
         adjusting += repository.insert_records(session, layer_rows)
     for layer, adjusted, back in zip(layers, adjusting, returned, strict=True):
-        if back and layer.cap is not None and layer.voucher is not None:
+        if back and layer.caps and layer.voucher is not None:
             terms = _terms(session, layer.row)
             draw = Draw(
                 voucher_id=layer.voucher.id,
                 pool_id=terms.pool_id,
                 provider_id=provider.id,
-                cap_id=layer.cap.id,
+                cap_id=layer.caps[0].id,
+                lifetime_cap_id=layer.caps[1].id if len(layer.caps) > 1 else None,
                 amount_fen=back,
                 usage_record_id=adjusted.id,
                 memo=f"refund of {layer.row.record_id}",
@@ -102,22 +103,31 @@ def _lock_layers(session: Session, provider_id: int, record_id: str) -> list[_La
     rows = [record]
     if record.ceiling_bp is not None:
         rows += repository.top_up_records(session, {record.id}).get(record.id, [])
-    keys = {
-        row.id: CapKey(row.enrolment_id, row.cap_period)
-        for row in rows
-        if row.enrolment_id is not None and row.cap_period is not None
-    }
+    keys = {row.id: _cap_keys(session, row) for row in rows}
     caps, vouchers = counters.lock(
-        session, set(keys.values()), {row.voucher_id for row in rows if row.voucher_id}
+        session,
+        {key for row_keys in keys.values() for key in row_keys},
+        {row.voucher_id for row in rows if row.voucher_id},
     )
     return [
         _Layer(
             row,
             vouchers.get(row.voucher_id) if row.voucher_id is not None else None,
-            caps.get(keys[row.id]) if row.id in keys else None,
+            tuple(caps[key] for key in keys[row.id]),
         )
         for row in rows
     ]
+
+
+def _cap_keys(session: Session, row: UsageRow[int]) -> tuple[CapKey, ...]:
+    """The cap counters a record counted against: its cap period's, and the lifetime one
+    (period 0) when its rule version had a cap per year beside its lifetime cap."""
+    if row.enrolment_id is None or row.cap_period is None:
+        return ()
+    own = CapKey(row.enrolment_id, row.cap_period)
+    if row.subsidy_fen and row.cap_period and _terms(session, row).counted_lifetime:
+        return own, CapKey(row.enrolment_id, 0)
+    return (own,)
 
 
 def _replay(adjustment: AdjustmentReport, stored: UsageRow[int]) -> Ingested:

@@ -19,7 +19,7 @@ from voucher_service.domain.rules import Rules
 from voucher_service.domain.stacking import Layer, LayerSubsidy, price_stack
 from voucher_service.domain.usage import Refusal, outcome_of
 from voucher_service.ledger.counters import CapCounter, CapKey, VoucherCounter
-from voucher_service.usage.plans import Plan
+from voucher_service.usage.plans import Plan, TopUpLayer
 from voucher_service.usage.repository import NamedVoucher, layer_record_id
 from voucher_service.usage.rows import UsageRow
 
@@ -31,6 +31,7 @@ class PendingDraw:
     row: UsageRow[None]
     voucher: NamedVoucher
     cap_id: int
+    lifetime_cap_id: int | None = None  # beside a cap per year, the lifetime counter
 
 
 class PricedRecord(NamedTuple):
@@ -55,14 +56,15 @@ def price_record(
         reason = plan.refusal.value if plan.refusal else None
         return PricedRecord(row._replace(reason=reason) if reason else row, [], [])
     balance, cap = vouchers[voucher.id], caps[key]
+    lifetime = caps[plan.lifetime_key] if plan.lifetime_key else None
     if not balance.active:  # closed since the plan was made
         return PricedRecord(row._replace(reason=Refusal.VOUCHER_NOT_ACTIVE.value), [], [])
     top_ups = [layer for layer in plan.top_ups if vouchers[layer.voucher.id].active]
-    own = _layer(str(voucher.program_id), rules, voucher, cap, balance, None)
+    own = _layer(str(voucher.program_id), rules, voucher, (cap, lifetime), balance, None)
     if not top_ups:
         pricing = own.alone(plan.report.fee_fen, plan.service_date)
         row = _priced(row, pricing, pricing.subsidy_fen, pricing.shortfall, key.period)
-        return PricedRecord(row, [], _drawn(row, voucher, cap, balance))
+        return PricedRecord(row, [], _drawn(row, voucher, (cap, lifetime), balance))
     stack = price_stack(
         fee_fen=plan.report.fee_fen,
         service_date=plan.service_date,
@@ -73,7 +75,7 @@ def price_record(
                     layer.top_up.program_code,
                     layer.rules,
                     layer.voucher,
-                    caps[layer.cap_key],
+                    _caps_of(caps, layer),
                     vouchers[layer.voucher.id],
                     layer.top_up.ceiling_bp,
                 )
@@ -85,23 +87,31 @@ def price_record(
     row = _priced(row, base.alone, base.subsidy_fen, base.shortfall, key.period)._replace(
         ceiling_bp=stack.ceiling_bp
     )
-    draws = _drawn(row, voucher, cap, balance)
+    draws = _drawn(row, voucher, (cap, lifetime), balance)
     layer_rows = []
     for order, (layer, priced) in enumerate(zip(top_ups, rest, strict=True), start=1):
         layer_row = _top_up_row(row, layer.voucher, priced, layer.cap_key, order)
         layer_rows.append(layer_row)
-        draws += _drawn(layer_row, layer.voucher, caps[layer.cap_key], vouchers[layer.voucher.id])
+        draws += _drawn(layer_row, layer.voucher, _caps_of(caps, layer), vouchers[layer.voucher.id])
     return PricedRecord(row, layer_rows, draws)
+
+
+_Caps = tuple[CapCounter, CapCounter | None]  # the record's own counter, the lifetime one
+
+
+def _caps_of(caps: dict[CapKey, CapCounter], layer: TopUpLayer) -> _Caps:
+    return caps[layer.cap_key], caps[layer.lifetime_key] if layer.lifetime_key else None
 
 
 def _layer(
     code: str,
     rules: Rules,
     voucher: NamedVoucher,
-    cap: CapCounter,
+    counted: _Caps,
     balance: VoucherCounter,
     ceiling_bp: int | None,
 ) -> Layer:
+    cap, lifetime = counted
     return Layer(
         program_code=code,
         rules=rules,
@@ -111,6 +121,7 @@ def _layer(
         cap_used_fen=cap.used_fen,
         voucher_balance_fen=balance.balance_fen,
         ceiling_bp=ceiling_bp,
+        lifetime_used_fen=lifetime.used_fen if lifetime else 0,
     )
 
 
@@ -152,10 +163,15 @@ def _top_up_row(
 
 
 def _drawn(
-    row: UsageRow[None], voucher: NamedVoucher, cap: CapCounter, balance: VoucherCounter
+    row: UsageRow[None], voucher: NamedVoucher, counted: _Caps, balance: VoucherCounter
 ) -> list[PendingDraw]:
-    """Follow the row's subsidy on the counters; its draw, if it draws anything."""
+    """Follow the row's subsidy on the counters (both, beside a cap per year); its draw, if
+    it draws anything."""
     subsidy = row.subsidy_fen
+    cap, lifetime = counted
     cap.count(subsidy)
+    if lifetime is not None:
+        lifetime.count(subsidy)
     balance.draw(subsidy)
-    return [PendingDraw(row, voucher, cap.id)] if subsidy else []
+    lifetime_id = lifetime.id if lifetime else None
+    return [PendingDraw(row, voucher, cap.id, lifetime_id)] if subsidy else []

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from voucher_service.domain.rules import Rules, cap_period, rules_on
+from voucher_service.domain.rules import Rules, Window, cap_limits, rules_on
 from voucher_service.domain.usage import Refusal, UsageReport, refusal_of, service_date
 from voucher_service.ledger.counters import CapKey
 from voucher_service.usage import repository
@@ -22,11 +22,13 @@ from voucher_service.usage.repository import NamedVoucher, TopUpVoucher
 @dataclass(frozen=True)
 class TopUpLayer:
     """A top-up program's layer of a stacked record: its voucher, the rules in force on the
-    service date, and the cap counter it counts against."""
+    service date, and the cap counter it counts against (and its lifetime counter, when the
+    top-up has a cap per year beside its lifetime cap)."""
 
     top_up: TopUpVoucher
     rules: Rules
     cap_key: CapKey
+    lifetime_key: CapKey | None = None
 
     @property
     def voucher(self) -> NamedVoucher:
@@ -46,20 +48,39 @@ class Plan:
     top_ups: tuple[TopUpLayer, ...] = ()
 
     @cached_property
-    def cap_key(self) -> CapKey | None:
-        """The cap counter a priceable report counts against; None if it is refused."""
+    def cap_keys(self) -> tuple[CapKey, ...]:
+        """The cap counters a priceable report counts against (none if it is refused): its
+        own first (the record's cap period), then the lifetime one beside a cap per year."""
         if self.refusal is not None or self.voucher is None or self.rules is None:
-            return None
-        period = cap_period(self.voucher.window, self.service_date, self.rules.cap_scope)
-        return CapKey(self.voucher.enrolment_id, period)
+            return ()
+        return cap_keys(
+            self.voucher.enrolment_id, self.voucher.window, self.service_date, self.rules
+        )
+
+    @property
+    def cap_key(self) -> CapKey | None:
+        """The cap counter a priceable report counts against first; None if it is refused."""
+        return self.cap_keys[0] if self.cap_keys else None
+
+    @property
+    def lifetime_key(self) -> CapKey | None:
+        """The lifetime counter it counts against too, beside a cap per year; else None."""
+        return self.cap_keys[1] if len(self.cap_keys) > 1 else None
 
     @property
     def counters(self) -> tuple[set[CapKey], set[int]]:
         """The cap counters and vouchers pricing this report draws on, every layer's."""
         if self.cap_key is None or self.voucher is None:
             return set(), set()
-        caps = {self.cap_key, *(layer.cap_key for layer in self.top_ups)}
+        caps = set(self.cap_keys)
+        for layer in self.top_ups:
+            caps |= {layer.cap_key, *([layer.lifetime_key] if layer.lifetime_key else [])}
         return caps, {self.voucher.id, *(layer.voucher.id for layer in self.top_ups)}
+
+
+def cap_keys(enrolment_id: int, window: Window, day: date, rules: Rules) -> tuple[CapKey, ...]:
+    """The counters of the caps ``rules`` apply to a subsidy on ``day`` (``cap_limits``)."""
+    return tuple(CapKey(enrolment_id, limit.period) for limit in cap_limits(rules, window, day))
 
 
 def plan_reports(
@@ -125,8 +146,10 @@ def _with_top_ups(session: Session, provider_id: int, plans: list[Plan]) -> list
             rules = rules_on(top_up.voucher.rules, day)
             if rules is None:  # the top-up program has no rules in force that day
                 continue
-            period = cap_period(top_up.voucher.window, day, rules.cap_scope)
-            layers.append(TopUpLayer(top_up, rules, CapKey(top_up.voucher.enrolment_id, period)))
+            own, *lifetime = cap_keys(
+                top_up.voucher.enrolment_id, top_up.voucher.window, day, rules
+            )
+            layers.append(TopUpLayer(top_up, rules, own, lifetime[0] if lifetime else None))
         layers.sort(key=lambda layer: layer.top_up.stack_order)
         layered[id(plan)] = replace(plan, top_ups=tuple(layers))
     return [layered.get(id(plan), plan) for plan in plans]

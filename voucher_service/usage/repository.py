@@ -98,7 +98,8 @@ SELECT v.id, v.code, v.status, v.valid_from, v.valid_to, v.program_id, v.pool_id
        r.id IS NOT NULL AS redeemed,
        EXISTS (SELECT FROM program_top_up t WHERE t.base_program_id = v.program_id) AS stacked,
        (SELECT json_agg(json_build_array(rv.version, rv.effective_from, rv.rate_bp, rv.cap_fen,
-                                         rv.cap_scope, rv.window_months, rv.pool_minimum_fen)
+                                         rv.cap_scope, rv.window_months, rv.pool_minimum_fen,
+                                         rv.year_cap_fen)
                         ORDER BY rv.version)
           FROM rule_version rv WHERE rv.program_id = v.program_id) AS rules
   FROM voucher v
@@ -131,8 +132,8 @@ def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[
             cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
         for row in cursor:
             rules = tuple(
-                Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum)
-                for v, d, rate, cap, scope, months, minimum in row.rules
+                Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum, year)
+                for v, d, rate, cap, scope, months, minimum, year in row.rules
             )
             found[row.code] = _named(row, row.redeemed, rules, stacked=row.stacked)
     return found
@@ -553,15 +554,18 @@ class VoucherTerms:
 
     pool_id: int
     rate_bp: int  # of the rule version that priced the original
+    # That version had a cap per year beside its lifetime cap: the original counted against
+    # its subsidy year's counter (its cap_period) and the lifetime counter (period 0).
+    counted_lifetime: bool = False
 
 
 def voucher_terms(session: Session, voucher_id: int, rule_version: int) -> VoucherTerms:
     row = session.execute(
-        select(VOUCHERS.c.pool_id, RULES.c.rate_bp)
+        select(VOUCHERS.c.pool_id, RULES.c.rate_bp, RULES.c.year_cap_fen)
         .join(RULES, RULES.c.program_id == VOUCHERS.c.program_id)
         .where(VOUCHERS.c.id == voucher_id, RULES.c.version == rule_version)
     ).one()
-    return VoucherTerms(pool_id=row.pool_id, rate_bp=row.rate_bp)
+    return VoucherTerms(row.pool_id, row.rate_bp, row.year_cap_fen is not None)
 
 
 def adjustment_record(

@@ -246,6 +246,7 @@ def _draw(pending: PendingDraw, provider_id: int, usage_record_id: int | None) -
         pool_id=pending.voucher.pool_id,
         provider_id=provider_id,
         cap_id=pending.cap_id,
+        lifetime_cap_id=pending.lifetime_cap_id,
         amount_fen=pending.row.subsidy_fen,
         usage_record_id=usage_record_id,
         memo=pending.row.record_id,

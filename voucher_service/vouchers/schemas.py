@@ -82,7 +82,14 @@ class SubsidyStatusOut(OutModel):
     rate_bp: int
     cap_scope: CapScope
     cap_yuan: Yuan
-    cap_used_yuan: Yuan = Field(description="Net subsidies counted against the cap.")
+    year_cap_yuan: Yuan | None = Field(
+        default=None, description="The cap per subsidy year beside the lifetime cap, if any."
+    )
+    binding_cap_yuan: Yuan = Field(
+        description="The cap that binds today (cap_yuan, or beside a cap per year the one "
+        "with less left): cap_used_yuan and cap_remaining_yuan are its."
+    )
+    cap_used_yuan: Yuan = Field(description="Net subsidies counted against the binding cap.")
     cap_remaining_yuan: Yuan
     outstanding_yuan: Yuan = Field(description="Unspent balances of active vouchers.")
     issuable_yuan: Yuan = Field(description="Largest face value a new voucher may have.")

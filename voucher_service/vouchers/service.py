@@ -36,7 +36,6 @@ from voucher_service.domain.rules import (
     ProgramMode,
     Rules,
     Window,
-    cap_period,
     issuable_fen,
     voucher_last_day,
 )
@@ -54,7 +53,6 @@ from voucher_service.errors import (
 )
 from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
-from voucher_service.ledger.counters import CapKey
 from voucher_service.money import fen_to_yuan
 from voucher_service.notifications import Event, notify, of_enterprise
 from voucher_service.pagination import (
@@ -310,15 +308,15 @@ def _check_cap(
     start: date,
     face_value_fen: int,
 ) -> None:
-    """The face value must fit in what the enterprise may still receive: its cap, less what
-    it has used and what its unspent vouchers already promise (read under the enrolment's
-    lock, so concurrent issuances never promise more than the cap)."""
+    """The face value must fit in what the enterprise may still receive: its cap (the one
+    that binds, beside a cap per year), less what it has used and what its unspent vouchers
+    already promise (read under the enrolment's lock, so concurrent issuances never promise
+    more than the cap)."""
     assert enrolment.id is not None
-    used = counters.cap_used_fen(
-        session, CapKey(enrolment.id, cap_period(window, start, rules.cap_scope))
-    )
+    cap = counters.binding_cap(session, enrolment.id, rules, window, start)
+    used = cap.used_fen
     promised = counters.outstanding_fen(session, enrolment.id)
-    allowed = issuable_fen(rules.cap_fen, used, promised)
+    allowed = issuable_fen(cap.cap_fen, used, promised)
     if face_value_fen > allowed:
         raise CapExceeded(
             (
@@ -330,7 +328,7 @@ def _check_cap(
             enterprise_uscc=enterprise.uscc,
             allowed_yuan=fen_to_yuan(allowed),
             program_code=program.code,
-            cap_yuan=fen_to_yuan(rules.cap_fen),
+            cap_yuan=fen_to_yuan(cap.cap_fen),
             used_yuan=fen_to_yuan(used),
             promised_yuan=fen_to_yuan(promised),
             face_value_yuan=fen_to_yuan(face_value_fen),

@@ -58,6 +58,7 @@ VERSION_COLUMNS = (
     Column("effective_to", "programs.effective_to", "date"),
     Column("rate_bp", "programs.rate", "percent_bp"),
     Column("cap_fen", "programs.cap", "money"),
+    Column("year_cap_fen", "programs.year_cap", "money"),
     Column("window_months", "programs.window_months", "number"),
     Column("in_force", "programs.in_force"),
 )
@@ -149,6 +150,7 @@ def _detail(
             "effective_to": v.effective_to,
             "rate_bp": v.row.rate_bp,
             "cap_fen": v.row.cap_fen,
+            "year_cap_fen": v.row.year_cap_fen,
             "window_months": v.row.window_months,
             "in_force": t("filter.yes") if v.in_force else "",
         }

@@ -64,7 +64,7 @@ class Standing:
 
     @property
     def used_bp(self) -> int:
-        return share_bp(self.status.cap_used_fen, self.status.rules.cap_fen)
+        return share_bp(self.status.cap_used_fen, self.status.binding_cap_fen)
 
 
 def _in_stack_order(views: list[ProgramView]) -> list[ProgramView]:

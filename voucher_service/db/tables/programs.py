@@ -125,6 +125,11 @@ class RuleVersion(SQLModel, table=True):
             " AND pool_maximum_fen >= pool_minimum_fen)",
             name="pool_maximum_range",
         ),
+        CheckConstraint(
+            "year_cap_fen IS NULL OR (cap_scope = 'lifetime' AND year_cap_fen > 0"
+            " AND year_cap_fen <= cap_fen)",
+            name="year_cap_within_cap",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,6 +143,8 @@ class RuleVersion(SQLModel, table=True):
     pool_minimum_fen: int = money()  # type: ignore[assignment]
     pool_maximum_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
     created_at: datetime = timestamp()  # type: ignore[assignment]
+    # A cap per subsidy year beside the lifetime cap (0028); None: the one cap of cap_scope.
+    year_cap_fen: int | None = Field(default=None, sa_column=Column(BigInt, nullable=True))
 
 
 class Pool(SQLModel, table=True):
