@@ -373,3 +373,52 @@ def test_a_period_outside_the_program_or_spanning_years_is_refused(claims: Claim
     assert future.status_code == 422
     outside = claims.submit(invoice("O-1", "10.00", day="2026-03-01"))
     assert outside.status_code == 422 and outside.json()["error"]["code"] == "invalid_period"
+
+
+def test_a_claim_under_a_year_cap_beside_the_lifetime_cap_counts_on_both(
+    client: KeyedClient, session: Session
+) -> None:
+    """A reimbursement program with 5,000 yuan a subsidy year under 8,000 over the window
+    (the example file reimbursement-per-year.toml's shape, smaller): a claim is held at the
+    year's cap; its subsidy counts on the year's counter and on the lifetime counter; a
+    correction gives back to both, and ``verify`` agrees."""
+    program = make_program(session, cap_fen=8_000_00, year_cap_fen=5_000_00, settings=REIMBURSE)
+    make_pool(session, program, total_fen=1_000_000_00)
+    scene = ClaimScene(client, session, program, make_enterprise(session).uscc)
+    session.commit()
+    submitted = scene.submit(invoice("Y-1", "8000.00"), invoice("Y-2", "6000.00", "2026-06-01"))
+    assert submitted.status_code == 201, submitted.text
+    claim = submitted.json()
+    reviewer = bureau_person(client, Duty.REVIEW, name="reviewer zhou")
+    approved = client.post(
+        f"/v1/admin/claims/{claim['id']}/approve", json={"invoices": []}, headers=reviewer
+    )
+    assert approved.status_code == 200, approved.text
+    body = approved.json()
+    # 50% of 8,000 = 4,000; 50% of 6,000 = 3,000 but only 1,000 is left of the year's 5,000
+    assert [(i["subsidy_yuan"], i["shortfall"]) for i in body["invoices"]] == [
+        ("4000.00", None),
+        ("1000.00", "cap_reached"),
+    ]
+    counters = dict(
+        session.execute(
+            select(CapUsage.period, CapUsage.used_fen).execution_options(populate_existing=True)
+        ).all()
+    )
+    assert counters == {0: 5_000_00, 1: 5_000_00}
+    assert verify_ledger(session) == []
+
+    corrected = client.post(
+        f"/v1/admin/claims/{claim['id']}/correct",
+        json={"invoice_id": body["invoices"][0]["id"], "approved_yuan": "2000.00", "reason": "x"},
+        headers=reviewer,
+    )
+    assert corrected.status_code == 200, corrected.text
+    counters = dict(
+        session.execute(
+            select(CapUsage.period, CapUsage.used_fen).execution_options(populate_existing=True)
+        ).all()
+    )
+    assert counters == {0: 2_000_00, 1: 2_000_00}
+    assert scene.pool_available() == 1_000_000_00 - 2_000_00
+    assert verify_ledger(session) == []

@@ -95,7 +95,9 @@ def at(day: date) -> datetime:
 
 
 def test_the_rules_count_a_year_and_the_window() -> None:
-    rules = Rules(1, date(2026, 1, 1), 5000, LIFETIME_CAP, CapScope.LIFETIME, 36, 0, YEAR_CAP)
+    rules = Rules(
+        1, date(2026, 1, 1), 5000, LIFETIME_CAP, CapScope.LIFETIME, 36, 0, year_cap_fen=YEAR_CAP
+    )
     window = Window.starting(date(2026, 1, 1), 36)
     limits = cap_limits(rules, window, date(2027, 6, 1))
     assert [(limit.period, limit.cap_fen) for limit in limits] == [(2, YEAR_CAP), (0, LIFETIME_CAP)]
@@ -114,7 +116,7 @@ def test_the_rules_count_a_year_and_the_window() -> None:
         (CapScope.LIFETIME, 0),
     ):
         with pytest.raises(RulesError):
-            Rules(1, date(2026, 1, 1), 5000, LIFETIME_CAP, scope, 36, 0, year_cap)
+            Rules(1, date(2026, 1, 1), 5000, LIFETIME_CAP, scope, 36, 0, year_cap_fen=year_cap)
 
 
 def test_a_year_cap_hit_in_year_one_is_fresh_in_year_two_until_the_lifetime_cap_binds(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -70,8 +70,8 @@ class Rules:
     pool_minimum_fen: int
     # The largest annual pool the program allows (measure 2's monitoring: 每年安排不超过300万元);
     # None: no maximum.
-    pool_maximum_fen: int | None = None
-    year_cap_fen: int | None = None
+    pool_maximum_fen: int | None = field(default=None, kw_only=True)
+    year_cap_fen: int | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if not 0 < self.rate_bp <= BASIS_POINTS:

@@ -132,7 +132,16 @@ def named_vouchers(session: Session, provider_id: int, codes: set[str]) -> dict[
             cursor.execute(_PG_NAMED_VOUCHERS, {"provider_id": provider_id, "codes": sorted(codes)})
         for row in cursor:
             rules = tuple(
-                Rules(v, date.fromisoformat(d), rate, cap, CapScope(scope), months, minimum, year)
+                Rules(
+                    v,
+                    date.fromisoformat(d),
+                    rate,
+                    cap,
+                    CapScope(scope),
+                    months,
+                    minimum,
+                    year_cap_fen=year,
+                )
                 for v, d, rate, cap, scope, months, minimum, year in row.rules
             )
             found[row.code] = _named(row, row.redeemed, rules, stacked=row.stacked)
