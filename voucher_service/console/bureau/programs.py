@@ -62,6 +62,8 @@ VERSION_COLUMNS = (
     Column("window_months", "programs.window_months", "number"),
     Column("in_force", "programs.in_force"),
 )
+# The columns of a rule version shown as its row holds them.
+VERSION_TERMS = ("version", "effective_from", "rate_bp", "cap_fen", "window_months")
 POOL_TOTALS = (  # a pool's totals (programs.service.PoolTotals), after its year
     Column("total_fen", "programs.pool_total", "money"),
     Column("available_fen", "programs.pool_available", "money"),
@@ -144,16 +146,10 @@ def _pools_text(session: Session, program: Any) -> str:
 
 
 def _version_row(t: Any, version: Any) -> dict[str, Any]:
-    row = version.row
-    return {
-        "version": row.version,
-        "effective_from": row.effective_from,
-        "effective_to": version.effective_to,
-        "rate_bp": row.rate_bp,
-        "cap_fen": row.cap_fen,
-        "window_months": row.window_months,
-        "in_force": t("filter.yes") if version.in_force else "",
-    }
+    """A rule version: its own terms, the day it ends and whether it is in force."""
+    terms = row_of(version.row, (), *VERSION_TERMS)
+    in_force = t("filter.yes") if version.in_force else ""
+    return terms | {"effective_to": version.effective_to, "in_force": in_force}
 
 
 def _layer_rows(t: Any, session: Session, program: Any, today: Any) -> list[dict[str, Any]]:
