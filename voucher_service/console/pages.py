@@ -103,6 +103,16 @@ def attempt(session: Session, action: Callable[[], Any]) -> ServiceError | None:
     return None
 
 
+def act_then(
+    session: Session, action: Callable[[], Any], done: str, refused: Callable[[ServiceError], Any]
+) -> Any:
+    """A form's service call (``action``, in a savepoint), then on to ``done`` (the page
+    with its notice: post, redirect, get) or, refused, ``refused(refusal)``: the page again
+    saying why (nothing of the call is kept)."""
+    refusal = attempt(session, action)
+    return redirect(done) if refusal is None else refused(refusal)
+
+
 @router.get("/")
 def home(signed: MaybeSignedIn) -> RedirectResponse:
     if signed is None:

@@ -26,6 +26,12 @@ class Column:
     sort: str = ""  # the list's sort name for this column: its header sorts the table
 
 
+def row_of(item: Any, columns: Sequence[Column], *extra: str) -> dict[str, Any]:
+    """A row showing ``item``'s attributes as they are: one a column (its key names the
+    attribute), and the ``extra`` ones the template reads (the row's key, a link)."""
+    return {name: getattr(item, name) for name in (*extra, *(c.key for c in columns))}
+
+
 @dataclass(frozen=True)
 class Filter:
     name: str  # the query parameter, as the matching API endpoint names it

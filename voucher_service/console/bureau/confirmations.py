@@ -23,7 +23,7 @@ from voucher_service.console.bureau.common import notice
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.formatting import yuan
 from voucher_service.console.i18n import Translator
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, describe, translator
 from voucher_service.console.templating import render
 from voucher_service.db.tables.confirmations import ConfirmationKind
 from voucher_service.deps import NowDep, SessionDep, TodayDep
@@ -125,10 +125,12 @@ def decide(
         else:
             service.withdraw(session, confirmation_id, now=now)
 
-    refused = attempt(session, act)
-    if refused is not None:
-        return _page(request, session, caller, refused)
-    return redirect(f"{PAGE}?done={DONE[verb]}")
+    return act_then(
+        session,
+        act,
+        f"{PAGE}?done={DONE[verb]}",
+        lambda refused: _page(request, session, caller, refused),
+    )
 
 
 DONE = {"confirm": "confirmed", "reject": "proposal_rejected", "withdraw": "withdrawn"}

@@ -16,7 +16,7 @@ from voucher_service.console import pages
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import ListingPage, allows
 from voucher_service.console.bureau.menu import BUREAU
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, describe, translator
 from voucher_service.console.people.disputes import dispute_row, labels
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
@@ -104,11 +104,13 @@ def _decide(
     now: Any,
     form: dict[str, str],
 ) -> Any:
-    refused = attempt(session, lambda: service.decide(session, dispute_id, decision, now=now))
-    if refused is not None:
-        return _detail(request, session, dispute_id, refused, form)
     done = "accepted" if decision.accept else "declined"
-    return redirect(f"{BUREAU}/disputes/{dispute_id}?done={done}")
+    return act_then(
+        session,
+        lambda: service.decide(session, dispute_id, decision, now=now),
+        f"{BUREAU}/disputes/{dispute_id}?done={done}",
+        lambda refused: _detail(request, session, dispute_id, refused, form),
+    )
 
 
 @router.post("/bureau/disputes/{dispute_id}/accept", dependencies=[guard(REVIEW)])

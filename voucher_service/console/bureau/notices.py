@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from voucher_service.auth.access import BUREAU_READ, REVIEW
 from voucher_service.console.auth import guard
 from voucher_service.console.bureau.common import allows
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, describe, redirect, translator
 from voucher_service.console.templating import render
 from voucher_service.console.viewer import CONSOLE
 from voucher_service.db.tables.paperwork import ObjectionStatus
@@ -66,9 +66,11 @@ def decide(
     act = {"uphold": service.uphold, "dismiss": service.dismiss}.get(verdict)
     if act is None:
         return redirect(QUEUE)
-    refused = attempt(session, lambda: act(session, objection_id, reason=reason, now=now))
-    if refused is not None:
-        return _queue(
+    return act_then(
+        session,
+        lambda: act(session, objection_id, reason=reason, now=now),
+        f"{QUEUE}?done=decided",
+        lambda refused: _queue(
             request, session, error=describe(refused, translator(request)), status=refused.status
-        )
-    return redirect(f"{QUEUE}?done=decided")
+        ),
+    )

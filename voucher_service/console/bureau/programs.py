@@ -21,8 +21,8 @@ from voucher_service.console.bureau.common import allows, notice
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.formatting import yuan
 from voucher_service.console.history import section as history_section
-from voucher_service.console.pages import attempt, describe, redirect, translator
-from voucher_service.console.tables import Column, Table
+from voucher_service.console.pages import act_then, describe, translator
+from voucher_service.console.tables import Column, Table, row_of
 from voucher_service.console.templating import render
 from voucher_service.deps import NowDep, SessionDep, TodayDep
 from voucher_service.domain.divisions import division_name
@@ -30,6 +30,7 @@ from voucher_service.errors import InvalidInput, ServiceError
 from voucher_service.pagination import PageParams
 from voucher_service.programs import proposals, stacking
 from voucher_service.programs.service import (
+    PoolTotals,
     ProgramView,
     describe_programs,
     get_program,
@@ -62,13 +63,15 @@ VERSION_COLUMNS = (
     Column("window_months", "programs.window_months", "number"),
     Column("in_force", "programs.in_force"),
 )
-POOL_COLUMNS = (
-    Column("year", "overview.year"),
+# The columns of a rule version shown as its row holds them.
+VERSION_TERMS = ("version", "effective_from", "rate_bp", "cap_fen", "year_cap_fen", "window_months")
+POOL_TOTALS = (  # a pool's totals (programs.service.PoolTotals), after its year
     Column("total_fen", "programs.pool_total", "money"),
     Column("available_fen", "programs.pool_available", "money"),
     Column("outstanding_fen", "programs.pool_outstanding", "money"),
     Column("consumed_fen", "programs.pool_consumed", "money"),
 )
+POOL_COLUMNS = (Column("year", "overview.year"), *POOL_TOTALS)
 LAYER_COLUMNS = (
     Column("stack_order", "programs.stack_order", "number"),
     Column("code", "programs.code", "code", link="url"),
@@ -124,12 +127,53 @@ def programs(request: Request, session: SessionDep, today: TodayDep) -> Any:
     return render(request, "bureau/programs.html", table=table)
 
 
-def _pools_text(session: Session, program: Any) -> str:
+def _district_url(prefix: str) -> str:
+    """The page of the district a region is, when it is one (a six-digit prefix)."""
+    return f"{BUREAU}/districts/{prefix}" if len(prefix) == 6 else ""
+
+
+def _pools(session: Session, program: Any) -> list[tuple[Any, PoolTotals]]:
+    """The program's annual pools, each with its totals."""
     pools, _ = list_pools(session, PageParams(limit=50), program=program)
     totals = pool_totals_of(session, pools)
+    return [(p, totals[p.id or 0]) for p in pools]
+
+
+def _pools_text(session: Session, program: Any) -> str:
     return "；".join(
-        f"{p.year}: {yuan(totals[p.id or 0].available_fen)} / {yuan(p.total_fen)}" for p in pools
+        f"{p.year}: {yuan(totals.available_fen)} / {yuan(p.total_fen)}"
+        for p, totals in _pools(session, program)
     )
+
+
+def _version_row(t: Any, version: Any) -> dict[str, Any]:
+    """A rule version: its own terms, the day it ends and whether it is in force."""
+    terms = row_of(version.row, (), *VERSION_TERMS)
+    in_force = t("filter.yes") if version.in_force else ""
+    return terms | {"effective_to": version.effective_to, "in_force": in_force}
+
+
+def _layer_rows(t: Any, session: Session, program: Any, today: Any) -> list[dict[str, Any]]:
+    """The top-ups stacked on ``program``, in their order, each with its rules and pools."""
+    layers = []
+    for top, place in stacking.stack_on(session, program):
+        [top_view] = describe_programs(session, [top], today=today)
+        rules = _current(top_view)
+        layers.append(
+            {
+                "stack_order": place.stack_order,
+                "code": top.code,
+                "url": f"{BUREAU}/programs/{top.code}",
+                "name": top.name,
+                "district": _region(t, top.region_prefix),
+                "district_url": _district_url(top.region_prefix),
+                "rate_bp": rules.rate_bp if rules else None,
+                "cap_fen": rules.cap_fen if rules else None,
+                "ceiling_bp": place.ceiling_bp,
+                "pools": _pools_text(session, top),
+            }
+        )
+    return layers
 
 
 def _detail(
@@ -143,51 +187,11 @@ def _detail(
     t = translator(request)
     program = get_program(session, code)
     [view] = describe_programs(session, [program], today=today)
-    versions = [
-        {
-            "version": v.row.version,
-            "effective_from": v.row.effective_from,
-            "effective_to": v.effective_to,
-            "rate_bp": v.row.rate_bp,
-            "cap_fen": v.row.cap_fen,
-            "year_cap_fen": v.row.year_cap_fen,
-            "window_months": v.row.window_months,
-            "in_force": t("filter.yes") if v.in_force else "",
-        }
-        for v in view.versions
+    versions = [_version_row(t, v) for v in view.versions]
+    pools = [
+        {"year": p.year} | row_of(totals, POOL_TOTALS) for p, totals in _pools(session, program)
     ]
-    pools, _ = list_pools(session, PageParams(limit=50), program=program)
-    totals = pool_totals_of(session, pools)
-    pool_rows = [
-        {
-            "year": p.year,
-            "total_fen": totals[p.id or 0].total_fen,
-            "available_fen": totals[p.id or 0].available_fen,
-            "outstanding_fen": totals[p.id or 0].outstanding_fen,
-            "consumed_fen": totals[p.id or 0].consumed_fen,
-        }
-        for p in pools
-    ]
-    layers = []
-    for top, place in stacking.stack_on(session, program):
-        [top_view] = describe_programs(session, [top], today=today)
-        rules = _current(top_view)
-        layers.append(
-            {
-                "stack_order": place.stack_order,
-                "code": top.code,
-                "url": f"{BUREAU}/programs/{top.code}",
-                "name": top.name,
-                "district": _region(t, top.region_prefix),
-                "district_url": f"{BUREAU}/districts/{top.region_prefix}"
-                if len(top.region_prefix) == 6
-                else "",
-                "rate_bp": rules.rate_bp if rules else None,
-                "cap_fen": rules.cap_fen if rules else None,
-                "ceiling_bp": place.ceiling_bp,
-                "pools": _pools_text(session, top),
-            }
-        )
+    layers = _layer_rows(t, session, program, today)
     return render(
         request,
         "bureau/program.html",
@@ -195,11 +199,9 @@ def _detail(
         view=view,
         p=program,
         region=_region(t, program.region_prefix),
-        district_url=f"{BUREAU}/districts/{program.region_prefix}"
-        if len(program.region_prefix) == 6
-        else None,
+        district_url=_district_url(program.region_prefix),
         versions=Table.whole("versions", "programs.versions", VERSION_COLUMNS, versions),
-        pools=Table.whole("pools", "programs.pools_caption", POOL_COLUMNS, pool_rows, "year"),
+        pools=Table.whole("pools", "programs.pools_caption", POOL_COLUMNS, pools, "year"),
         layers=Table.whole("layers", "programs.layers", LAYER_COLUMNS, layers, "code"),
         may_propose=allows(request, PROGRAM_ADMIN) and not view.topped_up_by,
         error=describe(error, t) if error else None,
@@ -263,7 +265,9 @@ def propose_withdrawal(
 
 
 def _proposed(request: Request, session: Session, code: str, today: Any, act: Any) -> Any:
-    refused = attempt(session, act)
-    if refused is not None:
-        return _detail(request, session, code, today, error=refused)
-    return redirect(f"{BUREAU}/programs/{code}?done=proposed")
+    return act_then(
+        session,
+        act,
+        f"{BUREAU}/programs/{code}?done=proposed",
+        lambda refused: _detail(request, session, code, today, error=refused),
+    )

@@ -19,7 +19,7 @@ from voucher_service.console.bureau.common import ListingPage, allows, notice
 from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.history import section as history_section
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, describe, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.providers import Provider, ProviderStatus
@@ -176,7 +176,9 @@ def set_status(
         found = service.get_provider(session, parse_uscc_param(uscc))
         service.set_status(session, found, status=status, reason=reason)
 
-    refused = attempt(session, act)
-    if refused is not None:
-        return _detail(request, session, uscc, now, refused)
-    return redirect(f"{BUREAU}/providers/{parse_uscc_param(uscc)}?done={done}")
+    return act_then(
+        session,
+        act,
+        f"{BUREAU}/providers/{parse_uscc_param(uscc)}?done={done}",
+        lambda refused: _detail(request, session, uscc, now, refused),
+    )

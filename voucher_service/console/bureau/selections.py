@@ -22,7 +22,7 @@ from voucher_service.console.bureau.filters import status_options
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.history import decided_by
 from voucher_service.console.history import section as history_section
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, describe, translator
 from voucher_service.console.tables import Column, Filter
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import Sector, SelectionStatus
@@ -207,7 +207,9 @@ def decide(
         row = selection.get_selection(session, selection_id)
         selection.decide(session, row, status, reason=reason, today=today, now=now)
 
-    refused = attempt(session, act)
-    if refused is not None:
-        return _detail(request, session, selection_id, error=refused, reason=reason)
-    return redirect(f"{BUREAU}/selections/{selection_id}?done={done}")
+    return act_then(
+        session,
+        act,
+        f"{BUREAU}/selections/{selection_id}?done={done}",
+        lambda refused: _detail(request, session, selection_id, error=refused, reason=reason),
+    )

@@ -21,7 +21,7 @@ from voucher_service.console.bureau.filters import SEARCH_COMPANIES, status_opti
 from voucher_service.console.bureau.menu import BUREAU
 from voucher_service.console.history import section as history_section
 from voucher_service.console.i18n import language_of
-from voucher_service.console.pages import attempt, describe, redirect, translator
+from voucher_service.console.pages import act_then, attempt, describe, redirect, translator
 from voucher_service.console.tables import Column, Filter, Table
 from voucher_service.console.templating import render
 from voucher_service.db.tables.settlement import StatementStatus
@@ -222,10 +222,12 @@ def pay(
 
 
 def _stepped(request: Request, session: Session, statement_id: int, act: Any, done: str) -> Any:
-    refused = attempt(session, act)
-    if refused is not None:
-        return _detail(request, session, statement_id, refused)
-    return redirect(f"{BUREAU}/statements/{statement_id}?done={done}")
+    return act_then(
+        session,
+        act,
+        f"{BUREAU}/statements/{statement_id}?done={done}",
+        lambda refused: _detail(request, session, statement_id, refused),
+    )
 
 
 @router.get("/bureau/statements/{statement_id}/export", dependencies=[guard(BUREAU_READ)])

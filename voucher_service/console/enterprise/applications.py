@@ -25,8 +25,8 @@ from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
 from voucher_service.console.history import decided_by
 from voucher_service.console.history import section as history_section
-from voucher_service.console.pages import attempt, describe, translator
-from voucher_service.console.people.forms import FormRefused, plain_yuan, read_form
+from voucher_service.console.pages import translator
+from voucher_service.console.people.forms import Refused, act_on, plain_yuan, read_form
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
@@ -216,22 +216,15 @@ def applications_page(
 
 def _file(
     session: Session, request: Request, form: ApplicationForm, file: Callable[[Any], Application]
-) -> tuple[Application | None, str | None, int]:
-    """Read the form and file it (``file`` of the service's input) in a savepoint: the
-    application, or why not, in the page's language, with the status the API would answer."""
-    try:
+) -> Application | Refused:
+    """Read the form and file it (``file`` of the service's input): the application, or why
+    not."""
+
+    def action() -> Application:
         body = form.body(request)
-    except FormRefused as refusal:
-        return None, refusal.message, 422
-    filed: list[Application] = []
+        return file(body.to_input(get_program(session, body.program_code)))
 
-    def action() -> None:
-        filed.append(file(body.to_input(get_program(session, body.program_code))))
-
-    refused = attempt(session, action)
-    if refused is not None:
-        return None, describe(refused, translator(request)), refused.status
-    return filed[0], None, 201
+    return act_on(session, translator(request), action)
 
 
 @router.post("/{uscc}/applications")
@@ -245,16 +238,14 @@ def apply(
     form: FormDep,
 ) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    filed, error, status = _file(
+    filed = _file(
         session,
         request,
         form,
         lambda inp: applications.submit(session, enterprise, inp, today=today, now=now),
     )
-    if filed is None:
-        return _show_list(
-            request, session, enterprise, page, today, form=form, status_code=status, error=error
-        )
+    if isinstance(filed, Refused):
+        return _show_list(request, session, enterprise, page, today, form=form, **filed.shown())
     return done(f"{request.url.path}/{filed.id}", "submitted")
 
 
@@ -270,25 +261,17 @@ def resubmit(
 ) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     row = applications.get_application(session, application_id, enterprise_id=enterprise.id)
-    filed, error, status = _file(
+    filed = _file(
         session,
         request,
         form,
         lambda inp: applications.resubmit(session, row, enterprise, inp, today=today, now=now),
     )
-    detail = request.url.path.removesuffix("/resubmit")
-    if filed is None:
+    if isinstance(filed, Refused):
         return _detail(
-            request,
-            session,
-            enterprise,
-            application_id,
-            today,
-            form=form,
-            status_code=status,
-            error=error,
+            request, session, enterprise, application_id, today, form=form, **filed.shown()
         )
-    return done(detail, "resubmitted")
+    return done(request.url.path.removesuffix("/resubmit"), "resubmitted")
 
 
 def _detail(

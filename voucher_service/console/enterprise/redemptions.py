@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.pages import attempt, describe, translator
-from voucher_service.console.people.forms import FormRefused, read_form
+from voucher_service.console.pages import translator
+from voucher_service.console.people.forms import Refused, act_on, read_form
 from voucher_service.console.people.pages import done, notice
-from voucher_service.console.people.redemptions import redemption_table
+from voucher_service.console.people.redemptions import redemption_columns, redemption_table
 from voucher_service.console.tables import Column
 from voucher_service.console.templating import render
 from voucher_service.db.tables.enterprises import Enterprise
@@ -34,13 +34,9 @@ from voucher_service.vouchers.service import list_vouchers
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(ENTERPRISE_SELF)])
 
-COLUMNS = (
-    Column("voucher_code", "redeem.voucher", "code"),
+COLUMNS = redemption_columns(
     Column("provider_name", "redeem.provider"),
     Column("provider_uscc", "redeem.provider_uscc", "code"),
-    Column("status", "redeem.status", "status", prefix="redemption.status."),
-    Column("created_at", "redeem.created_at", "datetime"),
-    Column("ended_at", "redeem.ended_at", "datetime"),
 )
 LABELS = {"voucher_code": "redeem.voucher", "provider_uscc": "redeem.provider"}
 
@@ -93,40 +89,19 @@ def redeem(
     provider_uscc: Annotated[str, Form(max_length=40)] = "",
 ) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    t = translator(request)
     chosen = {"voucher_code": voucher_code, "provider_uscc": provider_uscc}
-    try:
+    t = translator(request)
+
+    def act() -> None:
         body = read_form(RedemptionCreate, chosen, t, LABELS)
-    except FormRefused as refusal:
-        return _show(
-            request,
-            session,
-            enterprise,
-            page,
-            status_code=422,
-            error=refusal.message,
-            chosen=chosen,
+        provider = get_provider(session, body.provider_uscc)
+        redemptions.redeem(
+            session, enterprise=enterprise, voucher_code=body.voucher_code, provider=provider
         )
-    refused = attempt(
-        session,
-        lambda: redemptions.redeem(
-            session,
-            enterprise=enterprise,
-            voucher_code=body.voucher_code,
-            provider=get_provider(session, body.provider_uscc),
-        ),
-    )
-    if refused is not None:
-        error = describe(refused, t)
-        return _show(
-            request,
-            session,
-            enterprise,
-            page,
-            status_code=refused.status,
-            error=error,
-            chosen=chosen,
-        )
+
+    refused = act_on(session, t, act)
+    if isinstance(refused, Refused):
+        return _show(request, session, enterprise, page, chosen=chosen, **refused.shown())
     return done(request.url.path, "redeemed")
 
 
@@ -140,8 +115,7 @@ def end_redemption(
         found = redemptions.get_redemption(session, redemption_id, enterprise=enterprise)
         redemptions.end_redemption(session, found)
 
-    refused = attempt(session, end)
-    if refused is not None:
-        error = describe(refused, translator(request))
-        return _show(request, session, enterprise, page, status_code=refused.status, error=error)
+    refused = act_on(session, translator(request), end)
+    if isinstance(refused, Refused):
+        return _show(request, session, enterprise, page, **refused.shown())
     return done(request.url.path.removesuffix(f"/{redemption_id}/end"), "ended")

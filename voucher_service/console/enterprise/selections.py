@@ -9,11 +9,12 @@ like the API: another company's credit code is not found.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from voucher_service.applications import selection
@@ -22,8 +23,8 @@ from voucher_service.auth.access import ENTERPRISE_SELF
 from voucher_service.console.auth import guard
 from voucher_service.console.history import decided_by
 from voucher_service.console.history import section as history_section
-from voucher_service.console.pages import attempt, describe, translator
-from voucher_service.console.people.forms import FormRefused, read_form
+from voucher_service.console.pages import translator
+from voucher_service.console.people.forms import Refused, act_on, read_form
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.templating import render
 from voucher_service.db.tables.applications import Sector
@@ -49,33 +50,24 @@ LABELS = {
 SECTORS = [s.value for s in Sector]
 
 
-@dataclass(frozen=True)
-class SelectionForm:
-    """What the form holds, as typed: shown again, unchanged, when it is refused."""
+class SelectionForm(BaseModel):
+    """What the form holds, as typed (each field bounded, as every value a client sends):
+    shown again, unchanged, when it is refused."""
 
-    program_code: str = ""
-    year: str = ""
-    model_name: str = ""
-    sector: str = ""
-    filing_reference: str = ""
-    description: str = ""
+    model_config = ConfigDict(frozen=True)
+
+    program_code: str = Field("", max_length=40)
+    year: str = Field("", max_length=10)
+    model_name: str = Field("", max_length=400)
+    sector: str = Field("", max_length=40)
+    filing_reference: str = Field("", max_length=200)
+    description: str = Field("", max_length=4000)
 
     def body(self, request: Request) -> SelectionIn:
-        return read_form(SelectionIn, asdict(self), translator(request), LABELS)
+        return read_form(SelectionIn, self.model_dump(), translator(request), LABELS)
 
 
-async def _form(
-    program_code: Annotated[str, Form(max_length=40)] = "",
-    year: Annotated[str, Form(max_length=10)] = "",
-    model_name: Annotated[str, Form(max_length=400)] = "",
-    sector: Annotated[str, Form(max_length=40)] = "",
-    filing_reference: Annotated[str, Form(max_length=200)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
-) -> SelectionForm:
-    return SelectionForm(program_code, year, model_name, sector, filing_reference, description)
-
-
-FormDep = Annotated[SelectionForm, Depends(_form)]
+FormDep = Annotated[SelectionForm, Form()]
 
 
 def _programs(session: Session, today: date) -> list[Any]:
@@ -89,89 +81,71 @@ def _programs(session: Session, today: date) -> list[Any]:
     ]
 
 
-def _show(
-    request: Request,
-    session: Session,
-    enterprise: Enterprise,
-    params: PageParams,
-    today: date,
-    *,
-    form: SelectionForm,
-    status_code: int = 200,
-    error: str | None = None,
-) -> Any:
-    t = translator(request)
-    views, cursor = selection.list_selections(session, params, enterprise_id=enterprise.id)
-    mine = []
-    for view in reversed(views):  # the latest first
-        entries = history_section(session, t, "model_selection", view.selection.id)
-        decided = view.selection.decided_at is not None
-        mine.append({"view": view, "decider": decided_by(entries, t, decided=decided)})
-    return render(
-        request,
-        "enterprise/selections.html",
-        status_code=status_code,
-        mine=mine,
-        form=form,
-        error=error,
-        notice=notice(request),
-        action=request.url.path,
-        programs=_programs(session, today),
-        sectors=SECTORS,
-    )
+@dataclass(frozen=True)
+class SelectionsPage:
+    """The page as a request shows it: whose selections, which page of them, and the day
+    (the programs still open)."""
+
+    request: Request
+    uscc: str
+    page: PageParams
+    today: date
+
+    def enterprise(self, session: Session) -> Enterprise:
+        return get_enterprise(session, parse_uscc_param(self.uscc))
+
+    def show(
+        self, session: Session, form: SelectionForm, *, status_code: int = 200, error: str = ""
+    ) -> Any:
+        """The form (as typed, or blank) above my selections, the latest first."""
+        t = translator(self.request)
+        enterprise = self.enterprise(session)
+        views, _ = selection.list_selections(session, self.page, enterprise_id=enterprise.id)
+        mine = []
+        for view in reversed(views):  # the latest first
+            entries = history_section(session, t, "model_selection", view.selection.id)
+            decided = view.selection.decided_at is not None
+            mine.append({"view": view, "decider": decided_by(entries, t, decided=decided)})
+        return render(
+            self.request,
+            "enterprise/selections.html",
+            status_code=status_code,
+            mine=mine,
+            form=form,
+            error=error or None,
+            notice=notice(self.request),
+            action=self.request.url.path,
+            programs=_programs(session, self.today),
+            sectors=SECTORS,
+        )
+
+
+async def selections_page_of(
+    uscc: str, request: Request, page: PageDep, today: TodayDep
+) -> SelectionsPage:
+    return SelectionsPage(request, uscc, page, today)
+
+
+ThePage = Annotated[SelectionsPage, Depends(selections_page_of)]
 
 
 @router.get("/{uscc}/selections")
-def selections_page(
-    uscc: str, request: Request, session: SessionDep, page: PageDep, today: TodayDep
-) -> Any:
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    blank = SelectionForm(year=str(today.year))
-    return _show(request, session, enterprise, page, today, form=blank)
+def selections_page(page: ThePage, session: SessionDep) -> Any:
+    return page.show(session, SelectionForm(year=str(page.today.year)))
 
 
 @router.post("/{uscc}/selections")
-def apply(
-    uscc: str,
-    request: Request,
-    session: SessionDep,
-    page: PageDep,
-    today: TodayDep,
-    now: NowDep,
-    form: FormDep,
-) -> Any:
+def apply(page: ThePage, session: SessionDep, now: NowDep, form: FormDep) -> Any:
     """File the model as ``POST /v1/enterprise/{uscc}/selections`` does; refused, the form
     again with the reason (nothing written)."""
-    enterprise = get_enterprise(session, parse_uscc_param(uscc))
-    try:
-        body = form.body(request)
-    except FormRefused as refusal:
-        return _show(
-            request,
-            session,
-            enterprise,
-            page,
-            today,
-            form=form,
-            status_code=422,
-            error=refusal.message,
-        )
+    enterprise = page.enterprise(session)
 
     def act() -> None:
+        body = form.body(page.request)
         inp = body.to_input(get_program(session, body.program_code))
-        selection.apply(session, enterprise, inp, today=today, now=now)
+        selection.apply(session, enterprise, inp, today=page.today, now=now)
 
-    refused = attempt(session, act)
-    if refused is not None:
-        error = describe(refused, translator(request))
-        return _show(
-            request,
-            session,
-            enterprise,
-            page,
-            today,
-            form=form,
-            status_code=refused.status,
-            error=error,
-        )
-    return done(request.url.path, "selection_submitted")
+    refused = act_on(session, translator(page.request), act)
+    if isinstance(refused, Refused):
+        return page.show(session, form, **refused.shown())
+    return done(page.request.url.path, "selection_submitted")

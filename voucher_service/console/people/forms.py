@@ -1,15 +1,20 @@
 """Forms read through the API's own schemas, so a page accepts exactly what its endpoint
-accepts (the same money, credit-code and length checks), and refuses in the page language."""
+accepts (the same money, credit-code and length checks), and refuses in the page language;
+and acted on in a savepoint, the page shown again with the refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from voucher_service import validation_language
 from voucher_service.console.i18n import Translator
+from voucher_service.console.pages import attempt, describe
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,3 +73,33 @@ def read_form(schema: type[M], data: dict[str, Any], t: Translator, labels: dict
             reason = validation_language.reason(error, t.language)
             parts.append(f"{name}: {reason}")
         raise FormRefused(t("code.invalid_input", detail="; ".join(parts))) from exc
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a form was not acted on, as its page shows it again: the reason in the page's
+    language and the status the API would answer."""
+
+    error: str
+    status_code: int
+
+    def shown(self) -> dict[str, Any]:
+        """The page's ``error`` and ``status_code``."""
+        return {"error": self.error, "status_code": self.status_code}
+
+
+def act_on(session: Session, t: Translator, action: Callable[[], T]) -> T | Refused:
+    """Run ``action`` (it may read a form through its API schema, then call the service) in a
+    savepoint: what it returned, or why not (a form its schema refuses: 422; a refusal of
+    the service: its status; nothing of it is kept)."""
+    made: list[T] = []
+    try:
+        refused = attempt(session, lambda: made.append(action()))
+    except FormRefused as exc:
+        return Refused(exc.message, 422)
+    if refused is not None:
+        return Refused(describe(refused, t), refused.status)
+    return made[0]

@@ -21,8 +21,8 @@ from voucher_service.auth.service import Caller, KeyView, NewKey
 from voucher_service.config import get_settings
 from voucher_service.console.auth import guard
 from voucher_service.console.formatting import last_day
-from voucher_service.console.pages import attempt, describe, translator
-from voucher_service.console.people.forms import FormRefused, read_form
+from voucher_service.console.pages import translator
+from voucher_service.console.people.forms import Refused, act_on, read_form
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
@@ -95,34 +95,30 @@ def create(
 ) -> Any:
     """The create form: the page with the new key shown once, or with the refusal."""
     t = translator(request)
-    try:
-        body = read_form(SelfKeyCreate, {"name": name, "expires_at": expiry(expires_on)}, t, LABELS)
-    except FormRefused as refusal:
-        return show(request, session, caller, now, status_code=422, error=refusal.message)
-    made: list[NewKey] = []
 
-    def act() -> None:
-        key = keys.create_own_key(
+    def act() -> NewKey:
+        data = {"name": name, "expires_at": expiry(expires_on)}
+        body = read_form(SelfKeyCreate, data, t, LABELS)
+        return keys.create_own_key(
             session, caller, name=body.name, expires_at=body.expires_at, now=now
         )
-        made.append(key)
 
-    refused = attempt(session, act)
-    if refused is not None:
-        error = describe(refused, t)
-        return show(request, session, caller, now, status_code=refused.status, error=error)
-    shown = {"key": made[0].key, "name": made[0].view.key.name}
+    made = act_on(session, t, act)
+    if isinstance(made, Refused):
+        return show(request, session, caller, now, **made.shown())
+    shown = {"key": made.key, "name": made.view.key.name}
     return show(request, session, caller, now, status_code=201, shown_once=shown)
 
 
 def revoke(request: Request, session: Session, caller: Caller, now: datetime, prefix: str) -> Any:
     """The revoke form: back to the page with a notice, or the page with the refusal."""
-    refused = attempt(
-        session, lambda: keys.revoke_key(session, prefix, now=now, principal_id=caller.principal_id)
+    refused = act_on(
+        session,
+        translator(request),
+        lambda: keys.revoke_key(session, prefix, now=now, principal_id=caller.principal_id),
     )
-    if refused is not None:
-        error = describe(refused, translator(request))
-        return show(request, session, caller, now, status_code=refused.status, error=error)
+    if isinstance(refused, Refused):
+        return show(request, session, caller, now, **refused.shown())
     return done(request.url.path.removesuffix(f"/{prefix}/revoke"), "revoked")
 
 

@@ -13,6 +13,18 @@ from voucher_service.pagination import PageParams
 from voucher_service.redemptions.queries import RedemptionQuery, find_redemptions
 
 
+def redemption_columns(*party: Column) -> tuple[Column, ...]:
+    """A company's redemption table: the voucher, ``party`` (the other side: the provider,
+    or the enterprise), the status, and when it began and ended."""
+    return (
+        Column("voucher_code", "redeem.voucher", "code"),
+        *party,
+        Column("status", "redeem.status", "status", prefix="redemption.status."),
+        Column("created_at", "redeem.created_at", "datetime"),
+        Column("ended_at", "redeem.ended_at", "datetime"),
+    )
+
+
 def redemption_table(
     request: Request,
     session: Session,

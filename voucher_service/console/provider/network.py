@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
-from voucher_service.console.pages import attempt, describe, translator
-from voucher_service.console.people.forms import FormRefused, plain_yuan, read_form
+from voucher_service.console.pages import translator
+from voucher_service.console.people.forms import Refused, act_on, plain_yuan, read_form
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
@@ -168,21 +168,15 @@ def report_telemetry(
         "queue_wait_seconds": queue_wait_seconds,
         "list_price_yuan": list_price_yuan,
     }
-    t = translator(request)
     snapshot = {**form, "observed_at": now, "list_price_yuan": plain_yuan(list_price_yuan)}
-    try:
+    t = translator(request)
+
+    def act() -> None:
         body = read_form(TelemetryIn, {"snapshots": [snapshot]}, t, TELEMETRY_LABELS)
-    except FormRefused as refusal:
-        return _show(
-            request, session, provider, now, status_code=422, error=refusal.message, form=form
-        )
-    snapshots = [s.to_snapshot() for s in body.snapshots]
-    refused = attempt(
-        session, lambda: network.record_telemetry(session, provider, snapshots, now=now)
-    )
-    if refused is not None:
-        error = describe(refused, t)
-        return _show(
-            request, session, provider, now, status_code=refused.status, error=error, form=form
-        )
+        snapshots = [s.to_snapshot() for s in body.snapshots]
+        network.record_telemetry(session, provider, snapshots, now=now)
+
+    refused = act_on(session, t, act)
+    if isinstance(refused, Refused):
+        return _show(request, session, provider, now, form=form, **refused.shown())
     return done(request.url.path.removesuffix("/telemetry") + "/network", "telemetry")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from voucher_service.auth.access import PROVIDER_SELF
 from voucher_service.console.auth import guard
 from voucher_service.console.people.pages import notice
-from voucher_service.console.people.redemptions import redemption_table
+from voucher_service.console.people.redemptions import redemption_columns, redemption_table
 from voucher_service.console.tables import Column
 from voucher_service.console.templating import render
 from voucher_service.deps import PageDep, SessionDep
@@ -21,13 +21,9 @@ from voucher_service.routing import DatabaseRoute
 
 router = APIRouter(route_class=DatabaseRoute, dependencies=[guard(PROVIDER_SELF)])
 
-COLUMNS = (
-    Column("voucher_code", "redeem.voucher", "code"),
+COLUMNS = redemption_columns(
     Column("enterprise_name", "names.enterprise"),
     Column("uscc", "redeem.enterprise", "code"),
-    Column("status", "redeem.status", "status", prefix="redemption.status."),
-    Column("created_at", "redeem.created_at", "datetime"),
-    Column("ended_at", "redeem.ended_at", "datetime"),
 )
 
 
