@@ -34,6 +34,9 @@ def test_every_bureau_form_needs_its_csrf_token(
         "dispute_id": "1",
         "selection_id": "1",
         "objection_id": "1",
+        "claim_id": "1",
+        "grant_id": "1",
+        "milestone_id": "1",
         "verdict": "dismiss",
     }
     posts = [
