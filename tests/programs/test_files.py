@@ -16,16 +16,20 @@ from sqlalchemy.orm import Session
 from tests.applications.test_selection import apply as apply_for_selection
 from tests.cli.test_commands import Capture
 from tests.factories import (
+    KeyedClient,
     Scene,
+    bureau_person,
     by_two_program_admins,
     demo_keys,
     make_enterprise,
     post_provider,
     post_redemption,
     post_voucher,
+    uscc,
 )
 from voucher_service.cli import main
 from voucher_service.confirmations import service as confirmations
+from voucher_service.db.tables.auth import Duty
 from voucher_service.db.tables.programs import Pool, Program
 from voucher_service.errors import InvalidInput, PoolAboveMaximum
 from voucher_service.programs import files
@@ -69,6 +73,7 @@ def test_every_example_is_valid_and_described_by_the_schema() -> None:
     assert names == [
         "hongshan-top-up.toml",
         "large-cap-training.toml",
+        "reimbursement-per-year.toml",
         "wuhan-measure-2.toml",
         "wuhan-measure-3.toml",
         "wuhan-monitoring.toml",
@@ -99,6 +104,47 @@ def test_a_loaded_program_prices_a_fee(
     assert (priced["fee_yuan"], priced["subsidy_yuan"]) == ("100.00", subsidy), priced
     # Applying the file again proposes nothing: the service holds it as written.
     assert files.plan(session, example(name)).settled
+
+
+def test_the_reimbursement_example_prices_a_claim_within_its_year_cap(
+    client: KeyedClient, session: Session
+) -> None:
+    """The claims program with a cap per year beside the window's: a claim of two invoices
+    is paid 20% of each, the second held at the year's 1,000,000."""
+    program = load(session, example("reimbursement-per-year.toml"))
+    assert (program.mode, program.funding) == ("reimbursement", "vouchers")
+    enterprise = make_enterprise(session, division="410105").uscc  # a Zhengzhou company
+    session.commit()
+    invoices = [
+        {
+            "invoice_number": number,
+            "invoice_date": "2026-05-20",
+            "amount_yuan": amount,
+            "seller_name": "河南算力服务有限公司",
+            "seller_uscc": uscc(division="410100"),
+        }
+        for number, amount in (("HN-1", "10000.00"), ("HN-2", "5000000.00"))
+    ]
+    claim = client.post(
+        f"/v1/enterprise/{enterprise}/claims",
+        json={
+            "program_code": program.code,
+            "period_start": "2026-05-01",
+            "period_end": "2026-05-31",
+            "contract_reference": "HN-HT-7",
+            "payment_proof": "bank transfer 0520",
+            "invoices": invoices,
+        },
+    )
+    assert claim.status_code == 201, claim.text
+    approved = client.post(
+        f"/v1/admin/claims/{claim.json()['id']}/approve",
+        json={"invoices": []},
+        headers=bureau_person(client, Duty.REVIEW, name="reviewer he"),
+    )
+    assert approved.status_code == 200, approved.text
+    assert [i["subsidy_yuan"] for i in approved.json()["invoices"]] == ["2000.00", "998000.00"]
+    assert files.plan(session, example("reimbursement-per-year.toml")).settled
 
 
 def test_the_monitoring_grants_load_with_their_ceiling(session: Session) -> None:
