@@ -6,7 +6,7 @@ program and its yearly budget (pool) are made as any program and pool are
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -31,7 +31,13 @@ admin_router = APIRouter(route_class=DatabaseRoute, tags=["grants (bureau)"])
 StatusQuery = Annotated[GrantStatus | None, Query(description="applied, approved or rejected.")]
 
 
-@admin_router.get("/grants", dependencies=rule(BUREAU_READ))
+# A program named that spends its pools on vouchers has no grants to list or budget to show.
+NOT_GRANTS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The program named is funded as vouchers, not as grants (invalid_state)."}
+}
+
+
+@admin_router.get("/grants", dependencies=rule(BUREAU_READ), responses=NOT_GRANTS)
 def list_grants(
     session: SessionDep,
     page: PageDep,
@@ -63,7 +69,9 @@ def apply(body: GrantApply, session: SessionDep, today: TodayDep) -> GrantOut:
     )
 
 
-@admin_router.get("/grants/budgets/{code}/{year}", dependencies=rule(BUREAU_READ))
+@admin_router.get(
+    "/grants/budgets/{code}/{year}", dependencies=rule(BUREAU_READ), responses=NOT_GRANTS
+)
 def year_budget(code: ProgramCode, year: Year, session: SessionDep) -> YearBudgetOut:
     """A grants program's year against its ceiling: approved, paid, held, remaining."""
     return YearBudgetOut.of(service.year_budget(session, code, year))
