@@ -38,9 +38,7 @@ def written(session: Session) -> tuple[int, int]:
     """Documents, and the audit entries of uploads."""
     documents = session.scalar(select(func.count()).select_from(Document)) or 0
     uploads = session.scalar(
-        select(func.count())
-        .select_from(AuditEntry)
-        .where(AuditEntry.action == "document.upload")
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "document.upload")
     )
     return documents, uploads or 0
 
@@ -95,7 +93,10 @@ def test_upload_list_download_by_the_owner_and_the_bureau(
     )
     contract = upload(client, mine, "compute_contract", PROOF_PDF, "合同.pdf")
     assert contract.status_code == 201, contract.text
-    assert (contract.json()["kind"], contract.json()["filename"]) == ("compute_contract", "合同.pdf")
+    assert (contract.json()["kind"], contract.json()["filename"]) == (
+        "compute_contract",
+        "合同.pdf",
+    )
     scan = upload(client, mine, "invoice", PNG, "invoice.pdf", content_type="text/plain")
     assert (scan.status_code, scan.json()["media_type"]) == (201, "image/png")
     proof = attach_proof(client, enterprise, claim_id)

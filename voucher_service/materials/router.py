@@ -195,7 +195,8 @@ def selection_material(selection_id: Id, document_id: Id, session: SessionDep) -
 @enterprise_router.get("/{uscc}/claims/{claim_id}/materials")
 def my_claim_materials(uscc: USCC, claim_id: Id, session: SessionDep) -> MaterialsOut:
     """My claim's documents, with the kinds its approval needs and those missing."""
-    return _listing(session, service.claim_owner(session, claim_id, enterprise_id=_own(session, uscc)))
+    owner = service.claim_owner(session, claim_id, enterprise_id=_own(session, uscc))
+    return _listing(session, owner)
 
 
 @enterprise_router.get("/{uscc}/claims/{claim_id}/materials/{document_id}")

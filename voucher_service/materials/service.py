@@ -268,7 +268,8 @@ def _owned(owner: Owner) -> ColumnElement[bool]:
 
 
 def list_documents(session: Session, owner: Owner) -> list[Document]:
-    """The documents of an application, a selection or a claim, oldest first (without their bytes)."""
+    """The documents of an application, a selection or a claim, oldest first (without their
+    bytes)."""
     query = (
         select(Document)
         .where(_owned(owner))

@@ -12,7 +12,6 @@ from sqlmodel import Field, SQLModel
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
 from voucher_service.db.columns import one_of, timestamp
 
-
 ONE_OWNER = (
     "(application_id IS NOT NULL AND selection_id IS NULL AND claim_id IS NULL)"
     " OR (application_id IS NULL AND selection_id IS NOT NULL AND claim_id IS NULL)"
