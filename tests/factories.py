@@ -924,3 +924,20 @@ def make_mail_reader(
         now=NOW,
     )
     return person
+
+
+PROOF_PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def attach_proof(client: TestClient, uscc: str, claim_id: int, **kw: Any) -> dict[str, Any]:
+    """File a proof of payment (a small PDF) with an enterprise's claim through the API:
+    what a claim's approval needs on file."""
+    answer = client.post(
+        f"/v1/enterprise/{uscc}/claims/{claim_id}/materials",
+        data={"kind": "payment_proof"},
+        files={"file": ("transfer.pdf", PROOF_PDF, "application/pdf")},
+        **kw,
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

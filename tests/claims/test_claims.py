@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tests.factories import (
     KeyedClient,
     Scene,
+    attach_proof,
     auditor,
     bureau_person,
     last_entry,
@@ -120,6 +121,7 @@ def test_two_invoices_approved_in_part_paid_exactly_rate_times_approved_capped(
     assert last_entry(claims.session, "claim.submit").target_id == str(claim["id"])
     a, b = claim["invoices"]
     pool_before = claims.pool_available()
+    attach_proof(client, claims.enterprise, claim["id"])  # what approval needs on file
 
     reviewer = bureau_person(client, Duty.REVIEW, name="reviewer li")
     # less than the invoice without a reason: 422, nothing written
@@ -306,6 +308,7 @@ def test_bad_amounts_are_422_with_nothing_written(claims: ClaimScene, amount: An
 
 def test_approving_more_than_an_invoice_or_twice_is_refused(claims: ClaimScene) -> None:
     claim = claims.submit(invoice("X-1", "100.00")).json()
+    attach_proof(claims.client, claims.enterprise, claim["id"])
     reviewer = bureau_person(claims.client, Duty.REVIEW, name="reviewer li")
     written = claims.written()
     over = claims.client.post(
@@ -389,6 +392,7 @@ def test_a_claim_under_a_year_cap_beside_the_lifetime_cap_counts_on_both(
     submitted = scene.submit(invoice("Y-1", "8000.00"), invoice("Y-2", "6000.00", "2026-06-01"))
     assert submitted.status_code == 201, submitted.text
     claim = submitted.json()
+    attach_proof(client, scene.enterprise, claim["id"])
     reviewer = bureau_person(client, Duty.REVIEW, name="reviewer zhou")
     approved = client.post(
         f"/v1/admin/claims/{claim['id']}/approve", json={"invoices": []}, headers=reviewer

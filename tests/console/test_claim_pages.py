@@ -1,6 +1,7 @@
 """Claims after payment in the console: the enterprise submits a claim on its page (the same
 service call as the API, the same refusals), the reviewer approves an invoice in part on the
-bureau's queue page, finance pays it; the list downloads as CSV; another company's claims
+bureau's queue page once the enterprise has filed its proof of payment on its claim's page,
+finance pays it; the list downloads as CSV; another company's claims
 are not found, and only a reviewer decides."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from tests.console.html import Page
 from tests.factories import (
     AUDITOR,
     FINANCE,
+    PROOF_PDF,
     REVIEWER,
     Browser,
     KeyedClient,
@@ -80,6 +82,26 @@ def test_a_claim_from_the_enterprise_page_to_payment(
     assert csv.status_code == 200 and "YZ-CLAIM" in csv.text
     api = client.get(f"/v1/admin/claims/{claim_id}").json()
     second = api["invoices"][1]["id"]
+    # no proof of payment on file yet: the approval is refused on the page, nothing moves
+    early = post_form(reviewer, one, f"{one}/approve")
+    assert early.status_code == 409 and "payment_proof" in early.text
+    # the enterprise files it on its claim's page (multipart, the API's service call)
+    own = f"{mine}/{claim_id}"
+    shown = person.get(own)
+    assert 'id="materials"' in shown.text and 'enctype="multipart/form-data"' in shown.text
+    sent = person.post(
+        f"{own}/materials",
+        data={"kind": "payment_proof", "csrf_token": csrf_of(shown.text)},
+        files={"file": ("转账回单.pdf", PROOF_PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    [doc] = client.get(f"/v1/admin/claims/{claim_id}/materials").json()["items"]
+    assert person.get(f"{own}/materials/{doc['id']}").content == PROOF_PDF
+    # the reviewer's page lists it with its download
+    link = f"{one}/materials/{doc['id']}"
+    assert link in reviewer.get(one).text and "转账回单.pdf" in reviewer.get(one).text
+    assert reviewer.get(link).content == PROOF_PDF
     approved = post_form(
         reviewer,
         one,

@@ -18,6 +18,7 @@ from tests.cli.test_commands import Capture
 from tests.factories import (
     KeyedClient,
     Scene,
+    attach_proof,
     bureau_person,
     by_two_program_admins,
     demo_keys,
@@ -137,6 +138,7 @@ def test_the_reimbursement_example_prices_a_claim_within_its_year_cap(
         },
     )
     assert claim.status_code == 201, claim.text
+    attach_proof(client, enterprise, claim.json()["id"])
     approved = client.post(
         f"/v1/admin/claims/{claim.json()['id']}/approve",
         json={"invoices": []},

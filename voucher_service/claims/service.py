@@ -51,6 +51,7 @@ from voucher_service.errors import (
 from voucher_service.ledger import counters
 from voucher_service.ledger import service as ledger
 from voucher_service.ledger.counters import CapKey
+from voucher_service.materials import service as materials
 from voucher_service.money import fen_to_yuan
 from voucher_service.pagination import PageParams, Slice, paginate_sorted, where_given, where_search
 from voucher_service.programs.service import (
@@ -498,9 +499,11 @@ def approve(
 ) -> ClaimView:
     """A reviewer approves a submitted claim, each invoice in full or in part; the subsidy
     is priced by the program's rules and drawn from the year's pool through the ledger,
-    payable to the enterprise. Refused, with nothing written, when the pool lacks it."""
+    payable to the enterprise. Refused, with nothing written, when the pool lacks it, or
+    when no proof of payment is on file as a document (409 ``materials_missing``)."""
     reviewer = acting_person(session, (Duty.REVIEW,), "approve a claim")
     view = _open_claim(session, claim_id, ClaimStatus.SUBMITTED)
+    materials.require_claim_complete(session, view.claim)
     decided = _decided(view, decisions)
     priced = _draw(session, view, decided)
     claim = view.claim

@@ -1,5 +1,5 @@
-"""Materials endpoints: an enterprise files and reads its own application's (or model
-selection's) documents; the bureau reads them. Providers have no route here."""
+"""Materials endpoints: an enterprise files and reads its own application's (model
+selection's, claim's) documents; the bureau reads them. Providers have no route here."""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ def upload_material(
 ) -> DocumentOut:
     """File a document with my application (multipart: ``kind`` and ``file``). Its type is
     read from its content: PDF, JPEG or PNG; at most VOUCHER_MATERIAL_MAX_BYTES."""
-    content = _read(file, settings.material_max_bytes)
-    return _file(session, uscc, application_id, None, kind, file.filename, content, settings, now)
+    owner = service.application_owner(session, application_id, enterprise_id=_own(session, uscc))
+    return _file(session, owner, kind, file, settings, now)
 
 
 @enterprise_router.post(
@@ -74,29 +74,54 @@ def upload_selection_material(
     now: NowDep,
 ) -> DocumentOut:
     """File a filing document with my model selection (measure 3)."""
-    content = _read(file, settings.material_max_bytes)
-    return _file(session, uscc, None, selection_id, kind, file.filename, content, settings, now)
+    owner = service.selection_owner(session, selection_id, enterprise_id=_own(session, uscc))
+    return _file(session, owner, kind, file, settings, now)
+
+
+@enterprise_router.post("/{uscc}/claims/{claim_id}/materials", status_code=status.HTTP_201_CREATED)
+def upload_claim_material(
+    uscc: USCC,
+    claim_id: Id,
+    kind: KindForm,
+    file: FileForm,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> DocumentOut:
+    """File my claim's contract, an invoice's scan or the proof of payment (multipart:
+    ``kind``: compute_contract, invoice, payment_proof or other; ``file``), while the claim
+    waits for the reviewer. Its approval needs a ``payment_proof`` on file."""
+    owner = service.claim_owner(session, claim_id, enterprise_id=_own(session, uscc))
+    return _file(session, owner, kind, file, settings, now)
 
 
 def _file(
     session: SessionDep,
-    uscc: str,
-    application_id: int | None,
-    selection_id: int | None,
+    owner: service.Owner,
     kind: str,
-    filename: str | None,
-    content: bytes,
+    file: UploadFile,
     settings: SettingsDep,
     now: NowDep,
 ) -> DocumentOut:
     row = service.file_material(
         session,
-        _owner(session, application_id, selection_id, uscc),
-        service.Upload(kind=kind, filename=filename or "", content=content),
+        owner,
+        service.Upload(
+            kind=kind,
+            filename=file.filename or "",
+            content=_read(file, settings.material_max_bytes),
+        ),
         max_bytes=settings.material_max_bytes,
         now=now,
     )
     return DocumentOut.model_validate(row)
+
+
+def _own(session: SessionDep, uscc: str) -> int:
+    """The enterprise of the enterprise's own routes (its documents only)."""
+    enterprise_id = get_enterprise(session, parse_uscc_param(uscc)).id
+    assert enterprise_id is not None
+    return enterprise_id
 
 
 def _owner(
@@ -107,9 +132,7 @@ def _owner(
 ) -> service.Owner:
     """The application or selection the documents belong to: with ``uscc`` (the enterprise's
     own routes), only that enterprise's."""
-    enterprise_id = None
-    if uscc is not None:
-        enterprise_id = get_enterprise(session, parse_uscc_param(uscc)).id
+    enterprise_id = _own(session, uscc) if uscc is not None else None
     if application_id is not None:
         return service.application_owner(session, application_id, enterprise_id=enterprise_id)
     assert selection_id is not None
@@ -167,3 +190,35 @@ def selection_materials(selection_id: Id, session: SessionDep) -> MaterialsOut:
 )
 def selection_material(selection_id: Id, document_id: Id, session: SessionDep) -> Response:
     return _download(session, _owner(session, None, selection_id), document_id)
+
+
+@enterprise_router.get("/{uscc}/claims/{claim_id}/materials")
+def my_claim_materials(uscc: USCC, claim_id: Id, session: SessionDep) -> MaterialsOut:
+    """My claim's documents, with the kinds its approval needs and those missing."""
+    owner = service.claim_owner(session, claim_id, enterprise_id=_own(session, uscc))
+    return _listing(session, owner)
+
+
+@enterprise_router.get("/{uscc}/claims/{claim_id}/materials/{document_id}")
+def my_claim_material(uscc: USCC, claim_id: Id, document_id: Id, session: SessionDep) -> Response:
+    owner = service.claim_owner(session, claim_id, enterprise_id=_own(session, uscc))
+    return _download(session, owner, document_id)
+
+
+@admin_router.get(
+    "/claims/{claim_id}/materials", dependencies=rule(BUREAU_READ), tags=["claims (bureau)"]
+)
+def claim_materials(claim_id: Id, session: SessionDep) -> MaterialsOut:
+    """A claim's documents (contract, invoices, proof of payment), the kinds its approval
+    needs, and those missing."""
+    return _listing(session, service.claim_owner(session, claim_id))
+
+
+@admin_router.get(
+    "/claims/{claim_id}/materials/{document_id}",
+    dependencies=rule(BUREAU_READ),
+    tags=["claims (bureau)"],
+)
+def claim_material(claim_id: Id, document_id: Id, session: SessionDep) -> Response:
+    """Download one of a claim's documents (an audit entry names who read it)."""
+    return _download(session, service.claim_owner(session, claim_id), document_id)

@@ -1,5 +1,6 @@
-"""Materials (申报材料): documents an enterprise files with its application or its model
-selection (measure 3), and the reviewers read.
+"""Materials (申报材料): documents an enterprise files with its application, its model
+selection (measure 3) or its claim after payment (contract, invoices, proof of payment), and
+the reviewers read.
 
 A document is PDF, JPEG or PNG by its content (``domain.paperwork.media_type_of``: the
 first bytes, never the name or the client's content type), at most
@@ -11,12 +12,14 @@ upload and every download is an audit entry.
 Which kinds an application must carry is the program's setting (``required_materials``);
 approval checks it (``require_complete``), not submission: an enterprise files its
 application first and then attaches what it has, and the reviewer cannot approve before
-every required kind is there.
+every required kind is there. A claim's approval needs its proof of payment on file
+(``kinds.CLAIM_REQUIRED``, ``require_claim_complete``), whatever the program.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +35,7 @@ from voucher_service.db.tables.applications import (
     ModelSelection,
     SelectionStatus,
 )
+from voucher_service.db.tables.claims import Claim, ClaimStatus
 from voucher_service.db.tables.paperwork import Document
 from voucher_service.db.tables.programs import Program
 from voucher_service.domain.paperwork import media_type_of
@@ -43,7 +47,7 @@ from voucher_service.errors import (
     MaterialsMissing,
     NotFound,
 )
-from voucher_service.materials.kinds import NAMES, MaterialKind, parse_kinds
+from voucher_service.materials.kinds import CLAIM_REQUIRED, NAMES, MaterialKind, parse_kinds
 from voucher_service.pagination import where_given
 
 FILENAME_MAX = 200
@@ -53,11 +57,13 @@ OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
 
 @dataclass(frozen=True)
 class Owner:
-    """What a document belongs to: an application or a model selection, of one enterprise."""
+    """What a document belongs to: an application, a model selection or a claim, of one
+    enterprise."""
 
     enterprise_id: int
     application_id: int | None = None
     selection_id: int | None = None
+    claim_id: int | None = None
 
     @classmethod
     def of_application(cls, row: Application) -> Owner:
@@ -69,10 +75,17 @@ class Owner:
         assert row.id is not None
         return cls(row.enterprise_id, selection_id=row.id)
 
+    @classmethod
+    def of_claim(cls, row: Claim) -> Owner:
+        assert row.id is not None
+        return cls(row.enterprise_id, claim_id=row.id)
+
     @property
     def label(self) -> tuple[str, int]:
         if self.application_id is not None:
             return "application", self.application_id
+        if self.claim_id is not None:
+            return "claim", self.claim_id
         assert self.selection_id is not None
         return "selection", self.selection_id
 
@@ -105,9 +118,14 @@ def selection_owner(
     )
 
 
+def claim_owner(session: Session, claim_id: int, *, enterprise_id: int | None = None) -> Owner:
+    """The claim a document belongs to, as ``application_owner`` (another's is not found)."""
+    return Owner(_enterprise_of(session, Claim, claim_id, enterprise_id), claim_id=claim_id)
+
+
 def _enterprise_of(
     session: Session,
-    model: type[Application] | type[ModelSelection],
+    model: type[Application] | type[ModelSelection] | type[Claim],
     row_id: int,
     enterprise_id: int | None,
 ) -> int:
@@ -125,6 +143,8 @@ def _enterprise_of(
             code=ErrorCode.APPLICATION_NOT_FOUND,
             application_id=row_id,
         )
+    if model is Claim:
+        raise NotFound("no claim {claim_id}", claim_id=row_id, code=ErrorCode.CLAIM_NOT_FOUND)
     raise NotFound(
         "no selection {selection_id}", code=ErrorCode.SELECTION_NOT_FOUND, selection_id=row_id
     )
@@ -152,7 +172,7 @@ def _filename(value: str) -> str:
 def upload(
     session: Session, owner: Owner, upload: Upload, *, max_bytes: int, now: datetime
 ) -> Document:
-    """File a document with an application or a selection. Refused, with nothing written,
+    """File a document with an application, a selection or a claim. Refused, with nothing written,
     when its kind is unknown, it is empty or above ``max_bytes`` (413), or its content is
     not PDF, JPEG or PNG (422, whatever its name says)."""
     kind = _kind(upload.kind)
@@ -172,6 +192,7 @@ def upload(
         enterprise_id=owner.enterprise_id,
         application_id=owner.application_id,
         selection_id=owner.selection_id,
+        claim_id=owner.claim_id,
         kind=kind.value,
         filename=_filename(upload.filename),
         media_type=media_type,
@@ -203,9 +224,18 @@ def upload(
 def file_material(
     session: Session, owner: Owner, doc: Upload, *, max_bytes: int, now: datetime
 ) -> Document:
-    """An application's material (while it waits for a decision or was returned), or a
-    model selection's filing document (while it waits for the batch)."""
-    if owner.application_id is not None:
+    """An application's material (while it waits for a decision or was returned), a
+    model selection's filing document (while it waits for the batch), or a claim's contract,
+    invoice or proof of payment (while it waits for the reviewer)."""
+    if owner.claim_id is not None:
+        status = session.scalar(select(Claim.status).where(Claim.id == owner.claim_id))
+        if status != ClaimStatus.SUBMITTED:
+            raise InvalidState(
+                "claim {claim_id} is {status}; documents are added while it is submitted",
+                claim_id=owner.claim_id,
+                status=status,
+            )
+    elif owner.application_id is not None:
         status = session.scalar(
             select(Application.status).where(Application.id == owner.application_id)
         )
@@ -232,11 +262,14 @@ def file_material(
 def _owned(owner: Owner) -> ColumnElement[bool]:
     if owner.application_id is not None:
         return col(Document.application_id) == owner.application_id
+    if owner.claim_id is not None:
+        return col(Document.claim_id) == owner.claim_id
     return col(Document.selection_id) == owner.selection_id
 
 
 def list_documents(session: Session, owner: Owner) -> list[Document]:
-    """The documents of an application or a selection, oldest first (without their bytes)."""
+    """The documents of an application, a selection or a claim, oldest first (without their
+    bytes)."""
     query = (
         select(Document)
         .where(_owned(owner))
@@ -281,15 +314,24 @@ def required_kinds(program: Program) -> list[MaterialKind]:
     return parse_kinds(program.required_materials)
 
 
-def missing_kinds(session: Session, program: Program, application_id: int) -> list[MaterialKind]:
-    """The program's required kinds the application has no document of yet."""
-    required = required_kinds(program)
+def _missing(
+    session: Session, owner: Owner, required: Sequence[MaterialKind]
+) -> list[MaterialKind]:
+    """The ``required`` kinds the owner has no document of yet."""
     if not required:
         return []
-    filed = set(
-        session.scalars(select(Document.kind).where(Document.application_id == application_id))
-    )
+    filed = set(session.scalars(select(Document.kind).where(_owned(owner))))
     return [kind for kind in required if kind.value not in filed]
+
+
+def missing_kinds(session: Session, program: Program, application_id: int) -> list[MaterialKind]:
+    """The program's required kinds the application has no document of yet."""
+    owner = Owner(0, application_id=application_id)  # the enterprise plays no part here
+    return _missing(session, owner, required_kinds(program))
+
+
+def _named(missing: Sequence[MaterialKind]) -> str:
+    return ", ".join(f"{k.value} ({NAMES[k][0]})" for k in missing)
 
 
 def require_complete(session: Session, program: Program, application: Application) -> None:
@@ -298,11 +340,22 @@ def require_complete(session: Session, program: Program, application: Applicatio
     assert application.id is not None
     missing = missing_kinds(session, program, application.id)
     if missing:
-        named = ", ".join(f"{k.value} ({NAMES[k][0]})" for k in missing)
         raise MaterialsMissing(
             "application {application_id} lacks required materials: {named}",
             application_id=application.id,
-            named=named,
+            named=_named(missing),
+        )
+
+
+def require_claim_complete(session: Session, claim: Claim) -> None:
+    """A claim's approval's check: its proof of payment is on file as a document (409
+    ``materials_missing`` naming what is missing, otherwise)."""
+    missing = _missing(session, Owner.of_claim(claim), CLAIM_REQUIRED)
+    if missing:
+        raise MaterialsMissing(
+            "claim {claim_id} lacks required materials: {named}",
+            claim_id=claim.id,
+            named=_named(missing),
         )
 
 
@@ -320,6 +373,9 @@ def materials_of(session: Session, owner: Owner) -> Materials:
     """An application's or a selection's documents with the program's required kinds (the
     API's list and the console's section are this one call)."""
     documents = list_documents(session, owner)
+    if owner.claim_id is not None:
+        required = list(CLAIM_REQUIRED)
+        return Materials(documents, required, _missing(session, owner, required))
     if owner.application_id is None:
         return Materials(documents, [], [])
     program = program_of(session, owner.application_id)

@@ -2,8 +2,9 @@
 programs, oldest first (``GET /v1/admin/claims``, BUREAU_READ; ``?format=csv|xlsx``: the
 whole filtered list as a file), one claim with its invoices, and the decisions: a reviewer
 (REVIEW) approves each invoice in full or in part or rejects the claim, and corrects an
-approved one; finance (FINANCE) pays it (``POST /v1/admin/claims/{id}/...``). Same service
-calls as the API."""
+approved one; finance (FINANCE) pays it (``POST /v1/admin/claims/{id}/...``); the claim's
+documents (contract, invoices, proof of payment) with download links. Same service calls as
+the API."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from voucher_service.console.templating import render
 from voucher_service.db.tables.claims import ClaimStatus
 from voucher_service.deps import NowDep, SessionDep
 from voucher_service.errors import ErrorCode, InvalidInput, ServiceError
+from voucher_service.materials import service as materials
+from voucher_service.materials.files import download_response
 from voucher_service.money import MoneyError, yuan_to_fen
 from voucher_service.pagination import PageParams, sorted_pages
 from voucher_service.routing import DatabaseRoute
@@ -107,6 +110,8 @@ def _detail(
         status_code=error.status if error else 200,
         c=claim_row(view),
         view=view,
+        materials=materials.materials_of(session, materials.Owner.of_claim(view.claim)),
+        download_base=f"{BUREAU}/claims/{claim_id}/materials",
         may_decide=allows(request, REVIEW) and status == ClaimStatus.SUBMITTED,
         may_correct=allows(request, REVIEW) and status in (ClaimStatus.APPROVED, ClaimStatus.PAID),
         may_pay=allows(request, FINANCE) and status == ClaimStatus.APPROVED,
@@ -119,6 +124,13 @@ def _detail(
 def claim(claim_id: int, request: Request, session: SessionDep) -> Any:
     """``GET /v1/admin/claims/{id}``: the claim, its invoices, and the decision forms."""
     return _detail(request, session, claim_id)
+
+
+@router.get("/bureau/claims/{claim_id}/materials/{document_id}", dependencies=[guard(BUREAU_READ)])
+def claim_material(claim_id: int, document_id: int, session: SessionDep) -> Any:
+    """``GET /v1/admin/claims/{id}/materials/{document_id}``: one of the claim's documents."""
+    owner = materials.claim_owner(session, claim_id)
+    return download_response(materials.download(session, owner, document_id))
 
 
 def _act(

@@ -23,10 +23,14 @@ from voucher_service.console.people.forms import FormRefused, plain_yuan, read_f
 from voucher_service.console.people.pages import done, notice
 from voucher_service.console.tables import Column, Table
 from voucher_service.console.templating import render
+from voucher_service.console.viewer import CONSOLE
+from voucher_service.db.tables.claims import ClaimStatus
 from voucher_service.db.tables.enterprises import Enterprise
 from voucher_service.deps import NowDep, PageDep, SessionDep, TodayDep
 from voucher_service.enterprises.service import get_enterprise
 from voucher_service.fields import parse_uscc_param
+from voucher_service.materials import service as materials
+from voucher_service.materials.kinds import CLAIM_KINDS
 from voucher_service.pagination import PageParams
 from voucher_service.routing import DatabaseRoute
 
@@ -185,7 +189,19 @@ def submit_claim(
 
 @router.get("/{uscc}/claims/{claim_id}")
 def claim_page(uscc: str, claim_id: int, request: Request, session: SessionDep) -> Any:
-    """``GET /v1/enterprise/{uscc}/claims/{id}``: my claim, its invoices and the decision."""
+    """``GET /v1/enterprise/{uscc}/claims/{id}``: my claim, its invoices and the decision;
+    its documents, with the upload form while it waits for the reviewer."""
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     view = service.get_claim(session, claim_id, enterprise_id=enterprise.id)
-    return render(request, "enterprise/claim.html", view=view, error=None, notice=notice(request))
+    path = f"{CONSOLE}/enterprise/{enterprise.uscc}/claims/{claim_id}/materials"
+    return render(
+        request,
+        "enterprise/claim.html",
+        view=view,
+        error=None,
+        notice=notice(request),
+        materials=materials.materials_of(session, materials.Owner.of_claim(view.claim)),
+        download_base=path,
+        upload_action=path if view.claim.status == ClaimStatus.SUBMITTED else None,
+        kinds=CLAIM_KINDS,
+    )

@@ -1,13 +1,17 @@
-"""An application's materials on its page: the upload form (multipart, the same service call
-as ``POST /v1/enterprise/{uscc}/applications/{id}/materials``) and the downloads."""
+"""An application's (or a claim's) materials on its page: the upload form (multipart, the same
+service call as ``POST /v1/enterprise/{uscc}/applications/{id}/materials``) and the
+downloads."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from sqlalchemy.orm import Session
 
 from voucher_service.auth.access import ENTERPRISE_SELF
+from voucher_service.config import Settings
 from voucher_service.console.auth import guard
 from voucher_service.console.pages import attempt, describe, redirect, translator
 from voucher_service.console.templating import render
@@ -34,6 +38,38 @@ def upload(
 ) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     owner = service.application_owner(session, application_id, enterprise_id=enterprise.id)
+    return _file(request, session, settings, now, owner, kind, file)
+
+
+@router.post("/{uscc}/claims/{claim_id}/materials")
+def upload_claim_material(
+    uscc: str,
+    claim_id: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    kind: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+) -> Any:
+    """``POST /v1/enterprise/{uscc}/claims/{id}/materials``: my claim's contract, an
+    invoice's scan or the proof of payment."""
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    owner = service.claim_owner(session, claim_id, enterprise_id=enterprise.id)
+    return _file(request, session, settings, now, owner, kind, file)
+
+
+def _file(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    owner: service.Owner,
+    kind: str,
+    file: UploadFile,
+) -> Any:
+    """The upload through the API's service call; back to the owner's page (or the refusal,
+    in the page's language)."""
     content = file.file.read(settings.material_max_bytes + 1)
     doc = service.Upload(kind=kind, filename=file.filename or "", content=content)
     refused = attempt(
@@ -61,4 +97,11 @@ def upload(
 def download(uscc: str, application_id: int, document_id: int, session: SessionDep) -> Any:
     enterprise = get_enterprise(session, parse_uscc_param(uscc))
     owner = service.application_owner(session, application_id, enterprise_id=enterprise.id)
+    return download_response(service.download(session, owner, document_id))
+
+
+@router.get("/{uscc}/claims/{claim_id}/materials/{document_id}")
+def download_claim_material(uscc: str, claim_id: int, document_id: int, session: SessionDep) -> Any:
+    enterprise = get_enterprise(session, parse_uscc_param(uscc))
+    owner = service.claim_owner(session, claim_id, enterprise_id=enterprise.id)
     return download_response(service.download(session, owner, document_id))

@@ -1,5 +1,5 @@
-"""Paperwork: the documents (materials) filed with an application or a model selection, and
-the objections raised against an application in public notice (公示)."""
+"""Paperwork: the documents (materials) filed with an application, a model selection or a
+claim after payment, and the objections raised against an application in public notice (公示)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from sqlmodel import Field, SQLModel
 from voucher_service.db import base  # noqa: F401  (naming convention before any table)
 from voucher_service.db.columns import one_of, timestamp
 
+ONE_OWNER = (
+    "(application_id IS NOT NULL AND selection_id IS NULL AND claim_id IS NULL)"
+    " OR (application_id IS NULL AND selection_id IS NOT NULL AND claim_id IS NULL)"
+    " OR (application_id IS NULL AND selection_id IS NULL AND claim_id IS NOT NULL)"
+)
+
 
 class Document(SQLModel, table=True):
     """One uploaded document. The bytes live in the row, so the database's backups (and
@@ -19,16 +25,19 @@ class Document(SQLModel, table=True):
 
     __tablename__ = "document"
     __table_args__ = (
-        CheckConstraint("(application_id IS NULL) <> (selection_id IS NULL)", name="one_owner"),
+        # Exactly one owner: an application, a model selection or a claim.
+        CheckConstraint(ONE_OWNER, name="one_owner"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         Index(None, "application_id"),
         Index(None, "selection_id"),
+        Index(None, "claim_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", nullable=False)
     application_id: int | None = Field(default=None, foreign_key="application.id")
     selection_id: int | None = Field(default=None, foreign_key="model_selection.id")
+    claim_id: int | None = Field(default=None, foreign_key="claim.id")
     kind: str = Field(sa_column=Column(String(40), nullable=False))
     filename: str = Field(sa_column=Column(String(200), nullable=False))
     media_type: str = Field(sa_column=Column(String(40), nullable=False))
