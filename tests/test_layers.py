@@ -52,7 +52,7 @@ FOUNDATION = {
 # (or its own layer's other members when they are listed in that order). The menu sits above
 # the pages it lists and is handed to templating by the app.
 CONSOLE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("viewer", "formatting", "assets", "queries", "tables", "i18n_claim_materials"),
+    ("viewer", "formatting", "assets", "queries", "tables"),
     ("i18n",),
     ("auth", "table_files"),
     ("templating",),
