@@ -606,8 +606,8 @@ def _back_to_pool(
     voucher_id: int | None = None,
     usage_record_id: int | None = None,
 ) -> None:
-    """Give ``amount_fen`` back to a pool's available amount from ``source`` (a reservation
-    or a voucher), with its posting."""
+    """Give ``amount_fen`` back to a pool's available amount from ``source`` (a reservation,
+    a voucher or a claim), with its posting."""
     session.execute(
         update(POOLS)
         .where(POOLS.c.id == pool_id)
@@ -673,21 +673,13 @@ def reverse_claim_subsidy(session: Session, draw: ClaimDraw, *, memo: str) -> No
     after settlement are."""
     if draw.amount_fen <= 0:
         raise ValueError(f"a reversal gives back a positive amount, not {draw.amount_fen}")
-    session.execute(
-        update(POOLS)
-        .where(POOLS.c.id == draw.pool_id)
-        .values(available_fen=POOLS.c.available_fen + draw.amount_fen)
-    )
-    _post(
+    _back_to_pool(
         session,
-        Posting(
-            PostingKind.CLAIM_REVERSAL,
-            accounts.claim(draw.claim_id),
-            accounts.pool(draw.pool_id),
-            draw.amount_fen,
-            pool_id=draw.pool_id,
-            memo=memo,
-        ),
+        PostingKind.CLAIM_REVERSAL,
+        accounts.claim(draw.claim_id),
+        draw.pool_id,
+        draw.amount_fen,
+        memo=memo,
     )
     _move_caps(session, {cap: -amount for cap, amount in draw.per_cap.items()})
 
